@@ -1,0 +1,306 @@
+// CShims: the only C in Tickwire. It wraps DPDK 22.11 (the only place that includes rte_*.h),
+// libpcap, and the socket calls whose control-message macros Swift cannot import.
+//
+// Rules kept by every wrapper here:
+// - every symbol is prefixed `tw_`;
+// - setup calls return 0 or a negative errno (DPDK's rte_errno where DPDK sets it), and
+//   tw_strerror() turns that into text; nothing here prints or exits;
+// - fast-path calls (rx/tx bursts, mbuf bulk ops) return counts and never fail loudly;
+// - structs that Swift reads are plain C with _Static_assert on their layout (in the .c files).
+#ifndef TICKWIRE_CSHIMS_H
+#define TICKWIRE_CSHIMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Packet descriptor: what every backend's rx burst hands to Swift, one per frame, 32 bytes.
+// `data`/`len` point into the mbuf (DPDK), the socket's preallocated buffer (kernel) or
+// libpcap's buffer (file); the frame stays valid until the descriptor is released.
+// ---------------------------------------------------------------------------------------------
+
+/// `rx_timestamp` holds a NIC hardware timestamp (device clock ticks or ns, PMD-defined).
+#define TW_PKT_HW_TIMESTAMP 0x1u
+/// `rx_timestamp` holds a kernel software receive timestamp in ns since the Unix epoch.
+#define TW_PKT_SW_TIMESTAMP 0x2u
+/// `rx_timestamp` holds a capture timestamp in ns since the Unix epoch (pcap file).
+#define TW_PKT_FILE_TIMESTAMP 0x4u
+/// The frame was cut short by the capture (caplen < wire length).
+#define TW_PKT_TRUNCATED 0x8u
+
+typedef struct tw_pkt {
+    const uint8_t *data;
+    uint32_t len;
+    uint32_t flags;
+    uint64_t rx_timestamp;
+    void *handle; // rte_mbuf* for DPDK, NULL otherwise
+} tw_pkt;
+
+// ---------------------------------------------------------------------------------------------
+// Time: the TSC, read inline so that Swift's hot path pays one instruction, not a call.
+// ---------------------------------------------------------------------------------------------
+
+/// Wraps `rdtsc`: cycles since reset; not serialising (cheap, may be reordered with loads).
+static inline uint64_t tw_rdtsc(void) {
+#if defined(__x86_64__)
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+#elif defined(__aarch64__)
+    uint64_t v;
+    __asm__ volatile("mrs %0, cntvct_el0" : "=r"(v));
+    return v;
+#else
+#error "tw_rdtsc: unsupported architecture"
+#endif
+}
+
+/// Wraps `rdtscp`: waits for earlier instructions to finish; for the end of a timed section.
+static inline uint64_t tw_rdtscp(void) {
+#if defined(__x86_64__)
+    uint32_t lo, hi, aux;
+    __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+    return ((uint64_t)hi << 32) | lo;
+#else
+    return tw_rdtsc();
+#endif
+}
+
+/// Wraps `pause` (spin-wait hint) so that busy loops do not starve an SMT sibling.
+static inline void tw_cpu_relax(void) {
+#if defined(__x86_64__)
+    __asm__ volatile("pause" ::: "memory");
+#elif defined(__aarch64__)
+    __asm__ volatile("yield" ::: "memory");
+#endif
+}
+
+/// Reads CLOCK_MONOTONIC_RAW and CLOCK_REALTIME in ns (calibration only, never on the hot path).
+int64_t tw_clock_monotonic_raw_ns(void);
+int64_t tw_clock_realtime_ns(void);
+
+// ---------------------------------------------------------------------------------------------
+// Threads: affinity and names for any thread (EAL lcores get theirs from the EAL).
+// ---------------------------------------------------------------------------------------------
+
+/// Pins the calling thread to one CPU (pthread_setaffinity_np; CPU_SET is a macro Swift cannot call).
+int tw_thread_pin_self(int cpu);
+/// The CPUs the calling thread may run on, written as ids into `cpus`; returns how many, or -errno.
+int tw_thread_affinity_self(int *cpus, int capacity);
+/// Names the calling thread (15 characters at most, as the kernel allows).
+int tw_thread_set_name_self(const char *name);
+/// The CPU the calling thread runs on now (sched_getcpu).
+int tw_current_cpu(void);
+
+// ---------------------------------------------------------------------------------------------
+// DPDK EAL, mempools, ports. Every function returns 0 or a negative errno unless it says otherwise.
+// ---------------------------------------------------------------------------------------------
+
+/// rte_version(): e.g. "DPDK 22.11.11".
+const char *tw_dpdk_version(void);
+/// rte_strerror() for a negative or positive errno value (DPDK errors included).
+const char *tw_strerror(int err);
+
+/// rte_eal_init with the arguments passed through unchanged (argv[0] is the program name).
+/// Returns the number of arguments consumed, or -rte_errno. The EAL can start once per process.
+int tw_eal_init(int argc, char **argv);
+/// rte_eal_cleanup: releases EAL memory; the EAL cannot be started again in this process.
+int tw_eal_cleanup(void);
+/// True once tw_eal_init succeeded (and until cleanup).
+bool tw_eal_is_running(void);
+
+/// rte_get_tsc_hz: the TSC frequency the EAL measured (0 before EAL init).
+uint64_t tw_eal_tsc_hz(void);
+/// rte_lcore_count / rte_lcore_id / rte_get_main_lcore / rte_socket_count.
+unsigned tw_lcore_count(void);
+unsigned tw_lcore_id(void);
+unsigned tw_main_lcore(void);
+unsigned tw_socket_count(void);
+/// rte_lcore_to_socket_id, rte_lcore_to_cpu_id.
+int tw_lcore_socket(unsigned lcore);
+int tw_lcore_cpu(unsigned lcore);
+/// rte_get_next_lcore: next enabled worker lcore after `prev` (pass -1 to start); -1 at the end.
+int tw_lcore_next_worker(int prev);
+
+/// A function run on an EAL worker lcore.
+typedef int (*tw_lcore_fn)(void *arg);
+/// rte_eal_remote_launch: runs fn(arg) on worker `lcore` (busy or main lcore: -EBUSY / -EINVAL).
+int tw_lcore_launch(tw_lcore_fn fn, void *arg, unsigned lcore);
+/// rte_eal_wait_lcore: waits for the worker and returns fn's result.
+int tw_lcore_wait(unsigned lcore);
+
+/// rte_pktmbuf_pool_create on NUMA `socket` (-1: any). Returns NULL and sets *err on failure.
+void *tw_mempool_create(const char *name, unsigned n, unsigned cache, uint16_t data_room, int socket, int *err);
+/// rte_mempool_free.
+void tw_mempool_free(void *pool);
+/// rte_mempool_avail_count / rte_mempool_in_use_count.
+unsigned tw_mempool_avail(const void *pool);
+unsigned tw_mempool_in_use(const void *pool);
+
+/// rte_eth_dev_count_avail.
+uint16_t tw_port_count(void);
+/// rte_eth_dev_get_port_by_name.
+int tw_port_by_name(const char *name, uint16_t *port);
+/// rte_vdev_init + rte_eth_dev_get_port_by_name: creates a virtual device after EAL start
+/// (e.g. name "net_pcap0", args "rx_pcap=in.pcap,tx_pcap=out.pcap").
+int tw_vdev_create(const char *name, const char *args, uint16_t *port);
+/// rte_vdev_uninit (the port must be stopped and closed first).
+int tw_vdev_destroy(const char *name);
+
+typedef struct tw_port_info {
+    char name[64];        // rte_eth_dev_get_name_by_port
+    char driver[64];      // dev_info.driver_name
+    int32_t socket;       // rte_eth_dev_socket_id (-1: unknown)
+    uint16_t max_rx_queues;
+    uint16_t max_tx_queues;
+    uint64_t rx_offload_capa;
+    uint64_t tx_offload_capa;
+    uint8_t mac[6];
+    uint16_t mtu;
+    uint32_t if_index;    // kernel interface, 0 if none
+    uint32_t link_speed_mbps;
+    uint8_t link_up;
+    uint8_t rx_timestamp_capable; // RTE_ETH_RX_OFFLOAD_TIMESTAMP in rx_offload_capa
+    uint8_t read_clock_capable;   // rte_eth_read_clock answered
+    uint8_t reserved;
+} tw_port_info;
+
+int tw_port_info_get(uint16_t port, tw_port_info *info);
+/// rte_eth_dev_rx_offload_name for a single offload bit (e.g. "TIMESTAMP").
+const char *tw_rx_offload_name(uint64_t bit);
+const char *tw_tx_offload_name(uint64_t bit);
+
+typedef struct tw_port_conf {
+    uint16_t rx_queues;
+    uint16_t tx_queues;
+    uint16_t rx_descs;
+    uint16_t tx_descs;
+    void *mempool;                // rx queues take mbufs from here
+    uint8_t want_rx_timestamp;    // ask for RTE_ETH_RX_OFFLOAD_TIMESTAMP if the PMD has it
+    uint8_t reserved[7];
+} tw_port_conf;
+
+/// rte_eth_dev_configure + rx/tx queue setup on the port's NUMA socket. Sets *rx_timestamp_on
+/// when the hardware timestamp offload was enabled and its mbuf dynfield registered.
+int tw_port_configure(uint16_t port, const tw_port_conf *conf, int *rx_timestamp_on);
+/// rte_eth_dev_start / rte_eth_dev_stop / rte_eth_dev_close.
+int tw_port_start(uint16_t port);
+int tw_port_stop(uint16_t port);
+int tw_port_close(uint16_t port);
+/// rte_eth_promiscuous_enable/disable and rte_eth_allmulticast_enable/disable; -ENOTSUP means
+/// the PMD has no filter to open (af_packet), which callers treat as "not needed".
+int tw_port_promiscuous(uint16_t port, bool on);
+int tw_port_allmulticast(uint16_t port, bool on);
+/// rte_eth_read_clock (experimental API): the NIC clock, in the unit of its rx timestamps.
+int tw_port_read_clock(uint16_t port, uint64_t *clock);
+
+typedef struct tw_port_stats {
+    uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
+} tw_port_stats;
+int tw_port_stats_get(uint16_t port, tw_port_stats *stats);
+int tw_port_stats_reset(uint16_t port);
+
+// ---------------------------------------------------------------------------------------------
+// Fast path: bursts and mbufs. No checks beyond what DPDK does; callers own every mbuf they get.
+// ---------------------------------------------------------------------------------------------
+
+/// rte_eth_rx_burst into `pkts` (caller's array, at most 256): one descriptor per frame, with
+/// the hardware timestamp when the mbuf's dynflag says it is valid (recycled mbufs keep stale
+/// values, so the flag is checked on every packet). Multi-segment frames report the first segment.
+uint16_t tw_rx_burst(uint16_t port, uint16_t queue, tw_pkt *pkts, uint16_t n);
+/// rte_pktmbuf_free_bulk of the descriptors' mbufs.
+void tw_pkts_free(tw_pkt *pkts, uint16_t n);
+/// rte_eth_tx_burst: returns how many were taken; the caller still owns (and must free) the rest.
+uint16_t tw_tx_burst(uint16_t port, uint16_t queue, void **mbufs, uint16_t n);
+/// rte_pktmbuf_alloc_bulk: all or nothing, 0 or -ENOENT.
+int tw_mbuf_alloc_bulk(void *pool, void **mbufs, unsigned n);
+/// rte_pktmbuf_append: room for `len` more bytes at the end of the data, NULL if it does not fit.
+uint8_t *tw_mbuf_append(void *mbuf, uint16_t len);
+/// rte_pktmbuf_mtod / rte_pktmbuf_data_len.
+uint8_t *tw_mbuf_data(void *mbuf);
+uint16_t tw_mbuf_data_len(const void *mbuf);
+/// rte_pktmbuf_free / rte_pktmbuf_free_bulk.
+void tw_mbuf_free(void *mbuf);
+void tw_mbuf_free_bulk(void **mbufs, unsigned n);
+
+// ---------------------------------------------------------------------------------------------
+// The io benchmark's loop in plain C: rx burst -> EtherType classify -> free, with the DPDK
+// inline calls directly, so that the Swift loop over tw_rx_burst can be compared with it.
+// ---------------------------------------------------------------------------------------------
+
+typedef struct tw_classify_counts {
+    uint64_t ipv4, ipv6, arp, vlan, other, runt;
+} tw_classify_counts;
+
+typedef struct tw_bench_io_result {
+    uint64_t packets;
+    uint64_t cycles;
+    int64_t ns;
+    uint64_t empty_polls;
+    tw_classify_counts counts;
+} tw_bench_io_result;
+
+int tw_bench_io_c(uint16_t port, uint16_t queue, uint64_t packets, tw_bench_io_result *out);
+
+// ---------------------------------------------------------------------------------------------
+// libpcap: offline read (classic pcap in us or ns, and pcapng), classic pcap write.
+// ---------------------------------------------------------------------------------------------
+
+/// pcap_open_offline_with_tstamp_precision(path, nano): reads pcap and pcapng; timestamps come
+/// back in ns whatever the file holds. NULL on failure with the message in errbuf (256 bytes).
+void *tw_pcap_open_read(const char *path, char *errbuf);
+/// pcap_datalink, pcap_snapshot, pcap_get_tstamp_precision (1: file gave ns), and whether the
+/// file is pcapng (magic 0x0A0D0D0A) rather than classic pcap.
+int tw_pcap_datalink(void *h);
+int tw_pcap_snaplen(void *h);
+/// pcap_next_ex: 1 and the frame (valid until the next call), 0 at end of file, -1 on error.
+int tw_pcap_next(void *h, tw_pkt *pkt, uint32_t *wire_len);
+/// pcap_geterr.
+const char *tw_pcap_error(void *h);
+void tw_pcap_close(void *h);
+
+/// pcap_open_dead_with_tstamp_precision + pcap_dump_open: a classic pcap writer with
+/// microsecond (nano=false) or nanosecond (nano=true) timestamps.
+void *tw_pcap_open_write(const char *path, int linktype, int snaplen, bool nano, char *errbuf);
+/// pcap_dump of one frame with its timestamp in ns since the epoch.
+void tw_pcap_write(void *h, const uint8_t *data, uint32_t caplen, uint32_t wire_len, uint64_t ts_ns);
+/// pcap_dump_flush; returns -1 on error.
+int tw_pcap_flush(void *h);
+void tw_pcap_close_write(void *h);
+
+// ---------------------------------------------------------------------------------------------
+// Kernel sockets: UDP multicast receive with batched recvmmsg and SO_TIMESTAMPING.
+// ---------------------------------------------------------------------------------------------
+
+/// socket + SO_REUSEADDR + bind(group or any, port) + IP_ADD_MEMBERSHIP (when `group` is a
+/// multicast address) on the interface with address `iface_addr` (INADDR_ANY: kernel's choice)
+/// + SO_TIMESTAMPING (software receive) + SO_RCVBUF + O_NONBLOCK. Addresses in network order.
+/// Returns the fd or -errno; *step names the call that failed.
+int tw_udp_open_rx(uint32_t group_be, uint16_t port, uint32_t iface_addr_be, int rcvbuf,
+                   const char **step);
+/// A UDP socket for sending (multicast TTL, loop, outgoing interface set). Returns fd or -errno.
+int tw_udp_open_tx(uint32_t iface_addr_be, int ttl, bool loop, const char **step);
+/// sendto one datagram; returns bytes or -errno (EINTR retried).
+int tw_udp_sendto(int fd, const uint8_t *data, uint32_t len, uint32_t addr_be, uint16_t port);
+
+/// Receive state for recvmmsg: `capacity` buffers of `bufsize` bytes, allocated once.
+typedef struct tw_udp_batch tw_udp_batch;
+tw_udp_batch *tw_udp_batch_create(unsigned capacity, unsigned bufsize);
+void tw_udp_batch_destroy(tw_udp_batch *b);
+/// recvmmsg(MSG_DONTWAIT) of up to `n` datagrams into the batch's buffers; fills `pkts` with the
+/// payloads (valid until the next call) and their kernel receive timestamps. Returns the count,
+/// 0 when nothing is waiting, or -errno (EINTR retried). Source address/port go to src_* if not NULL.
+int tw_udp_recv_batch(int fd, tw_udp_batch *b, tw_pkt *pkts, unsigned n, uint32_t *src_addr_be,
+                      uint16_t *src_port);
+/// close(2).
+int tw_close(int fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

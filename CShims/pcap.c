@@ -1,0 +1,97 @@
+// libpcap wrappers: the capture file reader (pcap in us or ns, pcapng) and the classic pcap writer.
+// libpcap is the maintained reader for both formats and DPDK's net_pcap already links it.
+#define _GNU_SOURCE 1
+#include "CShims.h"
+
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(PCAP_ERRBUF_SIZE <= 256, "callers pass a 256-byte errbuf");
+
+typedef struct tw_pcap_reader {
+    pcap_t *p;
+} tw_pcap_reader;
+
+void *tw_pcap_open_read(const char *path, char *errbuf) {
+    // Ask for nanosecond precision: libpcap scales microsecond files up, so every timestamp
+    // reaching Swift is in ns whatever the file holds.
+    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    return p;
+}
+
+int tw_pcap_datalink(void *h) { return pcap_datalink((pcap_t *)h); }
+int tw_pcap_snaplen(void *h) { return pcap_snapshot((pcap_t *)h); }
+
+int tw_pcap_next(void *h, tw_pkt *pkt, uint32_t *wire_len) {
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
+    int rc = pcap_next_ex((pcap_t *)h, &hdr, &data);
+    if (rc == PCAP_ERROR_BREAK) return 0;
+    if (rc != 1) return -1;
+    pkt->data = data;
+    pkt->len = hdr->caplen;
+    pkt->flags = TW_PKT_FILE_TIMESTAMP | (hdr->caplen < hdr->len ? TW_PKT_TRUNCATED : 0);
+    pkt->rx_timestamp = (uint64_t)hdr->ts.tv_sec * 1000000000ull + (uint64_t)hdr->ts.tv_usec;
+    pkt->handle = NULL;
+    if (wire_len) *wire_len = hdr->len;
+    return 1;
+}
+
+const char *tw_pcap_error(void *h) { return pcap_geterr((pcap_t *)h); }
+void tw_pcap_close(void *h) { pcap_close((pcap_t *)h); }
+
+typedef struct tw_pcap_writer {
+    pcap_t *dead;
+    pcap_dumper_t *d;
+    bool nano;
+} tw_pcap_writer;
+
+void *tw_pcap_open_write(const char *path, int linktype, int snaplen, bool nano, char *errbuf) {
+    pcap_t *dead = pcap_open_dead_with_tstamp_precision(
+        linktype, snaplen, nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
+    if (!dead) {
+        snprintf(errbuf, 256, "pcap_open_dead_with_tstamp_precision failed");
+        return NULL;
+    }
+    pcap_dumper_t *d = pcap_dump_open(dead, path);
+    if (!d) {
+        snprintf(errbuf, 256, "pcap_dump_open: %s", pcap_geterr(dead));
+        pcap_close(dead);
+        return NULL;
+    }
+    tw_pcap_writer *w = calloc(1, sizeof(*w));
+    if (!w) {
+        pcap_dump_close(d);
+        pcap_close(dead);
+        snprintf(errbuf, 256, "out of memory");
+        return NULL;
+    }
+    w->dead = dead;
+    w->d = d;
+    w->nano = nano;
+    return w;
+}
+
+void tw_pcap_write(void *h, const uint8_t *data, uint32_t caplen, uint32_t wire_len, uint64_t ts_ns) {
+    tw_pcap_writer *w = h;
+    struct pcap_pkthdr hdr;
+    hdr.ts.tv_sec = (time_t)(ts_ns / 1000000000ull);
+    uint64_t frac = ts_ns % 1000000000ull;
+    // With a nanosecond dumper libpcap writes tv_usec as-is into the ns field.
+    hdr.ts.tv_usec = (suseconds_t)(w->nano ? frac : frac / 1000ull);
+    hdr.caplen = caplen;
+    hdr.len = wire_len < caplen ? caplen : wire_len;
+    pcap_dump((u_char *)w->d, &hdr, data);
+}
+
+int tw_pcap_flush(void *h) { return pcap_dump_flush(((tw_pcap_writer *)h)->d); }
+
+void tw_pcap_close_write(void *h) {
+    tw_pcap_writer *w = h;
+    if (!w) return;
+    pcap_dump_close(w->d);
+    pcap_close(w->dead);
+    free(w);
+}

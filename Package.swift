@@ -1,0 +1,73 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// DPDK 22.11 from Debian (libdpdk-dev). SwiftPM cannot parse Debian's libdpdk.pc (it warns
+// "Unexpected line" on its Libs.private and drops every flag), so the include paths, the forced
+// `-include rte_config.h` and the -march DPDK's inline headers were built for are given here by
+// hand, and only to the C target: Swift never sees an rte_*.h header.
+let dpdkCFlags: [String] = [
+    "-I/usr/include/dpdk",
+    "-I/usr/include/x86_64-linux-gnu/dpdk",
+    "-include", "rte_config.h",
+    "-march=corei7",
+]
+
+// The DPDK libraries the shim calls; PMDs (net_null, net_ring, net_pcap, net_af_packet, ...) are
+// not linked: Debian's EAL loads them as plugins from its dpdk/pmds-23.0 folder at start.
+let dpdkLibraries: [LinkerSetting] = [
+    "rte_eal", "rte_ethdev", "rte_mbuf", "rte_mempool", "rte_ring", "rte_bus_vdev", "rte_net",
+    "rte_kvargs", "rte_telemetry", "pcap", "numa",
+].map { .linkedLibrary($0) }
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Tickwire",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tickwire", targets: ["tickwire"]),
+        .library(name: "TickwireCore", targets: ["TickwireCore"]),
+        .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "CShims", targets: ["CShims"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
+    ],
+    targets: [
+        .target(
+            name: "CShims",
+            path: "CShims",
+            publicHeadersPath: "include",
+            cSettings: [.unsafeFlags(dpdkCFlags + ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"])],
+            linkerSettings: dpdkLibraries
+        ),
+        .target(
+            name: "TickwireCore",
+            dependencies: [
+                "CShims",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Wire",
+            dependencies: ["CShims", "TickwireCore"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "tickwire",
+            dependencies: [
+                "CShims", "TickwireCore", "Wire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "TickwireCoreTests", dependencies: ["TickwireCore", "CShims"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "TickwireCore", "CShims"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

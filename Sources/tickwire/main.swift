@@ -1,0 +1,2 @@
+import CShims
+print(String(cString: tw_dpdk_version()))
