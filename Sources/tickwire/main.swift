@@ -1,2 +1,0 @@
-import CShims
-print(String(cString: tw_dpdk_version()))
