@@ -1,0 +1,65 @@
+// Steady-state hot loops: what one iteration allocates and retains must be 0.
+// Each iteration of "IOLoop" is 1,024 bursts of 32 frames over DPDK net_null (rx burst ->
+// EtherType classify -> free), the exact loop of `tickwire bench io`.
+import Benchmark
+import CShims
+import TickwireCore
+import Wire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+nonisolated(unsafe) var ioPort: DPDKPort?
+
+func startDPDK() throws {
+    if ioPort != nil { return }
+    _ = try EAL.start(arguments: EAL.noHardwareArguments(filePrefix: "tw-bench-\(getpid())",
+                                                         vdevs: ["net_null0,size=64,copy=0"]))
+    let pool = try Mempool(name: "bench_pool", count: 8191, cache: 256)
+    var conf = DPDKPort.Configuration()
+    conf.promiscuous = false
+    conf.allMulticast = false
+    ioPort = try DPDKPort(port: EAL.portIDs()[0], mempool: pool, configuration: conf)
+}
+
+let hotMetrics: [BenchmarkMetric] = [.wallClock, .throughput, .mallocCountTotal, .retainCount, .releaseCount]
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: hotMetrics,
+        warmupIterations: 3,
+        maxDuration: .seconds(2),
+        maxIterations: 2_000,
+        thresholds: [
+            .mallocCountTotal: .init(absolute: [.p90: 0, .p100: 0]),
+            .retainCount: .init(absolute: [.p90: 0, .p100: 0]),
+            .releaseCount: .init(absolute: [.p90: 0, .p100: 0]),
+        ]
+    )
+
+    Benchmark("IOLoop 32768 frames net_null",
+              configuration: .init(setup: { try startDPDK() })) { benchmark in
+        let port = ioPort!
+        benchmark.startMeasurement()
+        let r = IOLoop.run(port: port, packets: 32 * 1024)
+        benchmark.stopMeasurement()
+        blackHole(r)
+    }
+
+    let ring = SPSCRing<UInt64>(capacity: 1024)
+    Benchmark("SPSCRing push+pop 1000") { benchmark in
+        for i in 0..<1000 {
+            _ = ring.push(UInt64(i))
+            blackHole(ring.pop())
+        }
+    }
+
+    let clock = TSCClock(hz: 2_500_000_000)
+    Benchmark("TSC read+convert 1000") { benchmark in
+        var acc: UInt64 = 0
+        let start = TSCClock.now()
+        for _ in 0..<1000 { acc &+= clock.nanoseconds(cycles: TSCClock.now() &- start) }
+        blackHole(acc)
+    }
+}

@@ -1,0 +1,28 @@
+// swift-tools-version: 6.1
+// package-benchmark suites for Tickwire's hot paths. A package of its own so that the main
+// build does not pull in the benchmark machinery. Thresholds/ holds the checked-in limits
+// (`make bench-check`): allocations and retains of the steady-state loops must stay at 0.
+import PackageDescription
+
+let package = Package(
+    name: "TickwireBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "HotPath",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Wire", package: "Tickwire"),
+                .product(name: "TickwireCore", package: "Tickwire"),
+                .product(name: "CShims", package: "Tickwire"),
+            ],
+            path: "Benchmarks/HotPath",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

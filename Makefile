@@ -1,0 +1,52 @@
+# Tickwire: `make demo` and `make test` work on a fresh Debian 12 machine as root; both install
+# the system packages they need when missing.
+SHELL := /bin/bash
+SWIFT ?= swift
+DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev pkg-config tshark iproute2 python3
+RELEASE_BIN := .build/release/tickwire
+
+.PHONY: all deps build release test demo bench fuzz clean
+
+all: build
+
+# Installs whatever of DEB_PACKAGES is missing (apt-get needs root; say so clearly otherwise).
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing missing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make: need root to install:$$missing (run as root or install them)"; exit 1; fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "make: swift not found: install Swift 6.1 or later (swift.org) and put it on PATH"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# The test suite (Swift Testing), then the allocation benchmark's thresholds.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	$(MAKE) bench-check
+
+# Until the appliance exists: the doctor, then the io loop over DPDK net_null beside the C loop.
+demo: release
+	$(RELEASE_BIN) doctor --vdev net_null0
+	@echo
+	$(RELEASE_BIN) bench io --packets 20000000
+
+# package-benchmark suites (Benchmarks/ is its own package): full run with figures.
+bench: deps
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+
+# The checked-in thresholds (allocations and retains of the hot loops) must hold.
+bench-check: deps
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check --format markdown
+
+clean:
+	rm -rf .build Benchmarks/.build
