@@ -4,6 +4,7 @@
 #include "CShims.h"
 
 #include <pcap/pcap.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,12 @@ int tw_pcap_next(void *h, tw_pkt *pkt, uint32_t *wire_len) {
     pkt->data = data;
     pkt->len = hdr->caplen;
     pkt->flags = TW_PKT_FILE_TIMESTAMP | (hdr->caplen < hdr->len ? TW_PKT_TRUNCATED : 0);
-    pkt->rx_timestamp = (uint64_t)hdr->ts.tv_sec * 1000000000ull + (uint64_t)hdr->ts.tv_usec;
+    // Classic pcap stores 32-bit seconds, which libpcap 1.10 reads as signed: a record after
+    // 2038-01-19 comes back with a negative tv_sec. The field is unsigned in the file format
+    // (wiretap reads it so), so take it back to 0..2^32-1; pcapng's 64-bit times never go negative.
+    int64_t sec = (int64_t)hdr->ts.tv_sec;
+    if (sec < 0 && sec >= INT32_MIN) sec += (int64_t)1 << 32;
+    pkt->rx_timestamp = (uint64_t)sec * 1000000000ull + (uint64_t)hdr->ts.tv_usec;
     pkt->handle = NULL;
     if (wire_len) *wire_len = hdr->len;
     return 1;
@@ -46,6 +52,7 @@ typedef struct tw_pcap_writer {
     pcap_t *dead;
     pcap_dumper_t *d;
     bool nano;
+    int err; // first write error (errno), kept until close: pcap_dump itself reports none
 } tw_pcap_writer;
 
 void *tw_pcap_open_write(const char *path, int linktype, int snaplen, bool nano, char *errbuf) {
@@ -84,9 +91,29 @@ void tw_pcap_write(void *h, const uint8_t *data, uint32_t caplen, uint32_t wire_
     hdr.caplen = caplen;
     hdr.len = wire_len < caplen ? caplen : wire_len;
     pcap_dump((u_char *)w->d, &hdr, data);
+    // pcap_dump ignores fwrite's result. Once stdio failed to write its buffer (ENOSPC, EIO)
+    // the stream's error flag is set and the bytes are gone, and a later fflush of the now empty
+    // buffer succeeds: so the failure is caught here, with its errno, and reported by the flush.
+    if (!w->err) {
+        FILE *f = pcap_dump_file(w->d);
+        if (f && ferror(f)) w->err = errno ? errno : EIO;
+    }
 }
 
-int tw_pcap_flush(void *h) { return pcap_dump_flush(((tw_pcap_writer *)h)->d); }
+// pcap_dump_flush, plus the write error tw_pcap_write saw: -1 with errno set, and again on
+// every later call (the file has lost data).
+int tw_pcap_flush(void *h) {
+    tw_pcap_writer *w = h;
+    if (!w->err) {
+        errno = 0;
+        if (pcap_dump_flush(w->d) != 0) w->err = errno ? errno : EIO;
+    }
+    if (w->err) {
+        errno = w->err;
+        return -1;
+    }
+    return 0;
+}
 
 void tw_pcap_close_write(void *h) {
     tw_pcap_writer *w = h;

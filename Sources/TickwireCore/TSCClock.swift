@@ -10,7 +10,8 @@ public import CShims
 public struct TSCClock: Sendable, Equatable {
     /// TSC ticks per second, as calibrated.
     public let hz: UInt64
-    /// ns = (cycles * mult) >> shift, with a 128-bit product so that no delta overflows.
+    /// ns = (cycles * mult) >> shift, with a 128-bit product so that no delta overflows
+    /// (the result is exact to 64 bits for deltas of centuries).
     public let mult: UInt64
     public let shift: UInt64
     /// A TSC reading and the CLOCK_REALTIME and CLOCK_MONOTONIC_RAW values at that instant.
@@ -22,9 +23,12 @@ public struct TSCClock: Sendable, Equatable {
                 anchorMonotonicRawNanos: Int64 = 0) {
         precondition(hz > 0, "TSC frequency must be positive")
         self.hz = hz
-        // shift 32 keeps 32 fractional bits: below 1 ppb of error for any frequency over 1 Hz.
-        self.shift = 32
-        self.mult = UInt64((UInt128(1_000_000_000) << 32) / UInt128(hz))
+        // The largest shift whose multiplier still fits in 63 bits: for a GHz-class TSC that is
+        // 62 or 63 fractional bits, so the conversion error stays far below 1 ns per day.
+        var s: UInt64 = 63
+        while s > 1 && (UInt128(1_000_000_000) << s) / UInt128(hz) >= UInt128(1) << 63 { s -= 1 }
+        self.shift = s
+        self.mult = UInt64((UInt128(1_000_000_000) << s) / UInt128(hz))
         self.anchorTSC = anchorTSC
         self.anchorRealtimeNanos = anchorRealtimeNanos
         self.anchorMonotonicRawNanos = anchorMonotonicRawNanos
@@ -42,8 +46,8 @@ public struct TSCClock: Sendable, Equatable {
     @inlinable @inline(__always)
     public func nanoseconds(cycles: UInt64) -> UInt64 {
         let p = cycles.multipliedFullWidth(by: mult)
-        // (high:low) >> 32 with shift fixed at 32.
-        return (p.high << 32) | (p.low >> 32)
+        // (high:low) >> shift, 1 <= shift <= 63.
+        return (p.high << (64 &- shift)) | (p.low >> shift)
     }
 
     /// Converts a TSC reading to ns since the Unix epoch (CLOCK_REALTIME at calibration).

@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+@testable import Wire
+import TickwireCore
+import CShims
+
+/// DPDK in this process: one EAL (TestEAL), so these tests run one at a time.
+@Suite(.serialized) struct DPDKTests {
+    @Test func ealStartsWithTheVdevGivenOnTheCommandLine() throws {
+        let info = try TestEAL.start()
+        #expect(info.version.hasPrefix("DPDK 22.11"))
+        #expect(info.lcores >= 1)
+        let ports = try EAL.portIDs().map { try PortInfo(port: $0) }
+        #expect(ports.contains { $0.name == "net_null0" && $0.driver == "net_null" })
+        // A second start with other arguments is refused with a typed error, not a crash.
+        #expect(throws: SystemError.self) { _ = try EAL.start(arguments: ["--no-huge"]) }
+    }
+
+    @Test func nullPortSetupBurstAndMbufOwnership() throws {
+        _ = try TestEAL.start()
+        let pool = try Mempool(name: "t_null", count: 2047, cache: 0)
+        let id = try #require(EAL.portIDs().first { (try? PortInfo(port: $0))?.driver == "net_null" })
+        var conf = DPDKPort.Configuration()
+        conf.rxQueues = 1
+        conf.txQueues = 1
+        let port = try DPDKPort(port: id, mempool: pool, configuration: conf)
+        defer { port.close() }
+        #expect(!port.hardwareTimestamps, "net_null has no timestamp offload")
+        let before = pool.available
+        var pkts = [tw_pkt](repeating: tw_pkt(), count: 32)
+        let n = pkts.withUnsafeMutableBufferPointer { port.receive(into: $0.baseAddress!, capacity: 32) }
+        #expect(n == 32)
+        #expect(pool.available == before - 32, "the caller owns the 32 mbufs")
+        for p in pkts[0..<n] {
+            #expect(p.len == 64)
+            #expect(p.handle != nil)
+            #expect(p.flags & TW_PKT_HW_TIMESTAMP == 0, "no hardware timestamp claimed without the offload")
+        }
+        pkts.withUnsafeMutableBufferPointer { port.release($0.baseAddress!, count: n) }
+        #expect(pool.available == before, "release gives every mbuf back")
+        // tx of mbufs: net_null swallows and frees them.
+        let frames = (0..<10).map { multicastFrame(Array("tx-\($0)".utf8)) }
+        #expect(port.send(frames: frames) == 10)
+        #expect(pool.available == before)
+        #expect(port.stats().txPackets >= 10)
+    }
+
+    @Test func ringLoopbackCarriesFramesIntact() throws {
+        _ = try TestEAL.start()
+        let pool = try Mempool(name: "t_ring", count: 1023, cache: 0)
+        let port = try DPDKPort(vdev: "net_ring_t1", mempool: pool)
+        defer { port.close() }
+        #expect(port.info.driver == "net_ring")
+        let frames = (0..<200).map { i in multicastFrame((0..<(i % 97 + 1)).map { UInt8(truncatingIfNeeded: $0 &+ i) }) }
+        var sent = 0
+        var received: [[UInt8]] = []
+        var pkts = [tw_pkt](repeating: tw_pkt(), count: 64)
+        // The ring holds 1024 descriptors at most per queue: send in chunks and drain.
+        for chunk in stride(from: 0, to: frames.count, by: 50) {
+            sent += port.send(frames: Array(frames[chunk..<min(chunk + 50, frames.count)]))
+            while true {
+                let n = pkts.withUnsafeMutableBufferPointer { port.receive(into: $0.baseAddress!, capacity: 64) }
+                if n == 0 { break }
+                for p in pkts[0..<n] { received.append(p.bytesArray) }
+                pkts.withUnsafeMutableBufferPointer { port.release($0.baseAddress!, count: n) }
+            }
+        }
+        #expect(sent == 200)
+        #expect(received == frames, "every frame comes back, in order, byte for byte")
+        // Each received frame parses as the UDP datagram that was built.
+        for (i, f) in received.enumerated() {
+            f.withUnsafeBytes { b in
+                guard case .udp(let u) = parseUDPFrame(b, verifyIPChecksum: true) else {
+                    Issue.record("frame \(i) did not parse as UDP")
+                    return
+                }
+                #expect(u.destinationPort == 26477)
+                #expect(u.payload.count == i % 97 + 1)
+            }
+        }
+        #expect(pool.inUse == 0, "no mbuf leaked")
+    }
+
+    @Test func pcapVdevReadsAndWritesCaptures() throws {
+        _ = try TestEAL.start()
+        let dir = try temporaryDirectory("pcapvdev")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.pcap").path
+        let output = dir.appendingPathComponent("out.pcap").path
+        let frames = (0..<300).map { i in multicastFrame(Array("frame \(i) ".utf8) + [UInt8](repeating: UInt8(i & 0xFF), count: i % 200)) }
+        let w = try PcapWriter(path: input, format: .pcapNano)
+        for (i, f) in frames.enumerated() {
+            try f.withUnsafeBytes { try w.write($0, timestampNanos: 1_700_000_000_000_000_000 + UInt64(i) * 1_000) }
+        }
+        try w.close()
+
+        let pool = try Mempool(name: "t_pcap", count: 1023, cache: 0)
+        let port = try DPDKPort(vdev: "net_pcap_t1", arguments: "rx_pcap=\(input),tx_pcap=\(output)", mempool: pool)
+        var received: [[UInt8]] = []
+        var pkts = [tw_pkt](repeating: tw_pkt(), count: 32)
+        var idle = 0
+        while received.count < frames.count && idle < 1000 {
+            let n = pkts.withUnsafeMutableBufferPointer { port.receive(into: $0.baseAddress!, capacity: 32) }
+            if n == 0 { idle += 1; continue }
+            for p in pkts[0..<n] { received.append(p.bytesArray) }
+            // Send what came in straight back out, through the mbufs (zero copy).
+            var mbufs = pkts[0..<n].map { $0.handle }
+            let sent = mbufs.withUnsafeMutableBufferPointer { port.transmit($0.baseAddress!, count: n) }
+            if sent < n { mbufs.withUnsafeMutableBufferPointer { tw_mbuf_free_bulk($0.baseAddress! + sent, UInt32(n - sent)) } }
+        }
+        #expect(received == frames)
+        port.close()
+        #expect(pool.inUse == 0)
+
+        let back = try PcapReader(path: output)
+        var pkt = tw_pkt()
+        var written: [[UInt8]] = []
+        while try back.next(&pkt) { written.append(pkt.bytesArray) }
+        #expect(written == frames, "net_pcap's tx file holds exactly what was sent")
+        let t = try run("/usr/bin/tshark", ["-r", output, "-T", "fields", "-e", "udp.dstport"])
+        #expect(t.status == 0, "tshark: \(t.stderr)")
+        #expect(t.stdout.split(separator: "\n").filter { $0 == "26477" }.count == 300)
+    }
+
+    @Test func doctorInAChildProcessReportsTheVdevs() throws {
+        let bin = Repo.tickwireBinary.path
+        try #require(FileManager.default.isExecutableFile(atPath: bin), "build the tickwire binary first (swift build)")
+        let r = try run(bin, ["doctor", "--json", "--vdev", "net_null0", "--vdev", "net_ring0"])
+        #expect(r.status == 0, "doctor failed: \(r.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let ports = try #require(obj["ports"] as? [[String: Any]])
+        #expect(ports.compactMap { $0["driver"] as? String }.sorted() == ["net_null", "net_ring"])
+        let eal = try #require(obj["eal"] as? [String: Any])
+        #expect(eal["started"] as? Bool == true)
+        #expect(obj["hugepages_reserved"] as? Int != nil)
+        #expect((obj["tsc"] as? [String: Any])?["hz_calibrated"] as? Int ?? 0 > 0)
+        #expect(obj["isolated_cpus"] as? String != nil)
+    }
+
+    @Test func doctorReportsAFailingEALStartClearly() throws {
+        let bin = Repo.tickwireBinary.path
+        try #require(FileManager.default.isExecutableFile(atPath: bin))
+        let r = try run(bin, ["doctor", "--json", "--vdev", "net_nonexistent_pmd0"])
+        #expect(r.status != 0)
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let eal = try #require(obj["eal"] as? [String: Any])
+        #expect(eal["started"] as? Bool == false)
+        #expect((eal["error"] as? String)?.contains("rte_eal_init") == true)
+    }
+
+    @Test func benchIOPrintsTheContractKeys() throws {
+        let bin = Repo.tickwireBinary.path
+        try #require(FileManager.default.isExecutableFile(atPath: bin))
+        let r = try run(bin, ["bench", "io", "--packets", "200000", "--rounds", "1", "--json"])
+        #expect(r.status == 0, "bench io failed: \(r.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(obj["pmd"] as? String == "net_null")
+        #expect(obj["packets"] as? Int == 200_000)
+        #expect((obj["ns_per_packet"] as? Double ?? 0) > 0)
+        #expect((obj["cycles_per_packet"] as? Double ?? 0) > 0)
+        #expect((obj["c_ns_per_packet"] as? Double ?? 0) > 0)
+    }
+}
