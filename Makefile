@@ -42,11 +42,11 @@ demo: release
 
 # package-benchmark suites (Benchmarks/ is its own package): full run with figures.
 bench: deps
-	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress
 
 # The checked-in thresholds (allocations and retains of the hot loops) must hold.
 bench-check: deps
-	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check --format markdown
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check --no-progress --skip "Control.*"
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -32,6 +32,8 @@ let package = Package(
         .library(name: "TickwireCore", targets: ["TickwireCore"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "CShims", targets: ["CShims"]),
+        .library(name: "MarketData", targets: ["MarketData"]),
+        .library(name: "OrderBook", targets: ["OrderBook"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -58,16 +60,28 @@ let package = Package(
             dependencies: ["CShims", "TickwireCore"],
             swiftSettings: strict
         ),
+        .target(
+            name: "MarketData",
+            dependencies: ["CShims", "TickwireCore", "Wire"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "OrderBook",
+            dependencies: ["TickwireCore"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "tickwire",
             dependencies: [
-                "CShims", "TickwireCore", "Wire",
+                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .testTarget(name: "TickwireCoreTests", dependencies: ["TickwireCore", "CShims"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TickwireCore", "CShims"]),
+        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Wire", "TickwireCore", "CShims", "OrderBook"]),
+        .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -254,8 +254,8 @@ int tw_bench_io_c(uint16_t port, uint16_t queue, uint64_t packets, tw_bench_io_r
 /// pcap_open_offline_with_tstamp_precision(path, nano): reads pcap and pcapng; timestamps come
 /// back in ns whatever the file holds. NULL on failure with the message in errbuf (256 bytes).
 void *tw_pcap_open_read(const char *path, char *errbuf);
-/// pcap_datalink, pcap_snapshot, pcap_get_tstamp_precision (1: file gave ns), and whether the
-/// file is pcapng (magic 0x0A0D0D0A) rather than classic pcap.
+/// pcap_datalink and pcap_snapshot of an open reader (the file format is told by PcapReader
+/// from the magic number).
 int tw_pcap_datalink(void *h);
 int tw_pcap_snaplen(void *h);
 /// pcap_next_ex: 1 and the frame (valid until the next call), 0 at end of file, -1 on error.
