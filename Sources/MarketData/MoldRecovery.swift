@@ -1,0 +1,183 @@
+// Re-request transport over the kernel's UDP: the client side used by the feed handler, and a
+// small re-request server answering from an in-memory message store (tests and replays; the
+// venue simulator brings its own, built on the same store).
+public import CShims
+public import TickwireCore
+public import Wire
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sends MoldUDP64 re-requests from an ephemeral UDP port and receives the answers on it.
+public final class UDPRecoveryClient: MoldUDP64Requester, @unchecked Sendable {
+    public let server: IPv4Address
+    public let port: UInt16
+    private let socket: KernelUDPReceiver
+    private var request = [UInt8](repeating: 0, count: MoldUDP64Packet.headerLength)
+
+    public init(server: IPv4Address, port: UInt16) throws(SystemError) {
+        self.server = server
+        self.port = port
+        // Bound to 0.0.0.0:0 (an ephemeral port): the server answers to where the request came from.
+        socket = try KernelUDPReceiver(group: IPv4Address(0, 0, 0, 0), port: 0, batch: 64)
+    }
+
+    public func requestRetransmission(session: MoldSession, sequence: UInt64, count: UInt16) -> Bool {
+        let n = request.withUnsafeMutableBytes {
+            MoldUDP64Packet.writeHeader(into: $0, session: session, sequence: sequence, count: count) ?? 0
+        }
+        let sent = request.withUnsafeBytes { b in
+            Int(tw_udp_sendto(socket.fd, b.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt32(n),
+                              server.value.bigEndian, port))
+        }
+        return sent == n
+    }
+
+    /// Answers waiting on the socket (non-blocking), valid until the next call.
+    public func receive(into pkts: UnsafeMutablePointer<tw_pkt>, capacity: Int) -> Int {
+        socket.receive(into: pkts, capacity: capacity)
+    }
+
+    /// Waits up to `timeoutMillis` for an answer to arrive (poll(2)); true when one is waiting.
+    public func wait(timeoutMillis: Int32) -> Bool {
+        var p = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let r = poll(&p, 1, timeoutMillis)
+            if r >= 0 { return r > 0 }
+            if errno != EINTR { return false }
+        }
+    }
+}
+
+/// The messages of one MoldUDP64 session by sequence number (1-based), for answering re-requests.
+/// Not synchronised: fill it before a `MoldRetransmitServer` starts serving from it.
+public final class MoldMessageStore: @unchecked Sendable {
+    public let session: MoldSession
+    private var bytes: [UInt8] = []
+    private var offsets: [Int] = [0]  // message i (0-based) is bytes[offsets[i]..<offsets[i+1]]
+
+    public init(session: MoldSession) { self.session = session }
+
+    /// Appends the next message; returns its sequence number.
+    @discardableResult
+    public func append(_ message: UnsafeRawBufferPointer) -> UInt64 {
+        bytes.append(contentsOf: message)
+        offsets.append(bytes.count)
+        return UInt64(offsets.count - 1)
+    }
+
+    public var count: Int { offsets.count - 1 }
+
+    /// Builds the packets answering a re-request for `count` messages from `sequence`, each at
+    /// most `maxPacketBytes`, and passes them to `send`.
+    public func answer(sequence: UInt64, count: UInt16, maxPacketBytes: Int = 1400,
+                       _ send: (UnsafeRawBufferPointer) -> Void) {
+        guard sequence >= 1 else { return }
+        let first = Int(sequence) - 1
+        let last = min(first + Int(count), self.count)
+        if first >= last { return }
+        var packet = [UInt8](repeating: 0, count: max(maxPacketBytes, 64 * 1024))
+        var i = first
+        while i < last {
+            var off = MoldUDP64Packet.headerLength
+            var n = 0
+            while i + n < last {
+                let len = offsets[i + n + 1] - offsets[i + n]
+                if n > 0 && off + 2 + len > maxPacketBytes { break }
+                packet[off] = UInt8(len >> 8)
+                packet[off + 1] = UInt8(len & 0xFF)
+                packet.replaceSubrange((off + 2)..<(off + 2 + len), with: bytes[offsets[i + n]..<offsets[i + n + 1]])
+                off += 2 + len
+                n += 1
+            }
+            packet.withUnsafeMutableBytes {
+                _ = MoldUDP64Packet.writeHeader(into: $0, session: session, sequence: UInt64(i + 1), count: UInt16(n))
+            }
+            packet.withUnsafeBytes { send(UnsafeRawBufferPointer(rebasing: $0[0..<off])) }
+            i += n
+        }
+    }
+}
+
+/// A MoldUDP64 re-request server on a kernel UDP socket, answering from a `MoldMessageStore`
+/// on its own thread. Requests for another session, or malformed ones, are counted and ignored.
+public final class MoldRetransmitServer: @unchecked Sendable {
+    public let store: MoldMessageStore
+    public let port: UInt16
+    private let fd: Int32
+    private let stopFlag = Atomic<Bool>(false)
+    private let requestsServed = Atomic<UInt64>(0)
+    private let requestsIgnored = Atomic<UInt64>(0)
+    private var thread: pthread_t?
+    /// Requests to drop on purpose before answering (fault injection for tests).
+    public let dropFirstRequests: Int
+
+    public init(store: MoldMessageStore, address: IPv4Address = IPv4Address(127, 0, 0, 1), port: UInt16 = 0,
+                dropFirstRequests: Int = 0) throws(SystemError) {
+        self.store = store
+        self.dropFirstRequests = dropFirstRequests
+        var step: UnsafePointer<CChar>? = nil
+        let fd = tw_udp_open_rx(address.value.bigEndian, port, 0, 1 << 20, &step)
+        if fd < 0 {
+            throw SystemError(call: step.map { String(cString: $0) } ?? "socket", errno: -fd, reason: String(cString: strerror(-fd)))
+        }
+        self.fd = fd
+        var sa = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        self.port = UInt16(bigEndian: sa.sin_port)
+    }
+
+    public var served: UInt64 { requestsServed.load(ordering: .acquiring) }
+    public var ignored: UInt64 { requestsIgnored.load(ordering: .acquiring) }
+
+    public func start() {
+        let box = Unmanaged.passRetained(self)
+        var t = pthread_t()
+        pthread_create(&t, nil, { arg in
+            let server = Unmanaged<MoldRetransmitServer>.fromOpaque(arg!).takeRetainedValue()
+            server.serve()
+            return nil
+        }, box.toOpaque())
+        thread = t
+    }
+
+    public func stop() {
+        stopFlag.store(true, ordering: .releasing)
+        if let t = thread { pthread_join(t, nil) }
+        thread = nil
+    }
+
+    deinit { _ = tw_close(fd) }
+
+    private func serve() {
+        var buf = [UInt8](repeating: 0, count: 2048)
+        var from = sockaddr_in()
+        var seen = 0
+        while !stopFlag.load(ordering: .acquiring) {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, 20) <= 0 { continue }
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let n = buf.withUnsafeMutableBytes { b in
+                withUnsafeMutablePointer(to: &from) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, 0, $0, &len) }
+                }
+            }
+            if n < 0 { continue }
+            let request = buf.withUnsafeBytes { MoldUDP64Packet.parseRequest(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            guard let r = request, r.session == store.session, r.count > 0, r.count != 0xFFFF else {
+                requestsIgnored.add(1, ordering: .relaxed)
+                continue
+            }
+            seen += 1
+            if seen <= dropFirstRequests { continue }
+            let addr = from.sin_addr.s_addr, port = UInt16(bigEndian: from.sin_port)
+            store.answer(sequence: r.sequence, count: r.count) { packet in
+                _ = tw_udp_sendto(fd, packet.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt32(packet.count), addr, port)
+            }
+            requestsServed.add(1, ordering: .relaxed)
+        }
+    }
+}

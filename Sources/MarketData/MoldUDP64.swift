@@ -1,0 +1,490 @@
+// MoldUDP64: NASDAQ's sequenced UDP framing for ITCH, with A/B line arbitration, gap detection,
+// bounded buffering of early packets and recovery through re-requests.
+//
+// Downstream packet: session (10 bytes ASCII) | sequence of the first message (8, BE) |
+// message count (2, BE; 0 = heartbeat, 0xFFFF = end of session) | count x [length (2, BE) | message].
+// A re-request is the header alone, sent to the re-request server: session, first sequence
+// wanted, count wanted. Its answer is ordinary downstream packets (unicast).
+//
+// Arbitration: the same packets arrive on line A and line B. Whichever copy of a sequence
+// number arrives first is delivered; later copies are duplicates (counted per line). Either line
+// may be ahead. A packet beyond the next expected sequence opens a gap: the packet is copied into
+// a preallocated slot and the gap waits `arbitrationWindowNanos` for the other line to fill it,
+// then is re-requested (`requestTimeoutNanos` per try, `maxRequestRetries` retries), then given
+// up: the missing messages are reported (never silent) and delivery resumes after the hole.
+// Messages are handed on strictly in sequence, each exactly once.
+/// A MoldUDP64 session id (10 ASCII bytes, space padded), stored inline.
+@frozen public struct MoldSession: Hashable, Sendable, CustomStringConvertible {
+    public var high: UInt64  // bytes 0..7
+    public var low: UInt16   // bytes 8..9
+
+    @inlinable public init(high: UInt64, low: UInt16) {
+        self.high = high
+        self.low = low
+    }
+
+    /// From text: at most 10 ASCII characters, padded with spaces.
+    public init(_ text: String) {
+        var b = [UInt8](repeating: 0x20, count: 10)
+        for (i, c) in text.utf8.prefix(10).enumerated() { b[i] = c }
+        high = b[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        low = UInt16(b[8]) << 8 | UInt16(b[9])
+    }
+
+    @inlinable init(bytes p: UnsafeRawPointer) {
+        high = UInt64(bigEndian: p.loadUnaligned(as: UInt64.self))
+        low = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+    }
+
+    @inlinable func write(to p: UnsafeMutableRawPointer) {
+        p.storeBytes(of: high.bigEndian, as: UInt64.self)
+        p.storeBytes(of: low.bigEndian, toByteOffset: 8, as: UInt16.self)
+    }
+
+    public var description: String {
+        var b: [UInt8] = []
+        for i in (0..<8).reversed() { b.append(UInt8(truncatingIfNeeded: high >> (UInt64(i) * 8))) }
+        b.append(UInt8(low >> 8))
+        b.append(UInt8(low & 0xFF))
+        return String(decoding: b, as: UTF8.self).trimmingTrailingSpaces()
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = Substring(self)
+        while s.last == " " || s.last == "\0" { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// A checked view of one downstream packet: the header and every message block were bounds
+/// checked once in `init`; iteration after that cannot run past the end.
+@frozen public struct MoldUDP64Packet {
+    public static let headerLength = 20
+    public static let heartbeatCount: UInt16 = 0
+    public static let endOfSessionCount: UInt16 = 0xFFFF
+
+    public let bytes: UnsafeRawBufferPointer
+    public let session: MoldSession
+    public let sequence: UInt64
+    public let count: UInt16
+
+    /// nil when the header is short or a message block runs past the end of the datagram.
+    @inlinable
+    public init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= Self.headerLength, let base = bytes.baseAddress else { return nil }
+        session = MoldSession(bytes: base)
+        sequence = UInt64(bigEndian: base.loadUnaligned(fromByteOffset: 10, as: UInt64.self))
+        count = UInt16(bigEndian: base.loadUnaligned(fromByteOffset: 18, as: UInt16.self))
+        self.bytes = bytes
+        if count == Self.endOfSessionCount { return }
+        var off = Self.headerLength
+        for _ in 0..<count {
+            guard off + 2 <= bytes.count else { return nil }
+            let len = Int(UInt16(bigEndian: base.loadUnaligned(fromByteOffset: off, as: UInt16.self)))
+            off += 2 + len
+            guard off <= bytes.count else { return nil }
+        }
+    }
+
+    /// Reads a re-request (the 20-byte header alone, count = messages wanted): (session,
+    /// sequence, count), nil when the datagram is not exactly a header.
+    @inlinable
+    public static func parseRequest(_ bytes: UnsafeRawBufferPointer) -> (session: MoldSession, sequence: UInt64, count: UInt16)? {
+        guard bytes.count == headerLength, let base = bytes.baseAddress else { return nil }
+        return (MoldSession(bytes: base),
+                UInt64(bigEndian: base.loadUnaligned(fromByteOffset: 10, as: UInt64.self)),
+                UInt16(bigEndian: base.loadUnaligned(fromByteOffset: 18, as: UInt16.self)))
+    }
+
+    @inlinable public var isHeartbeat: Bool { count == Self.heartbeatCount }
+    @inlinable public var isEndOfSession: Bool { count == Self.endOfSessionCount }
+    /// Messages carried (0 for heartbeats and end of session).
+    @inlinable public var messageCount: Int { isEndOfSession ? 0 : Int(count) }
+
+    /// Calls `body(message, sequence)` for each message, skipping the first `skip`.
+    @inlinable
+    public func forEachMessage(skipping skip: Int = 0, _ body: (UnsafeRawBufferPointer, UInt64) -> Void) {
+        guard let base = bytes.baseAddress else { return }
+        var off = Self.headerLength
+        for i in 0..<messageCount {
+            let len = Int(UInt16(bigEndian: base.loadUnaligned(fromByteOffset: off, as: UInt16.self)))
+            if i >= skip {
+                body(UnsafeRawBufferPointer(start: base + off + 2, count: len), sequence &+ UInt64(i))
+            }
+            off += 2 + len
+        }
+    }
+
+    /// Writes a packet header (also the whole of a re-request). Returns 20, or nil if too small.
+    @inlinable
+    public static func writeHeader(into out: UnsafeMutableRawBufferPointer, session: MoldSession,
+                                   sequence: UInt64, count: UInt16) -> Int? {
+        guard out.count >= headerLength, let p = out.baseAddress else { return nil }
+        session.write(to: p)
+        p.storeBytes(of: sequence.bigEndian, toByteOffset: 10, as: UInt64.self)
+        p.storeBytes(of: count.bigEndian, toByteOffset: 18, as: UInt16.self)
+        return headerLength
+    }
+}
+
+/// Which copy a packet is: line A, line B, or an answer from the re-request server.
+public enum FeedLine: Int, Sendable, CaseIterable {
+    case a = 0, b = 1, recovery = 2
+}
+
+/// Receives the messages of a session, in sequence, each once.
+public protocol MoldUDP64Consumer {
+    mutating func onMessage(_ message: UnsafeRawBufferPointer, sequence: UInt64)
+}
+
+/// Sends re-requests. Returns false when there is no server to ask (the gap is then reported
+/// as unrecoverable at once).
+public protocol MoldUDP64Requester {
+    mutating func requestRetransmission(session: MoldSession, sequence: UInt64, count: UInt16) -> Bool
+}
+
+/// A requester for feeds without a re-request server: every gap is reported, none recovered.
+public struct NoRecovery: MoldUDP64Requester {
+    public init() {}
+    public mutating func requestRetransmission(session: MoldSession, sequence: UInt64, count: UInt16) -> Bool { false }
+}
+
+public struct MoldUDP64Configuration: Sendable {
+    /// Early packets held while a gap is open (each up to `slotBytes`).
+    public var bufferedPackets: Int = 4096
+    public var slotBytes: Int = 2048
+    /// How long a gap waits for the other line before it is re-requested.
+    public var arbitrationWindowNanos: UInt64 = 200_000
+    public var requestTimeoutNanos: UInt64 = 50_000_000
+    public var maxRequestRetries: Int = 3
+    /// Largest count in one re-request.
+    public var maxRequestCount: Int = 1000
+    /// The first sequence expected; nil: the first packet seen sets it (joining mid-session).
+    public var startSequence: UInt64? = 1
+    public init() {}
+}
+
+/// What happened on the feed, for telemetry and the replay's JSON.
+public struct MoldUDP64Counters: Sendable, Equatable {
+    public var packets: [UInt64] = [0, 0, 0]        // per FeedLine
+    public var duplicatePackets: [UInt64] = [0, 0, 0]
+    public var messages: UInt64 = 0                 // delivered
+    public var heartbeats: UInt64 = 0
+    public var endOfSession: UInt64 = 0
+    public var malformed: UInt64 = 0
+    public var foreignSession: UInt64 = 0           // packets of another session id, dropped
+    public var sessionChanges: UInt64 = 0
+    public var gaps: UInt64 = 0                     // holes opened
+    public var gapsFilledByOtherLine: UInt64 = 0
+    public var requestsSent: UInt64 = 0
+    public var requestRetries: UInt64 = 0
+    public var recoveredMessages: UInt64 = 0        // delivered from re-request answers
+    public var unrecoveredMessages: UInt64 = 0      // given up: reported, skipped
+    public var bufferOverflows: UInt64 = 0          // early packets that found no slot
+    public var oversizePackets: UInt64 = 0          // early packets larger than a slot
+    public init() {}
+
+    public var duplicates: UInt64 { duplicatePackets.reduce(0, +) }
+}
+
+public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: MoldUDP64Requester> {
+    public var consumer: Consumer
+    public var requester: Requester
+    public let configuration: MoldUDP64Configuration
+    public private(set) var counters = MoldUDP64Counters()
+    public private(set) var session: MoldSession?
+    /// The next sequence number to deliver.
+    public private(set) var nextSequence: UInt64
+    /// The highest sequence number known to exist (from any packet or heartbeat), + 1.
+    public private(set) var highWater: UInt64
+    public private(set) var ended = false
+
+    // Early packets: slot i holds `slotBytes` at arena + i * slotBytes.
+    private let arena: UnsafeMutableRawPointer
+    private let slotSeq: UnsafeMutablePointer<UInt64>
+    private let slotCount: UnsafeMutablePointer<UInt16>
+    private let slotLen: UnsafeMutablePointer<Int>   // 0 = free
+    private let slotLine: UnsafeMutablePointer<FeedLine>
+    private var buffered = 0
+
+    // The open gap [nextSequence, gapEnd): when it opened, and the outstanding request.
+    private var gapOpenedAt: UInt64 = 0
+    private var gapOpen = false
+    private var requestSentAt: UInt64 = 0
+    private var requestOutstanding = false
+    private var requestTries = 0
+    private var requestedFrom: UInt64 = 0
+    private var requestedCount: UInt64 = 0
+    private var delivering: FeedLine = .a
+
+    public init(consumer: Consumer, requester: Requester, configuration: MoldUDP64Configuration = .init()) {
+        precondition(configuration.bufferedPackets > 0 && configuration.slotBytes >= MoldUDP64Packet.headerLength)
+        self.consumer = consumer
+        self.requester = requester
+        self.configuration = configuration
+        nextSequence = configuration.startSequence ?? 0
+        highWater = nextSequence
+        let n = configuration.bufferedPackets
+        arena = UnsafeMutableRawPointer.allocate(byteCount: n * configuration.slotBytes, alignment: 64)
+        slotSeq = .allocate(capacity: n)
+        slotSeq.initialize(repeating: 0, count: n)
+        slotCount = .allocate(capacity: n)
+        slotCount.initialize(repeating: 0, count: n)
+        slotLen = .allocate(capacity: n)
+        slotLen.initialize(repeating: 0, count: n)
+        slotLine = .allocate(capacity: n)
+        slotLine.initialize(repeating: .a, count: n)
+    }
+
+    deinit {
+        arena.deallocate()
+        slotSeq.deallocate()
+        slotCount.deallocate()
+        slotLen.deallocate()
+        slotLine.deallocate()
+    }
+
+    /// True while a hole is open (waiting for the other line or for the re-request server).
+    public var hasGap: Bool { gapOpen }
+    /// True while a re-request is waiting for its answer.
+    public var awaitingRecovery: Bool { requestOutstanding }
+    /// Messages known to exist and not yet delivered.
+    public var missing: UInt64 { highWater > nextSequence ? highWater - nextSequence : 0 }
+
+    /// Feeds one datagram from `line` received at `now` (ns, any monotonic clock shared with
+    /// `poll`). Malformed and foreign packets are counted and dropped.
+    public func onPacket(_ bytes: UnsafeRawBufferPointer, line: FeedLine, now: UInt64) {
+        counters.packets[line.rawValue] &+= 1
+        guard let p = MoldUDP64Packet(bytes) else {
+            counters.malformed &+= 1
+            return
+        }
+        if session != p.session {
+            if session == nil {
+                session = p.session
+                if configuration.startSequence == nil {
+                    nextSequence = p.sequence
+                    highWater = p.sequence
+                }
+            } else if line == .recovery {
+                counters.foreignSession &+= 1
+                return
+            } else {
+                // A new session on a live line: what the old one still owed is lost with it.
+                reportLoss(upTo: highWater)
+                counters.sessionChanges &+= 1
+                session = p.session
+                nextSequence = p.sequence
+                highWater = p.sequence
+                ended = false
+                clearBuffer()
+            }
+        }
+        if p.isHeartbeat { counters.heartbeats &+= 1 }
+        if p.isEndOfSession {
+            counters.endOfSession &+= 1
+            ended = true
+        }
+        let end = p.sequence &+ UInt64(p.messageCount)
+        if end > highWater { highWater = end }
+        if p.messageCount == 0 {
+            // A heartbeat or end of session announces the next sequence: a tail loss shows here.
+            noteGap(now: now)
+            return
+        }
+        if end <= nextSequence {
+            counters.duplicatePackets[line.rawValue] &+= 1
+            return
+        }
+        if p.sequence <= nextSequence {
+            deliver(p, from: line)
+            drainBuffer()
+            settleGap(now: now)
+            return
+        }
+        // Early: hold it until the hole before it is filled.
+        store(p, line: line)
+        noteGap(now: now)
+    }
+
+    /// Advances timers: a gap past its arbitration window is re-requested; a request past its
+    /// timeout is retried, then given up.
+    public func poll(now: UInt64) {
+        guard gapOpen else { return }
+        if !requestOutstanding {
+            if now &- gapOpenedAt >= configuration.arbitrationWindowNanos { sendRequest(now: now) }
+            return
+        }
+        if now &- requestSentAt >= configuration.requestTimeoutNanos {
+            if requestTries > configuration.maxRequestRetries {
+                giveUp(now: now)
+            } else {
+                counters.requestRetries &+= 1
+                sendRequest(now: now)
+            }
+        }
+    }
+
+    /// Forces what is still open to its end: re-request now (if not yet), or give up when
+    /// `giveUp` is true. Used at the end of a replay.
+    public func resolveNow(now: UInt64, giveUp: Bool) {
+        guard gapOpen else { return }
+        if giveUp {
+            self.giveUp(now: now)
+        } else if !requestOutstanding {
+            sendRequest(now: now)
+        }
+    }
+
+    // MARK: - internals
+
+    private func deliver(_ p: MoldUDP64Packet, from line: FeedLine) {
+        let skip = Int(nextSequence &- p.sequence)
+        let recovered = line == .recovery
+        p.forEachMessage(skipping: skip) { msg, seq in
+            consumer.onMessage(msg, sequence: seq)
+        }
+        let n = UInt64(p.messageCount - skip)
+        counters.messages &+= n
+        if recovered { counters.recoveredMessages &+= n }
+        nextSequence = p.sequence &+ UInt64(p.messageCount)
+    }
+
+    private func store(_ p: MoldUDP64Packet, line: FeedLine) {
+        let len = p.bytes.count
+        if len > configuration.slotBytes {
+            counters.oversizePackets &+= 1
+            return
+        }
+        var free = -1
+        for i in 0..<configuration.bufferedPackets {
+            if slotLen[i] == 0 {
+                if free < 0 { free = i }
+            } else if slotSeq[i] == p.sequence && Int(slotCount[i]) >= p.messageCount {
+                return  // already held (the other line's copy)
+            }
+        }
+        if free < 0 {
+            counters.bufferOverflows &+= 1
+            return
+        }
+        (arena + free * configuration.slotBytes).copyMemory(from: p.bytes.baseAddress!, byteCount: len)
+        slotSeq[free] = p.sequence
+        slotCount[free] = UInt16(p.messageCount)
+        slotLen[free] = len
+        slotLine[free] = line
+        buffered += 1
+    }
+
+    /// Delivers held packets that now continue the sequence, in order.
+    private func drainBuffer() {
+        while buffered > 0 {
+            var found = -1
+            for i in 0..<configuration.bufferedPackets where slotLen[i] != 0 {
+                let s = slotSeq[i]
+                let e = s &+ UInt64(slotCount[i])
+                if e <= nextSequence {
+                    slotLen[i] = 0  // overtaken: its messages were delivered already
+                    buffered -= 1
+                } else if s <= nextSequence {
+                    found = i
+                    break
+                }
+            }
+            if found < 0 { return }
+            let bytes = UnsafeRawBufferPointer(start: arena + found * configuration.slotBytes, count: slotLen[found])
+            slotLen[found] = 0
+            buffered -= 1
+            if let p = MoldUDP64Packet(bytes) { deliver(p, from: slotLine[found]) }
+        }
+    }
+
+    private func clearBuffer() {
+        for i in 0..<configuration.bufferedPackets { slotLen[i] = 0 }
+        buffered = 0
+        gapOpen = false
+        requestOutstanding = false
+    }
+
+    private func noteGap(now: UInt64) {
+        if nextSequence < highWater {
+            if !gapOpen {
+                gapOpen = true
+                gapOpenedAt = now
+                requestTries = 0
+                counters.gaps &+= 1
+            }
+        } else {
+            settleGap(now: now)
+        }
+    }
+
+    /// Called after progress: closes the gap if the hole is filled, or re-arms it for the next
+    /// hole further on.
+    private func settleGap(now: UInt64) {
+        guard gapOpen else {
+            noteGapIfAny(now: now)
+            return
+        }
+        if nextSequence >= highWater {
+            if !requestOutstanding && requestTries == 0 { counters.gapsFilledByOtherLine &+= 1 }
+            gapOpen = false
+            requestOutstanding = false
+            return
+        }
+        if requestOutstanding && nextSequence >= requestedFrom &+ requestedCount {
+            // The requested part arrived; a further hole (if any) is requested at once.
+            requestOutstanding = false
+            requestTries = 0
+            sendRequest(now: now)
+        }
+    }
+
+    private func noteGapIfAny(now: UInt64) {
+        if nextSequence < highWater {
+            noteGap(now: now)
+        }
+    }
+
+    private func sendRequest(now: UInt64) {
+        guard let s = session else { return }
+        // Ask for the hole up to the first held packet (or the high-water mark).
+        var holeEnd = highWater
+        for i in 0..<configuration.bufferedPackets where slotLen[i] != 0 && slotSeq[i] > nextSequence {
+            holeEnd = min(holeEnd, slotSeq[i])
+        }
+        let count = UInt64(min(Int(holeEnd &- nextSequence), configuration.maxRequestCount))
+        if count == 0 { return }
+        requestTries += 1
+        if requester.requestRetransmission(session: s, sequence: nextSequence, count: UInt16(count)) {
+            counters.requestsSent &+= 1
+            requestOutstanding = true
+            requestSentAt = now
+            requestedFrom = nextSequence
+            requestedCount = count
+        } else {
+            giveUp(now: now)
+        }
+    }
+
+    /// Reports the current hole as lost and resumes after it.
+    private func giveUp(now: UInt64) {
+        var holeEnd = highWater
+        for i in 0..<configuration.bufferedPackets where slotLen[i] != 0 && slotSeq[i] > nextSequence {
+            holeEnd = min(holeEnd, slotSeq[i])
+        }
+        counters.unrecoveredMessages &+= holeEnd &- nextSequence
+        nextSequence = holeEnd
+        requestOutstanding = false
+        gapOpen = false
+        requestTries = 0
+        drainBuffer()
+        noteGapIfAny(now: now)
+    }
+
+    private func reportLoss(upTo end: UInt64) {
+        if end > nextSequence { counters.unrecoveredMessages &+= end - nextSequence }
+    }
+}

@@ -1,0 +1,308 @@
+import Testing
+import Foundation
+@testable import MarketData
+import TickwireCore
+
+/// Collects what the session delivers, in order.
+struct Collector: MoldUDP64Consumer {
+    var sequences: [UInt64] = []
+    var messages: [[UInt8]] = []
+    mutating func onMessage(_ message: UnsafeRawBufferPointer, sequence: UInt64) {
+        sequences.append(sequence)
+        messages.append(Array(message))
+    }
+}
+
+/// Answers re-requests synchronously from a MoldMessageStore by feeding the answer packets back
+/// into the session as recovery-line packets (what the UDP client does, without the socket).
+final class StoreRequester: MoldUDP64Requester {
+    let store: MoldMessageStore
+    var answers: [[UInt8]] = []
+    var requests: [(UInt64, UInt16)] = []
+    var refuse = false
+    init(store: MoldMessageStore) { self.store = store }
+    func requestRetransmission(session: MoldSession, sequence: UInt64, count: UInt16) -> Bool {
+        requests.append((sequence, count))
+        if refuse { return false }
+        store.answer(sequence: sequence, count: count) { answers.append(Array($0)) }
+        return true
+    }
+}
+
+/// A session's worth of messages and its packets (1 to 4 messages each).
+struct Feed {
+    let session = MoldSession("TEST000001")
+    var messages: [[UInt8]] = []
+    var packets: [[UInt8]] = []
+
+    init(messageCount: Int, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        for i in 0..<messageCount {
+            let len = 5 + Int(rng.next() % 40)
+            messages.append([UInt8(0x41 + i % 26)] + (0..<len).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+        }
+        var seq = 1
+        while seq <= messageCount {
+            let n = min(1 + Int(rng.next() % 4), messageCount - seq + 1)
+            packets.append(Self.packet(session: session, sequence: UInt64(seq), messages: Array(messages[(seq - 1)..<(seq - 1 + n)])))
+            seq += n
+        }
+    }
+
+    static func packet(session: MoldSession, sequence: UInt64, messages: [[UInt8]], count: UInt16? = nil) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 20)
+        out.withUnsafeMutableBytes { _ = MoldUDP64Packet.writeHeader(into: $0, session: session, sequence: sequence, count: count ?? UInt16(messages.count)) }
+        for m in messages {
+            out += [UInt8(m.count >> 8), UInt8(m.count & 0xFF)] + m
+        }
+        return out
+    }
+
+    func heartbeat(next: UInt64) -> [UInt8] { Self.packet(session: session, sequence: next, messages: []) }
+    func endOfSession(next: UInt64) -> [UInt8] { Self.packet(session: session, sequence: next, messages: [], count: 0xFFFF) }
+
+    func store() -> MoldMessageStore {
+        let s = MoldMessageStore(session: session)
+        for m in messages { m.withUnsafeBytes { _ = s.append($0) } }
+        return s
+    }
+}
+
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension MoldUDP64Session {
+    func feed(_ bytes: [UInt8], line: FeedLine, now: UInt64) {
+        bytes.withUnsafeBytes { onPacket($0, line: line, now: now) }
+    }
+}
+
+@Suite struct MoldUDP64Tests {
+    @Test func packetViewChecksEveryBlock() {
+        let p = Feed.packet(session: MoldSession("S1"), sequence: 7, messages: [[1, 2, 3], [4]])
+        p.withUnsafeBytes { b in
+            let v = MoldUDP64Packet(b)
+            #expect(v?.sequence == 7)
+            #expect(v?.messageCount == 2)
+            #expect(v?.session.description == "S1")
+            var got: [[UInt8]] = []
+            v?.forEachMessage { m, _ in got.append(Array(m)) }
+            #expect(got == [[1, 2, 3], [4]])
+        }
+        // Every truncation of the packet is refused (never a partial delivery).
+        for cut in 0..<p.count {
+            p.withUnsafeBytes { b in #expect(MoldUDP64Packet(UnsafeRawBufferPointer(rebasing: b[0..<cut])) == nil) }
+        }
+        // A block claiming more bytes than the datagram has.
+        var bad = p
+        bad[20] = 0xFF
+        bad.withUnsafeBytes { #expect(MoldUDP64Packet($0) == nil) }
+    }
+
+    @Test func cleanSingleLineDeliversEverythingInOrder() {
+        let f = Feed(messageCount: 500, seed: 1)
+        let s = MoldUDP64Session(consumer: Collector(), requester: NoRecovery())
+        for (i, p) in f.packets.enumerated() { s.feed(p, line: .a, now: UInt64(i) * 1000) }
+        let same = s.consumer.messages == f.messages
+        #expect(same, "delivered \(s.consumer.messages.count) of \(f.messages.count)")
+        #expect(s.consumer.sequences == Array(1...500))
+        #expect(s.counters.gaps == 0 && s.counters.unrecoveredMessages == 0)
+    }
+
+    /// A and B carry the same packets with disjoint losses, B sometimes ahead, duplicates and
+    /// heartbeats: the output is exactly the clean feed, nothing requested.
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func arbitrationWithDisjointLossesNeedsNoRecovery(seed: UInt64) {
+        let f = Feed(messageCount: 2000, seed: seed)
+        var rng = SplitMix64(seed: seed &* 77)
+        let requester = StoreRequester(store: f.store())
+        let s = MoldUDP64Session(consumer: Collector(), requester: requester)
+        var now: UInt64 = 0
+        var pendingB: [[UInt8]] = []
+        var next: UInt64 = 1
+        for p in f.packets {
+            let r = rng.next() % 10
+            let lostOnA = r == 0, lostOnB = r == 1
+            // B runs up to 3 packets behind or ahead of A.
+            if !lostOnB { pendingB.append(p) }
+            if rng.next() % 2 == 0, let b = pendingB.first {  // B ahead of A for this packet
+                s.feed(b, line: .b, now: now); pendingB.removeFirst()
+            }
+            if !lostOnA { s.feed(p, line: .a, now: now) }
+            if pendingB.count > 3 { s.feed(pendingB.removeFirst(), line: .b, now: now) }
+            if rng.next() % 20 == 0 { s.feed(p, line: .a, now: now) }  // a duplicate on A
+            now += 10  // 10 ns apart: far inside the arbitration window
+            next += UInt64(p.withUnsafeBytes { MoldUDP64Packet($0)!.messageCount })
+            if rng.next() % 50 == 0 { s.feed(f.heartbeat(next: next), line: .a, now: now) }
+            s.poll(now: now)
+        }
+        for b in pendingB { s.feed(b, line: .b, now: now) }
+        s.poll(now: now)
+        let same = s.consumer.messages == f.messages
+        #expect(same, "delivered \(s.consumer.messages.count) of \(f.messages.count)")
+        #expect(s.consumer.sequences == Array(1...2000))
+        #expect(s.counters.unrecoveredMessages == 0)
+        #expect(requester.requests.isEmpty, "the other line filled every hole")
+        #expect(s.counters.duplicates > 0)
+        #expect(!s.hasGap)
+    }
+
+    /// Losses on both lines: the re-request server fills them, in order, nothing twice.
+    @Test(arguments: [11, 12, 13] as [UInt64])
+    func lossesOnBothLinesAreRecovered(seed: UInt64) {
+        let f = Feed(messageCount: 3000, seed: seed)
+        var rng = SplitMix64(seed: seed)
+        let requester = StoreRequester(store: f.store())
+        let s = MoldUDP64Session(consumer: Collector(), requester: requester)
+        var now: UInt64 = 0
+        for p in f.packets {
+            let r = rng.next() % 100
+            if r >= 8 { s.feed(p, line: .a, now: now) }          // 8% lost on A
+            if r < 4 || r >= 12 { s.feed(p, line: .b, now: now) } // 8% lost on B, half overlapping A's
+            now += 100_000
+            s.poll(now: now)
+            while !requester.answers.isEmpty {
+                s.feed(requester.answers.removeFirst(), line: .recovery, now: now)
+            }
+        }
+        // The tail: a heartbeat announces the end, the window passes, the request is answered.
+        s.feed(f.heartbeat(next: 3001), line: .a, now: now)
+        now += 1_000_000
+        s.poll(now: now)
+        while !requester.answers.isEmpty { s.feed(requester.answers.removeFirst(), line: .recovery, now: now) }
+        let same = s.consumer.messages == f.messages
+        #expect(same, "delivered \(s.consumer.messages.count) of \(f.messages.count)")
+        #expect(s.consumer.sequences == Array(1...3000))
+        #expect(s.counters.unrecoveredMessages == 0)
+        #expect(s.counters.recoveredMessages > 0)
+        #expect(!requester.requests.isEmpty)
+        #expect(!s.hasGap)
+    }
+
+    /// No server: the hole is reported (unrecovered count), delivery resumes after it, in order.
+    @Test func noServerReportsTheGap() {
+        let f = Feed(messageCount: 100, seed: 5)
+        let s = MoldUDP64Session(consumer: Collector(), requester: NoRecovery())
+        var now: UInt64 = 0
+        var lost = 0
+        for (i, p) in f.packets.enumerated() {
+            if i == 10 || i == 11 {
+                lost += p.withUnsafeBytes { MoldUDP64Packet($0)!.messageCount }
+                continue
+            }
+            s.feed(p, line: .a, now: now)
+            now += 1_000_000
+            s.poll(now: now)
+        }
+        #expect(s.counters.gaps == 1)
+        #expect(s.counters.unrecoveredMessages == UInt64(lost))
+        #expect(s.consumer.messages.count == 100 - lost)
+        #expect(s.consumer.sequences == s.consumer.sequences.sorted(), "still strictly in sequence")
+        #expect(Set(s.consumer.sequences).count == s.consumer.sequences.count)
+    }
+
+    /// A request that is never answered is retried, then given up and reported.
+    @Test func unansweredRequestsAreRetriedThenGivenUp() {
+        let f = Feed(messageCount: 50, seed: 9)
+        final class Silent: MoldUDP64Requester {
+            var asked = 0
+            func requestRetransmission(session: MoldSession, sequence: UInt64, count: UInt16) -> Bool { asked += 1; return true }
+        }
+        var conf = MoldUDP64Configuration()
+        conf.maxRequestRetries = 2
+        let s = MoldUDP64Session(consumer: Collector(), requester: Silent(), configuration: conf)
+        s.feed(f.packets[0], line: .a, now: 0)
+        s.feed(f.packets[2], line: .a, now: 0)
+        var now: UInt64 = 0
+        for _ in 0..<20 {
+            now += conf.requestTimeoutNanos / 2
+            s.poll(now: now)
+        }
+        #expect(s.requester.asked == 3, "first try and two retries")
+        #expect(s.counters.requestRetries == 2)
+        let lost = f.packets[1].withUnsafeBytes { MoldUDP64Packet($0)!.messageCount }
+        #expect(s.counters.unrecoveredMessages == UInt64(lost))
+        #expect(!s.hasGap)
+    }
+
+    @Test func heartbeatsEndOfSessionAndSessionChange() {
+        let f = Feed(messageCount: 20, seed: 3)
+        let s = MoldUDP64Session(consumer: Collector(), requester: NoRecovery())
+        for p in f.packets { s.feed(p, line: .a, now: 0) }
+        s.feed(f.heartbeat(next: 21), line: .a, now: 0)
+        s.feed(f.endOfSession(next: 21), line: .b, now: 0)
+        #expect(s.counters.heartbeats == 1 && s.counters.endOfSession == 1 && s.ended)
+        #expect(!s.hasGap)
+        // A new session starts over at 1.
+        let g = Feed.packet(session: MoldSession("TEST000002"), sequence: 1, messages: [[9, 9, 9]])
+        s.feed(g, line: .a, now: 0)
+        #expect(s.counters.sessionChanges == 1)
+        #expect(s.consumer.messages.last == [9, 9, 9])
+        // Recovery answers for another session are ignored.
+        let h = Feed.packet(session: MoldSession("OTHER"), sequence: 2, messages: [[1]])
+        s.feed(h, line: .recovery, now: 0)
+        #expect(s.counters.foreignSession == 1)
+    }
+
+    @Test func malformedAndGarbageAreCountedNeverTrap() {
+        let s = MoldUDP64Session(consumer: Collector(), requester: NoRecovery())
+        var rng = SplitMix64(seed: 42)
+        for _ in 0..<100_000 {
+            let n = Int(rng.next() % 80)
+            let bytes = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            s.feed(bytes, line: FeedLine(rawValue: Int(rng.next() % 3))!, now: rng.next() % 1_000_000_000)
+            s.poll(now: rng.next())
+        }
+        #expect(s.counters.malformed > 0)
+        #expect(s.consumer.sequences == s.consumer.sequences.sorted())
+    }
+
+    /// The UDP re-request server answers over loopback.
+    @Test func udpServerAnswersReRequests() throws {
+        let f = Feed(messageCount: 300, seed: 21)
+        let server = try MoldRetransmitServer(store: f.store())
+        server.start()
+        defer { server.stop() }
+        let client = try UDPRecoveryClient(server: IPv4Address(127, 0, 0, 1), port: server.port)
+        let s = MoldUDP64Session(consumer: Collector(), requester: client)
+        var now: UInt64 = 0
+        for (i, p) in f.packets.enumerated() where i % 7 != 3 {
+            s.feed(p, line: .a, now: now)
+            now += 1_000_000
+            s.poll(now: now)
+            pump(client, s, now: now)
+        }
+        s.feed(f.heartbeat(next: 301), line: .a, now: now)
+        for _ in 0..<200 where s.consumer.messages.count < 300 {
+            now += 1_000_000
+            s.poll(now: now)
+            pump(client, s, now: now)
+        }
+        let same = s.consumer.messages == f.messages
+        #expect(same, "delivered \(s.consumer.messages.count) of \(f.messages.count)")
+        #expect(s.counters.unrecoveredMessages == 0)
+        #expect(server.served > 0)
+    }
+
+    func pump(_ client: UDPRecoveryClient, _ s: MoldUDP64Session<Collector, UDPRecoveryClient>, now: UInt64) {
+        var pkts = [tw_pkt](repeating: tw_pkt(), count: 16)
+        while s.awaitingRecovery && client.wait(timeoutMillis: 50) {
+            let n = pkts.withUnsafeMutableBufferPointer { client.receive(into: $0.baseAddress!, capacity: 16) }
+            for p in pkts[0..<max(n, 0)] {
+                s.onPacket(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), line: .recovery, now: now)
+            }
+        }
+    }
+}
+
+import CShims
+import Wire
