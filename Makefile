@@ -2,7 +2,7 @@
 # the system packages they need when missing.
 SHELL := /bin/bash
 SWIFT ?= swift
-DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev pkg-config tshark iproute2 python3
+DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev zlib1g-dev pkg-config tshark iproute2 python3
 RELEASE_BIN := .build/release/tickwire
 
 .PHONY: all deps build release test demo bench fuzz clean

@@ -16,7 +16,7 @@ let dpdkCFlags: [String] = [
 // not linked: Debian's EAL loads them as plugins from its dpdk/pmds-23.0 folder at start.
 let dpdkLibraries: [LinkerSetting] = [
     "rte_eal", "rte_ethdev", "rte_mbuf", "rte_mempool", "rte_ring", "rte_bus_vdev", "rte_net",
-    "rte_kvargs", "rte_telemetry", "pcap", "numa",
+    "rte_kvargs", "rte_telemetry", "pcap", "numa", "z",
 ].map { .linkedLibrary($0) }
 
 let strict: [SwiftSetting] = [

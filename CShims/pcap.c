@@ -4,6 +4,8 @@
 #include "CShims.h"
 
 #include <pcap/pcap.h>
+#include <zlib.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +17,41 @@ typedef struct tw_pcap_reader {
     pcap_t *p;
 } tw_pcap_reader;
 
+// gzip-compressed captures (IEX publishes .pcap.gz): zlib's gzFile behind a stdio FILE made
+// with fopencookie, handed to pcap_fopen_offline, which then reads it like any file.
+static ssize_t gz_cookie_read(void *cookie, char *buf, size_t size) {
+    int n = gzread((gzFile)cookie, buf, size > INT_MAX ? INT_MAX : (unsigned)size);
+    return n < 0 ? -1 : n;
+}
+
+static int gz_cookie_close(void *cookie) { return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF; }
+
+static bool has_gz_suffix(const char *path) {
+    size_t n = strlen(path);
+    return n > 3 && strcmp(path + n - 3, ".gz") == 0;
+}
+
 void *tw_pcap_open_read(const char *path, char *errbuf) {
     // Ask for nanosecond precision: libpcap scales microsecond files up, so every timestamp
     // reaching Swift is in ns whatever the file holds.
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!has_gz_suffix(path))
+        return pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    gzFile gz = gzopen(path, "rb");
+    if (!gz) {
+        snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: %s", path, strerror(errno ? errno : ENOENT));
+        return NULL;
+    }
+    gzbuffer(gz, 1 << 18);
+    cookie_io_functions_t io = {.read = gz_cookie_read, .write = NULL, .seek = NULL, .close = gz_cookie_close};
+    FILE *fp = fopencookie(gz, "rb", io);
+    if (!fp) {
+        snprintf(errbuf, PCAP_ERRBUF_SIZE, "fopencookie: %s", strerror(errno));
+        gzclose(gz);
+        return NULL;
+    }
+    // On success libpcap owns fp (pcap_close closes it, and so the gzFile).
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!p) fclose(fp);
     return p;
 }
 
