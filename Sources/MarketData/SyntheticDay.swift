@@ -1,0 +1,259 @@
+// A deterministic synthetic ITCH 5.0 day for tests and benchmarks (`tickwire gen itch`): a simple
+// generator with the message mix of a real NASDAQ morning (adds ~55% with F among them, replaces
+// ~20%, deletes ~17%, executions and partial cancels a few per cent, trades and crosses rare),
+// over stocks whose activity is heavy-tailed (Zipf), with prices clustered near each stock's
+// wandering mid. Every E/C/X/D/U refers to a live order with shares it really has, so a book fed
+// from it never sees an unknown reference. The venue simulator's order-flow model replaces it
+// for realism (queue-reactive arrivals, regimes); this one exists to be fast and reproducible.
+import TickwireCore
+
+public struct SyntheticDayConfiguration: Sendable {
+    public var messages: Int
+    public var seed: UInt64 = 1
+    public var stocks: Int = 1000
+    /// Probabilities in 1/1000 of each book message kind; the rest are P trades.
+    public var addPerMille = 500, addMPIDPerMille = 50, replacePerMille = 200, deletePerMille = 170
+    public var executePerMille = 40, executeWithPricePerMille = 5, cancelPerMille = 25, crossPerMille = 1
+    public init(messages: Int, seed: UInt64 = 1) {
+        self.messages = messages
+        self.seed = seed
+    }
+}
+
+public enum SyntheticDay {
+    /// Generates the day as an ITCH BinaryFILE (each message preceded by its 2-byte length),
+    /// handing each chunk of bytes to `write` (about 1 MiB at a time).
+    public static func generate(_ c: SyntheticDayConfiguration, write: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        var g = Generator(c)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var used = 0
+        var produced = 0
+        var message = [UInt8](repeating: 0, count: 64)
+        while produced < c.messages {
+            let len = message.withUnsafeMutableBytes { g.next(into: $0, remaining: c.messages - produced) }
+            if len == 0 { continue }
+            if used + 2 + len > chunk.count {
+                try chunk.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<used])) }
+                used = 0
+            }
+            chunk[used] = UInt8(len >> 8)
+            chunk[used + 1] = UInt8(len & 0xFF)
+            for i in 0..<len { chunk[used + 2 + i] = message[i] }
+            used += 2 + len
+            produced += 1
+        }
+        try chunk.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<used])) }
+    }
+
+    /// The whole day in memory.
+    public static func generate(_ c: SyntheticDayConfiguration) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(c.messages * 34)
+        generate(c) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// The symbol of synthetic stock `locate` ("SYN0001"...).
+    public static func symbol(locate: Int) -> Symbol {
+        let digits = String(locate)
+        return Symbol("SYN" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits)
+    }
+}
+
+struct SplitMix64Generator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+}
+
+struct Generator {
+    let c: SyntheticDayConfiguration
+    var rng: SplitMix64Generator
+    var time: UInt64 = 34_200_000_000_000  // 09:30:00
+    var nextRef: UInt64 = 1
+    var match: UInt64 = 1
+    var phase = 0           // prologue steps done
+    var cumulative: [UInt64] = []  // Zipf activity, scaled to 2^32
+    var mid: [Int64]
+    // Live orders, struct of arrays indexed by ref; per-stock live lists with O(1) removal.
+    var orderLocate: [UInt16] = [0]
+    var orderSide: [UInt8] = [0]
+    var orderShares: [UInt32] = [0]
+    var orderPrice: [Int64] = [0]
+    var orderSlot: [Int32] = [-1]
+    var live: [[UInt64]]
+
+    init(_ c: SyntheticDayConfiguration) {
+        self.c = c
+        rng = SplitMix64Generator(state: c.seed &* 0x2545_F491_4F6C_DD1D &+ 1)
+        var weights: [Double] = []
+        for i in 0..<c.stocks { weights.append(1.0 / Double(i + 1).squareRoot() / Double(i + 1).squareRoot().squareRoot()) }
+        let total = weights.reduce(0, +)
+        var acc = 0.0
+        for w in weights {
+            acc += w / total
+            cumulative.append(UInt64(acc * 4_294_967_296.0))
+        }
+        mid = []
+        live = Array(repeating: [], count: c.stocks + 1)
+        mid.append(0)
+        for _ in 0..<c.stocks { mid.append(Int64(5 + rng.below(300)) * 10_000 + Int64(rng.below(100)) * 100) }
+    }
+
+    mutating func pickStock() -> Int {
+        let r = rng.next() & 0xFFFF_FFFF
+        var lo = 0, hi = cumulative.count - 1
+        while lo < hi {
+            let m = (lo + hi) / 2
+            if cumulative[m] < r { lo = m + 1 } else { hi = m }
+        }
+        return lo + 1
+    }
+
+    mutating func tick() -> VenueTime {
+        time &+= UInt64(1 + rng.below(2000))
+        return VenueTime(nanosSinceMidnight: time)
+    }
+
+    /// A price near the stock's mid: most orders within a few ticks of the touch.
+    mutating func price(stock: Int, side: Side) -> Int64 {
+        if rng.below(1000) < 20 { mid[stock] += rng.below(2) == 0 ? 100 : -100 }
+        if mid[stock] < 20_000 { mid[stock] = 20_000 }
+        var ticks = 1
+        while ticks < 40 && rng.below(100) < 55 { ticks += 1 }
+        return side == .buy ? mid[stock] - Int64(ticks) * 100 : mid[stock] + Int64(ticks) * 100
+    }
+
+    mutating func addLive(_ ref: UInt64, stock: Int, side: Side, shares: UInt32, price: Int64) {
+        orderLocate.append(UInt16(stock))
+        orderSide.append(side.rawValue)
+        orderShares.append(shares)
+        orderPrice.append(price)
+        orderSlot.append(Int32(live[stock].count))
+        live[stock].append(ref)
+    }
+
+    mutating func removeLive(_ ref: UInt64) {
+        let stock = Int(orderLocate[Int(ref)])
+        let slot = Int(orderSlot[Int(ref)])
+        let last = live[stock].removeLast()
+        if last != ref {
+            live[stock][slot] = last
+            orderSlot[Int(last)] = Int32(slot)
+        }
+        orderSlot[Int(ref)] = -1
+        orderShares[Int(ref)] = 0
+    }
+
+    /// A live order of an active stock, or nil when the chosen stock has none.
+    mutating func pickLive() -> UInt64? {
+        let s = pickStock()
+        if live[s].isEmpty { return nil }
+        return live[s][rng.below(live[s].count)]
+    }
+
+    mutating func next(into out: UnsafeMutableRawBufferPointer, remaining: Int) -> Int {
+        let t = tick()
+        // Prologue: start of messages, the stock directory, trading, start of market hours.
+        if phase == 0 {
+            phase = 1
+            return ITCHEncoder.systemEvent(into: out, timestamp: t, eventCode: 0x4F) ?? 0  // "O"
+        }
+        if phase <= c.stocks && remaining > 1 {
+            let locate = phase
+            phase += 1
+            return ITCHEncoder.stockDirectory(
+                into: out, stockLocate: StockLocate(rawValue: UInt16(locate)), timestamp: t,
+                stock: SyntheticDay.symbol(locate: locate), marketCategory: 0x51, financialStatusIndicator: 0x4E,
+                roundLotSize: 100, roundLotsOnly: 0x4E, issueClassification: 0x43, issueSubType: "Z",
+                authenticity: 0x50, shortSaleThresholdIndicator: 0x4E, ipoFlag: 0x4E, luldReferencePriceTier: 0x31,
+                etpFlag: 0x4E, etpLeverageFactor: 0, inverseIndicator: 0x4E) ?? 0
+        }
+        if phase == c.stocks + 1 {
+            phase += 1
+            return ITCHEncoder.systemEvent(into: out, timestamp: t, eventCode: 0x51) ?? 0  // "Q"
+        }
+        if remaining == 1 {
+            return ITCHEncoder.systemEvent(into: out, timestamp: t, eventCode: 0x4D) ?? 0  // "M"
+        }
+        var r = rng.below(1000)
+        if r < c.addPerMille + c.addMPIDPerMille {
+            let s = pickStock()
+            let side: Side = rng.below(2) == 0 ? .buy : .sell
+            let px = price(stock: s, side: side)
+            let shares = UInt32(100 * (1 + rng.below(10))) - (rng.below(10) == 0 ? UInt32(rng.below(99)) : 0)
+            let ref = nextRef
+            nextRef += 1
+            addLive(ref, stock: s, side: side, shares: shares, price: px)
+            let loc = StockLocate(rawValue: UInt16(s))
+            if r < c.addPerMille {
+                return ITCHEncoder.addOrder(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: ref),
+                                            side: side, shares: Shares(rawValue: shares), stock: SyntheticDay.symbol(locate: s),
+                                            price: Price(rawValue: px)) ?? 0
+            }
+            return ITCHEncoder.addOrderMPID(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: ref),
+                                            side: side, shares: Shares(rawValue: shares), stock: SyntheticDay.symbol(locate: s),
+                                            price: Price(rawValue: px), attribution: "SYNX") ?? 0
+        }
+        r -= c.addPerMille + c.addMPIDPerMille
+        guard let ref = pickLive() else { return 0 }
+        let i = Int(ref)
+        let loc = StockLocate(rawValue: orderLocate[i])
+        let side = Side(rawValue: orderSide[i]) ?? .buy
+        if r < c.replacePerMille {
+            let newRef = nextRef
+            nextRef += 1
+            let s = Int(orderLocate[i])
+            let px = price(stock: s, side: side)
+            let shares = UInt32(100 * (1 + rng.below(10)))
+            removeLive(ref)
+            addLive(newRef, stock: s, side: side, shares: shares, price: px)
+            return ITCHEncoder.orderReplace(into: out, stockLocate: loc, timestamp: t, originalOrderRef: OrderRef(rawValue: ref),
+                                            newOrderRef: OrderRef(rawValue: newRef), shares: Shares(rawValue: shares),
+                                            price: Price(rawValue: px)) ?? 0
+        }
+        r -= c.replacePerMille
+        if r < c.deletePerMille {
+            removeLive(ref)
+            return ITCHEncoder.orderDelete(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: ref)) ?? 0
+        }
+        r -= c.deletePerMille
+        let have = orderShares[i]
+        if r < c.executePerMille + c.executeWithPricePerMille {
+            let qty = rng.below(3) == 0 ? have : UInt32(1 + rng.below(Int(have)))
+            if qty >= have { removeLive(ref) } else { orderShares[i] = have - qty }
+            match += 1
+            if r < c.executePerMille {
+                return ITCHEncoder.orderExecuted(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: ref),
+                                                 executedShares: Shares(rawValue: qty), matchNumber: match) ?? 0
+            }
+            return ITCHEncoder.orderExecutedWithPrice(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: ref),
+                                                      executedShares: Shares(rawValue: qty), matchNumber: match, printable: 0x59,
+                                                      executionPrice: Price(rawValue: orderPrice[i] + (side == .buy ? -100 : 100))) ?? 0
+        }
+        r -= c.executePerMille + c.executeWithPricePerMille
+        if r < c.cancelPerMille && have > 1 {
+            let qty = UInt32(1 + rng.below(Int(have - 1)))
+            orderShares[i] = have - qty
+            return ITCHEncoder.orderCancel(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: ref),
+                                           cancelledShares: Shares(rawValue: qty)) ?? 0
+        }
+        r -= c.cancelPerMille
+        match += 1
+        let s = Int(orderLocate[i])
+        if r < c.crossPerMille {
+            return ITCHEncoder.crossTrade(into: out, stockLocate: loc, timestamp: t, shares: UInt64(100 * (1 + rng.below(50))),
+                                          stock: SyntheticDay.symbol(locate: s), crossPrice: Price(rawValue: mid[s]),
+                                          matchNumber: match, crossType: 0x49) ?? 0
+        }
+        return ITCHEncoder.trade(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: 0), side: .buy,
+                                 shares: Shares(rawValue: 100), stock: SyntheticDay.symbol(locate: s),
+                                 price: Price(rawValue: mid[s]), matchNumber: match) ?? 0
+    }
+}
