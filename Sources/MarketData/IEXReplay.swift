@@ -104,71 +104,106 @@ public enum IEXReplay {
         book: inout IEXDeepBook, handler: inout H
     ) throws(CaptureError) -> IEXReplayStats {
         let reader = try PcapReader(path: pcapPath)
-        var stats = IEXReplayStats()
-        var tracker = IEXSessionTracker()
-        var inner = IEXReplayHandler(book: IEXDeepBook(symbolCapacity: 1, levelsPerSide: 1), user: handler)
-        swap(&inner.book, &book)  // the replay owns the caller's book until it returns
-        var byType = [UInt64](repeating: 0, count: 256)
-        var cutRecord = false
-        var sawTOPS = false
-        var sawDEEP = false
+        var replayer = IEXFrameReplayer(port: port, resetBookOnRestart: resetBookOnRestart, handler: handler)
+        swap(&replayer.inner.book, &book)  // the replay owns the caller's book until it returns
         var pkt = tw_pkt()
-
+        var readError: String?
+        var cutRecord = false
         while true {
             do {
                 guard try reader.next(&pkt) else { break }
             } catch {
-                stats.readError = error.description
+                readError = error.description
                 // libpcap's words for a record whose bytes the file does not hold.
                 if error.message.contains("truncated") { cutRecord = true }
                 break
             }
-            let frameTruncated = pkt.flags & UInt32(TW_PKT_TRUNCATED) != 0
-            guard case .udp(let udp) = parseUDPFrame(pkt.bytes, verifyIPChecksum: false) else {
-                stats.nonUDPFrames &+= 1
-                continue
-            }
-            if let port, udp.destinationPort != port {
-                stats.otherPortFrames &+= 1
-                continue
-            }
-            let segment: IEXTPSegment
-            switch IEXTPSegment.parse(udp.payload, allowTruncated: frameTruncated) {
-            case .segment(let s): segment = s
-            case .dropped: stats.malformedSegments &+= 1; continue
-            }
-            guard let feed = segment.feed else {
-                stats.unknownProtocolSegments &+= 1
-                continue
-            }
-            if stats.feed == nil { stats.feed = feed }
-            if feed == .tops { sawTOPS = true } else { sawDEEP = true }
-            stats.segments &+= 1
-            if segment.isTruncated { stats.truncatedSegments &+= 1 }
-            if stats.firstSendTime == 0 { stats.firstSendTime = segment.sendTime }
-            stats.lastSendTime = segment.sendTime
-
-            let outcome = tracker.track(segment)
-            if outcome.kind == .restart && resetBookOnRestart { inner.book.clear() }
-
-            var it = segment.messages
-            var index = 0
-            while let message = it.next() {
-                index += 1
-                if index <= outcome.skip { continue }
-                stats.messages &+= 1
-                byType[Int(message.type)] &+= 1
-                switch IEXDispatch.dispatch(message, to: &inner) {
-                case .handled: break
-                case .unknownType: stats.unknownMessages &+= 1
-                case .tooShort: stats.shortMessages &+= 1
-                }
-            }
-            if it.stoppedEarly { stats.framingErrors &+= 1 }
+            replayer.onFrame(pkt.bytes, truncated: pkt.flags & UInt32(TW_PKT_TRUNCATED) != 0)
         }
-
+        var stats = replayer.finish()
         stats.frames = reader.frames
         stats.truncatedFrames = reader.truncatedFrames &+ (cutRecord ? 1 : 0)
+        stats.readError = readError
+        swap(&replayer.inner.book, &book)
+        handler = replayer.inner.user
+        return stats
+    }
+}
+
+/// The frame-by-frame half of an IEX replay, so that frames from any backend (a capture file
+/// or a DPDK port) take the same path: UDP parse, IEX-TP segment, sequence tracking, dispatch.
+public struct IEXFrameReplayer<H: IEXHandler> {
+    public let port: UInt16?
+    public let resetBookOnRestart: Bool
+    var stats = IEXReplayStats()
+    var tracker = IEXSessionTracker()
+    var inner: IEXReplayHandler<H>
+    var byType = [UInt64](repeating: 0, count: 256)
+    var sawTOPS = false
+    var sawDEEP = false
+    public private(set) var framesSeen: UInt64 = 0
+
+    public init(port: UInt16?, resetBookOnRestart: Bool = true, handler: H) {
+        self.port = port
+        self.resetBookOnRestart = resetBookOnRestart
+        inner = IEXReplayHandler(book: IEXDeepBook(), user: handler)
+    }
+
+    public var book: IEXDeepBook { inner.book }
+
+    /// One Ethernet frame; `truncated` when the capture cut it short.
+    public mutating func onFrame(_ frame: UnsafeRawBufferPointer, truncated frameTruncated: Bool) {
+        framesSeen &+= 1
+        guard case .udp(let udp) = parseUDPFrame(frame, verifyIPChecksum: false) else {
+            stats.nonUDPFrames &+= 1
+            return
+        }
+        if let port, udp.destinationPort != port {
+            stats.otherPortFrames &+= 1
+            return
+        }
+        let segment: IEXTPSegment
+        switch IEXTPSegment.parse(udp.payload, allowTruncated: frameTruncated) {
+        case .segment(let s): segment = s
+        case .dropped:
+            stats.malformedSegments &+= 1
+            return
+        }
+        guard let feed = segment.feed else {
+            stats.unknownProtocolSegments &+= 1
+            return
+        }
+        if stats.feed == nil { stats.feed = feed }
+        if feed == .tops { sawTOPS = true } else { sawDEEP = true }
+        stats.segments &+= 1
+        if segment.isTruncated { stats.truncatedSegments &+= 1 }
+        if stats.firstSendTime == 0 { stats.firstSendTime = segment.sendTime }
+        stats.lastSendTime = segment.sendTime
+
+        let outcome = tracker.track(segment)
+        if outcome.kind == .restart && resetBookOnRestart { inner.book.clear() }
+
+        var it = segment.messages
+        var index = 0
+        while let message = it.next() {
+            index += 1
+            if index <= outcome.skip { continue }
+            stats.messages &+= 1
+            byType[Int(message.type)] &+= 1
+            switch IEXDispatch.dispatch(message, to: &inner) {
+            case .handled: break
+            case .unknownType: stats.unknownMessages &+= 1
+            case .tooShort: stats.shortMessages &+= 1
+            }
+        }
+        if it.stoppedEarly { stats.framingErrors &+= 1 }
+    }
+
+    /// The stats so far (frames as seen by this replayer; a file reader knows better and
+    /// overwrites frames and truncatedFrames).
+    public func finish() -> IEXReplayStats {
+        var stats = self.stats
+        stats.frames = framesSeen
         stats.heartbeats = tracker.heartbeats
         stats.gaps = tracker.gapMessages
         stats.gapEvents = tracker.gapEvents
@@ -183,8 +218,6 @@ public enum IEXReplay {
         for (type, n) in byType.enumerated() where n > 0 {
             stats.messagesByType[Character(Unicode.Scalar(UInt8(type)))] = n
         }
-        swap(&inner.book, &book)
-        handler = inner.user
         return stats
     }
 }
