@@ -62,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "MarketData",
-            dependencies: ["CShims", "TickwireCore", "Wire"],
+            dependencies: ["CShims", "TickwireCore", "Wire", "OrderBook"],
             swiftSettings: strict
         ),
         .target(

@@ -217,7 +217,13 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
     private var requestTries = 0
     private var requestedFrom: UInt64 = 0
     private var requestedCount: UInt64 = 0
-    private var delivering: FeedLine = .a
+    // When each hole was first seen: (first missing sequence, time), oldest first, bounded.
+    // A hole is timed from its detection, not from when the holes before it were settled.
+    private let holeStart: UnsafeMutablePointer<UInt64>
+    private let holeTime: UnsafeMutablePointer<UInt64>
+    private let holeCapacity = 1024
+    private var holeHead = 0
+    private var holeCount = 0
 
     public init(consumer: Consumer, requester: Requester, configuration: MoldUDP64Configuration = .init()) {
         precondition(configuration.bufferedPackets > 0 && configuration.slotBytes >= MoldUDP64Packet.headerLength)
@@ -236,6 +242,10 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
         slotLen.initialize(repeating: 0, count: n)
         slotLine = .allocate(capacity: n)
         slotLine.initialize(repeating: .a, count: n)
+        holeStart = .allocate(capacity: holeCapacity)
+        holeStart.initialize(repeating: 0, count: holeCapacity)
+        holeTime = .allocate(capacity: holeCapacity)
+        holeTime.initialize(repeating: 0, count: holeCapacity)
     }
 
     deinit {
@@ -244,6 +254,8 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
         slotCount.deallocate()
         slotLen.deallocate()
         slotLine.deallocate()
+        holeStart.deallocate()
+        holeTime.deallocate()
     }
 
     /// True while a hole is open (waiting for the other line or for the re-request server).
@@ -274,6 +286,7 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
             } else {
                 // A new session on a live line: what the old one still owed is lost with it.
                 reportLoss(upTo: highWater)
+                holeCount = 0
                 counters.sessionChanges &+= 1
                 session = p.session
                 nextSequence = p.sequence
@@ -288,6 +301,7 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
             ended = true
         }
         let end = p.sequence &+ UInt64(p.messageCount)
+        if p.sequence > highWater { recordHole(from: highWater, at: now) }
         if end > highWater { highWater = end }
         if p.messageCount == 0 {
             // A heartbeat or end of session announces the next sequence: a tail loss shows here.
@@ -327,12 +341,16 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
         }
     }
 
-    /// Forces what is still open to its end: re-request now (if not yet), or give up when
-    /// `giveUp` is true. Used at the end of a replay.
+    /// Forces what is still open to its end: re-request now (if not yet), or give up every
+    /// remaining hole when `giveUp` is true. Used at the end of a replay.
     public func resolveNow(now: UInt64, giveUp: Bool) {
         guard gapOpen else { return }
         if giveUp {
-            self.giveUp(now: now)
+            while gapOpen {
+                let before = nextSequence
+                self.giveUp(now: now)
+                if nextSequence == before { break }
+            }
         } else if !requestOutstanding {
             sendRequest(now: now)
         }
@@ -412,7 +430,7 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
         if nextSequence < highWater {
             if !gapOpen {
                 gapOpen = true
-                gapOpenedAt = now
+                gapOpenedAt = detectionTime(of: nextSequence) ?? now
                 requestTries = 0
                 counters.gaps &+= 1
             }
@@ -482,6 +500,26 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
         requestTries = 0
         drainBuffer()
         noteGapIfAny(now: now)
+    }
+
+    private func recordHole(from sequence: UInt64, at now: UInt64) {
+        if holeCount == holeCapacity {
+            holeHead = (holeHead + 1) % holeCapacity
+            holeCount -= 1
+        }
+        let i = (holeHead + holeCount) % holeCapacity
+        holeStart[i] = sequence
+        holeTime[i] = now
+        holeCount += 1
+    }
+
+    /// When `sequence` was first seen missing (nil when the record was dropped).
+    private func detectionTime(of sequence: UInt64) -> UInt64? {
+        while holeCount > 1 && holeStart[(holeHead + 1) % holeCapacity] <= sequence {
+            holeHead = (holeHead + 1) % holeCapacity
+            holeCount -= 1
+        }
+        return holeCount > 0 && holeStart[holeHead] <= sequence ? holeTime[holeHead] : nil
     }
 
     private func reportLoss(upTo end: UInt64) {

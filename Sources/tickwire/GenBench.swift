@@ -1,0 +1,162 @@
+import ArgumentParser
+import CShims
+import Foundation
+import MarketData
+import OrderBook
+import TickwireCore
+
+struct Gen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate data.",
+        subcommands: [GenITCH.self]
+    )
+}
+
+struct GenITCH: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "itch",
+        abstract: "Write a synthetic ITCH 5.0 BinaryFILE day (deterministic for a seed)."
+    )
+
+    @Option(help: "Messages in the day.")
+    var messages: Int = 1_000_000
+
+    @Option(help: "Output file.")
+    var out: String
+
+    @Option(help: "Seed: the same seed gives the same bytes.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Stocks (locates 1...N), activity heavy-tailed across them.")
+    var stocks: Int = 1000
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    struct Report: Encodable {
+        var out: String
+        var messages: Int
+        var bytes: Int
+        var seed: UInt64
+        var stocks: Int
+        var elapsedNs: Int64
+    }
+
+    func run() throws {
+        guard messages > 0, stocks > 0, stocks < 65_535 else { throw ValidationError("--messages must be positive and --stocks within 1...65534") }
+        let fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw fail("cannot create \(out): \(String(cString: strerror(errno)))") }
+        var c = SyntheticDayConfiguration(messages: messages, seed: seed)
+        c.stocks = stocks
+        let t0 = tw_clock_monotonic_raw_ns()
+        var bytes = 0
+        do {
+            try SyntheticDay.generate(c) { chunk in
+                var off = 0
+                while off < chunk.count {
+                    let n = write(fd, chunk.baseAddress! + off, chunk.count - off)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw fail("write \(out): \(String(cString: strerror(errno)))")
+                    }
+                    off += n
+                }
+                bytes += chunk.count
+            }
+        } catch {
+            close(fd)
+            throw error
+        }
+        if close(fd) != 0 { throw fail("close \(out): \(String(cString: strerror(errno)))") }
+        let r = Report(out: out, messages: messages, bytes: bytes, seed: seed, stocks: stocks,
+                       elapsedNs: tw_clock_monotonic_raw_ns() - t0)
+        if json {
+            printJSON(r)
+        } else {
+            print("wrote \(messages) messages (\(bytes) bytes) to \(out) in \(String(format: "%.2f", Double(r.elapsedNs) / 1e9)) s")
+        }
+    }
+}
+
+struct BenchBook: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "book",
+        abstract: "Decode + full L3 book update on one core, over a synthetic day or an ITCH file."
+    )
+
+    @Option(help: "An ITCH BinaryFILE to replay instead of a synthetic day.")
+    var itch: String?
+
+    @Option(help: "Messages of the synthetic day.")
+    var messages: Int = 10_000_000
+
+    @Option(help: "Seed of the synthetic day.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Measured rounds (a fresh book each); the best counts.")
+    var rounds: Int = 3
+
+    @Option(name: .customLong("max-orders"), help: "Live orders the book preallocates for.")
+    var maxOrders: Int = 6_000_000
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    struct Report: Encodable {
+        var messages: UInt64
+        var msgsPerSec: Double
+        var nsPerMsg: Double
+        var rounds: Int
+        var liveOrders: Int
+        var unknownRefs: UInt64
+        var capacityExceeded: UInt64
+        var source: String
+    }
+
+    func run() throws {
+        let bytes: [UInt8]
+        var source: String
+        if let itch {
+            do { bytes = try ITCHFile.load(path: itch) } catch { throw fail("\(error)") }
+            source = itch
+        } else {
+            bytes = SyntheticDay.generate(SyntheticDayConfiguration(messages: messages, seed: seed))
+            source = "synthetic seed \(seed)"
+        }
+        var best = Int64.max
+        var count: UInt64 = 0
+        var last: ITCHBookBuilder?
+        for _ in 0..<max(rounds, 1) {
+            let book: OrderBook
+            do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: maxOrders)) } catch { throw fail("\(error)") }
+            var builder = ITCHBookBuilder(book: book)
+            let (ns, n) = bytes.withUnsafeBytes { raw in BenchBook.apply(raw, &builder) }
+            if ns < best { best = ns }
+            count = n
+            last = builder
+        }
+        let r = Report(messages: count, msgsPerSec: (Double(count) / (Double(best) / 1e9)).rounded(),
+                       nsPerMsg: round3(Double(best) / Double(max(count, 1))), rounds: rounds,
+                       liveOrders: last?.book.liveOrders ?? 0, unknownRefs: last?.book.counters.unknownRefs ?? 0,
+                       capacityExceeded: last?.book.counters.capacityExceeded ?? 0, source: source)
+        if json {
+            printJSON(r)
+        } else {
+            print(String(format: "%llu messages: %.1f M msgs/s, %.2f ns/msg (decode + L3 book, best of %d); %d live orders at the end",
+                         r.messages, r.msgsPerSec / 1e6, r.nsPerMsg, rounds, r.liveOrders))
+        }
+    }
+
+    /// The measured loop: walk the file, dispatch each message, update the book.
+    @inline(never)
+    static func apply(_ raw: UnsafeRawBufferPointer, _ builder: inout ITCHBookBuilder) -> (Int64, UInt64) {
+        var walker = ITCHFileWalker(raw)
+        var seq: UInt64 = 0
+        let t0 = tw_clock_monotonic_raw_ns()
+        while let m = walker.next() {
+            seq &+= 1
+            builder.onMessage(m, sequence: seq)
+        }
+        return (tw_clock_monotonic_raw_ns() - t0, seq)
+    }
+}
