@@ -48,5 +48,12 @@ bench: deps
 bench-check: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check --no-progress --skip "Control.*"
 
+# libFuzzer over every decoder, FUZZ_SECONDS each (Fuzz/README.md).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(SWIFT) build --package-path Fuzz -c debug -Xswiftc -sanitize=fuzzer,address
+	@for t in ITCH MoldUDP64 IEX Pcap; do mkdir -p .build/fuzz-corpus/$$t; \
+	  Fuzz/.build/debug/Fuzz$$t .build/fuzz-corpus/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 || exit 1; done
+
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build Benchmarks/.build Fuzz/.build

@@ -2,7 +2,7 @@
 // generator with the message mix of a real NASDAQ morning (adds ~55% with F among them, replaces
 // ~20%, deletes ~17%, executions and partial cancels a few per cent, trades and crosses rare),
 // over stocks whose activity is heavy-tailed (Zipf), with prices clustered near each stock's
-// wandering mid. Every E/C/X/D/U refers to a live order with shares it really has, so a book fed
+// wandering mid; most changes hit recently placed orders. Every E/C/X/D/U refers to a live order with shares it really has, so a book fed
 // from it never sees an unknown reference. The venue simulator's order-flow model replaces it
 // for realism (queue-reactive arrivals, regimes); this one exists to be fast and reproducible.
 import TickwireCore
@@ -151,11 +151,19 @@ struct Generator {
         orderShares[Int(ref)] = 0
     }
 
-    /// A live order of an active stock, or nil when the chosen stock has none.
+    /// A live order of an active stock, or nil when the chosen stock has none. Most changes hit
+    /// recent orders (as on a real feed, where most orders are cancelled or replaced soon after
+    /// they are placed); the rest hit any resting order.
     mutating func pickLive() -> UInt64? {
         let s = pickStock()
-        if live[s].isEmpty { return nil }
-        return live[s][rng.below(live[s].count)]
+        let n = live[s].count
+        if n == 0 { return nil }
+        if rng.below(100) < 85 {
+            var back = 0
+            while back < n - 1 && rng.below(100) < 35 { back += 1 }
+            return live[s][n - 1 - back]
+        }
+        return live[s][rng.below(n)]
     }
 
     mutating func next(into out: UnsafeMutableRawBufferPointer, remaining: Int) -> Int {

@@ -1,0 +1,24 @@
+// swift-tools-version: 6.1
+// libFuzzer targets for the decoders. A package of its own: a fuzz target has no main (libFuzzer
+// brings it), so it only links with -sanitize=fuzzer. How to run: Fuzz/README.md.
+import PackageDescription
+
+let fuzzFlags: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+
+let package = Package(
+    name: "TickwireFuzz",
+    dependencies: [.package(name: "Tickwire", path: "..")],
+    targets: [
+        .executableTarget(name: "FuzzITCH", dependencies: [.product(name: "MarketData", package: "Tickwire"),
+                                                           .product(name: "OrderBook", package: "Tickwire")],
+                          swiftSettings: fuzzFlags),
+        .executableTarget(name: "FuzzMoldUDP64", dependencies: [.product(name: "MarketData", package: "Tickwire")],
+                          swiftSettings: fuzzFlags),
+        .executableTarget(name: "FuzzIEX", dependencies: [.product(name: "MarketData", package: "Tickwire")],
+                          swiftSettings: fuzzFlags),
+        .executableTarget(name: "FuzzPcap", dependencies: [.product(name: "Wire", package: "Tickwire"),
+                                                           .product(name: "CShims", package: "Tickwire")],
+                          swiftSettings: fuzzFlags),
+    ],
+    swiftLanguageModes: [.v6]
+)
