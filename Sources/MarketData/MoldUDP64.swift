@@ -473,7 +473,8 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
         for i in 0..<configuration.bufferedPackets where slotLen[i] != 0 && slotSeq[i] > nextSequence {
             holeEnd = min(holeEnd, slotSeq[i])
         }
-        let count = UInt64(min(Int(holeEnd &- nextSequence), configuration.maxRequestCount))
+        // UInt64 throughout: a hostile sequence number can make the hole wider than Int.
+        let count = min(holeEnd &- nextSequence, UInt64(configuration.maxRequestCount))
         if count == 0 { return }
         requestTries += 1
         if requester.requestRetransmission(session: s, sequence: nextSequence, count: UInt16(count)) {

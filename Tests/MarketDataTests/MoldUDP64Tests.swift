@@ -306,3 +306,51 @@ extension MoldUDP64Session {
 
 import CShims
 import Wire
+
+/// Inputs that libFuzzer (Fuzz/FuzzMoldUDP64) found crashing, replayed exactly as the fuzz
+/// target feeds them: [length (2, BE) | line (1) | datagram]...
+@Suite struct MoldUDP64FuzzRegressions {
+    struct Flaky: MoldUDP64Requester {
+        var asked = 0
+        mutating func requestRetransmission(session: MoldSession, sequence: UInt64, count: UInt16) -> Bool {
+            asked += 1
+            return asked % 2 == 0
+        }
+    }
+
+    static func hex(_ s: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = s.startIndex
+        while i < s.endIndex {
+            let j = s.index(i, offsetBy: 2)
+            out.append(UInt8(s[i..<j], radix: 16)!)
+            i = j
+        }
+        return out
+    }
+
+    /// A sequence number near 2^64 made the hole wider than Int: the request count trapped.
+    @Test func holeWiderThanIntDoesNotTrap() {
+        let input = Self.hex("00000000180000000000000000000000000000000000250000000000000000184000000000000000000000fffffffade0000000000000000000000000900000000002f4a0100005b2f00")
+        var conf = MoldUDP64Configuration()
+        conf.bufferedPackets = 8
+        conf.slotBytes = 256
+        conf.startSequence = nil
+        let s = MoldUDP64Session(consumer: Collector(), requester: Flaky(), configuration: conf)
+        var off = 0
+        var now: UInt64 = 0
+        while off + 3 <= input.count {
+            let len = Int(input[off]) << 8 | Int(input[off + 1])
+            let line = FeedLine(rawValue: Int(input[off + 2]) % 3)!
+            off += 3
+            let n = min(len, input.count - off)
+            input.withUnsafeBytes { s.onPacket(UnsafeRawBufferPointer(rebasing: $0[off..<(off + n)]), line: line, now: now) }
+            off += n
+            now &+= 100_000
+            s.poll(now: now)
+        }
+        s.resolveNow(now: now, giveUp: true)
+        #expect(!s.hasGap)
+        #expect(s.consumer.sequences == s.consumer.sequences.sorted())
+    }
+}
