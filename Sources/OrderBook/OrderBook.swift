@@ -5,51 +5,65 @@
 //
 // Everything is preallocated in init from OrderBookConfiguration and freed in deinit; the class
 // is the single owner of every buffer. Buffers are UnsafeMutablePointers held in `let`
-// properties: no ARC, no exclusivity checks, no bounds checks and no growth on the hot path. The
-// few mutable scalars (free-list heads, counters) live in one allocated `BookState`.
+// properties: no ARC, no exclusivity checks, no bounds checks, no existentials or closures and
+// no growth on the hot path. The few mutable scalars (free-list heads, counters) live in one
+// allocated `BookState`. Buffers of 2 MiB and more are 2 MiB aligned and advised to transparent
+// huge pages (fewer TLB misses on tables hit at random). Init writes every slot, so every page
+// is faulted in before the first message.
 //
-// Handles. Orders and levels are slots in two arrays, named by Int32 handles (-1 = none). Free
-// slots are chained through the same `next` field into a free list, so taking and returning a
-// slot is two stores. Int32 halves the size of the links next to 64-bit pointers, and an order
-// slot is 24 bytes (ref, shares, level, prev, next); a level slot is 32 (two per cache line).
+// Handles. Orders and levels are slots of two arrays, named by Int32 handles (-1 = none). Free
+// slots are chained through a link field into a LIFO free list, so taking and returning a slot
+// is two stores, and the slot reused is the one freed last (still in cache). Int32 links halve
+// the size of 64-bit pointers. An order slot is 32 bytes (ref, shares, level, prev, next, side),
+// two per cache line, never straddling one; a level slot is 32 bytes (price, total shares, head,
+// tail, order count, side).
 //
-// Orders by reference: an open-addressing hash table of (ref, handle) slots, a power of two
-// of at least 2 x maxOrders (load <= 1/2, so probes are short and a miss always meets an empty
-// slot), Fibonacci hashing (ref * 2^64/phi, top bits), linear probing. Deletion shifts the
-// following cluster back into the hole (no tombstones), so the table never degrades over a day
-// of a billion adds and deletes, and an empty slot always ends a probe.
+// Orders by reference: an open-addressing table of (ref, handle) slots, a power of two of at
+// least 2 x maxOrders (load <= 1/2: short probes, and a miss always meets an empty slot), linear
+// probing. Deletion shifts the rest of the cluster back into the hole (no tombstones), so the
+// table does not degrade over a day of hundreds of millions of adds and deletes. The home slot
+// keeps the venue's numbering local: NASDAQ numbers orders in interleaved sequences stepping by
+// 4, so the ref is rotated right by 2 and blocks of 16 consecutive refs of one sequence land on
+// 16 consecutive slots (4 per cache line: a burst of adds shares lines); each block starts at a
+// Fibonacci-hashed position (x * 2^64/phi, top bits), so refs that differ only in high bits or
+// step by larger powers of two still spread over the table.
 //
-// FIFO queue per level: a doubly linked list through the orders' prev/next handles, with head
-// and tail in the level. Append at the tail, unlink anywhere in O(1) (delete, full execute,
-// replace), walk from the head for queue position. A level also keeps its total shares and
-// order count, so top-of-book queries never walk the queue.
+// FIFO queue per level: a doubly linked list through the orders' prev/next handles, head and
+// tail in the level. Append at the tail and unlink anywhere in O(1) (delete, full execute,
+// replace); walk from the head for queue position. A level keeps its total shares and order
+// count, so top-of-book and level queries never walk a queue.
 //
-// Levels per stock and side: a sorted array of (key, level handle), best at the END. The key is
-// the price for bids and ~price (= -price - 1) for asks, so both sides sort ascending with the
-// best (largest key) last: most adds, deletes and new levels happen at or near the touch, where
-// an insert or a removal moves only the few entries behind it, and a search scans the last 8
-// keys linearly before a binary search of the rest. Keys sit in their own array so a search
-// reads 8 keys per cache line without touching the levels.
+// Levels per stock and side: a sorted array of (key, level handle) entries, 16 bytes, best at
+// the END. The key is the price for bids and ~price (= -price - 1) for asks, so both sides sort
+// ascending with the best (largest key) last: most adds, deletes and new levels are at or near
+// the touch, where an insert or removal moves only the few entries behind it, and a search scans
+// the last 8 entries before a binary search of the rest. Key and handle share a cache line. The
+// side record (32 bytes per stock and side) also keeps a copy of its best entry, so an add at the
+// touch and the top-of-book check never read the array.
 //
 // Level arena: the sorted arrays of all sides share one preallocated arena of power-of-two
 // blocks (the smallest is `levelsPerSide` rounded up). A side gets its first block on its first
 // add; a full side moves to a block twice as large (a copy inside the arena) and returns the old
-// block to the free list of its size class. A class with no free block is taken from the bump
-// pointer, else split from a larger free block. So a book with thousands of levels on one stock
-// costs nothing to the other 8,000, and nothing is allocated from the system after init. A side
-// that empties keeps its block: books refill.
+// block to the free list of its size class. A class with no free block is cut from the bump
+// pointer, else split from a larger free block. So a stock with thousands of levels costs the
+// other 8,000 nothing, and nothing is allocated from the system after init. A side that empties
+// keeps its block: books refill.
 //
-// Top-of-book notification: a message touches one order, hence one side. Whether that side's
-// top level changed is decided from the handles (was the order's level the last entry? is the
-// new level now the last?), not by diffing, and returned with the locate in `BookUpdate`.
+// Top-of-book notification: a message touches one order, hence one side, so only that side's
+// best can change. Whether it did is decided from handles (was the order's level the side's top?
+// is the level it joined the top now?), never by diffing, and returned with the locate and side
+// in `BookUpdate`.
 //
-// Replace (U) reuses the old order's slot for the new reference: the hash gets the new key,
-// the order is unlinked and appended at the tail of its new price level (or its own level when
-// the price is unchanged: the order loses its priority either way).
+// Replace (U) reuses the old order's slot for the new reference: the table gets the new key,
+// the order is unlinked and appended at the tail of the level of its new price (of its own level
+// when the price is unchanged: it loses its priority either way).
 //
 // Anomalies never trap: unknown references, duplicate adds, over-executions and refused adds
-// (capacity) are returned and counted.
+// (capacity, locate range) are returned and counted.
 public import TickwireCore
+#if os(Linux)
+import Glibc
+#endif
 
 /// An order slot: 32 bytes, two per cache line and never straddling one. `next` also chains
 /// free slots.
@@ -59,8 +73,8 @@ struct OrderSlot {
     var level: Int32
     var prev: Int32
     var next: Int32
-    /// locate << 1 | (sell ? 1 : 0), as in LevelSlot.side: lets the top-of-book check run
-    /// without waiting for the level's cache line.
+    /// locate << 1 | (sell ? 1 : 0), as in LevelSlot.side: the top-of-book check and the level
+    /// search need not wait for the level's cache line.
     var side: Int32
     var unused: Int32 = 0
 }
@@ -82,12 +96,26 @@ struct HashSlot {
     var handle: Int32
 }
 
-/// One side of one stock: its block in the level arena and how many levels it holds.
+/// One entry of a side's sorted level array: the sort key and the level handle, side by side
+/// so that finding a level costs one cache line, not two.
+struct SideEntry {
+    var key: Int64
+    var level: Int32
+    var unused: Int32 = 0
+}
+
+/// One side of one stock: its block in the level arena, how many levels it holds, and a copy
+/// of its best entry (so that the touch is found, and top-of-book checked, without reading the
+/// arena). 32 bytes.
 struct SideBook {
     var base: Int32
     var count: Int32
     /// Size class of the block (capacity = minimum block << sizeClass); -1 = no block yet.
     var sizeClass: Int32
+    /// The best level's handle (-1 when empty) and key.
+    var topLevel: Int32
+    var topKey: Int64
+    var unused: Int64 = 0
 }
 
 /// The mutable scalars of the book, kept behind one pointer.
@@ -114,14 +142,16 @@ public final class OrderBook {
     let tableShift: UInt64
     let sides: UnsafeMutablePointer<SideBook>
     let locateCount: Int
-    /// Level arena: sorted keys and, at the same index, level handles.
-    let keys: UnsafeMutablePointer<Int64>
-    let slotLevels: UnsafeMutablePointer<Int32>
+    /// Level arena: every side's sorted (key, level) array lives in a block of it.
+    let entries: UnsafeMutablePointer<SideEntry>
     let arenaSlots: Int
     let minBlockShift: Int
-    /// Free block list head per size class (-1 = empty); the next link is kept in keys[base].
+    /// Free block list head per size class (-1 = empty); the next link is kept in
+    /// entries[base].level.
     let classFree: UnsafeMutablePointer<Int32>
     static let sizeClasses = 40
+    static let blockBits: UInt64 = 4
+    static let blockMask: UInt64 = (1 << blockBits) - 1
     let state: UnsafeMutablePointer<BookState>
 
     /// Allocates and initialises every buffer (and so touches every page up front).
@@ -144,38 +174,37 @@ public final class OrderBook {
         configuration = c
 
         orderCapacity = c.maxOrders
-        orders = .allocate(capacity: c.maxOrders)
+        orders = BookMemory.allocate(OrderSlot.self, count: c.maxOrders)
         for i in 0 ..< c.maxOrders {
-            orders[i] = OrderSlot(ref: 0, shares: 0, level: -1, prev: -1,
-                                  next: i + 1 < c.maxOrders ? Int32(i + 1) : -1, side: -1)
+            (orders + i).initialize(to: OrderSlot(ref: 0, shares: 0, level: -1, prev: -1,
+                                                  next: i + 1 < c.maxOrders ? Int32(i + 1) : -1, side: -1))
         }
 
         levelCapacity = c.maxLevels
-        levels = .allocate(capacity: c.maxLevels)
+        levels = BookMemory.allocate(LevelSlot.self, count: c.maxLevels)
         for i in 0 ..< c.maxLevels {
-            levels[i] = LevelSlot(price: 0, shares: 0, head: i + 1 < c.maxLevels ? Int32(i + 1) : -1,
-                                  tail: -1, count: 0, side: -1)
+            (levels + i).initialize(to: LevelSlot(price: 0, shares: 0, head: i + 1 < c.maxLevels ? Int32(i + 1) : -1,
+                                                  tail: -1, count: 0, side: -1))
         }
 
         var bits = 1
         while (1 << bits) < 2 * c.maxOrders { bits += 1 }
         tableMask = (1 << bits) - 1
         tableShift = UInt64(64 - bits)
-        table = .allocate(capacity: 1 << bits)
+        table = BookMemory.allocate(HashSlot.self, count: 1 << bits)
         table.initialize(repeating: HashSlot(key: 0, handle: -1), count: 1 << bits)
 
         locateCount = c.maxLocates
-        sides = .allocate(capacity: 2 * c.maxLocates)
-        sides.initialize(repeating: SideBook(base: 0, count: 0, sizeClass: -1), count: 2 * c.maxLocates)
+        sides = BookMemory.allocate(SideBook.self, count: 2 * c.maxLocates)
+        sides.initialize(repeating: SideBook(base: 0, count: 0, sizeClass: -1, topLevel: -1, topKey: .min),
+                         count: 2 * c.maxLocates)
 
         var shift = 0
         while (1 << shift) < c.levelsPerSide { shift += 1 }
         minBlockShift = shift
         arenaSlots = c.levelArenaSlots
-        keys = .allocate(capacity: c.levelArenaSlots)
-        keys.initialize(repeating: 0, count: c.levelArenaSlots)
-        slotLevels = .allocate(capacity: c.levelArenaSlots)
-        slotLevels.initialize(repeating: -1, count: c.levelArenaSlots)
+        entries = BookMemory.allocate(SideEntry.self, count: c.levelArenaSlots)
+        entries.initialize(repeating: SideEntry(key: 0, level: -1), count: c.levelArenaSlots)
         classFree = .allocate(capacity: Self.sizeClasses)
         classFree.initialize(repeating: -1, count: Self.sizeClasses)
 
@@ -185,12 +214,11 @@ public final class OrderBook {
     }
 
     deinit {
-        orders.deallocate()
-        levels.deallocate()
-        table.deallocate()
-        sides.deallocate()
-        keys.deallocate()
-        slotLevels.deallocate()
+        BookMemory.deallocate(orders)
+        BookMemory.deallocate(levels)
+        BookMemory.deallocate(table)
+        BookMemory.deallocate(sides)
+        BookMemory.deallocate(entries)
         classFree.deallocate()
         state.deallocate()
     }
@@ -221,7 +249,7 @@ public final class OrderBook {
             return BookUpdate(outcome: .capacityExceeded, bboChanged: false, side: side, locate: locate)
         }
         state.pointee.orderFree = orders[Int(o)].next
-        append(o, ref: ref.rawValue, shares: shares.rawValue, level: lv.handle)
+        append(o, ref: ref.rawValue, shares: shares.rawValue, level: lv.handle, side: sideIndex)
         table[probe.slot] = HashSlot(key: ref.rawValue, handle: o)
         state.pointee.liveOrders &+= 1
         state.pointee.counters.adds &+= 1
@@ -289,7 +317,7 @@ public final class OrderBook {
             // Same level: to the back of the queue, shares adjusted.
             if orders[Int(o)].next >= 0 {
                 unlink(o, lv)
-                append(o, ref: new.rawValue, shares: shares.rawValue, level: lv)
+                append(o, ref: new.rawValue, shares: shares.rawValue, level: lv, side: sideIndex)
             } else {
                 orders[Int(o)].ref = new.rawValue
                 orders[Int(o)].shares = shares.rawValue
@@ -305,7 +333,7 @@ public final class OrderBook {
                 state.pointee.counters.capacityExceeded &+= 1
                 return BookUpdate(outcome: .capacityExceeded, bboChanged: wasTop, side: side, locate: locate)
             }
-            append(o, ref: new.rawValue, shares: shares.rawValue, level: target.handle)
+            append(o, ref: new.rawValue, shares: shares.rawValue, level: target.handle, side: sideIndex)
             changed = wasTop || target.isTop
         }
         // Insert first (into an empty slot: nothing moves, oldProbe.slot stays valid), then
@@ -329,14 +357,17 @@ public final class OrderBook {
     @inline(__always)
     static func key(_ sideIndex: Int, _ price: Int64) -> Int64 { sideIndex & 1 == 0 ? price : ~price }
 
-    /// Home slot of a reference: blocks of 16 consecutive references (a venue numbers its
-    /// orders consecutively) land on 16 consecutive slots, four per cache line, so a burst of
-    /// adds shares lines; each block starts at a Fibonacci-hashed position, so references that
-    /// differ only in high bits, or step by a power of two, still spread over the table.
+    /// Home slot of a reference. NASDAQ numbers orders in a few interleaved sequences that step
+    /// by 4 (the low two bits name the sequence), so the reference is first rotated right by 2:
+    /// then 16 consecutive references of one sequence land on 16 consecutive slots (four per
+    /// cache line, so a burst of adds shares lines), and each block of 16 starts at a
+    /// Fibonacci-hashed position, so references differing only in high bits, or stepping by
+    /// other powers of two, still spread over the whole table.
     @inline(__always)
     func home(_ key: UInt64) -> Int {
-        let block = ((key &>> 4) &* 0x9E37_79B9_7F4A_7C15) &>> tableShift
-        return Int(truncatingIfNeeded: block &+ (key & 15)) & tableMask
+        let r = (key &>> 2) | (key &<< 62)
+        let block = ((r &>> Self.blockBits) &* 0x9E37_79B9_7F4A_7C15) &>> tableShift
+        return Int(truncatingIfNeeded: block &+ (r & Self.blockMask)) & tableMask
     }
 
     /// The slot holding `key` and its handle, or the empty slot where it would go and -1.
@@ -372,19 +403,17 @@ public final class OrderBook {
     }
 
     @inline(__always)
-    func isTop(_ level: Int32, _ sideIndex: Int) -> Bool {
-        let sb = sides[sideIndex]
-        return slotLevels[Int(sb.base) &+ Int(sb.count) &- 1] == level
-    }
+    func isTop(_ level: Int32, _ sideIndex: Int) -> Bool { sides[sideIndex].topLevel == level }
 
-    /// Index of `key` in keys[base ..< base + n] (ascending), or the index where it would go.
+    /// Index of `key` in entries[base ..< base + n] (ascending keys), or where it would go.
+    /// Scans the last 8 (the touch) linearly, then binary-searches the rest.
     @inline(__always)
     func search(_ base: Int, _ n: Int, _ key: Int64) -> (index: Int, found: Bool) {
-        let k = keys + base
+        let e = entries + base
         var i = n &- 1
         let stop = n > 8 ? n &- 8 : 0
         while i >= stop {
-            let v = k[i]
+            let v = e[i].key
             if v <= key { return v == key ? (i, true) : (i &+ 1, false) }
             i &-= 1
         }
@@ -392,9 +421,9 @@ public final class OrderBook {
         var hi = stop
         while lo < hi {
             let mid = (lo &+ hi) &>> 1
-            if k[mid] < key { lo = mid &+ 1 } else { hi = mid }
+            if e[mid].key < key { lo = mid &+ 1 } else { hi = mid }
         }
-        return (lo, lo < stop && k[lo] == key)
+        return (lo, lo < stop && e[lo].key == key)
     }
 
     /// The level of `price` on this side, made (and inserted in order) if missing; handle -1 if
@@ -402,38 +431,54 @@ public final class OrderBook {
     @inline(__always)
     func findOrInsertLevel(_ sideIndex: Int, _ price: Int64) -> (handle: Int32, isTop: Bool) {
         let key = Self.key(sideIndex, price)
-        var sb = sides[sideIndex]
+        let sb = sides[sideIndex]
         let n = Int(sb.count)
-        let at = search(Int(sb.base), n, key)
-        if at.found { return (slotLevels[Int(sb.base) &+ at.index], at.index == n &- 1) }
+        var index = n
+        if n > 0 && key <= sb.topKey {
+            if key == sb.topKey { return (sb.topLevel, true) }
+            // Below the touch: search the rest (the top entry is known to be larger).
+            let at = search(Int(sb.base), n &- 1, key)
+            if at.found { return (entries[Int(sb.base) &+ at.index].level, false) }
+            index = at.index
+        }
+        return insertLevel(sideIndex, price, key, index)
+    }
+
+    /// A new level at `index` of the side's array (`index == count`: the new best).
+    func insertLevel(_ sideIndex: Int, _ price: Int64, _ key: Int64, _ index: Int) -> (handle: Int32, isTop: Bool) {
         let lv = state.pointee.levelFree
         guard lv >= 0 else { return (-1, false) }
+        var sb = sides[sideIndex]
+        let n = Int(sb.count)
         if sb.sizeClass < 0 || n == (1 &<< (minBlockShift &+ Int(sb.sizeClass))) {
             guard grow(sideIndex) else { return (-1, false) }
             sb = sides[sideIndex]
         }
         state.pointee.levelFree = levels[Int(lv)].head
-        levels[Int(lv)] = LevelSlot(price: price, shares: 0, head: -1, tail: -1, count: 0, side: Int32(truncatingIfNeeded: sideIndex))
-        let base = Int(sb.base)
+        levels[Int(lv)] = LevelSlot(price: price, shares: 0, head: -1, tail: -1, count: 0,
+                                    side: Int32(truncatingIfNeeded: sideIndex))
+        let e = entries + Int(sb.base)
         var i = n
-        while i > at.index {
-            keys[base &+ i] = keys[base &+ i &- 1]
-            slotLevels[base &+ i] = slotLevels[base &+ i &- 1]
+        while i > index {
+            e[i] = e[i &- 1]
             i &-= 1
         }
-        keys[base &+ at.index] = key
-        slotLevels[base &+ at.index] = lv
+        e[index] = SideEntry(key: key, level: lv)
         sides[sideIndex].count = Int32(truncatingIfNeeded: n &+ 1)
+        if index == n {
+            sides[sideIndex].topLevel = lv
+            sides[sideIndex].topKey = key
+        }
         state.pointee.liveLevels &+= 1
-        return (lv, at.index == n)
+        return (lv, index == n)
     }
 
     /// Appends order slot `o` at the tail of `level` with the given ref and shares.
     @inline(__always)
-    func append(_ o: Int32, ref: UInt64, shares: UInt32, level: Int32) {
+    func append(_ o: Int32, ref: UInt64, shares: UInt32, level: Int32, side: Int) {
         let tail = levels[Int(level)].tail
         orders[Int(o)] = OrderSlot(ref: ref, shares: shares, level: level, prev: tail, next: -1,
-                                   side: levels[Int(level)].side)
+                                   side: Int32(truncatingIfNeeded: side))
         if tail >= 0 { orders[Int(tail)].next = o } else { levels[Int(level)].head = o }
         levels[Int(level)].tail = o
         levels[Int(level)].count &+= 1
@@ -457,13 +502,24 @@ public final class OrderBook {
         let sb = sides[sideIndex]
         let base = Int(sb.base)
         let n = Int(sb.count)
-        let at = search(base, n, Self.key(sideIndex, levels[Int(level)].price))
-        // at.found always holds for a live level.
-        var i = at.index
-        while i < n &- 1 {
-            keys[base &+ i] = keys[base &+ i &+ 1]
-            slotLevels[base &+ i] = slotLevels[base &+ i &+ 1]
-            i &+= 1
+        if sb.topLevel == level {
+            if n > 1 {
+                let next = entries[base &+ n &- 2]
+                sides[sideIndex].topLevel = next.level
+                sides[sideIndex].topKey = next.key
+            } else {
+                sides[sideIndex].topLevel = -1
+                sides[sideIndex].topKey = .min
+            }
+        } else {
+            // A live level is always found.
+            let at = search(base, n &- 1, Self.key(sideIndex, levels[Int(level)].price))
+            let e = entries + base
+            var i = at.index
+            while i < n &- 1 {
+                e[i] = e[i &+ 1]
+                i &+= 1
+            }
         }
         sides[sideIndex].count = Int32(truncatingIfNeeded: n &- 1)
         levels[Int(level)].side = -1
@@ -520,13 +576,10 @@ public final class OrderBook {
         guard newBase >= 0 else { return false }
         let n = Int(sb.count)
         let old = Int(sb.base)
-        for i in 0 ..< n {
-            keys[newBase &+ i] = keys[old &+ i]
-            slotLevels[newBase &+ i] = slotLevels[old &+ i]
-        }
+        for i in 0 ..< n { entries[newBase &+ i] = entries[old &+ i] }
         if sb.sizeClass >= 0 { freeBlock(old, Int(sb.sizeClass)) }
-        sides[sideIndex] = SideBook(base: Int32(truncatingIfNeeded: newBase), count: sb.count,
-                                    sizeClass: Int32(truncatingIfNeeded: newClass))
+        sides[sideIndex].base = Int32(truncatingIfNeeded: newBase)
+        sides[sideIndex].sizeClass = Int32(truncatingIfNeeded: newClass)
         return true
     }
 
@@ -535,7 +588,7 @@ public final class OrderBook {
     func allocateBlock(_ sizeClass: Int) -> Int {
         let head = classFree[sizeClass]
         if head >= 0 {
-            classFree[sizeClass] = Int32(truncatingIfNeeded: keys[Int(head)])
+            classFree[sizeClass] = entries[Int(head)].level
             return Int(head)
         }
         let size = 1 &<< (minBlockShift &+ sizeClass)
@@ -548,7 +601,7 @@ public final class OrderBook {
         while c < Self.sizeClasses, classFree[c] < 0 { c &+= 1 }
         guard c < Self.sizeClasses else { return -1 }
         let base = Int(classFree[c])
-        classFree[c] = Int32(truncatingIfNeeded: keys[base])
+        classFree[c] = entries[base].level
         // Keep the lower half at each step down; free the upper halves.
         while c > sizeClass {
             c &-= 1
@@ -558,7 +611,30 @@ public final class OrderBook {
     }
 
     func freeBlock(_ base: Int, _ sizeClass: Int) {
-        keys[base] = Int64(classFree[sizeClass])
+        entries[base].level = classFree[sizeClass]
         classFree[sizeClass] = Int32(truncatingIfNeeded: base)
+    }
+}
+
+/// Big buffers: 2 MiB aligned and, on Linux, advised to transparent huge pages (fewer TLB
+/// misses on tables of tens of megabytes that are hit at random).
+enum BookMemory {
+    static let hugePage = 2 << 20
+
+    static func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        let bytes = max(count, 1) * MemoryLayout<T>.stride
+        if bytes < hugePage {
+            return UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
+        }
+        let rounded = (bytes + hugePage - 1) & ~(hugePage - 1)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: rounded, alignment: hugePage)
+        #if os(Linux)
+        _ = madvise(raw, rounded, MADV_HUGEPAGE)
+        #endif
+        return raw.bindMemory(to: T.self, capacity: count)
+    }
+
+    static func deallocate<T>(_ pointer: UnsafeMutablePointer<T>) {
+        UnsafeMutableRawPointer(pointer).deallocate()
     }
 }

@@ -31,7 +31,7 @@ extension OrderBook {
         let sb = sides[loc << 1 | (side == .sell ? 1 : 0)]
         let n = Int(sb.count)
         guard index < n else { return nil }
-        return levelInfo(slotLevels[Int(sb.base) + n - 1 - index])
+        return levelInfo(entries[Int(sb.base) + n - 1 - index].level)
     }
 
     /// Calls `body` for each level of one side of a stock, best first (for the top N only, see
@@ -42,7 +42,7 @@ extension OrderBook {
         let sb = sides[loc << 1 | (side == .sell ? 1 : 0)]
         var i = Int(sb.base) + Int(sb.count) - 1
         while i >= Int(sb.base) {
-            body(levelInfo(slotLevels[i]))
+            body(levelInfo(entries[i].level))
             i -= 1
         }
     }
@@ -56,7 +56,7 @@ extension OrderBook {
         let sb = sides[sideIndex]
         let at = search(Int(sb.base), Int(sb.count), Self.key(sideIndex, price.rawValue))
         guard at.found else { return }
-        var o = levels[Int(slotLevels[Int(sb.base) + at.index])].head
+        var o = levels[Int(entries[Int(sb.base) + at.index].level)].head
         while o >= 0 {
             body(OrderRef(rawValue: orders[Int(o)].ref), Shares(rawValue: orders[Int(o)].shares))
             o = orders[Int(o)].next
@@ -160,14 +160,19 @@ extension OrderBook {
         for sideIndex in 0 ..< 2 * locateCount {
             let sb = sides[sideIndex]
             let n = Int(sb.count)
-            if n == 0 { continue }
+            if n == 0 {
+                if sb.topLevel != -1 { fail("empty side \(sideIndex) has a top level") }
+                continue
+            }
             if sb.sizeClass < 0 { fail("side \(sideIndex) has levels and no block"); continue }
             if n > 1 << (minBlockShift + Int(sb.sizeClass)) { fail("side \(sideIndex) overflows its block") }
             if Int(sb.base) + n > st.arenaBump { fail("side \(sideIndex) beyond the arena bump") }
+            let top = entries[Int(sb.base) + n - 1]
+            if sb.topLevel != top.level || sb.topKey != top.key { fail("side \(sideIndex) top copy stale") }
             for i in 0 ..< n {
-                let k = keys[Int(sb.base) + i]
-                if i > 0 && keys[Int(sb.base) + i - 1] >= k { fail("side \(sideIndex) keys not ascending at \(i)") }
-                let lv = Int(slotLevels[Int(sb.base) + i])
+                let k = entries[Int(sb.base) + i].key
+                if i > 0 && entries[Int(sb.base) + i - 1].key >= k { fail("side \(sideIndex) keys not ascending at \(i)") }
+                let lv = Int(entries[Int(sb.base) + i].level)
                 guard lv >= 0 && lv < levelCapacity else { fail("side \(sideIndex) bad level handle"); continue }
                 if levelSeen[lv] { fail("level \(lv) listed twice") }
                 levelSeen[lv] = true
@@ -237,10 +242,27 @@ extension OrderBook {
             var guardCount = 0
             while b >= 0 && guardCount <= st.arenaBump {
                 claim(b, 1 << (minBlockShift + c), -2)
-                b = Int(keys[b])
+                b = Int(entries[b].level)
                 guardCount += 1
             }
         }
         return errors
+    }
+}
+
+extension OrderBook {
+    /// Health of the reference hash table (a diagnostic, O(table size)): live entries, table
+    /// slots, and the mean and longest distance of an entry from its home slot.
+    public func hashStatistics() -> (entries: Int, slots: Int, meanDistance: Double, maxDistance: Int) {
+        var entries = 0
+        var total = 0
+        var longest = 0
+        for i in 0 ... tableMask where table[i].handle >= 0 {
+            let d = (i - home(table[i].key)) & tableMask
+            entries += 1
+            total += d
+            longest = max(longest, d)
+        }
+        return (entries, tableMask + 1, entries == 0 ? 0 : Double(total) / Double(entries), longest)
     }
 }

@@ -139,3 +139,68 @@ public struct QueuePosition: Sendable, Equatable {
         self.ordersAhead = ordersAhead
     }
 }
+
+/// One decoded book message, for `OrderBook.apply(_:)`. 32 bytes.
+public struct BookMessage: Sendable, Equatable {
+    public enum Kind: UInt8, Sendable {
+        case add, execute, cancel, delete, replace
+    }
+    public var kind: Kind
+    /// Add only.
+    public var side: Side
+    /// Add only.
+    public var locate: StockLocate
+    /// Add, execute, cancel, replace.
+    public var shares: Shares
+    /// The order (for a replace, the old one).
+    public var ref: OrderRef
+    /// Replace only: the new reference.
+    public var newRef: OrderRef
+    /// Add and replace.
+    public var price: Price
+
+    @inlinable
+    public init(kind: Kind, side: Side, locate: StockLocate, shares: Shares, ref: OrderRef, newRef: OrderRef, price: Price) {
+        self.kind = kind
+        self.side = side
+        self.locate = locate
+        self.shares = shares
+        self.ref = ref
+        self.newRef = newRef
+        self.price = price
+    }
+
+    /// Add Order (A) or Add Order with MPID (F).
+    @inlinable
+    public static func add(locate: StockLocate, ref: OrderRef, side: Side, shares: Shares, price: Price) -> BookMessage {
+        BookMessage(kind: .add, side: side, locate: locate, shares: shares, ref: ref, newRef: OrderRef(rawValue: 0), price: price)
+    }
+
+    /// Order Executed (E) or Order Executed with Price (C).
+    @inlinable
+    public static func execute(ref: OrderRef, shares: Shares) -> BookMessage {
+        BookMessage(kind: .execute, side: .buy, locate: StockLocate(rawValue: 0), shares: shares, ref: ref,
+                    newRef: OrderRef(rawValue: 0), price: .zero)
+    }
+
+    /// Order Cancel (X).
+    @inlinable
+    public static func cancel(ref: OrderRef, shares: Shares) -> BookMessage {
+        BookMessage(kind: .cancel, side: .buy, locate: StockLocate(rawValue: 0), shares: shares, ref: ref,
+                    newRef: OrderRef(rawValue: 0), price: .zero)
+    }
+
+    /// Order Delete (D).
+    @inlinable
+    public static func delete(ref: OrderRef) -> BookMessage {
+        BookMessage(kind: .delete, side: .buy, locate: StockLocate(rawValue: 0), shares: Shares(rawValue: 0), ref: ref,
+                    newRef: OrderRef(rawValue: 0), price: .zero)
+    }
+
+    /// Order Replace (U).
+    @inlinable
+    public static func replace(old: OrderRef, new: OrderRef, shares: Shares, price: Price) -> BookMessage {
+        BookMessage(kind: .replace, side: .buy, locate: StockLocate(rawValue: 0), shares: shares, ref: old,
+                    newRef: new, price: price)
+    }
+}
