@@ -1,14 +1,20 @@
 // Input: a sequence of datagrams (2-byte length, 1-byte line, bytes...) fed to one MoldUDP64
 // session with A/B arbitration, buffering, timers and a requester that answers nothing.
+// Invariant checked: within a session, messages come out with strictly increasing sequences.
 import MarketData
 
 struct Count: MoldUDP64Consumer {
     var n: UInt64 = 0
     var last: UInt64 = 0
+    var outOfOrder = 0
+    /// Session changes seen by the harness; a new epoch starts the sequence check over.
+    var epoch: UInt64 = 0
+    var lastEpoch: UInt64 = 0
     mutating func onMessage(_ message: UnsafeRawBufferPointer, sequence: UInt64) {
-        precondition(sequence > last || n == 0, "out of order delivery")
+        if n > 0 && epoch == lastEpoch && sequence <= last { outOfOrder += 1 }
         last = sequence
-        n &+= UInt64(message.count)
+        lastEpoch = epoch
+        n &+= 1
     }
 }
 
@@ -34,11 +40,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         let line = FeedLine(rawValue: Int(data[off + 2]) % 3)!
         off += 3
         let n = min(len, size - off)
+        let changes = s.counters.sessionChanges
+        s.consumer.outOfOrder = 0
         s.onPacket(UnsafeRawBufferPointer(start: data + off, count: n), line: line, now: now)
+        // A session change starts its sequence numbers over: only a change within one counts.
+        precondition(s.consumer.outOfOrder == 0 || s.counters.sessionChanges != changes, "out of order delivery")
+        s.consumer.epoch = s.counters.sessionChanges
         off += n
         now &+= 100_000
+        s.consumer.outOfOrder = 0
         s.poll(now: now)
+        precondition(s.consumer.outOfOrder == 0, "out of order delivery after a timer")
     }
     s.resolveNow(now: now, giveUp: true)
+    precondition(s.consumer.outOfOrder == 0, "out of order delivery at the end")
     return 0
 }
