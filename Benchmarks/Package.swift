@@ -19,6 +19,8 @@ let package = Package(
                 .product(name: "Wire", package: "Tickwire"),
                 .product(name: "TickwireCore", package: "Tickwire"),
                 .product(name: "CShims", package: "Tickwire"),
+                .product(name: "MarketData", package: "Tickwire"),
+                .product(name: "OrderBook", package: "Tickwire"),
             ],
             path: "Benchmarks/HotPath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

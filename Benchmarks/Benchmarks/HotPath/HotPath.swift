@@ -47,6 +47,8 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(r)
     }
 
+    marketDataBenchmarks()
+
     let ring = SPSCRing<UInt64>(capacity: 1024)
     Benchmark("SPSCRing_push_pop_1000") { benchmark in
         for i in 0..<1000 {
