@@ -76,7 +76,11 @@ struct Generator {
     let c: SyntheticDayConfiguration
     var rng: SplitMix64Generator
     var time: UInt64 = 34_200_000_000_000  // 09:30:00
-    var nextRef: UInt64 = 1
+    var nextRef: UInt64 = 1  // internal dense id of the next order (indexes the arrays below)
+    // Wire references as NASDAQ numbers them: several interleaved sequences, each stepping by 4
+    // with its own residue mod 4 (the real snippet's adds step by 4 within four such sequences).
+    var sequenceNext: [UInt64] = [5_676_634, 7_856_425, 9_899_132, 7_508_039]
+    var orderWire: [UInt64] = [0]
     var match: UInt64 = 1
     var phase = 0           // prologue steps done
     var cumulative: [UInt64] = []  // Zipf activity, scaled to 2^32
@@ -131,6 +135,9 @@ struct Generator {
     }
 
     mutating func addLive(_ ref: UInt64, stock: Int, side: Side, shares: UInt32, price: Int64) {
+        let sequence = stock & 3
+        orderWire.append(sequenceNext[sequence])
+        sequenceNext[sequence] += 4
         orderLocate.append(UInt16(stock))
         orderSide.append(side.rawValue)
         orderShares.append(shares)
@@ -200,18 +207,20 @@ struct Generator {
             nextRef += 1
             addLive(ref, stock: s, side: side, shares: shares, price: px)
             let loc = StockLocate(rawValue: UInt16(s))
+            let wire = OrderRef(rawValue: orderWire[Int(ref)])
             if r < c.addPerMille {
-                return ITCHEncoder.addOrder(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: ref),
+                return ITCHEncoder.addOrder(into: out, stockLocate: loc, timestamp: t, orderRef: wire,
                                             side: side, shares: Shares(rawValue: shares), stock: SyntheticDay.symbol(locate: s),
                                             price: Price(rawValue: px)) ?? 0
             }
-            return ITCHEncoder.addOrderMPID(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: ref),
+            return ITCHEncoder.addOrderMPID(into: out, stockLocate: loc, timestamp: t, orderRef: wire,
                                             side: side, shares: Shares(rawValue: shares), stock: SyntheticDay.symbol(locate: s),
                                             price: Price(rawValue: px), attribution: "SYNX") ?? 0
         }
         r -= c.addPerMille + c.addMPIDPerMille
         guard let ref = pickLive() else { return 0 }
         let i = Int(ref)
+        let wire = OrderRef(rawValue: orderWire[i])
         let loc = StockLocate(rawValue: orderLocate[i])
         let side = Side(rawValue: orderSide[i]) ?? .buy
         if r < c.replacePerMille {
@@ -222,14 +231,14 @@ struct Generator {
             let shares = UInt32(100 * (1 + rng.below(10)))
             removeLive(ref)
             addLive(newRef, stock: s, side: side, shares: shares, price: px)
-            return ITCHEncoder.orderReplace(into: out, stockLocate: loc, timestamp: t, originalOrderRef: OrderRef(rawValue: ref),
-                                            newOrderRef: OrderRef(rawValue: newRef), shares: Shares(rawValue: shares),
+            return ITCHEncoder.orderReplace(into: out, stockLocate: loc, timestamp: t, originalOrderRef: wire,
+                                            newOrderRef: OrderRef(rawValue: orderWire[Int(newRef)]), shares: Shares(rawValue: shares),
                                             price: Price(rawValue: px)) ?? 0
         }
         r -= c.replacePerMille
         if r < c.deletePerMille {
             removeLive(ref)
-            return ITCHEncoder.orderDelete(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: ref)) ?? 0
+            return ITCHEncoder.orderDelete(into: out, stockLocate: loc, timestamp: t, orderRef: wire) ?? 0
         }
         r -= c.deletePerMille
         let have = orderShares[i]
@@ -238,10 +247,10 @@ struct Generator {
             if qty >= have { removeLive(ref) } else { orderShares[i] = have - qty }
             match += 1
             if r < c.executePerMille {
-                return ITCHEncoder.orderExecuted(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: ref),
+                return ITCHEncoder.orderExecuted(into: out, stockLocate: loc, timestamp: t, orderRef: wire,
                                                  executedShares: Shares(rawValue: qty), matchNumber: match) ?? 0
             }
-            return ITCHEncoder.orderExecutedWithPrice(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: ref),
+            return ITCHEncoder.orderExecutedWithPrice(into: out, stockLocate: loc, timestamp: t, orderRef: wire,
                                                       executedShares: Shares(rawValue: qty), matchNumber: match, printable: 0x59,
                                                       executionPrice: Price(rawValue: orderPrice[i] + (side == .buy ? -100 : 100))) ?? 0
         }
@@ -249,7 +258,7 @@ struct Generator {
         if r < c.cancelPerMille && have > 1 {
             let qty = UInt32(1 + rng.below(Int(have - 1)))
             orderShares[i] = have - qty
-            return ITCHEncoder.orderCancel(into: out, stockLocate: loc, timestamp: t, orderRef: OrderRef(rawValue: ref),
+            return ITCHEncoder.orderCancel(into: out, stockLocate: loc, timestamp: t, orderRef: wire,
                                            cancelledShares: Shares(rawValue: qty)) ?? 0
         }
         r -= c.cancelPerMille
