@@ -5,6 +5,7 @@ import OrderBook
 import TickwireCore
 
 nonisolated(unsafe) let book = try! OrderBook(configuration: OrderBookConfiguration(maxOrders: 4096, maxLocates: 65_536))
+nonisolated(unsafe) let directory = SymbolDirectory()  // 512 KiB: made once, not per input
 
 struct ReadAll: ITCHHandler {
     var sink: UInt64 = 0
@@ -20,7 +21,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let raw = UnsafeRawBufferPointer(start: data, count: size)
     for framing in [ITCHFileWalker.Framing.lengthPrefixed, .typeTable, .auto] {
         var walker = ITCHFileWalker(raw, framing: framing)
-        var builder = ITCHBookBuilder(book: book)
+        var builder = ITCHBookBuilder(book: book, directory: directory)
         var all = ReadAll()
         var seq: UInt64 = 0
         while let m = walker.next() {
