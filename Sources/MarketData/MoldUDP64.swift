@@ -469,10 +469,7 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
     private func sendRequest(now: UInt64) {
         guard let s = session else { return }
         // Ask for the hole up to the first held packet (or the high-water mark).
-        var holeEnd = highWater
-        for i in 0..<configuration.bufferedPackets where slotLen[i] != 0 && slotSeq[i] > nextSequence {
-            holeEnd = min(holeEnd, slotSeq[i])
-        }
+        let holeEnd = currentHoleEnd()
         // UInt64 throughout: a hostile sequence number can make the hole wider than Int.
         let count = min(holeEnd &- nextSequence, UInt64(configuration.maxRequestCount))
         if count == 0 { return }
@@ -488,12 +485,18 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
         }
     }
 
+    /// The end of the hole at `nextSequence`: the first held packet after it, or the high-water mark.
+    private func currentHoleEnd() -> UInt64 {
+        var end = highWater
+        for i in 0..<configuration.bufferedPackets where slotLen[i] != 0 && slotSeq[i] > nextSequence {
+            end = min(end, slotSeq[i])
+        }
+        return end
+    }
+
     /// Reports the current hole as lost and resumes after it.
     private func giveUp(now: UInt64) {
-        var holeEnd = highWater
-        for i in 0..<configuration.bufferedPackets where slotLen[i] != 0 && slotSeq[i] > nextSequence {
-            holeEnd = min(holeEnd, slotSeq[i])
-        }
+        let holeEnd = currentHoleEnd()
         counters.unrecoveredMessages &+= holeEnd &- nextSequence
         nextSequence = holeEnd
         requestOutstanding = false
