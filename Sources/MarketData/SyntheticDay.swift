@@ -1,18 +1,31 @@
-// A deterministic synthetic ITCH 5.0 day for tests and benchmarks (`tickwire gen itch`): a simple
-// generator with the message mix of a real NASDAQ morning (adds ~55% with F among them, replaces
-// ~20%, deletes ~17%, executions and partial cancels a few per cent, trades and crosses rare),
-// over stocks whose activity is heavy-tailed (Zipf), with prices clustered near each stock's
-// wandering mid; most changes hit recently placed orders. Every E/C/X/D/U refers to a live order with shares it really has, so a book fed
-// from it never sees an unknown reference. The venue simulator's order-flow model replaces it
-// for realism (queue-reactive arrivals, regimes); this one exists to be fast and reproducible.
+// A deterministic synthetic ITCH 5.0 day for tests and benchmarks (`tickwire gen itch`), over
+// stocks whose activity is heavy-tailed (Zipf), with prices clustered near each stock's wandering
+// mid; most changes hit recently placed orders. Every E/C/X/D/U refers to a live order with
+// shares it really has, so a book fed from it never sees an unknown reference.
+//
+// The book has a realistic size. On a real day the number of live orders plateaus (a NASDAQ day
+// of 283 million messages peaked at 1.65 million live orders over 8,371 books): adds and removals
+// balance. The real snippet of the opening (adds 56%, replaces 22%, deletes 17%) is the book
+// still filling. So each stock has a target depth (its share of `targetLiveOrders`, by
+// activity): below it, some deletes become adds (an empty book fills with ~70% adds, the
+// snippet's mix on the way up); above it, some adds become deletes; at the plateau the mix is the
+// steady one of the configuration (adds ~39%, replaces 20%, deletes ~33%, executions and partial
+// cancels a few per cent, trades and crosses rare). A day whose book grew by a third of its
+// messages would be a benchmark of cache misses, not of a market.
+//
+// The venue simulator's order-flow model replaces it for realism (queue-reactive arrivals,
+// regimes); this one exists to be fast and reproducible.
 import TickwireCore
 
 public struct SyntheticDayConfiguration: Sendable {
     public var messages: Int
     public var seed: UInt64 = 1
     public var stocks: Int = 1000
-    /// Probabilities in 1/1000 of each book message kind; the rest are P trades.
-    public var addPerMille = 500, addMPIDPerMille = 50, replacePerMille = 200, deletePerMille = 170
+    /// Live orders over all stocks once the books have filled (each stock's share follows its
+    /// activity, at least 20).
+    public var targetLiveOrders: Int = 200_000
+    /// Probabilities in 1/1000 of each book message kind at the plateau; the rest are P trades.
+    public var addPerMille = 360, addMPIDPerMille = 30, replacePerMille = 200, deletePerMille = 330
     public var executePerMille = 40, executeWithPricePerMille = 5, cancelPerMille = 25, crossPerMille = 1
     public init(messages: Int, seed: UInt64 = 1) {
         self.messages = messages
@@ -92,6 +105,7 @@ struct Generator {
     var orderPrice: [Int64] = [0]
     var orderSlot: [Int32] = [-1]
     var live: [[UInt64]]
+    var target: [Int]
 
     init(_ c: SyntheticDayConfiguration) {
         self.c = c
@@ -106,6 +120,7 @@ struct Generator {
         }
         mid = []
         live = Array(repeating: [], count: c.stocks + 1)
+        target = [0] + weights.map { max(20, Int(Double(c.targetLiveOrders) * $0 / total)) }
         mid.append(0)
         for _ in 0..<c.stocks { mid.append(Int64(5 + rng.below(300)) * 10_000 + Int64(rng.below(100)) * 100) }
     }
@@ -161,8 +176,7 @@ struct Generator {
     /// A live order of an active stock, or nil when the chosen stock has none. Most changes hit
     /// recent orders (as on a real feed, where most orders are cancelled or replaced soon after
     /// they are placed); the rest hit any resting order.
-    mutating func pickLive() -> UInt64? {
-        let s = pickStock()
+    mutating func pickLive(stock s: Int) -> UInt64? {
         let n = live[s].count
         if n == 0 { return nil }
         if rng.below(100) < 85 {
@@ -197,9 +211,18 @@ struct Generator {
         if remaining == 1 {
             return ITCHEncoder.systemEvent(into: out, timestamp: t, eventCode: 0x4D) ?? 0  // "M"
         }
+        let s = pickStock()
         var r = rng.below(1000)
-        if r < c.addPerMille + c.addMPIDPerMille {
-            let s = pickStock()
+        let adds = c.addPerMille + c.addMPIDPerMille
+        let depth = live[s].count, goal = target[s]
+        if r < adds, depth > goal, rng.below(goal) < depth - goal {
+            r = adds + c.replacePerMille  // over the target: a delete instead
+        } else if r >= adds + c.replacePerMille, r < adds + c.replacePerMille + c.deletePerMille,
+                  depth < goal, rng.below(goal) >= depth {
+            r = rng.below(adds)  // filling: an add instead
+        }
+        if depth == 0 && r >= adds { r = rng.below(adds) }
+        if r < adds {
             let side: Side = rng.below(2) == 0 ? .buy : .sell
             let px = price(stock: s, side: side)
             let shares = UInt32(100 * (1 + rng.below(10))) - (rng.below(10) == 0 ? UInt32(rng.below(99)) : 0)
@@ -218,7 +241,7 @@ struct Generator {
                                             price: Price(rawValue: px), attribution: "SYNX") ?? 0
         }
         r -= c.addPerMille + c.addMPIDPerMille
-        guard let ref = pickLive() else { return 0 }
+        guard let ref = pickLive(stock: s) else { return 0 }
         let i = Int(ref)
         let wire = OrderRef(rawValue: orderWire[i])
         let loc = StockLocate(rawValue: orderLocate[i])
@@ -226,7 +249,6 @@ struct Generator {
         if r < c.replacePerMille {
             let newRef = nextRef
             nextRef += 1
-            let s = Int(orderLocate[i])
             let px = price(stock: s, side: side)
             let shares = UInt32(100 * (1 + rng.below(10)))
             removeLive(ref)
@@ -263,7 +285,6 @@ struct Generator {
         }
         r -= c.cancelPerMille
         match += 1
-        let s = Int(orderLocate[i])
         if r < c.crossPerMille {
             return ITCHEncoder.crossTrade(into: out, stockLocate: loc, timestamp: t, shares: UInt64(100 * (1 + rng.below(50))),
                                           stock: SyntheticDay.symbol(locate: s), crossPrice: Price(rawValue: mid[s]),

@@ -30,6 +30,9 @@ struct GenITCH: ParsableCommand {
     @Option(help: "Stocks (locates 1...N), activity heavy-tailed across them.")
     var stocks: Int = 1000
 
+    @Option(name: .customLong("live-orders"), help: "Live orders once the books have filled (split across stocks by activity).")
+    var liveOrders: Int = 200_000
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -43,11 +46,14 @@ struct GenITCH: ParsableCommand {
     }
 
     func run() throws {
-        guard messages > 0, stocks > 0, stocks < 65_535 else { throw ValidationError("--messages must be positive and --stocks within 1...65534") }
+        guard messages > 0, stocks > 0, stocks < 65_535, liveOrders > 0 else {
+            throw ValidationError("--messages and --live-orders must be positive and --stocks within 1...65534")
+        }
         let fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw fail("cannot create \(out): \(String(cString: strerror(errno)))") }
         var c = SyntheticDayConfiguration(messages: messages, seed: seed)
         c.stocks = stocks
+        c.targetLiveOrders = liveOrders
         let t0 = tw_clock_monotonic_raw_ns()
         var bytes = 0
         do {
@@ -97,7 +103,7 @@ struct BenchBook: ParsableCommand {
     var rounds: Int = 3
 
     @Option(name: .customLong("max-orders"), help: "Live orders the book preallocates for.")
-    var maxOrders: Int = 6_000_000
+    var maxOrders: Int = 4_000_000
 
     @Flag(help: "Print one JSON object.")
     var json = false

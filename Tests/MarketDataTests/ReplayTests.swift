@@ -113,24 +113,37 @@ enum Data2 {
     func syntheticDayMatchesTheNaiveBook(seed: UInt64) {
         var c = SyntheticDayConfiguration(messages: 60_000, seed: seed)
         c.stocks = 200
+        c.targetLiveOrders = 6_000
         let bytes = SyntheticDay.generate(c)
         var fast = newBuilder()
         var naive = NaiveBook()
+        // Message kinds counted over the first 5,000 messages (the books filling) and the last
+        // 30,000 (the plateau); live orders sampled along the day.
+        var early: [UInt8: Int] = [:], late: [UInt8: Int] = [:]
+        var peak = 0
         walk(bytes) { m, seq in
             fast.onMessage(m, sequence: seq)
             _ = ITCH.dispatch(m, to: &naive)
+            if seq <= 5_000 { early[m[0], default: 0] += 1 }
+            if seq > 30_000 { late[m[0], default: 0] += 1 }
+            peak = max(peak, fast.book.liveOrders)
         }
         #expect(fast.counters.delivered == 60_000)
         #expect(fast.book.counters.unknownRefs == 0, "the generator only refers to live orders")
         #expect(fastLevels(fast) == naive.levels())
-        // The mix resembles a real morning.
-        let total = Double(fast.counters.delivered)
-        let adds = Double(fast.counters.count(type: "A") + fast.counters.count(type: "F")) / total
-        let replaces = Double(fast.counters.count(type: "U")) / total
-        let deletes = Double(fast.counters.count(type: "D")) / total
-        #expect(adds > 0.45 && adds < 0.65, "adds \(adds)")
-        #expect(replaces > 0.12 && replaces < 0.28, "replaces \(replaces)")
-        #expect(deletes > 0.10 && deletes < 0.25, "deletes \(deletes)")
+        func share(_ k: [UInt8: Int], _ types: String) -> Double {
+            Double(types.utf8.reduce(0) { $0 + k[$1, default: 0] }) / Double(k.values.reduce(0, +))
+        }
+        // Filling: adds dominate, as in the real snippet of the opening (56%) and more.
+        #expect(share(early, "AF") > 0.5, "adds while filling \(share(early, "AF"))")
+        // Plateau: adds balance deletes and full executions; replaces as in the snippet.
+        let adds = share(late, "AF"), replaces = share(late, "U"), deletes = share(late, "D")
+        #expect(adds > 0.33 && adds < 0.47, "adds \(adds)")
+        #expect(replaces > 0.15 && replaces < 0.25, "replaces \(replaces)")
+        #expect(deletes > 0.25 && deletes < 0.42, "deletes \(deletes)")
+        // The book stops growing near its target (6,000, at least 20 per stock: under 8,000).
+        #expect(fast.book.liveOrders > 5_000 && fast.book.liveOrders < 9_000, "live \(fast.book.liveOrders)")
+        #expect(peak < 10_000, "peak \(peak)")
     }
 
     @Test func syntheticDayIsDeterministic() {
