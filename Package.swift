@@ -67,7 +67,7 @@ let package = Package(
         ),
         .target(
             name: "OrderBook",
-            dependencies: ["TickwireCore"],
+            dependencies: ["CShims", "TickwireCore"],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -146,6 +146,37 @@ enum Data2 {
         #expect(peak < 10_000, "peak \(peak)")
     }
 
+    @Test func pipelinedApplyGivesTheSameBookAndCounts() throws {
+        var c = SyntheticDayConfiguration(messages: 40_000, seed: 4)
+        c.stocks = 100
+        c.targetLiveOrders = 3_000
+        var bytes = SyntheticDay.generate(c)
+        // Append the real snippet: unknown references, P/Q/I/S types, after the synthetic day.
+        bytes += try ITCHFile.load(path: Data2.shared.appendingPathComponent("itch/12302019_SNIPPET.NASDAQ_ITCH50").path)
+        var plain = newBuilder()
+        walk(bytes) { m, seq in plain.onMessage(m, sequence: seq) }
+        var piped = newBuilder()
+        var seq: UInt64 = 0
+        let applied = bytes.withUnsafeBytes { raw in
+            var w = ITCHFileWalker(raw)
+            return piped.applyPipelined(&w, sequence: &seq)
+        }
+        #expect(applied == 41_000 && seq == 41_000 && piped.lastSequence == 41_000)
+        #expect(piped.counters.delivered == plain.counters.delivered)
+        #expect(piped.counters.byType.map { "\($0.type)\($0.count)" } == plain.counters.byType.map { "\($0.type)\($0.count)" })
+        #expect(piped.book.counters == plain.book.counters)
+        #expect(piped.bboChanges == plain.bboChanges)
+        #expect(fastLevels(piped) == fastLevels(plain))
+        // And on an empty input nothing happens.
+        var empty = newBuilder()
+        var s0: UInt64 = 0
+        let none = [UInt8]().withUnsafeBytes { raw in
+            var w = ITCHFileWalker(raw)
+            return empty.applyPipelined(&w, sequence: &s0)
+        }
+        #expect(none == 0 && s0 == 0)
+    }
+
     @Test func syntheticDayIsDeterministic() {
         let a = SyntheticDay.generate(SyntheticDayConfiguration(messages: 5000, seed: 9))
         let b = SyntheticDay.generate(SyntheticDayConfiguration(messages: 5000, seed: 9))
