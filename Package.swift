@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "CShims", targets: ["CShims"]),
         .library(name: "MarketData", targets: ["MarketData"]),
         .library(name: "OrderBook", targets: ["OrderBook"]),
+        .library(name: "Exchange", targets: ["Exchange"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -70,10 +71,15 @@ let package = Package(
             dependencies: ["CShims", "TickwireCore"],
             swiftSettings: strict
         ),
+        .target(
+            name: "Exchange",
+            dependencies: ["CShims", "TickwireCore", "Wire", "MarketData", "OrderBook"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "tickwire",
             dependencies: [
-                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook",
+                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -82,6 +88,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Wire", "TickwireCore", "CShims", "OrderBook"]),
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),
+        .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "OrderBook", "Wire", "TickwireCore", "CShims"]),
     ],
     swiftLanguageModes: [.v6]
 )
