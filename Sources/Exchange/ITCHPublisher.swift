@@ -74,6 +74,12 @@ public final class ITCHPublisher {
         case let .mdReplace(locate, old, new, shares, price):
             emit(ITCHEncoder.orderReplace(into: scratch, stockLocate: locate, timestamp: t, originalOrderRef: old,
                                           newOrderRef: new, shares: shares, price: price), &out)
+        case let .mdHiddenTrade(locate, side, shares, price, match):
+            emit(ITCHEncoder.trade(into: scratch, stockLocate: locate, timestamp: t, orderRef: OrderRef(rawValue: 0), side: side,
+                                   shares: shares, stock: symbol(locate), price: price, matchNumber: match), &out)
+        case let .mdCross(locate, shares, price, match, type):
+            emit(ITCHEncoder.crossTrade(into: scratch, stockLocate: locate, timestamp: t, shares: shares, stock: symbol(locate),
+                                        crossPrice: price, matchNumber: match, crossType: type), &out)
         default:
             return false
         }
@@ -100,19 +106,5 @@ public final class ITCHPublisher {
             emit(ITCHEncoder.stockTradingAction(into: scratch, stockLocate: StockLocate(rawValue: UInt16(locate)), timestamp: t,
                                                 stock: symbols[locate], tradingState: 0x54, reserved: 0x20, reason: "    "), &out)
         }
-    }
-
-    /// A trade against a non-displayed order (P): prints, but touches no visible order.
-    public func hiddenTrade<O: ITCHMessageSink>(_ locate: StockLocate, side: Side, shares: Shares, price: Price, match: UInt64,
-                                                at t: VenueTime, to out: inout O) {
-        emit(ITCHEncoder.trade(into: scratch, stockLocate: locate, timestamp: t, orderRef: OrderRef(rawValue: 0), side: side,
-                               shares: shares, stock: symbol(locate), price: price, matchNumber: match), &out)
-    }
-
-    /// An opening or closing cross (Q).
-    public func cross<O: ITCHMessageSink>(_ locate: StockLocate, shares: UInt64, price: Price, match: UInt64, type: UInt8,
-                                          at t: VenueTime, to out: inout O) {
-        emit(ITCHEncoder.crossTrade(into: scratch, stockLocate: locate, timestamp: t, shares: shares, stock: symbol(locate),
-                                    crossPrice: price, matchNumber: match, crossType: type), &out)
     }
 }

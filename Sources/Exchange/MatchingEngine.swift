@@ -108,6 +108,11 @@ public enum EngineEvent: Sendable, Equatable {
     case mdCancel(locate: StockLocate, ref: OrderRef, shares: Shares)
     case mdDelete(locate: StockLocate, ref: OrderRef)
     case mdReplace(locate: StockLocate, old: OrderRef, new: OrderRef, shares: Shares, price: Price)
+    /// A trade against a non-displayed order (ITCH P): printed, no visible order touched.
+    /// Never produced by the engine (it holds no hidden orders); the order-flow model adds them.
+    case mdHiddenTrade(locate: StockLocate, side: Side, shares: Shares, price: Price, match: UInt64)
+    /// An opening ("O") or closing ("C") cross (ITCH Q); from the order-flow model.
+    case mdCross(locate: StockLocate, shares: UInt64, price: Price, match: UInt64, type: UInt8)
 }
 
 /// Receives the engine's events. Generic, so calls are direct.
@@ -167,9 +172,21 @@ public final class MatchingEngine {
     var freeLevel: Int32 = -1
     /// Per locate and side (locate * 2 + (sell ? 1 : 0)): level handles sorted worst to best.
     var sides: [[Int32]]
-    var byRef: [UInt64: Int32] = [:]
+    /// Reference -> order slot. The engine numbers orders consecutively, so a direct-mapped
+    /// table indexed by the low bits of the reference holds the recent ones (no hashing); an
+    /// older order still live when its slot is wanted moves to the overflow dictionary.
+    var recent: [Int32]
+    let recentMask: Int
+    var overflow: [UInt64: Int32] = [:]
     var nextRef: UInt64
     public private(set) var matchNumber: UInt64 = 0
+
+    /// Takes the next match number for a print the engine did not make (hidden trades, crosses),
+    /// so that match numbers stay unique across the feed.
+    public func nextMatchNumber() -> UInt64 {
+        matchNumber &+= 1
+        return matchNumber
+    }
     public private(set) var liveOrders = 0
 
     public init(configuration c: MatchingEngineConfiguration) {
@@ -177,7 +194,10 @@ public final class MatchingEngine {
         nextRef = c.firstRef
         sides = Array(repeating: [], count: 2 * (c.symbols + 1))
         orders.reserveCapacity(min(c.maxOrders, 1 << 20))
-        byRef.reserveCapacity(min(c.maxOrders, 1 << 20))
+        var bits = 10
+        while (1 << bits) < min(max(c.maxOrders, 1), 1 << 22) { bits += 1 }
+        recent = Array(repeating: -1, count: 1 << bits)
+        recentMask = (1 << bits) - 1
     }
 
     // MARK: - Requests
@@ -223,7 +243,7 @@ public final class MatchingEngine {
     /// OUCH cancel: `remaining` is the size the order should have afterwards (0 cancels it).
     /// Asking for more than it has left changes nothing (and is not an error).
     public func cancel<S: EngineSink>(ref: OrderRef, owner: OrderOwner, remaining: Shares = Shares(rawValue: 0), _ sink: inout S) {
-        guard let h = byRef[ref.rawValue] else {
+        guard let h = slot(ref.rawValue) else {
             sink.on(.cancelRejected(owner: owner, ref: ref, reason: .unknownOrder))
             return
         }
@@ -251,7 +271,7 @@ public final class MatchingEngine {
     /// (nil if rejected, or if nothing rests).
     @discardableResult
     public func replace<S: EngineSink>(ref: OrderRef, owner: OrderOwner, shares: Shares, price: Price, _ sink: inout S) -> OrderRef? {
-        guard let h = byRef[ref.rawValue] else {
+        guard let h = slot(ref.rawValue) else {
             sink.on(.cancelRejected(owner: owner, ref: ref, reason: .unknownOrder))
             return nil
         }
@@ -342,7 +362,7 @@ public final class MatchingEngine {
     }
 
     public func order(_ ref: OrderRef) -> LiveOrder? {
-        guard let h = byRef[ref.rawValue] else { return nil }
+        guard let h = slot(ref.rawValue) else { return nil }
         let o = orders[Int(h)]
         return LiveOrder(ref: ref, owner: o.owner, locate: StockLocate(rawValue: o.locate), side: o.side,
                          shares: Shares(rawValue: o.shares), price: Price(rawValue: o.price))
@@ -403,6 +423,29 @@ public final class MatchingEngine {
         return nil
     }
 
+    /// The order at `position` (0 = first in time) of the `levelIndex`-th level from the best.
+    public func order(_ locate: StockLocate, _ side: Side, level levelIndex: Int, position: Int) -> LiveOrder? {
+        let s = sideIndex(locate, side)
+        guard s < sides.count, levelIndex >= 0, levelIndex < sides[s].count else { return nil }
+        let l = levels[Int(sides[s][sides[s].count - 1 - levelIndex])]
+        guard position >= 0, position < Int(l.count) else { return nil }
+        var h = l.head
+        var k = position
+        while k > 0 { h = orders[Int(h)].next; k -= 1 }
+        let o = orders[Int(h)]
+        return LiveOrder(ref: OrderRef(rawValue: o.ref), owner: o.owner, locate: locate, side: side,
+                         shares: Shares(rawValue: o.shares), price: Price(rawValue: o.price))
+    }
+
+    /// Shares and order count of the `levelIndex`-th level from the best (zeros past the last).
+    @inline(__always)
+    public func levelSize(_ locate: StockLocate, _ side: Side, _ levelIndex: Int) -> (price: Int64, shares: UInt64, orders: Int) {
+        let s = sideIndex(locate, side)
+        guard s < sides.count, levelIndex < sides[s].count else { return (0, 0, 0) }
+        let l = levels[Int(sides[s][sides[s].count - 1 - levelIndex])]
+        return (l.price, l.shares, Int(l.count))
+    }
+
     public func bestPrice(_ locate: StockLocate, _ side: Side) -> Int64? {
         let s = sideIndex(locate, side)
         guard s < sides.count, let last = sides[s].last else { return nil }
@@ -410,6 +453,13 @@ public final class MatchingEngine {
     }
 
     // MARK: - Internals
+
+    @inline(__always)
+    func slot(_ ref: UInt64) -> Int32? {
+        let h = recent[Int(truncatingIfNeeded: ref) & recentMask]
+        if h >= 0 && orders[Int(h)].ref == ref && orders[Int(h)].level >= 0 { return h }
+        return overflow.isEmpty ? nil : overflow[ref]
+    }
 
     @inline(__always)
     func sideIndex(_ locate: StockLocate, _ side: Side) -> Int { Int(locate.rawValue) * 2 + (side == .sell ? 1 : 0) }
@@ -506,7 +556,10 @@ public final class MatchingEngine {
         levels[Int(lv)].tail = h
         levels[Int(lv)].count += 1
         levels[Int(lv)].shares += UInt64(shares)
-        byRef[ref] = h
+        let r = Int(truncatingIfNeeded: ref) & recentMask
+        let old = recent[r]
+        if old >= 0 { overflow[orders[Int(old)].ref] = old }
+        recent[r] = h
         liveOrders += 1
     }
 
@@ -529,7 +582,8 @@ public final class MatchingEngine {
             levels[Int(lv)].head = freeLevel
             freeLevel = lv
         }
-        byRef[o.ref] = nil
+        let i = Int(truncatingIfNeeded: o.ref) & recentMask
+        if recent[i] == h { recent[i] = -1 } else { overflow[o.ref] = nil }
         orders[Int(h)].level = -1
         orders[Int(h)].next = freeOrder
         freeOrder = h

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CShims
+import Exchange
 import Foundation
 import MarketData
 import OrderBook
@@ -27,10 +28,13 @@ struct GenITCH: ParsableCommand {
     @Option(help: "Seed: the same seed gives the same bytes.")
     var seed: UInt64 = 1
 
-    @Option(help: "Stocks (locates 1...N), activity heavy-tailed across them.")
-    var stocks: Int = 1000
+    @Option(help: "flow: the venue simulator's order-flow model (queue-reactive, regimes); simple: the fast synthetic day.")
+    var model: String = "flow"
 
-    @Option(name: .customLong("live-orders"), help: "Live orders once the books have filled (split across stocks by activity).")
+    @Option(help: "Stocks (locates 1...N), activity heavy-tailed across them (default: 100 for flow, 1000 for simple).")
+    var stocks: Int?
+
+    @Option(name: .customLong("live-orders"), help: "simple model: live orders once the books have filled (split across stocks by activity).")
     var liveOrders: Int = 200_000
 
     @Flag(help: "Print one JSON object.")
@@ -42,44 +46,62 @@ struct GenITCH: ParsableCommand {
         var bytes: Int
         var seed: UInt64
         var stocks: Int
+        var model: String
         var elapsedNs: Int64
+        var messagesPerSec: Double
+        var liveOrders: Int?
+        var venueSeconds: Double?
+        var regimeSeconds: [String: Double]?
     }
 
     func run() throws {
+        let stocks = self.stocks ?? (model == "flow" ? 100 : 1000)
         guard messages > 0, stocks > 0, stocks < 65_535, liveOrders > 0 else {
             throw ValidationError("--messages and --live-orders must be positive and --stocks within 1...65534")
         }
+        guard model == "flow" || model == "simple" else { throw ValidationError("--model is flow or simple, not \(model)") }
         let fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw fail("cannot create \(out): \(String(cString: strerror(errno)))") }
-        var c = SyntheticDayConfiguration(messages: messages, seed: seed)
-        c.stocks = stocks
-        c.targetLiveOrders = liveOrders
         let t0 = tw_clock_monotonic_raw_ns()
         var bytes = 0
-        do {
-            try SyntheticDay.generate(c) { chunk in
-                var off = 0
-                while off < chunk.count {
-                    let n = write(fd, chunk.baseAddress! + off, chunk.count - off)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw fail("write \(out): \(String(cString: strerror(errno)))")
-                    }
-                    off += n
+        var flow: FlowDaySummary?
+        func writeAll(_ chunk: UnsafeRawBufferPointer) throws {
+            var off = 0
+            while off < chunk.count {
+                let n = write(fd, chunk.baseAddress! + off, chunk.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw fail("write \(out): \(String(cString: strerror(errno)))")
                 }
-                bytes += chunk.count
+                off += n
+            }
+            bytes += chunk.count
+        }
+        do {
+            if model == "flow" {
+                var c = OrderFlowConfiguration(seed: seed, symbols: stocks)
+                c.seed = seed
+                flow = try FlowDay.generate(c, messages: messages, write: writeAll)
+            } else {
+                var c = SyntheticDayConfiguration(messages: messages, seed: seed)
+                c.stocks = stocks
+                c.targetLiveOrders = liveOrders
+                try SyntheticDay.generate(c, write: writeAll)
             }
         } catch {
             close(fd)
             throw error
         }
         if close(fd) != 0 { throw fail("close \(out): \(String(cString: strerror(errno)))") }
-        let r = Report(out: out, messages: messages, bytes: bytes, seed: seed, stocks: stocks,
-                       elapsedNs: tw_clock_monotonic_raw_ns() - t0)
+        let ns = tw_clock_monotonic_raw_ns() - t0
+        let r = Report(out: out, messages: messages, bytes: bytes, seed: seed, stocks: stocks, model: model, elapsedNs: ns,
+                       messagesPerSec: (Double(messages) / (Double(ns) / 1e9)).rounded(), liveOrders: flow?.liveOrders,
+                       venueSeconds: flow.map { round3($0.venueSeconds) }, regimeSeconds: flow?.regimeSeconds.mapValues(round3))
         if json {
             printJSON(r)
         } else {
-            print("wrote \(messages) messages (\(bytes) bytes) to \(out) in \(String(format: "%.2f", Double(r.elapsedNs) / 1e9)) s")
+            print("wrote \(messages) messages (\(bytes) bytes) to \(out) in \(String(format: "%.2f", Double(ns) / 1e9)) s "
+                + "(\(model) model, \(String(format: "%.2f", r.messagesPerSec / 1e6)) M msgs/s)")
         }
     }
 }
