@@ -383,6 +383,22 @@ public final class MatchingEngine {
         return out
     }
 
+    /// Every level of every symbol in the replay's `--book-out` format (one line per level,
+    /// best first: `<locate> <symbol> <B|S> <price in 1/10,000 $> <shares> <orders>`), so a
+    /// replay of the venue's feed can be compared with the venue's own book byte for byte.
+    public func dump(symbols: (StockLocate) -> String) -> String {
+        var out = ""
+        for loc in 1...max(configuration.symbols, 1) {
+            let locate = StockLocate(rawValue: UInt16(loc))
+            for side in [Side.buy, .sell] {
+                for l in levels(locate, side) {
+                    out += "\(loc) \(symbols(locate)) \(side.letter) \(l.price.rawValue) \(l.shares) \(l.orders)\n"
+                }
+            }
+        }
+        return out
+    }
+
     /// Number of price levels on a side.
     public func depth(_ locate: StockLocate, _ side: Side) -> Int {
         let s = sideIndex(locate, side)

@@ -52,31 +52,51 @@ public final class UDPRecoveryClient: MoldUDP64Requester, @unchecked Sendable {
 }
 
 /// The messages of one MoldUDP64 session by sequence number (1-based), for answering re-requests.
-/// Not synchronised: fill it before a `MoldRetransmitServer` starts serving from it.
+/// A venue appends while its re-request server answers, so both take one mutex (the store is
+/// the venue's, not the appliance's hot path).
 public final class MoldMessageStore: @unchecked Sendable {
     public let session: MoldSession
     private var bytes: [UInt8] = []
     private var offsets: [Int] = [0]  // message i (0-based) is bytes[offsets[i]..<offsets[i+1]]
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
 
-    public init(session: MoldSession) { self.session = session }
+    public init(session: MoldSession) {
+        self.session = session
+        lock = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
 
     /// Appends the next message; returns its sequence number.
     @discardableResult
     public func append(_ message: UnsafeRawBufferPointer) -> UInt64 {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
         bytes.append(contentsOf: message)
         offsets.append(bytes.count)
         return UInt64(offsets.count - 1)
     }
 
-    public var count: Int { offsets.count - 1 }
+    public var count: Int {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return offsets.count - 1
+    }
 
     /// Builds the packets answering a re-request for `count` messages from `sequence`, each at
     /// most `maxPacketBytes`, and passes them to `send`.
     public func answer(sequence: UInt64, count: UInt16, maxPacketBytes: Int = 1400,
                        _ send: (UnsafeRawBufferPointer) -> Void) {
-        guard sequence >= 1 else { return }
+        guard sequence >= 1, sequence < UInt64(Int.max / 2) else { return }
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        let stored = offsets.count - 1
         let first = Int(sequence) - 1
-        let last = min(first + Int(count), self.count)
+        let last = min(first + Int(count), stored)
         if first >= last { return }
         var packet = [UInt8](repeating: 0, count: max(maxPacketBytes, 64 * 1024))
         var i = first

@@ -1,0 +1,124 @@
+import Exchange
+import Foundation
+import MarketData
+import Testing
+import TickwireCore
+import Wire
+
+enum Paths {
+    static var binary: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/tickwire").path
+    }
+    static func temp(_ name: String) -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("tw-exchange-\(getpid())")
+        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        return d.appendingPathComponent(name).path
+    }
+}
+
+/// Runs the tickwire binary; returns its JSON object and its stdout.
+func runTickwire(_ args: [String]) throws -> [String: Any] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: Paths.binary)
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else {
+        throw NSError(domain: "tickwire", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: String(decoding: e, as: UTF8.self)])
+    }
+    return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+}
+
+/// Keeps what the venue sends, for tests.
+struct CollectingOutput: PacketOutput {
+    var packets: [(FeedLine, [UInt8])] = []
+    mutating func send(_ payload: UnsafeRawBufferPointer, line: FeedLine, to destination: FeedAddress) {
+        packets.append((line, Array(payload)))
+    }
+}
+
+@Suite(.serialized) struct FeedOutTests {
+    @Test func faultsAreSeededAndCounted() {
+        func run(_ seed: UInt64) -> [UInt8] {
+            var line = FaultyLine(line: .a, destination: .defaultA,
+                                  faults: LineFaults(loss: 0.1, burst: 0.01, burstLength: 5, duplicate: 0.05, reorder: 0.05, delayPackets: 2),
+                                  seed: seed)
+            var out = CollectingOutput()
+            for i in 0..<2_000 {
+                var p = [UInt8(i & 0xFF), UInt8(i >> 8)]
+                p.withUnsafeMutableBytes { line.offer(UnsafeRawBufferPointer($0), &out) }
+            }
+            line.drain(&out)
+            let c = line.counters
+            #expect(c.sent == 2_000 - c.lost + c.duplicated)
+            #expect(c.lost > 150 && c.duplicated > 50 && c.reordered > 50)
+            #expect(UInt64(out.packets.count) == c.sent)
+            return out.packets.flatMap { $0.1 }
+        }
+        #expect(run(1) == run(1))
+        #expect(run(1) != run(2))
+        #expect(LineFaults("loss=0.01,burst=0.001:20,dup=0.02,reorder=0.03,delay=3")
+            == LineFaults(loss: 0.01, burst: 0.001, burstLength: 20, duplicate: 0.02, reorder: 0.03, delayPackets: 3))
+        #expect(LineFaults("loss=2") == nil && LineFaults("bogus=1") == nil && LineFaults("burst=0.1") == nil)
+        #expect(LineFaults("none") == LineFaults.none)
+    }
+
+    /// The simulator's feed with losses on both lines (bursts too), duplicates, reordering and
+    /// B lagging: the appliance's replay of the capture, re-requesting from the venue's server,
+    /// recovers every message and rebuilds the engine's book level by level.
+    @Test func lossyFeedRecoversEveryMessageAndRebuildsTheEnginesBook() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
+        let symbols = 20
+        let model = OrderFlowModel(configuration: OrderFlowConfiguration(seed: 9, symbols: symbols))
+        let publisher = ITCHPublisher(symbols: FlowDay.symbols(symbols))
+        let session = MoldSession("TWSIM00001")
+        let store = MoldMessageStore(session: session)
+        let capturePath = Paths.temp("lossy-venue.pcap")
+        let capture = try VenueCapture(path: capturePath)
+        let lines = [
+            FaultyLine(line: .a, destination: .defaultA, faults: LineFaults(loss: 0.04, burst: 0.004, burstLength: 8, duplicate: 0.02, reorder: 0.02), seed: 1),
+            FaultyLine(line: .b, destination: .defaultB, faults: LineFaults(loss: 0.04, burst: 0.004, burstLength: 8, delayPackets: 3), seed: 1),
+        ]
+        let packer = MoldPacker(session: session, store: store, lines: lines,
+                                output: UDPFeedOutput(sender: nil, capture: capture, source: FeedAddress(ip: IPv4Address(127, 0, 0, 1), port: 40_000)))
+        var sink = PublishingSink(publisher: publisher, time: model.configuration.start, out: packer)
+        publisher.systemEvent("O", at: sink.time, to: &sink.out)
+        publisher.directory(at: sink.time, to: &sink.out)
+        model.openingBook(&sink)
+        publisher.systemEvent("Q", at: sink.time, to: &sink.out)
+        for i in 0..<30_000 {
+            model.step(&sink)
+            sink.time = VenueTime(nanosSinceMidnight: model.now)
+            if i % 4 == 3 { packer.flush() }
+            if i % 5_000 == 0 { packer.heartbeat() }
+        }
+        publisher.systemEvent("M", at: sink.time, to: &sink.out)
+        packer.endSession()
+        try capture.close()
+        let lostA = packer.lines[0].counters.lost, lostB = packer.lines[1].counters.lost
+        #expect(lostA > 50 && lostB > 50)
+
+        let server = try MoldRetransmitServer(store: store)
+        server.start()
+        defer { server.stop() }
+        let bookOut = Paths.temp("lossy-venue.book")
+        let r = try runTickwire(["replay", capturePath, "--rerequest", "127.0.0.1:\(server.port)", "--json", "--book-out", bookOut])
+        #expect(r["messages"] as? Int == store.count)
+        #expect(r["unrecovered_messages"] as? Int == 0)
+        #expect((r["recovered"] as? Int ?? 0) > 0)
+        #expect((r["duplicates"] as? Int ?? 0) > 0)
+        #expect(r["unknown_refs"] as? Int == 0)
+        #expect(r["orders"] as? Int == model.engine.liveOrders)
+        #expect(server.served > 0)
+        let replayed = try String(contentsOfFile: bookOut, encoding: .utf8)
+        let engine = model.engine.dump { publisher.symbols[Int($0.rawValue)].description }
+        #expect(replayed == engine)
+        #expect(engine.split(separator: "\n").count > 100)
+    }
+}
