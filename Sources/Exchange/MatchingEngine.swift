@@ -166,16 +166,16 @@ struct EngineLevel {
 
 public final class MatchingEngine {
     public let configuration: MatchingEngineConfiguration
-    var orders: [EngineOrder] = []
+    var orders = Pool<EngineOrder>(capacity: 1 << 12)
     var freeOrder: Int32 = -1
-    var levels: [EngineLevel] = []
+    var levels = Pool<EngineLevel>(capacity: 1 << 10)
     var freeLevel: Int32 = -1
     /// Per locate and side (locate * 2 + (sell ? 1 : 0)): level handles sorted worst to best.
     var sides: [[Int32]]
     /// Reference -> order slot. The engine numbers orders consecutively, so a direct-mapped
     /// table indexed by the low bits of the reference holds the recent ones (no hashing); an
     /// older order still live when its slot is wanted moves to the overflow dictionary.
-    var recent: [Int32]
+    var recent: Pool<Int32>
     let recentMask: Int
     var overflow: [UInt64: Int32] = [:]
     var nextRef: UInt64
@@ -193,11 +193,16 @@ public final class MatchingEngine {
         configuration = c
         nextRef = c.firstRef
         sides = Array(repeating: [], count: 2 * (c.symbols + 1))
-        orders.reserveCapacity(min(c.maxOrders, 1 << 20))
         var bits = 10
         while (1 << bits) < min(max(c.maxOrders, 1), 1 << 22) { bits += 1 }
-        recent = Array(repeating: -1, count: 1 << bits)
+        recent = Pool(repeating: -1, count: 1 << bits)
         recentMask = (1 << bits) - 1
+    }
+
+    deinit {
+        orders.deallocate()
+        levels.deallocate()
+        recent.deallocate()
     }
 
     // MARK: - Requests
@@ -605,4 +610,44 @@ public final class MatchingEngine {
         freeOrder = h
         liveOrders -= 1
     }
+}
+
+/// A growable array of plain values behind a pointer: element access does no uniqueness check
+/// (the engine is its only owner and frees it in deinit). Grows by doubling.
+struct Pool<T> {
+    var base: UnsafeMutablePointer<T>
+    private(set) var count = 0
+    private(set) var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 1)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    init(repeating value: T, count: Int) {
+        capacity = max(count, 1)
+        base = .allocate(capacity: capacity)
+        base.initialize(repeating: value, count: count)
+        self.count = count
+    }
+
+    @inline(__always)
+    subscript(i: Int) -> T {
+        get { base[i] }
+        nonmutating set { base[i] = newValue }
+    }
+
+    mutating func append(_ x: T) {
+        if count == capacity {
+            let bigger = UnsafeMutablePointer<T>.allocate(capacity: capacity * 2)
+            bigger.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = bigger
+            capacity *= 2
+        }
+        (base + count).initialize(to: x)
+        count += 1
+    }
+
+    func deallocate() { base.deallocate() }
 }

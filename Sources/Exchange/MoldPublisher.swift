@@ -202,7 +202,6 @@ public final class MoldPacker<Out: PacketOutput>: ITCHMessageSink {
         UnsafeMutableRawBufferPointer(rebasing: buffer[(used + 2)..<(used + 2 + m.count)]).copyMemory(from: m)
         used += 2 + m.count
         count += 1
-        store.append(m)
     }
 
     /// Sends the current packet, if it holds any message.
@@ -210,6 +209,8 @@ public final class MoldPacker<Out: PacketOutput>: ITCHMessageSink {
         guard count > 0 else { return }
         _ = MoldUDP64Packet.writeHeader(into: buffer, session: session, sequence: nextSequence, count: UInt16(count))
         let p = UnsafeRawBufferPointer(rebasing: buffer[0..<used])
+        // Stored before it is sent: a receiver that sees the packet may ask for it at once.
+        store.appendBlock(UnsafeRawBufferPointer(rebasing: buffer[MoldUDP64Packet.headerLength..<used]))
         for i in lines.indices { lines[i].offer(p, &output) }
         let n = count
         nextSequence += UInt64(n)

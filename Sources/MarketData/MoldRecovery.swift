@@ -81,6 +81,25 @@ public final class MoldMessageStore: @unchecked Sendable {
         return UInt64(offsets.count - 1)
     }
 
+    /// Appends the messages of a MoldUDP64 packet body (each preceded by its 2-byte length),
+    /// under one lock; stops at a length that runs past the end. Returns how many it appended.
+    @discardableResult
+    public func appendBlock(_ block: UnsafeRawBufferPointer) -> Int {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        var off = 0
+        var n = 0
+        while off + 2 <= block.count {
+            let len = Int(block[off]) << 8 | Int(block[off + 1])
+            guard off + 2 + len <= block.count else { break }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: block[(off + 2)..<(off + 2 + len)]))
+            offsets.append(bytes.count)
+            off += 2 + len
+            n += 1
+        }
+        return n
+    }
+
     public var count: Int {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }

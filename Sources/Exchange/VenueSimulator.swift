@@ -1,0 +1,152 @@
+// The venue as one object, standalone (`tickwire exchange`) or inside a test or the demo: the
+// order-flow model trades on the matching engine, the engine's market data goes out as ITCH in
+// MoldUDP64 on lines A and B through the kernel's UDP stack (multicast, loopback by default),
+// every message is kept for the re-request server, and everything sent can be captured.
+//
+// One thread runs the flow and the feed, paced to a message rate (or unpaced, to measure how
+// fast the simulator is); the re-request server answers on its own thread.
+import CShims
+public import MarketData
+import TickwireCore
+public import Wire
+#if os(Linux)
+import Glibc
+#endif
+
+public struct VenueConfiguration: Sendable {
+    public var flow = OrderFlowConfiguration()
+    public var session = "TWSIM00001"
+    public var feedA = FeedAddress.defaultA
+    public var feedB = FeedAddress.defaultB
+    public var faultsA = LineFaults.none
+    public var faultsB = LineFaults.none
+    /// Interface for multicast sends (loopback: the appliance on the same box).
+    public var interface = IPv4Address(127, 0, 0, 1)
+    /// Where the re-request server listens (port 0: any free port).
+    public var rerequest = FeedAddress(ip: IPv4Address(127, 0, 0, 1), port: 0)
+    /// ITCH messages per second; 0: as fast as the simulator can (to measure it).
+    public var rate: Double = 50_000
+    public var heartbeatSeconds: Double = 1
+    public var maxPacketBytes = 1400
+    /// Write everything sent as pcap (ns timestamps).
+    public var capturePath: String?
+    /// Send on the kernel's sockets (false: capture only, e.g. for generating a capture file).
+    public var sendUDP = true
+    public init() {}
+}
+
+public struct VenueSummary: Sendable, Encodable {
+    public var seconds: Double
+    public var messages: UInt64
+    public var msgsPerSec: Double
+    public var events: UInt64
+    /// Packets sent per line ("a", "b"): duplicates included, losses excluded.
+    public var packets: [String: UInt64]
+    public var packetsBuilt: UInt64
+    public var lost: [String: UInt64]
+    public var duplicated: [String: UInt64]
+    public var reordered: [String: UInt64]
+    public var heartbeats: UInt64
+    public var rerequestsServed: UInt64
+    public var rerequestPort: UInt16
+    public var ordersReceived: UInt64
+    public var liveOrders: Int
+    public var sendErrors: UInt64
+    public var captureFrames: UInt64
+    public var regimeSeconds: [String: Double]
+    public var session: String
+}
+
+public final class VenueSimulator {
+    public let configuration: VenueConfiguration
+    public let model: OrderFlowModel
+    public let publisher: ITCHPublisher
+    public let store: MoldMessageStore
+    public let server: MoldRetransmitServer
+    public let capture: VenueCapture?
+    let packer: MoldPacker<UDPFeedOutput>
+
+    public init(configuration c: VenueConfiguration) throws {
+        configuration = c
+        model = OrderFlowModel(configuration: c.flow, maxOrders: 1 << 22)
+        publisher = ITCHPublisher(symbols: FlowDay.symbols(c.flow.symbols))
+        let session = MoldSession(c.session)
+        store = MoldMessageStore(session: session)
+        server = try MoldRetransmitServer(store: store, address: c.rerequest.ip, port: c.rerequest.port)
+        capture = try c.capturePath.map { p throws(CaptureError) in try VenueCapture(path: p) }
+        let sender = c.sendUDP ? try KernelUDPSender(interface: c.interface, ttl: 1, loopback: true) : nil
+        let lines = [FaultyLine(line: .a, destination: c.feedA, faults: c.faultsA, seed: c.flow.seed),
+                     FaultyLine(line: .b, destination: c.feedB, faults: c.faultsB, seed: c.flow.seed)]
+        packer = MoldPacker(session: session, store: store, lines: lines,
+                            output: UDPFeedOutput(sender: sender, capture: capture, source: FeedAddress(ip: c.interface, port: 26_400)),
+                            maxPacketBytes: c.maxPacketBytes)
+    }
+
+    /// The re-request server's port (useful when configured as 0).
+    public var rerequestPort: UInt16 { server.port }
+
+    /// Runs the session for `seconds` (or until `messages` ITCH messages when given), ends it,
+    /// and keeps answering re-requests for `linger` seconds more.
+    public func run(seconds: Double, messages limit: UInt64? = nil, linger: Double = 0.5) -> VenueSummary {
+        server.start()
+        let c = configuration
+        var sink = PublishingSink(publisher: publisher, time: c.flow.start, out: packer)
+        let t0 = tw_clock_monotonic_raw_ns()
+        publisher.systemEvent("O", at: sink.time, to: &sink.out)
+        publisher.systemEvent("S", at: sink.time, to: &sink.out)
+        publisher.directory(at: sink.time, to: &sink.out)
+        model.openingBook(&sink)
+        publisher.systemEvent("Q", at: sink.time, to: &sink.out)
+        packer.flush()
+        let end = t0 + Int64(seconds * 1e9)
+        let heartbeatNs = Int64(c.heartbeatSeconds * 1e9)
+        var lastSend = t0
+        var regimeNs: [Regime: UInt64] = [:]
+        var lastVenue = model.now
+        while true {
+            let now = tw_clock_monotonic_raw_ns()
+            if now >= end { break }
+            if let limit, publisher.published >= limit { break }
+            let due = c.rate > 0 ? UInt64(Double(now - t0) / 1e9 * c.rate) : publisher.published + 4096
+            if publisher.published < due {
+                var batch = 0
+                while publisher.published < due && batch < 4096 {
+                    model.step(&sink)
+                    sink.time = VenueTime(nanosSinceMidnight: model.now)
+                    regimeNs[model.regime, default: 0] += model.now - lastVenue
+                    lastVenue = model.now
+                    batch += 1
+                    if let limit, publisher.published >= limit { break }
+                }
+                packer.flush()
+                lastSend = now
+            } else if now - lastSend >= heartbeatNs {
+                packer.heartbeat()
+                lastSend = now
+            } else {
+                usleep(100)
+            }
+        }
+        let elapsed = Double(tw_clock_monotonic_raw_ns() - t0) / 1e9
+        let t = VenueTime(nanosSinceMidnight: model.now)
+        publisher.systemEvent("M", at: t, to: &sink.out)
+        publisher.systemEvent("E", at: t, to: &sink.out)
+        publisher.systemEvent("C", at: t, to: &sink.out)
+        packer.endSession()
+        if linger > 0 { usleep(UInt32(min(linger, 3600) * 1e6)) }
+        server.stop()
+        try? capture?.close()
+        var regimes: [String: Double] = [:]
+        for (r, ns) in regimeNs { regimes[r.description] = (Double(ns) / 1e6).rounded() / 1e3 }
+        let a = packer.lines[0].counters, b = packer.lines[1].counters
+        return VenueSummary(
+            seconds: (elapsed * 1000).rounded() / 1000, messages: publisher.published,
+            msgsPerSec: (Double(publisher.published) / max(elapsed, 1e-9)).rounded(), events: model.events,
+            packets: ["a": a.sent, "b": b.sent], packetsBuilt: packer.packets,
+            lost: ["a": a.lost, "b": b.lost], duplicated: ["a": a.duplicated, "b": b.duplicated],
+            reordered: ["a": a.reordered, "b": b.reordered], heartbeats: packer.heartbeats,
+            rerequestsServed: server.served, rerequestPort: server.port, ordersReceived: 0,
+            liveOrders: model.engine.liveOrders, sendErrors: packer.output.sendErrors,
+            captureFrames: capture?.frames ?? 0, regimeSeconds: regimes, session: c.session)
+    }
+}

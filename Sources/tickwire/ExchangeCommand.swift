@@ -1,0 +1,111 @@
+import ArgumentParser
+import Exchange
+import Foundation
+import MarketData
+import TickwireCore
+import Wire
+
+struct ExchangeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exchange",
+        abstract: "The venue simulator: order flow on a matching engine, ITCH in MoldUDP64 on lines A and B, a re-request server.",
+        discussion: """
+            Market data goes to the multicast groups of --feed-a and --feed-b through the kernel (loopback \
+            interface by default), so an appliance on the same box receives it; re-requests are answered on \
+            --rerequest. Faults per line: "loss=0.01,burst=0.001:20,dup=0.01,reorder=0.01,delay=3".
+            """
+    )
+
+    @Option(help: "Run for this many seconds.")
+    var seconds: Double = 10
+
+    @Option(help: "Stop after this many ITCH messages (default: run for --seconds).")
+    var messages: UInt64?
+
+    @Option(help: "ITCH messages per second; 0 runs unpaced (measures the simulator).")
+    var rate: Double = 50_000
+
+    @Option(help: "Seed of the order flow.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Symbols (locates 1...N).")
+    var symbols: Int = 100
+
+    @Option(name: .customLong("feed-a"), help: "Line A multicast group and port.")
+    var feedA: String = FeedAddress.defaultA.description
+
+    @Option(name: .customLong("feed-b"), help: "Line B multicast group and port.")
+    var feedB: String = FeedAddress.defaultB.description
+
+    @Option(help: "Interface address for the multicast sends.")
+    var interface: String = "127.0.0.1"
+
+    @Option(help: "Re-request server address and port (port 0: any free port, printed).")
+    var rerequest: String = "127.0.0.1:0"
+
+    @Option(name: .customLong("faults-a"), help: "Faults on line A.")
+    var faultsA: String = "none"
+
+    @Option(name: .customLong("faults-b"), help: "Faults on line B.")
+    var faultsB: String = "none"
+
+    @Option(help: "MoldUDP64 session name (10 characters).")
+    var session: String = "TWSIM00001"
+
+    @Option(help: "Write everything sent as pcap (nanosecond timestamps).")
+    var capture: String?
+
+    @Option(help: "Seconds to keep answering re-requests after the end of session.")
+    var linger: Double = 0.5
+
+    @Option(name: .customLong("book-out"), help: "Write the engine's book at the end, in the replay's dump format.")
+    var bookOut: String?
+
+    @Flag(name: .customLong("no-send"), help: "Do not send on sockets (with --capture: write a capture only).")
+    var noSend = false
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        guard seconds > 0, seconds <= 86_400 else { throw ValidationError("--seconds must be in (0, 86400]") }
+        guard rate >= 0, rate <= 100_000_000 else { throw ValidationError("--rate must be in [0, 1e8]") }
+        guard symbols >= 1, symbols <= 65_000 else { throw ValidationError("--symbols must be in 1...65000") }
+        guard let a = FeedAddress(feedA), let b = FeedAddress(feedB) else { throw ValidationError("--feed-a/--feed-b must be IP:PORT") }
+        guard let rr = FeedAddress(rerequest) else { throw ValidationError("--rerequest must be IP:PORT") }
+        guard let ip = IPv4Address(interface) else { throw ValidationError("--interface must be an IPv4 address") }
+        guard let fa = LineFaults(faultsA) else { throw ValidationError("--faults-a: cannot read \"\(faultsA)\"") }
+        guard let fb = LineFaults(faultsB) else { throw ValidationError("--faults-b: cannot read \"\(faultsB)\"") }
+        guard session.utf8.count <= 10 else { throw ValidationError("--session is at most 10 characters") }
+        var c = VenueConfiguration()
+        c.flow = OrderFlowConfiguration(seed: seed, symbols: symbols)
+        c.session = session
+        c.feedA = a
+        c.feedB = b
+        c.faultsA = fa
+        c.faultsB = fb
+        c.interface = ip
+        c.rerequest = rr
+        c.rate = rate
+        c.capturePath = capture
+        c.sendUDP = !noSend
+        let venue: VenueSimulator
+        do { venue = try VenueSimulator(configuration: c) } catch { throw fail("\(error)") }
+        if !json {
+            print("exchange: session \(session), line A \(a), line B \(b), re-requests on \(rr.ip):\(venue.rerequestPort), \(symbols) symbols, "
+                + (rate > 0 ? "\(Int(rate)) msgs/s" : "unpaced") + ", \(seconds) s")
+        }
+        let s = venue.run(seconds: seconds, messages: messages, linger: linger)
+        if let bookOut {
+            let text = venue.model.engine.dump { venue.publisher.symbols[Int($0.rawValue)].description }
+            do { try text.write(toFile: bookOut, atomically: true, encoding: .utf8) } catch { throw fail("write \(bookOut): \(error)") }
+        }
+        if json {
+            printJSON(s)
+        } else {
+            print("exchange: \(s.messages) messages in \(s.seconds) s (\(Int(s.msgsPerSec)) msgs/s), packets A \(s.packets["a"] ?? 0) "
+                + "B \(s.packets["b"] ?? 0), lost A \(s.lost["a"] ?? 0) B \(s.lost["b"] ?? 0), re-requests served \(s.rerequestsServed), "
+                + "\(s.liveOrders) live orders")
+        }
+    }
+}
