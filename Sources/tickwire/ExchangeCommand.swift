@@ -1,4 +1,5 @@
 import ArgumentParser
+import CShims
 import Exchange
 import Foundation
 import MarketData
@@ -79,6 +80,10 @@ struct ExchangeCommand: ParsableCommand {
         guard session.utf8.count <= 10 else { throw ValidationError("--session is at most 10 characters") }
         var c = VenueConfiguration()
         c.flow = OrderFlowConfiguration(seed: seed, symbols: symbols)
+        // Live: venue time is today's time of day (UTC), and flows with the wall clock when paced
+        // (the model makes about 1.02 messages per event).
+        c.flow.start = VenueTime(nanosSinceMidnight: UInt64(tw_clock_realtime_ns()) % 86_400_000_000_000)
+        if rate > 0 { c.flow.eventsPerSecond = rate / 1.02 }
         c.session = session
         c.feedA = a
         c.feedB = b
