@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "MarketData", targets: ["MarketData"]),
         .library(name: "OrderBook", targets: ["OrderBook"]),
         .library(name: "Exchange", targets: ["Exchange"]),
+        .library(name: "OrderEntry", targets: ["OrderEntry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -72,8 +73,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "OrderEntry",
+            dependencies: ["TickwireCore"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Exchange",
-            dependencies: ["CShims", "TickwireCore", "Wire", "MarketData", "OrderBook"],
+            dependencies: ["CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "OrderEntry"],
             // The simulator's engine and flow model keep their state in class properties that
             // one thread mutates; dynamic exclusivity checks on them cost 40% of generation
             // time (measured with perf), so they are compiled out here and only here.
@@ -82,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "tickwire",
             dependencies: [
-                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange",
+                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -91,6 +97,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Wire", "TickwireCore", "CShims", "OrderBook"]),
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),
+        .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore"]),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "OrderBook", "Wire", "TickwireCore", "CShims"]),
     ],
     swiftLanguageModes: [.v6]

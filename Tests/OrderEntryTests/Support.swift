@@ -1,0 +1,48 @@
+// Helpers shared by the tests: encoding into a fresh buffer, hex, and a small seeded RNG.
+
+import OrderEntry
+
+/// The bytes `encode` wrote into a 1 KiB scratch buffer (pre-filled with 0xEE so unwritten bytes
+/// show), or nil if it returned nil.
+func encoded(_ encode: (UnsafeMutableRawBufferPointer) -> Int?) -> [UInt8]? {
+    var buffer = [UInt8](repeating: 0xEE, count: 1024)
+    guard let n = buffer.withUnsafeMutableBytes({ encode($0) }) else { return nil }
+    return Array(buffer.prefix(n))
+}
+
+/// Bytes from hex text; spaces and newlines are ignored.
+func hex(_ text: String) -> [UInt8] {
+    let digits = Array(text.unicodeScalars.filter { !$0.properties.isWhitespace })
+    precondition(digits.count % 2 == 0, "odd number of hex digits")
+    return stride(from: 0, to: digits.count, by: 2).map {
+        UInt8(String(String.UnicodeScalarView(digits[$0..<$0 + 2])), radix: 16)!
+    }
+}
+
+/// The ASCII bytes of `text`.
+func ascii(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// Text of `bytes` for failure messages.
+func hexString(_ bytes: some Sequence<UInt8>) -> String {
+    bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
+}
+
+/// A deterministic generator (SplitMix64) so fuzz-style tests repeat exactly.
+struct SeededRNG: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension Result {
+    /// The error of a failure, nil for a success (decoded views are not Equatable).
+    var failureValue: Failure? {
+        if case .failure(let e) = self { e } else { nil }
+    }
+}
