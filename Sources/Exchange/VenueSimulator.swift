@@ -32,6 +32,8 @@ public struct VenueConfiguration: Sendable {
     public var capturePath: String?
     /// Send on the kernel's sockets (false: capture only, e.g. for generating a capture file).
     public var sendUDP = true
+    /// SoupBinTCP/OUCH order entry; nil: none.
+    public var orderEntry: OrderEntryConfiguration? = OrderEntryConfiguration()
     public init() {}
 }
 
@@ -50,6 +52,8 @@ public struct VenueSummary: Sendable, Encodable {
     public var rerequestsServed: UInt64
     public var rerequestPort: UInt16
     public var ordersReceived: UInt64
+    public var orderPort: UInt16?
+    public var orderEntry: OrderEntryCounters?
     public var liveOrders: Int
     public var sendErrors: UInt64
     public var captureFrames: UInt64
@@ -65,6 +69,7 @@ public final class VenueSimulator {
     public let server: MoldRetransmitServer
     public let capture: VenueCapture?
     let packer: MoldPacker<UDPFeedOutput>
+    public let orderEntry: OrderEntryServer?
 
     public init(configuration c: VenueConfiguration) throws {
         configuration = c
@@ -80,7 +85,21 @@ public final class VenueSimulator {
         packer = MoldPacker(session: session, store: store, lines: lines,
                             output: UDPFeedOutput(sender: sender, capture: capture, source: FeedAddress(ip: c.interface, port: 26_400)),
                             maxPacketBytes: c.maxPacketBytes)
+        if let oe = c.orderEntry {
+            orderEntry = try OrderEntryServer(configuration: oe, engine: model.engine, symbols: Array(publisher.symbols.dropFirst()),
+                                              capture: capture)
+        } else {
+            orderEntry = nil
+        }
     }
+
+    /// Venue time now: the model's clock, never behind the wall clock's progress when paced.
+    func venueClock(_ now: Int64, _ t0: Int64) -> VenueTime {
+        VenueTime(nanosSinceMidnight: max(model.now, configuration.flow.start.nanosSinceMidnight &+ UInt64(max(now - t0, 0))))
+    }
+
+    /// The order-entry port (useful when configured as 0).
+    public var orderPort: UInt16? { orderEntry?.port }
 
     /// The re-request server's port (useful when configured as 0).
     public var rerequestPort: UInt16 { server.port }
@@ -90,13 +109,13 @@ public final class VenueSimulator {
     public func run(seconds: Double, messages limit: UInt64? = nil, linger: Double = 0.5) -> VenueSummary {
         server.start()
         let c = configuration
-        var sink = PublishingSink(publisher: publisher, time: c.flow.start, out: packer)
+        var sink = VenueSink(feed: PublishingSink(publisher: publisher, time: c.flow.start, out: packer), orderEntry: orderEntry)
         let t0 = tw_clock_monotonic_raw_ns()
-        publisher.systemEvent("O", at: sink.time, to: &sink.out)
-        publisher.systemEvent("S", at: sink.time, to: &sink.out)
-        publisher.directory(at: sink.time, to: &sink.out)
+        publisher.systemEvent("O", at: sink.feed.time, to: &sink.feed.out)
+        publisher.systemEvent("S", at: sink.feed.time, to: &sink.feed.out)
+        publisher.directory(at: sink.feed.time, to: &sink.feed.out)
         model.openingBook(&sink)
-        publisher.systemEvent("Q", at: sink.time, to: &sink.out)
+        publisher.systemEvent("Q", at: sink.feed.time, to: &sink.feed.out)
         packer.flush()
         let end = t0 + Int64(seconds * 1e9)
         let heartbeatNs = Int64(c.heartbeatSeconds * 1e9)
@@ -106,13 +125,18 @@ public final class VenueSimulator {
         while true {
             let now = tw_clock_monotonic_raw_ns()
             if now >= end { break }
+            if let orderEntry {
+                let before = publisher.published
+                orderEntry.poll(monotonicNs: now, venueTime: venueClock(now, t0), &sink)
+                if publisher.published != before { packer.flush() }
+            }
             if let limit, publisher.published >= limit { break }
             let due = c.rate > 0 ? UInt64(Double(now - t0) / 1e9 * c.rate) : publisher.published + 4096
             if publisher.published < due {
                 var batch = 0
                 while publisher.published < due && batch < 4096 {
                     model.step(&sink)
-                    sink.time = VenueTime(nanosSinceMidnight: model.now)
+                    sink.feed.time = VenueTime(nanosSinceMidnight: model.now)
                     regimeNs[model.regime, default: 0] += model.now - lastVenue
                     lastVenue = model.now
                     batch += 1
@@ -129,9 +153,10 @@ public final class VenueSimulator {
         }
         let elapsed = Double(tw_clock_monotonic_raw_ns() - t0) / 1e9
         let t = VenueTime(nanosSinceMidnight: model.now)
-        publisher.systemEvent("M", at: t, to: &sink.out)
-        publisher.systemEvent("E", at: t, to: &sink.out)
-        publisher.systemEvent("C", at: t, to: &sink.out)
+        orderEntry?.endOfSession(monotonicNs: tw_clock_monotonic_raw_ns())
+        publisher.systemEvent("M", at: t, to: &sink.feed.out)
+        publisher.systemEvent("E", at: t, to: &sink.feed.out)
+        publisher.systemEvent("C", at: t, to: &sink.feed.out)
         packer.endSession()
         if linger > 0 { usleep(UInt32(min(linger, 3600) * 1e6)) }
         server.stop()
@@ -145,8 +170,21 @@ public final class VenueSimulator {
             packets: ["a": a.sent, "b": b.sent], packetsBuilt: packer.packets,
             lost: ["a": a.lost, "b": b.lost], duplicated: ["a": a.duplicated, "b": b.duplicated],
             reordered: ["a": a.reordered, "b": b.reordered], heartbeats: packer.heartbeats,
-            rerequestsServed: server.served, rerequestPort: server.port, ordersReceived: 0,
+            rerequestsServed: server.served, rerequestPort: server.port, ordersReceived: orderEntry?.counters.ordersReceived ?? 0,
+            orderPort: orderEntry?.port, orderEntry: orderEntry?.counters,
             liveOrders: model.engine.liveOrders, sendErrors: packer.output.sendErrors,
             captureFrames: capture?.frames ?? 0, regimeSeconds: regimes, session: c.session)
+    }
+}
+
+/// The venue's engine sink: market data to the feed, owner events to order entry.
+struct VenueSink: EngineSink {
+    var feed: PublishingSink<MoldPacker<UDPFeedOutput>>
+    let orderEntry: OrderEntryServer?
+    @inline(__always)
+    mutating func on(_ e: EngineEvent) {
+        if !feed.publisher.publish(e, at: feed.time, to: &feed.out), let orderEntry {
+            orderEntry.route(e)
+        }
     }
 }

@@ -44,6 +44,15 @@ struct ExchangeCommand: ParsableCommand {
     @Option(help: "Re-request server address and port (port 0: any free port, printed).")
     var rerequest: String = "127.0.0.1:0"
 
+    @Option(name: .customLong("order-entry"), help: "SoupBinTCP/OUCH order entry address and port (port 0: any free port, printed).")
+    var orderEntry: String = "127.0.0.1:26500"
+
+    @Option(name: .customLong("user"), help: "An order-entry user, name:password:firm[:4.2|5.0] (repeat for more; default TW1:secret:1:4.2 and TW2:secret:2:5.0).")
+    var users: [String] = []
+
+    @Flag(name: .customLong("no-order-entry"), help: "Run without order entry.")
+    var noOrderEntry = false
+
     @Option(name: .customLong("faults-a"), help: "Faults on line A.")
     var faultsA: String = "none"
 
@@ -78,6 +87,16 @@ struct ExchangeCommand: ParsableCommand {
         guard let fa = LineFaults(faultsA) else { throw ValidationError("--faults-a: cannot read \"\(faultsA)\"") }
         guard let fb = LineFaults(faultsB) else { throw ValidationError("--faults-b: cannot read \"\(faultsB)\"") }
         guard session.utf8.count <= 10 else { throw ValidationError("--session is at most 10 characters") }
+        guard let oeAddress = FeedAddress(orderEntry) else { throw ValidationError("--order-entry must be IP:PORT") }
+        var oe = OrderEntryConfiguration()
+        oe.address = oeAddress.ip
+        oe.port = oeAddress.port
+        if !users.isEmpty {
+            oe.users = try users.map {
+                guard let u = OrderEntryUser($0) else { throw ValidationError("--user: cannot read \"\($0)\" (name:password:firm[:4.2|5.0])") }
+                return u
+            }
+        }
         var c = VenueConfiguration()
         c.flow = OrderFlowConfiguration(seed: seed, symbols: symbols)
         // Live: venue time is today's time of day (UTC), and flows with the wall clock when paced
@@ -94,11 +113,13 @@ struct ExchangeCommand: ParsableCommand {
         c.rate = rate
         c.capturePath = capture
         c.sendUDP = !noSend
+        c.orderEntry = noOrderEntry ? nil : oe
         let venue: VenueSimulator
         do { venue = try VenueSimulator(configuration: c) } catch { throw fail("\(error)") }
         if !json {
-            print("exchange: session \(session), line A \(a), line B \(b), re-requests on \(rr.ip):\(venue.rerequestPort), \(symbols) symbols, "
-                + (rate > 0 ? "\(Int(rate)) msgs/s" : "unpaced") + ", \(seconds) s")
+            let entry = venue.orderPort.map { "order entry (SoupBinTCP) on \(oeAddress.ip):\($0)" } ?? "no order entry"
+            print("exchange: session \(session), line A \(a), line B \(b), re-requests on \(rr.ip):\(venue.rerequestPort), \(entry), "
+                + "\(symbols) symbols, " + (rate > 0 ? "\(Int(rate)) msgs/s" : "unpaced") + ", \(seconds) s")
         }
         let s = venue.run(seconds: seconds, messages: messages, linger: linger)
         if let bookOut {
