@@ -1,6 +1,9 @@
 import Exchange
 import Foundation
+import OrderEntry
 import Testing
+import TickwireCore
+import Wire
 
 /// Runs a command; returns its standard output (nil if it could not start or failed).
 func shell(_ executable: String, _ args: [String]) -> String? {
@@ -63,6 +66,59 @@ let tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"].first { FileManager.de
         }
         #expect(frames == packets["a", default: 0] + packets["b", default: 0], "tshark saw every packet as MoldUDP64")
         #expect(covered.count == messages && covered.min() == 1 && covered.max() == messages)
+    }
+
+    /// A session with a client: the capture holds the feed and the SoupBinTCP/OUCH 4.2 stream,
+    /// both decode in tshark without malformed packets or warnings, and the client's orders
+    /// are counted.
+    @Test func sessionWithAClientDecodesInTshark() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
+        let port = try TCPListener(address: IPv4Address(127, 0, 0, 1), port: 0).port  // a free port (closed at once)
+        let cap = Paths.temp("exchange-client.pcap")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Paths.binary)
+        p.arguments = ["exchange", "--seconds", "3", "--rate", "5000", "--symbols", "10", "--order-entry", "127.0.0.1:\(port)",
+                       "--capture", cap, "--linger", "0", "--json"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        var client: SoupClient?
+        for _ in 0..<100 where client == nil {
+            client = try? SoupClient(port: port)
+            if client == nil { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        let c = try #require(client)
+        c.login("TW1", "secret")
+        #expect(c.next()?.0 == .loginAccepted)
+        c.unsequenced(enter42("CLI00000000001", .buy, 100, "SYN0001", 10_000))
+        #expect(c.sequenced { $0.first == 0x41 }.last?.first == 0x41)
+        c.unsequenced(enter42("CLI00000000002", .sell, 100, "SYN0001", 100, tif: 0))
+        #expect(c.sequenced { $0.first == 0x45 || $0.first == 0x43 }.isEmpty == false)
+        c.unsequenced(bytes(OUCH42.CancelOrder.length) { OUCH42.CancelOrder(orderToken: Alpha14("CLI00000000001")!, shares: Shares(rawValue: 0)).encode(into: $0) })
+        #expect(c.sequenced { $0.first == 0x43 }.last?.first == 0x43)
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let s = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        #expect(s["orders_received"] as? Int == 2)
+        let messages = try #require(s["messages"] as? Int)
+        guard let tshark else {
+            Issue.record("tshark is not installed (make deps installs it)")
+            return
+        }
+        let decode = ["-r", cap, "-d", "udp.port==26477,moldudp64", "-d", "tcp.port==\(port),soupbintcp"]
+        // Warnings and errors (TCP's FIN notes are notes, not problems).
+        let bad = try #require(shell(tshark, decode + ["-Y", "_ws.malformed or _ws.expert.severity >= 6291456"]))
+        #expect(bad.isEmpty, "malformed or expert warnings: \(bad.prefix(800))")
+        let soup = try #require(shell(tshark, decode + ["-Y", "soupbintcp", "-T", "fields", "-e", "soupbintcp.packet_type"]))
+        let types = Set(soup.split(separator: "\n").flatMap { $0.split(separator: ",") }.map { String($0.filter { $0 != "'" }) })
+        #expect(types.isSuperset(of: ["L", "A", "U", "S", "Z"]), "\(types)")
+        let ouch = try #require(shell(tshark, decode + ["-Y", "ouch", "-T", "fields", "-e", "ouch.packet_type"]))
+        let ouchTypes = Set(ouch.split(separator: "\n").flatMap { $0.split(separator: ",") }.map { String($0.filter { $0 != "'" }) })
+        #expect(ouchTypes.isSuperset(of: ["O", "A", "X", "C"]), "OUCH 4.x dissected: \(ouchTypes)")
+        let counts = try #require(shell(tshark, decode + ["-Y", "moldudp64 and ip.dst==233.54.12.111", "-T", "fields", "-e", "moldudp64.count"]))
+        let sum = counts.split(separator: "\n").compactMap { Int($0) }.filter { $0 != 0xFFFF }.reduce(0, +)
+        #expect(sum == messages, "line A carries every message once (no faults)")
     }
 
     @Test func badArgumentsAreClearErrors() {
