@@ -497,7 +497,7 @@ public final class MatchingEngine {
                               _ owner: OrderOwner, _ ref: OrderRef, _ sink: inout S) -> Left {
         var left = shares
         let other = sideIndex(locate, side.opposite)
-        let policy = configuration.selfMatch[owner.firm]
+        let policy = configuration.selfMatch.isEmpty ? nil : configuration.selfMatch[owner.firm]
         while left > 0, let lv = sides[other].last {
             let level = levels[Int(lv)]
             if let limit {

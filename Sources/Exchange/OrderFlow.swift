@@ -112,9 +112,10 @@ public final class OrderFlowModel {
     var scheduleIndex = 0
     var profile = RegimeProfile.calm
     /// Scratch, reused every event: queue sizes by tick distance, per side, and intensities.
-    var queue: [Double]
-    var levelAt: [Int]
-    var weight: [Double]
+    let queue: UnsafeMutablePointer<Double>
+    let levelAt: UnsafeMutablePointer<Int>
+    let weight: UnsafeMutablePointer<Double>
+    let weightCount: Int
 
     /// The engine is made here, with one locate per symbol (1...symbols).
     public init(configuration c: OrderFlowConfiguration, maxOrders: Int = 1 << 20) {
@@ -134,9 +135,13 @@ public final class OrderFlowModel {
         }
         reference = [0]
         owners = (0..<max(c.firms, 1)).map { OrderOwner(session: UInt32(1000 + $0), firm: UInt32(1000 + $0)) }
-        queue = Array(repeating: 0, count: 2 * c.depth)
-        levelAt = Array(repeating: -1, count: 2 * c.depth)
-        weight = Array(repeating: 0, count: 4 * c.depth + 6)
+        queue = .allocate(capacity: 2 * c.depth)
+        queue.initialize(repeating: 0, count: 2 * c.depth)
+        levelAt = .allocate(capacity: 2 * c.depth)
+        levelAt.initialize(repeating: -1, count: 2 * c.depth)
+        weightCount = 4 * c.depth + 6
+        weight = .allocate(capacity: weightCount)
+        weight.initialize(repeating: 0, count: weightCount)
         nextSwitch = 0
         for _ in 0..<c.symbols {
             // $5 to $300, on the tick grid.
@@ -145,6 +150,12 @@ public final class OrderFlowModel {
         }
         nextSwitch = c.schedule.isEmpty ? now &+ duration(.calm) : UInt64.max
         if !c.schedule.isEmpty { applySchedule() }
+    }
+
+    deinit {
+        queue.deallocate()
+        levelAt.deallocate()
+        weight.deallocate()
     }
 
     /// Fills every book with `levels` levels of `orders` orders per side around its reference
@@ -236,7 +247,7 @@ public final class OrderFlowModel {
         for i in base..<(base + 6) { total += weight[i] }
         var r = rng.uniform() * total
         var pick = 0
-        while pick < weight.count - 1 && r >= weight[pick] {
+        while pick < weightCount - 1 && r >= weight[pick] {
             r -= weight[pick]
             pick += 1
         }
