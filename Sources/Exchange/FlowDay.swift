@@ -61,7 +61,9 @@ public enum FlowDay {
                                 write: (UnsafeRawBufferPointer) throws -> Void) rethrows -> FlowDaySummary {
         let model = OrderFlowModel(configuration: c, maxOrders: 1 << 22)
         let publisher = ITCHPublisher(symbols: symbols(c.symbols))
-        var sink = PublishingSink(publisher: publisher, time: c.start, out: LimitedFileSink(limit: max(messages - 3, 0)))
+        // Room kept at the end for the closing cross (when the day is long enough) and M, E, C.
+        let closing = messages > 10 * (c.symbols + 3) ? c.symbols : 0
+        var sink = PublishingSink(publisher: publisher, time: c.start, out: LimitedFileSink(limit: max(messages - 3 - closing, 0)))
         var total = 0
         var bytes = 0
         func flush(_ sink: inout PublishingSink<LimitedFileSink>) throws {
@@ -76,6 +78,7 @@ public enum FlowDay {
         publisher.systemEvent("S", at: c.start, to: &sink.out)
         model.openingBook(&sink)
         publisher.systemEvent("Q", at: c.start, to: &sink.out)
+        model.cross(UInt8(ascii: "O"), &sink)
         var regimeNs: [Regime: UInt64] = [:]
         var last = model.now
         while sink.out.limit > sink.out.kept {
@@ -86,6 +89,7 @@ public enum FlowDay {
             if sink.out.bytes.count >= 1 << 20 { try flush(&sink) }
         }
         sink.out.limit = sink.out.kept + (messages - total - sink.out.kept)
+        if closing > 0 { model.cross(UInt8(ascii: "C"), &sink) }
         for code in ["M", "E", "C"] as [Character] {
             publisher.systemEvent(code, at: VenueTime(nanosSinceMidnight: model.now), to: &sink.out)
         }

@@ -218,6 +218,18 @@ public final class OrderEntryServer {
         connections.removeAll { $0.closed }
     }
 
+    /// OUCH System Event to every user's sequenced stream: "S" start of day, "E" end of day.
+    public func systemEvent(_ code: ASCIICode, at t: VenueTime) {
+        now = t
+        for s in users {
+            if s.user.version == .v42 {
+                emit(s, OUCH42.SystemEvent(timestamp: t, eventCode: code))
+            } else {
+                emit50(s, OUCH50.SystemEvent(timestamp: t, eventCode: code))
+            }
+        }
+    }
+
     /// Sends End of Session to every logged-in client and closes every connection.
     public func endOfSession(monotonicNs: Int64) {
         for c in connections where !c.closed {
@@ -671,6 +683,7 @@ extension OUCH42.Executed: OUCH42Encodable {}
 extension OUCH42.Rejected: OUCH42Encodable {}
 extension OUCH42.CancelReject: OUCH42Encodable {}
 extension OUCH42.OrderModified: OUCH42Encodable {}
+extension OUCH42.SystemEvent: OUCH42Encodable {}
 extension OUCH50.OrderAccepted: OUCH50Encodable {}
 extension OUCH50.OrderReplaced: OUCH50Encodable {}
 extension OUCH50.OrderCanceled: OUCH50Encodable {}
@@ -678,3 +691,4 @@ extension OUCH50.OrderExecuted: OUCH50Encodable {}
 extension OUCH50.OrderRejected: OUCH50Encodable {}
 extension OUCH50.CancelReject: OUCH50Encodable {}
 extension OUCH50.OrderModified: OUCH50Encodable {}
+extension OUCH50.SystemEvent: OUCH50Encodable {}

@@ -175,6 +175,21 @@ public final class OrderFlowModel {
         }
     }
 
+    /// The opening ("O") or closing ("C") cross of every symbol (ITCH Q): the auction volume is
+    /// a few average sizes per unit of activity, at the symbol's mid (its reference price when a
+    /// side is empty).
+    public func cross<S: EngineSink>(_ type: UInt8, _ sink: inout S) {
+        let c = configuration
+        for s in 1...c.symbols {
+            let locate = StockLocate(rawValue: UInt16(s))
+            let activity = (cumulative[s - 1] - (s > 1 ? cumulative[s - 2] : 0)) * Double(c.symbols)
+            let shares = UInt64(max(1, Int(activity * 20 * (0.5 + rng.uniform())))) * UInt64(c.averageSize)
+            var price = reference[s]
+            if let b = engine.bestPrice(locate, .buy), let a = engine.bestPrice(locate, .sell) { price = (b + a) / 2 / c.tick * c.tick }
+            sink.on(.mdCross(locate: locate, shares: shares, price: Price(rawValue: price), match: engine.nextMatchNumber(), type: type))
+        }
+    }
+
     /// One event of the flow (one request to the engine, or a hidden trade).
     public func step<S: EngineSink>(_ sink: inout S) {
         let c = configuration

@@ -116,6 +116,8 @@ public final class VenueSimulator {
         publisher.directory(at: sink.feed.time, to: &sink.feed.out)
         model.openingBook(&sink)
         publisher.systemEvent("Q", at: sink.feed.time, to: &sink.feed.out)
+        model.cross(UInt8(ascii: "O"), &sink)
+        orderEntry?.systemEvent("S", at: sink.feed.time)
         packer.flush()
         let end = t0 + Int64(seconds * 1e9)
         let heartbeatNs = Int64(c.heartbeatSeconds * 1e9)
@@ -153,6 +155,8 @@ public final class VenueSimulator {
         }
         let elapsed = Double(tw_clock_monotonic_raw_ns() - t0) / 1e9
         let t = VenueTime(nanosSinceMidnight: model.now)
+        model.cross(UInt8(ascii: "C"), &sink)
+        orderEntry?.systemEvent("E", at: t)
         orderEntry?.endOfSession(monotonicNs: tw_clock_monotonic_raw_ns())
         publisher.systemEvent("M", at: t, to: &sink.feed.out)
         publisher.systemEvent("E", at: t, to: &sink.feed.out)

@@ -48,6 +48,7 @@ func byType(_ bytes: [UInt8]) -> [Character: Int] {
         #expect(counts.values.reduce(0, +) == 5_000)
         #expect(counts["R"] == 10 && counts["H"] == 10)
         #expect(counts["S"] == 6, "O, S, Q at the start; M, E, C at the end")
+        #expect(counts["Q"] == 20, "opening and closing crosses")
         // The last message is the end of messages.
         bytes.withUnsafeBytes { raw in
             var w = ITCHFileWalker(raw)
