@@ -136,8 +136,12 @@ public struct MatchingEngineConfiguration: Sendable {
     public var maxPrice: Int64 = Int64(UInt32.max)
     /// Firms with self-match prevention, and how.
     public var selfMatch: [UInt32: SelfMatchPolicy] = [:]
-    /// The first order reference number; references step by 1.
+    /// Order reference numbers come from `refSequences` interleaved sequences, one per group of
+    /// symbols (locate modulo the count), each stepping by the count, as NASDAQ numbers its
+    /// orders (its feed shows four such sequences, one per residue mod 4). Sequence i starts at
+    /// `firstRef + i`.
     public var firstRef: UInt64 = 1
+    public var refSequences: Int = 4
     public init(symbols: Int, maxOrders: Int = 1 << 20) {
         self.symbols = symbols
         self.maxOrders = maxOrders
@@ -178,7 +182,7 @@ public final class MatchingEngine {
     var recent: Pool<Int32>
     let recentMask: Int
     var overflow: [UInt64: Int32] = [:]
-    var nextRef: UInt64
+    var nextRefs: [UInt64]
     public private(set) var matchNumber: UInt64 = 0
 
     /// Takes the next match number for a print the engine did not make (hidden trades, crosses),
@@ -191,7 +195,8 @@ public final class MatchingEngine {
 
     public init(configuration c: MatchingEngineConfiguration) {
         configuration = c
-        nextRef = c.firstRef
+        let n = max(c.refSequences, 1)
+        nextRefs = (0..<n).map { c.firstRef &+ UInt64($0) }
         sides = Array(repeating: [], count: 2 * (c.symbols + 1))
         var bits = 10
         while (1 << bits) < min(max(c.maxOrders, 1), 1 << 22) { bits += 1 }
@@ -230,8 +235,7 @@ public final class MatchingEngine {
             sink.on(.rejected(owner: o.owner, reason: .capacity))
             return nil
         }
-        let ref = OrderRef(rawValue: nextRef)
-        nextRef &+= 1
+        let ref = takeRef(o.locate)
         sink.on(.accepted(owner: o.owner, ref: ref, order: o))
         let left = match(o.locate, o.side, o.kind == .market ? nil : o.price.rawValue, o.shares.rawValue, o.owner, ref, &sink)
         if left.shares > 0 {
@@ -306,8 +310,7 @@ public final class MatchingEngine {
             sink.on(.replaced(owner: o.owner, old: ref, new: ref, shares: shares, price: price))
             return ref
         }
-        let newRef = OrderRef(rawValue: nextRef)
-        nextRef &+= 1
+        let newRef = takeRef(locate)
         let crosses: Bool
         if let best = bestPrice(locate, o.side.opposite) {
             crosses = o.side == .buy ? price.rawValue >= best : price.rawValue <= best
@@ -474,6 +477,14 @@ public final class MatchingEngine {
     }
 
     // MARK: - Internals
+
+    @inline(__always)
+    func takeRef(_ locate: StockLocate) -> OrderRef {
+        let i = Int(locate.rawValue) % nextRefs.count
+        let r = nextRefs[i]
+        nextRefs[i] = r &+ UInt64(nextRefs.count)
+        return OrderRef(rawValue: r)
+    }
 
     @inline(__always)
     func slot(_ ref: UInt64) -> Int32? {

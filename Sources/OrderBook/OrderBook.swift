@@ -23,10 +23,13 @@
 // probing. Deletion shifts the rest of the cluster back into the hole (no tombstones), so the
 // table does not degrade over a day of hundreds of millions of adds and deletes. The home slot
 // keeps the venue's numbering local: NASDAQ numbers orders in interleaved sequences stepping by
-// 4, so the ref is rotated right by 2 and blocks of 16 consecutive refs of one sequence land on
-// 16 consecutive slots (4 per cache line: a burst of adds shares lines); each block starts at a
-// Fibonacci-hashed position (x * 2^64/phi, top bits), so refs that differ only in high bits or
-// step by larger powers of two still spread over the table.
+// 4, so the ref is rotated right by 2 and blocks of 256 consecutive refs of one sequence land on
+// 256 consecutive slots (4 KiB: one page, 4 slots per cache line), so the orders placed in the
+// same stretch of time share lines and TLB entries; each block starts at a Fibonacci-hashed
+// position (x * 2^64/phi, top bits), so refs that differ only in high bits or step by larger
+// powers of two still spread over the table. Measured on the simulator's day (bench book,
+// alternating builds in one session): 256-slot blocks 13.2-14.4 M msgs/s against 10.1-11.1 M
+// with 16-slot blocks, whose random placement touched a new page every 16 orders.
 //
 // FIFO queue per level: a doubly linked list through the orders' prev/next handles, head and
 // tail in the level. Append at the tail and unlink anywhere in O(1) (delete, full execute,
@@ -150,7 +153,7 @@ public final class OrderBook {
     /// entries[base].level.
     let classFree: UnsafeMutablePointer<Int32>
     static let sizeClasses = 40
-    static let blockBits: UInt64 = 4
+    static let blockBits: UInt64 = 8
     static let blockMask: UInt64 = (1 << blockBits) - 1
     let state: UnsafeMutablePointer<BookState>
 
@@ -359,8 +362,8 @@ public final class OrderBook {
 
     /// Home slot of a reference. NASDAQ numbers orders in a few interleaved sequences that step
     /// by 4 (the low two bits name the sequence), so the reference is first rotated right by 2:
-    /// then 16 consecutive references of one sequence land on 16 consecutive slots (four per
-    /// cache line, so a burst of adds shares lines), and each block of 16 starts at a
+    /// then 256 consecutive references of one sequence land on 256 consecutive slots (one page;
+    /// four per cache line, so a burst of adds shares lines), and each block starts at a
     /// Fibonacci-hashed position, so references differing only in high bits, or stepping by
     /// other powers of two, still spread over the whole table.
     @inline(__always)

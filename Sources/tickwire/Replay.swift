@@ -110,7 +110,10 @@ struct Replay: ParsableCommand {
         bytes.withUnsafeBytes { raw in
             var walker = ITCHFileWalker(raw)
             var seq: UInt64 = 0
-            _ = builder.applyPipelined(&walker, sequence: &seq)
+            while let m = walker.next() {
+                seq &+= 1
+                builder.onMessage(m, sequence: seq)
+            }
             report.framing = "\(walker.framing)"
             if case .truncatedTail(let remaining) = walker.status { report.truncatedTailBytes = remaining }
             if case .unknownType(let t, let off) = walker.status { report.walkStoppedAt = "unknown type \(t) at offset \(off)" }

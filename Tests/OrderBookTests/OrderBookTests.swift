@@ -350,10 +350,30 @@ func expectSound(_ book: OrderBook, sourceLocation: SourceLocation = #_sourceLoc
         expectSound(book)
     }
 
+    /// The morning build-up: hundreds of thousands of orders from NASDAQ's four interleaved
+    /// sequences, all still live (the densest the table gets), keep probes short.
+    @Test func denseNASDAQMorningKeepsProbesShort() {
+        let book = makeBook(maxOrders: 1_000_000, maxLocates: 4)
+        let bases: [UInt64] = [5_676_634, 7_856_425, 9_899_132, 7_508_039]
+        var n = 0
+        for i in 0 ..< 100_000 as Range<UInt64> {
+            for b in bases {
+                _ = book.add(locate: L(UInt16(n % 4)), ref: R(b + 4 * i), side: n % 2 == 0 ? .buy : .sell, shares: Q(1), price: P(Int64(n % 100)))
+                n += 1
+            }
+        }
+        let stats = book.hashStatistics()
+        #expect(stats.entries == 400_000)
+        #expect(stats.meanDistance < 2, "mean probe distance \(stats.meanDistance)")
+        #expect(stats.maxDistance < 256, "max probe distance \(stats.maxDistance)")
+    }
+
     @Test func awkwardReferencesHashWell() {
         // Stepping by powers of two, only high bits differing, extreme values: all must go in,
-        // be found, and come out, with short probe distances.
-        let book = makeBook(maxOrders: 50_000, maxLocates: 4)
+        // be found, and come out, with short probe distances. (The table is sized as a real
+        // book's: several times the live orders. Blocks of 256 consecutive references share a
+        // page, so in a table of only a few hundred blocks dense runs would meet often.)
+        let book = makeBook(maxOrders: 400_000, maxLocates: 4)
         var refs: [UInt64] = [0, 1, .max, .max - 1, 1 << 63]
         for i in 1 ..< 10_000 as Range<UInt64> { refs.append(i << 32) }
         for i in 0 ..< 10_000 as Range<UInt64> { refs.append(7 + i * 4) }
