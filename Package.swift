@@ -74,7 +74,7 @@ let package = Package(
         ),
         .target(
             name: "OrderEntry",
-            dependencies: ["TickwireCore"],
+            dependencies: ["TickwireCore", "Wire"],
             swiftSettings: strict
         ),
         .target(
@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Wire", "TickwireCore", "CShims", "OrderBook"]),
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),
-        .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore"]),
+        .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore", "Wire", "Exchange"]),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "OrderBook", "Wire", "TickwireCore", "CShims"]),
     ],
     swiftLanguageModes: [.v6]

@@ -20,6 +20,12 @@ let package = Package(
         .executableTarget(name: "FuzzPcap", dependencies: ["FuzzDriver", .product(name: "Wire", package: "Tickwire"),
                                                            .product(name: "CShims", package: "Tickwire")],
                           swiftSettings: fuzzFlags),
+        .executableTarget(name: "FuzzSoupBinTCP", dependencies: ["FuzzDriver", .product(name: "OrderEntry", package: "Tickwire"),
+                                                                 .product(name: "TickwireCore", package: "Tickwire")],
+                          swiftSettings: fuzzFlags),
+        .executableTarget(name: "FuzzOUCH", dependencies: ["FuzzDriver", .product(name: "OrderEntry", package: "Tickwire"),
+                                                           .product(name: "TickwireCore", package: "Tickwire")],
+                          swiftSettings: fuzzFlags),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -26,11 +26,6 @@ public import Wire
 import Glibc
 #endif
 
-public enum OUCHVersion: String, Sendable, Equatable {
-    case v42 = "4.2"
-    case v50 = "5.0"
-}
-
 public struct OrderEntryUser: Sendable, Equatable {
     public var username: String
     public var password: String
@@ -101,6 +96,8 @@ struct ClientOrder {
     var cross: ASCIICode
     var clOrdID: Alpha14 = .blank
     var firm: Alpha4 = .blank
+    /// Shares still open (set on acceptance; the order is forgotten when it reaches 0).
+    var leaves: UInt32 = 0
 }
 
 /// One user's day: its orders, its sequenced messages, its connection if any.
@@ -484,7 +481,8 @@ public final class OrderEntryServer {
     public func route(_ e: EngineEvent) {
         switch e {
         case let .accepted(owner, ref, order):
-            guard let s = session(owner), let c = entering else { return }
+            guard let s = session(owner), var c = entering else { return }
+            c.leaves = order.shares.rawValue
             s.orders[ref.rawValue] = c
             if s.user.version == .v42 {
                 s.byToken[c.token] = ref.rawValue
@@ -524,7 +522,9 @@ public final class OrderEntryServer {
                 emit50(s, OUCH50.OrderExecuted(timestamp: now, userRefNum: c.userRef, quantity: shares, price: price,
                                                liquidityFlag: resting ? "A" : "R", matchNumber: match))
             }
-            if engine.order(ref) == nil { forget(s, ref.rawValue) }
+            let left = c.leaves > shares.rawValue ? c.leaves - shares.rawValue : 0
+            s.orders[ref.rawValue]?.leaves = left
+            if left == 0 { forget(s, ref.rawValue) }
         case let .canceled(owner, ref, shares, remaining, reason):
             guard let s = session(owner), let c = s.orders[ref.rawValue] else { return }
             let code: ASCIICode = switch reason {
@@ -537,10 +537,12 @@ public final class OrderEntryServer {
             } else {
                 emit50(s, OUCH50.OrderCanceled(timestamp: now, userRefNum: c.userRef, quantity: shares, reason: code))
             }
+            s.orders[ref.rawValue]?.leaves = remaining.rawValue
             if remaining.rawValue == 0 { forget(s, ref.rawValue) }
         case let .replaced(owner, old, new, shares, price):
             guard let s = session(owner), let previous = s.orders[old.rawValue], var c = entering else { return }
             c.price = price
+            c.leaves = shares.rawValue
             s.orders[old.rawValue] = nil
             s.orders[new.rawValue] = c
             if s.user.version == .v42 {

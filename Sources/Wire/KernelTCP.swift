@@ -84,9 +84,29 @@ public final class TCPListener: @unchecked Sendable {
     }
 }
 
+/// What an order gateway needs from a byte-stream transport: the kernel's TCP today
+/// (`TCPConnection`), a kernel-bypass TCP later. Generic callers, no existentials.
+public protocol ByteStreamTransport: AnyObject {
+    /// Writes what the transport takes now: the count, 0 if it is full, or a negated errno.
+    func send(_ bytes: UnsafeRawBufferPointer) -> Int
+    /// Reads what is available.
+    func receive(into buffer: UnsafeMutableRawBufferPointer) -> TransportRead
+    func close()
+    var isOpen: Bool { get }
+}
+
+public enum TransportRead: Equatable, Sendable {
+    case bytes(Int)
+    /// Nothing to read now.
+    case wouldBlock
+    /// The peer closed its side.
+    case closed
+    case error(Int32)
+}
+
 /// One non-blocking TCP connection. `send` writes what the kernel takes now; the caller keeps
 /// the rest (an order gateway must know what is on the wire).
-public final class TCPConnection: @unchecked Sendable {
+public final class TCPConnection: ByteStreamTransport, @unchecked Sendable {
     public private(set) var fd: Int32
     public let peer: IPv4Address
     public let peerPort: UInt16
@@ -149,17 +169,8 @@ public final class TCPConnection: @unchecked Sendable {
         }
     }
 
-    public enum ReadResult: Equatable, Sendable {
-        case bytes(Int)
-        /// Nothing to read now.
-        case wouldBlock
-        /// The peer closed its side.
-        case closed
-        case error(Int32)
-    }
-
     /// Reads what is available into `buffer`.
-    public func receive(into buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) -> TransportRead {
         guard fd >= 0 else { return .closed }
         while true {
             let n = recv(fd, buffer.baseAddress, buffer.count, 0)

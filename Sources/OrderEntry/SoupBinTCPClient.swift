@@ -1,0 +1,313 @@
+// The gateway's SoupBinTCP 3.0 client session, over a transport behind a small interface (the
+// kernel's TCP today; a kernel-bypass TCP later implements the same four calls).
+//
+// States: disconnected -> awaiting login reply -> logged in -> (ended | logged out | failed).
+// Login asks for the next sequence number the client expects (1 on a new day; the last one seen
+// plus one after a reconnect, so the venue replays exactly what was missed and nothing twice).
+// A heartbeat goes out after `heartbeatNanos` without sending; the peer is declared dead after
+// `deadPeerNanos` without hearing anything (the venue heartbeats every second), and the
+// connection is dropped so that the owner can reconnect. Login Rejected, End of Session and
+// framing errors end the session with the reason kept.
+//
+// The client never blocks: `poll` reads what is there and hands each sequenced message, with
+// its sequence number, to the handler; `sendUnsequenced` frames an OUCH message straight into
+// the send buffer (no allocation) and writes it.
+//
+// Credentials come from a file or the environment (`SoupBinTCPCredentials.load`), never from
+// the command line, and are never printed: their description is redacted.
+public import TickwireCore
+public import Wire
+#if os(Linux)
+import Glibc
+#endif
+
+public struct SoupBinTCPCredentials: Sendable, CustomStringConvertible {
+    public var username: String
+    public var password: String
+    public init(username: String, password: String) {
+        self.username = username
+        self.password = password
+    }
+    /// Never shows the password.
+    public var description: String { "\(username):<redacted>" }
+
+    /// From `TICKWIRE_OUCH_USER` and `TICKWIRE_OUCH_PASSWORD`, else from the first line
+    /// `username:password` of `file`. Nil with the reason when neither is usable.
+    public static func load(file: String?, environment: [String: String]) -> Result<SoupBinTCPCredentials, ConfigurationError> {
+        if let u = environment["TICKWIRE_OUCH_USER"], let p = environment["TICKWIRE_OUCH_PASSWORD"] {
+            return validate(u, p, from: "the environment")
+        }
+        guard let file else {
+            return .failure(ConfigurationError("no OUCH credentials: set TICKWIRE_OUCH_USER and TICKWIRE_OUCH_PASSWORD or give a credentials file"))
+        }
+        guard let text = TextFile.read(file) else {
+            return .failure(ConfigurationError("cannot read the credentials file \(file)"))
+        }
+        let line = text.split(separator: "\n").first.map(String.init) ?? ""
+        let parts = line.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return .failure(ConfigurationError("credentials file \(file): expected one line username:password")) }
+        return validate(parts[0], parts[1].trimmingCharacters(), from: file)
+    }
+
+    static func validate(_ u: String, _ p: String, from: String) -> Result<SoupBinTCPCredentials, ConfigurationError> {
+        guard !u.isEmpty, u.utf8.count <= 6, Alpha6(u) != nil else {
+            return .failure(ConfigurationError("credentials from \(from): the username must be 1 to 6 ASCII characters"))
+        }
+        guard p.utf8.count <= 10, Alpha10(p) != nil else {
+            return .failure(ConfigurationError("credentials from \(from): the password must be at most 10 ASCII characters"))
+        }
+        return .success(SoupBinTCPCredentials(username: u, password: p))
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while let l = s.last, l == " " || l == "\r" || l == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// Receives the session's traffic.
+public protocol SoupBinTCPHandler {
+    /// One sequenced message (an OUCH message from the venue) and its sequence number.
+    mutating func sequenced(_ message: UnsafeRawBufferPointer, sequence: UInt64)
+}
+
+public enum SoupBinTCPState: Equatable, Sendable {
+    case disconnected
+    case awaitingLogin
+    case loggedIn
+    case rejected(reason: UInt8)
+    case ended
+    case loggedOut
+    case failed(String)
+}
+
+public struct SoupBinTCPClientCounters: Sendable, Equatable {
+    public var logins: UInt64 = 0
+    public var heartbeatsSent: UInt64 = 0
+    public var heartbeatsReceived: UInt64 = 0
+    public var sequencedReceived: UInt64 = 0
+    public var unsequencedSent: UInt64 = 0
+    public var deadPeerTimeouts: UInt64 = 0
+    public var sendStalls: UInt64 = 0
+}
+
+public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
+    public let credentials: SoupBinTCPCredentials
+    /// The session asked for; blank: the venue's current one.
+    public let requestedSession: String
+    public var heartbeatNanos: Int64 = 1_000_000_000
+    public var deadPeerNanos: Int64 = 5_000_000_000
+    public private(set) var state: SoupBinTCPState = .disconnected
+    public private(set) var transport: Transport?
+    /// The session the venue logged us into.
+    public private(set) var session: String = ""
+    /// The sequence number of the next sequenced message expected (1 = none seen yet).
+    public private(set) var nextSequence: UInt64
+    public private(set) var counters = SoupBinTCPClientCounters()
+    var framer = SoupBinTCPFramer(maxPacketLength: 4096, direction: .fromServer)
+    let readBuffer: UnsafeMutableRawBufferPointer
+    let sendBuffer: UnsafeMutableRawBufferPointer
+    /// Bytes framed but not yet taken by the transport (a partial write).
+    var backlog: [UInt8] = []
+    var lastSent: Int64 = 0
+    var lastHeard: Int64 = 0
+
+    /// `nextSequence`: where to start (1 on a new day; the journal's value after a restart).
+    public init(credentials: SoupBinTCPCredentials, requestedSession: String = "", nextSequence: UInt64 = 1) {
+        self.credentials = credentials
+        self.requestedSession = requestedSession
+        self.nextSequence = max(nextSequence, 1)
+        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 64)
+        sendBuffer = .allocate(byteCount: 4096, alignment: 64)
+        backlog.reserveCapacity(64 * 1024)
+    }
+
+    deinit {
+        readBuffer.deallocate()
+        sendBuffer.deallocate()
+    }
+
+    /// Starts a session on a connected transport: sends Login Request for `nextSequence`.
+    public func start(_ t: Transport, now: Int64) {
+        transport = t
+        framer.reset()
+        backlog.removeAll(keepingCapacity: true)
+        lastHeard = now
+        guard let u = Alpha6(credentials.username), let p = Alpha10(credentials.password),
+              let s = Alpha10(requestedSession, rightJustified: true),
+              let n = SoupBinTCP.encodeLoginRequest(into: sendBuffer, username: u, password: p, requestedSession: s,
+                                                    requestedSequenceNumber: nextSequence) else {
+            fail("credentials or session do not fit SoupBinTCP's fields")
+            return
+        }
+        state = .awaitingLogin
+        write(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<n]), now)
+    }
+
+    /// Reads and handles what has arrived, sends a heartbeat when due, detects a dead peer.
+    /// Returns the number of sequenced messages delivered.
+    @discardableResult
+    public func poll<H: SoupBinTCPHandler>(now: Int64, _ handler: inout H) -> Int {
+        guard let t = transport, t.isOpen else {
+            if state == .awaitingLogin || state == .loggedIn { drop(now) }
+            return 0
+        }
+        var delivered = 0
+        reading: while state == .awaitingLogin || state == .loggedIn {
+            switch t.receive(into: readBuffer) {
+            case .wouldBlock:
+                break reading
+            case .closed, .error:
+                drop(now)
+                return delivered
+            case .bytes(let n):
+                lastHeard = now
+                framer.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
+                while true {
+                    switch framer.next() {
+                    case .needMoreData:
+                        continue reading
+                    case .failed(let e):
+                        fail("framing: \(e)")
+                        return delivered
+                    case .packet(let p):
+                        if handle(p, now, &handler) { delivered += 1 }
+                        if state != .awaitingLogin && state != .loggedIn { return delivered }
+                    }
+                }
+            }
+        }
+        flushBacklog(now)
+        if state == .loggedIn && now - lastSent >= heartbeatNanos, let n = SoupBinTCP.encodeEmpty(into: sendBuffer, type: .clientHeartbeat) {
+            counters.heartbeatsSent += 1
+            write(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<n]), now)
+        }
+        if (state == .loggedIn || state == .awaitingLogin) && now - lastHeard > deadPeerNanos {
+            counters.deadPeerTimeouts += 1
+            drop(now)
+        }
+        return delivered
+    }
+
+    func handle<H: SoupBinTCPHandler>(_ p: SoupBinTCP.Packet, _ now: Int64, _ handler: inout H) -> Bool {
+        switch p.type {
+        case .loginAccepted:
+            guard state == .awaitingLogin, let a = SoupBinTCP.LoginAcceptedView(p), let seq = a.sequenceNumber else {
+                fail("unexpected or malformed Login Accepted")
+                return false
+            }
+            session = a.session.description.trimmingLeadingSpaces()
+            nextSequence = seq
+            state = .loggedIn
+            counters.logins += 1
+        case .loginRejected:
+            let r = SoupBinTCP.LoginRejectedView(p)?.reason.rawValue ?? 0
+            state = .rejected(reason: r)
+            transport?.close()
+        case .sequencedData:
+            guard state == .loggedIn else {
+                fail("sequenced data before login")
+                return false
+            }
+            let seq = nextSequence
+            nextSequence &+= 1
+            counters.sequencedReceived += 1
+            handler.sequenced(p.payload, sequence: seq)
+            return true
+        case .serverHeartbeat:
+            counters.heartbeatsReceived += 1
+        case .endOfSession:
+            state = .ended
+            transport?.close()
+        case .debug:
+            break
+        default:
+            fail("the venue sent a client packet type \(p.type)")
+        }
+        return false
+    }
+
+    /// Frames `message` as Unsequenced Data and writes it. False if not logged in or the
+    /// transport failed (what it did not take waits in the backlog, in order).
+    @discardableResult
+    public func sendUnsequenced(_ message: UnsafeRawBufferPointer, now: Int64) -> Bool {
+        guard state == .loggedIn, message.count + 3 <= sendBuffer.count,
+              SoupBinTCP.writeHeader(into: sendBuffer, type: .unsequencedData, payloadLength: message.count) != nil else { return false }
+        UnsafeMutableRawBufferPointer(rebasing: sendBuffer[3..<(3 + message.count)]).copyMemory(from: message)
+        counters.unsequencedSent += 1
+        return write(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<(3 + message.count)]), now)
+    }
+
+    /// The send buffer, for encoding an OUCH message in place at offset 3; then `commitUnsequenced`.
+    public var messageArea: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: sendBuffer[3...]) }
+
+    /// Sends the `length`-byte message already encoded in `messageArea` (no copy).
+    @discardableResult
+    public func commitUnsequenced(length: Int, now: Int64) -> Bool {
+        guard state == .loggedIn, length > 0, length + 3 <= sendBuffer.count,
+              SoupBinTCP.writeHeader(into: sendBuffer, type: .unsequencedData, payloadLength: length) != nil else { return false }
+        counters.unsequencedSent += 1
+        return write(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<(3 + length)]), now)
+    }
+
+    /// Logout Request, then close.
+    public func logout(now: Int64) {
+        if state == .loggedIn, let n = SoupBinTCP.encodeEmpty(into: sendBuffer, type: .logoutRequest) {
+            write(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<n]), now)
+        }
+        state = .loggedOut
+        transport?.close()
+    }
+
+    @discardableResult
+    func write(_ bytes: UnsafeRawBufferPointer, _ now: Int64) -> Bool {
+        guard let t = transport else { return false }
+        if !backlog.isEmpty {
+            backlog.append(contentsOf: bytes)
+            flushBacklog(now)
+            return state == .loggedIn || state == .awaitingLogin
+        }
+        let n = t.send(bytes)
+        if n < 0 {
+            drop(now)
+            return false
+        }
+        lastSent = now
+        if n < bytes.count {
+            counters.sendStalls += 1
+            backlog.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[n...]))
+        }
+        return true
+    }
+
+    func flushBacklog(_ now: Int64) {
+        guard let t = transport, !backlog.isEmpty else { return }
+        let n = backlog.withUnsafeBytes { t.send($0) }
+        if n < 0 {
+            drop(now)
+            return
+        }
+        if n > 0 {
+            backlog.removeFirst(n)
+            lastSent = now
+        }
+    }
+
+    /// The connection is gone: ready for a reconnect that asks for `nextSequence`.
+    func drop(_ now: Int64) {
+        transport?.close()
+        state = .disconnected
+    }
+
+    func fail(_ why: String) {
+        transport?.close()
+        state = .failed(why)
+    }
+}
+
+extension String {
+    func trimmingLeadingSpaces() -> String { String(drop { $0 == " " }) }
+}

@@ -1,0 +1,195 @@
+import Exchange
+import Foundation
+import OrderEntry
+import Testing
+import TickwireCore
+import Wire
+
+/// A venue simulator on its own thread for the length of a test (kernel TCP on loopback).
+final class TestVenue: @unchecked Sendable {
+    let venue: VenueSimulator
+    var summary: VenueSummary?
+    let done = DispatchSemaphore(value: 0)
+    init(seconds: Double, idle: Double = 15, heartbeat: Double = 1) throws {
+        var c = VenueConfiguration()
+        c.flow = OrderFlowConfiguration(seed: 4, symbols: 5)
+        c.rate = 2_000
+        c.sendUDP = false
+        var oe = OrderEntryConfiguration()
+        oe.port = 0
+        oe.idleTimeoutSeconds = idle
+        oe.heartbeatSeconds = heartbeat
+        c.orderEntry = oe
+        venue = try VenueSimulator(configuration: c)
+        Thread { [self] in
+            summary = venue.run(seconds: seconds, linger: 0)
+            done.signal()
+        }.start()
+    }
+    var port: UInt16 { venue.orderPort! }
+    func wait() -> VenueSummary? {
+        done.wait()
+        return summary
+    }
+}
+
+func monotonicNow() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC_RAW, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+/// Records what the gateway reports, with sequence numbers.
+struct Recorder: GatewayListener {
+    var events: [(UInt64, GatewayEvent)] = []
+    mutating func gateway(_ event: GatewayEvent, sequence: UInt64) { events.append((sequence, event)) }
+    var executions: [GatewayEvent] { events.compactMap { if case .executed = $0.1 { return $0.1 } else { return nil } } }
+}
+
+let synSymbols: [Alpha8] = [.blank] + (1...5).map { Alpha8("SYN000\($0)")! }
+
+func makeGateway(_ v: OUCHVersion, user: String, password: String = "secret", port: UInt16) throws -> OrderGateway<TCPConnection> {
+    let g = OrderGateway<TCPConnection>(version: v, credentials: SoupBinTCPCredentials(username: user, password: password),
+                                         symbols: synSymbols)
+    g.connect(try TCPConnection.connect(to: IPv4Address(127, 0, 0, 1), port: port), now: monotonicNow())
+    return g
+}
+
+/// Polls until `done` or the timeout; true if done.
+@discardableResult
+func pump(_ g: OrderGateway<TCPConnection>, _ r: inout Recorder, timeout: Double = 3, until done: (OrderGateway<TCPConnection>, Recorder) -> Bool) -> Bool {
+    let end = Date().addingTimeInterval(timeout)
+    while Date() < end {
+        g.poll(now: monotonicNow(), &r)
+        if done(g, r) { return true }
+        usleep(500)
+    }
+    return done(g, r)
+}
+
+@Suite(.serialized) struct GatewayTests {
+    @Test(arguments: [OUCHVersion.v42, .v50])
+    func fullOrderLifecycle(version: OUCHVersion) throws {
+        let v = try TestVenue(seconds: 3)
+        let g = try makeGateway(version, user: version == .v42 ? "TW1" : "TW2", port: v.port)
+        var r = Recorder()
+        #expect(pump(g, &r) { g, _ in g.isLoggedIn })
+        // A bid far below the market rests.
+        guard case .sent(let a) = g.submit(locate: StockLocate(rawValue: 1), side: .buy, shares: 300, price: Price(rawValue: 10_000), now: monotonicNow()) else {
+            Issue.record("not sent")
+            return
+        }
+        #expect(pump(g, &r) { g, _ in g.store.order(a)?.status == .accepted })
+        #expect(g.store.order(a)?.venueRef.rawValue ?? 0 > 0)
+        // Replace: a new order number, the old one replaced.
+        let b = try #require(g.replace(id: a, shares: 400, price: Price(rawValue: 10_100), now: monotonicNow()))
+        #expect(g.store.order(a)?.status == .pendingReplace)
+        #expect(pump(g, &r) { g, _ in g.store.order(b)?.status == .accepted })
+        #expect(g.store.order(a)?.status == .replaced && g.store.order(a)?.replacedBy == b)
+        #expect(g.store.order(b)?.quantity == 400 && g.store.order(b)?.price == Price(rawValue: 10_100))
+        // Partial cancel, then cancel.
+        #expect(g.cancel(id: b, remaining: 150, now: monotonicNow()))
+        #expect(pump(g, &r) { g, _ in g.store.order(b)?.leaves == 150 })
+        #expect(g.store.order(b)?.status == .accepted)
+        #expect(g.cancel(id: b, now: monotonicNow()))
+        #expect(pump(g, &r) { g, _ in g.store.order(b)?.status == .canceled })
+        // A marketable IOC sell trades with the background bids.
+        guard case .sent(let c) = g.submit(locate: StockLocate(rawValue: 1), side: .sell, shares: 200, price: Price(rawValue: 100), kind: .ioc,
+                                           now: monotonicNow()) else {
+            Issue.record("not sent")
+            return
+        }
+        #expect(pump(g, &r) { g, _ in g.store.order(c)?.status.isTerminal == true })
+        let o = try #require(g.store.order(c))
+        #expect(o.filled > 0 && (o.status == .filled || o.status == .canceled))
+        #expect(o.averageFillPrice != nil)
+        #expect(r.executions.count >= 1)
+        #expect(g.store.openCount == 0)
+        #expect(g.store.counters.violations == 0 && g.store.counters.unknownOrders == 0)
+        // Sequence numbers: consecutive from 1, none twice.
+        let seqs = r.events.map(\.0)
+        #expect(seqs == Array(seqs.sorted()) && Set(seqs).count == seqs.count)
+        _ = v.wait()
+    }
+
+    @Test func loginRejectIsReported() throws {
+        let v = try TestVenue(seconds: 1)
+        let g = try makeGateway(.v42, user: "TW1", password: "wrong", port: v.port)
+        var r = Recorder()
+        #expect(pump(g, &r) { g, _ in g.client.state != .awaitingLogin })
+        #expect(g.client.state == .rejected(reason: UInt8(ascii: "A")))
+        #expect(g.submit(locate: StockLocate(rawValue: 1), side: .buy, shares: 1, price: Price(rawValue: 1), now: monotonicNow()) == .notLoggedIn)
+        _ = v.wait()
+    }
+
+    @Test func deadPeerAndIdleTimeouts() throws {
+        // The venue heartbeats every 2 s; a client that expects to hear something every 300 ms
+        // declares it dead and drops the connection.
+        let v = try TestVenue(seconds: 2.5, idle: 0.5, heartbeat: 2)
+        let g = try makeGateway(.v42, user: "TW1", port: v.port)
+        g.client.deadPeerNanos = 300_000_000
+        var r = Recorder()
+        #expect(pump(g, &r) { g, _ in g.isLoggedIn })
+        #expect(pump(g, &r) { g, _ in g.client.state == .disconnected })
+        #expect(g.client.counters.deadPeerTimeouts == 1)
+        // A client that sends no heartbeats is dropped by the venue's idle timeout (0.5 s).
+        let quiet = try makeGateway(.v42, user: "TW1", port: v.port)
+        quiet.client.heartbeatNanos = 60_000_000_000
+        quiet.client.deadPeerNanos = 60_000_000_000
+        var q = Recorder()
+        #expect(pump(quiet, &q) { g, _ in g.isLoggedIn })
+        #expect(pump(quiet, &q, timeout: 2) { g, _ in g.client.state == .disconnected })
+        let s = try #require(v.wait())
+        #expect((s.orderEntry?.disconnectsForIdle ?? 0) >= 1)
+    }
+
+    /// The connection drops mid-session while orders trade; the gateway reconnects asking for
+    /// the next sequence number and gets every missed message once: no execution lost or
+    /// doubled, and its orders agree with the venue's.
+    @Test func reconnectLosesAndDuplicatesNothing() throws {
+        let v = try TestVenue(seconds: 4)
+        let g = try makeGateway(.v42, user: "TW1", port: v.port)
+        var r = Recorder()
+        #expect(pump(g, &r) { g, _ in g.isLoggedIn })
+        var ids: [UInt32] = []
+        for i in 0..<20 {
+            // Alternate resting bids and marketable IOC sells.
+            let ioc = i % 2 == 1
+            if case .sent(let id) = g.submit(locate: StockLocate(rawValue: 1 + UInt16(i % 3)), side: ioc ? .sell : .buy, shares: 100,
+                                             price: Price(rawValue: ioc ? 100 : 10_000 + Int64(i)), kind: ioc ? .ioc : .day, now: monotonicNow()) {
+                ids.append(id)
+            }
+            if i == 9 {
+                // Drop the connection with answers still in flight.
+                g.client.transport?.close()
+                usleep(100_000)
+                g.poll(now: monotonicNow(), &r)
+                #expect(g.client.state == .disconnected)
+                g.connect(try TCPConnection.connect(to: IPv4Address(127, 0, 0, 1), port: v.port), now: monotonicNow())
+                #expect(pump(g, &r) { g, _ in g.isLoggedIn })
+            }
+        }
+        #expect(ids.count == 20)
+        // Orders the reset connection swallowed are settled as lost once the replay is over;
+        // the others are answered.
+        let settled = pump(g, &r, timeout: 3) { g, _ in ids.allSatisfy { g.store.order($0)?.status != .pendingNew } }
+        #expect(settled, "\(ids.map { "\($0):\(g.store.order($0)?.status.description ?? "-")" })")
+        let lost = ids.filter { g.store.order($0)?.status == .rejected && g.store.order($0)?.venueRef.rawValue == 0 }.count
+        #expect(UInt64(lost) == g.store.counters.lostInTransit)
+        let seqs = r.events.map(\.0)
+        #expect(Set(seqs).count == seqs.count, "no message twice")
+        #expect(seqs == Array((seqs.first ?? 1)...(seqs.last ?? 0)), "no message lost")
+        #expect(g.client.counters.logins == 2)
+        // Each resting bid: accepted and live at the venue with the same size.
+        for id in ids {
+            let o = try #require(g.store.order(id))
+            if o.status == .accepted {
+                let live = v.venue.model.engine.order(o.venueRef)
+                #expect(live?.shares.rawValue == o.leaves, "order \(id)")
+            }
+        }
+        #expect(g.store.counters.violations == 0)
+        let s = try #require(v.wait())
+        #expect(s.ordersReceived == UInt64(ids.count - lost), "the venue got exactly the orders not lost")
+    }
+}
