@@ -74,7 +74,7 @@ let package = Package(
         ),
         .target(
             name: "OrderEntry",
-            dependencies: ["TickwireCore", "Wire"],
+            dependencies: ["CShims", "TickwireCore", "Wire"],
             swiftSettings: strict
         ),
         .target(

@@ -36,6 +36,9 @@ public enum GatewayEvent: Sendable, Equatable {
     case rejected(id: UInt32, reason: UInt16)
     case cancelRejected(id: UInt32)
     case systemEvent(code: UInt8)
+    /// An order of ours the venue knows and we had no record of (a journal tail lost in a
+    /// crash): taken over from the venue's Accepted.
+    case adopted(id: UInt32, ref: OrderRef)
 }
 
 public protocol GatewayListener {
@@ -56,6 +59,8 @@ public struct GatewayCounters: Sendable, Equatable {
     public var rejected: UInt64 = 0
     public var undecodable: UInt64 = 0
     public var foreignTokens: UInt64 = 0
+    public var adopted: UInt64 = 0
+    public var refusedWhileReplaying: UInt64 = 0
 }
 
 public final class OrderGateway<Transport: ByteStreamTransport> {
@@ -71,22 +76,89 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     /// Connections made so far; orders remember the one they were sent on.
     public private(set) var epoch: UInt32 = 0
     /// After a reconnect: requests of earlier connections still unanswered when the venue's
-    /// replay is over (its first heartbeat after the login) never reached it.
-    var settleAfterReplay = false
+    /// replay is over (its first heartbeat after the login) never reached it. Until then no new
+    /// order goes out (its number might belong to an order the replay is about to reveal).
+    public private(set) var settleAfterReplay = false
+    public let journal: JournalWriter?
+    /// Net position per locate, from executions.
+    public private(set) var positions: [Int64]
+    let locateOf: [Alpha8: StockLocate]
 
     public init(version: OUCHVersion, credentials: SoupBinTCPCredentials, symbols: [Alpha8], capacity: Int = 1 << 16,
-                firstOrderNumber: UInt32 = 1, nextSequence: UInt64 = 1) {
+                firstOrderNumber: UInt32 = 1, nextSequence: UInt64 = 1, journal: JournalWriter? = nil) {
         self.version = version
         client = SoupBinTCPClient(credentials: credentials, nextSequence: nextSequence)
         store = OrderStore(capacity: capacity)
         self.symbols = symbols
         nextOrderNumber = max(firstOrderNumber, 1)
+        self.journal = journal
+        positions = Array(repeating: 0, count: symbols.count)
+        var map: [Alpha8: StockLocate] = [:]
+        for (i, a) in symbols.enumerated() where i > 0 { map[a] = StockLocate(rawValue: UInt16(i)) }
+        locateOf = map
+    }
+
+    /// Rebuilds the state a journal recorded: orders and their states, positions, the next
+    /// order number and the next sequence number to ask the venue for. Call before the first
+    /// `connect`; after the login the venue replays what the journal missed, and requests it
+    /// never answered are settled as lost. Returns the number of records applied.
+    @discardableResult
+    public func restore(_ records: [JournalRecord]) -> Int {
+        var maxId: UInt32 = 0
+        var lastSeq: UInt64 = 0
+        for r in records {
+            guard let k = r.journalKind else { continue }
+            maxId = max(maxId, r.id, r.other)
+            lastSeq = max(lastSeq, r.seq)
+            let locate = StockLocate(rawValue: r.locate)
+            let side = Side(rawValue: r.side) ?? .buy
+            switch k {
+            case .sent:
+                store.new(id: r.id, locate: locate, side: side, price: Price(rawValue: r.price), quantity: r.shares, epoch: 0)
+            case .cancelSent:
+                store.cancelSent(id: r.id)
+            case .replaceSent:
+                if let o = store.order(r.other) {
+                    store.new(id: r.id, locate: o.locate, side: o.side, price: Price(rawValue: r.price), quantity: r.shares, replaces: r.other, epoch: 0)
+                    store.replaceSent(old: r.other, new: r.id)
+                }
+            case .accepted:
+                if store.order(r.id) == nil {
+                    store.new(id: r.id, locate: locate, side: side, price: Price(rawValue: r.price), quantity: r.shares, epoch: 0)
+                }
+                store.accepted(id: r.id, venueRef: OrderRef(rawValue: r.ref), shares: r.shares)
+            case .executed:
+                if let o = store.order(r.id), store.executed(id: r.id, shares: r.shares, price: Price(rawValue: r.price)) {
+                    bookFill(o.locate, o.side, r.shares)
+                }
+            case .canceled:
+                store.canceled(id: r.id, decrement: r.shares)
+            case .replaced:
+                store.replaced(old: r.other, new: r.id, venueRef: OrderRef(rawValue: r.ref), shares: r.shares, price: Price(rawValue: r.price))
+            case .rejected:
+                store.rejected(id: r.id)
+            case .cancelRejected:
+                store.cancelRejected(id: r.id)
+            case .sequence:
+                break
+            }
+        }
+        resumeNumbering(after: maxId)
+        if lastSeq > 0 { client.resume(nextSequence: lastSeq + 1) }
+        settleAfterReplay = true
+        return records.count
+    }
+
+    @inline(__always)
+    func bookFill(_ locate: StockLocate, _ side: Side, _ shares: UInt32) {
+        let l = Int(locate.rawValue)
+        if l < positions.count { positions[l] += side == .buy ? Int64(shares) : -Int64(shares) }
     }
 
     /// Connects a fresh transport: logs in asking for the next expected sequence number.
     public func connect(_ t: Transport, now: Int64) {
         epoch &+= 1
-        settleAfterReplay = epoch > 1
+        settleAfterReplay = settleAfterReplay || epoch > 1
         client.start(t, now: now)
     }
 
@@ -139,11 +211,17 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     public func submit(locate: StockLocate, side: Side, shares: UInt32, price: Price, kind: OrderKindRequest = .day,
                        now: Int64) -> SubmitResult {
         guard client.state == .loggedIn else { return .notLoggedIn }
+        guard !settleAfterReplay else {
+            counters.refusedWhileReplaying += 1
+            return .notLoggedIn
+        }
         let l = Int(locate.rawValue)
         guard l > 0, l < symbols.count else { return .unknownSymbol }
         let id = nextOrderNumber
         guard store.new(id: id, locate: locate, side: side, price: price, quantity: shares, epoch: epoch) else { return .storeFull }
         nextOrderNumber &+= 1
+        journal?.append(JournalRecord(kind: .sent, id: id, locate: locate, side: side, shares: shares, price: price,
+                                      flags: kind == .ioc ? 1 : 0))
         let area = client.messageArea
         let n: Int?
         let ouchSide: OUCHSide = side == .buy ? .buy : .sell
@@ -175,6 +253,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         case .v42: OUCH42.CancelOrder(orderToken: Self.token(id), shares: Shares(rawValue: remaining)).encode(into: area)
         case .v50: OUCH50.CancelOrder(userRefNum: id, quantity: Shares(rawValue: remaining)).encode(into: area)
         }
+        journal?.append(JournalRecord(kind: .cancelSent, id: id, shares: remaining))
         guard let n, client.commitUnsequenced(length: n, now: now) else { return false }
         store.cancelSent(id: id)
         counters.cancelsSent += 1
@@ -187,6 +266,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         let new = nextOrderNumber
         guard store.new(id: new, locate: o.locate, side: o.side, price: price, quantity: shares, replaces: id, epoch: epoch) else { return nil }
         nextOrderNumber &+= 1
+        journal?.append(JournalRecord(kind: .replaceSent, id: new, other: id, shares: shares, price: price))
         let area = client.messageArea
         let n: Int? = switch version {
         case .v42:
@@ -238,7 +318,9 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         let gateway: OrderGateway
         var listener: L
         mutating func sequenced(_ message: UnsafeRawBufferPointer, sequence: UInt64) {
-            if let e = gateway.apply(message) { listener.gateway(e, sequence: sequence) }
+            let e = gateway.apply(message)
+            gateway.record(e, sequence: sequence)
+            if let e { listener.gateway(e, sequence: sequence) }
         }
     }
 
@@ -255,12 +337,17 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 return .systemEvent(code: v.eventCode.rawValue)
             case .accepted(let v):
                 guard let id = own(v.orderToken) else { return nil }
+                if store.order(id) == nil {
+                    return adopt(id: id, symbol: v.stock, side: v.side, shares: v.shares.rawValue, price: v.price, ref: v.orderReferenceNumber)
+                }
                 store.accepted(id: id, venueRef: v.orderReferenceNumber, shares: v.shares.rawValue)
                 counters.accepted += 1
                 return .accepted(id: id, ref: v.orderReferenceNumber)
             case .executed(let v):
                 guard let id = own(v.orderToken), let o = store.order(id) else { return nil }
-                store.executed(id: id, shares: v.executedShares.rawValue, price: v.executionPrice)
+                if store.executed(id: id, shares: v.executedShares.rawValue, price: v.executionPrice) {
+                    bookFill(o.locate, o.side, v.executedShares.rawValue)
+                }
                 counters.executions += 1
                 return .executed(id: id, locate: o.locate, side: o.side, shares: v.executedShares.rawValue, price: v.executionPrice,
                                  match: v.matchNumber)
@@ -298,12 +385,18 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             case .systemEvent(let v):
                 return .systemEvent(code: v.eventCode.rawValue)
             case .orderAccepted(let v):
+                if store.order(v.userRefNum) == nil {
+                    return adopt(id: v.userRefNum, symbol: v.symbol, side: v.side, shares: v.quantity.rawValue, price: v.price,
+                                 ref: v.orderReferenceNumber)
+                }
                 store.accepted(id: v.userRefNum, venueRef: v.orderReferenceNumber, shares: v.quantity.rawValue)
                 counters.accepted += 1
                 return .accepted(id: v.userRefNum, ref: v.orderReferenceNumber)
             case .orderExecuted(let v):
                 guard let o = store.order(v.userRefNum) else { return nil }
-                store.executed(id: v.userRefNum, shares: v.quantity.rawValue, price: v.price)
+                if store.executed(id: v.userRefNum, shares: v.quantity.rawValue, price: v.price) {
+                    bookFill(o.locate, o.side, v.quantity.rawValue)
+                }
                 counters.executions += 1
                 return .executed(id: v.userRefNum, locate: o.locate, side: o.side, shares: v.quantity.rawValue, price: v.price,
                                  match: v.matchNumber)
@@ -330,6 +423,43 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 return nil
             }
         }
+    }
+
+    /// Journals a venue answer with its sequence number (every sequenced message is recorded,
+    /// so the journal knows where the session stands).
+    @inline(__always)
+    func record(_ e: GatewayEvent?, sequence: UInt64) {
+        guard let journal else { return }
+        switch e {
+        case .accepted(let id, let ref), .adopted(let id, let ref):
+            let o = store.order(id)
+            journal.append(JournalRecord(kind: .accepted, id: id, locate: o?.locate ?? StockLocate(rawValue: 0), side: o?.side ?? .buy,
+                                         shares: o?.quantity ?? 0, price: o?.price ?? .zero, ref: ref.rawValue, seq: sequence))
+        case .executed(let id, _, _, let shares, let price, let match):
+            journal.append(JournalRecord(kind: .executed, id: id, shares: shares, price: price, ref: match, seq: sequence))
+        case .canceled(let id, let shares):
+            journal.append(JournalRecord(kind: .canceled, id: id, shares: shares, seq: sequence))
+        case .replaced(let old, let new):
+            let o = store.order(new)
+            journal.append(JournalRecord(kind: .replaced, id: new, other: old, shares: o?.quantity ?? 0, price: o?.price ?? .zero,
+                                         ref: o?.venueRef.rawValue ?? 0, seq: sequence))
+        case .rejected(let id, _):
+            journal.append(JournalRecord(kind: .rejected, id: id, seq: sequence))
+        case .cancelRejected(let id):
+            journal.append(JournalRecord(kind: .cancelRejected, id: id, seq: sequence))
+        case .systemEvent, nil:
+            journal.append(JournalRecord(kind: .sequence, seq: sequence))
+        }
+    }
+
+    /// An Accepted for one of our numbers that the store does not know: adopt it.
+    func adopt(id: UInt32, symbol: Alpha8, side: OUCHSide, shares: UInt32, price: Price, ref: OrderRef) -> GatewayEvent? {
+        guard let locate = locateOf[symbol], let s = side.bookSide else { return nil }
+        store.new(id: id, locate: locate, side: s, price: price, quantity: shares, epoch: epoch)
+        store.accepted(id: id, venueRef: ref, shares: shares)
+        resumeNumbering(after: id)
+        counters.adopted += 1
+        return .adopted(id: id, ref: ref)
     }
 
     @inline(__always)

@@ -130,6 +130,9 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
         sendBuffer.deallocate()
     }
 
+    /// Before a login: the next sequence number to ask for (from a journal).
+    public func resume(nextSequence n: UInt64) { nextSequence = max(n, 1) }
+
     /// Starts a session on a connected transport: sends Login Request for `nextSequence`.
     public func start(_ t: Transport, now: Int64) {
         transport = t
