@@ -113,6 +113,8 @@ final class UserSession {
     var lastUserRef: UInt32 = 0
     var orders: [UInt64: ClientOrder] = [:]
     var connection: ClientConnection?
+    /// Net position per locate from this user's executions.
+    var positions: [UInt16: Int64] = [:]
 
     init(user: OrderEntryUser, index: Int) {
         self.user = user
@@ -522,6 +524,9 @@ public final class OrderEntryServer {
                 emit50(s, OUCH50.OrderExecuted(timestamp: now, userRefNum: c.userRef, quantity: shares, price: price,
                                                liquidityFlag: resting ? "A" : "R", matchNumber: match))
             }
+            if let l = symbols[c.symbol], let side = c.side.bookSide {
+                s.positions[l.rawValue, default: 0] += side == .buy ? Int64(shares.rawValue) : -Int64(shares.rawValue)
+            }
             let left = c.leaves > shares.rawValue ? c.leaves - shares.rawValue : 0
             s.orders[ref.rawValue]?.leaves = left
             if left == 0 { forget(s, ref.rawValue) }
@@ -568,6 +573,13 @@ public final class OrderEntryServer {
         default:
             return
         }
+    }
+
+    /// A user's live orders (venue reference and open shares) and positions: the venue's view,
+    /// for comparing with a gateway's. Call from the venue's thread or after it has stopped.
+    public func snapshot(user: String) -> (orders: [UInt64: UInt32], positions: [UInt16: Int64])? {
+        guard let s = users.first(where: { $0.user.username == user }) else { return nil }
+        return (s.orders.mapValues(\.leaves), s.positions.filter { $0.value != 0 })
     }
 
     func session(_ owner: OrderOwner) -> UserSession? {

@@ -14,7 +14,9 @@
 //   behind an optional Appendage Length (the encoder leaves the length out);
 // - a validated appendage is well-formed and its elements cover it exactly, each known tag with
 //   the spec's value size;
-// - OUCH 4.2 decodes exactly when the length is the one its type table gives.
+// - OUCH 4.2 decodes exactly when the length is the one its type table gives;
+// - read as a bare TagValue list, the input's iteration and `validate` agree, and the options
+//   parsed from it write (to exactly `encodedLength` bytes) and parse back to themselves.
 import OrderEntry
 
 /// A message value the harness can encode again and compare.
@@ -222,6 +224,40 @@ func reencode(_ input: UnsafeRawBufferPointer, _ decoded: Decoded, _ what: Stati
                  "\(what): the re-encoded message decodes to another value")
 }
 
+// MARK: The input as a bare appendage
+
+/// Reads `input` as a TagValue list: iteration and `validate` must agree, and the options parsed
+/// from it (well-formed or not) must write and parse back to themselves.
+func bareAppendage(_ input: UnsafeRawBufferPointer) {
+    let appendage = OUCH50.Appendage(bytes: input)
+    var covered = 0
+    var wrongSize = false
+    for element in appendage {
+        covered += 2 + element.value.count
+        if let size = OUCH50.Tag.valueLength(of: element.tag), size != element.value.count { wrongSize = true }
+    }
+    precondition(covered <= input.count, "appendage elements run past its end")
+    // validate passes exactly when iteration reached the end and every known tag had its size.
+    precondition(appendage.isWellFormed == (covered == input.count && !wrongSize),
+                 "Appendage.validate disagrees with its iterator")
+
+    let options = OUCH50.Options(parsing: appendage)
+    let n = options.encodedLength
+    precondition(options.isEmpty == (n == 0), "Options.isEmpty")
+    let out = UnsafeMutableRawBufferPointer.allocate(byteCount: n, alignment: 1)
+    defer { out.deallocate() }
+    guard let written = options.write(into: out) else { fatalError("parsed options do not write") }
+    precondition(written == n, "Options.write length differs from encodedLength")
+    let again = OUCH50.Appendage(bytes: UnsafeRawBufferPointer(out))
+    precondition(again.isWellFormed, "Options.write gives a malformed appendage")
+    precondition(OUCH50.Options(parsing: again) == options, "options do not survive write and parse")
+    if n > 0 {
+        let short = UnsafeMutableRawBufferPointer.allocate(byteCount: n - 1, alignment: 1)
+        defer { short.deallocate() }
+        precondition(options.write(into: short) == nil, "Options.write into a buffer one byte short")
+    }
+}
+
 func memoryEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
     a.count == b.count && a.elementsEqual(b)
 }
@@ -238,6 +274,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     precondition((out42 != nil) == (size > 0 && OUCH42.outboundLength(of: type) == size),
                  "OUCH 4.2 outbound decode disagrees with its length table")
 
+    bareAppendage(input)
     if let d = in42 { reencode(input, d, "OUCH 4.2 inbound", decode: inbound42) }
     if let d = out42 { reencode(input, d, "OUCH 4.2 outbound", decode: outbound42) }
     if let d = inbound50(input) { reencode(input, d, "OUCH 5.0 inbound", decode: inbound50) }

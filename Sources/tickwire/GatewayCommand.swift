@@ -1,0 +1,156 @@
+import ArgumentParser
+import CShims
+import Foundation
+import MarketData
+import OrderEntry
+import TickwireCore
+import Wire
+
+/// `tickwire gateway`: the order gateway against a venue (the simulator, or any SoupBinTCP/OUCH
+/// venue), with its journal, driven by a scripted burst of orders. It restores from the journal
+/// when the file exists, so a killed run can be restarted and its state compared with the
+/// venue's. Credentials come from TICKWIRE_OUCH_USER/TICKWIRE_OUCH_PASSWORD or --credentials F.
+struct GatewayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Run the order gateway against a venue: a scripted burst of orders, journaled; restarts from the journal."
+    )
+
+    @Option(name: .customLong("order-entry"), help: "The venue's SoupBinTCP address and port.")
+    var orderEntry: String = "127.0.0.1:26500"
+
+    @Option(help: "OUCH version: 4.2 or 5.0.")
+    var ouch: String = "4.2"
+
+    @Option(help: "A file whose first line is username:password (else the environment).")
+    var credentials: String?
+
+    @Option(help: "The journal file (restored from when it exists).")
+    var journal: String?
+
+    @Option(help: "Orders of the scripted burst (0: only recover, settle and report).")
+    var orders: Int = 100
+
+    @Option(help: "Orders per second of the burst.")
+    var rate: Double = 1_000
+
+    @Option(help: "Symbols of the venue (SYN0001...).")
+    var symbols: Int = 100
+
+    @Option(help: "Fsync the journal after every batch.")
+    var sync = false
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    struct Report: Encodable {
+        var ordersSent: UInt64
+        var openOrders: [String: UInt32]   // venue reference -> open shares
+        var positions: [String: Int64]     // locate -> net shares
+        var nextOrderNumber: UInt32
+        var nextSequence: UInt64
+        var restoredRecords: Int
+        var ignoredJournalBytes: Int
+        var lostInTransit: UInt64
+        var adopted: UInt64
+        var violations: UInt64
+        var executions: UInt64
+        var logins: UInt64
+    }
+
+    func run() throws {
+        guard let venue = FeedAddress(orderEntry) else { throw ValidationError("--order-entry must be IP:PORT") }
+        guard let version = OUCHVersion(rawValue: ouch) else { throw ValidationError("--ouch is 4.2 or 5.0") }
+        guard orders >= 0, rate > 0, symbols >= 1, symbols < 65_000 else { throw ValidationError("bad --orders, --rate or --symbols") }
+        let creds: SoupBinTCPCredentials
+        switch SoupBinTCPCredentials.load(file: credentials, environment: ProcessInfo.processInfo.environment) {
+        case .success(let c): creds = c
+        case .failure(let e): throw fail("\(e)")
+        }
+        var restored: [JournalRecord] = []
+        var ignored = 0
+        if let journal, FileManager.default.fileExists(atPath: journal) {
+            guard let r = JournalWriter.read(path: journal) else { throw fail("cannot read the journal \(journal)") }
+            restored = r.records
+            ignored = r.ignoredTailBytes
+        }
+        let writer: JournalWriter?
+        do { writer = try journal.map { p throws(SystemError) in try JournalWriter(path: p, syncEveryBatch: sync) } } catch { throw fail("\(error)") }
+        let names: [Alpha8] = [.blank] + (1...symbols).map { Alpha8(SyntheticDay.symbol(locate: $0).description) ?? .blank }
+        let g = OrderGateway<TCPConnection>(version: version, credentials: creds, symbols: names, journal: writer)
+        if !restored.isEmpty { g.restore(restored) }
+        var listener = NoGatewayListener()
+
+        func now() -> Int64 { tw_clock_monotonic_raw_ns() }
+        func connect() throws {
+            do { g.connect(try TCPConnection.connect(to: venue.ip, port: venue.port), now: now()) } catch { throw fail("\(error)") }
+        }
+        func pump(seconds: Double, until done: () -> Bool) -> Bool {
+            let end = now() + Int64(seconds * 1e9)
+            while now() < end {
+                g.poll(now: now(), &listener)
+                if done() { return true }
+                usleep(200)
+            }
+            return done()
+        }
+        try connect()
+        guard pump(seconds: 5, until: { g.isLoggedIn }) else { throw fail("login failed: \(g.client.state)") }
+        // After a restart (or any reconnect) nothing goes out until the venue's replay is over.
+        if g.settleAfterReplay { _ = pump(seconds: 5) { !g.settleAfterReplay } }
+
+        // The burst: resting bids far below any market (they never trade), marketable IOC sells,
+        // cancels and replaces of earlier bids.
+        var resting: [UInt32] = []
+        let start = now()
+        var i = 0
+        while i < orders {
+            let due = Int(Double(now() - start) / 1e9 * rate) + 1
+            while i < min(due, orders) {
+                let locate = StockLocate(rawValue: UInt16(1 + i % min(symbols, 5)))
+                switch i % 5 {
+                case 0, 1:
+                    if case .sent(let id) = g.submit(locate: locate, side: .buy, shares: 100, price: Price(rawValue: 10_000 + Int64(i % 50)), now: now()) {
+                        resting.append(id)
+                    }
+                case 2:
+                    _ = g.submit(locate: locate, side: .sell, shares: 100, price: Price(rawValue: 100), kind: .ioc, now: now())
+                case 3:
+                    if let id = resting.first {
+                        resting.removeFirst()
+                        g.cancel(id: id, now: now())
+                    }
+                default:
+                    if let id = resting.last, let new = g.replace(id: id, shares: 200, price: Price(rawValue: 10_500), now: now()) {
+                        resting[resting.count - 1] = new
+                    }
+                }
+                i += 1
+            }
+            g.poll(now: now(), &listener)
+            if !g.isLoggedIn { throw fail("the session dropped: \(g.client.state)") }
+            usleep(100)
+        }
+        // Let the answers arrive: nothing pending.
+        _ = pump(seconds: 5) {
+            var pending = false
+            g.store.forEachOpen { if $0.status == .pendingNew || $0.status == .pendingCancel || $0.status == .pendingReplace { pending = true } }
+            return !pending
+        }
+        var open: [String: UInt32] = [:]
+        g.store.forEachOpen { open[String($0.venueRef.rawValue)] = $0.leaves }
+        var positions: [String: Int64] = [:]
+        for (l, p) in g.positions.enumerated() where p != 0 { positions[String(l)] = p }
+        let report = Report(ordersSent: g.counters.sent, openOrders: open, positions: positions, nextOrderNumber: g.nextOrderNumber,
+                            nextSequence: g.client.nextSequence, restoredRecords: restored.count, ignoredJournalBytes: ignored,
+                            lostInTransit: g.store.counters.lostInTransit, adopted: g.counters.adopted,
+                            violations: g.store.counters.violations, executions: g.counters.executions, logins: g.client.counters.logins)
+        g.client.logout(now: now())
+        writer?.close()
+        if json {
+            printJSON(report)
+        } else {
+            print("gateway: \(report.ordersSent) orders sent, \(open.count) open, positions \(positions), next order \(report.nextOrderNumber)")
+        }
+    }
+}
