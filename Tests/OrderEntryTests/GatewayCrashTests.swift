@@ -59,3 +59,45 @@ func gatewayProcess(port: UInt16, journal: String, orders: Int, version: String 
         print("crash \(version): journal \(written.records.count) records, open \(open.count), positions \(positions), lost \(report["lost_in_transit"] ?? "?"), adopted \(report["adopted"] ?? "?"), venue orders received \(s.ordersReceived)")
     }
 }
+
+
+func run(_ exe: String, _ args: [String]) -> String? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    do { try p.run() } catch { return nil }
+    let d = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return p.terminationStatus == 0 ? String(decoding: d, as: UTF8.self) : nil
+}
+
+@Suite(.serialized) struct GatewayCaptureTests {
+    /// A gateway session captured by the venue decodes in tshark as SoupBinTCP and OUCH 4.x
+    /// with no malformed packets or warnings.
+    @Test func gatewaySessionDecodesInTshark() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: tickwireBinary), "build tickwire first")
+        let cap = tempPath("gateway-session.pcap")
+        let v = try TestVenue(seconds: 3, capture: cap)
+        let (p, _) = try gatewayProcess(port: v.port, journal: tempPath("capture.journal"), orders: 200)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        _ = v.wait()
+        guard let tshark = tsharkPath else {
+            Issue.record("tshark is not installed (make deps installs it)")
+            return
+        }
+        let decode = ["-r", cap, "-d", "tcp.port==\(v.port),soupbintcp"]
+        let bad = try #require(run(tshark, decode + ["-Y", "_ws.malformed or _ws.expert.severity >= 6291456"]))
+        #expect(bad.isEmpty, "\(bad.prefix(600))")
+        let types = try #require(run(tshark, decode + ["-Y", "ouch", "-T", "fields", "-e", "ouch.packet_type"]))
+        var counts: [String: Int] = [:]
+        for t in types.split(separator: "\n").flatMap({ $0.split(separator: ",") }) { counts[String(t.filter { $0 != "'" }), default: 0] += 1 }
+        // Enter, Replace, Cancel in; Accepted, Replaced, Canceled, Executed out.
+        for t in ["O", "U", "X", "A", "C", "E"] { #expect(counts[t, default: 0] > 0, "OUCH \(t): \(counts)") }
+        let soup = try #require(run(tshark, decode + ["-Y", "soupbintcp", "-T", "fields", "-e", "soupbintcp.packet_type"]))
+        #expect(soup.contains("'L'") && soup.contains("'A'") && soup.contains("'O'"), "login, accepted, logout")
+    }
+}

@@ -10,8 +10,9 @@ final class TestVenue: @unchecked Sendable {
     let venue: VenueSimulator
     var summary: VenueSummary?
     let done = DispatchSemaphore(value: 0)
-    init(seconds: Double, idle: Double = 15, heartbeat: Double = 1) throws {
+    init(seconds: Double, idle: Double = 15, heartbeat: Double = 1, capture: String? = nil) throws {
         var c = VenueConfiguration()
+        c.capturePath = capture
         c.flow = OrderFlowConfiguration(seed: 4, symbols: 5)
         c.rate = 2_000
         c.sendUDP = false
