@@ -36,6 +36,7 @@ let package = Package(
         .library(name: "OrderBook", targets: ["OrderBook"]),
         .library(name: "Exchange", targets: ["Exchange"]),
         .library(name: "OrderEntry", targets: ["OrderEntry"]),
+        .library(name: "Risk", targets: ["Risk"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -73,8 +74,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Risk",
+            dependencies: ["TickwireCore"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "OrderEntry",
-            dependencies: ["CShims", "TickwireCore", "Wire"],
+            dependencies: ["CShims", "TickwireCore", "Wire", "Risk"],
             swiftSettings: strict
         ),
         .target(
@@ -88,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "tickwire",
             dependencies: [
-                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry",
+                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -97,7 +103,8 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Wire", "TickwireCore", "CShims", "OrderBook"]),
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),
-        .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore", "Wire", "Exchange"]),
+        .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore", "Wire", "Exchange", "Risk"]),
+        .testTarget(name: "RiskTests", dependencies: ["Risk", "TickwireCore"]),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "OrderBook", "Wire", "TickwireCore", "CShims"]),
     ],
     swiftLanguageModes: [.v6]
