@@ -6,6 +6,7 @@
 // by the number in twelve digits, the OUCH 5.0 UserRefNum is the number itself, so the venue's
 // answers map back to the store by parsing, never by a lookup table. After a restart the
 // journal (or the venue's replay) says where the numbering resumes; a number is never reused.
+public import Risk
 public import TickwireCore
 public import Wire
 
@@ -61,6 +62,8 @@ public struct GatewayCounters: Sendable, Equatable {
     public var foreignTokens: UInt64 = 0
     public var adopted: UInt64 = 0
     public var refusedWhileReplaying: UInt64 = 0
+    public var riskRejects: UInt64 = 0
+    public var killSwitches: UInt64 = 0
 }
 
 public final class OrderGateway<Transport: ByteStreamTransport> {
@@ -79,14 +82,19 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     /// replay is over (its first heartbeat after the login) never reached it. Until then no new
     /// order goes out (its number might belong to an order the replay is about to reveal).
     public private(set) var settleAfterReplay = false
+    /// A guard tripped while a venue message was applied: the kill switch fires after it.
+    var pendingKill: KillReason?
     public let journal: JournalWriter?
+    /// Pre-trade risk, inline on every order (nil: none, e.g. a test of the wire alone).
+    public let risk: RiskEngine?
     /// Net position per locate, from executions.
     public private(set) var positions: [Int64]
     let locateOf: [Alpha8: StockLocate]
 
     public init(version: OUCHVersion, credentials: SoupBinTCPCredentials, symbols: [Alpha8], capacity: Int = 1 << 16,
-                firstOrderNumber: UInt32 = 1, nextSequence: UInt64 = 1, journal: JournalWriter? = nil) {
+                firstOrderNumber: UInt32 = 1, nextSequence: UInt64 = 1, journal: JournalWriter? = nil, risk: RiskEngine? = nil) {
         self.version = version
+        self.risk = risk
         client = SoupBinTCPClient(credentials: credentials, nextSequence: nextSequence)
         store = OrderStore(capacity: capacity)
         self.symbols = symbols
@@ -218,7 +226,21 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         let l = Int(locate.rawValue)
         guard l > 0, l < symbols.count else { return .unknownSymbol }
         let id = nextOrderNumber
-        guard store.new(id: id, locate: locate, side: side, price: price, quantity: shares, epoch: epoch) else { return .storeFull }
+        guard store.order(id) == nil || !(store.order(id)!.status.isOpen) else { return .storeFull }
+        var rid: RiskOrderID?
+        if let risk {
+            let d = risk.check(OrderIntent(locate: locate, side: side, shares: Shares(rawValue: shares), price: price,
+                                           kind: kind == .ioc ? .ioc : .limit), now: UInt64(truncatingIfNeeded: now))
+            guard let accepted = d.orderID else {
+                counters.riskRejects += 1
+                return .refused(reason: d.reject?.rawValue ?? 0)
+            }
+            rid = accepted
+        }
+        guard store.new(id: id, locate: locate, side: side, price: price, quantity: shares, epoch: epoch, riskID: rid?.rawValue) else {
+            if let rid { risk?.onNotSent(rid) }
+            return .storeFull
+        }
         nextOrderNumber &+= 1
         journal?.append(JournalRecord(kind: .sent, id: id, locate: locate, side: side, shares: shares, price: price,
                                       flags: kind == .ioc ? 1 : 0))
@@ -238,8 +260,10 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         }
         guard let n, client.commitUnsequenced(length: n, now: now) else {
             store.rejected(id: id)
+            if let rid { risk?.onNotSent(rid) }
             return .notLoggedIn
         }
+        if let rid { risk?.onSent(rid) }
         counters.sent += 1
         return .sent(id: id)
     }
@@ -262,9 +286,20 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
 
     /// Replaces order `id` by a new order number with this size and price; returns it.
     public func replace(id: UInt32, shares: UInt32, price: Price, now: Int64) -> UInt32? {
-        guard client.state == .loggedIn, let o = store.order(id), o.status == .accepted || o.status == .partiallyFilled else { return nil }
+        guard client.state == .loggedIn, !settleAfterReplay, let o = store.order(id), o.status == .accepted || o.status == .partiallyFilled else { return nil }
         let new = nextOrderNumber
-        guard store.new(id: new, locate: o.locate, side: o.side, price: price, quantity: shares, replaces: id, epoch: epoch) else { return nil }
+        if let risk, o.hasRisk {
+            // The open size wanted after the replace, against the limits with the old order's
+            // reservation released (OUCH's replace size counts the whole chain: filled + open).
+            let open = shares > o.filled ? shares - o.filled : 0
+            let d = risk.onReplace(RiskOrderID(rawValue: o.riskID), shares: Shares(rawValue: open), price: price, now: UInt64(truncatingIfNeeded: now))
+            guard d.isAccepted else {
+                counters.riskRejects += 1
+                return nil
+            }
+        }
+        guard store.new(id: new, locate: o.locate, side: o.side, price: price, quantity: shares, replaces: id, epoch: epoch,
+                        riskID: o.hasRisk ? o.riskID : nil) else { return nil }
         nextOrderNumber &+= 1
         journal?.append(JournalRecord(kind: .replaceSent, id: new, other: id, shares: shares, price: price))
         let area = client.messageArea
@@ -286,6 +321,33 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         return new
     }
 
+    /// The kill switch: risk blocks every new order from now on, and every open order is
+    /// cancelled. Returns how many cancels went out.
+    @discardableResult
+    public func kill(reason: KillReason, now: Int64) -> Int {
+        _ = risk?.engage(reason: reason)
+        counters.killSwitches += 1
+        return cancelAll(now: now)
+    }
+
+    /// Market data for the risk guards (collar reference, crossed or stale book, volatility);
+    /// a guard that trips fires the kill switch.
+    public func marketData(locate: StockLocate, bid: Price?, ask: Price?, now: Int64) {
+        guard let risk else { return }
+        if risk.onBBO(locate: locate, bid: bid, ask: ask, now: UInt64(truncatingIfNeeded: now)) { kill(reason: risk.killReason ?? .operator, now: now) }
+    }
+
+    /// An unrecovered feed gap: the kill switch.
+    public func feedGap(now: Int64) {
+        if risk?.feedGap() ?? true { kill(reason: .feedGap, now: now) }
+    }
+
+    /// Time-driven guards (stale books); call now and then from the loop.
+    public func tick(now: Int64) {
+        guard let risk, !risk.isEngaged else { return }
+        if risk.tick(now: UInt64(truncatingIfNeeded: now)) { kill(reason: risk.killReason ?? .staleBook, now: now) }
+    }
+
     /// Cancels every open order (the kill switch's last act). Returns how many cancels went out.
     @discardableResult
     public func cancelAll(now: Int64) -> Int {
@@ -305,6 +367,10 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         let heartbeats = client.counters.heartbeatsReceived
         let n = client.poll(now: now, &h)
         listener = h.listener
+        if let k = pendingKill {
+            pendingKill = nil
+            kill(reason: k, now: now)
+        }
         if settleAfterReplay && client.state == .loggedIn && client.counters.heartbeatsReceived != heartbeats {
             // The venue sends its replay right after Login Accepted and heartbeats only when
             // idle: a heartbeat means the replay is over.
@@ -341,12 +407,14 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                     return adopt(id: id, symbol: v.stock, side: v.side, shares: v.shares.rawValue, price: v.price, ref: v.orderReferenceNumber)
                 }
                 store.accepted(id: id, venueRef: v.orderReferenceNumber, shares: v.shares.rawValue)
+                riskHook(id) { $0.onAccepted($1) }
                 counters.accepted += 1
                 return .accepted(id: id, ref: v.orderReferenceNumber)
             case .executed(let v):
                 guard let id = own(v.orderToken), let o = store.order(id) else { return nil }
                 if store.executed(id: id, shares: v.executedShares.rawValue, price: v.executionPrice) {
                     bookFill(o.locate, o.side, v.executedShares.rawValue)
+                    riskFill(o, v.executedShares, v.executionPrice)
                 }
                 counters.executions += 1
                 return .executed(id: id, locate: o.locate, side: o.side, shares: v.executedShares.rawValue, price: v.executionPrice,
@@ -354,6 +422,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             case .canceled(let v):
                 guard let id = own(v.orderToken) else { return nil }
                 store.canceled(id: id, decrement: v.decrementShares.rawValue)
+                riskHook(id) { $0.onCanceled($1, shares: v.decrementShares) }
                 return .canceled(id: id, shares: v.decrementShares.rawValue)
             case .replaced(let v):
                 guard let new = own(v.replacementOrderToken), let old = own(v.previousOrderToken) else { return nil }
@@ -361,6 +430,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 return .replaced(old: old, new: new)
             case .rejected(let v):
                 guard let id = own(v.orderToken) else { return nil }
+                riskHook(id) { $0.onRejectedByVenue($1) }
                 store.rejected(id: id)
                 counters.rejected += 1
                 return .rejected(id: id, reason: UInt16(v.reason.rawValue))
@@ -390,24 +460,28 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                                  ref: v.orderReferenceNumber)
                 }
                 store.accepted(id: v.userRefNum, venueRef: v.orderReferenceNumber, shares: v.quantity.rawValue)
+                riskHook(v.userRefNum) { $0.onAccepted($1) }
                 counters.accepted += 1
                 return .accepted(id: v.userRefNum, ref: v.orderReferenceNumber)
             case .orderExecuted(let v):
                 guard let o = store.order(v.userRefNum) else { return nil }
                 if store.executed(id: v.userRefNum, shares: v.quantity.rawValue, price: v.price) {
                     bookFill(o.locate, o.side, v.quantity.rawValue)
+                    riskFill(o, v.quantity, v.price)
                 }
                 counters.executions += 1
                 return .executed(id: v.userRefNum, locate: o.locate, side: o.side, shares: v.quantity.rawValue, price: v.price,
                                  match: v.matchNumber)
             case .orderCanceled(let v):
                 store.canceled(id: v.userRefNum, decrement: v.quantity.rawValue)
+                riskHook(v.userRefNum) { $0.onCanceled($1, shares: v.quantity) }
                 return .canceled(id: v.userRefNum, shares: v.quantity.rawValue)
             case .orderReplaced(let v):
                 store.replaced(old: v.origUserRefNum, new: v.userRefNum, venueRef: v.orderReferenceNumber, shares: v.quantity.rawValue,
                                price: v.price)
                 return .replaced(old: v.origUserRefNum, new: v.userRefNum)
             case .orderRejected(let v):
+                riskHook(v.userRefNum) { $0.onRejectedByVenue($1) }
                 store.rejected(id: v.userRefNum)
                 counters.rejected += 1
                 return .rejected(id: v.userRefNum, reason: v.reason)
@@ -449,6 +523,21 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             journal.append(JournalRecord(kind: .cancelRejected, id: id, seq: sequence))
         case .systemEvent, nil:
             journal.append(JournalRecord(kind: .sequence, seq: sequence))
+        }
+    }
+
+    @inline(__always)
+    func riskHook(_ id: UInt32, _ body: (RiskEngine, RiskOrderID) -> Void) {
+        guard let risk, let o = store.order(id), o.hasRisk else { return }
+        body(risk, RiskOrderID(rawValue: o.riskID))
+    }
+
+    /// A fill: into risk's positions (a loss-limit trip fires the kill switch).
+    @inline(__always)
+    func riskFill(_ o: GatewayOrder, _ shares: Shares, _ price: Price) {
+        guard let risk, o.hasRisk else { return }
+        if risk.onFill(RiskOrderID(rawValue: o.riskID), shares: shares, price: price) {
+            pendingKill = risk.killReason ?? .lossLimit
         }
     }
 

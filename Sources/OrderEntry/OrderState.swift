@@ -69,6 +69,9 @@ public struct GatewayOrder: Sendable, Equatable {
     public var fillNotional: Int64
     /// The connection it was sent on (the gateway counts connections).
     public var epoch: UInt32
+    /// Its reservation in the risk engine (rawValue of a RiskOrderID; `hasRisk` false: none).
+    public var riskID: UInt64
+    public var hasRisk: Bool
 
     public var averageFillPrice: Price? { filled == 0 ? nil : Price(rawValue: fillNotional / Int64(filled)) }
 }
@@ -100,7 +103,7 @@ public final class OrderStore {
         slots = .allocate(capacity: n)
         slots.initialize(repeating: GatewayOrder(id: 0, locate: StockLocate(rawValue: 0), side: .buy, price: .zero, quantity: 0, filled: 0,
                                                  leaves: 0, status: .free, before: .free, venueRef: OrderRef(rawValue: 0),
-                                                 replaces: 0, replacedBy: 0, fillNotional: 0, epoch: 0), count: n)
+                                                 replaces: 0, replacedBy: 0, fillNotional: 0, epoch: 0, riskID: 0, hasRisk: false), count: n)
     }
 
     deinit { slots.deallocate() }
@@ -120,7 +123,8 @@ public final class OrderStore {
 
     /// A new order, pending until the venue answers. False if its slot is held by an open order.
     @discardableResult
-    public func new(id: UInt32, locate: StockLocate, side: Side, price: Price, quantity: UInt32, replaces: UInt32 = 0, epoch: UInt32 = 0) -> Bool {
+    public func new(id: UInt32, locate: StockLocate, side: Side, price: Price, quantity: UInt32, replaces: UInt32 = 0, epoch: UInt32 = 0,
+                    riskID: UInt64? = nil) -> Bool {
         let p = slots + (Int(id) & mask)
         if p.pointee.status.isOpen {
             counters.capacityRefusals += 1
@@ -128,7 +132,7 @@ public final class OrderStore {
         }
         p.pointee = GatewayOrder(id: id, locate: locate, side: side, price: price, quantity: quantity, filled: 0, leaves: quantity,
                                  status: .pendingNew, before: .pendingNew, venueRef: OrderRef(rawValue: 0), replaces: replaces,
-                                 replacedBy: 0, fillNotional: 0, epoch: epoch)
+                                 replacedBy: 0, fillNotional: 0, epoch: epoch, riskID: riskID ?? 0, hasRisk: riskID != nil)
         openCount += 1
         return true
     }

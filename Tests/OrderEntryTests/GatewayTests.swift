@@ -1,6 +1,7 @@
 import Exchange
 import Foundation
 import OrderEntry
+import Risk
 import Testing
 import TickwireCore
 import Wire
@@ -49,9 +50,9 @@ struct Recorder: GatewayListener {
 
 let synSymbols: [Alpha8] = [.blank] + (1...5).map { Alpha8("SYN000\($0)")! }
 
-func makeGateway(_ v: OUCHVersion, user: String, password: String = "secret", port: UInt16) throws -> OrderGateway<TCPConnection> {
+func makeGateway(_ v: OUCHVersion, user: String, password: String = "secret", port: UInt16, risk: RiskEngine? = nil) throws -> OrderGateway<TCPConnection> {
     let g = OrderGateway<TCPConnection>(version: v, credentials: SoupBinTCPCredentials(username: user, password: password),
-                                         symbols: synSymbols)
+                                         symbols: synSymbols, risk: risk)
     g.connect(try TCPConnection.connect(to: IPv4Address(127, 0, 0, 1), port: port), now: monotonicNow())
     return g
 }
@@ -148,7 +149,7 @@ func pump(_ g: OrderGateway<TCPConnection>, _ r: inout Recorder, timeout: Double
     /// the next sequence number and gets every missed message once: no execution lost or
     /// doubled, and its orders agree with the venue's.
     @Test func reconnectLosesAndDuplicatesNothing() throws {
-        let v = try TestVenue(seconds: 4)
+        let v = try TestVenue(seconds: 5)
         let g = try makeGateway(.v42, user: "TW1", port: v.port)
         var r = Recorder()
         #expect(pump(g, &r) { g, _ in g.isLoggedIn })
@@ -168,6 +169,9 @@ func pump(_ g: OrderGateway<TCPConnection>, _ r: inout Recorder, timeout: Double
                 #expect(g.client.state == .disconnected)
                 g.connect(try TCPConnection.connect(to: IPv4Address(127, 0, 0, 1), port: v.port), now: monotonicNow())
                 #expect(pump(g, &r) { g, _ in g.isLoggedIn })
+                // Nothing new goes out until the venue's replay is over (its next heartbeat).
+                #expect(g.submit(locate: StockLocate(rawValue: 1), side: .buy, shares: 1, price: Price(rawValue: 1), now: monotonicNow()) == .notLoggedIn)
+                #expect(pump(g, &r) { g, _ in !g.settleAfterReplay })
             }
         }
         #expect(ids.count == 20)
@@ -192,5 +196,38 @@ func pump(_ g: OrderGateway<TCPConnection>, _ r: inout Recorder, timeout: Double
         #expect(g.store.counters.violations == 0)
         let s = try #require(v.wait())
         #expect(s.ordersReceived == UInt64(ids.count - lost), "the venue got exactly the orders not lost")
+    }
+
+    /// Risk inline: an order over a limit never reaches the wire; the kill switch cancels every
+    /// open order (zero left at the venue) and refuses everything after.
+    @Test func riskRejectsInlineAndKillSwitchLeavesNothingOpen() throws {
+        let v = try TestVenue(seconds: 3)
+        let limits = RiskLimits(maxOrderShares: 500, maxOrderNotional: 500 * 1_000_000, collarBps: 10_000, allowWithoutReference: true,
+                                maxPositionPerSymbol: 10_000, maxGrossPosition: 50_000, maxOpenOrders: 50, throttleOrders: 1_000,
+                                throttleWindowNanos: 1_000_000_000)
+        let risk = try RiskEngine(limits: limits, maxLocates: 8)
+        let g = try makeGateway(.v42, user: "TW1", port: v.port, risk: risk)
+        var r = Recorder()
+        #expect(pump(g, &r) { g, _ in g.isLoggedIn })
+        let sentBefore = g.client.counters.unsequencedSent
+        let big = g.submit(locate: StockLocate(rawValue: 1), side: .buy, shares: 501, price: Price(rawValue: 10_000), now: monotonicNow())
+        #expect(big == .refused(reason: RiskReject.maxOrderShares.rawValue))
+        #expect(g.client.counters.unsequencedSent == sentBefore, "nothing went out")
+        var ids: [UInt32] = []
+        for i in 0..<6 {
+            if case .sent(let id) = g.submit(locate: StockLocate(rawValue: 1 + UInt16(i % 3)), side: .buy, shares: 100,
+                                             price: Price(rawValue: 10_000 + Int64(i)), now: monotonicNow()) { ids.append(id) }
+        }
+        #expect(ids.count == 6)
+        #expect(pump(g, &r) { g, _ in ids.allSatisfy { g.store.order($0)?.status == .accepted } })
+        #expect(risk.openOrderCount == 6)
+        #expect(g.kill(reason: .operator, now: monotonicNow()) == 6)
+        #expect(pump(g, &r) { g, _ in g.store.openCount == 0 })
+        #expect(risk.openOrderCount == 0 && risk.isEngaged)
+        let after = g.submit(locate: StockLocate(rawValue: 1), side: .buy, shares: 100, price: Price(rawValue: 10_000), now: monotonicNow())
+        #expect(after == .refused(reason: RiskReject.killSwitch.rawValue))
+        _ = v.wait()
+        let venue = try #require(v.venue.orderEntry?.snapshot(user: "TW1"))
+        #expect(venue.orders.isEmpty, "zero open orders at the venue")
     }
 }
