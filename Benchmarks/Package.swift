@@ -21,6 +21,8 @@ let package = Package(
                 .product(name: "CShims", package: "Tickwire"),
                 .product(name: "MarketData", package: "Tickwire"),
                 .product(name: "OrderBook", package: "Tickwire"),
+                .product(name: "OrderEntry", package: "Tickwire"),
+                .product(name: "Risk", package: "Tickwire"),
             ],
             path: "Benchmarks/HotPath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

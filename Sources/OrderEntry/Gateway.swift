@@ -87,6 +87,9 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     public let journal: JournalWriter?
     /// Pre-trade risk, inline on every order (nil: none, e.g. a test of the wire alone).
     public let risk: RiskEngine?
+    /// The same engine for the hot path, unretained (`risk` keeps it alive): reading a strong
+    /// optional reference cost a retain and a release per order (package-benchmark).
+    let hotRisk: Unmanaged<RiskEngine>?
     /// Net position per locate, from executions.
     public private(set) var positions: [Int64]
     let locateOf: [Alpha8: StockLocate]
@@ -95,6 +98,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 firstOrderNumber: UInt32 = 1, nextSequence: UInt64 = 1, journal: JournalWriter? = nil, risk: RiskEngine? = nil) {
         self.version = version
         self.risk = risk
+        hotRisk = risk.map { Unmanaged.passUnretained($0) }
         client = SoupBinTCPClient(credentials: credentials, nextSequence: nextSequence)
         store = OrderStore(capacity: capacity)
         self.symbols = symbols
@@ -178,44 +182,18 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
 
     // MARK: - Tokens
 
-    /// "TW" + twelve digits.
+    /// "TW" + twelve digits (see `OrderTokens`).
     @inline(__always)
-    public static func token(_ id: UInt32) -> Alpha14 {
-        var raw: (UInt64, UInt64) = (0, 0)
-        return withUnsafeMutableBytes(of: &raw) { b in
-            b[0] = UInt8(ascii: "T")
-            b[1] = UInt8(ascii: "W")
-            var v = id
-            var i = 13
-            while i >= 2 {
-                b[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
-                v /= 10
-                i -= 1
-            }
-            return Alpha14(loading: UnsafeRawPointer(b.baseAddress!))
-        }
-    }
+    public static func token(_ id: UInt32) -> Alpha14 { OrderTokens.token(id) }
 
-    /// The order number of one of our tokens, or nil for any other token.
     @inline(__always)
-    public static func orderNumber(_ token: Alpha14) -> UInt32? {
-        var raw: (UInt64, UInt64) = (0, 0)
-        return withUnsafeMutableBytes(of: &raw) { b -> UInt32? in
-            token.store(to: b.baseAddress!)
-            guard b[0] == UInt8(ascii: "T"), b[1] == UInt8(ascii: "W") else { return nil }
-            var v: UInt64 = 0
-            for i in 2..<14 {
-                let d = b[i] &- UInt8(ascii: "0")
-                guard d < 10 else { return nil }
-                v = v * 10 + UInt64(d)
-            }
-            return v <= UInt64(UInt32.max) ? UInt32(v) : nil
-        }
-    }
+    public static func orderNumber(_ token: Alpha14) -> UInt32? { OrderTokens.orderNumber(token) }
 
     // MARK: - Orders out
 
     /// Sends a new limit order. Nothing is sent unless the session is up and the store has room.
+    @_specialize(exported: true, where Transport == TCPConnection)
+    @_specialize(exported: true, where Transport == NullVenueTransport)
     public func submit(locate: StockLocate, side: Side, shares: UInt32, price: Price, kind: OrderKindRequest = .day,
                        now: Int64) -> SubmitResult {
         guard client.state == .loggedIn else { return .notLoggedIn }
@@ -226,11 +204,12 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         let l = Int(locate.rawValue)
         guard l > 0, l < symbols.count else { return .unknownSymbol }
         let id = nextOrderNumber
-        guard store.order(id) == nil || !(store.order(id)!.status.isOpen) else { return .storeFull }
         var rid: RiskOrderID?
-        if let risk {
-            let d = risk.check(OrderIntent(locate: locate, side: side, shares: Shares(rawValue: shares), price: price,
-                                           kind: kind == .ioc ? .ioc : .limit), now: UInt64(truncatingIfNeeded: now))
+        if let risk = hotRisk {
+            let d = risk._withUnsafeGuaranteedRef {
+                $0.check(OrderIntent(locate: locate, side: side, shares: Shares(rawValue: shares), price: price,
+                                     kind: kind == .ioc ? .ioc : .limit), now: UInt64(truncatingIfNeeded: now))
+            }
             guard let accepted = d.orderID else {
                 counters.riskRejects += 1
                 return .refused(reason: d.reject?.rawValue ?? 0)
@@ -238,7 +217,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             rid = accepted
         }
         guard store.new(id: id, locate: locate, side: side, price: price, quantity: shares, epoch: epoch, riskID: rid?.rawValue) else {
-            if let rid { risk?.onNotSent(rid) }
+            if let rid { hotRisk?._withUnsafeGuaranteedRef { $0.onNotSent(rid) } }
             return .storeFull
         }
         nextOrderNumber &+= 1
@@ -249,32 +228,34 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         let ouchSide: OUCHSide = side == .buy ? .buy : .sell
         switch version {
         case .v42:
-            n = OUCH42.EnterOrder(orderToken: Self.token(id), side: ouchSide, shares: Shares(rawValue: shares), stock: symbols[l],
+            n = OUCH42.EnterOrder(orderToken: OrderTokens.token(id), side: ouchSide, shares: Shares(rawValue: shares), stock: symbols[l],
                                   price: price, timeInForce: kind == .ioc ? OUCH42.immediateOrCancel : OUCH42.systemHours, firm: firm,
                                   display: "Y", capacity: "P", intermarketSweepEligibility: "N", minimumQuantity: Shares(rawValue: 0),
                                   crossType: "N", customerType: " ").encode(into: area)
         case .v50:
             n = OUCH50.EnterOrder(userRefNum: id, side: ouchSide, quantity: Shares(rawValue: shares), symbol: symbols[l], price: price,
                                   timeInForce: kind == .ioc ? "3" : "0", display: "Y", capacity: "P", intermarketSweepEligibility: "N",
-                                  crossType: "N", clOrdID: Self.token(id)).encode(into: area)
+                                  crossType: "N", clOrdID: OrderTokens.token(id)).encode(into: area)
         }
         guard let n, client.commitUnsequenced(length: n, now: now) else {
             store.rejected(id: id)
-            if let rid { risk?.onNotSent(rid) }
+            if let rid { hotRisk?._withUnsafeGuaranteedRef { $0.onNotSent(rid) } }
             return .notLoggedIn
         }
-        if let rid { risk?.onSent(rid) }
+        if let rid { hotRisk?._withUnsafeGuaranteedRef { $0.onSent(rid) } }
         counters.sent += 1
         return .sent(id: id)
     }
 
     /// Asks the venue to leave `remaining` shares of order `id` (0 cancels it).
     @discardableResult
+    @_specialize(exported: true, where Transport == TCPConnection)
+    @_specialize(exported: true, where Transport == NullVenueTransport)
     public func cancel(id: UInt32, remaining: UInt32 = 0, now: Int64) -> Bool {
         guard client.state == .loggedIn, let o = store.order(id), o.status.isOpen else { return false }
         let area = client.messageArea
         let n: Int? = switch version {
-        case .v42: OUCH42.CancelOrder(orderToken: Self.token(id), shares: Shares(rawValue: remaining)).encode(into: area)
+        case .v42: OUCH42.CancelOrder(orderToken: OrderTokens.token(id), shares: Shares(rawValue: remaining)).encode(into: area)
         case .v50: OUCH50.CancelOrder(userRefNum: id, quantity: Shares(rawValue: remaining)).encode(into: area)
         }
         journal?.append(JournalRecord(kind: .cancelSent, id: id, shares: remaining))
@@ -285,14 +266,18 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     }
 
     /// Replaces order `id` by a new order number with this size and price; returns it.
+    @_specialize(exported: true, where Transport == TCPConnection)
+    @_specialize(exported: true, where Transport == NullVenueTransport)
     public func replace(id: UInt32, shares: UInt32, price: Price, now: Int64) -> UInt32? {
         guard client.state == .loggedIn, !settleAfterReplay, let o = store.order(id), o.status == .accepted || o.status == .partiallyFilled else { return nil }
         let new = nextOrderNumber
-        if let risk, o.hasRisk {
+        if let risk = hotRisk, o.hasRisk {
             // The open size wanted after the replace, against the limits with the old order's
             // reservation released (OUCH's replace size counts the whole chain: filled + open).
             let open = shares > o.filled ? shares - o.filled : 0
-            let d = risk.onReplace(RiskOrderID(rawValue: o.riskID), shares: Shares(rawValue: open), price: price, now: UInt64(truncatingIfNeeded: now))
+            let d = risk._withUnsafeGuaranteedRef {
+                $0.onReplace(RiskOrderID(rawValue: o.riskID), shares: Shares(rawValue: open), price: price, now: UInt64(truncatingIfNeeded: now))
+            }
             guard d.isAccepted else {
                 counters.riskRejects += 1
                 return nil
@@ -305,12 +290,12 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         let area = client.messageArea
         let n: Int? = switch version {
         case .v42:
-            OUCH42.ReplaceOrder(existingOrderToken: Self.token(id), replacementOrderToken: Self.token(new), shares: Shares(rawValue: shares),
+            OUCH42.ReplaceOrder(existingOrderToken: OrderTokens.token(id), replacementOrderToken: OrderTokens.token(new), shares: Shares(rawValue: shares),
                                 price: price, timeInForce: OUCH42.systemHours, display: "Y", intermarketSweepEligibility: "N",
                                 minimumQuantity: Shares(rawValue: 0)).encode(into: area)
         case .v50:
             OUCH50.ReplaceOrder(origUserRefNum: id, userRefNum: new, quantity: Shares(rawValue: shares), price: price, timeInForce: "0",
-                                display: "Y", intermarketSweepEligibility: "N", clOrdID: Self.token(new)).encode(into: area)
+                                display: "Y", intermarketSweepEligibility: "N", clOrdID: OrderTokens.token(new)).encode(into: area)
         }
         guard let n, client.commitUnsequenced(length: n, now: now) else {
             store.rejected(id: new)
@@ -389,6 +374,12 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             if let e { listener.gateway(e, sequence: sequence) }
         }
     }
+
+    /// Applies one OUCH message from the venue as if it had arrived on the session (replaying a
+    /// capture, benchmarks); not journaled.
+    @_specialize(exported: true, where Transport == TCPConnection)
+    @_specialize(exported: true, where Transport == NullVenueTransport)
+    public func applyVenueMessage(_ m: UnsafeRawBufferPointer) -> GatewayEvent? { apply(m) }
 
     /// Decodes one venue message and applies it to the store.
     func apply(_ m: UnsafeRawBufferPointer) -> GatewayEvent? {
@@ -528,17 +519,16 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
 
     @inline(__always)
     func riskHook(_ id: UInt32, _ body: (RiskEngine, RiskOrderID) -> Void) {
-        guard let risk, let o = store.order(id), o.hasRisk else { return }
-        body(risk, RiskOrderID(rawValue: o.riskID))
+        guard let risk = hotRisk, let o = store.order(id), o.hasRisk else { return }
+        risk._withUnsafeGuaranteedRef { body($0, RiskOrderID(rawValue: o.riskID)) }
     }
 
     /// A fill: into risk's positions (a loss-limit trip fires the kill switch).
     @inline(__always)
     func riskFill(_ o: GatewayOrder, _ shares: Shares, _ price: Price) {
-        guard let risk, o.hasRisk else { return }
-        if risk.onFill(RiskOrderID(rawValue: o.riskID), shares: shares, price: price) {
-            pendingKill = risk.killReason ?? .lossLimit
-        }
+        guard let risk = hotRisk, o.hasRisk else { return }
+        let tripped = risk._withUnsafeGuaranteedRef { $0.onFill(RiskOrderID(rawValue: o.riskID), shares: shares, price: price) }
+        if tripped { pendingKill = self.risk?.killReason ?? .lossLimit }
     }
 
     /// An Accepted for one of our numbers that the store does not know: adopt it.
@@ -553,10 +543,50 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
 
     @inline(__always)
     func own(_ token: Alpha14) -> UInt32? {
-        guard let id = Self.orderNumber(token) else {
+        guard let id = OrderTokens.orderNumber(token) else {
             counters.foreignTokens += 1
             return nil
         }
         return id
+    }
+}
+
+/// The gateway's OUCH 4.2 order tokens: "TW" and the order number in twelve digits. Outside the
+/// generic gateway so that the hot path needs no generic metadata.
+public enum OrderTokens {
+
+    /// "TW" + twelve digits.
+    @inline(__always)
+    public static func token(_ id: UInt32) -> Alpha14 {
+        var raw: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &raw) { b in
+            b[0] = UInt8(ascii: "T")
+            b[1] = UInt8(ascii: "W")
+            var v = id
+            var i = 13
+            while i >= 2 {
+                b[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+                i -= 1
+            }
+            return Alpha14(loading: UnsafeRawPointer(b.baseAddress!))
+        }
+    }
+
+    /// The order number of one of our tokens, or nil for any other token.
+    @inline(__always)
+    public static func orderNumber(_ token: Alpha14) -> UInt32? {
+        var raw: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &raw) { b -> UInt32? in
+            token.store(to: b.baseAddress!)
+            guard b[0] == UInt8(ascii: "T"), b[1] == UInt8(ascii: "W") else { return nil }
+            var v: UInt64 = 0
+            for i in 2..<14 {
+                let d = b[i] &- UInt8(ascii: "0")
+                guard d < 10 else { return nil }
+                v = v * 10 + UInt64(d)
+            }
+            return v <= UInt64(UInt32.max) ? UInt32(v) : nil
+        }
     }
 }

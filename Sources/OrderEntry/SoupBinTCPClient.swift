@@ -249,6 +249,8 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
 
     /// Sends the `length`-byte message already encoded in `messageArea` (no copy).
     @discardableResult
+    @_specialize(exported: true, where Transport == TCPConnection)
+    @_specialize(exported: true, where Transport == NullVenueTransport)
     public func commitUnsequenced(length: Int, now: Int64) -> Bool {
         guard state == .loggedIn, length > 0, length + 3 <= sendBuffer.count,
               SoupBinTCP.writeHeader(into: sendBuffer, type: .unsequencedData, payloadLength: length) != nil else { return false }

@@ -1,0 +1,65 @@
+// The gateway's send path in steady state: one iteration = 1,000 orders through
+// OrderGateway.submit (pre-trade risk check, order store, OUCH 4.2 encode into the SoupBinTCP
+// send buffer, hand-off to a null venue transport). Each order is answered with a venue reject
+// inside the iteration (the receive path: decode, store, risk), so the state stays steady.
+import Benchmark
+import OrderEntry
+import Risk
+import TickwireCore
+
+final class GatewayFixture: @unchecked Sendable {
+    let gateway: OrderGateway<NullVenueTransport>
+    let rejects: UnsafeMutableRawPointer
+    var next: UInt32 = 1
+    static let rejectLength = 24
+
+    init() {
+        let limits = RiskLimits(maxOrderShares: 10_000, maxOrderNotional: Int64(10_000) * 10_000_000, collarBps: 500,
+                                maxPositionPerSymbol: 1_000_000, maxGrossPosition: 10_000_000, maxOpenOrders: 1_000,
+                                throttleOrders: 1_000_000, throttleWindowNanos: 1_000)
+        let risk = try! RiskEngine(limits: limits, maxLocates: 128)
+        for l in 1...100 { risk.setReference(locate: StockLocate(rawValue: UInt16(l)), price: Price(rawValue: 1_000_000)) }
+        let names: [Alpha8] = [.blank] + (1...100).map { Alpha8("SYN\(String(format: "%04d", $0))")! }
+        gateway = OrderGateway(version: .v42, credentials: SoupBinTCPCredentials(username: "BENCH", password: "x"), symbols: names, risk: risk)
+        gateway.connect(NullVenueTransport(), now: 0)
+        var none = NoGatewayListener()
+        gateway.poll(now: 0, &none)
+        // One reject per order number of a 1,000-order iteration, rewritten with the right token
+        // before each iteration (outside the measurement).
+        rejects = .allocate(byteCount: 1_000 * Self.rejectLength, alignment: 8)
+    }
+
+    func prepareRejects() {
+        for k in 0..<1_000 {
+            let id = next &+ UInt32(k)
+            _ = OUCH42.Rejected(timestamp: VenueTime(nanosSinceMidnight: 0), orderToken: OrderTokens.token(id), reason: "X")
+                .encode(into: UnsafeMutableRawBufferPointer(start: rejects + k * Self.rejectLength, count: Self.rejectLength))
+        }
+    }
+}
+
+nonisolated(unsafe) var gatewayFixture: GatewayFixture?
+
+func gatewayBenchmarks() {
+    Benchmark("Gateway_submit_and_reject_1000_orders",
+              configuration: .init(setup: {
+                  if gatewayFixture == nil { gatewayFixture = GatewayFixture() }
+              })) { benchmark in
+        let f = gatewayFixture!
+        for _ in benchmark.scaledIterations {
+            f.prepareRejects()
+            benchmark.startMeasurement()
+            var t: Int64 = Int64(f.next) * 1_000
+            for k in 0..<1_000 {
+                let r = f.gateway.submit(locate: StockLocate(rawValue: UInt16(1 + k % 100)), side: k & 1 == 0 ? .buy : .sell, shares: 100,
+                                         price: Price(rawValue: 1_000_000 - 2_000 + Int64(k % 40) * 100), now: t)
+                blackHole(r)
+                blackHole(f.gateway.applyVenueMessage(UnsafeRawBufferPointer(start: f.rejects + k * GatewayFixture.rejectLength,
+                                                                             count: GatewayFixture.rejectLength)))
+                t &+= 1_000
+            }
+            benchmark.stopMeasurement()
+            f.next &+= 1_000
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import CShims
+import Foundation
+import OrderEntry
+import Risk
+import TickwireCore
+import Wire
+
+/// `tickwire bench gateway`: one order through the gateway's send path, timed alone: the
+/// pre-trade risk check, the order store, the OUCH encode into the SoupBinTCP send buffer and
+/// the hand-off to the transport (a null venue that takes the bytes). Each order is then
+/// answered with a venue reject, outside the timing, so that the state stays steady.
+struct BenchGateway: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Risk check + OUCH encode per order on the gateway's send path: p50/p99 in ns."
+    )
+
+    @Option(help: "Orders to time.")
+    var orders: Int = 200_000
+
+    @Option(help: "OUCH version: 4.2 or 5.0.")
+    var ouch: String = "4.2"
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    struct Report: Encodable {
+        var orders: Int
+        var ouch: String
+        var p50Ns: Double
+        var p99Ns: Double
+        var p999Ns: Double
+        var maxNs: Double
+        var meanNs: Double
+        var timerOverheadNs: Double
+        var riskRejects: UInt64
+    }
+
+    func run() throws {
+        guard let version = OUCHVersion(rawValue: ouch) else { throw ValidationError("--ouch is 4.2 or 5.0") }
+        guard orders >= 1000 else { throw ValidationError("--orders must be at least 1000") }
+        let clock = TSCClock.calibrate()
+        let limits = RiskLimits(maxOrderShares: 10_000, maxOrderNotional: Int64(10_000) * 10_000_000, collarBps: 500,
+                                maxPositionPerSymbol: 1_000_000, maxGrossPosition: 10_000_000, maxOpenOrders: 1_000,
+                                throttleOrders: 1_000_000, throttleWindowNanos: 1_000)
+        let risk: RiskEngine
+        do { risk = try RiskEngine(limits: limits, maxLocates: 128) } catch { throw fail("\(error)") }
+        for l in 1...100 { risk.setReference(locate: StockLocate(rawValue: UInt16(l)), price: Price(rawValue: 1_000_000)) }
+        let names: [Alpha8] = [.blank] + (1...100).map { Alpha8("SYN\(String(format: "%04d", $0))")! }
+        let g = OrderGateway<NullVenueTransport>(version: version, credentials: SoupBinTCPCredentials(username: "BENCH", password: "x"),
+                                                 symbols: names, risk: risk)
+        g.connect(NullVenueTransport(), now: 0)
+        var none = NoGatewayListener()
+        g.poll(now: 0, &none)
+        guard g.isLoggedIn else { throw fail("the null venue did not log the gateway in") }
+        let samples = UnsafeMutablePointer<UInt64>.allocate(capacity: orders)
+        defer { samples.deallocate() }
+        var reject = [UInt8](repeating: 0, count: 64)
+        var overhead = UInt64.max
+        for _ in 0..<1000 {
+            let a = tw_rdtsc()
+            let b = tw_rdtscp()
+            overhead = min(overhead, b &- a)
+        }
+        let count = orders  // the @Option getter is generic: read it once, outside the loop
+        var i = 0
+        while i < count {
+            let locate = StockLocate(rawValue: UInt16(1 + i % 100))
+            let price = Price(rawValue: 1_000_000 + Int64(i % 40) * 100 - 2_000)
+            let t0 = tw_rdtsc()
+            let r = g.submit(locate: locate, side: i & 1 == 0 ? .buy : .sell, shares: 100, price: price, now: Int64(i) * 1000)
+            let t1 = tw_rdtscp()
+            samples[i] = t1 &- t0
+            guard case .sent(let id) = r else { throw fail("order \(i) not sent: \(r)") }
+            // The venue's answer, untimed: a reject closes the order in the store and in risk.
+            let n = reject.withUnsafeMutableBytes { out -> Int in
+                switch version {
+                case .v42: OUCH42.Rejected(timestamp: VenueTime(nanosSinceMidnight: 0), orderToken: OrderTokens.token(id),
+                                           reason: "X").encode(into: out) ?? 0
+                case .v50: OUCH50.OrderRejected(timestamp: VenueTime(nanosSinceMidnight: 0), userRefNum: id, reason: 1,
+                                                clOrdID: .blank).encode(into: out) ?? 0
+                }
+            }
+            _ = reject.withUnsafeBytes { g.applyVenueMessage(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            i += 1
+        }
+        var sorted = UnsafeMutableBufferPointer(start: samples, count: orders)
+        sorted.sort()
+        func ns(_ c: UInt64) -> Double { (Double(clock.nanoseconds(cycles: c)) * 10).rounded() / 10 }
+        var total: UInt64 = 0
+        for c in sorted { total &+= c }
+        let rep = Report(orders: orders, ouch: ouch, p50Ns: ns(sorted[orders / 2]), p99Ns: ns(sorted[orders * 99 / 100]),
+                         p999Ns: ns(sorted[orders * 999 / 1000]), maxNs: ns(sorted[orders - 1]),
+                         meanNs: ns(total / UInt64(orders)), timerOverheadNs: ns(overhead), riskRejects: g.counters.riskRejects)
+        if json {
+            printJSON(rep)
+        } else {
+            print("gateway send path (risk + store + OUCH \(ouch) encode + framing): p50 \(rep.p50Ns) ns, p99 \(rep.p99Ns) ns, "
+                + "p99.9 \(rep.p999Ns) ns (timer overhead \(rep.timerOverheadNs) ns)")
+        }
+    }
+}
