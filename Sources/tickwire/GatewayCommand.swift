@@ -3,8 +3,13 @@ import CShims
 import Foundation
 import MarketData
 import OrderEntry
+import Risk
+import Synchronization
 import TickwireCore
 import Wire
+
+/// Set by SIGUSR1: the operator's kill switch.
+let operatorKill = Atomic<Bool>(false)
 
 /// `tickwire gateway`: the order gateway against a venue (the simulator, or any SoupBinTCP/OUCH
 /// venue), with its journal, driven by a scripted burst of orders. It restores from the journal
@@ -37,8 +42,14 @@ struct GatewayCommand: ParsableCommand {
     @Option(help: "Symbols of the venue (SYN0001...).")
     var symbols: Int = 100
 
-    @Option(help: "Fsync the journal after every batch.")
+    @Flag(help: "Fsync the journal after every batch.")
     var sync = false
+
+    @Option(help: "A control file, polled: a line \"kill\" fires the kill switch (as does SIGUSR1).")
+    var control: String?
+
+    @Flag(name: .customLong("no-risk"), help: "Send without pre-trade risk (tests of the wire alone).")
+    var noRisk = false
 
     @Flag(help: "Print one JSON object.")
     var json = false
@@ -56,6 +67,9 @@ struct GatewayCommand: ParsableCommand {
         var violations: UInt64
         var executions: UInt64
         var logins: UInt64
+        var killSwitch: String?
+        var riskRejects: UInt64
+        var refusedAfterKill: Int
     }
 
     func run() throws {
@@ -77,7 +91,28 @@ struct GatewayCommand: ParsableCommand {
         let writer: JournalWriter?
         do { writer = try journal.map { p throws(SystemError) in try JournalWriter(path: p, syncEveryBatch: sync) } } catch { throw fail("\(error)") }
         let names: [Alpha8] = [.blank] + (1...symbols).map { Alpha8(SyntheticDay.symbol(locate: $0).description) ?? .blank }
-        let g = OrderGateway<TCPConnection>(version: version, credentials: creds, symbols: names, journal: writer)
+        // Limits wide enough for the scripted burst; the point here is that every order passes
+        // through them and that the kill switch works.
+        let risk: RiskEngine? = noRisk ? nil : try {
+            do {
+                return try RiskEngine(limits: RiskLimits(maxOrderShares: 10_000, maxOrderNotional: 1 << 50, collarBps: 10_000,
+                                                         allowWithoutReference: true, maxPositionPerSymbol: 10_000_000,
+                                                         maxGrossPosition: 100_000_000, maxOpenOrders: 50_000,
+                                                         throttleOrders: 100_000, throttleWindowNanos: 1_000_000_000),
+                                      maxLocates: symbols + 1)
+            } catch { throw fail("\(error)") }
+        }()
+        let g = OrderGateway<TCPConnection>(version: version, credentials: creds, symbols: names, journal: writer, risk: risk)
+        signal(SIGUSR1) { _ in operatorKill.store(true, ordering: .relaxed) }
+        // A parent may have started us with SIGUSR1 blocked (the mask is inherited): unblock it.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGUSR1)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        func controlSaysKill() -> Bool {
+            guard let control, let text = TextFile.read(control) else { return false }
+            return text.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "kill" }
+        }
         if !restored.isEmpty { g.restore(restored) }
         var listener = NoGatewayListener()
 
@@ -104,14 +139,22 @@ struct GatewayCommand: ParsableCommand {
         var resting: [UInt32] = []
         let start = now()
         var i = 0
+        var refusedAfterKill = 0
+        var lastControl = start
         while i < orders {
+            if operatorKill.load(ordering: .relaxed) || (now() - lastControl > 50_000_000 && controlSaysKill()) {
+                if !(risk?.isEngaged ?? false) { g.kill(reason: .operator, now: now()) }
+            }
+            if now() - lastControl > 50_000_000 { lastControl = now() }
             let due = Int(Double(now() - start) / 1e9 * rate) + 1
             while i < min(due, orders) {
                 let locate = StockLocate(rawValue: UInt16(1 + i % min(symbols, 5)))
                 switch i % 5 {
                 case 0, 1:
-                    if case .sent(let id) = g.submit(locate: locate, side: .buy, shares: 100, price: Price(rawValue: 10_000 + Int64(i % 50)), now: now()) {
-                        resting.append(id)
+                    switch g.submit(locate: locate, side: .buy, shares: 100, price: Price(rawValue: 10_000 + Int64(i % 50)), now: now()) {
+                    case .sent(let id): resting.append(id)
+                    case .refused(let r) where r == RiskReject.killSwitch.rawValue: refusedAfterKill += 1
+                    default: break
                     }
                 case 2:
                     _ = g.submit(locate: locate, side: .sell, shares: 100, price: Price(rawValue: 100), kind: .ioc, now: now())
@@ -144,7 +187,9 @@ struct GatewayCommand: ParsableCommand {
         let report = Report(ordersSent: g.counters.sent, openOrders: open, positions: positions, nextOrderNumber: g.nextOrderNumber,
                             nextSequence: g.client.nextSequence, restoredRecords: restored.count, ignoredJournalBytes: ignored,
                             lostInTransit: g.store.counters.lostInTransit, adopted: g.counters.adopted,
-                            violations: g.store.counters.violations, executions: g.counters.executions, logins: g.client.counters.logins)
+                            violations: g.store.counters.violations, executions: g.counters.executions, logins: g.client.counters.logins,
+                            killSwitch: risk?.killReason.map { "\($0)" }, riskRejects: g.counters.riskRejects,
+                            refusedAfterKill: refusedAfterKill)
         g.client.logout(now: now())
         writer?.close()
         if json {

@@ -7,11 +7,12 @@ import TickwireCore
 let tickwireBinary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent(".build/debug/tickwire").path
 
-func gatewayProcess(port: UInt16, journal: String, orders: Int, version: String = "4.2", user: String = "TW1") throws -> (Process, Pipe) {
+func gatewayProcess(port: UInt16, journal: String, orders: Int, version: String = "4.2", user: String = "TW1",
+                    extra: [String] = []) throws -> (Process, Pipe) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: tickwireBinary)
     p.arguments = ["gateway", "--order-entry", "127.0.0.1:\(port)", "--ouch", version, "--journal", journal, "--orders", String(orders),
-                   "--rate", "4000", "--symbols", "5", "--json"]
+                   "--rate", "4000", "--symbols", "5", "--json"] + extra
     var env = ProcessInfo.processInfo.environment
     env["TICKWIRE_OUCH_USER"] = user
     env["TICKWIRE_OUCH_PASSWORD"] = "secret"
@@ -72,6 +73,36 @@ func run(_ exe: String, _ args: [String]) -> String? {
     let d = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return p.terminationStatus == 0 ? String(decoding: d, as: UTF8.self) : nil
+}
+
+@Suite(.serialized) struct GatewayKillSwitchTests {
+    /// SIGUSR1 mid-burst (the operator's kill switch; a control file line "kill" does the same):
+    /// every open order is cancelled, nothing new goes out, and the venue holds no order of ours.
+    @Test(arguments: ["signal", "control"])
+    func operatorKillLeavesNothingOpenAtTheVenue(how: String) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: tickwireBinary), "build tickwire first")
+        let v = try TestVenue(seconds: 5)
+        let control = tempPath("control-\(how)")
+        _ = FileManager.default.createFile(atPath: control, contents: Data("run\n".utf8))
+        let (p, out) = try gatewayProcess(port: v.port, journal: tempPath("kill-\(how).journal"), orders: 10_000,
+                                          extra: ["--control", control])
+        Thread.sleep(forTimeInterval: 1.2)
+        if how == "signal" {
+            kill(p.processIdentifier, SIGUSR1)
+        } else {
+            try Data("kill\n".utf8).write(to: URL(fileURLWithPath: control))
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let report = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        #expect(report["kill_switch"] as? String == "operator")
+        #expect((report["refused_after_kill"] as? Int ?? 0) > 100, "the burst went on and was refused")
+        #expect((report["open_orders"] as? [String: Any])?.isEmpty == true)
+        _ = v.wait()
+        let venue = try #require(v.venue.orderEntry?.snapshot(user: "TW1"))
+        #expect(venue.orders.isEmpty, "zero open orders at the venue")
+    }
 }
 
 @Suite(.serialized) struct GatewayCaptureTests {
