@@ -142,6 +142,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             case .executed:
                 if let o = store.order(r.id), store.executed(id: r.id, shares: r.shares, price: Price(rawValue: r.price)) {
                     bookFill(o.locate, o.side, r.shares)
+                    _ = risk?.positions.onFill(locate: o.locate, side: o.side, shares: Shares(rawValue: r.shares), price: Price(rawValue: r.price))
                 }
             case .canceled:
                 store.canceled(id: r.id, decrement: r.shares)
@@ -306,6 +307,27 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         return new
     }
 
+    /// After a restart or a replay: open orders without a reservation in risk (restored from
+    /// the journal, or adopted from the venue) get one, so that limits count them again. One that
+    /// risk refuses (the limits no longer hold with it) fires the kill switch: what is open is
+    /// cancelled rather than carried beyond a limit.
+    func reattachRisk(now: Int64) {
+        guard let risk else { return }
+        var missing: [GatewayOrder] = []
+        store.forEachOpen { if !$0.hasRisk && $0.leaves > 0 { missing.append($0) } }
+        for o in missing {
+            let d = risk.check(OrderIntent(locate: o.locate, side: o.side, shares: Shares(rawValue: o.leaves), price: o.price, kind: .limit),
+                               now: UInt64(truncatingIfNeeded: now))
+            guard let rid = d.orderID else {
+                kill(reason: .operator, now: now)
+                return
+            }
+            store.attachRisk(id: o.id, riskID: rid.rawValue)
+            risk.onSent(rid)
+            if o.status != .pendingNew { risk.onAccepted(rid) }
+        }
+    }
+
     /// The kill switch: risk blocks every new order from now on, and every open order is
     /// cancelled. Returns how many cancels went out.
     @discardableResult
@@ -361,6 +383,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             // idle: a heartbeat means the replay is over.
             settleAfterReplay = false
             store.settleUnanswered(before: epoch)
+            reattachRisk(now: now)
         }
         return n
     }

@@ -276,6 +276,13 @@ public final class OrderStore {
         return n
     }
 
+    /// Gives an order its reservation in the risk engine (after a restart or an adoption).
+    public func attachRisk(id: UInt32, riskID: UInt64) {
+        guard let p = slot(id) else { return }
+        p.pointee.riskID = riskID
+        p.pointee.hasRisk = true
+    }
+
     /// Open orders (pending or resting), oldest slot first.
     public func forEachOpen(_ body: (GatewayOrder) -> Void) {
         for i in 0..<capacity where slots[i].status.isOpen { body(slots[i]) }

@@ -68,6 +68,7 @@ struct GatewayCommand: ParsableCommand {
         var executions: UInt64
         var logins: UInt64
         var killSwitch: String?
+        var riskOpenOrders: Int?
         var riskRejects: UInt64
         var refusedAfterKill: Int
     }
@@ -98,7 +99,7 @@ struct GatewayCommand: ParsableCommand {
                 return try RiskEngine(limits: RiskLimits(maxOrderShares: 10_000, maxOrderNotional: 1 << 50, collarBps: 10_000,
                                                          allowWithoutReference: true, maxPositionPerSymbol: 10_000_000,
                                                          maxGrossPosition: 100_000_000, maxOpenOrders: 50_000,
-                                                         throttleOrders: 100_000, throttleWindowNanos: 1_000_000_000),
+                                                         throttleOrders: 1_000_000, throttleWindowNanos: 1_000_000_000),
                                       maxLocates: symbols + 1)
             } catch { throw fail("\(error)") }
         }()
@@ -188,7 +189,7 @@ struct GatewayCommand: ParsableCommand {
                             nextSequence: g.client.nextSequence, restoredRecords: restored.count, ignoredJournalBytes: ignored,
                             lostInTransit: g.store.counters.lostInTransit, adopted: g.counters.adopted,
                             violations: g.store.counters.violations, executions: g.counters.executions, logins: g.client.counters.logins,
-                            killSwitch: risk?.killReason.map { "\($0)" }, riskRejects: g.counters.riskRejects,
+                            killSwitch: risk?.killReason.map { "\($0)" }, riskOpenOrders: risk?.openOrderCount, riskRejects: g.counters.riskRejects,
                             refusedAfterKill: refusedAfterKill)
         g.client.logout(now: now())
         writer?.close()

@@ -55,6 +55,8 @@ func gatewayProcess(port: UInt16, journal: String, orders: Int, version: String 
         #expect(positions == Dictionary(uniqueKeysWithValues: venue.positions.map { (String($0.key), $0.value) }), "positions agree")
         #expect(!positions.isEmpty, "the burst traded")
         #expect(report["violations"] as? Int == 0)
+        #expect(report["risk_open_orders"] as? Int == open.count, "risk counts the restored open orders again")
+        #expect(report["kill_switch"] == nil || report["kill_switch"] is NSNull)
         #expect(s.orderEntry?.duplicateTokens == 0 && s.orderEntry?.rejects == 0, "no order number used twice")
         #expect((report["restored_records"] as? Int ?? 0) == written.records.count)
         print("crash \(version): journal \(written.records.count) records, open \(open.count), positions \(positions), lost \(report["lost_in_transit"] ?? "?"), adopted \(report["adopted"] ?? "?"), venue orders received \(s.ordersReceived)")
