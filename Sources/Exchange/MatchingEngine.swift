@@ -371,9 +371,12 @@ public final class MatchingEngine {
 
     public func order(_ ref: OrderRef) -> LiveOrder? {
         guard let h = slot(ref.rawValue) else { return nil }
-        let o = orders[Int(h)]
-        return LiveOrder(ref: ref, owner: o.owner, locate: StockLocate(rawValue: o.locate), side: o.side,
-                         shares: Shares(rawValue: o.shares), price: Price(rawValue: o.price))
+        return live(orders[Int(h)])
+    }
+
+    func live(_ o: EngineOrder) -> LiveOrder {
+        LiveOrder(ref: OrderRef(rawValue: o.ref), owner: o.owner, locate: StockLocate(rawValue: o.locate), side: o.side,
+                  shares: Shares(rawValue: o.shares), price: Price(rawValue: o.price))
     }
 
     /// The orders at a price, in queue order.
@@ -384,8 +387,7 @@ public final class MatchingEngine {
         var h = levels[Int(lv)].head
         while h >= 0 {
             let o = orders[Int(h)]
-            out.append(LiveOrder(ref: OrderRef(rawValue: o.ref), owner: o.owner, locate: locate, side: side,
-                                 shares: Shares(rawValue: o.shares), price: Price(rawValue: o.price)))
+            out.append(live(o))
             h = o.next
         }
         return out
@@ -439,8 +441,7 @@ public final class MatchingEngine {
                 var h = l.head
                 while k > 0 { h = orders[Int(h)].next; k -= 1 }
                 let o = orders[Int(h)]
-                return LiveOrder(ref: OrderRef(rawValue: o.ref), owner: o.owner, locate: locate, side: side,
-                                 shares: Shares(rawValue: o.shares), price: Price(rawValue: o.price))
+                return live(o)
             }
             k -= Int(l.count)
         }
@@ -457,8 +458,7 @@ public final class MatchingEngine {
         var k = position
         while k > 0 { h = orders[Int(h)].next; k -= 1 }
         let o = orders[Int(h)]
-        return LiveOrder(ref: OrderRef(rawValue: o.ref), owner: o.owner, locate: locate, side: side,
-                         shares: Shares(rawValue: o.shares), price: Price(rawValue: o.price))
+        return live(o)
     }
 
     /// Shares and order count of the `levelIndex`-th level from the best (zeros past the last).
