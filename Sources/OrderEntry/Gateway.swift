@@ -234,9 +234,9 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                                   display: "Y", capacity: "P", intermarketSweepEligibility: "N", minimumQuantity: Shares(rawValue: 0),
                                   crossType: "N", customerType: " ").encode(into: area)
         case .v50:
-            n = OUCH50.EnterOrder(userRefNum: id, side: ouchSide, quantity: Shares(rawValue: shares), symbol: symbols[l], price: price,
-                                  timeInForce: kind == .ioc ? "3" : "0", display: "Y", capacity: "P", intermarketSweepEligibility: "N",
-                                  crossType: "N", clOrdID: OrderTokens.token(id)).encode(into: area)
+            n = OUCH50.encodeEnterOrder(into: area, userRefNum: id, side: ouchSide, quantity: Shares(rawValue: shares), symbol: symbols[l],
+                                        price: price, timeInForce: kind == .ioc ? "3" : "0", display: "Y", capacity: "P",
+                                        intermarketSweepEligibility: "N", crossType: "N", clOrdID: OrderTokens.token(id))
         }
         guard let n, client.commitUnsequenced(length: n, now: now) else {
             store.rejected(id: id)

@@ -612,6 +612,32 @@ public enum OUCH50 {
         }
     }
 
+    /// Enter Order without options, written field by field: the gateway's hot path, which never
+    /// sends an appendage and should not build and walk an empty `Options` per order. The bytes
+    /// equal `EnterOrder(..., options: Options()).encode(into:)` (a test checks it): the fixed
+    /// part and an Appendage Length of 0. Returns 47, or nil if `out` is shorter.
+    @inlinable public static func encodeEnterOrder(into out: UnsafeMutableRawBufferPointer, userRefNum: UInt32, side: OUCHSide,
+                                                   quantity: Shares, symbol: Alpha8, price: Price, timeInForce: ASCIICode,
+                                                   display: ASCIICode, capacity: ASCIICode, intermarketSweepEligibility: ASCIICode,
+                                                   crossType: ASCIICode, clOrdID: Alpha14) -> Int? {
+        let total = EnterOrder.baseLength + 2
+        guard out.count >= total, let p = out.baseAddress else { return nil }
+        p.putU8(0, EnterOrder.messageType)
+        p.putBE32(1, userRefNum)
+        p.putU8(5, side.rawValue)
+        p.putBE32(6, quantity.rawValue)
+        symbol.store(to: p + 10)
+        p.putBE64(18, UInt64(bitPattern: price.rawValue))
+        p.putU8(26, timeInForce.rawValue)
+        p.putU8(27, display.rawValue)
+        p.putU8(28, capacity.rawValue)
+        p.putU8(29, intermarketSweepEligibility.rawValue)
+        p.putU8(30, crossType.rawValue)
+        clOrdID.store(to: p + 31)
+        p.putBE16(EnterOrder.baseLength, 0)
+        return total
+    }
+
     /// A view of an Enter Order message; see `EnterOrder` for the fields.
     @frozen public struct EnterOrderView: OUCH50MessageView {
         public typealias Message = EnterOrder

@@ -813,3 +813,28 @@ import TickwireCore
         }
     }
 }
+
+@Suite struct OUCH50PlainEncodeTests {
+    @Test func plainEnterOrderEqualsTheGeneralEncoder() throws {
+        for i in 0..<50 as Range<UInt32> {
+            let m = OUCH50.EnterOrder(userRefNum: 1_000 + i, side: i % 2 == 0 ? .buy : .sellShort, quantity: Shares(rawValue: 100 * (i + 1)),
+                                      symbol: Alpha8("SYM\(i)")!, price: Price(rawValue: Int64(i) * 12_345 - 50_000), timeInForce: "3",
+                                      display: "Y", capacity: "A", intermarketSweepEligibility: "N", crossType: "N",
+                                      clOrdID: Alpha14("CID\(i)")!)
+            var a = [UInt8](repeating: 0xEE, count: 80), b = [UInt8](repeating: 0xEE, count: 80)
+            let na = a.withUnsafeMutableBytes { m.encode(into: $0) }
+            let nb = b.withUnsafeMutableBytes {
+                OUCH50.encodeEnterOrder(into: $0, userRefNum: m.userRefNum, side: m.side, quantity: m.quantity, symbol: m.symbol, price: m.price,
+                                        timeInForce: m.timeInForce, display: m.display, capacity: m.capacity,
+                                        intermarketSweepEligibility: m.intermarketSweepEligibility, crossType: m.crossType, clOrdID: m.clOrdID)
+            }
+            #expect(na == 47 && nb == 47)
+            #expect(a == b)
+        }
+        var short = [UInt8](repeating: 0, count: 46)
+        #expect(short.withUnsafeMutableBytes {
+            OUCH50.encodeEnterOrder(into: $0, userRefNum: 1, side: .buy, quantity: Shares(rawValue: 1), symbol: Alpha8("A")!, price: .zero,
+                                    timeInForce: "0", display: "Y", capacity: "A", intermarketSweepEligibility: "N", crossType: "N", clOrdID: .blank)
+        } == nil)
+    }
+}
