@@ -440,6 +440,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 return .canceled(id: id, shares: v.decrementShares.rawValue)
             case .replaced(let v):
                 guard let new = own(v.replacementOrderToken), let old = own(v.previousOrderToken) else { return nil }
+                adoptReplacement(old: old, new: new, symbol: v.stock, side: v.side, shares: v.shares.rawValue, price: v.price)
                 store.replaced(old: old, new: new, venueRef: v.orderReferenceNumber, shares: v.shares.rawValue, price: v.price)
                 return .replaced(old: old, new: new)
             case .rejected(let v):
@@ -491,6 +492,8 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 riskHook(v.userRefNum) { $0.onCanceled($1, shares: v.quantity) }
                 return .canceled(id: v.userRefNum, shares: v.quantity.rawValue)
             case .orderReplaced(let v):
+                adoptReplacement(old: v.origUserRefNum, new: v.userRefNum, symbol: v.symbol, side: v.side, shares: v.quantity.rawValue,
+                                 price: v.price)
                 store.replaced(old: v.origUserRefNum, new: v.userRefNum, venueRef: v.orderReferenceNumber, shares: v.quantity.rawValue,
                                price: v.price)
                 return .replaced(old: v.origUserRefNum, new: v.userRefNum)
@@ -562,6 +565,15 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         resumeNumbering(after: id)
         counters.adopted += 1
         return .adopted(id: id, ref: ref)
+    }
+
+    /// A Replaced whose replacement we have no record of (its journal record was lost in a
+    /// crash): the replacement is made from the venue's message before the replace applies.
+    func adoptReplacement(old: UInt32, new: UInt32, symbol: Alpha8, side: OUCHSide, shares: UInt32, price: Price) {
+        guard store.order(new) == nil, let locate = locateOf[symbol], let s = side.bookSide else { return }
+        store.new(id: new, locate: locate, side: s, price: price, quantity: shares, replaces: old, epoch: epoch)
+        resumeNumbering(after: new)
+        counters.adopted += 1
     }
 
     @inline(__always)

@@ -231,3 +231,52 @@ func pump(_ g: OrderGateway<TCPConnection>, _ r: inout Recorder, timeout: Double
         #expect(venue.orders.isEmpty, "zero open orders at the venue")
     }
 }
+
+@Suite struct GatewayAdoptionTests {
+    /// A Replaced for a replacement we never recorded (its journal record lost in a crash):
+    /// the replacement is adopted from the venue's message, and the old order is replaced.
+    @Test(arguments: [OUCHVersion.v42, .v50])
+    func replacedWithAnUnknownReplacementIsAdopted(version: OUCHVersion) throws {
+        let g = OrderGateway<NullVenueTransport>(version: version, credentials: SoupBinTCPCredentials(username: "T", password: "x"),
+                                                 symbols: synSymbols)
+        g.connect(NullVenueTransport(), now: 0)
+        var none = NoGatewayListener()
+        g.poll(now: 0, &none)
+        guard case .sent(let id) = g.submit(locate: StockLocate(rawValue: 2), side: .buy, shares: 100, price: Price(rawValue: 10_000), now: 1) else {
+            Issue.record("not sent")
+            return
+        }
+        var buf = [UInt8](repeating: 0, count: 128)
+        func apply(_ encode: (UnsafeMutableRawBufferPointer) -> Int?) {
+            let n = buf.withUnsafeMutableBytes { encode($0) } ?? 0
+            _ = buf.withUnsafeBytes { g.applyVenueMessage(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        let t = VenueTime(nanosSinceMidnight: 1)
+        switch version {
+        case .v42:
+            apply { OUCH42.Accepted(timestamp: t, orderToken: OrderTokens.token(id), side: .buy, shares: Shares(rawValue: 100), stock: synSymbols[2],
+                                    price: Price(rawValue: 10_000), timeInForce: 99_999, firm: .blank, display: "Y", orderReferenceNumber: OrderRef(rawValue: 50),
+                                    capacity: "P", intermarketSweepEligibility: "N", minimumQuantity: Shares(rawValue: 0), crossType: "N",
+                                    orderState: "L", bboWeightIndicator: " ").encode(into: $0) }
+            apply { OUCH42.Replaced(timestamp: t, replacementOrderToken: OrderTokens.token(id + 5), side: .buy, shares: Shares(rawValue: 200),
+                                    stock: synSymbols[2], price: Price(rawValue: 10_500), timeInForce: 99_999, firm: .blank, display: "Y",
+                                    orderReferenceNumber: OrderRef(rawValue: 51), capacity: "P", intermarketSweepEligibility: "N",
+                                    minimumQuantity: Shares(rawValue: 0), crossType: "N", orderState: "L", previousOrderToken: OrderTokens.token(id),
+                                    bboWeightIndicator: " ").encode(into: $0) }
+        case .v50:
+            apply { OUCH50.OrderAccepted(timestamp: t, userRefNum: id, side: .buy, quantity: Shares(rawValue: 100), symbol: synSymbols[2],
+                                         price: Price(rawValue: 10_000), timeInForce: "0", display: "Y", orderReferenceNumber: OrderRef(rawValue: 50),
+                                         capacity: "P", intermarketSweepEligibility: "N", crossType: "N", orderState: "L", clOrdID: .blank).encode(into: $0) }
+            apply { OUCH50.OrderReplaced(timestamp: t, origUserRefNum: id, userRefNum: id + 5, side: .buy, quantity: Shares(rawValue: 200),
+                                         symbol: synSymbols[2], price: Price(rawValue: 10_500), timeInForce: "0", display: "Y",
+                                         orderReferenceNumber: OrderRef(rawValue: 51), capacity: "P", intermarketSweepEligibility: "N",
+                                         crossType: "N", orderState: "L", clOrdID: .blank).encode(into: $0) }
+        }
+        #expect(g.store.order(id)?.status == .replaced)
+        let new = try #require(g.store.order(id + 5))
+        #expect(new.status == .accepted && new.venueRef.rawValue == 51 && new.leaves == 200 && new.price == Price(rawValue: 10_500))
+        #expect(new.locate == StockLocate(rawValue: 2) && new.side == .buy)
+        #expect(g.counters.adopted == 1 && g.nextOrderNumber == id + 6)
+        #expect(g.store.counters.violations == 0 && g.store.counters.unknownOrders == 0)
+    }
+}
