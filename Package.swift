@@ -43,10 +43,13 @@ let package = Package(
         .library(name: "Exchange", targets: ["Exchange"]),
         .library(name: "OrderEntry", targets: ["OrderEntry"]),
         .library(name: "Risk", targets: ["Risk"]),
+        .library(name: "Strategy", targets: ["Strategy"]),
+        .library(name: "Appliance", targets: ["Appliance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
     ],
     targets: [
         .target(
@@ -97,10 +100,24 @@ let package = Package(
             // time (measured with perf).
             swiftSettings: strict + singleOwnerHotPath
         ),
+        .target(
+            name: "Strategy",
+            dependencies: ["TickwireCore", "OrderBook", "OrderEntry"],
+            swiftSettings: strict + singleOwnerHotPath
+        ),
+        .target(
+            name: "Appliance",
+            dependencies: [
+                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "OrderEntry", "Risk", "Strategy",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict + singleOwnerHotPath
+        ),
         .executableTarget(
             name: "tickwire",
             dependencies: [
-                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk",
+                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -111,6 +128,7 @@ let package = Package(
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),
         .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore", "Wire", "Exchange", "Risk"]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "TickwireCore"]),
+        .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "Strategy", "Exchange", "MarketData", "OrderBook", "OrderEntry", "Risk", "Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "OrderBook", "Wire", "TickwireCore", "CShims"]),
     ],
     swiftLanguageModes: [.v6]

@@ -278,7 +278,8 @@ public final class OrderFlowModel {
                 let j = levelAt[side * k + within - k]
                 guard j >= 0 else { return }
                 let n = engine.levelSize(locate, sd, j).orders
-                guard let o = engine.order(locate, sd, level: j, position: rng.below(n)) else { return }
+                // Only the background's own orders: a client's order is its owner's to cancel.
+                guard let o = engine.order(locate, sd, level: j, position: rng.below(n)), isBackground(o.owner) else { return }
                 let keep: UInt32 = rng.below(100) < 12 && o.shares.rawValue > 100 ? o.shares.rawValue / 2 : 0
                 engine.cancel(ref: o.ref, owner: o.owner, remaining: Shares(rawValue: keep), &sink)
             }
@@ -307,7 +308,7 @@ public final class OrderFlowModel {
             let j = levelAt[side * k + d]
             guard j >= 0 else { return }
             let n = engine.levelSize(locate, sd, j).orders
-            guard let o = engine.order(locate, sd, level: j, position: rng.below(n)) else { return }
+            guard let o = engine.order(locate, sd, level: j, position: rng.below(n)), isBackground(o.owner) else { return }
             // One tick away from or toward the touch (never through the other side), new size.
             var price = o.price.rawValue
             let away = sd == .buy ? -c.tick : c.tick
@@ -323,6 +324,11 @@ public final class OrderFlowModel {
     }
 
     // MARK: - Parts
+
+    /// The background participants' sessions start at 1000; sessions below are trading
+    /// clients (order entry), whose orders the flow trades against but never cancels or moves.
+    @inline(__always)
+    func isBackground(_ owner: OrderOwner) -> Bool { owner.session >= 1000 }
 
     func submit<S: EngineSink>(_ locate: StockLocate, _ side: Side, _ price: Int64, _ shares: UInt32, _ sink: inout S) {
         guard price > 0 else { return }

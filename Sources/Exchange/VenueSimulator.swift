@@ -106,10 +106,21 @@ public final class VenueSimulator {
 
     /// Runs the session for `seconds` (or until `messages` ITCH messages when given), ends it,
     /// and keeps answering re-requests for `linger` seconds more.
-    public func run(seconds: Double, messages limit: UInt64? = nil, linger: Double = 0.5) -> VenueSummary {
+    /// `startDelay`: seconds during which order entry is up (logins are answered) before the
+    /// feed's first packet, so that a trading client can log in and join the feed from its start.
+    public func run(seconds: Double, messages limit: UInt64? = nil, linger: Double = 0.5, startDelay: Double = 0) -> VenueSummary {
         server.start()
         let c = configuration
         var sink = VenueSink(feed: PublishingSink(publisher: publisher, time: c.flow.start, out: packer), orderEntry: orderEntry)
+        if startDelay > 0, let orderEntry {
+            let until = tw_clock_monotonic_raw_ns() + Int64(startDelay * 1e9)
+            while true {
+                let now = tw_clock_monotonic_raw_ns()
+                if now >= until { break }
+                orderEntry.poll(monotonicNs: now, venueTime: c.flow.start, &sink)
+                usleep(500)
+            }
+        }
         let t0 = tw_clock_monotonic_raw_ns()
         publisher.systemEvent("O", at: sink.feed.time, to: &sink.feed.out)
         publisher.systemEvent("S", at: sink.feed.time, to: &sink.feed.out)

@@ -7,6 +7,7 @@
 // answers map back to the store by parsing, never by a lookup table. After a restart the
 // journal (or the venue's replay) says where the numbering resumes; a number is never reused.
 public import Risk
+import CShims
 public import TickwireCore
 public import Wire
 
@@ -92,6 +93,11 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     let hotRisk: Unmanaged<RiskEngine>?
     /// Net position per locate, from executions.
     public private(set) var positions: [Int64]
+    /// When set, every order records the TSC after its risk check and just before its send
+    /// (`lastRiskTSC`, `lastTxTSC`): the appliance's per-stage latency accounting.
+    public var stampStages = false
+    public private(set) var lastRiskTSC: UInt64 = 0
+    public private(set) var lastTxTSC: UInt64 = 0
     let locateOf: [Alpha8: StockLocate]
 
     public init(version: OUCHVersion, credentials: SoupBinTCPCredentials, symbols: [Alpha8], capacity: Int = 1 << 16,
@@ -217,6 +223,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             }
             rid = accepted
         }
+        if stampStages { lastRiskTSC = tw_rdtsc() }
         guard store.new(id: id, locate: locate, side: side, price: price, quantity: shares, epoch: epoch, riskID: rid?.rawValue) else {
             if let rid { hotRisk?._withUnsafeGuaranteedRef { $0.onNotSent(rid) } }
             return .storeFull
@@ -238,6 +245,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                                         price: price, timeInForce: kind == .ioc ? "3" : "0", display: "Y", capacity: "P",
                                         intermarketSweepEligibility: "N", crossType: "N", clOrdID: OrderTokens.token(id))
         }
+        if stampStages { lastTxTSC = tw_rdtsc() }
         guard let n, client.commitUnsequenced(length: n, now: now) else {
             store.rejected(id: id)
             if let rid { hotRisk?._withUnsafeGuaranteedRef { $0.onNotSent(rid) } }
@@ -254,12 +262,14 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     @_specialize(exported: true, where Transport == NullVenueTransport)
     public func cancel(id: UInt32, remaining: UInt32 = 0, now: Int64) -> Bool {
         guard client.state == .loggedIn, let o = store.order(id), o.status.isOpen else { return false }
+        if stampStages { lastRiskTSC = tw_rdtsc() }  // cancels pass no risk check
         let area = client.messageArea
         let n: Int? = switch version {
         case .v42: OUCH42.CancelOrder(orderToken: OrderTokens.token(id), shares: Shares(rawValue: remaining)).encode(into: area)
         case .v50: OUCH50.CancelOrder(userRefNum: id, quantity: Shares(rawValue: remaining)).encode(into: area)
         }
         journal?.append(JournalRecord(kind: .cancelSent, id: id, shares: remaining))
+        if stampStages { lastTxTSC = tw_rdtsc() }
         guard let n, client.commitUnsequenced(length: n, now: now) else { return false }
         store.cancelSent(id: id)
         counters.cancelsSent += 1
@@ -284,6 +294,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 return nil
             }
         }
+        if stampStages { lastRiskTSC = tw_rdtsc() }
         guard store.new(id: new, locate: o.locate, side: o.side, price: price, quantity: shares, replaces: id, epoch: epoch,
                         riskID: o.hasRisk ? o.riskID : nil) else { return nil }
         nextOrderNumber &+= 1
@@ -298,6 +309,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             OUCH50.ReplaceOrder(origUserRefNum: id, userRefNum: new, quantity: Shares(rawValue: shares), price: price, timeInForce: "0",
                                 display: "Y", intermarketSweepEligibility: "N", clOrdID: OrderTokens.token(new)).encode(into: area)
         }
+        if stampStages { lastTxTSC = tw_rdtsc() }
         guard let n, client.commitUnsequenced(length: n, now: now) else {
             store.rejected(id: new)
             return nil

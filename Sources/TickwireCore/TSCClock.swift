@@ -59,6 +59,16 @@ public struct TSCClock: Sendable, Equatable {
         return anchorRealtimeNanos &- Int64(truncatingIfNeeded: nanoseconds(cycles: anchorTSC &- tsc))
     }
 
+    /// Converts a TSC reading to CLOCK_MONOTONIC_RAW nanoseconds (the time base of timers that
+    /// are also read with `tw_clock_monotonic_raw_ns`, such as the order session's).
+    @inlinable @inline(__always)
+    public func monotonicRawNanos(tsc: UInt64) -> Int64 {
+        if tsc >= anchorTSC {
+            return anchorMonotonicRawNanos &+ Int64(truncatingIfNeeded: nanoseconds(cycles: tsc &- anchorTSC))
+        }
+        return anchorMonotonicRawNanos &- Int64(truncatingIfNeeded: nanoseconds(cycles: anchorTSC &- tsc))
+    }
+
     struct Sample {
         var tsc: UInt64
         var nanos: Int64
@@ -92,7 +102,7 @@ public struct TSCClock: Sendable, Equatable {
         let nanos = UInt64(m1.nanos - m0.nanos)
         let hz = UInt64((UInt128(cycles) * 1_000_000_000) / UInt128(max(nanos, 1)))
         return TSCClock(hz: hz, anchorTSC: r0.tsc, anchorRealtimeNanos: r0.nanos,
-                        anchorMonotonicRawNanos: m0.nanos - Int64(nanosecondsApprox(r0.tsc &- m0.tsc, hz: hz)))
+                        anchorMonotonicRawNanos: m0.nanos + Int64(nanosecondsApprox(r0.tsc &- m0.tsc, hz: hz)))
     }
 
     private static func nanosecondsApprox(_ cycles: UInt64, hz: UInt64) -> UInt64 {

@@ -74,6 +74,9 @@ struct ExchangeCommand: ParsableCommand {
     @Flag(name: .customLong("no-send"), help: "Do not send on sockets (with --capture: write a capture only).")
     var noSend = false
 
+    @Option(name: .customLong("start-delay"), help: "Seconds with order entry up before the feed starts (clients log in first).")
+    var startDelay: Double = 0
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -121,7 +124,7 @@ struct ExchangeCommand: ParsableCommand {
             print("exchange: session \(session), line A \(a), line B \(b), re-requests on \(rr.ip):\(venue.rerequestPort), \(entry), "
                 + "\(symbols) symbols, " + (rate > 0 ? "\(Int(rate)) msgs/s" : "unpaced") + ", \(seconds) s")
         }
-        let s = venue.run(seconds: seconds, messages: messages, linger: linger)
+        let s = venue.run(seconds: seconds, messages: messages, linger: linger, startDelay: max(0, min(startDelay, 60)))
         if let bookOut {
             let text = venue.model.engine.dump { venue.publisher.symbols[Int($0.rawValue)].description }
             do { try text.write(toFile: bookOut, atomically: true, encoding: .utf8) } catch { throw fail("write \(bookOut): \(error)") }

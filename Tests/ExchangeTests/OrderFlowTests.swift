@@ -153,6 +153,42 @@ func byType(_ bytes: [UInt8]) -> [Character: Int] {
         #expect(perEvent(touch, .drought) < perEvent(touch, .calm), "touch shares \(perEvent(touch, .drought)) vs \(perEvent(touch, .calm))")
     }
 
+    /// A client's resting order is traded against but never cancelled or moved by the background
+    /// flow: the flow used to pick any order at a level, the client's included, and its replace
+    /// of a client order happened without telling the client (found by the demo: the market
+    /// maker's quotes vanished at the venue and its cancels were rejected).
+    @Test func backgroundFlowNeverCancelsOrMovesAClientOrder() {
+        struct ClientWatch: EngineSink {
+            var canceled = 0, replaced = 0, executed = 0
+            mutating func on(_ e: EngineEvent) {
+                switch e {
+                case let .canceled(owner, _, _, _, _) where owner.session == 1: canceled += 1
+                case let .replaced(owner, _, _, _, _) where owner.session == 1: replaced += 1
+                case let .executed(owner, _, _, _, _, _) where owner.session == 1: executed += 1
+                default: break
+                }
+            }
+        }
+        let model = OrderFlowModel(configuration: OrderFlowConfiguration(seed: 3, symbols: 2))
+        var sink = ClientWatch()
+        model.openingBook(&sink)
+        let client = OrderOwner(session: 1, firm: 1)
+        let l = StockLocate(rawValue: 1)
+        // Join the touch on both sides, again whenever filled, for 200,000 events.
+        var placed = 0
+        for i in 0..<200_000 {
+            if i % 500 == 0, let b = model.engine.bestBid(l), let a = model.engine.bestAsk(l) {
+                model.engine.submit(NewOrder(locate: l, side: .buy, shares: Shares(rawValue: 100), price: b.price, kind: .limit, owner: client), &sink)
+                model.engine.submit(NewOrder(locate: l, side: .sell, shares: Shares(rawValue: 100), price: a.price, kind: .limit, owner: client), &sink)
+                placed += 2
+            }
+            model.step(&sink)
+        }
+        #expect(placed > 500)
+        #expect(sink.executed > 0, "the flow trades against client orders")
+        #expect(sink.canceled == 0 && sink.replaced == 0, "canceled \(sink.canceled), replaced \(sink.replaced)")
+    }
+
     /// Queue-reactive: the side of the next marketable order follows the touch imbalance.
     @Test func imbalancePredictsTheNextMarketableOrder() {
         let model = OrderFlowModel(configuration: OrderFlowConfiguration(seed: 11, symbols: 1))

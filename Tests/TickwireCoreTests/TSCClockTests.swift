@@ -43,6 +43,17 @@ import Foundation
         #expect(abs(fromTSC - now) < 5_000_000, "TSC-derived wall clock within 5 ms of the system's")
     }
 
+    /// The appliance drives the order session's timers with TSC-derived monotonic time inside the
+    /// loop and with CLOCK_MONOTONIC_RAW outside it: the two must agree.
+    @Test func monotonicRawAnchorIsClose() {
+        let clock = TSCClock.calibrate(windowNanos: 20_000_000)
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC_RAW, &ts)
+        let now = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+        let fromTSC = clock.monotonicRawNanos(tsc: TSCClock.now())
+        #expect(abs(fromTSC - now) < 2_000_000, "TSC-derived monotonic time within 2 ms of CLOCK_MONOTONIC_RAW (\(fromTSC - now) ns)")
+    }
+
     @Test func invarianceFromFixtures() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tw-tsc-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

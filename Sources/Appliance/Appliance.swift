@@ -1,0 +1,163 @@
+// The hot loop: run to completion on one core. Each turn takes an rx burst (DPDK port or the
+// kernel's UDP sockets), stamps the TSC at its return, and pushes every frame through the
+// MoldUDP64 session into the trading engine; between bursts it reads the order session (the
+// venue's answers), drives the feed's gap timers and risk's time guards. Telemetry leaves
+// through the engine's SPSC ring; nothing here allocates or locks.
+public import CShims
+public import MarketData
+import OrderEntry
+public import Strategy
+public import TickwireCore
+public import Wire
+import Synchronization
+
+/// Raised by a signal handler or the control thread; read by the hot loop once per turn.
+public final class RunFlag: Sendable {
+    let running = Atomic<Bool>(true)
+    public init() {}
+    public var isRunning: Bool { running.load(ordering: .relaxed) }
+    public func stop() { running.store(false, ordering: .relaxed) }
+}
+
+public struct ApplianceCounters: Sendable, Equatable {
+    public var bursts: UInt64 = 0
+    public var frames: UInt64 = 0
+    public var datagrams: UInt64 = 0
+    public var venuePolls: UInt64 = 0
+    public var turns: UInt64 = 0
+    /// Feed gaps given up (the kill switch fired for them).
+    public var feedGapsUnrecovered: UInt64 = 0
+    public init() {}
+}
+
+public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester> {
+    public let engine: TradingEngine<S, T>
+    public let feed: MoldFeedHandler<EngineConsumer<S, T>, R>
+    public let clock: TSCClock
+    public private(set) var counters = ApplianceCounters()
+    /// Turns between two reads of the order session while the feed is busy (an idle turn
+    /// always reads it).
+    public var venuePollInterval: UInt64 = 64
+    var unrecoveredSeen: UInt64 = 0
+    var lastHousekeeping: UInt64 = 0
+
+    public init(engine: TradingEngine<S, T>, lineA: FeedAddress, lineB: FeedAddress, requester: R, clock: TSCClock,
+                configuration: MoldUDP64Configuration = .init()) {
+        self.engine = engine
+        self.clock = clock
+        feed = MoldFeedHandler(lineA: lineA, lineB: lineB, consumer: engine.consumer, requester: requester,
+                               configuration: configuration, verifyIPChecksum: true)
+    }
+
+    /// CLOCK_MONOTONIC_RAW nanoseconds of a TSC reading: the time base of the order session's
+    /// timers and risk's throttle, which are also driven with `tw_clock_monotonic_raw_ns` outside
+    /// the loop (login, wind-down); mixing two bases would move time backwards for them.
+    @inline(__always)
+    public func nanos(_ tsc: UInt64) -> Int64 { clock.monotonicRawNanos(tsc: tsc) }
+
+    /// A burst of Ethernet frames (DPDK, or a capture) that returned at `tsc`.
+    @inline(__always)
+    public func onFrames(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64) {
+        let now = nanos(tsc)
+        engine.burstTSC = tsc
+        engine.burstNanos = now
+        counters.bursts &+= 1
+        counters.frames &+= UInt64(count)
+        for i in 0..<count {
+            let p = pkts[i]
+            feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: UInt64(now))
+        }
+    }
+
+    /// A burst of UDP payloads from the kernel socket of one line.
+    @inline(__always)
+    public func onDatagrams(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, destination: FeedAddress, tsc: UInt64) {
+        let now = nanos(tsc)
+        engine.burstTSC = tsc
+        engine.burstNanos = now
+        counters.bursts &+= 1
+        counters.datagrams &+= UInt64(count)
+        for i in 0..<count {
+            let p = pkts[i]
+            feed.onDatagram(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), destination: destination, now: UInt64(now))
+        }
+    }
+
+    /// Re-request answers (the recovery line), when a gap is being recovered.
+    public func onRecovery(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64) {
+        let now = nanos(tsc)
+        engine.burstTSC = tsc
+        engine.burstNanos = now
+        for i in 0..<count {
+            let p = pkts[i]
+            feed.session.onPacket(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), line: .recovery, now: UInt64(now))
+        }
+    }
+
+    /// Between bursts: the venue's answers, the feed's gap timers, risk's time guards.
+    /// `idle`: the last burst was empty.
+    @inline(__always)
+    public func betweenBursts(idle: Bool, tsc: UInt64) {
+        counters.turns &+= 1
+        if idle || counters.turns % venuePollInterval == 0 {
+            let now = nanos(tsc)
+            counters.venuePolls &+= 1
+            engine.pollVenue(now: now)
+            feed.session.poll(now: UInt64(now))
+            let unrecovered = feed.session.counters.unrecoveredMessages
+            if unrecovered != unrecoveredSeen {
+                unrecoveredSeen = unrecovered
+                counters.feedGapsUnrecovered &+= 1
+                engine.gateway.feedGap(now: now)
+            }
+            if tsc &- lastHousekeeping > clock.hz / 100 {  // every 10 ms: stale-book guard
+                lastHousekeeping = tsc
+                engine.gateway.tick(now: now)
+            }
+        }
+    }
+}
+
+extension Appliance where R == UDPRecoveryClient {
+    /// The DPDK path: rx bursts from `port` (queue 0) until `flag` drops.
+    public func run(port: DPDKPort, flag: RunFlag, burst: Int = 32) {
+        let pkts = UnsafeMutablePointer<tw_pkt>.allocate(capacity: max(burst, 64))
+        defer { pkts.deallocate() }
+        while flag.isRunning {
+            let n = port.receive(into: pkts, capacity: burst)
+            let tsc = tw_rdtsc()
+            if n > 0 {
+                onFrames(pkts, count: n, tsc: tsc)
+                port.release(pkts, count: n)
+            }
+            pumpRecovery(pkts, tsc: tsc)
+            betweenBursts(idle: n == 0, tsc: tsc)
+        }
+    }
+
+    /// The kernel-socket path (no DPDK, or no rights for it): one socket per line.
+    public func run(lineA: KernelUDPReceiver, lineB: KernelUDPReceiver, flag: RunFlag, burst: Int = 32) {
+        let pkts = UnsafeMutablePointer<tw_pkt>.allocate(capacity: max(burst, 64))
+        defer { pkts.deallocate() }
+        let a = feed.lineA, b = feed.lineB
+        while flag.isRunning {
+            let na = max(lineA.receive(into: pkts, capacity: burst), 0)
+            var tsc = tw_rdtsc()
+            if na > 0 { onDatagrams(pkts, count: na, destination: a, tsc: tsc) }
+            let nb = max(lineB.receive(into: pkts, capacity: burst), 0)
+            if nb > 0 {
+                tsc = tw_rdtsc()
+                onDatagrams(pkts, count: nb, destination: b, tsc: tsc)
+            }
+            pumpRecovery(pkts, tsc: tsc)
+            betweenBursts(idle: na == 0 && nb == 0, tsc: tsc)
+        }
+    }
+
+    @inline(__always)
+    func pumpRecovery(_ pkts: UnsafeMutablePointer<tw_pkt>, tsc: UInt64) {
+        guard feed.session.awaitingRecovery else { return }
+        let n = feed.session.requester.receive(into: pkts, capacity: 32)
+        if n > 0 { onRecovery(pkts, count: n, tsc: tsc) }
+    }
+}

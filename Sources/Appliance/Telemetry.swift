@@ -1,0 +1,197 @@
+// The cold side of latency accounting: a thread drains the engine's stage records, turns TSC
+// differences into nanoseconds and records them in one HdrHistogram per stage and one end to
+// end; it also keeps every order's decision record (its trigger's sequence number and feed
+// time) for the decision log, which `tickwire latency` uses to pair orders with triggers.
+import Foundation
+public import Histogram
+public import TickwireCore
+
+/// p50/p90/p99/p99.9/max of one distribution, in nanoseconds.
+public struct LatencySummary: Sendable, Equatable, Codable {
+    public var count: UInt64
+    public var p50: UInt64
+    public var p90: UInt64
+    public var p99: UInt64
+    public var p999: UInt64
+    public var max: UInt64
+
+    public init(count: UInt64 = 0, p50: UInt64 = 0, p90: UInt64 = 0, p99: UInt64 = 0, p999: UInt64 = 0, max: UInt64 = 0) {
+        (self.count, self.p50, self.p90, self.p99, self.p999, self.max) = (count, p50, p90, p99, p999, max)
+    }
+
+    public init(_ h: Histogram<UInt64>) {
+        guard h.totalCount > 0 else {
+            self.init()
+            return
+        }
+        self.init(count: h.totalCount, p50: h.valueAtPercentile(50), p90: h.valueAtPercentile(90),
+                  p99: h.valueAtPercentile(99), p999: h.valueAtPercentile(99.9), max: h.max)
+    }
+
+    /// Summary of raw values (the capture's wire-to-wire pairs).
+    public init(values: [UInt64]) {
+        var h = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        for v in values { _ = h.record(v) }
+        self.init(h)
+    }
+}
+
+/// The stages of tick-to-trade, in order; each is the time from the previous stamp.
+public enum LatencyStage: String, CaseIterable, Sendable, Codable {
+    case decode, book, strategy, risk, encodeSend = "encode_send"
+}
+
+/// One order on the wire and the tick that triggered it (the decision log's row).
+public struct DecisionRecord: Sendable, Equatable {
+    public var orderID: UInt32
+    public var action: UInt8
+    public var locate: UInt16
+    public var side: UInt8
+    public var shares: UInt32
+    public var price: Int64
+    public var triggerSequence: UInt64
+    public var feedTime: UInt64
+    public var tickToTradeNanos: UInt64
+
+    /// The log's header line.
+    public static let csvHeader = "order_id,action,locate,side,shares,price,trigger_sequence,feed_time_ns,tick_to_trade_ns"
+
+    public var csvLine: String {
+        let a = ["new", "replace", "cancel"][Int(min(action, 2))]
+        let s = side == 0 ? "" : String(UnicodeScalar(side))
+        return "\(orderID),\(a),\(locate),\(s),\(shares),\(price),\(triggerSequence),\(feedTime),\(tickToTradeNanos)"
+    }
+
+    /// Parses a line written by `csvLine` (nil: not one).
+    public init?(csv line: Substring) {
+        let f = line.split(separator: ",", omittingEmptySubsequences: false)
+        guard f.count == 9, let id = UInt32(f[0]), let l = UInt16(f[2]), let sh = UInt32(f[4]), let p = Int64(f[5]),
+              let seq = UInt64(f[6]), let ft = UInt64(f[7]), let t = UInt64(f[8]) else { return nil }
+        let act: UInt8 = f[1] == "new" ? 0 : f[1] == "replace" ? 1 : f[1] == "cancel" ? 2 : 255
+        guard act != 255 else { return nil }
+        self.init(orderID: id, action: act, locate: l, side: f[3].utf8.first ?? 0, shares: sh, price: p,
+                  triggerSequence: seq, feedTime: ft, tickToTradeNanos: t)
+    }
+
+    public init(orderID: UInt32, action: UInt8, locate: UInt16, side: UInt8, shares: UInt32, price: Int64,
+                triggerSequence: UInt64, feedTime: UInt64, tickToTradeNanos: UInt64) {
+        (self.orderID, self.action, self.locate, self.side, self.shares, self.price) = (orderID, action, locate, side, shares, price)
+        (self.triggerSequence, self.feedTime, self.tickToTradeNanos) = (triggerSequence, feedTime, tickToTradeNanos)
+    }
+}
+
+/// Histograms per stage and end to end, fed from stage records. Not thread-safe: the telemetry
+/// thread owns it while the run lasts, the reporter after.
+public struct LatencyRecorder: Sendable {
+    public let clock: TSCClock
+    public private(set) var stages: [LatencyStage: Histogram<UInt64>] = [:]
+    public private(set) var tickToTrade: Histogram<UInt64>
+    public private(set) var decisions: [DecisionRecord] = []
+    /// Records of orders a venue event (not a tick) triggered: logged, not in the histograms.
+    public private(set) var venueTriggered: UInt64 = 0
+    /// Stamps out of order (a later stage before an earlier one): counted, not recorded.
+    public private(set) var inconsistent: UInt64 = 0
+
+    public init(clock: TSCClock) {
+        self.clock = clock
+        tickToTrade = Self.histogram()
+        for s in LatencyStage.allCases { stages[s] = Self.histogram() }
+    }
+
+    static func histogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    public mutating func record(_ s: StageStamps) {
+        let clock = self.clock
+        let ns = { (a: UInt64, b: UInt64) -> UInt64 in b >= a ? clock.nanoseconds(cycles: b - a) : 0 }
+        let total = s.tx >= s.rx ? clock.nanoseconds(cycles: s.tx - s.rx) : 0
+        decisions.append(DecisionRecord(orderID: s.orderID, action: s.action, locate: s.locate, side: s.side, shares: s.shares,
+                                        price: s.price, triggerSequence: s.triggerSequence, feedTime: s.feedTime,
+                                        tickToTradeNanos: s.triggerSequence == 0 ? 0 : total))
+        guard s.triggerSequence != 0 else {
+            venueTriggered &+= 1
+            return
+        }
+        guard s.rx <= s.decoded, s.decoded <= s.book, s.book <= s.strategy, s.strategy <= s.risk, s.risk <= s.tx else {
+            inconsistent &+= 1
+            return
+        }
+        _ = stages[.decode]?.record(ns(s.rx, s.decoded))
+        _ = stages[.book]?.record(ns(s.decoded, s.book))
+        _ = stages[.strategy]?.record(ns(s.book, s.strategy))
+        _ = stages[.risk]?.record(ns(s.strategy, s.risk))
+        _ = stages[.encodeSend]?.record(ns(s.risk, s.tx))
+        _ = tickToTrade.record(total)
+    }
+
+    public var stageSummaries: [String: LatencySummary] {
+        var out: [String: LatencySummary] = [:]
+        for (k, h) in stages { out[k.rawValue] = LatencySummary(h) }
+        return out
+    }
+
+    /// The decision log (CSV, one order per line).
+    public func decisionLog() -> String {
+        var s = DecisionRecord.csvHeader + "\n"
+        for d in decisions { s += d.csvLine + "\n" }
+        return s
+    }
+
+    /// Percentile curves per stage (value at each percentile), for plotting.
+    public func percentileTable() -> String {
+        let ps: [Double] = [1, 5, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100]
+        var out = "percentile " + LatencyStage.allCases.map(\.rawValue).joined(separator: " ") + " tick_to_trade\n"
+        for p in ps {
+            var row = String(p)
+            for st in LatencyStage.allCases { row += " \(stages[st].map { $0.totalCount > 0 ? $0.valueAtPercentile(p) : 0 } ?? 0)" }
+            row += " \(tickToTrade.totalCount > 0 ? tickToTrade.valueAtPercentile(p) : 0)"
+            out += row + "\n"
+        }
+        return out
+    }
+}
+
+/// The telemetry thread: drains the ring into a recorder until stopped, then once more.
+public final class TelemetryDrain: @unchecked Sendable {
+    let ring: SPSCRing<StageStamps>
+    let lock = NSLock()
+    var recorder: LatencyRecorder
+    var stopping = false
+    var thread: Thread?
+    let done = DispatchSemaphore(value: 0)
+
+    public init(ring: SPSCRing<StageStamps>, clock: TSCClock) {
+        self.ring = ring
+        recorder = LatencyRecorder(clock: clock)
+    }
+
+    public func start(core: Int? = nil) {
+        let t = Thread { [self] in
+            try? ThreadPlacement.nameCurrentThread("tw-telemetry")
+            if let core { try? ThreadPlacement.pinCurrentThread(to: core) }
+            while true {
+                let stop = lock.withLock { stopping }
+                drainOnce()
+                if stop { break }
+                usleep(1_000)
+            }
+            done.signal()
+        }
+        thread = t
+        t.start()
+    }
+
+    func drainOnce() {
+        lock.withLock {
+            while let s = ring.pop() { recorder.record(s) }
+        }
+    }
+
+    /// Stops the thread after a last drain and returns the recorder.
+    public func finish() -> LatencyRecorder {
+        lock.withLock { stopping = true }
+        if thread != nil { done.wait() } else { drainOnce() }
+        return lock.withLock { recorder }
+    }
+}

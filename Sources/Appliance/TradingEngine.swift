@@ -1,0 +1,331 @@
+// The tick-to-trade path after the wire: ITCH messages (from the MoldUDP64 session, live or
+// replayed) update the book; a change of the touch of a traded stock goes to the strategy;
+// its actions go through risk into OUCH and out on the order session. Every order a tick
+// triggers leaves a `StageStamps` record (TSC at rx-burst return, after decode, after the book,
+// after the strategy, after risk, at the send) in an SPSC ring that a cold thread drains.
+//
+// One thread owns all of it (the appliance's pinned hot core); nothing here allocates, locks
+// or logs. The only syscall is the order session's send (kernel TCP mode).
+import CShims
+public import MarketData
+public import OrderBook
+public import OrderEntry
+public import Strategy
+public import TickwireCore
+public import Wire
+
+/// What became of one order a tick (or a venue event) triggered, with the TSC at each stage.
+@frozen
+public struct StageStamps: Sendable, Equatable, BitwiseCopyable {
+    /// TSC when the rx burst that carried the trigger returned (or the NIC's time, see `hwRx`).
+    public var rx: UInt64 = 0
+    /// After the trigger message was decoded (MoldUDP64 + ITCH).
+    public var decoded: UInt64 = 0
+    /// After the book applied it.
+    public var book: UInt64 = 0
+    /// After the strategy (and its models) returned.
+    public var strategy: UInt64 = 0
+    /// After pre-trade risk passed the order.
+    public var risk: UInt64 = 0
+    /// Just before the send call that put the order on the wire.
+    public var tx: UInt64 = 0
+    /// The trigger's MoldUDP64 sequence number (0: a venue event triggered it).
+    public var triggerSequence: UInt64 = 0
+    /// The trigger's feed time (ns since midnight).
+    public var feedTime: UInt64 = 0
+    public var price: Int64 = 0
+    public var orderID: UInt32 = 0
+    public var shares: UInt32 = 0
+    public var locate: UInt16 = 0
+    /// "B" or "S".
+    public var side: UInt8 = 0
+    /// 0 new, 1 replace, 2 cancel.
+    public var action: UInt8 = 0
+    public init() {}
+}
+
+public struct EngineCounters: Sendable, Equatable {
+    /// ITCH messages applied.
+    public var messages: UInt64 = 0
+    /// Touch changes of traded stocks handed to the strategy.
+    public var strategyCalls: UInt64 = 0
+    /// Ticks that produced at least one order on the wire.
+    public var triggeringTicks: UInt64 = 0
+    public var ordersSent: UInt64 = 0
+    public var replacesSent: UInt64 = 0
+    public var cancelsSent: UInt64 = 0
+    /// Actions the gateway or risk refused.
+    public var refused: UInt64 = 0
+    public var riskRejects: UInt64 = 0
+    public var fills: UInt64 = 0
+    public var filledShares: UInt64 = 0
+    public var venueEvents: UInt64 = 0
+    /// Stage records lost because the telemetry ring was full.
+    public var stampsDropped: UInt64 = 0
+    public var outboxOverflow: UInt64 = 0
+    public var trades: UInt64 = 0
+    /// ITCH messages of an unknown type or a wrong length (skipped).
+    public var undecodable: UInt64 = 0
+    public init() {}
+}
+
+public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
+    public let book: OrderBook
+    public let directory: SymbolDirectory
+    public let gateway: OrderGateway<T>
+    public var strategy: S
+    public private(set) var counters = EngineCounters()
+    /// Stage records of every order sent, for the telemetry thread.
+    public let stamps: SPSCRing<StageStamps>
+    let outbox: UnsafeMutablePointer<StrategyAction>
+    var ctx: StrategyContext
+    /// Set by the loop when a burst returns: the TSC the burst's messages count from.
+    public var burstTSC: UInt64 = 0
+    /// Host time (ns, for the order session's timers and risk's throttle) of the burst.
+    public var burstNanos: Int64 = 0
+    /// False once the run winds down: the strategy still hears every event, but its new orders
+    /// and replaces are refused (it is told so) while the open orders are being cancelled.
+    public var trading = true
+    /// The sequence number of the message being applied.
+    @usableFromInline var sequence: UInt64 = 0
+
+    public init(book: OrderBook, directory: SymbolDirectory = SymbolDirectory(), gateway: OrderGateway<T>, strategy: S,
+                stampCapacity: Int = 1 << 16, outboxCapacity: Int = 16) {
+        self.book = book
+        self.directory = directory
+        self.gateway = gateway
+        self.strategy = strategy
+        stamps = SPSCRing(capacity: stampCapacity)
+        outbox = .allocate(capacity: outboxCapacity)
+        ctx = StrategyContext(slots: outbox, capacity: outboxCapacity)
+        gateway.stampStages = true
+    }
+
+    deinit { outbox.deallocate() }
+
+    /// The MoldUDP64 consumer that feeds this engine.
+    public var consumer: EngineConsumer<S, T> { EngineConsumer(engine: self) }
+
+    // MARK: - Book events
+
+    @inline(__always)
+    func afterBook(_ u: BookUpdate, time: VenueTime, decoded: UInt64) {
+        guard u.bboChanged, strategy.trades(u.locate) else { return }
+        let tBook = tw_rdtsc()
+        counters.strategyCalls &+= 1
+        let top = BookTop(book: book, locate: u.locate)
+        gateway.marketData(locate: u.locate, bid: top.bidShares > 0 ? top.bid : nil, ask: top.askShares > 0 ? top.ask : nil,
+                           now: burstNanos)
+        ctx.reset(now: time.nanosSinceMidnight)
+        strategy.onBook(top, &ctx)
+        guard ctx.count > 0 else { return }
+        var s = StageStamps()
+        s.rx = burstTSC
+        s.decoded = decoded
+        s.book = tBook
+        s.strategy = tw_rdtsc()
+        s.triggerSequence = sequence
+        s.feedTime = time.nanosSinceMidnight
+        if execute(stamps: s) > 0 { counters.triggeringTicks &+= 1 }
+    }
+
+    @inline(__always)
+    func noteMessage(_ r: ITCH.DispatchResult) {
+        counters.messages &+= 1
+        if case .delivered = r {} else { counters.undecodable &+= 1 }
+    }
+
+    @inline(__always)
+    func onTrade(locate: StockLocate, price: Price, shares: UInt32, time: VenueTime) {
+        counters.trades &+= 1
+        guard strategy.trades(locate) else { return }
+        let t = tw_rdtsc()
+        ctx.reset(now: time.nanosSinceMidnight)
+        strategy.onTrade(locate: locate, price: price, shares: shares, &ctx)
+        guard ctx.count > 0 else { return }
+        var s = StageStamps()
+        s.rx = burstTSC
+        s.decoded = t
+        s.book = t
+        s.strategy = tw_rdtsc()
+        s.triggerSequence = sequence
+        s.feedTime = time.nanosSinceMidnight
+        _ = execute(stamps: s)
+    }
+
+    // MARK: - Actions
+
+    /// Sends the outbox's actions (and any the strategy adds while hearing their results).
+    /// Returns how many reached the wire.
+    @inline(__always)
+    func execute(stamps base: StageStamps) -> Int {
+        var i = 0
+        var sent = 0
+        let now = burstNanos
+        while i < ctx.count {
+            let a = ctx[i]
+            i &+= 1
+            var s = base
+            switch a {
+            case .new(let tag, let locate, let side, let shares, let price, let kind):
+                guard trading else {
+                    strategy.onSubmitted(tag: tag, result: .notLoggedIn, &ctx)
+                    continue
+                }
+                let r = gateway.submit(locate: locate, side: side, shares: shares, price: price, kind: kind, now: now)
+                strategy.onSubmitted(tag: tag, result: r, &ctx)
+                guard case .sent(let id) = r else {
+                    counters.refused &+= 1
+                    if case .refused = r { counters.riskRejects &+= 1 }
+                    continue
+                }
+                counters.ordersSent &+= 1
+                s.orderID = id
+                s.locate = locate.rawValue
+                s.side = side.rawValue
+                s.shares = shares
+                s.price = price.rawValue
+                s.action = 0
+            case .replace(let id, let shares, let price):
+                guard trading else {
+                    strategy.onReplaceSent(id: id, newID: nil, &ctx)
+                    continue
+                }
+                let newID = gateway.replace(id: id, shares: shares, price: price, now: now)
+                strategy.onReplaceSent(id: id, newID: newID, &ctx)
+                guard let newID else {
+                    counters.refused &+= 1
+                    continue
+                }
+                counters.replacesSent &+= 1
+                s.orderID = newID
+                s.shares = shares
+                s.price = price.rawValue
+                if let o = gateway.store.order(newID) {
+                    s.locate = o.locate.rawValue
+                    s.side = o.side.rawValue
+                }
+                s.action = 1
+            case .cancel(let id):
+                let ok = gateway.cancel(id: id, now: now)
+                strategy.onCancelSent(id: id, sent: ok, &ctx)
+                guard ok else {
+                    counters.refused &+= 1
+                    continue
+                }
+                counters.cancelsSent &+= 1
+                s.orderID = id
+                s.action = 2
+            }
+            s.risk = gateway.lastRiskTSC
+            s.tx = gateway.lastTxTSC
+            sent &+= 1
+            if !stamps.push(s) { counters.stampsDropped &+= 1 }
+        }
+        if ctx.overflow > 0 { counters.outboxOverflow &+= UInt64(ctx.overflow) }
+        return sent
+    }
+
+    // MARK: - Venue events
+
+    /// Reads the order session (between bursts): the venue's answers go to the strategy, and
+    /// whatever it does about them goes out at once.
+    @discardableResult
+    public func pollVenue(now: Int64) -> Int {
+        burstNanos = now
+        var l = VenueListener(engine: self)
+        return gateway.poll(now: now, &l)
+    }
+
+    @inline(__always)
+    func onVenue(_ e: GatewayEvent, sequence: UInt64) {
+        counters.venueEvents &+= 1
+        if case .executed(_, _, _, let shares, _, _) = e {
+            counters.fills &+= 1
+            counters.filledShares &+= UInt64(shares)
+        }
+        ctx.reset(now: ctx.now)
+        strategy.onOrder(e, &ctx)
+        guard ctx.count > 0 else { return }
+        var s = StageStamps()
+        let t = tw_rdtsc()
+        (s.rx, s.decoded, s.book, s.strategy) = (t, t, t, t)
+        _ = execute(stamps: s)
+    }
+}
+
+struct VenueListener<S: Strategy, T: ByteStreamTransport>: GatewayListener {
+    unowned(unsafe) let engine: TradingEngine<S, T>
+    mutating func gateway(_ event: GatewayEvent, sequence: UInt64) { engine.onVenue(event, sequence: sequence) }
+}
+
+/// ITCH in, book and strategy out: the MoldUDP64 session's consumer (a value in the session;
+/// the engine it points to outlives it).
+public struct EngineConsumer<S: Strategy, T: ByteStreamTransport>: MoldUDP64Consumer, ITCHHandler {
+    unowned(unsafe) let engine: TradingEngine<S, T>
+
+    init(engine: TradingEngine<S, T>) { self.engine = engine }
+
+    @inline(__always)
+    public mutating func onMessage(_ message: UnsafeRawBufferPointer, sequence: UInt64) {
+        engine.sequence = sequence
+        engine.noteMessage(ITCH.dispatch(message, to: &self))
+    }
+
+    public mutating func onStockDirectory(_ m: ITCH.StockDirectory) {
+        engine.directory.set(m.stockLocate, m.stock)
+    }
+
+    @inline(__always)
+    public mutating func onAddOrder(_ m: ITCH.AddOrder) {
+        let t = tw_rdtsc()
+        guard let side = m.side else { return }
+        engine.directory.learn(m.stockLocate, m.stock)
+        engine.afterBook(engine.book.add(locate: m.stockLocate, ref: m.orderRef, side: side, shares: m.shares, price: m.price),
+                         time: m.timestamp, decoded: t)
+    }
+
+    @inline(__always)
+    public mutating func onAddOrderMPID(_ m: ITCH.AddOrderMPID) {
+        let t = tw_rdtsc()
+        guard let side = m.side else { return }
+        engine.directory.learn(m.stockLocate, m.stock)
+        engine.afterBook(engine.book.add(locate: m.stockLocate, ref: m.orderRef, side: side, shares: m.shares, price: m.price),
+                         time: m.timestamp, decoded: t)
+    }
+
+    @inline(__always)
+    public mutating func onOrderExecuted(_ m: ITCH.OrderExecuted) {
+        let t = tw_rdtsc()
+        engine.afterBook(engine.book.execute(ref: m.orderRef, shares: m.executedShares), time: m.timestamp, decoded: t)
+    }
+
+    @inline(__always)
+    public mutating func onOrderExecutedWithPrice(_ m: ITCH.OrderExecutedWithPrice) {
+        let t = tw_rdtsc()
+        engine.afterBook(engine.book.execute(ref: m.orderRef, shares: m.executedShares), time: m.timestamp, decoded: t)
+    }
+
+    @inline(__always)
+    public mutating func onOrderCancel(_ m: ITCH.OrderCancel) {
+        let t = tw_rdtsc()
+        engine.afterBook(engine.book.cancel(ref: m.orderRef, shares: m.cancelledShares), time: m.timestamp, decoded: t)
+    }
+
+    @inline(__always)
+    public mutating func onOrderDelete(_ m: ITCH.OrderDelete) {
+        let t = tw_rdtsc()
+        engine.afterBook(engine.book.delete(ref: m.orderRef), time: m.timestamp, decoded: t)
+    }
+
+    @inline(__always)
+    public mutating func onOrderReplace(_ m: ITCH.OrderReplace) {
+        let t = tw_rdtsc()
+        engine.afterBook(engine.book.replace(old: m.originalOrderRef, new: m.newOrderRef, shares: m.shares, price: m.price),
+                         time: m.timestamp, decoded: t)
+    }
+
+    public mutating func onTrade(_ m: ITCH.Trade) {
+        engine.onTrade(locate: m.stockLocate, price: m.price, shares: m.shares.rawValue, time: m.timestamp)
+    }
+}

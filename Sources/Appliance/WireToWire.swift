@@ -1,0 +1,189 @@
+// Wire-to-wire latency from a capture, the way a passive tap measures an appliance: each order
+// message on the order session (OUCH over SoupBinTCP, client to venue) is paired with the
+// market-data packet that triggered it, through the decision log (order number -> trigger's
+// MoldUDP64 sequence number), and the difference of their capture timestamps is the figure.
+// The trigger's time is its first arrival on either line; the order's time is the capture time
+// of the TCP segment that carried its last byte.
+public import TickwireCore
+public import Wire
+import CShims
+import OrderEntry
+
+public struct WireToWireResult: Sendable, Codable, Equatable {
+    /// Order messages seen on the order session (new, replace, cancel).
+    public var ordersOnWire: Int = 0
+    /// Decisions with a trigger (tick-driven orders) in the log.
+    public var tickDecisions: Int = 0
+    /// Pairs measured.
+    public var pairs: Int = 0
+    /// Tick-driven decisions whose order was not found in the capture.
+    public var ordersNotCaptured: Int = 0
+    /// Tick-driven decisions whose trigger packet was not found in the capture.
+    public var triggersNotCaptured: Int = 0
+    /// MoldUDP64 packets read.
+    public var feedPackets: Int = 0
+    /// Bytes of the order session the capture missed (holes in a TCP stream).
+    public var streamHoles: Int = 0
+    public var wireToWireNanos = LatencySummary()
+    public init() {}
+}
+
+public enum WireToWire {
+    /// Pairs the orders in `capture` with their triggers. `orderEntryPort`: the venue's
+    /// SoupBinTCP port (the client-to-venue direction is the one sent to it).
+    public static func analyze(capture path: String, decisions: [DecisionRecord], orderEntryPort: UInt16)
+        throws(CaptureError) -> (result: WireToWireResult, values: [UInt64])
+    {
+        var r = WireToWireResult()
+        // Which trigger sequence numbers matter, and which order messages.
+        var triggerTime: [UInt64: UInt64] = [:]
+        for d in decisions where d.triggerSequence != 0 {
+            triggerTime[d.triggerSequence] = 0
+            r.tickDecisions += 1
+        }
+        var orderTime: [UInt64: UInt64] = [:]  // (action << 32 | id) -> capture ns
+        var streams: [StreamKey: Stream] = [:]
+        let reader = try PcapReader(path: path)
+        var p = tw_pkt()
+        while try reader.next(&p) {
+            let frame = UnsafeRawBufferPointer(start: p.data, count: Int(p.len))
+            guard let eth = EthernetView(frame), eth.etherType == 0x0800, let ip = IPv4View(eth.payload), !ip.isFragment else { continue }
+            let ts = p.rx_timestamp
+            let l4 = ip.payload
+            if ip.ipProtocol == 17, l4.count >= 8 {
+                let udp = UnsafeRawBufferPointer(rebasing: l4[8...])
+                guard let (seq, count) = moldHeader(udp) else { continue }
+                r.feedPackets += 1
+                var s = seq
+                while s < seq &+ UInt64(count) {
+                    if let t = triggerTime[s], t == 0 || ts < t { triggerTime[s] = ts }
+                    s &+= 1
+                }
+            } else if ip.ipProtocol == 6, l4.count >= 20 {
+                let dport = UInt16(l4[2]) << 8 | UInt16(l4[3])
+                guard dport == orderEntryPort else { continue }
+                let sport = UInt16(l4[0]) << 8 | UInt16(l4[1])
+                let seq = UInt32(l4[4]) << 24 | UInt32(l4[5]) << 16 | UInt32(l4[6]) << 8 | UInt32(l4[7])
+                let dataOffset = Int(l4[12] >> 4) * 4
+                let flags = l4[13]
+                guard dataOffset >= 20, dataOffset <= l4.count else { continue }
+                let key = StreamKey(source: ip.source.value, sourcePort: sport, destination: ip.destination.value)
+                if flags & 0x02 != 0 {  // SYN: a new connection; its data starts at seq + 1
+                    streams[key] = Stream(next: seq &+ 1)
+                    continue
+                }
+                let payload = UnsafeRawBufferPointer(rebasing: l4[dataOffset...])
+                guard !payload.isEmpty else { continue }
+                var st = streams[key] ?? Stream(next: seq)
+                st.append(payload, seq: seq, holes: &r.streamHoles)
+                st.drain { type, body in
+                    guard type == UInt8(ascii: "U"), let (action, id) = orderMessage(body) else { return }
+                    r.ordersOnWire += 1
+                    let k = UInt64(action) << 32 | UInt64(id)
+                    if orderTime[k] == nil { orderTime[k] = ts }
+                }
+                streams[key] = st
+            }
+        }
+        var values: [UInt64] = []
+        values.reserveCapacity(r.tickDecisions)
+        for d in decisions where d.triggerSequence != 0 {
+            guard let o = orderTime[UInt64(d.action) << 32 | UInt64(d.orderID)] else {
+                r.ordersNotCaptured += 1
+                continue
+            }
+            guard let t = triggerTime[d.triggerSequence], t != 0, o >= t else {
+                r.triggersNotCaptured += 1
+                continue
+            }
+            values.append(o - t)
+        }
+        r.pairs = values.count
+        r.wireToWireNanos = LatencySummary(values: values)
+        return (r, values)
+    }
+
+    /// MoldUDP64 header of a datagram whose messages fill it exactly: (sequence, count).
+    static func moldHeader(_ b: UnsafeRawBufferPointer) -> (UInt64, UInt16)? {
+        guard b.count >= 20 else { return nil }
+        var seq: UInt64 = 0
+        for i in 10..<18 { seq = seq << 8 | UInt64(b[i]) }
+        let count = UInt16(b[18]) << 8 | UInt16(b[19])
+        guard count > 0, count < 0xFFFF else { return nil }
+        var off = 20
+        for _ in 0..<count {
+            guard off + 2 <= b.count else { return nil }
+            off += 2 + (Int(b[off]) << 8 | Int(b[off + 1]))
+        }
+        return off == b.count ? (seq, count) : nil
+    }
+
+    /// An order message of ours (OUCH 4.2 or 5.0, told apart by length): (action, order number)
+    /// with action 0 enter, 1 replace (the replacement's number), 2 cancel.
+    static func orderMessage(_ m: UnsafeRawBufferPointer) -> (UInt8, UInt32)? {
+        guard let type = m.first else { return nil }
+        func token(_ at: Int) -> UInt32? {
+            guard m.count >= at + 14 else { return nil }
+            return OrderTokens.orderNumber(Alpha14(loading: m.baseAddress! + at))
+        }
+        func be32(_ at: Int) -> UInt32? {
+            guard m.count >= at + 4 else { return nil }
+            return UInt32(m[at]) << 24 | UInt32(m[at + 1]) << 16 | UInt32(m[at + 2]) << 8 | UInt32(m[at + 3])
+        }
+        switch (type, m.count) {
+        case (UInt8(ascii: "O"), 49): return token(1).map { (0, $0) }            // 4.2 Enter Order
+        case (UInt8(ascii: "O"), 47...): return be32(1).map { (0, $0) }           // 5.0 Enter Order
+        case (UInt8(ascii: "U"), 47): return token(15).map { (1, $0) }           // 4.2 Replace Order
+        case (UInt8(ascii: "U"), 40...): return be32(5).map { (1, $0) }           // 5.0 Replace Order
+        case (UInt8(ascii: "X"), 19): return token(1).map { (2, $0) }            // 4.2 Cancel Order
+        case (UInt8(ascii: "X"), 9...): return be32(1).map { (2, $0) }            // 5.0 Cancel Order
+        default: return nil
+        }
+    }
+
+    struct StreamKey: Hashable {
+        var source: UInt32
+        var sourcePort: UInt16
+        var destination: UInt32
+    }
+
+    /// One direction of a TCP connection, reassembled in order; bytes the capture lacks reset
+    /// the framing (what follows a hole cannot be trusted to start on a frame).
+    struct Stream {
+        var next: UInt32
+        var buffer: [UInt8] = []
+        var synced = true
+
+        mutating func append(_ data: UnsafeRawBufferPointer, seq: UInt32, holes: inout Int) {
+            let delta = Int32(bitPattern: seq &- next)
+            if delta > 0 {  // a hole: drop what was buffered, resync on the next frame boundary we can trust
+                holes += Int(delta)
+                buffer.removeAll(keepingCapacity: true)
+                synced = false
+                next = seq
+            }
+            let skip = delta < 0 ? Int(-delta) : 0  // a retransmission overlapping what we have
+            guard skip < data.count else { return }
+            buffer.append(contentsOf: data[skip...])
+            next = seq &+ UInt32(data.count)
+        }
+
+        /// Hands over every complete SoupBinTCP frame: (type, payload).
+        mutating func drain(_ body: (UInt8, UnsafeRawBufferPointer) -> Void) {
+            guard synced else {
+                buffer.removeAll(keepingCapacity: true)  // unknown framing: wait for a new connection
+                return
+            }
+            var off = 0
+            buffer.withUnsafeBytes { b in
+                while off + 3 <= b.count {
+                    let len = Int(b[off]) << 8 | Int(b[off + 1])
+                    guard len >= 1, off + 2 + len <= b.count else { break }
+                    body(b[off + 2], UnsafeRawBufferPointer(rebasing: b[(off + 3)..<(off + 2 + len)]))
+                    off += 2 + len
+                }
+            }
+            if off > 0 { buffer.removeFirst(off) }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+// The strategy interface: one set of callbacks that runs unchanged live (the appliance's hot
+// loop) and in replay (`tickwire replay --strategy`). A strategy sees the top of the book of
+// the stocks it trades, trades printed on the feed, and the venue's answers to its own orders;
+// it answers with actions (new, cancel, replace) that the caller sends through pre-trade risk.
+//
+// Time is the feed's own clock (the ITCH timestamp of the message being applied, nanoseconds
+// since midnight), never the host's: a strategy fed the same messages decides the same things,
+// which is what makes a replay of a capture reproduce the live run's orders.
+public import OrderBook
+public import OrderEntry
+public import TickwireCore
+
+/// The touch of one stock after a book update.
+@frozen
+public struct BookTop: Sendable, Equatable {
+    public var locate: StockLocate
+    /// Price 0 and shares 0 when the side is empty.
+    public var bid: Price
+    public var bidShares: UInt64
+    public var ask: Price
+    public var askShares: UInt64
+    /// Shares of the second level on each side (0 when absent): depth for imbalance signals.
+    public var bid2Shares: UInt64
+    public var ask2Shares: UInt64
+
+    @inlinable
+    public init(locate: StockLocate, bid: Price, bidShares: UInt64, ask: Price, askShares: UInt64,
+                bid2Shares: UInt64 = 0, ask2Shares: UInt64 = 0) {
+        self.locate = locate
+        self.bid = bid
+        self.bidShares = bidShares
+        self.ask = ask
+        self.askShares = askShares
+        self.bid2Shares = bid2Shares
+        self.ask2Shares = ask2Shares
+    }
+
+    /// Both sides present and not crossed or locked.
+    @inlinable public var isTwoSided: Bool { bidShares > 0 && askShares > 0 && bid < ask }
+
+    /// Size-weighted mid in price units, rounded down: (bid * askShares + ask * bidShares) /
+    /// (bidShares + askShares). Integer arithmetic; the caller checks `isTwoSided`.
+    @inlinable public var microprice: Int64 {
+        let bs = Int64(truncatingIfNeeded: min(bidShares, 1 << 30)), asz = Int64(truncatingIfNeeded: min(askShares, 1 << 30))
+        let total = bs + asz
+        guard total > 0 else { return (bid.rawValue + ask.rawValue) >> 1 }
+        // |price| < 2^40 and sizes < 2^30 keep the products inside Int64.
+        return (bid.rawValue * asz + ask.rawValue * bs) / total
+    }
+
+    /// L1 order-book imbalance in [-1, 1]: positive when the bid is heavier.
+    @inlinable public var imbalance: Double {
+        let b = Double(bidShares), a = Double(askShares)
+        return b + a > 0 ? (b - a) / (b + a) : 0
+    }
+
+    /// The book's touch of `locate`, with the second level's sizes.
+    @inlinable
+    public init(book: OrderBook, locate: StockLocate) {
+        let b = book.bestBid(locate), a = book.bestAsk(locate)
+        self.init(locate: locate, bid: b?.price ?? .zero, bidShares: b?.shares ?? 0,
+                  ask: a?.price ?? .zero, askShares: a?.shares ?? 0,
+                  bid2Shares: book.level(locate: locate, side: .buy, index: 1)?.shares ?? 0,
+                  ask2Shares: book.level(locate: locate, side: .sell, index: 1)?.shares ?? 0)
+    }
+}
+
+/// What a strategy asks for. `tag` is the strategy's own handle for a new order: the caller
+/// reports the order number the gateway gave it through `Strategy.onSubmitted`.
+@frozen
+public enum StrategyAction: Sendable, Equatable {
+    case new(tag: UInt32, locate: StockLocate, side: Side, shares: UInt32, price: Price, kind: OrderKindRequest)
+    case cancel(id: UInt32)
+    case replace(id: UInt32, shares: UInt32, price: Price)
+}
+
+/// The outbox of one callback: a fixed number of actions, no allocation. Actions past the
+/// capacity are refused (`add` returns false) and counted by the caller as overflow.
+public struct StrategyContext {
+    /// The feed's time of the event (ns since midnight, from the ITCH timestamp).
+    public var now: UInt64
+    @usableFromInline let slots: UnsafeMutablePointer<StrategyAction>
+    public let capacity: Int
+    @usableFromInline var _count: Int = 0
+    @usableFromInline var _overflow: Int = 0
+    /// Actions in the outbox.
+    @inlinable public var count: Int { _count }
+    /// Actions refused because the outbox was full.
+    @inlinable public var overflow: Int { _overflow }
+
+    /// `slots` must hold `capacity` actions and outlive the context (the appliance allocates
+    /// one outbox at start and reuses it for every callback).
+    public init(slots: UnsafeMutablePointer<StrategyAction>, capacity: Int, now: UInt64 = 0) {
+        self.slots = slots
+        self.capacity = capacity
+        self.now = now
+    }
+
+    @inlinable
+    @discardableResult
+    public mutating func add(_ a: StrategyAction) -> Bool {
+        guard _count < capacity else { _overflow &+= 1; return false }
+        (slots + _count).initialize(to: a)
+        _count &+= 1
+        return true
+    }
+
+    @inlinable public subscript(i: Int) -> StrategyAction { slots[i] }
+
+    /// Empties the outbox for the next callback.
+    @inlinable public mutating func reset(now: UInt64) {
+        _count = 0
+        _overflow = 0
+        self.now = now
+    }
+}
+
+/// A trading strategy. Conformers are final classes or structs used as generic parameters (no
+/// existential on the hot path); every callback may add actions to `ctx`.
+public protocol Strategy {
+    /// True for the stocks the strategy trades: the caller builds `BookTop` and calls `onBook`
+    /// only for those, and only when their touch changed.
+    func trades(_ locate: StockLocate) -> Bool
+    /// The touch of a traded stock changed.
+    mutating func onBook(_ top: BookTop, _ ctx: inout StrategyContext)
+    /// A trade printed on the feed (ITCH P, or an execution of a displayed order).
+    mutating func onTrade(locate: StockLocate, price: Price, shares: UInt32, _ ctx: inout StrategyContext)
+    /// The gateway's answer to a `new` action: the order number it was sent under, or why not.
+    mutating func onSubmitted(tag: UInt32, result: SubmitResult, _ ctx: inout StrategyContext)
+    /// The gateway's answer to a `replace` action: the replacement's order number, or nil when
+    /// nothing was sent (the order is not open, or the session is down).
+    mutating func onReplaceSent(id: UInt32, newID: UInt32?, _ ctx: inout StrategyContext)
+    /// The gateway's answer to a `cancel` action.
+    mutating func onCancelSent(id: UInt32, sent: Bool, _ ctx: inout StrategyContext)
+    /// The venue's answer to one of our orders (accepted, executed, canceled, replaced, rejected).
+    mutating func onOrder(_ event: GatewayEvent, _ ctx: inout StrategyContext)
+}
+
+extension Strategy {
+    public mutating func onReplaceSent(id: UInt32, newID: UInt32?, _ ctx: inout StrategyContext) {}
+    public mutating func onCancelSent(id: UInt32, sent: Bool, _ ctx: inout StrategyContext) {}
+}
+
+/// The strategies the command line knows by name.
+public enum StrategyKind: String, Sendable, CaseIterable {
+    case marketMaker = "mm"
+    case taker = "taker"
+}

@@ -1,0 +1,423 @@
+// `tickwire demo`: the whole appliance in one command. The venue simulator runs in its own
+// network namespace behind a veth pair; the appliance reads its feed through DPDK's af_packet
+// PMD on the near end of the veth and sends orders over kernel TCP; tcpdump on the same
+// interface plays the passive tap. Without the rights for namespaces it falls back to kernel
+// sockets on loopback, and says so. At the end it prints the report and writes it as JSON,
+// the stage percentiles and the decision log as CSV, and the latency distributions as a PNG.
+import Appliance
+import ArgumentParser
+import CShims
+import Foundation
+import MarketData
+import OrderEntry
+import Risk
+import Strategy
+import TickwireCore
+import Wire
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the venue simulator and the appliance for ~20 s and report ticks, orders, fills, PnL and latency."
+    )
+
+    @Option(help: "Seconds of trading.")
+    var seconds: Double = 20
+
+    @Option(help: "ITCH messages per second from the simulator.")
+    var rate: Double = 50_000
+
+    @Option(help: "Symbols of the simulated venue.")
+    var symbols: Int = 100
+
+    @Option(help: "Symbols the strategy trades (locates 1...N).")
+    var traded: Int = 20
+
+    @Option(help: "Strategy: mm (market maker) or taker.")
+    var strategy: String = "mm"
+
+    @Option(help: "OUCH version: 4.2 or 5.0.")
+    var ouch: String = "4.2"
+
+    @Option(help: "Where the report, CSV, PNG, capture and journal go.")
+    var out: String = "out/demo"
+
+    @Flag(help: "Skip the namespace and DPDK: kernel sockets on loopback.")
+    var loopback = false
+
+    @Flag(help: "Print the report as one JSON object.")
+    var json = false
+
+    func log(_ s: String) {
+        FileHandle.standardError.write(Data(("demo: " + s + "\n").utf8))
+    }
+
+    func run() throws {
+        guard seconds >= 1, seconds <= 3600 else { throw ValidationError("--seconds must be in [1, 3600]") }
+        guard rate >= 100, rate <= 2_000_000 else { throw ValidationError("--rate must be in [100, 2e6]") }
+        guard symbols >= 1, symbols <= 10_000, traded >= 1, traded <= symbols else { throw ValidationError("need 1 <= --traded <= --symbols <= 10000") }
+        guard let kind = StrategyKind(rawValue: strategy) else { throw ValidationError("--strategy is mm or taker") }
+        guard let version = OUCHVersion(rawValue: ouch) else { throw ValidationError("--ouch is 4.2 or 5.0") }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+            : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
+
+        var net = DemoNetwork(log: log)
+        var fallbackReason: String?
+        if loopback {
+            fallbackReason = "--loopback given"
+        } else if let why = net.setUp() {
+            fallbackReason = why
+        }
+        defer { net.tearDown() }
+        let mode = fallbackReason == nil ? "netns+dpdk" : "loopback"
+        if let r = fallbackReason { log("no namespace (\(r)): falling back to kernel sockets on loopback") }
+        let venueIP = fallbackReason == nil ? DemoNetwork.venueIP : "127.0.0.1"
+        let lineA = FeedAddress(ip: IPv4Address(239, 192, 10, 1), port: 26477)
+        let lineB = FeedAddress(ip: IPv4Address(239, 192, 10, 2), port: 26477)
+        let orderPort: UInt16 = 26500
+        let rerequest = FeedAddress(ip: IPv4Address(venueIP)!, port: 26478)
+
+        // The tap.
+        let capturePath = out + "/capture.pcap"
+        try? FileManager.default.removeItem(atPath: capturePath)
+        let tap = Subprocess.start(["tcpdump", "-i", fallbackReason == nil ? DemoNetwork.nearEnd : "lo", "-n", "-q", "-U",
+                                    "--time-stamp-precision=nano", "-w", capturePath,
+                                    "udp port 26477 or tcp port \(orderPort)"], stdout: out + "/tcpdump.log")
+        if tap == nil { log("tcpdump is not available: no wire-to-wire figures") }
+        usleep(500_000)
+
+        // The venue: order entry up at once, the feed after a start delay (we log in first).
+        var venueArgs = [me, "exchange", "--seconds", String(seconds + 1), "--rate", String(rate), "--symbols", String(symbols),
+                         "--interface", venueIP, "--feed-a", lineA.description, "--feed-b", lineB.description,
+                         "--rerequest", rerequest.description, "--order-entry", "\(venueIP):\(orderPort)",
+                         "--start-delay", "3", "--linger", "1", "--json"]
+        if fallbackReason == nil { venueArgs = ["ip", "netns", "exec", DemoNetwork.namespace] + venueArgs }
+        guard let venue = Subprocess.start(venueArgs, stdout: out + "/venue.json", stderr: out + "/venue.log") else {
+            throw fail("cannot start the venue simulator (\(venueArgs.joined(separator: " ")))")
+        }
+        defer { venue.terminate() }
+
+        var setup = TradingSetup(orderEntry: FeedAddress(ip: IPv4Address(venueIP)!, port: orderPort), version: version,
+                                 credentials: SoupBinTCPCredentials(username: "TW1", password: "secret"), symbols: symbols,
+                                 traded: (1...traded).map { StockLocate(rawValue: UInt16($0)) }, lineA: lineA, lineB: lineB,
+                                 rerequest: rerequest, journalPath: out + "/journal.twj",
+                                 limits: RiskLimits(maxOrderShares: 1_000, maxOrderNotional: 5_000_000_000, collarBps: 500,
+                                                    allowWithoutReference: false, maxPositionPerSymbol: 2_000, maxGrossPosition: 20_000,
+                                                    maxOpenOrders: 200, throttleOrders: 5_000, throttleWindowNanos: 1_000_000_000,
+                                                    maxLoss: 50_000 * 10_000, killOnCrossedBook: true),
+                                 hotCore: nil, coldCore: nil)
+        if version == .v50 { setup.credentials = SoupBinTCPCredentials(username: "TW2", password: "secret") }
+        try? FileManager.default.removeItem(atPath: setup.journalPath!)
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        if cpus >= 2 {
+            setup.hotCore = cpus - 1
+            setup.coldCore = 0
+        }
+        let source: FeedSource = fallbackReason == nil
+            ? .dpdk(vdev: "net_af_packet0", arguments: "iface=\(DemoNetwork.nearEnd)",
+                    eal: EAL.noHardwareArguments(filePrefix: "tw-demo-\(getpid())"))
+            : .kernel(interface: IPv4Address(127, 0, 0, 1))
+        let flag = RunFlag()
+        demoFlag = flag
+        signal(SIGINT) { _ in demoFlag?.stop() }
+        signal(SIGTERM) { _ in demoFlag?.stop() }
+        log("mode \(mode); venue \(venueIP); strategy \(kind.rawValue) on \(traded) symbols; \(Int(seconds)) s")
+
+        let outcome: RunOutcome
+        do {
+            switch kind {
+            case .marketMaker:
+                var p = MarketMakerParameters()
+                p.halfWidthTicks = 0
+                outcome = try runTrading(strategy: MarketMaker(symbols: setup.traded, maxLocates: symbols + 1, parameters: p), setup: setup,
+                                         source: source, seconds: seconds, flag: flag, log: log)
+            case .taker:
+                outcome = try runTrading(strategy: Taker(symbols: setup.traded, model: ImbalanceUptickModel(), maxLocates: symbols + 1),
+                                         setup: setup, source: source, seconds: seconds, flag: flag, log: log)
+            }
+        } catch {
+            throw fail("\(error)")
+        }
+        _ = venue.wait(timeoutSeconds: 10)
+        usleep(300_000)
+        tap?.interrupt()
+        _ = tap?.wait(timeoutSeconds: 5)
+
+        let decisionsPath = out + "/decisions.csv"
+        try outcome.recorder.decisionLog().write(toFile: decisionsPath, atomically: true, encoding: .utf8)
+        var w2w: WireToWireResult?
+        var w2wValues: [UInt64] = []
+        if tap != nil {
+            do {
+                let a = try WireToWire.analyze(capture: capturePath, decisions: outcome.recorder.decisions, orderEntryPort: orderPort)
+                w2w = a.result
+                w2wValues = a.values
+            } catch {
+                log("capture: \(error)")
+            }
+        }
+        let report = DemoReport(outcome: outcome, mode: mode, fallbackReason: fallbackReason, strategy: kind.rawValue,
+                                wireToWire: w2w, files: [:])
+        var files = ["report_json": out + "/report.json", "stages_csv": out + "/stages.csv", "decisions_csv": decisionsPath,
+                     "capture": capturePath, "journal": setup.journalPath!]
+        try outcome.recorder.percentileTable().write(toFile: out + "/stages.csv", atomically: true, encoding: .utf8)
+        if let png = LatencyChart.write(recorder: outcome.recorder, wireToWire: w2wValues, to: out + "/latency.png", log: log) {
+            files["latency_png"] = png
+        }
+        var final = report
+        final.files = files
+        try jsonString(final).write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
+        if json {
+            printJSON(final)
+        } else {
+            final.printText()
+        }
+        guard outcome.engine.ordersSent > 0 else { throw fail("no order was sent: see \(out)/venue.log") }
+    }
+}
+
+nonisolated(unsafe) var demoFlag: RunFlag?
+
+func jsonString<T: Encodable>(_ v: T) -> String {
+    let enc = JSONEncoder()
+    enc.keyEncodingStrategy = .convertToSnakeCase
+    enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+    return (try? enc.encode(v)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+}
+
+struct DemoReport: Encodable {
+    var mode: String
+    var fallbackReason: String?
+    var strategy: String
+    var seconds: Double
+    var ticks: UInt64
+    var feedPackets: UInt64
+    var feedGaps: UInt64
+    var recoveredMessages: UInt64
+    var strategyCalls: UInt64
+    var triggeringTicks: UInt64
+    var orders: UInt64
+    var replaces: UInt64
+    var cancels: UInt64
+    var fills: UInt64
+    var filledShares: UInt64
+    var pnl: Double
+    var realizedPnl: Double
+    var positions: [String: Int64]
+    var riskRejects: UInt64
+    var riskRejectReasons: [String: UInt64]
+    var killSwitch: String?
+    var openOrdersAtEnd: Int
+    var rxTimestampSource: String
+    var tickToTradeNs: LatencySummary
+    var stagesNs: [String: LatencySummary]
+    var wireToWireNs: LatencySummary?
+    var wireToWire: WireToWireResult?
+    var stampsDropped: UInt64
+    var files: [String: String]
+
+    init(outcome o: RunOutcome, mode: String, fallbackReason: String?, strategy: String, wireToWire: WireToWireResult?, files: [String: String]) {
+        self.mode = mode
+        self.fallbackReason = fallbackReason
+        self.strategy = strategy
+        seconds = (o.seconds * 10).rounded() / 10
+        ticks = o.engine.messages
+        feedPackets = o.feed.packets.reduce(0, +)
+        feedGaps = o.feed.gaps
+        recoveredMessages = o.feed.recoveredMessages
+        strategyCalls = o.engine.strategyCalls
+        triggeringTicks = o.engine.triggeringTicks
+        orders = o.engine.ordersSent
+        replaces = o.engine.replacesSent
+        cancels = o.engine.cancelsSent
+        fills = o.engine.fills
+        filledShares = o.engine.filledShares
+        pnl = o.pnl
+        realizedPnl = o.realized
+        positions = o.positions
+        riskRejects = o.riskRejects.values.reduce(0, +)
+        riskRejectReasons = o.riskRejects
+        killSwitch = o.killSwitch
+        openOrdersAtEnd = o.openOrdersAtEnd
+        rxTimestampSource = o.rxTimestampSource
+        tickToTradeNs = LatencySummary(o.recorder.tickToTrade)
+        stagesNs = o.recorder.stageSummaries
+        self.wireToWire = wireToWire
+        wireToWireNs = wireToWire?.wireToWireNanos
+        stampsDropped = o.engine.stampsDropped
+        self.files = files
+    }
+
+    func printText() {
+        func row(_ name: String, _ s: LatencySummary) -> String {
+            func f(_ v: UInt64) -> String { let s = String(v); return String(repeating: " ", count: max(0, 9 - s.count)) + s }
+            return name.padding(toLength: 14, withPad: " ", startingAt: 0) + f(s.count) + f(s.p50) + f(s.p90) + f(s.p99) + f(s.p999) + f(s.max)
+        }
+        print("Tickwire demo: \(mode)" + (fallbackReason.map { " (fallback: \($0))" } ?? "") + ", strategy \(strategy), \(seconds) s")
+        print("  ticks (ITCH messages)  \(ticks) in \(feedPackets) packets; gaps \(feedGaps), recovered \(recoveredMessages) msgs")
+        print("  strategy calls         \(strategyCalls); ticks that traded \(triggeringTicks)")
+        print("  orders                 \(orders) new, \(replaces) replaces, \(cancels) cancels; open at end \(openOrdersAtEnd)")
+        print("  fills                  \(fills) (\(filledShares) shares); PnL \(String(format: "%.2f", pnl)) USD (realized \(String(format: "%.2f", realizedPnl)))")
+        print("  risk                   \(riskRejects) rejects \(riskRejectReasons.isEmpty ? "" : "\(riskRejectReasons)"); kill switch: \(killSwitch ?? "not fired")")
+        print("")
+        print("  latency (ns, rx stamp: \(rxTimestampSource))")
+        print("  stage             count      p50      p90      p99    p99.9      max")
+        for st in LatencyStage.allCases { if let s = stagesNs[st.rawValue] { print("  " + row(st.rawValue, s)) } }
+        print("  " + row("tick_to_trade", tickToTradeNs))
+        if let w = wireToWire {
+            print("  " + row("wire_to_wire", w.wireToWireNanos))
+            print("  (wire to wire: \(w.pairs) orders paired with their trigger packets in the capture; \(w.ordersNotCaptured) orders and \(w.triggersNotCaptured) triggers not found)")
+        } else {
+            print("  wire_to_wire: no capture")
+        }
+        print("")
+        for k in files.keys.sorted() { print("  \(k.padding(toLength: 14, withPad: " ", startingAt: 0)) \(files[k]!)") }
+    }
+}
+
+/// The veth pair and namespace of the demo: the venue at 10.212.0.2 in `twdemo`, the
+/// appliance's end `twd0` (10.212.0.1) in the root namespace.
+struct DemoNetwork {
+    static let namespace = "twdemo"
+    static let nearEnd = "twd0"
+    static let farEnd = "twd1"
+    static let venueIP = "10.212.0.2"
+    static let applianceIP = "10.212.0.1"
+    let log: (String) -> Void
+    var made = false
+
+    /// nil on success, else why not.
+    mutating func setUp() -> String? {
+        guard getuid() == 0 else { return "not root" }
+        tearDown()
+        let steps: [[String]] = [
+            ["ip", "netns", "add", Self.namespace],
+            ["ip", "link", "add", Self.nearEnd, "type", "veth", "peer", "name", Self.farEnd],
+            ["ip", "link", "set", Self.farEnd, "netns", Self.namespace],
+            ["ip", "addr", "add", Self.applianceIP + "/24", "dev", Self.nearEnd],
+            ["ip", "link", "set", Self.nearEnd, "up"],
+            ["ip", "netns", "exec", Self.namespace, "ip", "addr", "add", Self.venueIP + "/24", "dev", Self.farEnd],
+            ["ip", "netns", "exec", Self.namespace, "ip", "link", "set", Self.farEnd, "up"],
+            ["ip", "netns", "exec", Self.namespace, "ip", "link", "set", "lo", "up"],
+            ["ip", "netns", "exec", Self.namespace, "ip", "route", "add", "224.0.0.0/4", "dev", Self.farEnd],
+        ]
+        made = true
+        for s in steps {
+            let (rc, err) = Subprocess.run(s)
+            if rc != 0 {
+                tearDown()
+                return "\(s.joined(separator: " ")): \(err.trimmingCharacters(in: .whitespacesAndNewlines))"
+            }
+        }
+        return nil
+    }
+
+    mutating func tearDown() {
+        _ = Subprocess.run(["ip", "link", "del", Self.nearEnd])
+        _ = Subprocess.run(["ip", "netns", "del", Self.namespace])
+        made = false
+    }
+}
+
+/// Child processes of the demo (venue, tap), with their output in files.
+final class Subprocess {
+    let process: Process
+
+    init(process: Process) { self.process = process }
+
+    static func start(_ argv: [String], stdout: String? = nil, stderr: String? = nil) -> Subprocess? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        if let stdout {
+            FileManager.default.createFile(atPath: stdout, contents: nil)
+            p.standardOutput = FileHandle(forWritingAtPath: stdout)
+        } else {
+            p.standardOutput = FileHandle.nullDevice
+        }
+        if let stderr {
+            FileManager.default.createFile(atPath: stderr, contents: nil)
+            p.standardError = FileHandle(forWritingAtPath: stderr)
+        } else {
+            p.standardError = p.standardOutput
+        }
+        do { try p.run() } catch { return nil }
+        usleep(100_000)
+        if !p.isRunning && p.terminationStatus != 0 { return nil }
+        return Subprocess(process: p)
+    }
+
+    /// Runs to completion: exit status and stderr.
+    static func run(_ argv: [String]) -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        do { try p.run() } catch { return (127, "\(error)") }
+        p.waitUntilExit()
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func interrupt() { if process.isRunning { process.interrupt() } }
+    func terminate() { if process.isRunning { process.terminate() } }
+
+    /// Waits for exit; false on timeout.
+    func wait(timeoutSeconds: Double) -> Bool {
+        let end = Date().addingTimeInterval(timeoutSeconds)
+        while process.isRunning && Date() < end { usleep(20_000) }
+        return !process.isRunning
+    }
+}
+
+/// The PNG chart of the latency distributions (gnuplot, a cold step after the run).
+enum LatencyChart {
+    static func write(recorder: LatencyRecorder, wireToWire: [UInt64], to path: String, log: (String) -> Void) -> String? {
+        guard Subprocess.run(["gnuplot", "--version"]).0 == 0 else {
+            log("gnuplot is not installed: no PNG (make deps installs gnuplot-nox)")
+            return nil
+        }
+        // Percentile curves: x = 1/(1-p) on a log axis (50%, 90%, 99%, 99.9%...), y = ns.
+        let ps: [Double] = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99]
+        var series: [(String, [UInt64])] = LatencyStage.allCases.map { st in
+            (st.rawValue, ps.map { p in recorder.stages[st].map { $0.totalCount > 0 ? $0.valueAtPercentile(p) : 0 } ?? 0 })
+        }
+        series.append(("tick_to_trade", ps.map { recorder.tickToTrade.totalCount > 0 ? recorder.tickToTrade.valueAtPercentile($0) : 0 }))
+        if !wireToWire.isEmpty {
+            let sorted = wireToWire.sorted()
+            series.append(("wire_to_wire", ps.map { sorted[min(sorted.count - 1, Int(Double(sorted.count) * $0 / 100))] }))
+        }
+        var data = "# x " + series.map(\.0).joined(separator: " ") + "\n"
+        for (i, p) in ps.enumerated() {
+            data += "\(1 / (1 - p / 100)) " + series.map { String(max($0.1[i], 1)) }.joined(separator: " ") + "\n"
+        }
+        let dataPath = path + ".dat"
+        do { try data.write(toFile: dataPath, atomically: true, encoding: .utf8) } catch { return nil }
+        var script = """
+        set terminal png size 1000,600
+        set output '\(path)'
+        set title 'Tickwire: latency by stage (percentile distribution)'
+        set logscale x
+        set logscale y
+        set xlabel 'percentile'
+        set ylabel 'nanoseconds'
+        set xtics ('p0' 1, 'p50' 2, 'p90' 10, 'p99' 100, 'p99.9' 1000, 'p99.99' 10000)
+        set key outside right
+        set grid
+        plot
+        """
+        script += series.enumerated().map { i, s in " '\(dataPath)' using 1:\(i + 2) with linespoints title '\(s.0)'" }.joined(separator: ",")
+        script += "\n"
+        let scriptPath = path + ".gp"
+        do { try script.write(toFile: scriptPath, atomically: true, encoding: .utf8) } catch { return nil }
+        let (rc, err) = Subprocess.run(["gnuplot", scriptPath])
+        if rc != 0 {
+            log("gnuplot failed: \(err)")
+            return nil
+        }
+        return path
+    }
+}
