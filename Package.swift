@@ -25,6 +25,13 @@ let dpdkLibraries: [LinkerSetting] = [
 // (one owner thread, SPSC rings between threads), so they are compiled out for these modules.
 let singleOwnerHotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
 
+// The tick-to-trade path crosses modules with generics (the engine over its strategy and
+// transport, the feed handler over its consumer, the gateway's poll over its listener):
+// without their bodies the client module cannot specialize them, and the loop ran through
+// witness tables and runtime metadata lookups (swift_getGenericMetadata, swift_release under
+// perf). Cross-module optimization makes the bodies available for specialization.
+let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"])]
+
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
@@ -45,11 +52,13 @@ let package = Package(
         .library(name: "Risk", targets: ["Risk"]),
         .library(name: "Strategy", targets: ["Strategy"]),
         .library(name: "Appliance", targets: ["Appliance"]),
+        .library(name: "HostTuning", targets: ["HostTuning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         .target(
@@ -75,22 +84,22 @@ let package = Package(
         .target(
             name: "MarketData",
             dependencies: ["CShims", "TickwireCore", "Wire", "OrderBook"],
-            swiftSettings: strict
+            swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .target(
             name: "OrderBook",
             dependencies: ["CShims", "TickwireCore"],
-            swiftSettings: strict
+            swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .target(
             name: "Risk",
             dependencies: ["TickwireCore"],
-            swiftSettings: strict + singleOwnerHotPath
+            swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .target(
             name: "OrderEntry",
             dependencies: ["CShims", "TickwireCore", "Wire", "Risk"],
-            swiftSettings: strict + singleOwnerHotPath
+            swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .target(
             name: "Exchange",
@@ -103,7 +112,7 @@ let package = Package(
         .target(
             name: "Strategy",
             dependencies: ["TickwireCore", "OrderBook", "OrderEntry"],
-            swiftSettings: strict + singleOwnerHotPath
+            swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .target(
             name: "Appliance",
@@ -111,12 +120,19 @@ let package = Package(
                 "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "OrderEntry", "Risk", "Strategy",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
-            swiftSettings: strict + singleOwnerHotPath
+            swiftSettings: strict + singleOwnerHotPath + crossModule
+        ),
+        // hw-profiles (YAML), host checks (`tune check`), the kernel command line, runtime
+        // tuning writes and the EAL arguments of a profile; cold code, no DPDK.
+        .target(
+            name: "HostTuning",
+            dependencies: ["CShims", "TickwireCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "tickwire",
             dependencies: [
-                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance",
+                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "HostTuning",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -128,6 +144,7 @@ let package = Package(
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),
         .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore", "Wire", "Exchange", "Risk"]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "TickwireCore"]),
+        .testTarget(name: "HostTuningTests", dependencies: ["HostTuning"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "Strategy", "Exchange", "MarketData", "OrderBook", "OrderEntry", "Risk", "Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "OrderBook", "Wire", "TickwireCore", "CShims"]),
     ],

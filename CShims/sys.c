@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int64_t tw_clock_monotonic_raw_ns(void) {
     struct timespec ts;
@@ -20,6 +21,8 @@ int64_t tw_clock_realtime_ns(void) {
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
+
+int tw_gettid(void) { return (int)gettid(); }
 
 int tw_thread_pin_self(int cpu) {
     if (cpu < 0 || cpu >= CPU_SETSIZE) return -EINVAL;

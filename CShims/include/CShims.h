@@ -107,6 +107,8 @@ int tw_thread_affinity_self(int *cpus, int capacity);
 int tw_thread_set_name_self(const char *name);
 /// The CPU the calling thread runs on now (sched_getcpu).
 int tw_current_cpu(void);
+/// The calling thread's kernel id (gettid: what /proc/self/task/TID names).
+int tw_gettid(void);
 
 // ---------------------------------------------------------------------------------------------
 // DPDK EAL, mempools, ports. Every function returns 0 or a negative errno unless it says otherwise.

@@ -89,6 +89,9 @@ public struct LatencyRecorder: Sendable {
     public private(set) var decisions: [DecisionRecord] = []
     /// Records of orders a venue event (not a tick) triggered: logged, not in the histograms.
     public private(set) var venueTriggered: UInt64 = 0
+    /// Second and later orders of one tick: logged, not in the histograms (they include the
+    /// sends of the orders before them).
+    public private(set) var laterOrders: UInt64 = 0
     /// Stamps out of order (a later stage before an earlier one): counted, not recorded.
     public private(set) var inconsistent: UInt64 = 0
 
@@ -111,6 +114,10 @@ public struct LatencyRecorder: Sendable {
                                         tickToTradeNanos: s.triggerSequence == 0 ? 0 : total))
         guard s.triggerSequence != 0 else {
             venueTriggered &+= 1
+            return
+        }
+        guard s.position == 0 else {
+            laterOrders &+= 1
             return
         }
         guard s.rx <= s.decoded, s.decoded <= s.book, s.book <= s.strategy, s.strategy <= s.risk, s.risk <= s.tx else {

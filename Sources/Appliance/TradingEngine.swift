@@ -41,6 +41,9 @@ public struct StageStamps: Sendable, Equatable, BitwiseCopyable {
     public var side: UInt8 = 0
     /// 0 new, 1 replace, 2 cancel.
     public var action: UInt8 = 0
+    /// 0 for the first order a tick sent; later ones waited for the sends before them, so only
+    /// the first goes into the stage histograms (all go into the decision log).
+    public var position: UInt8 = 0
     public init() {}
 }
 
@@ -219,6 +222,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
             }
             s.risk = gateway.lastRiskTSC
             s.tx = gateway.lastTxTSC
+            s.position = UInt8(truncatingIfNeeded: min(sent, 255))
             sent &+= 1
             if !stamps.push(s) { counters.stampsDropped &+= 1 }
         }

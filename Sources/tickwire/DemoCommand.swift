@@ -397,7 +397,7 @@ enum LatencyChart {
         let dataPath = path + ".dat"
         do { try data.write(toFile: dataPath, atomically: true, encoding: .utf8) } catch { return nil }
         var script = """
-        set terminal png size 1000,600
+        set terminal png size 1000,600 noenhanced
         set output '\(path)'
         set title 'Tickwire: latency by stage (percentile distribution)'
         set logscale x

@@ -6,14 +6,14 @@ struct Tickwire: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tickwire",
         abstract: "Tickwire: a kernel-bypass tick-to-trade appliance (DPDK + Swift).",
-        subcommands: [Doctor.self, Replay.self, Gen.self, Bench.self, ExchangeCommand.self, GatewayCommand.self, DemoCommand.self, LatencyCommand.self]
+        subcommands: [Doctor.self, Replay.self, Gen.self, Bench.self, ExchangeCommand.self, GatewayCommand.self, DemoCommand.self, LatencyCommand.self, Tune.self]
     )
 }
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of the hot path's parts.",
-        subcommands: [BenchIO.self, BenchBook.self, BenchGateway.self]
+        subcommands: [BenchIO.self, BenchBook.self, BenchGateway.self, BenchT2T.self]
     )
 }
 

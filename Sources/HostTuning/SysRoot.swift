@@ -1,0 +1,69 @@
+// Reads of /proc and /sys below a root directory, so every check runs unchanged against the live
+// host ("/") and against a fixture tree in tests. Nothing read here is assumed present: a missing or
+// unreadable file is nil, and callers turn nil into a finding instead of a crash.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+struct SysRoot: Sendable {
+    /// The directory that stands for "/"; never ends with a slash ("" for the live host).
+    let root: String
+
+    init(_ root: String) {
+        var r = root
+        while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+        self.root = r == "/" ? "" : r
+    }
+
+    /// The on-disk path of an absolute host path ("/proc/cmdline" → "<root>/proc/cmdline").
+    func path(_ hostPath: String) -> String { root + hostPath }
+
+    /// The whole file as UTF-8, or nil. procfs and sysfs report a size of 0 or 4096 for files whose
+    /// contents are generated on read, so this reads until EOF rather than trusting stat.
+    func read(_ hostPath: String, limit: Int = 1 << 20) -> String? {
+        let fd = open(path(hostPath), O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while bytes.count < limit {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The first line without surrounding whitespace: the shape of every sysfs attribute.
+    func value(_ hostPath: String) -> String? {
+        guard let s = read(hostPath, limit: 65536) else { return nil }
+        let line = s.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return line.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// An integer attribute, or nil when the file is missing or does not hold an integer.
+    func int(_ hostPath: String) -> Int? { value(hostPath).flatMap { Int($0) } }
+
+    /// Names in a directory (sorted, no dot entries), or nil when it cannot be listed.
+    func list(_ hostPath: String) -> [String]? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path(hostPath)) else { return nil }
+        return names.filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    func exists(_ hostPath: String) -> Bool { FileManager.default.fileExists(atPath: path(hostPath)) }
+
+    /// Names of the form `<prefix><number>` in a directory, as numbers in ascending order
+    /// ("cpu12", "node1", "state3"): sysfs mixes them with other entries ("cpufreq", "online").
+    func numberedEntries(_ hostPath: String, prefix: String) -> [Int]? {
+        guard let names = list(hostPath) else { return nil }
+        return names.compactMap { name -> Int? in
+            guard name.hasPrefix(prefix) else { return nil }
+            return Int(name.dropFirst(prefix.count))
+        }.sorted()
+    }
+}
