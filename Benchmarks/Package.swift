@@ -23,6 +23,9 @@ let package = Package(
                 .product(name: "OrderBook", package: "Tickwire"),
                 .product(name: "OrderEntry", package: "Tickwire"),
                 .product(name: "Risk", package: "Tickwire"),
+                .product(name: "Strategy", package: "Tickwire"),
+                .product(name: "Appliance", package: "Tickwire"),
+                .product(name: "Exchange", package: "Tickwire"),
             ],
             path: "Benchmarks/HotPath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -38,6 +38,10 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     /// Turns between two reads of the order session while the feed is busy (an idle turn
     /// always reads it).
     public var venuePollInterval: UInt64 = 64
+    /// Unretained copies for the loop (a method call through a stored class reference costs a
+    /// retain and a release).
+    let uEngine: Unmanaged<TradingEngine<S, T>>
+    let uFeed: Unmanaged<MoldFeedHandler<EngineConsumer<S, T>, R>>
     var unrecoveredSeen: UInt64 = 0
     var lastHousekeeping: UInt64 = 0
 
@@ -47,6 +51,8 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
         self.clock = clock
         feed = MoldFeedHandler(lineA: lineA, lineB: lineB, consumer: engine.consumer, requester: requester,
                                configuration: configuration, verifyIPChecksum: true)
+        uEngine = .passUnretained(engine)
+        uFeed = .passUnretained(feed)
     }
 
     /// CLOCK_MONOTONIC_RAW nanoseconds of a TSC reading: the time base of the order session's
@@ -59,13 +65,17 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     @inline(__always)
     public func onFrames(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64) {
         let now = nanos(tsc)
-        engine.burstTSC = tsc
-        engine.burstNanos = now
+        uEngine._withUnsafeGuaranteedRef {
+            $0.burstTSC = tsc
+            $0.burstNanos = now
+        }
         counters.bursts &+= 1
         counters.frames &+= UInt64(count)
-        for i in 0..<count {
-            let p = pkts[i]
-            feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: UInt64(now))
+        uFeed._withUnsafeGuaranteedRef { feed in
+            for i in 0..<count {
+                let p = pkts[i]
+                feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: UInt64(now))
+            }
         }
     }
 
@@ -73,13 +83,17 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     @inline(__always)
     public func onDatagrams(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, destination: FeedAddress, tsc: UInt64) {
         let now = nanos(tsc)
-        engine.burstTSC = tsc
-        engine.burstNanos = now
+        uEngine._withUnsafeGuaranteedRef {
+            $0.burstTSC = tsc
+            $0.burstNanos = now
+        }
         counters.bursts &+= 1
         counters.datagrams &+= UInt64(count)
-        for i in 0..<count {
-            let p = pkts[i]
-            feed.onDatagram(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), destination: destination, now: UInt64(now))
+        uFeed._withUnsafeGuaranteedRef { feed in
+            for i in 0..<count {
+                let p = pkts[i]
+                feed.onDatagram(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), destination: destination, now: UInt64(now))
+            }
         }
     }
 
@@ -102,9 +116,11 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
         if idle || counters.turns % venuePollInterval == 0 {
             let now = nanos(tsc)
             counters.venuePolls &+= 1
-            engine.pollVenue(now: now)
-            feed.session.poll(now: UInt64(now))
-            let unrecovered = feed.session.counters.unrecoveredMessages
+            uEngine._withUnsafeGuaranteedRef { $0.pollVenue(now: now) }
+            let unrecovered = uFeed._withUnsafeGuaranteedRef { f in
+                f.session.poll(now: UInt64(now))
+                return f.session.counters.unrecoveredMessages
+            }
             if unrecovered != unrecoveredSeen {
                 unrecoveredSeen = unrecovered
                 counters.feedGapsUnrecovered &+= 1

@@ -76,7 +76,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     public let book: OrderBook
     public let directory: SymbolDirectory
     public let gateway: OrderGateway<T>
-    public var strategy: S
+    public let strategy: S
     public private(set) var counters = EngineCounters()
     /// Stage records of every order sent, for the telemetry thread.
     public let stamps: SPSCRing<StageStamps>
@@ -92,13 +92,27 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     /// The sequence number of the message being applied.
     @usableFromInline var sequence: UInt64 = 0
 
+    // The same objects, unretained, for the hot path: loading a class reference from a stored
+    // property and calling it cost a retain and a release per use (package-benchmark counted
+    // about six per message); the strong properties above keep them alive.
+    let uBook: Unmanaged<OrderBook>
+    let uDirectory: Unmanaged<SymbolDirectory>
+    let uGateway: Unmanaged<OrderGateway<T>>
+    let uStrategy: Unmanaged<S>
+    let uStamps: Unmanaged<SPSCRing<StageStamps>>
+
     public init(book: OrderBook, directory: SymbolDirectory = SymbolDirectory(), gateway: OrderGateway<T>, strategy: S,
                 stampCapacity: Int = 1 << 16, outboxCapacity: Int = 16) {
+        uBook = .passUnretained(book)
+        uDirectory = .passUnretained(directory)
+        uGateway = .passUnretained(gateway)
+        uStrategy = .passUnretained(strategy)
         self.book = book
         self.directory = directory
         self.gateway = gateway
         self.strategy = strategy
         stamps = SPSCRing(capacity: stampCapacity)
+        uStamps = .passUnretained(stamps)
         outbox = .allocate(capacity: outboxCapacity)
         ctx = StrategyContext(slots: outbox, capacity: outboxCapacity)
         gateway.stampStages = true
@@ -113,14 +127,16 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
 
     @inline(__always)
     func afterBook(_ u: BookUpdate, time: VenueTime, decoded: UInt64) {
-        guard u.bboChanged, strategy.trades(u.locate) else { return }
+        guard u.bboChanged, uStrategy._withUnsafeGuaranteedRef({ $0.trades(u.locate) }) else { return }
         let tBook = tw_rdtsc()
         counters.strategyCalls &+= 1
-        let top = BookTop(book: book, locate: u.locate)
-        gateway.marketData(locate: u.locate, bid: top.bidShares > 0 ? top.bid : nil, ask: top.askShares > 0 ? top.ask : nil,
-                           now: burstNanos)
+        let top = uBook._withUnsafeGuaranteedRef { BookTop(book: $0, locate: u.locate) }
+        let now = burstNanos
+        uGateway._withUnsafeGuaranteedRef {
+            $0.marketData(locate: u.locate, bid: top.bidShares > 0 ? top.bid : nil, ask: top.askShares > 0 ? top.ask : nil, now: now)
+        }
         ctx.reset(now: time.nanosSinceMidnight)
-        strategy.onBook(top, &ctx)
+        uStrategy._withUnsafeGuaranteedRef { $0.onBook(top, &ctx) }
         guard ctx.count > 0 else { return }
         var s = StageStamps()
         s.rx = burstTSC
@@ -132,6 +148,35 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         if execute(stamps: s) > 0 { counters.triggeringTicks &+= 1 }
     }
 
+    // One entry per book message, so that the consumer makes a single unretained call.
+    @inline(__always)
+    func add(_ locate: StockLocate, _ ref: OrderRef, _ side: Side, _ shares: Shares, _ price: Price, _ stock: Symbol,
+             time: VenueTime, decoded: UInt64) {
+        uDirectory._withUnsafeGuaranteedRef { $0.learn(locate, stock) }
+        afterBook(uBook._withUnsafeGuaranteedRef { $0.add(locate: locate, ref: ref, side: side, shares: shares, price: price) },
+                  time: time, decoded: decoded)
+    }
+
+    @inline(__always)
+    func execute(_ ref: OrderRef, _ shares: Shares, time: VenueTime, decoded: UInt64) {
+        afterBook(uBook._withUnsafeGuaranteedRef { $0.execute(ref: ref, shares: shares) }, time: time, decoded: decoded)
+    }
+
+    @inline(__always)
+    func cancel(_ ref: OrderRef, _ shares: Shares, time: VenueTime, decoded: UInt64) {
+        afterBook(uBook._withUnsafeGuaranteedRef { $0.cancel(ref: ref, shares: shares) }, time: time, decoded: decoded)
+    }
+
+    @inline(__always)
+    func delete(_ ref: OrderRef, time: VenueTime, decoded: UInt64) {
+        afterBook(uBook._withUnsafeGuaranteedRef { $0.delete(ref: ref) }, time: time, decoded: decoded)
+    }
+
+    @inline(__always)
+    func replace(_ old: OrderRef, _ new: OrderRef, _ shares: Shares, _ price: Price, time: VenueTime, decoded: UInt64) {
+        afterBook(uBook._withUnsafeGuaranteedRef { $0.replace(old: old, new: new, shares: shares, price: price) }, time: time, decoded: decoded)
+    }
+
     @inline(__always)
     func noteMessage(_ r: ITCH.DispatchResult) {
         counters.messages &+= 1
@@ -141,10 +186,10 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     @inline(__always)
     func onTrade(locate: StockLocate, price: Price, shares: UInt32, time: VenueTime) {
         counters.trades &+= 1
-        guard strategy.trades(locate) else { return }
+        guard uStrategy._withUnsafeGuaranteedRef({ $0.trades(locate) }) else { return }
         let t = tw_rdtsc()
         ctx.reset(now: time.nanosSinceMidnight)
-        strategy.onTrade(locate: locate, price: price, shares: shares, &ctx)
+        uStrategy._withUnsafeGuaranteedRef { $0.onTrade(locate: locate, price: price, shares: shares, &ctx) }
         guard ctx.count > 0 else { return }
         var s = StageStamps()
         s.rx = burstTSC
@@ -172,11 +217,11 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
             switch a {
             case .new(let tag, let locate, let side, let shares, let price, let kind):
                 guard trading else {
-                    strategy.onSubmitted(tag: tag, result: .notLoggedIn, &ctx)
+                    uStrategy._withUnsafeGuaranteedRef { $0.onSubmitted(tag: tag, result: .notLoggedIn, &ctx) }
                     continue
                 }
-                let r = gateway.submit(locate: locate, side: side, shares: shares, price: price, kind: kind, now: now)
-                strategy.onSubmitted(tag: tag, result: r, &ctx)
+                let r = uGateway._withUnsafeGuaranteedRef { $0.submit(locate: locate, side: side, shares: shares, price: price, kind: kind, now: now) }
+                uStrategy._withUnsafeGuaranteedRef { $0.onSubmitted(tag: tag, result: r, &ctx) }
                 guard case .sent(let id) = r else {
                     counters.refused &+= 1
                     if case .refused = r { counters.riskRejects &+= 1 }
@@ -191,11 +236,11 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
                 s.action = 0
             case .replace(let id, let shares, let price):
                 guard trading else {
-                    strategy.onReplaceSent(id: id, newID: nil, &ctx)
+                    uStrategy._withUnsafeGuaranteedRef { $0.onReplaceSent(id: id, newID: nil, &ctx) }
                     continue
                 }
-                let newID = gateway.replace(id: id, shares: shares, price: price, now: now)
-                strategy.onReplaceSent(id: id, newID: newID, &ctx)
+                let newID = uGateway._withUnsafeGuaranteedRef { $0.replace(id: id, shares: shares, price: price, now: now) }
+                uStrategy._withUnsafeGuaranteedRef { $0.onReplaceSent(id: id, newID: newID, &ctx) }
                 guard let newID else {
                     counters.refused &+= 1
                     continue
@@ -204,14 +249,14 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
                 s.orderID = newID
                 s.shares = shares
                 s.price = price.rawValue
-                if let o = gateway.store.order(newID) {
+                if let o = uGateway._withUnsafeGuaranteedRef({ $0.store.order(newID) }) {
                     s.locate = o.locate.rawValue
                     s.side = o.side.rawValue
                 }
                 s.action = 1
             case .cancel(let id):
-                let ok = gateway.cancel(id: id, now: now)
-                strategy.onCancelSent(id: id, sent: ok, &ctx)
+                let ok = uGateway._withUnsafeGuaranteedRef { $0.cancel(id: id, now: now) }
+                uStrategy._withUnsafeGuaranteedRef { $0.onCancelSent(id: id, sent: ok, &ctx) }
                 guard ok else {
                     counters.refused &+= 1
                     continue
@@ -220,11 +265,10 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
                 s.orderID = id
                 s.action = 2
             }
-            s.risk = gateway.lastRiskTSC
-            s.tx = gateway.lastTxTSC
+            (s.risk, s.tx) = uGateway._withUnsafeGuaranteedRef { ($0.lastRiskTSC, $0.lastTxTSC) }
             s.position = UInt8(truncatingIfNeeded: min(sent, 255))
             sent &+= 1
-            if !stamps.push(s) { counters.stampsDropped &+= 1 }
+            if !uStamps._withUnsafeGuaranteedRef({ $0.push(s) }) { counters.stampsDropped &+= 1 }
         }
         if ctx.overflow > 0 { counters.outboxOverflow &+= UInt64(ctx.overflow) }
         return sent
@@ -237,8 +281,8 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     @discardableResult
     public func pollVenue(now: Int64) -> Int {
         burstNanos = now
-        var l = VenueListener(engine: self)
-        return gateway.poll(now: now, &l)
+        var l = VenueListener(engine: .passUnretained(self))
+        return uGateway._withUnsafeGuaranteedRef { $0.poll(now: now, &l) }
     }
 
     @inline(__always)
@@ -249,7 +293,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
             counters.filledShares &+= UInt64(shares)
         }
         ctx.reset(now: ctx.now)
-        strategy.onOrder(e, &ctx)
+        uStrategy._withUnsafeGuaranteedRef { $0.onOrder(e, &ctx) }
         guard ctx.count > 0 else { return }
         var s = StageStamps()
         let t = tw_rdtsc()
@@ -259,77 +303,79 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
 }
 
 struct VenueListener<S: Strategy, T: ByteStreamTransport>: GatewayListener {
-    unowned(unsafe) let engine: TradingEngine<S, T>
-    mutating func gateway(_ event: GatewayEvent, sequence: UInt64) { engine.onVenue(event, sequence: sequence) }
+    let engine: Unmanaged<TradingEngine<S, T>>
+    mutating func gateway(_ event: GatewayEvent, sequence: UInt64) {
+        engine._withUnsafeGuaranteedRef { $0.onVenue(event, sequence: sequence) }
+    }
 }
 
 /// ITCH in, book and strategy out: the MoldUDP64 session's consumer (a value in the session;
 /// the engine it points to outlives it).
 public struct EngineConsumer<S: Strategy, T: ByteStreamTransport>: MoldUDP64Consumer, ITCHHandler {
-    unowned(unsafe) let engine: TradingEngine<S, T>
+    /// Unretained (a method call through an unowned(unsafe) reference still retained it).
+    let unmanaged: Unmanaged<TradingEngine<S, T>>
 
-    init(engine: TradingEngine<S, T>) { self.engine = engine }
+    init(engine: TradingEngine<S, T>) { unmanaged = .passUnretained(engine) }
+
+    @inline(__always)
+    func with<R>(_ body: (TradingEngine<S, T>) -> R) -> R { unmanaged._withUnsafeGuaranteedRef(body) }
 
     @inline(__always)
     public mutating func onMessage(_ message: UnsafeRawBufferPointer, sequence: UInt64) {
-        engine.sequence = sequence
-        engine.noteMessage(ITCH.dispatch(message, to: &self))
+        with { $0.sequence = sequence }
+        let r = ITCH.dispatch(message, to: &self)
+        with { $0.noteMessage(r) }
     }
 
     public mutating func onStockDirectory(_ m: ITCH.StockDirectory) {
-        engine.directory.set(m.stockLocate, m.stock)
+        with { e in e.uDirectory._withUnsafeGuaranteedRef { $0.set(m.stockLocate, m.stock) } }
     }
 
     @inline(__always)
     public mutating func onAddOrder(_ m: ITCH.AddOrder) {
         let t = tw_rdtsc()
         guard let side = m.side else { return }
-        engine.directory.learn(m.stockLocate, m.stock)
-        engine.afterBook(engine.book.add(locate: m.stockLocate, ref: m.orderRef, side: side, shares: m.shares, price: m.price),
-                         time: m.timestamp, decoded: t)
+        with { $0.add(m.stockLocate, m.orderRef, side, m.shares, m.price, m.stock, time: m.timestamp, decoded: t) }
     }
 
     @inline(__always)
     public mutating func onAddOrderMPID(_ m: ITCH.AddOrderMPID) {
         let t = tw_rdtsc()
         guard let side = m.side else { return }
-        engine.directory.learn(m.stockLocate, m.stock)
-        engine.afterBook(engine.book.add(locate: m.stockLocate, ref: m.orderRef, side: side, shares: m.shares, price: m.price),
-                         time: m.timestamp, decoded: t)
+        with { $0.add(m.stockLocate, m.orderRef, side, m.shares, m.price, m.stock, time: m.timestamp, decoded: t) }
     }
 
     @inline(__always)
     public mutating func onOrderExecuted(_ m: ITCH.OrderExecuted) {
         let t = tw_rdtsc()
-        engine.afterBook(engine.book.execute(ref: m.orderRef, shares: m.executedShares), time: m.timestamp, decoded: t)
+        with { $0.execute(m.orderRef, m.executedShares, time: m.timestamp, decoded: t) }
     }
 
     @inline(__always)
     public mutating func onOrderExecutedWithPrice(_ m: ITCH.OrderExecutedWithPrice) {
         let t = tw_rdtsc()
-        engine.afterBook(engine.book.execute(ref: m.orderRef, shares: m.executedShares), time: m.timestamp, decoded: t)
+        with { $0.execute(m.orderRef, m.executedShares, time: m.timestamp, decoded: t) }
     }
 
     @inline(__always)
     public mutating func onOrderCancel(_ m: ITCH.OrderCancel) {
         let t = tw_rdtsc()
-        engine.afterBook(engine.book.cancel(ref: m.orderRef, shares: m.cancelledShares), time: m.timestamp, decoded: t)
+        with { $0.cancel(m.orderRef, m.cancelledShares, time: m.timestamp, decoded: t) }
     }
 
     @inline(__always)
     public mutating func onOrderDelete(_ m: ITCH.OrderDelete) {
         let t = tw_rdtsc()
-        engine.afterBook(engine.book.delete(ref: m.orderRef), time: m.timestamp, decoded: t)
+        with { $0.delete(m.orderRef, time: m.timestamp, decoded: t) }
     }
 
     @inline(__always)
     public mutating func onOrderReplace(_ m: ITCH.OrderReplace) {
         let t = tw_rdtsc()
-        engine.afterBook(engine.book.replace(old: m.originalOrderRef, new: m.newOrderRef, shares: m.shares, price: m.price),
-                         time: m.timestamp, decoded: t)
+        with { $0.replace(m.originalOrderRef, m.newOrderRef, m.shares, m.price, time: m.timestamp, decoded: t) }
     }
 
     public mutating func onTrade(_ m: ITCH.Trade) {
-        engine.onTrade(locate: m.stockLocate, price: m.price, shares: m.shares.rawValue, time: m.timestamp)
+        with { $0.onTrade(locate: m.stockLocate, price: m.price, shares: m.shares.rawValue, time: m.timestamp) }
     }
 }

@@ -382,7 +382,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     /// Reads the session; every venue message updates the store and goes to `listener`.
     @discardableResult
     public func poll<L: GatewayListener>(now: Int64, _ listener: inout L) -> Int {
-        var h = Handler(gateway: self, listener: listener)
+        var h = Handler(gateway: .passUnretained(self), listener: listener)
         let heartbeats = client.counters.heartbeatsReceived
         let n = client.poll(now: now, &h)
         listener = h.listener
@@ -401,11 +401,16 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     }
 
     struct Handler<L: GatewayListener>: SoupBinTCPHandler {
-        let gateway: OrderGateway
+        /// Unretained: the gateway is polling, so it is alive (a strong copy cost a retain and a
+        /// release per poll).
+        let gateway: Unmanaged<OrderGateway>
         var listener: L
         mutating func sequenced(_ message: UnsafeRawBufferPointer, sequence: UInt64) {
-            let e = gateway.apply(message)
-            gateway.record(e, sequence: sequence)
+            let e = gateway._withUnsafeGuaranteedRef { g in
+                let e = g.apply(message)
+                g.record(e, sequence: sequence)
+                return e
+            }
             if let e { listener.gateway(e, sequence: sequence) }
         }
     }

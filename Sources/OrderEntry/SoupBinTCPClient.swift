@@ -101,7 +101,12 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
     public var heartbeatNanos: Int64 = 1_000_000_000
     public var deadPeerNanos: Int64 = 5_000_000_000
     public private(set) var state: SoupBinTCPState = .disconnected
-    public private(set) var transport: Transport?
+    public private(set) var transport: Transport? {
+        didSet { hotTransport = transport.map { Unmanaged.passUnretained($0) } }
+    }
+    /// The same transport unretained, for poll and write (`guard let t = transport` retained and
+    /// released it on every send and every read; `transport` keeps it alive).
+    var hotTransport: Unmanaged<Transport>?
     /// The session the venue logged us into.
     public private(set) var session: String = ""
     /// The sequence number of the next sequenced message expected (1 = none seen yet).
@@ -154,13 +159,13 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
     /// Returns the number of sequenced messages delivered.
     @discardableResult
     public func poll<H: SoupBinTCPHandler>(now: Int64, _ handler: inout H) -> Int {
-        guard let t = transport, t.isOpen else {
+        guard let ut = hotTransport, ut._withUnsafeGuaranteedRef({ $0.isOpen }) else {
             if state == .awaitingLogin || state == .loggedIn { drop(now) }
             return 0
         }
         var delivered = 0
         reading: while state == .awaitingLogin || state == .loggedIn {
-            switch t.receive(into: readBuffer) {
+            switch ut._withUnsafeGuaranteedRef({ $0.receive(into: readBuffer) }) {
             case .wouldBlock:
                 break reading
             case .closed, .error:
@@ -269,13 +274,13 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
 
     @discardableResult
     func write(_ bytes: UnsafeRawBufferPointer, _ now: Int64) -> Bool {
-        guard let t = transport else { return false }
+        guard let ut = hotTransport else { return false }
         if !backlog.isEmpty {
             backlog.append(contentsOf: bytes)
             flushBacklog(now)
             return state == .loggedIn || state == .awaitingLogin
         }
-        let n = t.send(bytes)
+        let n = ut._withUnsafeGuaranteedRef { $0.send(bytes) }
         if n < 0 {
             drop(now)
             return false

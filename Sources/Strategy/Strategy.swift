@@ -56,7 +56,7 @@ public struct BookTop: Sendable, Equatable {
 
     /// The book's touch of `locate`, with the second level's sizes.
     @inlinable
-    public init(book: OrderBook, locate: StockLocate) {
+    public init(book: borrowing OrderBook, locate: StockLocate) {  // borrowing: an init takes its arguments owned (a retain per call)
         let b = book.bestBid(locate), a = book.bestAsk(locate)
         self.init(locate: locate, bid: b?.price ?? .zero, bidShares: b?.shares ?? 0,
                   ask: a?.price ?? .zero, askShares: a?.shares ?? 0,
@@ -115,30 +115,31 @@ public struct StrategyContext {
     }
 }
 
-/// A trading strategy. Conformers are final classes or structs used as generic parameters (no
-/// existential on the hot path); every callback may add actions to `ctx`.
-public protocol Strategy {
+/// A trading strategy. Conformers are final classes used as generic parameters (no existential
+/// on the hot path; the engine holds them unretained, so a callback costs no ARC traffic);
+/// every callback may add actions to `ctx`.
+public protocol Strategy: AnyObject {
     /// True for the stocks the strategy trades: the caller builds `BookTop` and calls `onBook`
     /// only for those, and only when their touch changed.
     func trades(_ locate: StockLocate) -> Bool
     /// The touch of a traded stock changed.
-    mutating func onBook(_ top: BookTop, _ ctx: inout StrategyContext)
+    func onBook(_ top: BookTop, _ ctx: inout StrategyContext)
     /// A trade printed on the feed (ITCH P, or an execution of a displayed order).
-    mutating func onTrade(locate: StockLocate, price: Price, shares: UInt32, _ ctx: inout StrategyContext)
+    func onTrade(locate: StockLocate, price: Price, shares: UInt32, _ ctx: inout StrategyContext)
     /// The gateway's answer to a `new` action: the order number it was sent under, or why not.
-    mutating func onSubmitted(tag: UInt32, result: SubmitResult, _ ctx: inout StrategyContext)
+    func onSubmitted(tag: UInt32, result: SubmitResult, _ ctx: inout StrategyContext)
     /// The gateway's answer to a `replace` action: the replacement's order number, or nil when
     /// nothing was sent (the order is not open, or the session is down).
-    mutating func onReplaceSent(id: UInt32, newID: UInt32?, _ ctx: inout StrategyContext)
+    func onReplaceSent(id: UInt32, newID: UInt32?, _ ctx: inout StrategyContext)
     /// The gateway's answer to a `cancel` action.
-    mutating func onCancelSent(id: UInt32, sent: Bool, _ ctx: inout StrategyContext)
+    func onCancelSent(id: UInt32, sent: Bool, _ ctx: inout StrategyContext)
     /// The venue's answer to one of our orders (accepted, executed, canceled, replaced, rejected).
-    mutating func onOrder(_ event: GatewayEvent, _ ctx: inout StrategyContext)
+    func onOrder(_ event: GatewayEvent, _ ctx: inout StrategyContext)
 }
 
 extension Strategy {
-    public mutating func onReplaceSent(id: UInt32, newID: UInt32?, _ ctx: inout StrategyContext) {}
-    public mutating func onCancelSent(id: UInt32, sent: Bool, _ ctx: inout StrategyContext) {}
+    public func onReplaceSent(id: UInt32, newID: UInt32?, _ ctx: inout StrategyContext) {}
+    public func onCancelSent(id: UInt32, sent: Bool, _ ctx: inout StrategyContext) {}
 }
 
 /// The strategies the command line knows by name.

@@ -1,0 +1,57 @@
+// The appliance's tick-to-trade loop in steady state: one iteration = 300 MoldUDP64 frames of
+// a simulated day (3 ITCH messages each) through the live loop's `Appliance` (frame parse,
+// MoldUDP64 session, ITCH decode, L3 book, taker strategy, pre-trade risk, OUCH encode, hand-off
+// to the echo venue), one frame per burst, the venue's answers read between bursts. About a
+// third of the messages trigger an order. The telemetry ring is emptied outside the
+// measurement, as the telemetry thread would.
+import Appliance
+import Benchmark
+import Exchange
+import Strategy
+import TickwireCore
+
+final class TickToTradeFixture: @unchecked Sendable {
+    let frames: TickToTradeFrames
+    var rig: TickToTradeRig<Taker<ImbalanceUptickModel>>
+    var cursor = 0
+    let clock = TSCClock(hz: 2_500_000_000)
+
+    init() {
+        let day = FlowDay.generate(OrderFlowConfiguration(seed: 1, symbols: 100), messages: 600_000).bytes
+        frames = TickToTradeFrames(itch: day, perPacket: 3)
+        rig = Self.freshRig(clock)
+    }
+
+    static func freshRig(_ clock: TSCClock) -> TickToTradeRig<Taker<ImbalanceUptickModel>> {
+        var p = TakerParameters()
+        p.threshold = 0.6
+        p.cooldownNanos = 0
+        p.maxPosition = 1 << 40
+        let locates = (1...100).map { StockLocate(rawValue: UInt16($0)) }
+        return try! TickToTradeRig(strategy: Taker(symbols: locates, model: ImbalanceUptickModel(), maxLocates: 101, parameters: p),
+                                   symbols: 100, clock: clock)
+    }
+}
+
+nonisolated(unsafe) var t2tFixture: TickToTradeFixture?
+
+func tickToTradeBenchmarks() {
+    Benchmark("TickToTrade_taker_300_frames",
+              configuration: .init(setup: {
+                  if t2tFixture == nil { t2tFixture = TickToTradeFixture() }
+              })) { benchmark in
+        let f = t2tFixture!
+        if f.cursor + 300 > f.frames.count {
+            f.rig = TickToTradeFixture.freshRig(f.clock)
+            f.cursor = 0
+        }
+        let rig = f.rig
+        let start = f.cursor
+        benchmark.startMeasurement()
+        for i in start..<(start + 300) { rig.burst(f.frames, from: i, count: 1) }
+        benchmark.stopMeasurement()
+        f.cursor += 300
+        while rig.engine.stamps.pop() != nil {}
+        blackHole(rig.engine.counters.ordersSent)
+    }
+}
