@@ -64,7 +64,13 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     /// A burst of Ethernet frames (DPDK, or a capture) that returned at `tsc`.
     @inline(__always)
     public func onFrames(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64) {
-        let now = nanos(tsc)
+        onFrames(pkts, count: count, tsc: tsc, now: nanos(tsc))
+    }
+
+    /// The same with the host time given: a replay drives the session's timers and risk's
+    /// throttle with the capture's clock, as the live run saw them.
+    @inline(__always)
+    public func onFrames(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64, now: Int64) {
         uEngine._withUnsafeGuaranteedRef {
             $0.burstTSC = tsc
             $0.burstNanos = now
@@ -111,10 +117,12 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     /// Between bursts: the venue's answers, the feed's gap timers, risk's time guards.
     /// `idle`: the last burst was empty.
     @inline(__always)
-    public func betweenBursts(idle: Bool, tsc: UInt64) {
+    public func betweenBursts(idle: Bool, tsc: UInt64) { betweenBursts(idle: idle, tsc: tsc, now: nanos(tsc)) }
+
+    @inline(__always)
+    public func betweenBursts(idle: Bool, tsc: UInt64, now: Int64) {
         counters.turns &+= 1
         if idle || counters.turns % venuePollInterval == 0 {
-            let now = nanos(tsc)
             counters.venuePolls &+= 1
             uEngine._withUnsafeGuaranteedRef { $0.pollVenue(now: now) }
             let unrecovered = uFeed._withUnsafeGuaranteedRef { f in

@@ -16,8 +16,11 @@ public struct MarketMakerParameters: Sendable, Equatable {
     public var skewTicksPerLot: Int64 = 1
     /// No more buying at or above this long position, no more selling at or below its negative.
     public var maxInventory: Int64 = 500
-    /// A live quote is moved when its wanted price is this many ticks away.
+    /// A live quote is moved when its wanted price is this many ticks away...
     public var requoteTicks: Int64 = 1
+    /// ...and it was last sent at least this long ago (feed clock): a microprice that flickers
+    /// across a tick boundary would otherwise replace on every message, into the throttle.
+    public var minRequoteNanos: UInt64 = 2_000_000
     public init() {}
 }
 
@@ -52,6 +55,7 @@ public final class MarketMaker: Strategy {
         var price: Price = .zero
         var pendingPrice: Price = .zero
         var shares: UInt32 = 0
+        var sentAt: UInt64 = 0
     }
 
     struct Owner {
@@ -140,7 +144,7 @@ public final class MarketMaker: Strategy {
             guard let want else { return }
             let size = parameters.size
             if ctx.add(.new(tag: UInt32(slot), locate: locate, side: side, shares: size, price: want, kind: .day)) {
-                q.pointee = Quote(state: .sending, id: 0, price: want, pendingPrice: want, shares: size)
+                q.pointee = Quote(state: .sending, id: 0, price: want, pendingPrice: want, shares: size, sentAt: ctx.now)
             }
         case .live:
             guard let want else {
@@ -148,10 +152,11 @@ public final class MarketMaker: Strategy {
                 return
             }
             let away = abs(want.rawValue - q.pointee.price.rawValue)
-            if away >= parameters.requoteTicks * max(parameters.tick, 1),
+            if away >= parameters.requoteTicks * max(parameters.tick, 1), ctx.now &- q.pointee.sentAt >= parameters.minRequoteNanos,
                ctx.add(.replace(id: q.pointee.id, shares: parameters.size, price: want)) {
                 q.pointee.state = .pendingReplace
                 q.pointee.pendingPrice = want
+                q.pointee.sentAt = ctx.now
             }
         case .sending, .pendingNew, .pendingReplace, .pendingCancel:
             return  // one request in flight per quote

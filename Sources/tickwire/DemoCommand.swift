@@ -30,17 +30,16 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Symbols of the simulated venue.")
     var symbols: Int = 100
 
-    @Option(help: "Symbols the strategy trades (locates 1...N).")
-    var traded: Int = 20
-
-    @Option(help: "Strategy: mm (market maker) or taker.")
-    var strategy: String = "mm"
+    @OptionGroup var strategyOptions: StrategyOptions
 
     @Option(help: "OUCH version: 4.2 or 5.0.")
     var ouch: String = "4.2"
 
     @Option(help: "Where the report, CSV, PNG, capture and journal go.")
     var out: String = "out/demo"
+
+    @Option(name: .customLong("order-port"), help: "The venue's SoupBinTCP port (the feed uses 26477, re-requests 26478).")
+    var orderPort: UInt16 = 26500
 
     @Flag(help: "Skip the namespace and DPDK: kernel sockets on loopback.")
     var loopback = false
@@ -55,8 +54,10 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         guard seconds >= 1, seconds <= 3600 else { throw ValidationError("--seconds must be in [1, 3600]") }
         guard rate >= 100, rate <= 2_000_000 else { throw ValidationError("--rate must be in [100, 2e6]") }
-        guard symbols >= 1, symbols <= 10_000, traded >= 1, traded <= symbols else { throw ValidationError("need 1 <= --traded <= --symbols <= 10000") }
-        guard let kind = StrategyKind(rawValue: strategy) else { throw ValidationError("--strategy is mm or taker") }
+        guard symbols >= 1, symbols <= 10_000 else { throw ValidationError("--symbols must be in 1...10000") }
+        try strategyOptions.validate(symbols: symbols)
+        let kind = strategyOptions.kind!
+        let traded = strategyOptions.traded
         guard let version = OUCHVersion(rawValue: ouch) else { throw ValidationError("--ouch is 4.2 or 5.0") }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
@@ -75,7 +76,6 @@ struct DemoCommand: ParsableCommand {
         let venueIP = fallbackReason == nil ? DemoNetwork.venueIP : "127.0.0.1"
         let lineA = FeedAddress(ip: IPv4Address(239, 192, 10, 1), port: 26477)
         let lineB = FeedAddress(ip: IPv4Address(239, 192, 10, 2), port: 26477)
-        let orderPort: UInt16 = 26500
         let rerequest = FeedAddress(ip: IPv4Address(venueIP)!, port: 26478)
 
         // The tap.
@@ -100,12 +100,8 @@ struct DemoCommand: ParsableCommand {
 
         var setup = TradingSetup(orderEntry: FeedAddress(ip: IPv4Address(venueIP)!, port: orderPort), version: version,
                                  credentials: SoupBinTCPCredentials(username: "TW1", password: "secret"), symbols: symbols,
-                                 traded: (1...traded).map { StockLocate(rawValue: UInt16($0)) }, lineA: lineA, lineB: lineB,
-                                 rerequest: rerequest, journalPath: out + "/journal.twj",
-                                 limits: RiskLimits(maxOrderShares: 1_000, maxOrderNotional: 5_000_000_000, collarBps: 500,
-                                                    allowWithoutReference: false, maxPositionPerSymbol: 2_000, maxGrossPosition: 20_000,
-                                                    maxOpenOrders: 200, throttleOrders: 5_000, throttleWindowNanos: 1_000_000_000,
-                                                    maxLoss: 50_000 * 10_000, killOnCrossedBook: true),
+                                 traded: strategyOptions.tradedLocates, lineA: lineA, lineB: lineB,
+                                 rerequest: rerequest, journalPath: out + "/journal.twj", limits: strategyOptions.limits,
                                  hotCore: nil, coldCore: nil)
         if version == .v50 { setup.credentials = SoupBinTCPCredentials(username: "TW2", password: "secret") }
         try? FileManager.default.removeItem(atPath: setup.journalPath!)
@@ -128,12 +124,10 @@ struct DemoCommand: ParsableCommand {
         do {
             switch kind {
             case .marketMaker:
-                var p = MarketMakerParameters()
-                p.halfWidthTicks = 0
-                outcome = try runTrading(strategy: MarketMaker(symbols: setup.traded, maxLocates: symbols + 1, parameters: p), setup: setup,
+                outcome = try runTrading(strategy: strategyOptions.marketMaker(symbols: symbols), setup: setup,
                                          source: source, seconds: seconds, flag: flag, log: log)
             case .taker:
-                outcome = try runTrading(strategy: Taker(symbols: setup.traded, model: ImbalanceUptickModel(), maxLocates: symbols + 1),
+                outcome = try runTrading(strategy: strategyOptions.taker(symbols: symbols),
                                          setup: setup, source: source, seconds: seconds, flag: flag, log: log)
             }
         } catch {

@@ -3,6 +3,7 @@ import CShims
 import Foundation
 import MarketData
 import OrderBook
+import Strategy
 import TickwireCore
 import Wire
 
@@ -41,10 +42,54 @@ struct Replay: ParsableCommand {
     @Option(name: .customLong("iex-port"), help: "IEX: only this UDP destination port is decoded (default: every UDP frame).")
     var iexPort: UInt16?
 
+    @Option(help: "Trade the capture with a strategy (mm or taker), as the appliance does live; orders go to an echo venue.")
+    var strategy: String?
+
+    @Option(help: "With --strategy: symbols the strategy trades (locates 1...N).")
+    var traded: Int = 20
+
+    @Option(name: .customLong("max-position"), help: "With --strategy: shares per symbol either way.")
+    var maxPosition: Int64 = 1_000
+
+    @Option(help: "With --strategy: symbols of the venue.")
+    var symbols: Int = 100
+
+    @Option(name: .customLong("decisions-out"), help: "With --strategy: write the decision log (CSV) here.")
+    var decisionsOut: String?
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func run() throws {
+        if let strategy {
+            guard let kind = StrategyKind(rawValue: strategy) else { throw ValidationError("--strategy is mm or taker") }
+            guard FileManager.default.fileExists(atPath: file) else { throw fail("no such file: \(file)") }
+            guard venue == .nasdaq, try InputKind.detect(path: file) == .capture else {
+                throw ValidationError("--strategy replays a capture of MoldUDP64 (NASDAQ)")
+            }
+            guard symbols >= 1, symbols <= 10_000 else { throw ValidationError("--symbols must be in 1...10000") }
+            guard let a = FeedAddress(feedA), let b = FeedAddress(feedB) else { throw ValidationError("--feed-a/--feed-b take IP:PORT") }
+            let spec = StrategySpec(kind: kind, traded: traded, maxPosition: maxPosition)
+            try spec.validate(symbols: symbols)
+            let r: StrategyReplayReport
+            do {
+                switch kind {
+                case .marketMaker:
+                    r = try replayWithStrategy(spec.marketMaker(symbols: symbols), spec: spec, capture: file, symbols: symbols,
+                                               lineA: a, lineB: b, maxOrders: maxOrders, decisionsOut: decisionsOut)
+                case .taker:
+                    r = try replayWithStrategy(spec.taker(symbols: symbols), spec: spec, capture: file, symbols: symbols,
+                                               lineA: a, lineB: b, maxOrders: maxOrders, decisionsOut: decisionsOut)
+                }
+            } catch {
+                throw fail("\(error)")
+            }
+            if json { printJSON(r) } else {
+                print("replay with \(strategy): \(r.messages) messages, \(r.strategyCalls) strategy calls, \(r.orders) orders, "
+                    + "\(r.replaces) replaces, \(r.cancels) cancels, \(r.riskRejects) risk rejects")
+            }
+            return
+        }
         guard FileManager.default.fileExists(atPath: file) else { throw fail("no such file: \(file)") }
         guard let a = FeedAddress(feedA), let b = FeedAddress(feedB) else {
             throw ValidationError("--feed-a/--feed-b take IP:PORT, e.g. 233.54.12.111:26477")

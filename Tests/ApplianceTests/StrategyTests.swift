@@ -46,7 +46,7 @@ import TickwireCore
         mm.onOrder(.accepted(id: 2, ref: OrderRef(rawValue: 11)), &ctx)
         // A fill of the bid makes us long: the fair price drops, the ask is replaced lower
         // and a new bid goes out lower than before.
-        ctx.reset(now: 3_000)
+        ctx.reset(now: 5_000_000)  // past minRequoteNanos since the quotes went out
         mm.onOrder(.executed(id: 1, locate: l, side: .buy, shares: 100, price: Price(rawValue: 100_000), match: 1), &ctx)
         #expect(mm.inventory(l) == 100)
         var newBid: Price?
