@@ -2,7 +2,7 @@
 # the system packages they need when missing.
 SHELL := /bin/bash
 SWIFT ?= swift
-DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev zlib1g-dev pkg-config tshark iproute2 python3
+DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev zlib1g-dev pkg-config tshark tcpdump gnuplot-nox iproute2 python3
 RELEASE_BIN := .build/release/tickwire
 
 .PHONY: all deps build release test demo bench fuzz clean
@@ -34,11 +34,12 @@ test: deps
 	$(SWIFT) test --skip-build
 	$(MAKE) bench-check
 
-# Until the appliance exists: the doctor, then the io loop over DPDK net_null beside the C loop.
+# The appliance against the embedded venue simulator for about 20 s: the venue in its own
+# network namespace, the feed through DPDK af_packet on a veth, orders over TCP, a tcpdump tap;
+# prints the report (ticks, orders, fills, PnL, risk, per-stage and wire-to-wire latency) and
+# writes it under out/demo (JSON, CSV, PNG, the capture). Loopback sockets without root.
 demo: release
-	$(RELEASE_BIN) doctor --vdev net_null0
-	@echo
-	$(RELEASE_BIN) bench io --packets 20000000
+	$(RELEASE_BIN) demo --out out/demo
 
 # package-benchmark suites (Benchmarks/ is its own package): full run with figures.
 bench: deps
