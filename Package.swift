@@ -134,6 +134,7 @@ let package = Package(
             dependencies: [
                 "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "HostTuning",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

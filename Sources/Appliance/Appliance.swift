@@ -14,9 +14,18 @@ import Synchronization
 /// Raised by a signal handler or the control thread; read by the hot loop once per turn.
 public final class RunFlag: Sendable {
     let running = Atomic<Bool>(true)
+    let kill = Atomic<Bool>(false)
     public init() {}
     public var isRunning: Bool { running.load(ordering: .relaxed) }
     public func stop() { running.store(false, ordering: .relaxed) }
+    /// The operator's kill switch (a signal, the control file): the loop fires it between bursts.
+    public func requestKill() { kill.store(true, ordering: .relaxed) }
+    /// True once per request.
+    @inline(__always)
+    public func takeKillRequest() -> Bool {
+        guard kill.load(ordering: .relaxed) else { return false }  // a plain load per turn, no locked RMW
+        return kill.exchange(false, ordering: .relaxed)
+    }
 }
 
 public struct ApplianceCounters: Sendable, Equatable {
@@ -148,6 +157,7 @@ extension Appliance where R == UDPRecoveryClient {
         let pkts = UnsafeMutablePointer<tw_pkt>.allocate(capacity: max(burst, 64))
         defer { pkts.deallocate() }
         while flag.isRunning {
+            if flag.takeKillRequest() { engine.gateway.kill(reason: .operator, now: nanos(tw_rdtsc())) }
             let n = port.receive(into: pkts, capacity: burst)
             let tsc = tw_rdtsc()
             if n > 0 {
@@ -165,6 +175,7 @@ extension Appliance where R == UDPRecoveryClient {
         defer { pkts.deallocate() }
         let a = feed.lineA, b = feed.lineB
         while flag.isRunning {
+            if flag.takeKillRequest() { engine.gateway.kill(reason: .operator, now: nanos(tw_rdtsc())) }
             let na = max(lineA.receive(into: pkts, capacity: burst), 0)
             var tsc = tw_rdtsc()
             if na > 0 { onDatagrams(pkts, count: na, destination: a, tsc: tsc) }

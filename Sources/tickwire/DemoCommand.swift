@@ -248,7 +248,7 @@ struct DemoReport: Encodable {
             func f(_ v: UInt64) -> String { let s = String(v); return String(repeating: " ", count: max(0, 9 - s.count)) + s }
             return name.padding(toLength: 14, withPad: " ", startingAt: 0) + f(s.count) + f(s.p50) + f(s.p90) + f(s.p99) + f(s.p999) + f(s.max)
         }
-        print("Tickwire demo: \(mode)" + (fallbackReason.map { " (fallback: \($0))" } ?? "") + ", strategy \(strategy), \(seconds) s")
+        print((mode == "run" ? "Tickwire run" : "Tickwire demo: \(mode)") + (fallbackReason.map { " (fallback: \($0))" } ?? "") + ", strategy \(strategy), \(seconds) s")
         print("  ticks (ITCH messages)  \(ticks) in \(feedPackets) packets; gaps \(feedGaps), recovered \(recoveredMessages) msgs")
         print("  strategy calls         \(strategyCalls); ticks that traded \(triggeringTicks)")
         print("  orders                 \(orders) new, \(replaces) replaces, \(cancels) cancels; open at end \(openOrdersAtEnd)")

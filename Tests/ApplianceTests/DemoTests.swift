@@ -86,3 +86,84 @@ func newOrders(_ path: String) throws -> [[Substring]] {
         #expect(replayed == live)
     }
 }
+
+@Suite(.serialized) struct RunCommandTests {
+    /// `tickwire run --profile hw-profiles/dev-vm.yaml` against a venue on loopback: the hot
+    /// loop runs on the profile's hot core and the telemetry thread on its housekeeping core
+    /// (read from /proc/PID/task/*/status while it runs); a "kill" line in the control file
+    /// fires the kill switch; the run ends cleanly with nothing left open.
+    @Test func runPinsThreadsAsTheProfileSaysAndTheControlFileKills() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
+        let venue = Process()
+        venue.executableURL = URL(fileURLWithPath: Paths.binary)
+        venue.arguments = ["exchange", "--seconds", "14", "--interface", "127.0.0.1", "--feed-a", "239.192.20.1:26487",
+                           "--feed-b", "239.192.20.2:26487", "--rerequest", "127.0.0.1:26488", "--order-entry", "127.0.0.1:26720",
+                           "--rate", "20000", "--start-delay", "3", "--json"]
+        venue.standardOutput = FileHandle.nullDevice
+        venue.standardError = FileHandle.nullDevice
+        try venue.run()
+        defer { if venue.isRunning { venue.terminate() } }
+        let cfgPath = Paths.temp("run.yaml"), control = Paths.temp("control")
+        try? FileManager.default.removeItem(atPath: control)
+        let cfg = try String(contentsOf: Paths.root.appendingPathComponent("config/sim-loopback.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "127.0.0.1:26500", with: "127.0.0.1:26720")
+            .replacingOccurrences(of: "127.0.0.1:26478", with: "127.0.0.1:26488")
+            .replacingOccurrences(of: "239.192.10.1:26477", with: "239.192.20.1:26487")
+            .replacingOccurrences(of: "239.192.10.2:26477", with: "239.192.20.2:26487")
+            .replacingOccurrences(of: "out/run/journal.twj", with: Paths.temp("run-journal.twj"))
+        try cfg.write(toFile: cfgPath, atomically: true, encoding: .utf8)
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: Paths.binary)
+        run.arguments = ["run", "--profile", Paths.root.appendingPathComponent("hw-profiles/dev-vm.yaml").path, "--config", cfgPath,
+                         "--seconds", "8", "--control", control, "--json"]
+        var env = ProcessInfo.processInfo.environment
+        env["TICKWIRE_OUCH_USER"] = "TW1"
+        env["TICKWIRE_OUCH_PASSWORD"] = "secret"
+        run.environment = env
+        let out = Pipe()
+        run.standardOutput = out
+        run.standardError = FileHandle.nullDevice
+        try run.run()
+        usleep(5_000_000)
+        var affinity: [String: String] = [:]
+        let tasks = "/proc/\(run.processIdentifier)/task"
+        for t in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
+            let comm = (try? String(contentsOfFile: "\(tasks)/\(t)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let status = (try? String(contentsOfFile: "\(tasks)/\(t)/status", encoding: .utf8)) ?? ""
+            if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) {
+                affinity[comm] = line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        try "kill\n".write(toFile: control, atomically: true, encoding: .utf8)
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        run.waitUntilExit()
+        #expect(run.terminationStatus == 0)
+        if ProcessInfo.processInfo.activeProcessorCount >= 2 {
+            #expect(affinity["tw-hot"] == "1", "hot loop on the profile's hot core: \(affinity)")
+            #expect(affinity["tw-telemetry"] == "0", "telemetry on housekeeping: \(affinity)")
+        }
+        let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect((r["ticks"] as? Int ?? 0) > 1_000)
+        #expect(r["kill_switch"] as? String == "operator")
+        #expect(r["open_orders_at_end"] as? Int == 0)
+    }
+
+    /// A profile whose hot core is on another NUMA node than its NIC is refused before anything
+    /// starts, with a message that names the nodes.
+    @Test func runRefusesAHotCoreOffTheNICsNode() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Paths.binary)
+        p.arguments = ["run", "--profile", Paths.root.appendingPathComponent("Tests/HostTuningTests/Fixtures/profiles/bad-numa.yaml").path,
+                       "--config", Paths.root.appendingPathComponent("config/sim-loopback.yaml").path, "--seconds", "1"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus != 0)
+        #expect(e.contains("NUMA node 0") && e.contains("NUMA node 1"), "\(e)")
+        #expect(e.contains("refused"))
+    }
+}

@@ -1,0 +1,186 @@
+// `tickwire run --profile P --config C`: the appliance for real. The hardware profile says which
+// cores the threads run on and what the box must be (validated against the live host before
+// anything starts: a refusal is an actionable message, not a slow hot path); the trading
+// configuration says where the venue is, how the feed arrives, what to trade. SIGINT/SIGTERM
+// end the run cleanly (open orders cancelled, journal flushed); SIGUSR1 or a line "kill" in the
+// control file fires the kill switch.
+import Appliance
+import ArgumentParser
+import Foundation
+import HostTuning
+import MarketData
+import OrderEntry
+import Strategy
+import TickwireCore
+import Wire
+import Yams
+
+struct TradingConfig: Decodable {
+    struct Venue: Decodable {
+        var orderEntry: String
+        var ouch: String?
+        var credentialsFile: String?
+        enum CodingKeys: String, CodingKey { case orderEntry = "order_entry", ouch, credentialsFile = "credentials_file" }
+    }
+    struct Feed: Decodable {
+        var source: String
+        var port: String?
+        var interface: String?
+        var lineA: String
+        var lineB: String
+        var rerequest: String
+        enum CodingKeys: String, CodingKey { case source, port, interface, lineA = "line_a", lineB = "line_b", rerequest }
+    }
+    struct StrategyConfig: Decodable {
+        var kind: String
+        var traded: Int
+        var maxPosition: Int64?
+        enum CodingKeys: String, CodingKey { case kind, traded, maxPosition = "max_position" }
+    }
+    var venue: Venue
+    var feed: Feed
+    var symbols: Int
+    var strategy: StrategyConfig
+    var journal: String?
+
+    static func load(_ path: String) throws -> TradingConfig {
+        guard let text = TextFile.read(path) else { throw ValidationError("cannot read the configuration \(path)") }
+        let d = YAMLDecoder()
+        do {
+            return try d.decode(TradingConfig.self, from: text, userInfo: [:])
+        } catch let DecodingError.keyNotFound(k, ctx) {
+            throw ValidationError("\(path): missing key \((ctx.codingPath + [k]).map(\.stringValue).joined(separator: "."))")
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            throw ValidationError("\(path): wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)")
+        } catch {
+            throw ValidationError("\(path): \(error)")
+        }
+    }
+}
+
+nonisolated(unsafe) var runFlag: RunFlag?
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the appliance: hardware profile (cores, ports, checks) + trading configuration (venue, feed, strategy)."
+    )
+
+    @Option(help: "The hardware profile (hw-profiles/*.yaml).")
+    var profile: String
+
+    @Option(help: "The trading configuration (config/*.yaml).")
+    var config: String
+
+    @Option(help: "Stop after this many seconds (default: until SIGINT/SIGTERM).")
+    var seconds: Double = 86_400
+
+    @Option(help: "A control file, polled: a line \"kill\" fires the kill switch (as does SIGUSR1).")
+    var control: String?
+
+    @Option(help: "Read /proc and /sys under this root for the profile checks (tests).")
+    var sysroot: String = "/"
+
+    @Flag(help: "Print the report as one JSON object.")
+    var json = false
+
+    func log(_ s: String) { FileHandle.standardError.write(Data(("run: " + s + "\n").utf8)) }
+
+    func run() throws {
+        let hw: HWProfile
+        do { hw = try HWProfile.load(profile) } catch { throw fail("\(error)") }
+        let cfg = try TradingConfig.load(config)
+        // The box first: refuse before anything starts.
+        let findings = ProfileValidator.validate(hw, host: HostSnapshot.read(sysroot: sysroot))
+        for f in findings where f.severity == .warn { log("warning: \(f)") }
+        if ProfileValidator.refuses(findings) {
+            for f in findings where f.severity == .refuse { log("refused: \(f)") }
+            throw fail("profile \(hw.box.name) refused on this host (see above); fix the host or the profile")
+        }
+        guard let oe = FeedAddress(cfg.venue.orderEntry) else { throw ValidationError("venue.order_entry must be IP:PORT") }
+        guard let version = OUCHVersion(rawValue: cfg.venue.ouch ?? "4.2") else { throw ValidationError("venue.ouch is 4.2 or 5.0") }
+        guard let a = FeedAddress(cfg.feed.lineA), let b = FeedAddress(cfg.feed.lineB), let rr = FeedAddress(cfg.feed.rerequest) else {
+            throw ValidationError("feed.line_a, feed.line_b and feed.rerequest must be IP:PORT")
+        }
+        guard cfg.symbols >= 1, cfg.symbols <= 10_000 else { throw ValidationError("symbols must be in 1...10000") }
+        guard let kind = StrategyKind(rawValue: cfg.strategy.kind) else { throw ValidationError("strategy.kind is mm or taker") }
+        let spec = StrategySpec(kind: kind, traded: cfg.strategy.traded, maxPosition: cfg.strategy.maxPosition ?? 1_000)
+        try spec.validate(symbols: cfg.symbols)
+        let creds: SoupBinTCPCredentials
+        switch SoupBinTCPCredentials.load(file: cfg.venue.credentialsFile, environment: ProcessInfo.processInfo.environment) {
+        case .success(let c): creds = c
+        case .failure(let e): throw fail("\(e)")
+        }
+        let source: FeedSource
+        switch cfg.feed.source {
+        case "kernel":
+            guard let ip = IPv4Address(cfg.feed.interface ?? "0.0.0.0") else { throw ValidationError("feed.interface must be an IPv4 address") }
+            source = .kernel(interface: ip)
+        case "dpdk":
+            let name = cfg.feed.port ?? "feed"
+            guard let port = hw.ports.first(where: { $0.name == name }) else { throw ValidationError("the profile has no port named \(name)") }
+            // The profile's EAL arguments, without its vdevs: the feed's vdev is created as a port.
+            var eal: [String] = []
+            var it = EALArguments.build(hw).makeIterator()
+            while let arg = it.next() {
+                if arg == "--vdev" { _ = it.next(); continue }
+                if arg.hasPrefix("--vdev=") { continue }
+                eal.append(arg)
+            }
+            switch port.device {
+            case .vdev(let v):
+                let parts = v.split(separator: ",", maxSplits: 1)
+                source = .dpdk(vdev: String(parts[0]), arguments: parts.count > 1 ? String(parts[1]) : "", eal: eal)
+            case .pci:
+                throw ValidationError("feed.source dpdk over a PCI port is not wired yet: use a vdev port or feed.source kernel")
+            }
+        default:
+            throw ValidationError("feed.source is kernel or dpdk")
+        }
+        if let j = cfg.journal {
+            try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: j).deletingLastPathComponent().path,
+                                                     withIntermediateDirectories: true)
+        }
+        let setup = TradingSetup(orderEntry: oe, version: version, credentials: creds, symbols: cfg.symbols, traded: spec.tradedLocates,
+                                 lineA: a, lineB: b, rerequest: rr, journalPath: cfg.journal, limits: spec.limits,
+                                 hotCore: hw.cores.hot, coldCore: hw.cores.housekeeping.first)
+        // The main thread (later the hot loop) starts on housekeeping; signals and the control
+        // file raise flags the loop reads between bursts.
+        if let h = hw.cores.housekeeping.first { try? CorePinning.pinCurrentThread(toCore: h) }
+        let flag = RunFlag()
+        runFlag = flag
+        signal(SIGINT) { _ in runFlag?.stop() }
+        signal(SIGTERM) { _ in runFlag?.stop() }
+        signal(SIGUSR1) { _ in runFlag?.requestKill() }
+        if let control {
+            let t = Thread {
+                try? ThreadPlacement.nameCurrentThread("tw-control")
+                if let h = hw.cores.housekeeping.first { try? CorePinning.pinCurrentThread(toCore: h) }
+                while flag.isRunning {
+                    if let text = TextFile.read(control),
+                       text.split(separator: "\n").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "kill" }) {
+                        flag.requestKill()
+                    }
+                    usleep(50_000)
+                }
+            }
+            t.start()
+        }
+        log("profile \(hw.box.name): hot core \(hw.cores.hot), housekeeping \(hw.cores.housekeeping); strategy \(kind.rawValue) on \(spec.traded) symbols")
+        let outcome: RunOutcome
+        do {
+            switch kind {
+            case .marketMaker:
+                outcome = try runTrading(strategy: spec.marketMaker(symbols: cfg.symbols), setup: setup, source: source, seconds: seconds,
+                                         flag: flag, log: log)
+            case .taker:
+                outcome = try runTrading(strategy: spec.taker(symbols: cfg.symbols), setup: setup, source: source, seconds: seconds,
+                                         flag: flag, log: log)
+            }
+        } catch {
+            throw fail("\(error)")
+        }
+        let report = DemoReport(outcome: outcome, mode: "run", fallbackReason: nil, strategy: kind.rawValue, wireToWire: nil, files: [:])
+        if json { printJSON(report) } else { report.printText() }
+    }
+}
