@@ -53,6 +53,7 @@ let package = Package(
         .library(name: "Strategy", targets: ["Strategy"]),
         .library(name: "Appliance", targets: ["Appliance"]),
         .library(name: "HostTuning", targets: ["HostTuning"]),
+        .library(name: "Inference", targets: ["Inference"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -129,10 +130,16 @@ let package = Package(
             dependencies: ["CShims", "TickwireCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        // Model runtimes (logistic, GBDT from LightGBM text / XGBoost JSON, MLP), model files
+        // checked against a feature schema at load; parsing is cold, prediction allocates nothing.
+        .target(
+            name: "Inference",
+            swiftSettings: strict + singleOwnerHotPath + crossModule
+        ),
         .executableTarget(
             name: "tickwire",
             dependencies: [
-                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "HostTuning",
+                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "HostTuning", "Inference",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -145,6 +152,7 @@ let package = Package(
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),
         .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore", "Wire", "Exchange", "Risk"]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "TickwireCore"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "HostTuningTests", dependencies: ["HostTuning"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "Strategy", "Exchange", "MarketData", "OrderBook", "OrderEntry", "Risk", "Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "OrderBook", "Wire", "TickwireCore", "CShims"]),

@@ -13,7 +13,7 @@ struct Tickwire: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of the hot path's parts.",
-        subcommands: [BenchIO.self, BenchBook.self, BenchGateway.self, BenchT2T.self]
+        subcommands: [BenchIO.self, BenchBook.self, BenchGateway.self, BenchT2T.self, BenchInfer.self]
     )
 }
 
