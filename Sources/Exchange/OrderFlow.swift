@@ -404,19 +404,11 @@ public final class OrderFlowModel {
 
 /// SplitMix64 with the draws the model needs.
 struct FlowRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x2545_F491_4F6C_DD1D &+ 0x1234_5678 }
+    var g: SplitMix64
+    init(seed: UInt64) { g = SplitMix64(state: seed &* 0x2545_F491_4F6C_DD1D &+ 0x1234_5678) }
+    @inline(__always) mutating func next() -> UInt64 { g.next() }
     @inline(__always)
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    @inline(__always)
-    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
+    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(g.next() % UInt64(n)) }
     /// Uniform in [0, 1).
-    @inline(__always)
-    mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
+    @inline(__always) mutating func uniform() -> Double { g.uniform() }
 }

@@ -1,10 +1,11 @@
 import Foundation
+public import TickwireCore
 
 /// The kernel's two ways of writing a set of CPUs: lists ("0-3,8,10-11", used by isolcpus=,
 /// cpulist and smp_affinity_list files) and hex masks ("ff,00000003", used by smp_affinity and
 /// default_smp_affinity). Parsing is lenient (bad parts are skipped) because the inputs are kernel
 /// files and hand-written profiles, and a typo must not bring the tool down.
-public enum CPUList {
+extension CPUList {
     /// Parses a list; nil when any part is not a number or range, so callers can report the typo.
     public static func parseStrict(_ s: String) -> [Int]? {
         let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -24,29 +25,6 @@ public enum CPUList {
             out.formUnion(lo...hi)
         }
         return out.sorted()
-    }
-
-    /// Parses a list, skipping parts it cannot read (for kernel files).
-    public static func parse(_ s: String) -> [Int] {
-        var out: Set<Int> = []
-        for part in s.split(separator: ",") {
-            if let cpus = parseStrict(String(part)) { out.formUnion(cpus) }
-        }
-        return out.sorted()
-    }
-
-    /// The shortest list form: "0-3,8".
-    public static func format<S: Sequence<Int>>(_ cpus: S) -> String {
-        let s = Set(cpus).sorted()
-        var parts: [String] = []
-        var i = 0
-        while i < s.count {
-            var j = i
-            while j + 1 < s.count && s[j + 1] == s[j] + 1 { j += 1 }
-            parts.append(i == j ? "\(s[i])" : "\(s[i])-\(s[j])")
-            i = j + 1
-        }
-        return parts.joined(separator: ",")
     }
 
     /// Parses a hex mask as written by /proc/irq/default_smp_affinity: 32-bit groups, most

@@ -2,6 +2,7 @@
 // name the key path and the line, unknown keys are rejected instead of silently ignored (a typo in
 // `hot2` must not quietly run the second thread unpinned), and no YAML 1.1 resolver surprise turns
 // a PCI address like 0000:17:00.0 into a sexagesimal number.
+import TickwireCore
 import Foundation
 import Yams
 

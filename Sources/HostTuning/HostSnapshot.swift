@@ -2,6 +2,7 @@
 // optional or possibly empty: a VM, a container or a fixture may lack any of these files, and the
 // validator must then fall back to the profile or say it cannot tell, never crash.
 
+import TickwireCore
 /// The host's CPUs, NUMA layout, PCI NUMA nodes and hugepage pools, as /sys reports them.
 public struct HostSnapshot: Sendable, Equatable {
     /// A hugepage pool of one size, system-wide (`node == nil`) or on one node.

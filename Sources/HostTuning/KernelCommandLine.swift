@@ -1,3 +1,4 @@
+import TickwireCore
 import Foundation
 
 /// The parameters of a kernel command line (/proc/cmdline). Later occurrences win, as in the

@@ -3,6 +3,7 @@
 // microseconds to every tick (a remote-node NIC, a tick on the hot core, a sibling thread sharing
 // its L1) and shows up later as unexplained tail latency.
 
+import TickwireCore
 /// One problem the validator found, and what a violation of it means for starting.
 public struct Finding: Sendable, Equatable, CustomStringConvertible {
     public enum Severity: String, Sendable, Equatable {

@@ -5,6 +5,7 @@
 import Glibc
 #endif
 import Foundation
+import TickwireCore
 
 struct SysRoot: Sendable {
     /// The directory that stands for "/"; never ends with a slash ("" for the live host).
@@ -21,23 +22,7 @@ struct SysRoot: Sendable {
 
     /// The whole file as UTF-8, or nil. procfs and sysfs report a size of 0 or 4096 for files whose
     /// contents are generated on read, so this reads until EOF rather than trusting stat.
-    func read(_ hostPath: String, limit: Int = 1 << 20) -> String? {
-        let fd = open(path(hostPath), O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while bytes.count < limit {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    func read(_ hostPath: String, limit: Int = 1 << 20) -> String? { TextFile.read(path(hostPath), limit: limit) }
 
     /// The first line without surrounding whitespace: the shape of every sysfs attribute.
     func value(_ hostPath: String) -> String? {

@@ -3,6 +3,7 @@
 // first error: some writes fail by design (managed IRQs answer EIO, a VM has no cpufreq) and the
 // rest must still happen.
 #if canImport(Glibc)
+import TickwireCore
 import Glibc
 #endif
 

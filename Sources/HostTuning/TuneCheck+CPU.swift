@@ -2,6 +2,7 @@
 // to react when a packet arrives (a frequency ramp or a C-state exit is tens of microseconds),
 // and an SMT sibling decides how much of the core's caches and ports the hot thread really has.
 
+import TickwireCore
 extension TuneCheck {
     static let cpuDir = "/sys/devices/system/cpu"
 

@@ -1,6 +1,7 @@
 // Checks of what the kernel is told at boot about the hot cores, and of the interrupts that can
 // still land there: each one is a source of microsecond-scale interruptions of the busy-poll loop.
 
+import TickwireCore
 extension TuneCheck {
     static let grubHint = "(GRUB_CMDLINE_LINUX in /etc/default/grub, update-grub, reboot; `tune cmdline` prints the full line)"
 

@@ -2,6 +2,7 @@
 // migration, vmstat updates and timer migration all do work on (or IPI) the hot core at moments
 // nobody chose.
 
+import TickwireCore
 extension TuneCheck {
     /// The bracketed choice of a sysfs selector: "always [madvise] never" → "madvise".
     static func selected(_ s: String) -> String? {

@@ -1,6 +1,7 @@
 // `tune check`: a read-only report of every host setting that moves tick-to-trade tail latency.
 // It reads /proc and /sys under a sysroot and never writes; every file it reads may be missing
 // (VMs, containers, older kernels), and a missing file is itself a result, never a crash.
+import TickwireCore
 import Foundation
 
 /// One line of the report. The keys are a stable contract (JSON consumers, dashboards).

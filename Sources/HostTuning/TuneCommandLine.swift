@@ -2,6 +2,7 @@
 // off the hot cores from the first instant (isolcpus, nohz_full, rcu_nocbs cannot be changed at
 // run time), so they are generated from the profile rather than copied from a wiki page.
 
+import TickwireCore
 /// One kernel parameter and why it is there.
 public struct KernelParameter: Sendable, Equatable {
     /// "isolcpus=managed_irq,domain,2-3" or a bare flag ("nosoftlockup").

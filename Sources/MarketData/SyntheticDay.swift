@@ -74,15 +74,10 @@ public enum SyntheticDay {
 }
 
 struct SplitMix64Generator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+    var g: SplitMix64
+    init(state: UInt64) { g = SplitMix64(state: state) }
+    mutating func next() -> UInt64 { g.next() }
+    mutating func below(_ n: Int) -> Int { Int(g.next() % UInt64(max(n, 1))) }
 }
 
 struct Generator {

@@ -53,20 +53,24 @@ public struct HostFacts: Sendable, Equatable {
 }
 
 /// The kernel's CPU list format: "0-3,8,10-11" (empty string: no CPUs).
+/// Parsing is lenient (parts it cannot read are skipped: the inputs are kernel files and
+/// hand-written profiles); HostTuning adds the strict parse and the hex-mask forms.
 public enum CPUList {
+    /// Sorted, without repeats.
     public static func parse(_ s: String) -> [Int] {
-        var out: [Int] = []
+        var out: Set<Int> = []
         for part in s.split(separator: ",") {
             let bounds = part.split(separator: "-", maxSplits: 1)
             let trimmed = bounds.map { $0.trimmingCharacters() }
             guard let lo = Int(trimmed.first ?? "") else { continue }
             let hi = trimmed.count == 2 ? Int(trimmed[1]) ?? lo : lo
-            if hi >= lo && hi - lo < 65536 { out.append(contentsOf: lo...hi) }
+            if lo >= 0 && hi >= lo && hi - lo < 65536 { out.formUnion(lo...hi) }
         }
-        return out
+        return out.sorted()
     }
 
-    public static func format(_ cpus: [Int]) -> String {
+    /// The shortest list form: "0-3,8".
+    public static func format<S: Sequence<Int>>(_ cpus: S) -> String {
         let s = Array(Set(cpus)).sorted()
         var parts: [String] = []
         var i = 0

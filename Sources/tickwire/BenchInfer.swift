@@ -6,17 +6,10 @@
 import ArgumentParser
 import Foundation
 import Inference
+import TickwireCore
 
-struct BenchRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
+extension SplitMix64 {
+    /// Standard normal (Box-Muller), for benchmark rows.
     mutating func normal() -> Double {
         let u = max(uniform(), 1e-300), v = uniform()
         return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
@@ -24,7 +17,7 @@ struct BenchRandom {
 }
 
 /// A LightGBM v4 text model of complete depth-`depth` trees; exercises the real parser.
-func synthLightGBM(trees: Int, depth: Int, features: Int, rng: inout BenchRandom) -> String {
+func synthLightGBM(trees: Int, depth: Int, features: Int, rng: inout SplitMix64) -> String {
     let names = (0..<features).map { "f\($0)" }
     var s = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n"
     s += "max_feature_idx=\(features - 1)\nobjective=binary sigmoid:1\n"
@@ -127,7 +120,7 @@ struct BenchInfer: ParsableCommand {
         if let only, !["gbdt", "logistic", "mlp"].contains(only) { throw ValidationError("--only is gbdt, logistic or mlp") }
 
         let passes = max(1, self.passes)
-    var rng = BenchRandom(state: 0x7157_C0DE)
+    var rng = SplitMix64(state: 0x7157_C0DE)
     let names = (0..<features).map { "f\($0)" }
 
     // ---- rows ----
@@ -177,7 +170,7 @@ struct BenchInfer: ParsableCommand {
 
     let logistic = LogisticModel(coefficients: (0..<features).map { _ in rng.normal() * 0.3 },
                                  intercept: 0.05, featureNames: names)
-    func randomMatrix(_ rows: Int, _ cols: Int, _ rng: inout BenchRandom) -> [[Double]] {
+    func randomMatrix(_ rows: Int, _ cols: Int, _ rng: inout SplitMix64) -> [[Double]] {
         (0..<rows).map { _ in (0..<cols).map { _ in rng.normal() * (2.0 / Double(rows)).squareRoot() } }
     }
     let mlp: MLPModel

@@ -1,3 +1,4 @@
+import TickwireCore
 import Foundation
 import HostTuning
 import Testing
