@@ -28,6 +28,32 @@ public final class RunFlag: Sendable {
     }
 }
 
+/// The counters the hot loop publishes every 10 ms (through an SPSC ring, to the telemetry
+/// thread, which feeds the metrics exporter): plain integers, no sharing of the loop's state.
+@frozen
+public struct CountersSnapshot: Sendable, Equatable, BitwiseCopyable {
+    public var messages: UInt64 = 0
+    public var feedPackets: UInt64 = 0
+    public var feedGaps: UInt64 = 0
+    public var recoveredMessages: UInt64 = 0
+    public var unrecoveredMessages: UInt64 = 0
+    public var strategyCalls: UInt64 = 0
+    public var triggeringTicks: UInt64 = 0
+    public var ordersSent: UInt64 = 0
+    public var replacesSent: UInt64 = 0
+    public var cancelsSent: UInt64 = 0
+    public var riskRejects: UInt64 = 0
+    public var fills: UInt64 = 0
+    public var filledShares: UInt64 = 0
+    public var killSwitches: UInt64 = 0
+    public var stampsDropped: UInt64 = 0
+    public var openOrders: Int64 = 0
+    /// Realized + unrealized, in 1/10000 dollars.
+    public var pnl: Int64 = 0
+    public var killSwitchEngaged: Bool = false
+    public init() {}
+}
+
 public struct ApplianceCounters: Sendable, Equatable {
     public var bursts: UInt64 = 0
     public var frames: UInt64 = 0
@@ -53,6 +79,8 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     let uFeed: Unmanaged<MoldFeedHandler<EngineConsumer<S, T>, R>>
     var unrecoveredSeen: UInt64 = 0
     var lastHousekeeping: UInt64 = 0
+    /// Counter snapshots for the telemetry thread (metrics), every 10 ms.
+    public let snapshots = SPSCRing<CountersSnapshot>(capacity: 64)
 
     public init(engine: TradingEngine<S, T>, lineA: FeedAddress, lineB: FeedAddress, requester: R, clock: TSCClock,
                 configuration: MoldUDP64Configuration = .init()) {
@@ -143,11 +171,34 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
                 counters.feedGapsUnrecovered &+= 1
                 engine.gateway.feedGap(now: now)
             }
-            if tsc &- lastHousekeeping > clock.hz / 100 {  // every 10 ms: stale-book guard
+            if tsc &- lastHousekeeping > clock.hz / 100 {  // every 10 ms: stale-book guard, counters out
                 lastHousekeeping = tsc
                 engine.gateway.tick(now: now)
+                publishCounters()
             }
         }
+    }
+}
+
+extension Appliance {
+    /// Pushes a snapshot of the counters (dropped if the telemetry thread is behind).
+    public func publishCounters() {
+        var c = CountersSnapshot()
+        let e = engine.counters
+        let f = feed.session.counters
+        (c.messages, c.strategyCalls, c.triggeringTicks) = (e.messages, e.strategyCalls, e.triggeringTicks)
+        (c.ordersSent, c.replacesSent, c.cancelsSent, c.riskRejects) = (e.ordersSent, e.replacesSent, e.cancelsSent, e.riskRejects)
+        (c.fills, c.filledShares, c.stampsDropped) = (e.fills, e.filledShares, e.stampsDropped)
+        c.feedPackets = f.packets[0] &+ f.packets[1] &+ f.packets[2]
+        (c.feedGaps, c.recoveredMessages, c.unrecoveredMessages) = (f.gaps, f.recoveredMessages, f.unrecoveredMessages)
+        let g = engine.gateway
+        c.killSwitches = g.counters.killSwitches
+        if let risk = g.risk {
+            c.openOrders = Int64(risk.openOrderCount)
+            c.pnl = risk.positions.totalPnL
+            c.killSwitchEngaged = risk.isEngaged
+        }
+        _ = snapshots.push(c)
     }
 }
 

@@ -162,6 +162,9 @@ public struct LatencyRecorder: Sendable {
 /// The telemetry thread: drains the ring into a recorder until stopped, then once more.
 public final class TelemetryDrain: @unchecked Sendable {
     let ring: SPSCRing<StageStamps>
+    /// Counter snapshots from the loop, handed to `onCounters` on this thread.
+    public var counters: SPSCRing<CountersSnapshot>?
+    public var onCounters: (@Sendable (CountersSnapshot) -> Void)?
     let lock = NSLock()
     var recorder: LatencyRecorder
     var stopping = false
@@ -192,6 +195,11 @@ public final class TelemetryDrain: @unchecked Sendable {
     func drainOnce() {
         lock.withLock {
             while let s = ring.pop() { recorder.record(s) }
+        }
+        if let counters, let onCounters {
+            var last: CountersSnapshot?
+            while let c = counters.pop() { last = c }
+            if let last { onCounters(last) }
         }
     }
 

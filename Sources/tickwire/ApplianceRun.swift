@@ -41,6 +41,8 @@ struct TradingSetup {
     var hotCore: Int?
     var coldCore: Int?
     var maxOrders: Int = 1 << 20
+    /// Serve Prometheus text on 127.0.0.1:port (nil: no metrics).
+    var metricsPort: UInt16?
 }
 
 /// What a run did, for the reports.
@@ -153,6 +155,17 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
     let clock = TSCClock.calibrate(windowNanos: 50_000_000)
     let appliance = Appliance(engine: engine, lineA: setup.lineA, lineB: setup.lineB, requester: requester, clock: clock)
     let telemetry = TelemetryDrain(ring: engine.stamps, clock: clock)
+    if let port = setup.metricsPort {
+        do {
+            let exporter = try MetricsExporter(port: port)
+            telemetry.counters = appliance.snapshots
+            telemetry.onCounters = { exporter.update($0) }
+            exporter.serve(flag: flag, core: setup.coldCore)
+            log("metrics: Prometheus text on http://127.0.0.1:\(exporter.port)/metrics")
+        } catch {
+            throw ApplianceRunError.setup("metrics port \(port): \(error)")
+        }
+    }
     telemetry.start(core: setup.coldCore)
 
     // The timer that ends the run (a signal or the control command may end it sooner).
@@ -186,6 +199,7 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
         usleep(1_000)
     }
     log("wind-down: \(gateway.counters.cancelsSent) cancels sent, \(open) open, session \(gateway.client.state)")
+    appliance.publishCounters()
     gateway.client.logout(now: now())
     journal?.close()
     let recorder = telemetry.finish()

@@ -8,6 +8,7 @@ import Appliance
 import ArgumentParser
 import Foundation
 import HostTuning
+import Logging
 import MarketData
 import OrderEntry
 import Strategy
@@ -81,10 +82,19 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Read /proc and /sys under this root for the profile checks (tests).")
     var sysroot: String = "/"
 
+    @Option(name: .customLong("metrics-port"), help: "Prometheus text on 127.0.0.1:PORT/metrics (0: off).")
+    var metricsPort: UInt16 = 9464
+
     @Flag(help: "Print the report as one JSON object.")
     var json = false
 
-    func log(_ s: String) { FileHandle.standardError.write(Data(("run: " + s + "\n").utf8)) }
+    /// Logs go through swift-log to stderr, from the cold threads only (the hot loop never logs).
+    static let logger: Logger = {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        return Logger(label: "tickwire.run")
+    }()
+
+    func log(_ s: String) { Self.logger.info("\(s)") }
 
     func run() throws {
         let hw: HWProfile
@@ -141,9 +151,10 @@ struct RunCommand: ParsableCommand {
             try? FileManager.default.createDirectory(atPath: URL(fileURLWithPath: j).deletingLastPathComponent().path,
                                                      withIntermediateDirectories: true)
         }
-        let setup = TradingSetup(orderEntry: oe, version: version, credentials: creds, symbols: cfg.symbols, traded: spec.tradedLocates,
+        var setup = TradingSetup(orderEntry: oe, version: version, credentials: creds, symbols: cfg.symbols, traded: spec.tradedLocates,
                                  lineA: a, lineB: b, rerequest: rr, journalPath: cfg.journal, limits: spec.limits,
                                  hotCore: hw.cores.hot, coldCore: hw.cores.housekeeping.first)
+        setup.metricsPort = metricsPort == 0 ? nil : metricsPort
         // The main thread (later the hot loop) starts on housekeeping; signals and the control
         // file raise flags the loop reads between bursts.
         if let h = hw.cores.housekeeping.first { try? CorePinning.pinCurrentThread(toCore: h) }

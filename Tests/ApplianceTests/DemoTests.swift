@@ -115,7 +115,7 @@ func newOrders(_ path: String) throws -> [[Substring]] {
         let run = Process()
         run.executableURL = URL(fileURLWithPath: Paths.binary)
         run.arguments = ["run", "--profile", Paths.root.appendingPathComponent("hw-profiles/dev-vm.yaml").path, "--config", cfgPath,
-                         "--seconds", "8", "--control", control, "--json"]
+                         "--seconds", "8", "--control", control, "--metrics-port", "26731", "--json"]
         var env = ProcessInfo.processInfo.environment
         env["TICKWIRE_OUCH_USER"] = "TW1"
         env["TICKWIRE_OUCH_PASSWORD"] = "secret"
@@ -134,6 +134,19 @@ func newOrders(_ path: String) throws -> [[Substring]] {
                 affinity[comm] = line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)
             }
         }
+        // The Prometheus endpoint, as a scraper reads it.
+        let scrape = Process()
+        scrape.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        scrape.arguments = ["python3", "-c", "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:26731/metrics',timeout=5).read().decode())"]
+        let scraped = Pipe()
+        scrape.standardOutput = scraped
+        try scrape.run()
+        let metrics = String(decoding: scraped.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        scrape.waitUntilExit()
+        let messages = metrics.split(separator: "\n").first { $0.hasPrefix("tickwire_feed_messages_total ") }
+            .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(messages > 0, "metrics: \(metrics.prefix(400))")
+        #expect(metrics.contains("# TYPE tickwire_orders_sent_total counter"))
         try "kill\n".write(toFile: control, atomically: true, encoding: .utf8)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         run.waitUntilExit()
