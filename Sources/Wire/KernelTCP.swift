@@ -112,6 +112,12 @@ public final class TCPConnection: ByteStreamTransport, @unchecked Sendable {
     public let peerPort: UInt16
     public let local: IPv4Address
     public let localPort: UInt16
+    /// Microseconds the kernel busy-polls the device queue on a blocking-style read of this
+    /// socket (SO_BUSY_POLL), or 0 when the kernel refused it (raising it above
+    /// net.core.busy_poll needs CAP_NET_ADMIN; kernels without CONFIG_NET_RX_BUSY_POLL lack it).
+    public private(set) var busyPollMicros: Int32 = 0
+    /// What `TCPConnection`s ask for.
+    public static let busyPollRequest: Int32 = 50
 
     init(adopting fd: Int32, peer: IPv4Address, peerPort: UInt16) {
         self.fd = fd
@@ -119,6 +125,12 @@ public final class TCPConnection: ByteStreamTransport, @unchecked Sendable {
         self.peerPort = peerPort
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var busy = Self.busyPollRequest
+        if setsockopt(fd, SOL_SOCKET, 46 /* SO_BUSY_POLL */, &busy, socklen_t(MemoryLayout<Int32>.size)) == 0 {
+            var got: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            if getsockopt(fd, SOL_SOCKET, 46, &got, &len) == 0 { busyPollMicros = got }
+        }
         (local, localPort) = localAddress(fd)
     }
 
