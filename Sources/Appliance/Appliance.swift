@@ -161,7 +161,7 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
         counters.turns &+= 1
         if idle || counters.turns % venuePollInterval == 0 {
             counters.venuePolls &+= 1
-            uEngine._withUnsafeGuaranteedRef { $0.pollVenue(now: now) }
+            _ = uEngine._withUnsafeGuaranteedRef { $0.pollVenue(now: now) }
             let unrecovered = uFeed._withUnsafeGuaranteedRef { f in
                 f.session.poll(now: UInt64(now))
                 return f.session.counters.unrecoveredMessages

@@ -10,7 +10,7 @@ public import OrderEntry
 import Risk
 public import Strategy
 public import TickwireCore
-public import Wire
+import Wire
 
 public final class TickToTradeFrames: @unchecked Sendable {
     /// Descriptors of every frame, in order (data points into the arena).

@@ -4,7 +4,7 @@
 // MoldUDP64 sequence number), and the difference of their capture timestamps is the figure.
 // The trigger's time is its first arrival on either line; the order's time is the capture time
 // of the TCP segment that carried its last byte.
-public import TickwireCore
+import TickwireCore
 public import Wire
 import CShims
 import OrderEntry

@@ -325,13 +325,13 @@ final class Subprocess {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv
         if let stdout {
-            FileManager.default.createFile(atPath: stdout, contents: nil)
+            _ = FileManager.default.createFile(atPath: stdout, contents: nil)
             p.standardOutput = FileHandle(forWritingAtPath: stdout)
         } else {
             p.standardOutput = FileHandle.nullDevice
         }
         if let stderr {
-            FileManager.default.createFile(atPath: stderr, contents: nil)
+            _ = FileManager.default.createFile(atPath: stderr, contents: nil)
             p.standardError = FileHandle(forWritingAtPath: stderr)
         } else {
             p.standardError = p.standardOutput
