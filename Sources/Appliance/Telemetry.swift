@@ -39,6 +39,17 @@ public struct LatencySummary: Sendable, Equatable, Codable {
 /// The stages of tick-to-trade, in order; each is the time from the previous stamp.
 public enum LatencyStage: String, CaseIterable, Sendable, Codable {
     case decode, book, strategy, risk, encodeSend = "encode_send"
+
+    /// Position in `allCases`.
+    public var index: Int {
+        switch self {
+        case .decode: 0
+        case .book: 1
+        case .strategy: 2
+        case .risk: 3
+        case .encodeSend: 4
+        }
+    }
 }
 
 /// One order on the wire and the tick that triggered it (the decision log's row).
@@ -84,7 +95,10 @@ public struct DecisionRecord: Sendable, Equatable {
 /// thread owns it while the run lasts, the reporter after.
 public struct LatencyRecorder: Sendable {
     public let clock: TSCClock
-    public private(set) var stages: [LatencyStage: Histogram<UInt64>] = [:]
+    /// One histogram per stage, in `LatencyStage.allCases` order (an array, mutated in place: a
+    /// dictionary of histograms copied one on every record, a malloc and a free per stage).
+    var stageHistograms: [Histogram<UInt64>]
+    public func stage(_ s: LatencyStage) -> Histogram<UInt64> { stageHistograms[s.index] }
     public private(set) var tickToTrade: Histogram<UInt64>
     public private(set) var decisions: [DecisionRecord] = []
     /// Records of orders a venue event (not a tick) triggered: logged, not in the histograms.
@@ -98,7 +112,7 @@ public struct LatencyRecorder: Sendable {
     public init(clock: TSCClock) {
         self.clock = clock
         tickToTrade = Self.histogram()
-        for s in LatencyStage.allCases { stages[s] = Self.histogram() }
+        stageHistograms = LatencyStage.allCases.map { _ in Self.histogram() }
     }
 
     static func histogram() -> Histogram<UInt64> {
@@ -124,17 +138,17 @@ public struct LatencyRecorder: Sendable {
             inconsistent &+= 1
             return
         }
-        _ = stages[.decode]?.record(ns(s.rx, s.decoded))
-        _ = stages[.book]?.record(ns(s.decoded, s.book))
-        _ = stages[.strategy]?.record(ns(s.book, s.strategy))
-        _ = stages[.risk]?.record(ns(s.strategy, s.risk))
-        _ = stages[.encodeSend]?.record(ns(s.risk, s.tx))
+        _ = stageHistograms[0].record(ns(s.rx, s.decoded))
+        _ = stageHistograms[1].record(ns(s.decoded, s.book))
+        _ = stageHistograms[2].record(ns(s.book, s.strategy))
+        _ = stageHistograms[3].record(ns(s.strategy, s.risk))
+        _ = stageHistograms[4].record(ns(s.risk, s.tx))
         _ = tickToTrade.record(total)
     }
 
     public var stageSummaries: [String: LatencySummary] {
         var out: [String: LatencySummary] = [:]
-        for (k, h) in stages { out[k.rawValue] = LatencySummary(h) }
+        for k in LatencyStage.allCases { out[k.rawValue] = LatencySummary(stage(k)) }
         return out
     }
 
@@ -151,7 +165,10 @@ public struct LatencyRecorder: Sendable {
         var out = "percentile " + LatencyStage.allCases.map(\.rawValue).joined(separator: " ") + " tick_to_trade\n"
         for p in ps {
             var row = String(p)
-            for st in LatencyStage.allCases { row += " \(stages[st].map { $0.totalCount > 0 ? $0.valueAtPercentile(p) : 0 } ?? 0)" }
+            for st in LatencyStage.allCases {
+                let h = stage(st)
+                row += " \(h.totalCount > 0 ? h.valueAtPercentile(p) : 0)"
+            }
             row += " \(tickToTrade.totalCount > 0 ? tickToTrade.valueAtPercentile(p) : 0)"
             out += row + "\n"
         }

@@ -212,6 +212,9 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
                       frames: appliance.feed.frameCounters, gateway: gateway.counters, riskRejects: rejects,
                       killSwitch: risk.killReason.map { "\($0)" }, pnl: Double(risk.positions.totalPnL) / 10_000,
                       realized: Double(risk.positions.totalRealized) / 10_000, positions: positions, openOrdersAtEnd: open,
-                      recorder: recorder, rxTimestampSource: port?.hardwareTimestamps == true ? "nic" : "tsc_at_rx_burst",
+                      recorder: recorder,
+                      // The stamps are TSC readings at the burst's return even when the PMD
+                      // timestamps packets: NIC time is another clock (not converted yet).
+                      rxTimestampSource: port?.hardwareTimestamps == true ? "tsc_at_rx_burst (nic timestamps on, not used)" : "tsc_at_rx_burst",
                       source: source.label, liveOrdersInBook: book.liveOrders, bookMessages: engine.counters.messages)
 }

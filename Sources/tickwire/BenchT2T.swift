@@ -71,6 +71,7 @@ struct BenchT2T: ParsableCommand {
         let telemetry = TelemetryDrain(ring: rig.engine.stamps, clock: clock)
         telemetry.start(core: cpus >= 2 ? 0 : nil)
         if cpus >= 2 { try? ThreadPlacement.pinCurrentThread(to: cpus - 1) }
+        try? ThreadPlacement.nameCurrentThread("tw-hot")
         let t0 = tw_clock_monotonic_raw_ns()
         var i = 0
         while i < frames.count {

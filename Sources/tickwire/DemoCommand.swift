@@ -377,7 +377,7 @@ enum LatencyChart {
         // Percentile curves: x = 1/(1-p) on a log axis (50%, 90%, 99%, 99.9%...), y = ns.
         let ps: [Double] = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99]
         var series: [(String, [UInt64])] = LatencyStage.allCases.map { st in
-            (st.rawValue, ps.map { p in recorder.stages[st].map { $0.totalCount > 0 ? $0.valueAtPercentile(p) : 0 } ?? 0 })
+            (st.rawValue, ps.map { p in recorder.stage(st).totalCount > 0 ? recorder.stage(st).valueAtPercentile(p) : 0 })
         }
         series.append(("tick_to_trade", ps.map { recorder.tickToTrade.totalCount > 0 ? recorder.tickToTrade.valueAtPercentile($0) : 0 }))
         if !wireToWire.isEmpty {
