@@ -98,6 +98,9 @@ struct ClientOrder {
     var firm: Alpha4 = .blank
     /// Shares still open (set on acceptance; the order is forgotten when it reaches 0).
     var leaves: UInt32 = 0
+    /// Shares executed over the order's replace chain: OUCH's Replace size counts them
+    /// (executed + open), so a replace leaves `size - executed` open (nothing: canceled).
+    var executed: UInt32 = 0
 }
 
 /// One user's day: its orders, its sequenced messages, its connection if any.
@@ -383,7 +386,8 @@ public final class OrderEntryServer {
             order.display = r.display
             order.sweep = r.intermarketSweepEligibility
             entering = order
-            engine.replace(ref: OrderRef(rawValue: ref), owner: s.owner, shares: r.shares, price: r.price, &sink)
+            let open = r.shares.rawValue > order.executed ? r.shares.rawValue - order.executed : 0
+            engine.replace(ref: OrderRef(rawValue: ref), owner: s.owner, shares: Shares(rawValue: open), price: r.price, &sink)
             entering = nil
         case .cancelOrder(let v):
             let x = v.message
@@ -452,7 +456,8 @@ public final class OrderEntryServer {
             order.sweep = r.intermarketSweepEligibility
             order.clOrdID = r.clOrdID
             entering = order
-            engine.replace(ref: OrderRef(rawValue: ref), owner: s.owner, shares: r.quantity, price: r.price, &sink)
+            let open = r.quantity.rawValue > order.executed ? r.quantity.rawValue - order.executed : 0
+            engine.replace(ref: OrderRef(rawValue: ref), owner: s.owner, shares: Shares(rawValue: open), price: r.price, &sink)
             entering = nil
         case .cancelOrder(let v):
             let x = v.message
@@ -529,6 +534,7 @@ public final class OrderEntryServer {
             }
             let left = c.leaves > shares.rawValue ? c.leaves - shares.rawValue : 0
             s.orders[ref.rawValue]?.leaves = left
+            s.orders[ref.rawValue]?.executed &+= shares.rawValue
             if left == 0 { forget(s, ref.rawValue) }
         case let .canceled(owner, ref, shares, remaining, reason):
             guard let s = session(owner), let c = s.orders[ref.rawValue] else { return }

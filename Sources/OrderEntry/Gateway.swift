@@ -276,18 +276,20 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         return true
     }
 
-    /// Replaces order `id` by a new order number with this size and price; returns it.
+    /// Replaces order `id` by a new order number with `shares` open at `price`; returns the new
+    /// number. `shares` is the open quantity wanted (what risk checks); on the wire OUCH's size
+    /// counts the whole replace chain, so it goes out as the chain's earlier executions + this
+    /// order's executions + `shares`. Fills of the old order still in flight when the venue
+    /// takes the replace come off the new order, at the venue and in risk alike.
     @_specialize(exported: true, where Transport == TCPConnection)
     @_specialize(exported: true, where Transport == NullVenueTransport)
     public func replace(id: UInt32, shares: UInt32, price: Price, now: Int64) -> UInt32? {
         guard client.state == .loggedIn, !settleAfterReplay, let o = store.order(id), o.status == .accepted || o.status == .partiallyFilled else { return nil }
         let new = nextOrderNumber
         if let risk = hotRisk, o.hasRisk {
-            // The open size wanted after the replace, against the limits with the old order's
-            // reservation released (OUCH's replace size counts the whole chain: filled + open).
-            let open = shares > o.filled ? shares - o.filled : 0
+            // The open size wanted, against the limits with the old order's reservation released.
             let d = risk._withUnsafeGuaranteedRef {
-                $0.onReplace(RiskOrderID(rawValue: o.riskID), shares: Shares(rawValue: open), price: price, now: UInt64(truncatingIfNeeded: now))
+                $0.onReplace(RiskOrderID(rawValue: o.riskID), shares: Shares(rawValue: shares), price: price, now: UInt64(truncatingIfNeeded: now))
             }
             guard d.isAccepted else {
                 counters.riskRejects += 1
@@ -299,14 +301,15 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                         riskID: o.hasRisk ? o.riskID : nil) else { return nil }
         nextOrderNumber &+= 1
         journal?.append(JournalRecord(kind: .replaceSent, id: new, other: id, shares: shares, price: price))
+        let liable = Shares(rawValue: shares.addingReportingOverflow(o.chainFilled &+ o.filled).overflow ? .max : shares &+ o.chainFilled &+ o.filled)
         let area = client.messageArea
         let n: Int? = switch version {
         case .v42:
-            OUCH42.ReplaceOrder(existingOrderToken: OrderTokens.token(id), replacementOrderToken: OrderTokens.token(new), shares: Shares(rawValue: shares),
+            OUCH42.ReplaceOrder(existingOrderToken: OrderTokens.token(id), replacementOrderToken: OrderTokens.token(new), shares: liable,
                                 price: price, timeInForce: OUCH42.systemHours, display: "Y", intermarketSweepEligibility: "N",
                                 minimumQuantity: Shares(rawValue: 0)).encode(into: area)
         case .v50:
-            OUCH50.ReplaceOrder(origUserRefNum: id, userRefNum: new, quantity: Shares(rawValue: shares), price: price, timeInForce: "0",
+            OUCH50.ReplaceOrder(origUserRefNum: id, userRefNum: new, quantity: liable, price: price, timeInForce: "0",
                                 display: "Y", intermarketSweepEligibility: "N", clOrdID: OrderTokens.token(new)).encode(into: area)
         }
         if stampStages { lastTxTSC = tw_rdtsc() }

@@ -72,6 +72,10 @@ public struct GatewayOrder: Sendable, Equatable {
     /// Its reservation in the risk engine (rawValue of a RiskOrderID; `hasRisk` false: none).
     public var riskID: UInt64
     public var hasRisk: Bool
+    /// Shares executed on the earlier orders of its replace chain (set when the venue confirms
+    /// the replace): OUCH's Replace size counts them, so a replace of this order for `open`
+    /// more shares goes out as `chainFilled + filled + open`.
+    public var chainFilled: UInt32 = 0
 
     public var averageFillPrice: Price? { filled == 0 ? nil : Price(rawValue: fillNotional / Int64(filled)) }
 }
@@ -190,7 +194,13 @@ public final class OrderStore {
         if cut != decrement { violation() }
         p.pointee.leaves -= cut
         if p.pointee.leaves == 0 {
+            let wasReplacing = p.pointee.status == .pendingReplace
             close(p, .canceled)
+            // A replace the venue answered by taking the order out (its size no more than what
+            // had executed, or invalid): the replacement will never be accepted.
+            if wasReplacing, p.pointee.replacedBy != 0, let n = slot(p.pointee.replacedBy), n.pointee.status == .pendingNew {
+                close(n, .rejected)
+            }
         } else if p.pointee.status == .pendingCancel {
             p.pointee.status = p.pointee.before
         }
@@ -241,6 +251,7 @@ public final class OrderStore {
         n.pointee.price = price
         n.pointee.quantity = shares
         n.pointee.leaves = shares
+        if let o = slot(old) { n.pointee.chainFilled = o.pointee.chainFilled &+ o.pointee.filled }
         n.pointee.status = .accepted
         n.pointee.before = .accepted
     }

@@ -114,6 +114,59 @@ func pump(_ g: OrderGateway<TCPConnection>, _ r: inout Recorder, timeout: Double
         _ = v.wait()
     }
 
+    /// OUCH's Replace size counts the whole replace chain (executed + open). After partial
+    /// fills, a replace for N open shares leaves N open at the venue, in the store and in risk,
+    /// and so does a second replace of the replacement. (The demo found risk under-counting:
+    /// the venue took the size as open, the gateway subtracted only the last order's fills.)
+    @Test(arguments: [OUCHVersion.v42, .v50])
+    func replaceAfterPartialFillsKeepsVenueStoreAndRiskInStep(version: OUCHVersion) throws {
+        let v = try TestVenue(seconds: 4)
+        let user = version == .v42 ? "TW1" : "TW2"
+        let risk = try RiskEngine(limits: RiskLimits(maxOrderShares: 1_000_000, maxOrderNotional: 1 << 50, collarBps: 1_000_000,
+                                                     allowWithoutReference: true, maxPositionPerSymbol: 1 << 30, maxGrossPosition: 1 << 40,
+                                                     maxOpenOrders: 100, throttleOrders: 1_000, throttleWindowNanos: 1_000_000_000,
+                                                     killOnCrossedBook: false),
+                                  maxLocates: 6)
+        let g = try makeGateway(version, user: user, port: v.port, risk: risk)
+        var r = Recorder()
+        #expect(pump(g, &r) { g, _ in g.isLoggedIn })
+        let l = StockLocate(rawValue: 2)
+        // A sell for far more than the bids hold, at a cent: it takes the bids and rests the rest.
+        guard case .sent(let a) = g.submit(locate: l, side: .sell, shares: 200_000, price: Price(rawValue: 100), now: monotonicNow()) else {
+            Issue.record("not sent")
+            return
+        }
+        #expect(pump(g, &r) { g, _ in g.store.order(a)?.status == .partiallyFilled })
+        // Let the executions of its walk through the bids arrive (the background flow may add
+        // a few more while the replace travels: those come off the replacement).
+        pump(g, &r, timeout: 0.3) { _, _ in false }
+        #expect((g.store.order(a)?.filled ?? 0) > 0)
+        func venueOpen(_ id: UInt32) -> UInt32? {
+            guard let ref = g.store.order(id)?.venueRef.rawValue, let snap = v.venue.orderEntry?.snapshot(user: user) else { return nil }
+            return snap.orders[ref]
+        }
+        // 500 open, far above the market (it stops trading).
+        let b = try #require(g.replace(id: a, shares: 500, price: Price(rawValue: 90_000_000), now: monotonicNow()))
+        #expect(pump(g, &r) { g, _ in g.store.order(b)?.status == .accepted })
+        let ob = try #require(g.store.order(b))
+        #expect(ob.leaves > 0 && ob.leaves <= 500, "fills of the old order in flight come off the new one")
+        #expect(risk.openShares(locate: l, side: .sell) == Int64(ob.leaves))
+        #expect(pump(g, &r) { _, _ in venueOpen(b) == ob.leaves }, "venue \(String(describing: venueOpen(b))) store \(ob.leaves)")
+        // A second replace in the chain: 300 open.
+        let c = try #require(g.replace(id: b, shares: 300, price: Price(rawValue: 91_000_000), now: monotonicNow()))
+        #expect(pump(g, &r) { g, _ in g.store.order(c)?.status == .accepted })
+        #expect(g.store.order(c)?.leaves == 300)
+        #expect(risk.openShares(locate: l, side: .sell) == 300)
+        #expect(pump(g, &r) { _, _ in venueOpen(c) == 300 })
+        #expect(risk.counters.unknownOrderEvents == 0)
+        #expect(g.store.counters.violations == 0)
+        #expect((g.store.order(c)?.chainFilled ?? 0) > 0, "the chain's executions travel with it")
+        _ = g.cancelAll(now: monotonicNow())
+        #expect(pump(g, &r) { g, _ in g.store.openCount == 0 })
+        #expect(risk.openOrderCount == 0)
+        _ = v.wait()
+    }
+
     @Test func loginRejectIsReported() throws {
         let v = try TestVenue(seconds: 1)
         let g = try makeGateway(.v42, user: "TW1", password: "wrong", port: v.port)
