@@ -72,6 +72,42 @@ func timePerCall(passes: Int, rows: Int, stride: Int, base: UnsafePointer<Float>
 
 func round1(_ v: Double) -> Double { (v * 10).rounded() / 10 }
 
+/// ns per book event through `FeatureState` (update + full row), over `rows` pregenerated events.
+func featureTiming(rows: Int, passes: Int, rng: inout SplitMix64, sink: inout Double) -> (median: Double, min: Double) {
+    struct Event { var bid: Int64; var ask: Int64; var b: UInt64; var a: UInt64; var b2: UInt64; var a2: UInt64 }
+    var events: [Event] = []
+    events.reserveCapacity(rows)
+    var bid: Int64 = 1_000_000
+    for _ in 0..<rows {
+        bid += Int64(rng.next() % 3) * 100 - 100
+        let spread = Int64(1 + rng.next() % 3) * 100
+        events.append(Event(bid: bid, ask: bid + spread, b: 100 + rng.next() % 2_000, a: 100 + rng.next() % 2_000,
+                            b2: rng.next() % 3_000, a2: rng.next() % 3_000))
+    }
+    var state = FeatureState()
+    let row = UnsafeMutablePointer<Float>.allocate(capacity: FeatureState.count)
+    defer { row.deallocate() }
+    var t: UInt64 = 1
+    var perPass: [Double] = []
+    events.withUnsafeBufferPointer { ev in
+        for pass in 0...passes {  // pass 0 warms up
+            let t0 = nowNs()
+            var acc: Float = 0
+            for e in ev {
+                t &+= 1_000_000
+                state.onBook(bid: e.bid, bidShares: e.b, ask: e.ask, askShares: e.a, bid2Shares: e.b2, ask2Shares: e.a2, now: t)
+                state.write(into: row, now: t)
+                acc += row[0]
+            }
+            let t1 = nowNs()
+            sink += Double(acc)
+            if pass > 0 { perPass.append(Double(t1 - t0) / Double(rows)) }
+        }
+    }
+    perPass.sort()
+    return (perPass[perPass.count / 2], perPass[0])
+}
+
 struct BenchInfer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infer",
@@ -94,7 +130,7 @@ struct BenchInfer: ParsableCommand {
     var writeRows: String?
     @Option(name: .customLong("predictions-out"), help: "Write the GBDT's raw scores (float64) here.")
     var predictionsOut: String?
-    @Option(help: "Time one runtime only: gbdt, logistic or mlp.")
+    @Option(help: "Time one runtime only: gbdt, logistic, mlp or features.")
     var only: String?
     @Flag(help: "Print one JSON object.")
     var json = false
@@ -103,6 +139,7 @@ struct BenchInfer: ParsableCommand {
         var logisticNs: Double
         var gbdtNs: Double
         var mlpNs: Double
+        var featuresNs: Double
         var rows: Int
         var trees: Int
         var depth: Int
@@ -117,7 +154,7 @@ struct BenchInfer: ParsableCommand {
 
     func run() throws {
         guard features >= 1, features <= 4096, pool >= 1, pool <= 10_000_000 else { throw ValidationError("bad --features or --pool") }
-        if let only, !["gbdt", "logistic", "mlp"].contains(only) { throw ValidationError("--only is gbdt, logistic or mlp") }
+        if let only, !["gbdt", "logistic", "mlp", "features"].contains(only) { throw ValidationError("--only is gbdt, logistic, mlp or features") }
 
         let passes = max(1, self.passes)
     var rng = SplitMix64(state: 0x7157_C0DE)
@@ -207,14 +244,18 @@ struct BenchInfer: ParsableCommand {
         timePerCall(passes: passes, rows: rowCount, stride: features, base: p.baseAddress.unsafelyUnwrapped, sink: &sink) { mlp.predictProbability($0) }
     }
 
-    let r = Report(logisticNs: round1(l.median), gbdtNs: round1(g.median), mlpNs: round1(m.median), rows: rowCount, trees: gbdt.treeCount,
+    // Features: one book event (a random walk of the touch, fresh every row) folded into the
+    // state and the whole row written, per call.
+    let fe = only != nil && only != "features" ? none : featureTiming(rows: rowCount, passes: passes, rng: &rng, sink: &sink)
+    let r = Report(logisticNs: round1(l.median), gbdtNs: round1(g.median), mlpNs: round1(m.median), featuresNs: round1(fe.median),
+                   rows: rowCount, trees: gbdt.treeCount,
                    depth: gbdt.depth, gbdtMinNs: round1(g.min), logisticMinNs: round1(l.min), mlpMinNs: round1(m.min), passes: passes,
                    layout: gbdt.layout == .perfect ? "perfect" : "general", model: modelSource, checksum: sink.isFinite ? sink : nil)
     if json {
         printJSON(r)
     } else {
         print("per prediction over \(rowCount) fresh rows (median of \(passes) passes): logistic \(r.logisticNs) ns, "
-            + "GBDT (\(r.trees) trees, depth \(r.depth)) \(r.gbdtNs) ns, MLP \(r.mlpNs) ns")
+            + "GBDT (\(r.trees) trees, depth \(r.depth)) \(r.gbdtNs) ns, MLP \(r.mlpNs) ns; features \(r.featuresNs) ns per book event")
     }
     }
 }
