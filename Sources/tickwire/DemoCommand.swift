@@ -15,6 +15,8 @@ import Strategy
 import TickwireCore
 import Wire
 
+enum DemoBackend: String, ExpressibleByArgument, CaseIterable { case dpdk, kernel }
+
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -41,8 +43,8 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("order-port"), help: "The venue's SoupBinTCP port (the feed uses 26477, re-requests 26478).")
     var orderPort: UInt16 = 26500
 
-    @Flag(help: "Skip the namespace and DPDK: kernel sockets on loopback.")
-    var loopback = false
+    @Option(help: "dpdk: the venue in a network namespace, the feed through DPDK af_packet on a veth (falls back to kernel when namespaces are not allowed); kernel: kernel sockets on loopback.")
+    var backend: DemoBackend = .dpdk
 
     @Flag(help: "Print the report as one JSON object.")
     var json = false
@@ -65,8 +67,8 @@ struct DemoCommand: ParsableCommand {
 
         var net = DemoNetwork(log: log)
         var fallbackReason: String?
-        if loopback {
-            fallbackReason = "--loopback given"
+        if backend == .kernel {
+            fallbackReason = "--backend kernel"
         } else if let why = net.setUp() {
             fallbackReason = why
         }

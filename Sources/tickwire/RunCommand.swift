@@ -70,8 +70,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The hardware profile (hw-profiles/*.yaml).")
     var profile: String
 
-    @Option(help: "The trading configuration (config/*.yaml).")
-    var config: String
+    @Option(help: "The trading configuration (config/*.yaml; the default trades against `tickwire exchange` on this machine).")
+    var config: String = "config/sim-loopback.yaml"
 
     @Option(help: "Stop after this many seconds (default: until SIGINT/SIGTERM).")
     var seconds: Double = 86_400

@@ -74,14 +74,38 @@ extension Tune {
         @Option(help: "Directory standing for /.")
         var sysroot: String = "/"
 
+        @Flag(help: "Print one JSON object: {\"dry_run\":..,\"writes\":[{\"path\",\"value\",\"reason\",\"error\"}]}.")
+        var json = false
+
+        struct Report: Encodable {
+            struct Entry: Encodable {
+                var path: String
+                var value: String
+                var reason: String
+                var error: String?
+            }
+            var dryRun: Bool
+            var writes: [Entry]
+        }
+
         func run() throws {
             let p = try profile.map(tuneLoadProfile)
             let plan = TuneApply.plan(sysroot: sysroot, profile: p)
+            let outcomes = TuneApply.execute(plan, dryRun: dryRun, log: json ? { _ in } : { print($0) })
+            if json {
+                let enc = JSONEncoder()
+                enc.keyEncodingStrategy = .convertToSnakeCase
+                enc.outputFormatting = [.sortedKeys]
+                let r = Report(dryRun: dryRun, writes: outcomes.map {
+                    Report.Entry(path: $0.write.path, value: $0.write.value, reason: $0.write.reason, error: $0.error)
+                })
+                if let d = try? enc.encode(r), let text = String(data: d, encoding: .utf8) { print(text) }
+                return
+            }
             if plan.isEmpty {
                 print("nothing to change")
                 return
             }
-            let outcomes = TuneApply.execute(plan, dryRun: dryRun)
             let failed = outcomes.filter { $0.error != nil }.count
             print(dryRun ? "\(plan.count) write(s) planned (dry run)" : "\(plan.count - failed) written, \(failed) failed")
         }
