@@ -7,6 +7,7 @@
 import TickwireCore
 public import Wire
 import CShims
+import MarketData
 import OrderEntry
 
 public struct WireToWireResult: Sendable, Codable, Equatable {
@@ -74,15 +75,16 @@ public enum WireToWire {
                 }
                 let payload = UnsafeRawBufferPointer(rebasing: l4[dataOffset...])
                 guard !payload.isEmpty else { continue }
-                var st = streams[key] ?? Stream(next: seq)
-                st.append(payload, seq: seq, holes: &r.streamHoles)
-                st.drain { type, body in
+                let st = streams[key] ?? Stream(next: seq)
+                streams[key] = st
+                var holes = 0
+                st.append(payload, seq: seq, holes: &holes) { type, body in
                     guard type == UInt8(ascii: "U"), let (action, id) = orderMessage(body) else { return }
                     r.ordersOnWire += 1
                     let k = UInt64(action) << 32 | UInt64(id)
                     if orderTime[k] == nil { orderTime[k] = ts }
                 }
-                streams[key] = st
+                r.streamHoles += holes
             }
         }
         var values: [UInt64] = []
@@ -103,19 +105,13 @@ public enum WireToWire {
         return (r, values)
     }
 
-    /// MoldUDP64 header of a datagram whose messages fill it exactly: (sequence, count).
+    /// MoldUDP64 header of a datagram whose messages fill it exactly (other UDP on the tap is
+    /// not taken for market data): (sequence, count).
     static func moldHeader(_ b: UnsafeRawBufferPointer) -> (UInt64, UInt16)? {
-        guard b.count >= 20 else { return nil }
-        var seq: UInt64 = 0
-        for i in 10..<18 { seq = seq << 8 | UInt64(b[i]) }
-        let count = UInt16(b[18]) << 8 | UInt16(b[19])
-        guard count > 0, count < 0xFFFF else { return nil }
-        var off = 20
-        for _ in 0..<count {
-            guard off + 2 <= b.count else { return nil }
-            off += 2 + (Int(b[off]) << 8 | Int(b[off + 1]))
-        }
-        return off == b.count ? (seq, count) : nil
+        guard let p = MoldUDP64Packet(b), p.messageCount > 0 else { return nil }
+        var used = MoldUDP64Packet.headerLength
+        p.forEachMessage { m, _ in used += 2 + m.count }
+        return used == b.count ? (p.sequence, p.count) : nil
     }
 
     /// An order message of ours (OUCH 4.2 or 5.0, told apart by length): (action, order number)
@@ -147,43 +143,37 @@ public enum WireToWire {
         var destination: UInt32
     }
 
-    /// One direction of a TCP connection, reassembled in order; bytes the capture lacks reset
-    /// the framing (what follows a hole cannot be trusted to start on a frame).
-    struct Stream {
+    /// One direction of a TCP connection, reassembled in order and framed by the gateway's own
+    /// SoupBinTCP framer. Bytes the capture lacks end the framing (what follows a hole cannot be
+    /// trusted to start on a packet) until the next connection.
+    final class Stream {
         var next: UInt32
-        var buffer: [UInt8] = []
+        var framer = SoupBinTCPFramer(direction: .fromClient)
         var synced = true
 
-        mutating func append(_ data: UnsafeRawBufferPointer, seq: UInt32, holes: inout Int) {
+        init(next: UInt32) { self.next = next }
+
+        /// Feeds a segment's payload; hands over every complete packet: (type, payload).
+        func append(_ data: UnsafeRawBufferPointer, seq: UInt32, holes: inout Int, _ body: (UInt8, UnsafeRawBufferPointer) -> Void) {
             let delta = Int32(bitPattern: seq &- next)
-            if delta > 0 {  // a hole: drop what was buffered, resync on the next frame boundary we can trust
+            if delta > 0 {
                 holes += Int(delta)
-                buffer.removeAll(keepingCapacity: true)
                 synced = false
-                next = seq
             }
             let skip = delta < 0 ? Int(-delta) : 0  // a retransmission overlapping what we have
             guard skip < data.count else { return }
-            buffer.append(contentsOf: data[skip...])
             next = seq &+ UInt32(data.count)
-        }
-
-        /// Hands over every complete SoupBinTCP frame: (type, payload).
-        mutating func drain(_ body: (UInt8, UnsafeRawBufferPointer) -> Void) {
-            guard synced else {
-                buffer.removeAll(keepingCapacity: true)  // unknown framing: wait for a new connection
-                return
-            }
-            var off = 0
-            buffer.withUnsafeBytes { b in
-                while off + 3 <= b.count {
-                    let len = Int(b[off]) << 8 | Int(b[off + 1])
-                    guard len >= 1, off + 2 + len <= b.count else { break }
-                    body(b[off + 2], UnsafeRawBufferPointer(rebasing: b[(off + 3)..<(off + 2 + len)]))
-                    off += 2 + len
+            guard synced else { return }
+            framer.feed(UnsafeRawBufferPointer(rebasing: data[skip...]))
+            while true {
+                switch framer.next() {
+                case .packet(let p): body(p.type.rawValue, p.payload)
+                case .needMoreData: return
+                case .failed:
+                    synced = false
+                    return
                 }
             }
-            if off > 0 { buffer.removeFirst(off) }
         }
     }
 }

@@ -99,8 +99,11 @@ struct ClientOrder {
     /// Shares still open (set on acceptance; the order is forgotten when it reaches 0).
     var leaves: UInt32 = 0
     /// Shares executed over the order's replace chain: OUCH's Replace size counts them
-    /// (executed + open), so a replace leaves `size - executed` open (nothing: canceled).
+    /// (executed + open).
     var executed: UInt32 = 0
+
+    /// What a Replace of `liable` shares leaves open (0: the order is taken out).
+    func openAfterReplace(liable: UInt32) -> Shares { Shares(rawValue: liable > executed ? liable - executed : 0) }
 }
 
 /// One user's day: its orders, its sequenced messages, its connection if any.
@@ -386,8 +389,7 @@ public final class OrderEntryServer {
             order.display = r.display
             order.sweep = r.intermarketSweepEligibility
             entering = order
-            let open = r.shares.rawValue > order.executed ? r.shares.rawValue - order.executed : 0
-            engine.replace(ref: OrderRef(rawValue: ref), owner: s.owner, shares: Shares(rawValue: open), price: r.price, &sink)
+            engine.replace(ref: OrderRef(rawValue: ref), owner: s.owner, shares: order.openAfterReplace(liable: r.shares.rawValue), price: r.price, &sink)
             entering = nil
         case .cancelOrder(let v):
             let x = v.message
@@ -456,8 +458,7 @@ public final class OrderEntryServer {
             order.sweep = r.intermarketSweepEligibility
             order.clOrdID = r.clOrdID
             entering = order
-            let open = r.quantity.rawValue > order.executed ? r.quantity.rawValue - order.executed : 0
-            engine.replace(ref: OrderRef(rawValue: ref), owner: s.owner, shares: Shares(rawValue: open), price: r.price, &sink)
+            engine.replace(ref: OrderRef(rawValue: ref), owner: s.owner, shares: order.openAfterReplace(liable: r.quantity.rawValue), price: r.price, &sink)
             entering = nil
         case .cancelOrder(let v):
             let x = v.message

@@ -23,6 +23,7 @@ public final class EchoVenueTransport: ByteStreamTransport {
     var nextRef: UInt64 = 1
     let inbox: UnsafeMutableRawBufferPointer
     var inboxCount = 0
+    var framer = SoupBinTCPFramer(direction: .fromClient)
     let scratch: UnsafeMutableRawBufferPointer
 
     public init(ringBytes: Int = 1 << 20, orders: Int = 1 << 16) {
@@ -58,39 +59,34 @@ public final class EchoVenueTransport: ByteStreamTransport {
         return bytes.count
     }
 
-    /// Answers every complete frame waiting in the inbox; an incomplete one stays.
+    /// Answers every complete packet waiting in the inbox (the framer keeps an incomplete one
+    /// for the next read). A stream SoupBinTCP cannot frame ends the session, as a venue would.
     func processInbox() {
         guard inboxCount > 0 else { return }
-        let used = frames(UnsafeRawBufferPointer(rebasing: inbox[0..<inboxCount]))
-        if used > 0 && used < inboxCount {
-            inbox.baseAddress!.copyMemory(from: inbox.baseAddress!.advanced(by: used), byteCount: inboxCount - used)
-        }
-        inboxCount -= used
-    }
-
-    /// Handles the complete frames at the start of `b`; returns the bytes used.
-    func frames(_ b: UnsafeRawBufferPointer) -> Int {
-        var off = 0
-        while off + 3 <= b.count {
-            let len = Int(b[off]) << 8 | Int(b[off + 1])
-            guard len >= 1, off + 2 + len <= b.count else { break }
-            let type = b[off + 2]
-            let payload = UnsafeRawBufferPointer(rebasing: b[(off + 3)..<(off + 2 + len)])
-            switch type {
-            case SoupBinTCP.PacketType.loginRequest.rawValue:
-                if let n = SoupBinTCP.encodeLoginAccepted(into: scratch, session: SoupBinTCP.session("ECHO")!, sequenceNumber: 1) {
-                    enqueue(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+        framer.feed(UnsafeRawBufferPointer(rebasing: inbox[0..<inboxCount]))
+        reading: while true {
+            switch framer.next() {
+            case .packet(let p):
+                switch p.type {
+                case .loginRequest:
+                    if let n = SoupBinTCP.encodeLoginAccepted(into: scratch, session: SoupBinTCP.session("ECHO")!, sequenceNumber: 1) {
+                        enqueue(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                    }
+                case .unsequencedData:
+                    answer(p.payload)
+                case .logoutRequest:
+                    isOpen = false
+                default:
+                    break
                 }
-            case SoupBinTCP.PacketType.unsequencedData.rawValue:
-                answer(payload)
-            case SoupBinTCP.PacketType.logoutRequest.rawValue:
+            case .needMoreData:
+                break reading
+            case .failed:
                 isOpen = false
-            default:
-                break
+                break reading
             }
-            off += 2 + len
         }
-        return off
+        inboxCount = 0
     }
 
     func answer(_ m: UnsafeRawBufferPointer) {
