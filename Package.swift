@@ -115,7 +115,7 @@ let package = Package(
         ),
         .target(
             name: "Strategy",
-            dependencies: ["TickwireCore", "OrderBook", "OrderEntry"],
+            dependencies: ["TickwireCore", "OrderBook", "OrderEntry", "Inference"],
             swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .target(
@@ -136,13 +136,19 @@ let package = Package(
         // Model runtimes (logistic, GBDT from LightGBM text / XGBoost JSON, MLP), model files
         // checked against a feature schema at load; parsing is cold, prediction allocates nothing.
         .target(
+            name: "Training",
+            dependencies: ["TickwireCore", "MarketData", "OrderBook", "Exchange", "Inference"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Inference",
+            dependencies: ["TickwireCore"],
             swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .executableTarget(
             name: "tickwire",
             dependencies: [
-                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "HostTuning", "Inference",
+                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "HostTuning", "Inference", "Training",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -158,7 +164,8 @@ let package = Package(
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),
         .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore", "Wire", "Exchange", "Risk"]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "TickwireCore"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference", "Exchange", "TickwireCore"], swiftSettings: strict),
         .testTarget(name: "HostTuningTests", dependencies: ["HostTuning", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "Strategy", "Exchange", "MarketData", "OrderBook", "OrderEntry", "Risk", "Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "OrderBook", "Wire", "TickwireCore", "CShims"]),

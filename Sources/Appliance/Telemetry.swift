@@ -38,16 +38,17 @@ public struct LatencySummary: Sendable, Equatable, Codable {
 
 /// The stages of tick-to-trade, in order; each is the time from the previous stamp.
 public enum LatencyStage: String, CaseIterable, Sendable, Codable {
-    case decode, book, strategy, risk, encodeSend = "encode_send"
+    case decode, book, model, strategy, risk, encodeSend = "encode_send"
 
     /// Position in `allCases`.
     public var index: Int {
         switch self {
         case .decode: 0
         case .book: 1
-        case .strategy: 2
-        case .risk: 3
-        case .encodeSend: 4
+        case .model: 2
+        case .strategy: 3
+        case .risk: 4
+        case .encodeSend: 5
         }
     }
 }
@@ -134,15 +135,16 @@ public struct LatencyRecorder: Sendable {
             laterOrders &+= 1
             return
         }
-        guard s.rx <= s.decoded, s.decoded <= s.book, s.book <= s.strategy, s.strategy <= s.risk, s.risk <= s.tx else {
+        guard s.rx <= s.decoded, s.decoded <= s.book, s.book <= s.model, s.model <= s.strategy, s.strategy <= s.risk, s.risk <= s.tx else {
             inconsistent &+= 1
             return
         }
         _ = stageHistograms[0].record(ns(s.rx, s.decoded))
         _ = stageHistograms[1].record(ns(s.decoded, s.book))
-        _ = stageHistograms[2].record(ns(s.book, s.strategy))
-        _ = stageHistograms[3].record(ns(s.strategy, s.risk))
-        _ = stageHistograms[4].record(ns(s.risk, s.tx))
+        _ = stageHistograms[2].record(ns(s.book, s.model))
+        _ = stageHistograms[3].record(ns(s.model, s.strategy))
+        _ = stageHistograms[4].record(ns(s.strategy, s.risk))
+        _ = stageHistograms[5].record(ns(s.risk, s.tx))
         _ = tickToTrade.record(total)
     }
 

@@ -23,7 +23,9 @@ public struct StageStamps: Sendable, Equatable, BitwiseCopyable {
     public var decoded: UInt64 = 0
     /// After the book applied it.
     public var book: UInt64 = 0
-    /// After the strategy (and its models) returned.
+    /// After the strategy's models ran (equal to `book` when none ran for this decision).
+    public var model: UInt64 = 0
+    /// After the strategy returned.
     public var strategy: UInt64 = 0
     /// After pre-trade risk passed the order.
     public var risk: UInt64 = 0
@@ -143,6 +145,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         s.decoded = decoded
         s.book = tBook
         s.strategy = tw_rdtsc()
+        s.model = ctx.modelTSC != 0 ? ctx.modelTSC : tBook
         s.triggerSequence = sequence
         s.feedTime = time.nanosSinceMidnight
         if execute(stamps: s) > 0 { counters.triggeringTicks &+= 1 }
@@ -157,8 +160,12 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
                   time: time, decoded: decoded)
     }
 
+    /// An execution: a trade the strategy hears first (when it trades the stock), then the book.
     @inline(__always)
     func execute(_ ref: OrderRef, _ shares: Shares, time: VenueTime, decoded: UInt64) {
+        if let o = uBook._withUnsafeGuaranteedRef({ $0.order(ref) }) {
+            onTrade(locate: o.locate, price: o.price, shares: shares.rawValue, aggressor: o.side == .buy ? .sell : .buy, time: time)
+        }
         afterBook(uBook._withUnsafeGuaranteedRef { $0.execute(ref: ref, shares: shares) }, time: time, decoded: decoded)
     }
 
@@ -184,18 +191,19 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     }
 
     @inline(__always)
-    func onTrade(locate: StockLocate, price: Price, shares: UInt32, time: VenueTime) {
+    func onTrade(locate: StockLocate, price: Price, shares: UInt32, aggressor: Side, time: VenueTime) {
         counters.trades &+= 1
         guard uStrategy._withUnsafeGuaranteedRef({ $0.trades(locate) }) else { return }
         let t = tw_rdtsc()
         ctx.reset(now: time.nanosSinceMidnight)
-        uStrategy._withUnsafeGuaranteedRef { $0.onTrade(locate: locate, price: price, shares: shares, &ctx) }
+        uStrategy._withUnsafeGuaranteedRef { $0.onTrade(locate: locate, price: price, shares: shares, aggressor: aggressor, &ctx) }
         guard ctx.count > 0 else { return }
         var s = StageStamps()
         s.rx = burstTSC
         s.decoded = t
         s.book = t
         s.strategy = tw_rdtsc()
+        s.model = ctx.modelTSC != 0 ? ctx.modelTSC : t
         s.triggerSequence = sequence
         s.feedTime = time.nanosSinceMidnight
         _ = execute(stamps: s)
@@ -297,7 +305,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         guard ctx.count > 0 else { return }
         var s = StageStamps()
         let t = tw_rdtsc()
-        (s.rx, s.decoded, s.book, s.strategy) = (t, t, t, t)
+        (s.rx, s.decoded, s.book, s.model, s.strategy) = (t, t, t, t, t)
         _ = execute(stamps: s)
     }
 }
@@ -375,7 +383,9 @@ public struct EngineConsumer<S: Strategy, T: ByteStreamTransport>: MoldUDP64Cons
         with { $0.replace(m.originalOrderRef, m.newOrderRef, m.shares, m.price, time: m.timestamp, decoded: t) }
     }
 
+    /// A hidden execution (P): its side is the resting order's; the aggressor is the other.
     public mutating func onTrade(_ m: ITCH.Trade) {
-        with { $0.onTrade(locate: m.stockLocate, price: m.price, shares: m.shares.rawValue, time: m.timestamp) }
+        guard let resting = m.side else { return }
+        with { $0.onTrade(locate: m.stockLocate, price: m.price, shares: m.shares.rawValue, aggressor: resting == .buy ? .sell : .buy, time: m.timestamp) }
     }
 }

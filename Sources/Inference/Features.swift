@@ -10,12 +10,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+public import TickwireCore
 
 /// The feature row, in order. `FeatureState.schema` is what models are checked against.
 public enum Feature: Int, CaseIterable, Sendable {
     case spreadTicks, micropriceOffsetTicks, imbalanceL1, imbalanceL2, logBidShares, logAskShares
     case tradeFlowImbalance, arrivalRateTouch, cancelRateTouch, realizedVolTicks, logMillisSinceTrade
-    case queueAheadShares, inventory
+    case queueAheadShares, inventory, logBidOrders, logAskOrders, lastMoveSign
 
     public var name: String {
         switch self {
@@ -32,6 +33,9 @@ public enum Feature: Int, CaseIterable, Sendable {
         case .logMillisSinceTrade: "log_ms_since_trade"
         case .queueAheadShares: "queue_ahead_shares"
         case .inventory: "inventory"
+        case .logBidOrders: "log_bid_orders"
+        case .logAskOrders: "log_ask_orders"
+        case .lastMoveSign: "last_move_sign"
         }
     }
 }
@@ -53,6 +57,9 @@ public struct FeatureState: Sendable {
     var bid: Int64 = 0, ask: Int64 = 0
     var bidShares: UInt64 = 0, askShares: UInt64 = 0
     var bid2Shares: UInt64 = 0, ask2Shares: UInt64 = 0
+    var bidOrders: Int = 0, askOrders: Int = 0
+    /// +1 / -1: the last change of the mid was up / down; 0: none yet.
+    var lastMove: Float = 0
     var lastBookAt: UInt64 = 0
     var lastMid2: Int64 = 0  // 2 x mid, integer
     // Averages.
@@ -70,11 +77,12 @@ public struct FeatureState: Sendable {
     @inline(__always)
     static func weight(_ dt: Double, _ tau: Double) -> Double { dt / (tau + dt) }
 
-    /// A new touch at feed time `now` (ns). Size added at an unchanged touch price counts as
-    /// arrivals; size removed that trades do not explain counts as cancellations.
+    /// A new touch at feed time `now` (ns), with the second level's sizes and the order counts
+    /// of the touch. Size added at an unchanged touch price counts as arrivals; size removed
+    /// that trades do not explain counts as cancellations.
     @inline(__always)
     public mutating func onBook(bid: Int64, bidShares: UInt64, ask: Int64, askShares: UInt64,
-                                bid2Shares: UInt64, ask2Shares: UInt64, now: UInt64) {
+                                bid2Shares: UInt64, ask2Shares: UInt64, bidOrders: Int = 0, askOrders: Int = 0, now: UInt64) {
         let dt = lastBookAt == 0 || now <= lastBookAt ? 0 : Double(now - lastBookAt)
         var added: Double = 0, removed: Double = 0
         if bid == self.bid {
@@ -95,10 +103,12 @@ public struct FeatureState: Sendable {
             let move = Double(mid2 - lastMid2) / (2 * tick)
             let wv = Self.weight(max(dt, 1), volTauNanos)
             volVar = volVar * (1 - wv) + move * move * wv
+            if mid2 != lastMid2 { lastMove = mid2 > lastMid2 ? 1 : -1 }
         }
         if bidShares > 0 && askShares > 0 { lastMid2 = mid2 }
         (self.bid, self.ask, self.bidShares, self.askShares) = (bid, ask, bidShares, askShares)
         (self.bid2Shares, self.ask2Shares) = (bid2Shares, ask2Shares)
+        (self.bidOrders, self.askOrders) = (bidOrders, askOrders)
         lastBookAt = now
     }
 
@@ -113,7 +123,31 @@ public struct FeatureState: Sendable {
         tradedSinceBook &+= UInt64(shares)
     }
 
-    /// Writes the row (`FeatureState.count` Floats) for feed time `now`.
+    /// Writes the row (`FeatureState.count` Floats) for feed time `now`, as the buy side sees
+    /// the book. `side: .sell` writes it as the sell side sees it: bid and ask swap roles (the
+    /// imbalances, the microprice offset, the trade flow and the inventory change sign; the two
+    /// touch sizes swap), so that one model trained on buy-side rows answers for both sides:
+    /// P(uptick) of the sell-side row is P(downtick), P(fill) of it is the fill probability of a
+    /// sell order. `queueAhead` is written as it is.
+    @inline(__always)
+    public func write(into row: UnsafeMutablePointer<Float>, now: UInt64, side: Side) {
+        write(into: row, now: now)
+        guard side == .sell else { return }
+        row[Feature.micropriceOffsetTicks.rawValue] = -row[Feature.micropriceOffsetTicks.rawValue]
+        row[Feature.imbalanceL1.rawValue] = -row[Feature.imbalanceL1.rawValue]
+        row[Feature.imbalanceL2.rawValue] = -row[Feature.imbalanceL2.rawValue]
+        row[Feature.tradeFlowImbalance.rawValue] = -row[Feature.tradeFlowImbalance.rawValue]
+        row[Feature.inventory.rawValue] = -row[Feature.inventory.rawValue]
+        row[Feature.lastMoveSign.rawValue] = -row[Feature.lastMoveSign.rawValue]
+        let b = row[Feature.logBidShares.rawValue]
+        row[Feature.logBidShares.rawValue] = row[Feature.logAskShares.rawValue]
+        row[Feature.logAskShares.rawValue] = b
+        let o = row[Feature.logBidOrders.rawValue]
+        row[Feature.logBidOrders.rawValue] = row[Feature.logAskOrders.rawValue]
+        row[Feature.logAskOrders.rawValue] = o
+    }
+
+    /// Writes the row (`FeatureState.count` Floats) for feed time `now`, buy side's view.
     @inline(__always)
     public func write(into row: UnsafeMutablePointer<Float>, now: UInt64) {
         let twoSided = bidShares > 0 && askShares > 0 && bid < ask
@@ -137,5 +171,8 @@ public struct FeatureState: Sendable {
         row[Feature.logMillisSinceTrade.rawValue] = Float(log1p(sinceTrade))
         row[Feature.queueAheadShares.rawValue] = Float(queueAhead)
         row[Feature.inventory.rawValue] = Float(inventory)
+        row[Feature.logBidOrders.rawValue] = Float(log1p(Double(bidOrders)))
+        row[Feature.logAskOrders.rawValue] = Float(log1p(Double(askOrders)))
+        row[Feature.lastMoveSign.rawValue] = lastMove
     }
 }

@@ -1,6 +1,21 @@
 // The reference market maker: one bid and one ask per stock, around the microprice, skewed
-// against inventory. Parameters are public and may change between callbacks: the models'
-// parameter adaptation (issue 7) moves width, size, inventory limit and skew live.
+// against inventory. Parameters are public and may change between callbacks.
+//
+// With the trained models (`models:`), four of them steer it (all off the hot path's common
+// case: a touch change costs a feature update; models run when a decision needs them):
+//   - regime: `MarketState` over the quoted stocks, classified every 100 ms with hysteresis;
+//   - parameter adaptation: every 100 ms per stock, the adapt model's forecast of the next
+//     second's mid move, with the regime, sets that stock's width, size and inventory limit
+//     (`QuoteAdaptation`);
+//   - fill probability: a live quote the fair price has left by one tick is kept, not moved,
+//     while P(fill) of its place in the queue is at least `holdFillProbability` (moving it
+//     would send it to the back of a queue);
+//   - toxicity: after a fill, P(toxic) at or above `toxicThreshold` widens that side by
+//     `toxicWidenTicks` for `toxicCooldownNanos`.
+#if canImport(Glibc)
+import Glibc
+#endif
+public import Inference
 import OrderBook
 public import OrderEntry
 public import TickwireCore
@@ -21,7 +36,42 @@ public struct MarketMakerParameters: Sendable, Equatable {
     /// ...and it was last sent at least this long ago (feed clock): a microprice that flickers
     /// across a tick boundary would otherwise replace on every message, into the throttle.
     public var minRequoteNanos: UInt64 = 2_000_000
+    /// With models: hold a live quote one tick off while its P(fill) is at least this.
+    public var holdFillProbability: Double = 0.5
+    /// With models: after a fill with P(toxic) at or above this, widen that side...
+    public var toxicThreshold: Double = 0.5
+    /// ...by this many ticks...
+    public var toxicWidenTicks: Int64 = 2
+    /// ...for this long (feed clock).
+    public var toxicCooldownNanos: UInt64 = 200_000_000
     public init() {}
+}
+
+/// How the market maker turns the adapt model's forecast and the regime into one stock's
+/// quoting parameters: a forecast of `volatileMoveTicks` or more widens by one tick, and by one
+/// more at twice that; a volatile regime widens by one tick more and halves size and inventory
+/// limit; a drought halves size.
+public struct QuoteAdaptation: Sendable, Equatable {
+    public var volatileMoveTicks: Double = 1.5
+    public init() {}
+
+    /// Extra half-width ticks, size and inventory limit for a forecast |move| in ticks.
+    @inline(__always)
+    public func adapt(forecastTicks: Double, regime: MarketRegime, base: MarketMakerParameters) -> (extraTicks: Int64, size: UInt32, maxInventory: Int64) {
+        var extra: Int64 = forecastTicks >= volatileMoveTicks ? 1 : 0
+        if forecastTicks >= 2 * volatileMoveTicks { extra += 1 }
+        var size = base.size, limit = base.maxInventory
+        switch regime {
+        case .calm: break
+        case .volatile:
+            extra += 1
+            size = max(size / 2 / 100 * 100, 100)
+            limit /= 2
+        case .drought:
+            size = max(size / 2 / 100 * 100, 100)
+        }
+        return (extra, size, limit)
+    }
 }
 
 public struct MarketMakerCounters: Sendable, Equatable {
@@ -30,6 +80,13 @@ public struct MarketMakerCounters: Sendable, Equatable {
     public var cancelsSent: UInt64 = 0
     public var fills: UInt64 = 0
     public var refused: UInt64 = 0
+    /// With models: requotes skipped because P(fill) of the quote's place was high.
+    public var holds: UInt64 = 0
+    /// With models: fills after which the side was widened as toxic.
+    public var toxicFills: UInt64 = 0
+    /// With models: adapt-model evaluations, and regime changes.
+    public var adaptations: UInt64 = 0
+    public var regimeChanges: UInt64 = 0
     public init() {}
 }
 
@@ -46,6 +103,27 @@ public final class MarketMaker: Strategy {
     /// trusted only when its id matches).
     let owners: UnsafeMutablePointer<Owner>
     let ownerMask: Int
+    /// The trained models, when quoting with them.
+    public let models: ModelSet?
+    public var adaptation = QuoteAdaptation()
+    let market: MarketState?
+    let classifier: RegimeClassifier?
+    /// The three stock models, unretained (`models` keeps them alive).
+    let adaptModel: Unmanaged<GBDTModel>?
+    let fillModel: Unmanaged<GBDTModel>?
+    let toxicityModel: Unmanaged<GBDTModel>?
+    let features: UnsafeMutablePointer<FeatureState>
+    /// Per stock, what the models set: see `Tuned`.
+    let tuned: UnsafeMutablePointer<Tuned>
+
+    struct Tuned {
+        var extraTicks: Int64 = 0
+        var size: UInt32 = 0
+        var maxInventory: Int64 = 0
+        var adaptedAt: UInt64 = 0
+        /// Feed time until which each side is widened after a toxic fill.
+        var toxicUntil: (bid: UInt64, ask: UInt64) = (0, 0)
+    }
 
     enum QuoteState: UInt8 { case none, sending, pendingNew, live, pendingReplace, pendingCancel }
 
@@ -56,6 +134,11 @@ public final class MarketMaker: Strategy {
         var pendingPrice: Price = .zero
         var shares: UInt32 = 0
         var sentAt: UInt64 = 0
+        /// Shares estimated ahead of the quote in its queue (with models), and of the pending
+        /// replacement.
+        var ahead: UInt64 = 0
+        var pendingAhead: UInt64 = 0
+        var pendingShares: UInt32 = 0
     }
 
     struct Owner {
@@ -64,9 +147,21 @@ public final class MarketMaker: Strategy {
     }
 
     /// `symbols`: the locates to quote (others are ignored).
-    public init(symbols: [StockLocate], maxLocates: Int = 1 << 16, parameters: MarketMakerParameters = .init()) {
+    public init(symbols: [StockLocate], maxLocates: Int = 1 << 16, parameters: MarketMakerParameters = .init(), models: ModelSet? = nil) {
         self.parameters = parameters
         self.maxLocates = maxLocates
+        self.models = models
+        adaptModel = models.map { .passUnretained($0.adapt) }
+        fillModel = models.map { .passUnretained($0.fill) }
+        toxicityModel = models.map { .passUnretained($0.toxicity) }
+        market = models.map { _ in MarketState(maxLocates: maxLocates) }
+        classifier = models.map { RegimeClassifier(models: $0.regime) }
+        var f = FeatureState()
+        f.tick = Double(parameters.tick)
+        features = .allocate(capacity: maxLocates)
+        features.initialize(repeating: f, count: maxLocates)
+        tuned = .allocate(capacity: maxLocates)
+        tuned.initialize(repeating: Tuned(size: parameters.size, maxInventory: parameters.maxInventory), count: maxLocates)
         traded = .allocate(capacity: maxLocates)
         traded.initialize(repeating: false, count: maxLocates)
         for s in symbols where Int(s.rawValue) < maxLocates { traded[Int(s.rawValue)] = true }
@@ -89,7 +184,12 @@ public final class MarketMaker: Strategy {
         inventory.deallocate()
         lastTop.deallocate()
         owners.deallocate()
+        features.deallocate()
+        tuned.deallocate()
     }
+
+    /// The regime the classifier holds (calm without models).
+    public var regime: MarketRegime { classifier?.state ?? .calm }
 
     public func inventory(_ locate: StockLocate) -> Int64 {
         Int(locate.rawValue) < maxLocates ? inventory[Int(locate.rawValue)] : 0
@@ -105,57 +205,157 @@ public final class MarketMaker: Strategy {
         let l = Int(top.locate.rawValue)
         guard l < maxLocates else { return }
         lastTop[l] = top
+        if let adaptModel { observe(l, top, adaptModel, &ctx) }
         requote(l, top, &ctx)
     }
 
-    public func onTrade(locate: StockLocate, price: Price, shares: UInt32, _ ctx: inout StrategyContext) {}
+    public func onTrade(locate: StockLocate, price: Price, shares: UInt32, aggressor: Side, _ ctx: inout StrategyContext) {
+        let l = Int(locate.rawValue)
+        guard let market, l < maxLocates else { return }
+        features[l].onTrade(shares: shares, buyerInitiated: aggressor == .buy, now: ctx.now)
+        market.onTrade(now: ctx.now)
+    }
 
-    /// Where the quotes should be for this touch and inventory (nil: no quote on that side).
+    // MARK: - Models
+
+    /// Folds a touch change into the features, the regime and (every 100 ms) the stock's
+    /// adapted parameters; updates the queue estimates of its live quotes.
     @inline(__always)
-    func wanted(_ top: BookTop, inventory inv: Int64) -> (bid: Price?, ask: Price?) {
-        guard top.isTwoSided else { return (nil, nil) }
+    func observe(_ l: Int, _ top: BookTop, _ adaptModel: Unmanaged<GBDTModel>, _ ctx: inout StrategyContext) {
+        let now = ctx.now
+        features[l].onBook(bid: top.bid.rawValue, bidShares: top.bidShares, ask: top.ask.rawValue, askShares: top.askShares,
+                           bid2Shares: top.bid2Shares, ask2Shares: top.ask2Shares,
+                               bidOrders: top.bidOrders, askOrders: top.askOrders, now: now)
+        features[l].inventory = inventory[l]
+        market.unsafelyUnwrapped.onBook(locate: top.locate, bid: top.bid.rawValue, bidShares: top.bidShares,
+                                        ask: top.ask.rawValue, askShares: top.askShares, now: now)
+        var ran = false
+        let c = classifier.unsafelyUnwrapped
+        let before = c.state
+        if c.update(market.unsafelyUnwrapped, now: now) {
+            ran = true
+            if c.state != before { counters.regimeChanges &+= 1 }
+        }
+        let t = tuned + l
+        if top.isTwoSided, t.pointee.adaptedAt == 0 || now &- t.pointee.adaptedAt >= 100_000_000 {
+            t.pointee.adaptedAt = max(now, 1)
+            let forecast = predict(adaptModel, l, side: .buy, ahead: 0, now: now)
+            let a = adaptation.adapt(forecastTicks: forecast, regime: c.state, base: parameters)
+            (t.pointee.extraTicks, t.pointee.size, t.pointee.maxInventory) = (a.extraTicks, a.size, a.maxInventory)
+            counters.adaptations &+= 1
+            ran = true
+        }
+        // Queue estimates: shares at our price on our side, less our own, bound what is ahead.
+        queueMoved(quotes + 2 * l, top.bid, top.bidShares)
+        queueMoved(quotes + 2 * l + 1, top.ask, top.askShares)
+        if ran { ctx.markModel() }
+    }
+
+    /// The touch of a live quote's side: at the quote's price, everything but the quote itself
+    /// may be ahead of it, and no more than before (orders behind it do not pass it).
+    @inline(__always)
+    func queueMoved(_ q: UnsafeMutablePointer<Quote>, _ price: Price, _ shown: UInt64) {
+        guard q.pointee.state == .live, q.pointee.price == price else { return }
+        let others = shown > UInt64(q.pointee.shares) ? shown - UInt64(q.pointee.shares) : 0
+        q.pointee.ahead = min(q.pointee.ahead, others)
+    }
+
+    /// A fill of our `side` quote in stock `l`: widen that side for a while if the toxicity
+    /// model expects the price to keep going against it.
+    @inline(__always)
+    func judgeFill(_ l: Int, side: Side, _ model: Unmanaged<GBDTModel>, _ ctx: inout StrategyContext) {
+        features[l].inventory = inventory[l]
+        let p = predict(model, l, side: side, ahead: 0, now: ctx.now)
+        ctx.markModel()
+        guard p >= parameters.toxicThreshold else { return }
+        counters.toxicFills &+= 1
+        let until = ctx.now &+ parameters.toxicCooldownNanos
+        if side == .buy { tuned[l].toxicUntil.bid = until } else { tuned[l].toxicUntil.ask = until }
+    }
+
+    /// One stock model's output for stock `l`'s row as `side` sees it.
+    @inline(__always)
+    func predict(_ model: Unmanaged<GBDTModel>, _ l: Int, side: Side, ahead: UInt64, now: UInt64) -> Double {
+        features[l].queueAhead = ahead
+        defer { features[l].queueAhead = 0 }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: FeatureState.count) { row in
+            let p = row.baseAddress.unsafelyUnwrapped
+            features[l].write(into: p, now: now, side: side)
+            return model._withUnsafeGuaranteedRef { $0.predictProbability(p) }
+        }
+    }
+
+    /// Where the quotes should be for this touch and inventory (nil: no quote on that side),
+    /// and their size. With models, stock `l`'s adapted width, size and inventory limit, and a
+    /// toxic fill's widening, apply.
+    @inline(__always)
+    func wanted(_ top: BookTop, inventory inv: Int64, _ l: Int, now: UInt64) -> (bid: Price?, ask: Price?, size: UInt32) {
         let p = parameters
+        guard top.isTwoSided else { return (nil, nil, p.size) }
+        var extraBid: Int64 = 0, extraAsk: Int64 = 0
+        var size = p.size, limit = p.maxInventory
+        if adaptModel != nil {
+            let t = tuned[l]
+            (extraBid, extraAsk, size, limit) = (t.extraTicks, t.extraTicks, t.size, min(t.maxInventory, p.maxInventory))
+            if now < t.toxicUntil.bid { extraBid += p.toxicWidenTicks }
+            if now < t.toxicUntil.ask { extraAsk += p.toxicWidenTicks }
+        }
         let tick = max(p.tick, 1)
-        let lot = Int64(max(p.size, 1))
+        let lot = Int64(max(size, 1))
         let fair = top.microprice - (inv * p.skewTicksPerLot * tick) / lot
-        var bid = floorTo(fair - p.halfWidthTicks * tick, tick)
-        var ask = ceilTo(fair + p.halfWidthTicks * tick, tick)
+        var bid = floorTo(fair - (p.halfWidthTicks + extraBid) * tick, tick)
+        var ask = ceilTo(fair + (p.halfWidthTicks + extraAsk) * tick, tick)
         // Passive only: never at or through the other side's touch.
         bid = min(bid, top.ask.rawValue - tick)
         ask = max(ask, top.bid.rawValue + tick)
-        return (inv < p.maxInventory && bid > 0 ? Price(rawValue: bid) : nil,
-                inv > -p.maxInventory ? Price(rawValue: ask) : nil)
+        return (inv < limit && bid > 0 ? Price(rawValue: bid) : nil,
+                inv > -limit ? Price(rawValue: ask) : nil, size)
     }
 
     @inline(__always) func floorTo(_ v: Int64, _ t: Int64) -> Int64 { v >= 0 ? v / t * t : -((-v + t - 1) / t) * t }
     @inline(__always) func ceilTo(_ v: Int64, _ t: Int64) -> Int64 { -floorTo(-v, t) }
 
     func requote(_ l: Int, _ top: BookTop, _ ctx: inout StrategyContext) {
-        let w = wanted(top, inventory: inventory[l])
-        manage(slot: 2 * l, locate: top.locate, side: .buy, want: w.bid, &ctx)
-        manage(slot: 2 * l + 1, locate: top.locate, side: .sell, want: w.ask, &ctx)
+        let w = wanted(top, inventory: inventory[l], l, now: ctx.now)
+        // Shares ahead of a quote placed at the wanted price: the whole level when it joins it.
+        let aheadBid = w.bid == top.bid ? top.bidShares : 0
+        let aheadAsk = w.ask == top.ask ? top.askShares : 0
+        manage(slot: 2 * l, locate: top.locate, side: .buy, want: w.bid, size: w.size, ahead: aheadBid, &ctx)
+        manage(slot: 2 * l + 1, locate: top.locate, side: .sell, want: w.ask, size: w.size, ahead: aheadAsk, &ctx)
     }
 
     @inline(__always)
-    func manage(slot: Int, locate: StockLocate, side: Side, want: Price?, _ ctx: inout StrategyContext) {
+    func manage(slot: Int, locate: StockLocate, side: Side, want: Price?, size: UInt32, ahead: UInt64, _ ctx: inout StrategyContext) {
         let q = quotes + slot
         switch q.pointee.state {
         case .none:
             guard let want else { return }
-            let size = parameters.size
             if ctx.add(.new(tag: UInt32(slot), locate: locate, side: side, shares: size, price: want, kind: .day)) {
-                q.pointee = Quote(state: .sending, id: 0, price: want, pendingPrice: want, shares: size, sentAt: ctx.now)
+                q.pointee = Quote(state: .sending, id: 0, price: want, pendingPrice: want, shares: size, sentAt: ctx.now, ahead: ahead, pendingAhead: ahead)
             }
         case .live:
             guard let want else {
                 if ctx.add(.cancel(id: q.pointee.id)) { q.pointee.state = .pendingCancel }
                 return
             }
+            let tick = max(parameters.tick, 1)
             let away = abs(want.rawValue - q.pointee.price.rawValue)
-            if away >= parameters.requoteTicks * max(parameters.tick, 1), ctx.now &- q.pointee.sentAt >= parameters.minRequoteNanos,
-               ctx.add(.replace(id: q.pointee.id, shares: parameters.size, price: want)) {
+            guard away >= parameters.requoteTicks * tick, ctx.now &- q.pointee.sentAt >= parameters.minRequoteNanos else { return }
+            // One tick off: keep the place in the queue while it is likely to fill.
+            if away <= tick, let fillModel {
+                let pFill = predict(fillModel, slot >> 1, side: side, ahead: q.pointee.ahead, now: ctx.now)
+                ctx.markModel()
+                if pFill >= parameters.holdFillProbability {
+                    counters.holds &+= 1
+                    q.pointee.sentAt = ctx.now  // decided now: not asked again before minRequoteNanos
+                    return
+                }
+            }
+            if ctx.add(.replace(id: q.pointee.id, shares: size, price: want)) {
                 q.pointee.state = .pendingReplace
                 q.pointee.pendingPrice = want
+                q.pointee.pendingShares = size
+                q.pointee.pendingAhead = ahead
                 q.pointee.sentAt = ctx.now
             }
         case .sending, .pendingNew, .pendingReplace, .pendingCancel:
@@ -216,8 +416,10 @@ public final class MarketMaker: Strategy {
             counters.fills &+= 1
             if let s = slot(of: id), quotes[s].id == id {
                 quotes[s].shares = quotes[s].shares > shares ? quotes[s].shares - shares : 0
+                quotes[s].ahead = 0
                 if quotes[s].shares == 0 { quotes[s].state = .none }
             }
+            if let toxicityModel { judgeFill(l, side: side, toxicityModel, &ctx) }
             // Inventory moved the fair price: requote both sides at once from the last touch.
             if traded[l] { requote(l, lastTop[l], &ctx) }
         case .canceled(let id, _):
@@ -230,7 +432,8 @@ public final class MarketMaker: Strategy {
             if quotes[s].id == old || quotes[s].state == .pendingReplace {
                 quotes[s].id = new
                 quotes[s].price = quotes[s].pendingPrice
-                quotes[s].shares = parameters.size
+                quotes[s].shares = quotes[s].pendingShares
+                quotes[s].ahead = quotes[s].pendingAhead
                 quotes[s].state = .live
             }
         case .rejected(let id, _):

@@ -22,10 +22,13 @@ public struct BookTop: Sendable, Equatable {
     /// Shares of the second level on each side (0 when absent): depth for imbalance signals.
     public var bid2Shares: UInt64
     public var ask2Shares: UInt64
+    /// Orders in the touch level of each side.
+    public var bidOrders: Int
+    public var askOrders: Int
 
     @inlinable
     public init(locate: StockLocate, bid: Price, bidShares: UInt64, ask: Price, askShares: UInt64,
-                bid2Shares: UInt64 = 0, ask2Shares: UInt64 = 0) {
+                bid2Shares: UInt64 = 0, ask2Shares: UInt64 = 0, bidOrders: Int = 0, askOrders: Int = 0) {
         self.locate = locate
         self.bid = bid
         self.bidShares = bidShares
@@ -33,6 +36,8 @@ public struct BookTop: Sendable, Equatable {
         self.askShares = askShares
         self.bid2Shares = bid2Shares
         self.ask2Shares = ask2Shares
+        self.bidOrders = bidOrders
+        self.askOrders = askOrders
     }
 
     /// Both sides present and not crossed or locked.
@@ -54,14 +59,15 @@ public struct BookTop: Sendable, Equatable {
         return b + a > 0 ? (b - a) / (b + a) : 0
     }
 
-    /// The book's touch of `locate`, with the second level's sizes.
+    /// The book's touch of `locate`, with the second level's sizes and the touch's order counts.
     @inlinable
     public init(book: borrowing OrderBook, locate: StockLocate) {  // borrowing: an init takes its arguments owned (a retain per call)
         let b = book.bestBid(locate), a = book.bestAsk(locate)
         self.init(locate: locate, bid: b?.price ?? .zero, bidShares: b?.shares ?? 0,
                   ask: a?.price ?? .zero, askShares: a?.shares ?? 0,
                   bid2Shares: book.level(locate: locate, side: .buy, index: 1)?.shares ?? 0,
-                  ask2Shares: book.level(locate: locate, side: .sell, index: 1)?.shares ?? 0)
+                  ask2Shares: book.level(locate: locate, side: .sell, index: 1)?.shares ?? 0,
+                  bidOrders: b?.orders ?? 0, askOrders: a?.orders ?? 0)
     }
 }
 
@@ -83,6 +89,9 @@ public struct StrategyContext {
     public let capacity: Int
     @usableFromInline var _count: Int = 0
     @usableFromInline var _overflow: Int = 0
+    /// TSC after the strategy's models ran in this callback (0: none ran), for the appliance's
+    /// "model" stage: set with `markModel()`.
+    public var modelTSC: UInt64 = 0
     /// Actions in the outbox.
     @inlinable public var count: Int { _count }
     /// Actions refused because the outbox was full.
@@ -111,8 +120,12 @@ public struct StrategyContext {
     @inlinable public mutating func reset(now: UInt64) {
         _count = 0
         _overflow = 0
+        modelTSC = 0
         self.now = now
     }
+
+    /// Stamps the end of the models' work in this callback (one `rdtsc`).
+    @inlinable public mutating func markModel() { modelTSC = TSCClock.now() }
 }
 
 /// A trading strategy. Conformers are final classes used as generic parameters (no existential
@@ -124,8 +137,10 @@ public protocol Strategy: AnyObject {
     func trades(_ locate: StockLocate) -> Bool
     /// The touch of a traded stock changed.
     func onBook(_ top: BookTop, _ ctx: inout StrategyContext)
-    /// A trade printed on the feed (ITCH P, or an execution of a displayed order).
-    func onTrade(locate: StockLocate, price: Price, shares: UInt32, _ ctx: inout StrategyContext)
+    /// A trade printed on the feed: an execution of a displayed order (told before the touch it
+    /// changed) or a hidden one (ITCH P). `aggressor`: the side that took liquidity, the
+    /// opposite of the resting order's.
+    func onTrade(locate: StockLocate, price: Price, shares: UInt32, aggressor: Side, _ ctx: inout StrategyContext)
     /// The gateway's answer to a `new` action: the order number it was sent under, or why not.
     func onSubmitted(tag: UInt32, result: SubmitResult, _ ctx: inout StrategyContext)
     /// The gateway's answer to a `replace` action: the replacement's order number, or nil when

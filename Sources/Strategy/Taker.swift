@@ -1,21 +1,28 @@
 // The reference taker: crosses the spread when the probability of a mid-price uptick (or
 // downtick) passes a threshold, and otherwise stays out. The probability comes from an
-// `UptickModel`; until the models issue ships a trained one, `ImbalanceUptickModel` (a
-// logistic on the first two levels' imbalance) stands in.
+// `UptickModel`: `TrainedUptickModel` (the shipped GBDT over `FeatureState`, issue 7) or
+// `ImbalanceUptickModel` (a logistic on the first two levels' imbalance, no training needed).
 //
-// Its decisions depend on the feed alone (the book, the feed's clock for the cooldown) and on
-// its fills only through the position limit: a replay of a capture makes the same orders as
-// the live run as long as the limit is not reached.
+// Its decisions depend on the feed alone (the book, the trades, the feed's clock for the
+// cooldown and the features' averages) and on its fills only through the position limit: a
+// replay of a capture makes the same orders as the live run as long as the limit is not
+// reached. (The inventory feature is left at 0, as in the training rows.)
 #if canImport(Glibc)
 import Glibc
 #endif
+public import Inference
 import OrderBook
 public import OrderEntry
 public import TickwireCore
 
-/// P(next mid move is up | touch). Implementations are value types used as generic parameters.
+/// P(next mid move is up | the stock's state) and P(down). Implementations are value types used
+/// as generic parameters. Only the side the book leans to is asked (up when the bid is at least
+/// as heavy as the ask, down otherwise): one model evaluation per touch change.
 public protocol UptickModel {
-    func probabilityUp(_ top: BookTop) -> Double
+    /// False: the taker need not keep `FeatureState` for this model (`f` is then stale).
+    var usesFeatures: Bool { get }
+    func probabilityUp(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64) -> Double
+    func probabilityDown(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64) -> Double
 }
 
 /// A logistic on L1 and L2 imbalance: p = 1 / (1 + exp(-(l1 * I1 + l2 * I2 + bias))).
@@ -29,6 +36,8 @@ public struct ImbalanceUptickModel: UptickModel, Sendable {
         self.bias = bias
     }
 
+    public var usesFeatures: Bool { false }
+
     @inline(__always)
     public func probabilityUp(_ top: BookTop) -> Double {
         let b2 = Double(top.bidShares + top.bid2Shares), a2 = Double(top.askShares + top.ask2Shares)
@@ -36,10 +45,65 @@ public struct ImbalanceUptickModel: UptickModel, Sendable {
         let z = l1 * top.imbalance + l2 * i2 + bias
         return 1 / (1 + exp(-z))
     }
+
+    @inline(__always)
+    public func probabilityUp(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64) -> Double { probabilityUp(top) }
+
+    @inline(__always)
+    public func probabilityDown(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64) -> Double { 1 - probabilityUp(top) }
+}
+
+/// The shipped uptick GBDT (`models/uptick.json`) over the stock's `FeatureState` row; the down
+/// probability is the same model on the row as the sell side sees it. Holds the model
+/// unretained: whoever made it keeps the `ModelSet` alive (`Taker.models`).
+public struct TrainedUptickModel: UptickModel {
+    let model: Unmanaged<GBDTModel>
+
+    public init(_ models: ModelSet) { model = .passUnretained(models.uptick) }
+
+    public var usesFeatures: Bool { true }
+
+    @inline(__always)
+    func predict(_ f: UnsafePointer<FeatureState>, now: UInt64, side: Side) -> Double {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: FeatureState.count) { row in
+            let p = row.baseAddress.unsafelyUnwrapped
+            f.pointee.write(into: p, now: now, side: side)
+            return model._withUnsafeGuaranteedRef { $0.predictProbability(p) }
+        }
+    }
+
+    @inline(__always)
+    public func probabilityUp(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64) -> Double { predict(f, now: now, side: .buy) }
+
+    @inline(__always)
+    public func probabilityDown(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64) -> Double { predict(f, now: now, side: .sell) }
+}
+
+/// The command line's taker model: the trained one when models are loaded, else the imbalance
+/// logistic. One concrete type, so the appliance is specialized once for the taker.
+public struct UptickPredictor: UptickModel {
+    let trained: TrainedUptickModel?
+    let imbalance = ImbalanceUptickModel()
+
+    public init(models: ModelSet?) { trained = models.map(TrainedUptickModel.init) }
+
+    public var usesFeatures: Bool { trained != nil }
+
+    @inline(__always)
+    public func probabilityUp(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64) -> Double {
+        if let trained { return trained.probabilityUp(top, f, now: now) }
+        return imbalance.probabilityUp(top)
+    }
+
+    @inline(__always)
+    public func probabilityDown(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64) -> Double {
+        if let trained { return trained.probabilityDown(top, f, now: now) }
+        return 1 - imbalance.probabilityUp(top)
+    }
 }
 
 public struct TakerParameters: Sendable, Equatable {
-    /// Cross when P(uptick) > threshold (buy) or P(uptick) < 1 - threshold (sell).
+    /// Cross when P(uptick) > threshold (buy) or P(downtick) > threshold (sell).
     public var threshold: Double = 0.85
     /// Shares per order (capped by the size shown at the touch).
     public var size: UInt32 = 100
@@ -60,16 +124,25 @@ public struct TakerCounters: Sendable, Equatable {
 
 public final class Taker<Model: UptickModel>: Strategy {
     public var parameters: TakerParameters
-    public var model: Model
+    public let model: Model
+    /// The trained models `model` reads (kept alive here), if any.
+    public let models: ModelSet?
     public private(set) var counters = TakerCounters()
     let maxLocates: Int
     let traded: UnsafeMutablePointer<Bool>
     let position: UnsafeMutablePointer<Int64>
     let lastOrderAt: UnsafeMutablePointer<UInt64>
+    let features: UnsafeMutablePointer<FeatureState>
+    let usesFeatures: Bool
 
-    public init(symbols: [StockLocate], model: Model, maxLocates: Int = 1 << 16, parameters: TakerParameters = .init()) {
+    public init(symbols: [StockLocate], model: Model, models: ModelSet? = nil, maxLocates: Int = 1 << 16,
+                parameters: TakerParameters = .init()) {
         self.parameters = parameters
         self.model = model
+        self.models = models
+        usesFeatures = model.usesFeatures
+        features = .allocate(capacity: maxLocates)
+        features.initialize(repeating: FeatureState(), count: maxLocates)
         self.maxLocates = maxLocates
         traded = .allocate(capacity: maxLocates)
         traded.initialize(repeating: false, count: maxLocates)
@@ -84,6 +157,7 @@ public final class Taker<Model: UptickModel>: Strategy {
         traded.deallocate()
         position.deallocate()
         lastOrderAt.deallocate()
+        features.deallocate()
     }
 
     public func position(_ locate: StockLocate) -> Int64 {
@@ -97,21 +171,29 @@ public final class Taker<Model: UptickModel>: Strategy {
     }
 
     public func onBook(_ top: BookTop, _ ctx: inout StrategyContext) {
-        guard top.isTwoSided else { return }
         let l = Int(top.locate.rawValue)
         guard l < maxLocates else { return }
+        if usesFeatures {
+            features[l].onBook(bid: top.bid.rawValue, bidShares: top.bidShares, ask: top.ask.rawValue, askShares: top.askShares,
+                               bid2Shares: top.bid2Shares, ask2Shares: top.ask2Shares,
+                               bidOrders: top.bidOrders, askOrders: top.askOrders, now: ctx.now)
+        }
+        guard top.isTwoSided else { return }
         let last = lastOrderAt[l]
         guard last == 0 || ctx.now &- last >= parameters.cooldownNanos else { return }
-        let p = model.probabilityUp(top)
         let side: Side
         let price: Price
         let shown: UInt64
-        if p > parameters.threshold, position[l] < parameters.maxPosition {
+        if top.bidShares >= top.askShares {
+            let p = model.probabilityUp(top, features + l, now: ctx.now)
+            ctx.markModel()
+            guard p > parameters.threshold, position[l] < parameters.maxPosition else { return }
             (side, price, shown) = (.buy, top.ask, top.askShares)
-        } else if p < 1 - parameters.threshold, position[l] > -parameters.maxPosition {
-            (side, price, shown) = (.sell, top.bid, top.bidShares)
         } else {
-            return
+            let p = model.probabilityDown(top, features + l, now: ctx.now)
+            ctx.markModel()
+            guard p > parameters.threshold, position[l] > -parameters.maxPosition else { return }
+            (side, price, shown) = (.sell, top.bid, top.bidShares)
         }
         counters.signals &+= 1
         let shares = UInt32(truncatingIfNeeded: min(UInt64(parameters.size), shown))
@@ -119,7 +201,11 @@ public final class Taker<Model: UptickModel>: Strategy {
         lastOrderAt[l] = max(ctx.now, 1)
     }
 
-    public func onTrade(locate: StockLocate, price: Price, shares: UInt32, _ ctx: inout StrategyContext) {}
+    public func onTrade(locate: StockLocate, price: Price, shares: UInt32, aggressor: Side, _ ctx: inout StrategyContext) {
+        let l = Int(locate.rawValue)
+        guard usesFeatures, l < maxLocates else { return }
+        features[l].onTrade(shares: shares, buyerInitiated: aggressor == .buy, now: ctx.now)
+    }
 
     public func onSubmitted(tag: UInt32, result: SubmitResult, _ ctx: inout StrategyContext) {
         if case .sent = result { counters.ordersSent &+= 1 } else { counters.refused &+= 1 }

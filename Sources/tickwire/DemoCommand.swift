@@ -57,8 +57,8 @@ struct DemoCommand: ParsableCommand {
         guard seconds >= 1, seconds <= 3600 else { throw ValidationError("--seconds must be in [1, 3600]") }
         guard rate >= 100, rate <= 2_000_000 else { throw ValidationError("--rate must be in [100, 2e6]") }
         guard symbols >= 1, symbols <= 10_000 else { throw ValidationError("--symbols must be in 1...10000") }
-        try strategyOptions.validate(symbols: symbols)
-        let kind = strategyOptions.kind!
+        let spec = try strategyOptions.spec(symbols: symbols)
+        let kind = spec.kind
         let traded = strategyOptions.traded
         guard let version = OUCHVersion(rawValue: ouch) else { throw ValidationError("--ouch is 4.2 or 5.0") }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -102,8 +102,8 @@ struct DemoCommand: ParsableCommand {
 
         var setup = TradingSetup(orderEntry: FeedAddress(ip: IPv4Address(venueIP)!, port: orderPort), version: version,
                                  credentials: SoupBinTCPCredentials(username: "TW1", password: "secret"), symbols: symbols,
-                                 traded: strategyOptions.tradedLocates, lineA: lineA, lineB: lineB,
-                                 rerequest: rerequest, journalPath: out + "/journal.twj", limits: strategyOptions.limits,
+                                 traded: spec.tradedLocates, lineA: lineA, lineB: lineB,
+                                 rerequest: rerequest, journalPath: out + "/journal.twj", limits: spec.limits,
                                  hotCore: nil, coldCore: nil)
         if version == .v50 { setup.credentials = SoupBinTCPCredentials(username: "TW2", password: "secret") }
         try? FileManager.default.removeItem(atPath: setup.journalPath!)
@@ -126,10 +126,10 @@ struct DemoCommand: ParsableCommand {
         do {
             switch kind {
             case .marketMaker:
-                outcome = try runTrading(strategy: strategyOptions.marketMaker(symbols: symbols), setup: setup,
+                outcome = try runTrading(strategy: spec.marketMaker(symbols: symbols), setup: setup,
                                          source: source, seconds: seconds, flag: flag, log: log)
             case .taker:
-                outcome = try runTrading(strategy: strategyOptions.taker(symbols: symbols),
+                outcome = try runTrading(strategy: spec.taker(symbols: symbols),
                                          setup: setup, source: source, seconds: seconds, flag: flag, log: log)
             }
         } catch {

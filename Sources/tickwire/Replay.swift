@@ -1,4 +1,5 @@
 import ArgumentParser
+import Inference
 import CShims
 import Foundation
 import MarketData
@@ -51,6 +52,9 @@ struct Replay: ParsableCommand {
     @Option(name: .customLong("max-position"), help: "With --strategy: shares per symbol either way.")
     var maxPosition: Int64 = 1_000
 
+    @Option(help: "With --strategy: the trained models' folder, as live ('none': without them).")
+    var models: String = ModelSet.defaultDirectory
+
     @Option(help: "With --strategy: symbols of the venue.")
     var symbols: Int = 100
 
@@ -69,7 +73,8 @@ struct Replay: ParsableCommand {
             }
             guard symbols >= 1, symbols <= 10_000 else { throw ValidationError("--symbols must be in 1...10000") }
             guard let a = FeedAddress(feedA), let b = FeedAddress(feedB) else { throw ValidationError("--feed-a/--feed-b take IP:PORT") }
-            let spec = StrategySpec(kind: kind, traded: traded, maxPosition: maxPosition)
+            let spec = StrategySpec(kind: kind, traded: traded, maxPosition: maxPosition,
+                                    models: try StrategySpec.loadModels(models, explicit: models != ModelSet.defaultDirectory))
             try spec.validate(symbols: symbols)
             let r: StrategyReplayReport
             do {

@@ -6,6 +6,7 @@
 // control file fires the kill switch.
 import Appliance
 import ArgumentParser
+import Inference
 import Foundation
 import HostTuning
 import Logging
@@ -36,7 +37,9 @@ struct TradingConfig: Decodable {
         var kind: String
         var traded: Int
         var maxPosition: Int64?
-        enum CodingKeys: String, CodingKey { case kind, traded, maxPosition = "max_position" }
+        /// The trained models' folder (default `models`, if present; "none": without them).
+        var models: String?
+        enum CodingKeys: String, CodingKey { case kind, traded, maxPosition = "max_position", models }
     }
     var venue: Venue
     var feed: Feed
@@ -114,7 +117,8 @@ struct RunCommand: ParsableCommand {
         }
         guard cfg.symbols >= 1, cfg.symbols <= 10_000 else { throw ValidationError("symbols must be in 1...10000") }
         guard let kind = StrategyKind(rawValue: cfg.strategy.kind) else { throw ValidationError("strategy.kind is mm or taker") }
-        let spec = StrategySpec(kind: kind, traded: cfg.strategy.traded, maxPosition: cfg.strategy.maxPosition ?? 1_000)
+        let spec = StrategySpec(kind: kind, traded: cfg.strategy.traded, maxPosition: cfg.strategy.maxPosition ?? 1_000,
+                                models: try StrategySpec.loadModels(cfg.strategy.models ?? ModelSet.defaultDirectory, explicit: cfg.strategy.models != nil))
         try spec.validate(symbols: cfg.symbols)
         let creds: SoupBinTCPCredentials
         switch SoupBinTCPCredentials.load(file: cfg.venue.credentialsFile, environment: ProcessInfo.processInfo.environment) {

@@ -2,6 +2,8 @@
 // `replay --strategy` make the same strategy from the same options (a replay reproduces a
 // live run only if both trade with the same parameters).
 import ArgumentParser
+import Foundation
+import Inference
 import Risk
 import Strategy
 import TickwireCore
@@ -16,24 +18,43 @@ struct StrategyOptions: ParsableArguments {
     @Option(name: .customLong("max-position"), help: "Shares per symbol the strategy may hold either way (risk's limit is the same, gross 10x).")
     var maxPosition: Int64 = 1_000
 
+    @Option(help: "Folder of the trained models the strategy uses (research/train.py writes it); 'none': trade without them.")
+    var models: String = ModelSet.defaultDirectory
+
     var kind: StrategyKind? { StrategyKind(rawValue: strategy) }
 
-    func validate(symbols: Int) throws {
-        guard kind != nil else { throw ValidationError("--strategy is mm or taker") }
+    /// Checks the options and loads the models: call once, then use `spec`.
+    func spec(symbols: Int) throws -> StrategySpec {
+        guard let kind else { throw ValidationError("--strategy is mm or taker") }
+        let spec = StrategySpec(kind: kind, traded: traded, maxPosition: maxPosition, models: try StrategySpec.loadModels(models, explicit: models != ModelSet.defaultDirectory))
         try spec.validate(symbols: symbols)
+        return spec
     }
-
-    var spec: StrategySpec { StrategySpec(kind: kind ?? .marketMaker, traded: traded, maxPosition: maxPosition) }
-    var tradedLocates: [StockLocate] { spec.tradedLocates }
-    var limits: RiskLimits { spec.limits }
-    func marketMaker(symbols: Int) -> MarketMaker { spec.marketMaker(symbols: symbols) }
-    func taker(symbols: Int) -> Taker<ImbalanceUptickModel> { spec.taker(symbols: symbols) }
 }
 
 struct StrategySpec {
     var kind: StrategyKind
     var traded: Int
     var maxPosition: Int64
+    /// The trained models (nil: the taker uses the imbalance logistic, the market maker quotes
+    /// with its fixed parameters).
+    var models: ModelSet?
+
+    /// Loads the models of `path` ('none': no models). The default folder may be absent (a
+    /// build run outside the repository): then no models, said on stderr. A folder that exists
+    /// but does not load (a file missing, a schema mismatch) is an error, never a silent fallback.
+    static func loadModels(_ path: String, explicit: Bool) throws -> ModelSet? {
+        if path == "none" { return nil }
+        if !explicit, !FileManager.default.fileExists(atPath: path) {
+            FileHandle.standardError.write(Data("note: no \(path)/ folder here: trading without the trained models\n".utf8))
+            return nil
+        }
+        do {
+            return try ModelSet.load(directory: path)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
 
     func validate(symbols: Int) throws {
         guard traded >= 1, traded <= symbols else { throw ValidationError("need 1 <= --traded <= the venue's symbols (\(symbols))") }
@@ -46,13 +67,13 @@ struct StrategySpec {
         var p = MarketMakerParameters()
         p.halfWidthTicks = 0
         p.maxInventory = maxPosition
-        return MarketMaker(symbols: tradedLocates, maxLocates: symbols + 1, parameters: p)
+        return MarketMaker(symbols: tradedLocates, maxLocates: symbols + 1, parameters: p, models: models)
     }
 
-    func taker(symbols: Int) -> Taker<ImbalanceUptickModel> {
+    func taker(symbols: Int) -> Taker<UptickPredictor> {
         var p = TakerParameters()
         p.maxPosition = maxPosition
-        return Taker(symbols: tradedLocates, model: ImbalanceUptickModel(), maxLocates: symbols + 1, parameters: p)
+        return Taker(symbols: tradedLocates, model: UptickPredictor(models: models), models: models, maxLocates: symbols + 1, parameters: p)
     }
 
     /// Risk limits of a demo or replay run: per order 1,000 shares and $500K, a 5% collar,

@@ -53,7 +53,7 @@ func newOrders(_ path: String) throws -> [[Substring]] {
         try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
         let out = Paths.temp("demo")
         let data = try tickwire(["demo", "--seconds", "4", "--rate", "20000", "--strategy", "taker", "--max-position", "1000000",
-                                 "--order-port", "26611", "--out", out, "--json"])
+                                 "--models", Paths.root.appendingPathComponent("models").path, "--order-port", "26611", "--out", out, "--json"])
         let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let orders = r["orders"] as? Int ?? 0
         #expect(orders > 0)
@@ -66,7 +66,7 @@ func newOrders(_ path: String) throws -> [[Substring]] {
             #expect((s["p50"] as? Int ?? 0) > 0)
         }
         let stages = try #require(r["stages_ns"] as? [String: Any])
-        #expect(Set(stages.keys) == Set(["decode", "book", "strategy", "risk", "encode_send"]))
+        #expect(Set(stages.keys) == Set(["decode", "book", "model", "strategy", "risk", "encode_send"]))
         #expect(r["open_orders_at_end"] as? Int == 0, "the wind-down cancels what is open")
 
         // Wire to wire from the capture, by the command a user runs.
@@ -76,7 +76,8 @@ func newOrders(_ path: String) throws -> [[Substring]] {
 
         // Replay the capture with the same strategy: the same orders, in the same order.
         _ = try tickwire(["replay", out + "/capture.pcap", "--feed-a", "239.192.10.1:26477", "--feed-b", "239.192.10.2:26477",
-                          "--strategy", "taker", "--max-position", "1000000", "--decisions-out", out + "/replay.csv"])
+                          "--strategy", "taker", "--max-position", "1000000",
+                          "--models", Paths.root.appendingPathComponent("models").path, "--decisions-out", out + "/replay.csv"])
         let live = try newOrders(out + "/decisions.csv")
         let replay = try newOrders(out + "/replay.csv")
         let lastTrigger = live.map { UInt64($0[0]) ?? 0 }.max() ?? 0

@@ -1,4 +1,5 @@
 import Inference
+import TickwireCore
 import Testing
 
 @Suite struct FeatureTests {
@@ -50,5 +51,76 @@ import Testing
         r = row(f, now: t + 1_000_000_000)
         #expect(r[Feature.realizedVolTicks.rawValue] > 0)
         #expect(r[Feature.logMillisSinceTrade.rawValue] > row(f, now: t)[Feature.logMillisSinceTrade.rawValue])
+    }
+}
+
+@Suite struct SideAndRegimeTests {
+    func row(_ f: FeatureState, now: UInt64, side: Side) -> [Float] {
+        var r = [Float](repeating: .nan, count: FeatureState.count)
+        r.withUnsafeMutableBufferPointer { f.write(into: $0.baseAddress!, now: now, side: side) }
+        return r
+    }
+
+    /// The sell side's row of a book is the buy side's row of the mirrored book.
+    @Test func sellSideRowIsTheMirroredBooksBuySideRow() {
+        var f = FeatureState(), m = FeatureState()
+        f.onBook(bid: 1_000_000, bidShares: 900, ask: 1_000_200, askShares: 100, bid2Shares: 300, ask2Shares: 700, bidOrders: 5, askOrders: 1, now: 1_000)
+        f.onTrade(shares: 200, buyerInitiated: true, now: 2_000)
+        f.onBook(bid: 1_000_100, bidShares: 400, ask: 1_000_200, askShares: 100, bid2Shares: 900, ask2Shares: 700, bidOrders: 2, askOrders: 1, now: 3_000)
+        // Mirror: prices negated around zero, sides swapped.
+        m.onBook(bid: -1_000_200, bidShares: 100, ask: -1_000_000, askShares: 900, bid2Shares: 700, ask2Shares: 300, bidOrders: 1, askOrders: 5, now: 1_000)
+        m.onTrade(shares: 200, buyerInitiated: false, now: 2_000)
+        m.onBook(bid: -1_000_200, bidShares: 100, ask: -1_000_100, askShares: 400, bid2Shares: 700, ask2Shares: 900, bidOrders: 1, askOrders: 2, now: 3_000)
+        let sell = row(f, now: 4_000, side: .sell), mirrored = row(m, now: 4_000, side: .buy)
+        for i in 0..<FeatureState.count {
+            #expect(abs(sell[i] - mirrored[i]) < 1e-5, "\(Feature(rawValue: i)!.name): \(sell[i]) vs \(mirrored[i])")
+        }
+        #expect(row(f, now: 4_000, side: .buy)[Feature.lastMoveSign.rawValue] == 1, "the mid went up")
+        #expect(sell[Feature.lastMoveSign.rawValue] == -1)
+    }
+
+    func classifier() -> RegimeClassifier {
+        let names = MarketState.schema.names
+        let zero = [Double](repeating: 0, count: names.count)
+        let m = RegimeModels(calm: LogisticModel(coefficients: zero, intercept: 0, featureNames: names),
+                             volatile: LogisticModel(coefficients: zero, intercept: 0, featureNames: names),
+                             drought: LogisticModel(coefficients: zero, intercept: 0, featureNames: names))
+        return RegimeClassifier(models: m)
+    }
+
+    /// The state changes only after `confirmations` evaluations in a row beat it by `margin`.
+    @Test func regimeStateSwitchesWithHysteresis() {
+        let c = classifier()
+        #expect(c.state == .calm)
+        c.observe(SIMD4(0.2, 0.9, 0.1, 0))
+        c.observe(SIMD4(0.2, 0.9, 0.1, 0))
+        #expect(c.state == .calm, "two evaluations are not enough")
+        c.observe(SIMD4(0.5, 0.55, 0.1, 0))
+        #expect(c.state == .calm, "within the margin: the streak restarts")
+        for _ in 0..<2 { c.observe(SIMD4(0.2, 0.9, 0.1, 0)) }
+        #expect(c.state == .calm)
+        c.observe(SIMD4(0.2, 0.9, 0.1, 0))
+        #expect(c.state == .volatile)
+        #expect(c.switches == 1)
+        // A single evaluation for drought does not move it.
+        c.observe(SIMD4(0.1, 0.1, 0.9, 0))
+        c.observe(SIMD4(0.1, 0.9, 0.1, 0))
+        #expect(c.state == .volatile)
+    }
+
+    /// MarketState's averages over stocks follow the stocks that are two-sided.
+    @Test func marketStateAveragesOverTwoSidedStocks() {
+        let m = MarketState(maxLocates: 8)
+        m.onBook(locate: StockLocate(rawValue: 1), bid: 1_000_000, bidShares: 100, ask: 1_000_100, askShares: 100, now: 1_000_000)
+        m.onBook(locate: StockLocate(rawValue: 2), bid: 2_000_000, bidShares: 100, ask: 2_000_300, askShares: 100, now: 2_000_000)
+        var r = [Float](repeating: .nan, count: MarketState.count)
+        r.withUnsafeMutableBufferPointer { m.write(into: $0.baseAddress!, now: 2_000_000) }
+        #expect(r.allSatisfy { $0.isFinite })
+        #expect(r[RegimeFeature.meanSpreadTicks.rawValue] == 2, "(1 + 3) / 2")
+        // Stock 2 goes one-sided: only stock 1 counts.
+        m.onBook(locate: StockLocate(rawValue: 2), bid: 2_000_000, bidShares: 100, ask: 0, askShares: 0, now: 3_000_000)
+        r.withUnsafeMutableBufferPointer { m.write(into: $0.baseAddress!, now: 3_000_000) }
+        #expect(r[RegimeFeature.meanSpreadTicks.rawValue] == 1)
+        #expect(r[RegimeFeature.bboRate.rawValue] > 0)
     }
 }

@@ -1,0 +1,120 @@
+// `tickwire record-features`: the training sets of the five models, from a day of the venue
+// simulator's flow (generated in process, with the true regime) or from an ITCH BinaryFILE.
+// research/train.py reads the folder; `make models` runs both end to end.
+import ArgumentParser
+import Foundation
+import Inference
+import MarketData
+import TickwireCore
+import Training
+
+struct RecordFeatures: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record-features",
+        abstract: "Replay a day and write the models' feature and label sets (CSV) into a folder.",
+        discussion: """
+        Writes uptick.csv, fill.csv, toxicity.csv, adapt.csv (stock features, label) and \
+        regime.csv (market features, the simulator's regime; simulated days only), and meta.json. \
+        With --models, every row also carries the Swift runtime's prediction and regime rows the \
+        online classifier's state (for the held-out report).
+        """
+    )
+
+    @Option(help: "Folder to write (created if missing).")
+    var out: String
+
+    @Option(help: "ITCH 5.0 BinaryFILE to replay instead of simulating a day (no regime rows).")
+    var itch: String?
+
+    @Option(help: "Messages of the simulated day.")
+    var messages: UInt64 = 2_000_000
+
+    @Option(help: "Seed of the simulated day.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Stocks of the simulated day.")
+    var symbols: Int = 100
+
+    @Option(help: "Feed rate the timestamps follow (messages/s, as the paced venue stamps them); 0: the flow model's clock.")
+    var rate: Double = 50_000
+
+    @Option(help: "Load these models and add their predictions to every row.")
+    var models: String?
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    struct Summary: Encodable {
+        var source: String
+        var messages: UInt64
+        var feedSeconds: Double
+        var rows: [String: Int]
+        var regimeRows: Int
+        var regimeSeconds: [String: Double]
+        var auc: [String: Double]?
+        var regimeAgreement: Double?
+    }
+
+    func run() throws {
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let set: ModelSet?
+        do {
+            set = try models.map { try ModelSet.load(directory: $0) }
+        } catch {
+            throw ValidationError(String(describing: error))
+        }
+        let recorder = try DatasetRecorder(directory: out, models: set, regime: itch == nil)
+        var summary = Summary(source: "", messages: 0, feedSeconds: 0, rows: [:], regimeRows: 0, regimeSeconds: [:])
+        if let itch {
+            let bytes: [UInt8]
+            do { bytes = try ITCHFile.load(path: itch) } catch { throw ValidationError("cannot read \(itch): \(error)") }
+            var first: UInt64 = 0, last: UInt64 = 0
+            bytes.withUnsafeBytes { raw in
+                var walker = ITCHFileWalker(raw)
+                while let m = walker.next() {
+                    if m.count >= 11 {
+                        // Bytes 5..<11: the 48-bit timestamp, big-endian.
+                        let t = (5..<11).reduce(UInt64(0)) { $0 << 8 | UInt64(m[$1]) }
+                        if first == 0 { first = t }
+                        last = max(last, t)
+                    }
+                    recorder.consume(m)
+                }
+            }
+            summary.source = itch
+            summary.feedSeconds = Double(last &- first) / 1e9
+        } else {
+            let day = SimulatedDay.record(SimulatedDay.flow(seed: seed, symbols: symbols), messages: messages, rate: rate, into: recorder)
+            summary.source = "simulator seed \(seed), \(symbols) stocks, rate \(rate)"
+            summary.feedSeconds = day.feedSeconds
+            summary.regimeSeconds = day.regimeSeconds
+        }
+        try recorder.finish()
+        summary.messages = recorder.messages
+        for t in Task.allCases { summary.rows[t.name] = recorder.rows[t.rawValue] }
+        summary.regimeRows = recorder.regimeRows
+        if set != nil {
+            var auc: [String: Double] = [:]
+            for t in [Task.uptick, .fill, .toxicity] { auc[t.name] = rocAUC(recorder.scored[t.rawValue]) }
+            summary.auc = auc
+            let c = recorder.regimeConfusion
+            let total = c.joined().reduce(0, +)
+            summary.regimeAgreement = total > 0 ? Double(c[0][0] + c[1][1] + c[2][2]) / Double(total) : nil
+        }
+        let enc = JSONEncoder()
+        enc.keyEncodingStrategy = .convertToSnakeCase
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try enc.encode(summary).write(to: URL(fileURLWithPath: out + "/meta.json"))
+        if json {
+            printJSON(summary)
+        } else {
+            print("record-features: \(summary.messages) messages, \(String(format: "%.1f", summary.feedSeconds)) feed seconds -> \(out)")
+            for t in Task.allCases { print("  \(t.name): \(recorder.rows[t.rawValue]) rows") }
+            if itch == nil { print("  regime: \(summary.regimeRows) rows; seconds \(summary.regimeSeconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(separator: ", "))") }
+            if let auc = summary.auc {
+                print("  AUC (Swift runtime): " + auc.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))
+            }
+            if let a = summary.regimeAgreement { print("  regime agreement (online state vs simulator): \(String(format: "%.3f", a))") }
+        }
+    }
+}
