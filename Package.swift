@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore", "Wire", "Exchange", "Risk"]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "TickwireCore"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference", "Exchange", "TickwireCore"], swiftSettings: strict),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference", "Exchange", "MarketData", "TickwireCore"], swiftSettings: strict),
         .testTarget(name: "HostTuningTests", dependencies: ["HostTuning", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "Strategy", "Exchange", "MarketData", "OrderBook", "OrderEntry", "Risk", "Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "OrderBook", "Wire", "TickwireCore", "CShims"]),

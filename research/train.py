@@ -145,6 +145,8 @@ def load_dir(directory):
     optional["state"] = np.int64
     df = read_csv(path, REGIME_FEATURES, np.int64, optional)
     check_labels(path, df["label"].to_numpy(), [0, 1, 2])
+    if "state" in df and not df["state"].isin([0, 1, 2]).all():
+        raise InputError(f"{path}: state values outside [0, 1, 2]")
     if not np.isfinite(df[REGIME_FEATURES].to_numpy()).all():
         raise InputError(f"{path}: non-finite regime feature values")
     data["regime"] = df
@@ -424,7 +426,8 @@ def regime_section(r):
     lines = ["## regime (one-vs-rest logistic, held-out)", ""]
     lines += md_table(["class", "train share", "held-out share", "AUC (OvR)", "converged"],
                       [[c, fmt(r["class_share_train"][c]), fmt(r["class_share_heldout"][c]),
-                        fmt(r["auc"][c]), "yes" if r["converged"][c] else "no"]
+                        "n/a (class absent or alone in held-out)" if r["auc"][c] is None
+                        else fmt(r["auc"][c]), "yes" if r["converged"][c] else "no"]
                        for c in REGIME_CLASSES])
     lines += ["", f"Rows: {r['train_rows']} train, {r['heldout_rows']} held-out.", "",
               f"Argmax of the library probabilities (no hysteresis): agreement with label "
