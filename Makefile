@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev zlib1g-dev pkg-config tshark tcpdump gnuplot-nox iproute2 python3
 RELEASE_BIN := .build/release/tickwire
 
-.PHONY: all deps build release test demo bench fuzz clean
+.PHONY: all deps build release test demo models bench fuzz clean
 
 all: build
 
@@ -40,6 +40,15 @@ test: deps
 # writes it under out/demo (JSON, CSV, PNG, the capture). Loopback sockets without root.
 demo: release
 	$(RELEASE_BIN) demo --out out/demo
+
+# The five microstructure models end to end (research/make_models.sh): datasets from the
+# simulator, training (Python venv .venv-research from research/requirements.txt, PyPI), export
+# to models/, the held-out day through the Swift runtime, and models/REPORT.md.
+VENV := .venv-research
+models: release
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="python3 python3-venv"
+	@[ -x $(VENV)/bin/python ] || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -r research/requirements.txt; }
+	PYTHON=$(VENV)/bin/python research/make_models.sh
 
 # package-benchmark suites (Benchmarks/ is its own package): full run with figures.
 bench: deps

@@ -46,6 +46,12 @@ struct RecordFeatures: ParsableCommand {
 
     struct Summary: Encodable {
         var source: String
+        /// The simulated day's parameters (nil for an ITCH file): `record-features --seed S
+        /// --messages N --symbols K --rate R` makes the same day again.
+        var seed: UInt64?
+        var symbols: Int?
+        var rate: Double?
+        var itch: String?
         var messages: UInt64
         var feedSeconds: Double
         var rows: [String: Int]
@@ -82,10 +88,12 @@ struct RecordFeatures: ParsableCommand {
                 }
             }
             summary.source = itch
+            summary.itch = itch
             summary.feedSeconds = Double(last &- first) / 1e9
         } else {
             let day = SimulatedDay.record(SimulatedDay.flow(seed: seed, symbols: symbols), messages: messages, rate: rate, into: recorder)
             summary.source = "simulator seed \(seed), \(symbols) stocks, rate \(rate)"
+            (summary.seed, summary.symbols, summary.rate) = (seed, symbols, rate)
             summary.feedSeconds = day.feedSeconds
             summary.regimeSeconds = day.regimeSeconds
         }
