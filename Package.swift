@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference", "Exchange", "MarketData", "TickwireCore"], swiftSettings: strict),
         .testTarget(name: "HostTuningTests", dependencies: ["HostTuning", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "Strategy", "Exchange", "MarketData", "OrderBook", "OrderEntry", "Risk", "Wire", "TickwireCore", "CShims"]),
+        .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "Strategy", "Inference", "Exchange", "MarketData", "OrderBook", "OrderEntry", "Risk", "Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "OrderBook", "Wire", "TickwireCore", "CShims"]),
     ],
     swiftLanguageModes: [.v6]

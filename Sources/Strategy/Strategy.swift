@@ -150,9 +150,12 @@ public protocol Strategy: AnyObject {
     func onCancelSent(id: UInt32, sent: Bool, _ ctx: inout StrategyContext)
     /// The venue's answer to one of our orders (accepted, executed, canceled, replaced, rejected).
     func onOrder(_ event: GatewayEvent, _ ctx: inout StrategyContext)
+    /// What the strategy's models did, for the run's report (cold path; empty without models).
+    func modelSummary() -> [String: String]
 }
 
 extension Strategy {
+    public func modelSummary() -> [String: String] { [:] }
     public func onReplaceSent(id: UInt32, newID: UInt32?, _ ctx: inout StrategyContext) {}
     public func onCancelSent(id: UInt32, sent: Bool, _ ctx: inout StrategyContext) {}
 }

@@ -160,6 +160,11 @@ public final class Taker<Model: UptickModel>: Strategy {
         features.deallocate()
     }
 
+    public func modelSummary() -> [String: String] {
+        ["uptick_model": models.map { $0.directory + "/uptick.json" } ?? "imbalance logistic", "threshold": "\(parameters.threshold)",
+         "signals": "\(counters.signals)"]
+    }
+
     public func position(_ locate: StockLocate) -> Int64 {
         Int(locate.rawValue) < maxLocates ? position[Int(locate.rawValue)] : 0
     }

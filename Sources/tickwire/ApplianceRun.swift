@@ -64,6 +64,8 @@ struct RunOutcome {
     var source: String
     var liveOrdersInBook: Int
     var bookMessages: UInt64
+    /// The strategy's `modelSummary()`.
+    var models: [String: String]
 }
 
 enum ApplianceRunError: Error, CustomStringConvertible {
@@ -216,5 +218,5 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
                       // The stamps are TSC readings at the burst's return even when the PMD
                       // timestamps packets: NIC time is another clock (not converted yet).
                       rxTimestampSource: port?.hardwareTimestamps == true ? "tsc_at_rx_burst (nic timestamps on, not used)" : "tsc_at_rx_burst",
-                      source: source.label, liveOrdersInBook: book.liveOrders, bookMessages: engine.counters.messages)
+                      source: source.label, liveOrdersInBook: book.liveOrders, bookMessages: engine.counters.messages, models: strategy.modelSummary())
 }

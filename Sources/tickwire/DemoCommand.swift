@@ -211,6 +211,8 @@ struct DemoReport: Encodable {
     var wireToWireNs: LatencySummary?
     var wireToWire: WireToWireResult?
     var stampsDropped: UInt64
+    /// What the strategy's models did (regime, holds, toxic fills...; empty without models).
+    var models: [String: String]
     var files: [String: String]
 
     init(outcome o: RunOutcome, mode: String, fallbackReason: String?, strategy: String, wireToWire: WireToWireResult?, files: [String: String]) {
@@ -242,6 +244,7 @@ struct DemoReport: Encodable {
         self.wireToWire = wireToWire
         wireToWireNs = wireToWire?.wireToWireNanos
         stampsDropped = o.engine.stampsDropped
+        models = o.models
         self.files = files
     }
 
@@ -255,6 +258,9 @@ struct DemoReport: Encodable {
         print("  strategy calls         \(strategyCalls); ticks that traded \(triggeringTicks)")
         print("  orders                 \(orders) new, \(replaces) replaces, \(cancels) cancels; open at end \(openOrdersAtEnd)")
         print("  fills                  \(fills) (\(filledShares) shares); PnL \(String(format: "%.2f", pnl)) USD (realized \(String(format: "%.2f", realizedPnl)))")
+        if !models.isEmpty {
+            print("  models                 " + models.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
         print("  risk                   \(riskRejects) rejects \(riskRejectReasons.isEmpty ? "" : "\(riskRejectReasons)"); kill switch: \(killSwitch ?? "not fired")")
         print("")
         print("  latency (ns, rx stamp: \(rxTimestampSource))")

@@ -73,6 +73,9 @@ struct StrategySpec {
     func taker(symbols: Int) -> Taker<UptickPredictor> {
         var p = TakerParameters()
         p.maxPosition = maxPosition
+        // The trained model's probabilities are calibrated (models/REPORT.md): 0.7 is about the
+        // top 5% of its predictions on the held-out day. The imbalance logistic is not.
+        if models != nil { p.threshold = 0.7 }
         return Taker(symbols: tradedLocates, model: UptickPredictor(models: models), models: models, maxLocates: symbols + 1, parameters: p)
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+import Inference
 import OrderBook
 import OrderEntry
 import Strategy
@@ -134,5 +136,138 @@ import TickwireCore
         #expect(ctx.count == 2 && ctx.overflow == 1)
         ctx.reset(now: 5)
         #expect(ctx.count == 0 && ctx.overflow == 0 && ctx.now == 5)
+    }
+}
+
+/// The strategies with the shipped models (`models/`).
+@Suite struct ModelStrategyTests {
+    static let models = try! ModelSet.load(directory: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("models").path)
+    let l = StockLocate(rawValue: 1)
+
+    func outbox() -> (UnsafeMutablePointer<StrategyAction>, StrategyContext) {
+        let p = UnsafeMutablePointer<StrategyAction>.allocate(capacity: 8)
+        return (p, StrategyContext(slots: p, capacity: 8, now: 1_000))
+    }
+
+    func top(bid: Int64, bidShares: UInt64, ask: Int64, askShares: UInt64) -> BookTop {
+        BookTop(locate: l, bid: Price(rawValue: bid), bidShares: bidShares, ask: Price(rawValue: ask), askShares: askShares,
+                bid2Shares: 500, ask2Shares: 500, bidOrders: 3, askOrders: 3)
+    }
+
+    /// A live market maker with both quotes accepted at the touch of `t`.
+    func quoting(_ params: MarketMakerParameters, _ t: BookTop, _ ctx: inout StrategyContext) -> MarketMaker {
+        let mm = MarketMaker(symbols: [l], maxLocates: 4, parameters: params, models: Self.models)
+        mm.onBook(t, &ctx)
+        #expect(ctx.count == 2)
+        #expect(ctx.modelTSC != 0, "the adapt model ran on the first touch")
+        ctx.reset(now: ctx.now + 1_000)
+        mm.onSubmitted(tag: 2, result: .sent(id: 1), &ctx)
+        mm.onSubmitted(tag: 3, result: .sent(id: 2), &ctx)
+        mm.onOrder(.accepted(id: 1, ref: OrderRef(rawValue: 10)), &ctx)
+        mm.onOrder(.accepted(id: 2, ref: OrderRef(rawValue: 11)), &ctx)
+        return mm
+    }
+
+    /// With P(fill) always enough (threshold 0) a quote one tick off stays; never enough
+    /// (threshold above 1), it is moved.
+    @Test func fillProbabilityDecidesBetweenHoldingAndRequoting() {
+        let (p, c) = outbox()
+        defer { p.deallocate() }
+        for hold in [true, false] {
+            var ctx = c
+            var params = MarketMakerParameters()
+            params.halfWidthTicks = 0
+            params.holdFillProbability = hold ? 0 : 1.1
+            let mm = quoting(params, top(bid: 1_000_000, bidShares: 500, ask: 1_000_100, askShares: 500), &ctx)
+            // The touch moves up a tick (bid now 100.01): the fair price left both quotes by a tick.
+            ctx.reset(now: 50_000_000)
+            mm.onBook(top(bid: 1_000_100, bidShares: 500, ask: 1_000_200, askShares: 500), &ctx)
+            var replaces = 0
+            for i in 0..<ctx.count { if case .replace = ctx[i] { replaces += 1 } }
+            if hold {
+                #expect(replaces == 0 && mm.counters.holds > 0, "held: \(mm.counters)")
+            } else {
+                #expect(replaces > 0 && mm.counters.holds == 0, "requoted: \(mm.counters)")
+            }
+        }
+    }
+
+    /// A fill judged toxic (threshold 0: every fill) widens that side; not judged toxic (above
+    /// 1: none), the side comes back at the usual distance.
+    @Test func toxicFillWidensThatSide() {
+        let (p, c) = outbox()
+        defer { p.deallocate() }
+        var bids: [Bool: Int64] = [:]
+        for toxic in [true, false] {
+            var ctx = c
+            var params = MarketMakerParameters()
+            params.halfWidthTicks = 0
+            params.skewTicksPerLot = 0
+            params.toxicThreshold = toxic ? 0 : 1.1
+            let t = top(bid: 1_000_000, bidShares: 500, ask: 1_000_100, askShares: 500)
+            let mm = quoting(params, t, &ctx)
+            ctx.reset(now: 60_000_000)
+            mm.onOrder(.executed(id: 1, locate: l, side: .buy, shares: 100, price: Price(rawValue: 1_000_000), match: 1), &ctx)
+            #expect(mm.counters.toxicFills == (toxic ? 1 : 0))
+            for i in 0..<ctx.count { if case let .new(_, _, .buy, _, px, _) = ctx[i] { bids[toxic] = px.rawValue } }
+        }
+        let toxicBid = bids[true], normalBid = bids[false]
+        #expect(toxicBid != nil && normalBid != nil)
+        if let toxicBid, let normalBid { #expect(toxicBid <= normalBid - 2 * 100, "widened by toxicWidenTicks: \(toxicBid) vs \(normalBid)") }
+    }
+
+    @Test func adaptationWidensAndShrinksWithForecastAndRegime() {
+        let a = QuoteAdaptation()
+        var base = MarketMakerParameters()
+        base.size = 400
+        base.maxInventory = 2_000
+        #expect(a.adapt(forecastTicks: 1, regime: .calm, base: base) == (0, 400, 2_000))
+        #expect(a.adapt(forecastTicks: 3.5, regime: .calm, base: base).extraTicks == 1)
+        #expect(a.adapt(forecastTicks: 5, regime: .calm, base: base).extraTicks == 2)
+        #expect(a.adapt(forecastTicks: 1, regime: .volatile, base: base) == (1, 200, 1_000))
+        #expect(a.adapt(forecastTicks: 1, regime: .drought, base: base) == (0, 200, 2_000))
+    }
+
+    /// The trained taker reads the features it keeps from the feed: on the same touches and
+    /// trades, a threshold just under the model's probability for the row written by hand
+    /// makes it buy, one just over does not.
+    @Test func trainedTakerActsOnTheModelsProbabilityOfTheFeaturesItKept() {
+        let (p, c) = outbox()
+        defer { p.deallocate() }
+        var f = FeatureState()
+        var now: UInt64 = 1_000_000
+        let tops = (0..<20).map { i in top(bid: 1_000_000, bidShares: UInt64(500 + 100 * i), ask: 1_000_100, askShares: 300) }
+        for t in tops {
+            now += 5_000_000
+            f.onTrade(shares: 100, buyerInitiated: true, now: now)
+            f.onBook(bid: 1_000_000, bidShares: t.bidShares, ask: 1_000_100, askShares: 300, bid2Shares: 500, ask2Shares: 500,
+                     bidOrders: 3, askOrders: 3, now: now)
+        }
+        var row = [Float](repeating: 0, count: FeatureState.count)
+        let pUp = row.withUnsafeMutableBufferPointer { b -> Double in
+            f.write(into: b.baseAddress!, now: now)
+            return Self.models.uptick.predictProbability(b.baseAddress!)
+        }
+        #expect(pUp > 0.01 && pUp < 0.99)
+        for (threshold, buys) in [(pUp - 1e-9, true), (pUp + 1e-9, false)] {
+            var ctx = c
+            var params = TakerParameters()
+            params.threshold = threshold
+            params.cooldownNanos = 0
+            let t = Taker(symbols: [l], model: UptickPredictor(models: Self.models), models: Self.models, maxLocates: 4, parameters: params)
+            var now: UInt64 = 1_000_000
+            for top in tops {
+                now += 5_000_000
+                ctx.reset(now: now)
+                t.onTrade(locate: l, price: Price(rawValue: 1_000_100), shares: 100, aggressor: .buy, &ctx)
+                ctx.reset(now: now)
+                t.onBook(top, &ctx)
+            }
+            #expect(ctx.modelTSC != 0)
+            #expect(ctx.count == (buys ? 1 : 0), "threshold \(threshold) vs P(up) \(pUp)")
+            if buys, case let .new(_, _, side, _, _, _) = ctx[0] { #expect(side == .buy) }
+            #expect(t.modelSummary()["uptick_model"]?.hasSuffix("uptick.json") == true)
+        }
     }
 }
