@@ -26,6 +26,7 @@ let package = Package(
                 .product(name: "Strategy", package: "Tickwire"),
                 .product(name: "Appliance", package: "Tickwire"),
                 .product(name: "Exchange", package: "Tickwire"),
+                .product(name: "Inference", package: "Tickwire"),
             ],
             path: "Benchmarks/HotPath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

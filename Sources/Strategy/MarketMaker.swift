@@ -111,6 +111,10 @@ public final class MarketMaker: Strategy {
     public var adaptation = QuoteAdaptation()
     let market: MarketState?
     let classifier: RegimeClassifier?
+    /// The same two, unretained, for the hot path (loading a class reference from a stored
+    /// property costs a retain and a release per use).
+    let uMarket: Unmanaged<MarketState>?
+    let uClassifier: Unmanaged<RegimeClassifier>?
     /// The three stock models, unretained (`models` keeps them alive).
     let adaptModel: Unmanaged<GBDTModel>?
     let fillModel: Unmanaged<GBDTModel>?
@@ -159,6 +163,8 @@ public final class MarketMaker: Strategy {
         toxicityModel = models.map { .passUnretained($0.toxicity) }
         market = models.map { _ in MarketState(maxLocates: maxLocates) }
         classifier = models.map { RegimeClassifier(models: $0.regime) }
+        uMarket = market.map { .passUnretained($0) }
+        uClassifier = classifier.map { .passUnretained($0) }
         var f = FeatureState()
         f.tick = Double(parameters.tick)
         features = .allocate(capacity: maxLocates)
@@ -221,9 +227,10 @@ public final class MarketMaker: Strategy {
 
     public func onTrade(locate: StockLocate, price: Price, shares: UInt32, aggressor: Side, _ ctx: inout StrategyContext) {
         let l = Int(locate.rawValue)
-        guard let market, l < maxLocates else { return }
+        guard let uMarket, l < maxLocates else { return }
         features[l].onTrade(shares: shares, buyerInitiated: aggressor == .buy, now: ctx.now)
-        market.onTrade(now: ctx.now)
+        let now = ctx.now
+        uMarket._withUnsafeGuaranteedRef { $0.onTrade(now: now) }
     }
 
     // MARK: - Models
@@ -237,20 +244,27 @@ public final class MarketMaker: Strategy {
                            bid2Shares: top.bid2Shares, ask2Shares: top.ask2Shares,
                                bidOrders: top.bidOrders, askOrders: top.askOrders, now: now)
         features[l].inventory = inventory[l]
-        market.unsafelyUnwrapped.onBook(locate: top.locate, bid: top.bid.rawValue, bidShares: top.bidShares,
-                                        ask: top.ask.rawValue, askShares: top.askShares, now: now)
+        let market = uMarket.unsafelyUnwrapped
+        market._withUnsafeGuaranteedRef {
+            $0.onBook(locate: top.locate, bid: top.bid.rawValue, bidShares: top.bidShares, ask: top.ask.rawValue, askShares: top.askShares, now: now)
+        }
         var ran = false
-        let c = classifier.unsafelyUnwrapped
-        let before = c.state
-        if c.update(market.unsafelyUnwrapped, now: now) {
+        let (evaluated, state, changed) = uClassifier.unsafelyUnwrapped._withUnsafeGuaranteedRef { c in
+            market._withUnsafeGuaranteedRef { m in
+                let before = c.state
+                let ran = c.update(m, now: now)
+                return (ran, c.state, c.state != before)
+            }
+        }
+        if evaluated {
             ran = true
-            if c.state != before { counters.regimeChanges &+= 1 }
+            if changed { counters.regimeChanges &+= 1 }
         }
         let t = tuned + l
         if top.isTwoSided, t.pointee.adaptedAt == 0 || now &- t.pointee.adaptedAt >= 100_000_000 {
             t.pointee.adaptedAt = max(now, 1)
             let forecast = predict(adaptModel, l, side: .buy, ahead: 0, now: now)
-            let a = adaptation.adapt(forecastTicks: forecast, regime: c.state, base: parameters)
+            let a = adaptation.adapt(forecastTicks: forecast, regime: state, base: parameters)
             (t.pointee.extraTicks, t.pointee.size, t.pointee.maxInventory) = (a.extraTicks, a.size, a.maxInventory)
             counters.adaptations &+= 1
             ran = true

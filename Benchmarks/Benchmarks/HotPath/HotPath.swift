@@ -50,6 +50,7 @@ let benchmarks: @Sendable () -> Void = {
     marketDataBenchmarks()
     gatewayBenchmarks()
     tickToTradeBenchmarks()
+    modelBenchmarks()
 
     let ring = SPSCRing<UInt64>(capacity: 1024)
     Benchmark("SPSCRing_push_pop_1000") { benchmark in
