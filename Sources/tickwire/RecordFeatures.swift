@@ -7,6 +7,8 @@ import Inference
 import MarketData
 import TickwireCore
 import Training
+import Wire
+import CShims
 
 struct RecordFeatures: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,6 +27,15 @@ struct RecordFeatures: ParsableCommand {
 
     @Option(help: "ITCH 5.0 BinaryFILE to replay instead of simulating a day (no regime rows).")
     var itch: String?
+
+    @Option(help: "pcap capture of a MoldUDP64 feed to replay instead (e.g. the demo's capture.pcap; no regime rows).")
+    var capture: String?
+
+    @Option(name: .customLong("feed-a"), help: "With --capture: line A group:port.")
+    var feedA: String = FeedAddress.defaultA.description
+
+    @Option(name: .customLong("feed-b"), help: "With --capture: line B group:port.")
+    var feedB: String = FeedAddress.defaultB.description
 
     @Option(help: "Messages of the simulated day.")
     var messages: UInt64 = 2_000_000
@@ -69,7 +80,9 @@ struct RecordFeatures: ParsableCommand {
         } catch {
             throw ValidationError(String(describing: error))
         }
-        let recorder = try DatasetRecorder(directory: out, models: set, regime: itch == nil)
+        guard itch == nil || capture == nil else { throw ValidationError("--itch and --capture are alternatives") }
+        let simulated = itch == nil && capture == nil
+        let recorder = try DatasetRecorder(directory: out, models: set, regime: simulated)
         var summary = Summary(source: "", messages: 0, feedSeconds: 0, rows: [:], regimeRows: 0, regimeSeconds: [:])
         if let itch {
             let bytes: [UInt8]
@@ -90,6 +103,13 @@ struct RecordFeatures: ParsableCommand {
             summary.source = itch
             summary.itch = itch
             summary.feedSeconds = Double(last &- first) / 1e9
+        } else if let capture {
+            guard let a = FeedAddress(feedA), let b = FeedAddress(feedB) else { throw ValidationError("--feed-a/--feed-b take IP:PORT") }
+            let r = try Self.replay(capture: capture, lineA: a, lineB: b, into: recorder)
+            summary.source = capture
+            summary.itch = capture
+            summary.feedSeconds = r.feedSeconds
+            if r.gaps > 0 { FileHandle.standardError.write(Data("record-features: \(r.gaps) gaps in the capture's feed were not recovered\n".utf8)) }
         } else {
             let day = SimulatedDay.record(SimulatedDay.flow(seed: seed, symbols: symbols), messages: messages, rate: rate, into: recorder)
             summary.source = "simulator seed \(seed), \(symbols) stocks, rate \(rate)"
@@ -118,11 +138,50 @@ struct RecordFeatures: ParsableCommand {
         } else {
             print("record-features: \(summary.messages) messages, \(String(format: "%.1f", summary.feedSeconds)) feed seconds -> \(out)")
             for t in Task.allCases { print("  \(t.name): \(recorder.rows[t.rawValue]) rows") }
-            if itch == nil { print("  regime: \(summary.regimeRows) rows; seconds \(summary.regimeSeconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(separator: ", "))") }
+            if simulated { print("  regime: \(summary.regimeRows) rows; seconds \(summary.regimeSeconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(separator: ", "))") }
             if let auc = summary.auc {
                 print("  AUC (Swift runtime): " + auc.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))
             }
             if let a = summary.regimeAgreement { print("  regime agreement (online state vs simulator): \(String(format: "%.3f", a))") }
         }
+    }
+
+    /// Feeds the recorder a capture's MoldUDP64 messages in sequence (lines A and B arbitrated,
+    /// no re-requests: a gap is counted and skipped).
+    static func replay(capture: String, lineA: FeedAddress, lineB: FeedAddress, into recorder: DatasetRecorder) throws -> (feedSeconds: Double, gaps: UInt64) {
+        struct Consumer: MoldUDP64Consumer {
+            let recorder: DatasetRecorder
+            var first: UInt64 = 0, last: UInt64 = 0
+            mutating func onMessage(_ m: UnsafeRawBufferPointer, sequence: UInt64) {
+                if m.count >= 11 {
+                    let t = (5..<11).reduce(UInt64(0)) { $0 << 8 | UInt64(m[$1]) }
+                    if first == 0 { first = t }
+                    last = max(last, t)
+                }
+                recorder.consume(m)
+            }
+        }
+        let reader: PcapReader
+        do { reader = try PcapReader(path: capture) } catch { throw ValidationError("\(error)") }
+        var conf = MoldUDP64Configuration()
+        conf.startSequence = 1
+        let feed = MoldFeedHandler(lineA: lineA, lineB: lineB, consumer: Consumer(recorder: recorder), requester: NoRecovery(), configuration: conf)
+        var pkts = [tw_pkt](repeating: tw_pkt(), count: 32)
+        var now: UInt64 = 0
+        while true {
+            let n: Int
+            do { n = try pkts.withUnsafeMutableBufferPointer { try reader.read(into: $0.baseAddress!, capacity: 32) } } catch {
+                throw ValidationError("\(capture): \(error)")
+            }
+            if n == 0 { break }
+            for p in pkts[0..<n] {
+                now = max(now, p.rx_timestamp)
+                feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: now)
+                feed.session.poll(now: now)
+            }
+        }
+        feed.session.resolveNow(now: now, giveUp: true)
+        let c = feed.session.consumer
+        return (Double(c.last &- c.first) / 1e9, feed.session.counters.gaps)
     }
 }

@@ -85,6 +85,16 @@ func newOrders(_ path: String) throws -> [[Substring]] {
         #expect(live.count == orders)
         #expect(replayed.count == live.count)
         #expect(replayed == live)
+
+        // The capture as a training set: record-features reads the same feed and the shipped
+        // models rank its held-out labels better than chance.
+        let rf = try JSONSerialization.jsonObject(with: try tickwire([
+            "record-features", "--capture", out + "/capture.pcap", "--feed-a", "239.192.10.1:26477", "--feed-b", "239.192.10.2:26477",
+            "--out", out + "/features", "--models", Paths.root.appendingPathComponent("models").path, "--json"])) as? [String: Any]
+        let rows = rf?["rows"] as? [String: Int] ?? [:]
+        #expect((rows["uptick"] ?? 0) > 1_000, "\(rows)")
+        let auc = rf?["auc"] as? [String: Double] ?? [:]
+        #expect((auc["uptick"] ?? 0) > 0.55, "\(auc)")
     }
 }
 
