@@ -6,7 +6,7 @@ usage: research/train.py --train DIR [--train DIR2 ...] --heldout DIR --out mode
 Pipeline
   1. Load. Every dataset directory holds one CSV per task plus meta.json (free-form, copied into
      the report). Stock files (uptick.csv, fill.csv, toxicity.csv, adapt.csv) have the columns
-     `time_ns, locate`, the 16 stock features (STOCK_FEATURES, in schema order) and `label`;
+     `time_ns, locate`, the 19 stock features (STOCK_FEATURES, in schema order) and `label`;
      regime.csv has `time_ns`, the 7 regime features (REGIME_FEATURES) and `label`. Features are
      read as float32: the Swift side computes Float features and prints them with 9 significant
      digits, so float32 recovers its values exactly. The --train directories are concatenated.
@@ -59,14 +59,17 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 STOCK_FEATURES = [
     "spread_ticks", "microprice_offset_ticks", "imbalance_l1", "imbalance_l2", "log_bid_shares",
-    "log_ask_shares", "trade_flow_imbalance", "arrival_rate_touch", "cancel_rate_touch",
-    "realized_vol_ticks", "log_ms_since_trade", "queue_ahead_shares", "inventory", "log_bid_orders",
-    "log_ask_orders", "last_move_sign"]
+    "log_ask_shares", "trade_flow_imbalance", "arrival_rate_bid", "arrival_rate_ask",
+    "cancel_rate_bid", "cancel_rate_ask", "realized_vol_ticks", "log_ms_since_trade",
+    "queue_ahead_shares", "cancel_rate_ahead", "inventory", "log_bid_orders", "log_ask_orders",
+    "last_move_sign"]
 REGIME_FEATURES = [
     "bbo_rate", "trade_rate", "trade_share", "mean_spread_ticks", "mean_log_depth",
     "touch_move_share", "mid_vol_ticks"]
 REGIME_CLASSES = ["calm", "volatile", "drought"]  # label 0, 1, 2
-SCHEMA_VERSION = 1  # FeatureState.schema.version on the Swift side
+# The Swift side's schema versions: FeatureState.schema (stock models), MarketState.schema (regime).
+STOCK_SCHEMA_VERSION = 2
+REGIME_SCHEMA_VERSION = 1
 
 BINARY_TASKS = ["uptick", "fill", "toxicity"]
 GBDT_TASKS = BINARY_TASKS + ["adapt"]
@@ -170,7 +173,7 @@ def concat_train(dirs_data, task):
 # Training
 
 def train_gbdt(task, df, seed):
-    """LightGBM on the 16 stock features: binary for the classifiers, regression for adapt."""
+    """LightGBM on the 19 stock features: binary for the classifiers, regression for adapt."""
     params = dict(LGB_PARAMS, objective="regression" if task == "adapt" else "binary", seed=seed)
     ds = lgb.Dataset(df[STOCK_FEATURES].to_numpy(), label=df["label"].to_numpy(np.float64),
                      feature_name=STOCK_FEATURES, categorical_feature=[])
@@ -224,8 +227,9 @@ def write_json(path, doc):
 
 
 def envelope(kind, features, task):
+    version = REGIME_SCHEMA_VERSION if features is REGIME_FEATURES else STOCK_SCHEMA_VERSION
     return {"format": "tickwire-model", "version": 1, "kind": kind,
-            "schema_version": SCHEMA_VERSION, "features": features, "task": task,
+            "schema_version": version, "features": features, "task": task,
             "label": LABELS[task], "trained": datetime.date.today().isoformat()}
 
 

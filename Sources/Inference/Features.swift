@@ -15,8 +15,8 @@ public import TickwireCore
 /// The feature row, in order. `FeatureState.schema` is what models are checked against.
 public enum Feature: Int, CaseIterable, Sendable {
     case spreadTicks, micropriceOffsetTicks, imbalanceL1, imbalanceL2, logBidShares, logAskShares
-    case tradeFlowImbalance, arrivalRateTouch, cancelRateTouch, realizedVolTicks, logMillisSinceTrade
-    case queueAheadShares, inventory, logBidOrders, logAskOrders, lastMoveSign
+    case tradeFlowImbalance, arrivalRateBid, arrivalRateAsk, cancelRateBid, cancelRateAsk, realizedVolTicks, logMillisSinceTrade
+    case queueAheadShares, cancelRateAhead, inventory, logBidOrders, logAskOrders, lastMoveSign
 
     public var name: String {
         switch self {
@@ -27,11 +27,14 @@ public enum Feature: Int, CaseIterable, Sendable {
         case .logBidShares: "log_bid_shares"
         case .logAskShares: "log_ask_shares"
         case .tradeFlowImbalance: "trade_flow_imbalance"
-        case .arrivalRateTouch: "arrival_rate_touch"
-        case .cancelRateTouch: "cancel_rate_touch"
+        case .arrivalRateBid: "arrival_rate_bid"
+        case .arrivalRateAsk: "arrival_rate_ask"
+        case .cancelRateBid: "cancel_rate_bid"
+        case .cancelRateAsk: "cancel_rate_ask"
         case .realizedVolTicks: "realized_vol_ticks"
         case .logMillisSinceTrade: "log_ms_since_trade"
         case .queueAheadShares: "queue_ahead_shares"
+        case .cancelRateAhead: "cancel_rate_ahead"
         case .inventory: "inventory"
         case .logBidOrders: "log_bid_orders"
         case .logAskOrders: "log_ask_orders"
@@ -43,7 +46,9 @@ public enum Feature: Int, CaseIterable, Sendable {
 /// One stock's feature state. A value type: the caller keeps one per traded stock in its own
 /// preallocated storage and mutates it in place.
 public struct FeatureState: Sendable {
-    public static let schema = FeatureSchema(names: Feature.allCases.map(\.name), version: 1)
+    /// Version 2: arrival and cancellation rates per side, and the cancellation rate ahead of
+    /// our order (version 1 had one rate of each for both sides together).
+    public static let schema = FeatureSchema(names: Feature.allCases.map(\.name), version: 2)
     public static let count = Feature.allCases.count
 
     /// Price units per tick ($0.01 = 100).
@@ -63,11 +68,13 @@ public struct FeatureState: Sendable {
     var lastBookAt: UInt64 = 0
     var lastMid2: Int64 = 0  // 2 x mid, integer
     // Averages.
-    var arrivals: Double = 0, cancels: Double = 0
+    var arrivalsBid: Double = 0, arrivalsAsk: Double = 0
+    var cancelsBid: Double = 0, cancelsAsk: Double = 0
     var volVar: Double = 0
     var flow: Double = 0
     var lastTradeAt: UInt64 = 0
-    var tradedSinceBook: UInt64 = 0
+    /// Shares traded against each side's resting orders since the last touch update.
+    var tradedBidSinceBook: UInt64 = 0, tradedAskSinceBook: UInt64 = 0
     /// Set by the strategy: shares ahead of our resting order, and our position.
     public var queueAhead: UInt64 = 0
     public var inventory: Int64 = 0
@@ -84,19 +91,25 @@ public struct FeatureState: Sendable {
     public mutating func onBook(bid: Int64, bidShares: UInt64, ask: Int64, askShares: UInt64,
                                 bid2Shares: UInt64, ask2Shares: UInt64, bidOrders: Int = 0, askOrders: Int = 0, now: UInt64) {
         let dt = lastBookAt == 0 || now <= lastBookAt ? 0 : Double(now - lastBookAt)
-        var added: Double = 0, removed: Double = 0
+        var addedBid: Double = 0, removedBid: Double = 0, addedAsk: Double = 0, removedAsk: Double = 0
         if bid == self.bid {
-            if bidShares > self.bidShares { added += Double(bidShares - self.bidShares) } else { removed += Double(self.bidShares - bidShares) }
+            if bidShares > self.bidShares { addedBid = Double(bidShares - self.bidShares) } else { removedBid = Double(self.bidShares - bidShares) }
         }
         if ask == self.ask {
-            if askShares > self.askShares { added += Double(askShares - self.askShares) } else { removed += Double(self.askShares - askShares) }
+            if askShares > self.askShares { addedAsk = Double(askShares - self.askShares) } else { removedAsk = Double(self.askShares - askShares) }
         }
-        let unexplained = max(0, removed - Double(tradedSinceBook))
-        tradedSinceBook = 0
+        // Size removed that trades against that side do not explain was cancelled.
+        let cancelledBid = max(0, removedBid - Double(tradedBidSinceBook))
+        let cancelledAsk = max(0, removedAsk - Double(tradedAskSinceBook))
+        tradedBidSinceBook = 0
+        tradedAskSinceBook = 0
         // Rates in shares per second: decay the average, add this event's amount / tau.
         let w = Self.weight(dt, rateTauNanos)
-        arrivals = arrivals * (1 - w) + added * 1e9 / rateTauNanos
-        cancels = cancels * (1 - w) + unexplained * 1e9 / rateTauNanos
+        let unit = 1e9 / rateTauNanos
+        arrivalsBid = arrivalsBid * (1 - w) + addedBid * unit
+        arrivalsAsk = arrivalsAsk * (1 - w) + addedAsk * unit
+        cancelsBid = cancelsBid * (1 - w) + cancelledBid * unit
+        cancelsAsk = cancelsAsk * (1 - w) + cancelledAsk * unit
         // Realized volatility of the mid, in ticks.
         let mid2 = bid + ask
         if lastMid2 != 0, bidShares > 0, askShares > 0 {
@@ -120,7 +133,8 @@ public struct FeatureState: Sendable {
         let signed = buyerInitiated ? Double(shares) : -Double(shares)
         flow = flow * (1 - w) + signed
         lastTradeAt = now
-        tradedSinceBook &+= UInt64(shares)
+        // The aggressor bought: the ask's resting orders traded.
+        if buyerInitiated { tradedAskSinceBook &+= UInt64(shares) } else { tradedBidSinceBook &+= UInt64(shares) }
     }
 
     /// Writes the row (`FeatureState.count` Floats) for feed time `now`, as the buy side sees
@@ -139,12 +153,27 @@ public struct FeatureState: Sendable {
         row[Feature.tradeFlowImbalance.rawValue] = -row[Feature.tradeFlowImbalance.rawValue]
         row[Feature.inventory.rawValue] = -row[Feature.inventory.rawValue]
         row[Feature.lastMoveSign.rawValue] = -row[Feature.lastMoveSign.rawValue]
-        let b = row[Feature.logBidShares.rawValue]
-        row[Feature.logBidShares.rawValue] = row[Feature.logAskShares.rawValue]
-        row[Feature.logAskShares.rawValue] = b
-        let o = row[Feature.logBidOrders.rawValue]
-        row[Feature.logBidOrders.rawValue] = row[Feature.logAskOrders.rawValue]
-        row[Feature.logAskOrders.rawValue] = o
+        Self.swap(row, .logBidShares, .logAskShares)
+        Self.swap(row, .logBidOrders, .logAskOrders)
+        Self.swap(row, .arrivalRateBid, .arrivalRateAsk)
+        Self.swap(row, .cancelRateBid, .cancelRateAsk)
+        row[Feature.cancelRateAhead.rawValue] = Float(cancelRateAhead(cancels: cancelsAsk, touch: askShares))
+    }
+
+    @inline(__always)
+    static func swap(_ row: UnsafeMutablePointer<Float>, _ a: Feature, _ b: Feature) {
+        let t = row[a.rawValue]
+        row[a.rawValue] = row[b.rawValue]
+        row[b.rawValue] = t
+    }
+
+    /// Shares per second cancelled ahead of our order, log1p: the side's cancellation rate times
+    /// the part of its touch queue that is ahead of us (cancellations taken as spread evenly
+    /// over the queue; arrivals join behind us, so none is ahead).
+    @inline(__always)
+    func cancelRateAhead(cancels: Double, touch: UInt64) -> Double {
+        guard queueAhead > 0, touch > 0 else { return 0 }
+        return log1p(cancels * min(1, Double(queueAhead) / Double(touch)))
     }
 
     /// Writes the row (`FeatureState.count` Floats) for feed time `now`, buy side's view.
@@ -164,12 +193,15 @@ public struct FeatureState: Sendable {
         row[Feature.logAskShares.rawValue] = Float(log1p(a))
         let scale = max(a + b, 1)
         row[Feature.tradeFlowImbalance.rawValue] = Float(max(-1, min(1, flow / scale)))
-        row[Feature.arrivalRateTouch.rawValue] = Float(log1p(arrivals))
-        row[Feature.cancelRateTouch.rawValue] = Float(log1p(cancels))
+        row[Feature.arrivalRateBid.rawValue] = Float(log1p(arrivalsBid))
+        row[Feature.arrivalRateAsk.rawValue] = Float(log1p(arrivalsAsk))
+        row[Feature.cancelRateBid.rawValue] = Float(log1p(cancelsBid))
+        row[Feature.cancelRateAsk.rawValue] = Float(log1p(cancelsAsk))
         row[Feature.realizedVolTicks.rawValue] = Float(volVar.squareRoot())
         let sinceTrade = lastTradeAt == 0 || now < lastTradeAt ? 3_600_000.0 : Double(now - lastTradeAt) / 1e6
         row[Feature.logMillisSinceTrade.rawValue] = Float(log1p(sinceTrade))
         row[Feature.queueAheadShares.rawValue] = Float(queueAhead)
+        row[Feature.cancelRateAhead.rawValue] = Float(cancelRateAhead(cancels: cancelsBid, touch: bidShares))
         row[Feature.inventory.rawValue] = Float(inventory)
         row[Feature.logBidOrders.rawValue] = Float(log1p(Double(bidOrders)))
         row[Feature.logAskOrders.rawValue] = Float(log1p(Double(askOrders)))

@@ -7,8 +7,10 @@
 //
 //   uptick    at a touch change: 1 if the next change of the mid is up, 0 if down; no row
 //             when the mid does not move within the horizon.
-//   fill      at a touch change, a hypothetical order of the buy (and the sell) side joins the
-//             back of the touch queue: 1 if it would fill within the horizon. Shares ahead of it
+//   fill      at a touch change, a hypothetical order of the buy (and the sell) side is put in
+//             the touch queue: at the back (half the probes: a new quote) or behind a random
+//             number of the orders already there (a quote that has been resting a while):
+//             1 if it would fill within the horizon. Shares ahead of it
 //             fall with executions at its price (FIFO: they hit the front first) and with
 //             cancellations of orders that were there before it (order references are issued in
 //             increasing order, so an order ahead has a smaller reference); it fills when an
@@ -42,6 +44,8 @@ public struct DatasetOptions: Sendable {
     public var regimeIntervalNanos: UInt64 = 100_000_000
     /// Price units per tick.
     public var tick: Int64 = 100
+    /// Half the fill probes go behind a random number of the queue's orders, not at the back.
+    public var midQueueProbes = true
     public init() {}
 }
 
@@ -75,6 +79,8 @@ public final class DatasetRecorder {
     /// Between the start (Q) and the end (M) of market hours.
     var sampling = false
     var nextRegimeRowAt: UInt64 = 0
+    /// Where in the queue fill probes go (seeded: the same feed gives the same rows).
+    var rng = SplitMix64(state: 0x7157_1ABE)
 
     // Pending samples.
     struct Uptick { var locate: Int; var mid2: Int64; var at: UInt64; var row: Int }
@@ -308,14 +314,33 @@ public final class DatasetRecorder {
             upticks[l].append(Uptick(locate: l, mid2: m2, at: now, row: snapshot(l, now, side: .buy, ahead: 0)))
         }
         if due(l, .fill, now), probes[l].count < 8 {
-            probes[l].append(Probe(locate: l, side: .buy, price: bid, ahead: Int64(bs), refMark: maxRef, at: now,
-                                   row: snapshot(l, now, side: .buy, ahead: bs)))
-            probes[l].append(Probe(locate: l, side: .sell, price: ask, ahead: Int64(asz), refMark: maxRef, at: now,
-                                   row: snapshot(l, now, side: .sell, ahead: asz)))
+            probe(l, .buy, price: bid, now: now)
+            probe(l, .sell, price: ask, now: now)
         }
         if due(l, .adapt, now), adapts[l].count < 32 {
             adapts[l].append(Adapt(locate: l, mid2: m2, due: now + options.horizonNanos, row: snapshot(l, now, side: .buy, ahead: 0)))
         }
+    }
+
+    /// Starts a fill probe in the touch queue of `side`: at the back, or (every other probe, by
+    /// a seeded draw) behind the first k of its n orders, k uniform in 0..<n. The queue is in
+    /// time order, and references are issued in time order, so the orders ahead of the probe
+    /// are exactly those with a reference up to the k-th order's.
+    func probe(_ l: Int, _ side: Side, price: Int64, now: UInt64) {
+        var ahead: UInt64 = 0
+        var refMark: UInt64 = 0
+        var orders: [(ref: UInt64, shares: UInt64)] = []
+        book.forEachOrder(locate: StockLocate(rawValue: UInt16(l)), side: side, price: Price(rawValue: price)) {
+            orders.append(($0.rawValue, UInt64($1.rawValue)))
+        }
+        let k = !options.midQueueProbes || rng.next() & 1 == 0 || orders.isEmpty ? orders.count : Int(rng.next() % UInt64(orders.count))
+        for o in orders.prefix(k) {
+            ahead += o.shares
+            refMark = o.ref
+        }
+        if k == orders.count { refMark = maxRef }
+        probes[l].append(Probe(locate: l, side: side, price: price, ahead: Int64(ahead), refMark: refMark, at: now,
+                               row: snapshot(l, now, side: side, ahead: ahead)))
     }
 
     /// True (and the clock of that kind restarted) when the stock's last sample of `task` is at

@@ -1,3 +1,4 @@
+import Foundation
 import Inference
 import TickwireCore
 import Testing
@@ -32,19 +33,28 @@ import Testing
             f.onBook(bid: 1_000_000, bidShares: 500 + UInt64(i) * 100, ask: 1_000_100, askShares: 500, bid2Shares: 0, ask2Shares: 0, now: t)
         }
         var r = row(f, now: t)
-        #expect(r[Feature.arrivalRateTouch.rawValue] > 1)
-        #expect(r[Feature.cancelRateTouch.rawValue] == 0)
+        #expect(r[Feature.arrivalRateBid.rawValue] > 1)
+        #expect(r[Feature.arrivalRateAsk.rawValue] == 0, "nothing arrived at the ask")
+        #expect(r[Feature.cancelRateBid.rawValue] == 0)
         #expect(r[Feature.realizedVolTicks.rawValue] == 0, "the mid never moved")
         // Size leaving without trades: cancellations. Size leaving by a trade: not.
         t += 10_000_000
         f.onTrade(shares: 300, buyerInitiated: false, now: t)
         f.onBook(bid: 1_000_000, bidShares: 2_200, ask: 1_000_100, askShares: 500, bid2Shares: 0, ask2Shares: 0, now: t)
         r = row(f, now: t)
-        #expect(r[Feature.cancelRateTouch.rawValue] == 0, "the 300 removed were traded")
+        #expect(r[Feature.cancelRateBid.rawValue] == 0, "the 300 removed were traded")
         #expect(r[Feature.tradeFlowImbalance.rawValue] < 0, "sellers hit the bid")
         t += 10_000_000
         f.onBook(bid: 1_000_000, bidShares: 1_000, ask: 1_000_100, askShares: 500, bid2Shares: 0, ask2Shares: 0, now: t)
-        #expect(row(f, now: t)[Feature.cancelRateTouch.rawValue] > 0)
+        #expect(row(f, now: t)[Feature.cancelRateBid.rawValue] > 0)
+        #expect(row(f, now: t)[Feature.cancelRateAsk.rawValue] == 0)
+        // Half the bid queue ahead of our order: half the bid's cancellations are ahead of it.
+        f.queueAhead = 500
+        let ahead = row(f, now: t)[Feature.cancelRateAhead.rawValue]
+        let all = row(f, now: t)[Feature.cancelRateBid.rawValue]
+        #expect(ahead > 0 && ahead < all)
+        #expect(abs(Double(ahead) - log1p((exp(Double(all)) - 1) * 0.5)) < 1e-4)
+        f.queueAhead = 0
         // The mid moves: volatility appears; time since the trade grows.
         t += 10_000_000
         f.onBook(bid: 1_000_100, bidShares: 800, ask: 1_000_200, askShares: 500, bid2Shares: 0, ask2Shares: 0, now: t)

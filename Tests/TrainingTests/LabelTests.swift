@@ -43,7 +43,9 @@ import Testing
     @Test func fillToxicityUptickAndAdaptLabelsFollowTheirDefinitions() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tw-labels-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let r = try DatasetRecorder(directory: dir, regime: false, maxLocates: 4)
+        var options = DatasetOptions()
+        options.midQueueProbes = false
+        let r = try DatasetRecorder(directory: dir, options: options, regime: false, maxLocates: 4)
         // The book before the open: bid 100.00 x 300 (two orders), ask 100.02 x 100.
         add(r, 1, .buy, 100, 1_000_000, at: t0)
         add(r, 2, .buy, 200, 1_000_000, at: t0)
@@ -88,5 +90,35 @@ import Testing
         let adapt = try rows(dir, "adapt").filter { $0["time_ns"] == Double(t1) }
         #expect(adapt.count == 1)
         #expect(adapt.first?["label"] == 0.5, "the mid moved half a tick in the second")
+    }
+}
+
+extension LabelTests {
+    /// Fill probes go to the back of the touch queue or behind its first k orders: the shares
+    /// ahead are always a sum of whole orders from the front.
+    @Test func fillProbesGoToTheBackOrBehindTheFirstOrdersOfTheQueue() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tw-midq-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let r = try DatasetRecorder(directory: dir, regime: false, maxLocates: 4)
+        add(r, 1, .buy, 100, 1_000_000, at: t0)
+        add(r, 2, .buy, 200, 1_000_000, at: t0)
+        add(r, 3, .buy, 300, 1_000_000, at: t0)
+        add(r, 9, .sell, 100, 1_000_200, at: t0)
+        send(r) { ITCHEncoder.systemEvent(into: $0, timestamp: VenueTime(nanosSinceMidnight: t0), eventCode: UInt8(ascii: "Q")) }
+        // Touch changes spaced past the sampling interval: a probe pair at each.
+        var t = t0
+        for ref in 10..<70 as Range<UInt64> {
+            t += 60 * ms
+            add(r, ref, .sell, 100, 1_000_300 + Int64(ref) * 100, at: t)  // deeper asks: no touch change
+            add(r, ref + 100, .sell, 1, 1_000_200, at: t)  // the ask's size changes: a touch change
+        }
+        try r.finish()
+        // Buy probes: the side's own touch (600 shares, log 6.4) is the row's bid.
+        let buys = try rows(dir, "fill").filter { $0["log_bid_shares"]! > 6 }
+        #expect(buys.count >= 10, "\(buys.count) probes resolved")
+        let aheads = Set(buys.compactMap { $0["queue_ahead_shares"] })
+        // Behind 0, 1 or 2 of the three orders (0, 100, 300 shares) or at the back (600).
+        #expect(aheads.isSubset(of: [0, 100, 300, 600]), "\(aheads)")
+        #expect(aheads.contains(600) && aheads.count >= 2, "both placements drawn: \(aheads)")
     }
 }
