@@ -449,14 +449,17 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 if store.executed(id: id, shares: v.executedShares.rawValue, price: v.executionPrice) {
                     bookFill(o.locate, o.side, v.executedShares.rawValue)
                     riskFill(o, v.executedShares, v.executionPrice)
+                    settleDroppedReplacement(of: id, waiting: o.replacedBy)
                 }
                 counters.executions += 1
                 return .executed(id: id, locate: o.locate, side: o.side, shares: v.executedShares.rawValue, price: v.executionPrice,
                                  match: v.matchNumber)
             case .canceled(let v):
                 guard let id = own(v.orderToken) else { return nil }
+                let waiting = store.order(id)?.replacedBy ?? 0
                 store.canceled(id: id, decrement: v.decrementShares.rawValue)
                 riskHook(id) { $0.onCanceled($1, shares: v.decrementShares) }
+                settleDroppedReplacement(of: id, waiting: waiting)
                 return .canceled(id: id, shares: v.decrementShares.rawValue)
             case .replaced(let v):
                 guard let new = own(v.replacementOrderToken), let old = own(v.previousOrderToken) else { return nil }
@@ -465,13 +468,14 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 return .replaced(old: old, new: new)
             case .rejected(let v):
                 guard let id = own(v.orderToken) else { return nil }
-                riskHook(id) { $0.onRejectedByVenue($1) }
-                store.rejected(id: id)
+                rejectedByVenue(id)
                 counters.rejected += 1
                 return .rejected(id: id, reason: UInt16(v.reason.rawValue))
             case .cancelReject(let v):
                 guard let id = own(v.orderToken) else { return nil }
+                let waiting = store.order(id)?.replacedBy ?? 0
                 store.cancelRejected(id: id)
+                settleDroppedReplacement(of: id, waiting: waiting)
                 return .cancelRejected(id: id)
             case .orderModified(let v):
                 guard let id = own(v.orderToken), let o = store.order(id), o.leaves > v.shares.rawValue else { return nil }
@@ -503,13 +507,16 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 if store.executed(id: v.userRefNum, shares: v.quantity.rawValue, price: v.price) {
                     bookFill(o.locate, o.side, v.quantity.rawValue)
                     riskFill(o, v.quantity, v.price)
+                    settleDroppedReplacement(of: v.userRefNum, waiting: o.replacedBy)
                 }
                 counters.executions += 1
                 return .executed(id: v.userRefNum, locate: o.locate, side: o.side, shares: v.quantity.rawValue, price: v.price,
                                  match: v.matchNumber)
             case .orderCanceled(let v):
+                let waiting = store.order(v.userRefNum)?.replacedBy ?? 0
                 store.canceled(id: v.userRefNum, decrement: v.quantity.rawValue)
                 riskHook(v.userRefNum) { $0.onCanceled($1, shares: v.quantity) }
+                settleDroppedReplacement(of: v.userRefNum, waiting: waiting)
                 return .canceled(id: v.userRefNum, shares: v.quantity.rawValue)
             case .orderReplaced(let v):
                 adoptReplacement(old: v.origUserRefNum, new: v.userRefNum, symbol: v.symbol, side: v.side, shares: v.quantity.rawValue,
@@ -518,12 +525,13 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                                price: v.price)
                 return .replaced(old: v.origUserRefNum, new: v.userRefNum)
             case .orderRejected(let v):
-                riskHook(v.userRefNum) { $0.onRejectedByVenue($1) }
-                store.rejected(id: v.userRefNum)
+                rejectedByVenue(v.userRefNum)
                 counters.rejected += 1
                 return .rejected(id: v.userRefNum, reason: v.reason)
             case .cancelReject(let v):
+                let waiting = store.order(v.userRefNum)?.replacedBy ?? 0
                 store.cancelRejected(id: v.userRefNum)
+                settleDroppedReplacement(of: v.userRefNum, waiting: waiting)
                 return .cancelRejected(id: v.userRefNum)
             case .orderModified(let v):
                 guard let o = store.order(v.userRefNum), o.leaves > v.quantity.rawValue else { return nil }
@@ -564,6 +572,29 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     }
 
     @inline(__always)
+    /// A venue reject. A new order's reservation is released. A refused replacement leaves the
+    /// order it was to replace as it was (the store puts it back); risk, switched to the
+    /// replacement's size when the replace was sent, goes back to what that order has open.
+    func rejectedByVenue(_ id: UInt32) {
+        guard let n = store.order(id), n.status == .pendingNew, n.replaces != 0, let old = store.order(n.replaces), old.replacedBy == id else {
+            riskHook(id) { $0.onRejectedByVenue($1) }
+            store.rejected(id: id)
+            return
+        }
+        store.rejected(id: id)
+        riskHook(old.id) { $0.onReplaceRefused($1, open: Shares(rawValue: old.status.isOpen ? old.leaves : 0)) }
+    }
+
+    /// After an event for order `id`: if `waiting`, the replacement that was pending for it, has
+    /// just been closed as rejected (the order left the book first, or the venue refused the
+    /// replace), risk's reservation goes back from the replacement's size to what `id` still
+    /// has open (0 when it is closed).
+    @inline(__always)
+    func settleDroppedReplacement(of id: UInt32, waiting: UInt32) {
+        guard waiting != 0, let n = store.order(waiting), n.status == .rejected, let o = store.order(id) else { return }
+        riskHook(id) { $0.onReplaceRefused($1, open: Shares(rawValue: o.status.isOpen ? o.leaves : 0)) }
+    }
+
     func riskHook(_ id: UInt32, _ body: (RiskEngine, RiskOrderID) -> Void) {
         guard let risk = hotRisk, let o = store.order(id), o.hasRisk else { return }
         risk._withUnsafeGuaranteedRef { body($0, RiskOrderID(rawValue: o.riskID)) }
@@ -573,7 +604,9 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     @inline(__always)
     func riskFill(_ o: GatewayOrder, _ shares: Shares, _ price: Price) {
         guard let risk = hotRisk, o.hasRisk else { return }
-        let tripped = risk._withUnsafeGuaranteedRef { $0.onFill(RiskOrderID(rawValue: o.riskID), shares: shares, price: price) }
+        let tripped = risk._withUnsafeGuaranteedRef {
+            $0.onFill(RiskOrderID(rawValue: o.riskID), locate: o.locate, side: o.side, shares: shares, price: price)
+        }
         if tripped { pendingKill = self.risk?.killReason ?? .lossLimit }
     }
 

@@ -175,8 +175,10 @@ public final class OrderStore {
         p.pointee.leaves -= shares
         p.pointee.fillNotional += Int64(shares) * price.rawValue
         if p.pointee.leaves == 0 {
-            // Filled (what was cut earlier by partial cancels is gone too).
+            // Filled (what was cut earlier by partial cancels is gone too). A replace still in
+            // flight finds no live order: the venue drops it, the replacement never comes.
             close(p, .filled)
+            dropWaitingReplacement(p)
         } else if p.pointee.status == .accepted || p.pointee.status == .pendingNew {
             p.pointee.status = .partiallyFilled
             p.pointee.before = .partiallyFilled
@@ -194,13 +196,11 @@ public final class OrderStore {
         if cut != decrement { violation() }
         p.pointee.leaves -= cut
         if p.pointee.leaves == 0 {
-            let wasReplacing = p.pointee.status == .pendingReplace
             close(p, .canceled)
             // A replace the venue answered by taking the order out (its size no more than what
-            // had executed, or invalid): the replacement will never be accepted.
-            if wasReplacing, p.pointee.replacedBy != 0, let n = slot(p.pointee.replacedBy), n.pointee.status == .pendingNew {
-                close(n, .rejected)
-            }
+            // had executed, or invalid details), or one still in flight: the replacement will
+            // never be accepted.
+            dropWaitingReplacement(p)
         } else if p.pointee.status == .pendingCancel {
             p.pointee.status = p.pointee.before
         }
@@ -218,11 +218,16 @@ public final class OrderStore {
     public func cancelRejected(id: UInt32) {
         guard let p = slot(id) else { return }
         if p.pointee.status == .pendingCancel || p.pointee.status == .pendingReplace { p.pointee.status = p.pointee.before }
+        dropWaitingReplacement(p)
+    }
+
+    /// The replacement waiting for order `p` (pending new, sent to replace it) will never be
+    /// accepted: it is closed as rejected.
+    func dropWaitingReplacement(_ p: UnsafeMutablePointer<GatewayOrder>) {
         let waiting = p.pointee.replacedBy
-        if waiting != 0, let n = slot(waiting), n.pointee.status == .pendingNew, n.pointee.replaces == id {
-            p.pointee.replacedBy = 0
-            close(n, .rejected)
-        }
+        guard waiting != 0, let n = slot(waiting), n.pointee.status == .pendingNew, n.pointee.replaces == p.pointee.id else { return }
+        p.pointee.replacedBy = 0
+        close(n, .rejected)
     }
 
     /// A replace of `old` by `new` was sent (`new` already made with `new(..., replaces: old)`).
@@ -260,6 +265,11 @@ public final class OrderStore {
         guard let p = slot(id) else { return }
         guard p.pointee.status == .pendingNew else { return violation() }
         close(p, .rejected)
+        // A refused replacement: the order it was to replace stays as it was.
+        if p.pointee.replaces != 0, let o = slot(p.pointee.replaces), o.pointee.replacedBy == id {
+            o.pointee.replacedBy = 0
+            if o.pointee.status == .pendingReplace { o.pointee.status = o.pointee.before }
+        }
     }
 
     /// After a reconnect and the venue's replay: requests sent on an earlier connection that the

@@ -61,6 +61,9 @@
 //     turns it into the venue's field (OUCH: shares liable for the whole chain = executed + open),
 //     so fills of the old order still in flight reduce the new one, as they reduce our count.
 //     A replace counts in the throttle, not in the open-order count.
+//   - `onReplaceRefused(id, open:)`: a replace that passed did not happen (the venue refused it,
+//     or the order left the book before the replace reached it); the reservation goes back to
+//     what the order still has open at the venue, and the order closes at 0.
 //
 // Kill switch. Engaged by `engage(reason:)` (operator) or by a guard: loss limit (checked after
 // each fill and each mid change), volatility (each mid change), crossed book (each BBO), stale
@@ -479,12 +482,39 @@ public final class RiskEngine {
         return checkLoss()
     }
 
+    /// A fill of an order `id` that risk no longer holds open (its reservation was released
+    /// early by a bookkeeping mismatch, or it never had one) still moves the position: a fill
+    /// is a fact, and a position or a loss limit that missed it would be wrong from then on.
+    /// Counted as `unreservedFills`. Returns true if the loss limit engaged the kill switch.
+    public func onFill(_ id: RiskOrderID, locate: StockLocate, side: Side, shares: Shares, price: Price) -> Bool {
+        if isOpen(id) { return onFill(id, shares: shares, price: price) }
+        state.pointee.counters.unreservedFills &+= 1
+        guard positions.onFill(locate: locate, side: side, shares: shares, price: price) else { return false }
+        return checkLoss()
+    }
+
     /// The venue canceled `shares` of the order (OUCH's decrement; a full cancel or an IOC's
     /// expiry passes the open shares, or more). The order closes when nothing is left open.
     public func onCanceled(_ id: RiskOrderID, shares: Shares) {
         guard let o = openSlot(id) else { return }
         state.pointee.counters.cancels &+= 1
         release(o, shares.rawValue)
+    }
+
+    /// A replace that `onReplace` passed did not happen (the venue refused it, or the order
+    /// left the book before the replace reached it): the reservation goes back from the
+    /// replacement's size to `open`, what the order still has open at the venue (the gateway's
+    /// count), and the order closes at 0.
+    public func onReplaceRefused(_ id: RiskOrderID, open: Shares) {
+        guard let o = openSlot(id) else { return }
+        state.pointee.counters.replacesRefused &+= 1
+        let loc = Int(o.pointee.locate)
+        let delta = Int64(open.rawValue) - Int64(o.pointee.open)
+        let s = symbols + loc
+        if o.pointee.sell { s.pointee.openSell += delta } else { s.pointee.openBuy += delta }
+        o.pointee.open = open.rawValue
+        refreshWorst(loc)
+        if open.rawValue == 0 { close(o, loc) }
     }
 
     /// The venue rejected the order: all its open shares are released and it closes.

@@ -202,6 +202,8 @@ public struct RiskCounters: Sendable, Equatable {
     public var accepted: UInt64 = 0
     /// Replaces that passed.
     public var replacesAccepted: UInt64 = 0
+    /// Replaces that passed but did not happen (`onReplaceRefused`).
+    public var replacesRefused: UInt64 = 0
     public var fills: UInt64 = 0
     public var cancels: UInt64 = 0
     public var venueRejects: UInt64 = 0
@@ -209,6 +211,8 @@ public struct RiskCounters: Sendable, Equatable {
     public var unknownOrderEvents: UInt64 = 0
     /// Fills for more shares than the order had open (the position takes them all).
     public var overfills: UInt64 = 0
+    /// Fills of orders risk did not hold open (the position takes them all the same).
+    public var unreservedFills: UInt64 = 0
     /// Times the kill switch went from off to on.
     public var killEngagements: UInt64 = 0
     public init() {}

@@ -333,3 +333,138 @@ func pump(_ g: OrderGateway<TCPConnection>, _ r: inout Recorder, timeout: Double
         #expect(g.store.counters.violations == 0 && g.store.counters.unknownOrders == 0)
     }
 }
+
+/// Replaces that do not happen: the order filled before the replace reached the venue (the
+/// venue drops the replace, or answers Cancel Reject), or the venue refused the replacement
+/// (Rejected with the replacement's token). Risk switched its reservation to the replacement's
+/// size when the replace was sent; it must go back to what the order really has open.
+@Suite struct RefusedReplaceTests {
+    let l = StockLocate(rawValue: 2)
+    let t = VenueTime(nanosSinceMidnight: 1)
+
+    func setup(_ version: OUCHVersion) throws -> (OrderGateway<NullVenueTransport>, RiskEngine) {
+        let risk = try RiskEngine(limits: RiskLimits(maxOrderShares: 1_000_000, maxOrderNotional: 1 << 50, collarBps: 1_000_000,
+                                                     allowWithoutReference: true, maxPositionPerSymbol: 1 << 30, maxGrossPosition: 1 << 40,
+                                                     maxOpenOrders: 100, throttleOrders: 1_000, throttleWindowNanos: 1_000_000_000,
+                                                     killOnCrossedBook: false),
+                                  maxLocates: 6)
+        let g = OrderGateway<NullVenueTransport>(version: version, credentials: SoupBinTCPCredentials(username: "T", password: "x"),
+                                                 symbols: synSymbols, risk: risk)
+        g.connect(NullVenueTransport(), now: 0)
+        var none = NoGatewayListener()
+        g.poll(now: 0, &none)
+        return (g, risk)
+    }
+
+    func apply(_ g: OrderGateway<NullVenueTransport>, _ encode: (UnsafeMutableRawBufferPointer) -> Int?) {
+        var buf = [UInt8](repeating: 0, count: 128)
+        let n = buf.withUnsafeMutableBytes { encode($0) } ?? 0
+        _ = buf.withUnsafeBytes { g.applyVenueMessage(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+
+    func accepted(_ g: OrderGateway<NullVenueTransport>, _ version: OUCHVersion, _ id: UInt32, shares: UInt32, ref: UInt64) {
+        switch version {
+        case .v42:
+            apply(g) { OUCH42.Accepted(timestamp: t, orderToken: OrderTokens.token(id), side: .buy, shares: Shares(rawValue: shares), stock: synSymbols[2],
+                                       price: Price(rawValue: 10_000), timeInForce: 99_999, firm: .blank, display: "Y", orderReferenceNumber: OrderRef(rawValue: ref),
+                                       capacity: "P", intermarketSweepEligibility: "N", minimumQuantity: Shares(rawValue: 0), crossType: "N",
+                                       orderState: "L", bboWeightIndicator: " ").encode(into: $0) }
+        case .v50:
+            apply(g) { OUCH50.OrderAccepted(timestamp: t, userRefNum: id, side: .buy, quantity: Shares(rawValue: shares), symbol: synSymbols[2],
+                                            price: Price(rawValue: 10_000), timeInForce: "0", display: "Y", orderReferenceNumber: OrderRef(rawValue: ref),
+                                            capacity: "P", intermarketSweepEligibility: "N", crossType: "N", orderState: "L", clOrdID: .blank).encode(into: $0) }
+        }
+    }
+
+    func executed(_ g: OrderGateway<NullVenueTransport>, _ version: OUCHVersion, _ id: UInt32, shares: UInt32) {
+        switch version {
+        case .v42:
+            apply(g) { OUCH42.Executed(timestamp: t, orderToken: OrderTokens.token(id), executedShares: Shares(rawValue: shares),
+                                       executionPrice: Price(rawValue: 10_000), liquidityFlag: "A", matchNumber: 7).encode(into: $0) }
+        case .v50:
+            apply(g) { OUCH50.OrderExecuted(timestamp: t, userRefNum: id, quantity: Shares(rawValue: shares), price: Price(rawValue: 10_000),
+                                            liquidityFlag: "A", matchNumber: 7).encode(into: $0) }
+        }
+    }
+
+    func openOrder(_ g: OrderGateway<NullVenueTransport>, _ version: OUCHVersion, shares: UInt32, ref: UInt64) throws -> UInt32 {
+        guard case .sent(let id) = g.submit(locate: l, side: .buy, shares: shares, price: Price(rawValue: 10_000), now: 1) else {
+            throw GatewayTestError.notSent
+        }
+        accepted(g, version, id, shares: shares, ref: ref)
+        return id
+    }
+
+    enum GatewayTestError: Error { case notSent }
+
+    /// The order fills completely while a replace to a larger size travels: the replace finds
+    /// nothing to replace. The reservation of the larger size is released, nothing stays open.
+    @Test(arguments: [OUCHVersion.v42, .v50])
+    func orderFilledBeforeItsReplaceLeavesNothingReserved(version: OUCHVersion) throws {
+        let (g, risk) = try setup(version)
+        let a = try openOrder(g, version, shares: 300, ref: 50)
+        let b = try #require(g.replace(id: a, shares: 500, price: Price(rawValue: 10_100), now: 2))
+        #expect(risk.openShares(locate: l, side: .buy) == 500)
+        executed(g, version, a, shares: 300)
+        #expect(g.store.order(a)?.status == .filled)
+        #expect(g.store.order(b)?.status == .rejected, "the replacement will never come")
+        #expect(risk.openShares(locate: l, side: .buy) == 0)
+        #expect(risk.openOrderCount == 0)
+        #expect(risk.positions.position(l) == 300)
+        // A venue that answers the dropped replace with Cancel Reject changes nothing more.
+        switch version {
+        case .v42: apply(g) { OUCH42.CancelReject(timestamp: t, orderToken: OrderTokens.token(a)).encode(into: $0) }
+        case .v50: apply(g) { OUCH50.CancelReject(timestamp: t, userRefNum: a).encode(into: $0) }
+        }
+        #expect(risk.openOrderCount == 0 && risk.openShares(locate: l, side: .buy) == 0)
+        #expect(risk.counters.unknownOrderEvents == 0)
+        #expect(g.store.openCount == 0 && g.store.counters.violations == 0)
+    }
+
+    /// The venue refuses the replacement: the order stays as it was, live with its 300 shares,
+    /// and risk reserves those 300 again (not the 100 of the refused replacement).
+    @Test(arguments: [OUCHVersion.v42, .v50])
+    func refusedReplacementLeavesTheOrderAndItsReservation(version: OUCHVersion) throws {
+        let (g, risk) = try setup(version)
+        let a = try openOrder(g, version, shares: 300, ref: 60)
+        executed(g, version, a, shares: 50)
+        let b = try #require(g.replace(id: a, shares: 100, price: Price(rawValue: 10_100), now: 2))
+        #expect(risk.openShares(locate: l, side: .buy) == 100)
+        switch version {
+        case .v42: apply(g) { OUCH42.Rejected(timestamp: t, orderToken: OrderTokens.token(b), reason: "X").encode(into: $0) }
+        case .v50: apply(g) { OUCH50.OrderRejected(timestamp: t, userRefNum: b, reason: 0x0101, clOrdID: .blank).encode(into: $0) }
+        }
+        #expect(g.store.order(b)?.status == .rejected)
+        #expect(g.store.order(a)?.status == .partiallyFilled, "back from pending replace")
+        #expect(g.store.order(a)?.leaves == 250)
+        #expect(risk.openShares(locate: l, side: .buy) == 250)
+        #expect(risk.openOrderCount == 1)
+        // The order goes on: its later fills and cancel close it in risk too.
+        executed(g, version, a, shares: 50)
+        #expect(risk.openShares(locate: l, side: .buy) == 200)
+        #expect(g.cancel(id: a, now: 3))
+        switch version {
+        case .v42: apply(g) { OUCH42.Canceled(timestamp: t, orderToken: OrderTokens.token(a), decrementShares: Shares(rawValue: 200), reason: "U").encode(into: $0) }
+        case .v50: apply(g) { OUCH50.OrderCanceled(timestamp: t, userRefNum: a, quantity: Shares(rawValue: 200), reason: "U").encode(into: $0) }
+        }
+        #expect(risk.openOrderCount == 0 && risk.openShares(locate: l, side: .buy) == 0)
+        #expect(risk.positions.position(l) == 100)
+        #expect(risk.counters.unknownOrderEvents == 0)
+        #expect(g.store.openCount == 0 && g.store.counters.violations == 0)
+    }
+}
+
+extension RefusedReplaceTests {
+    /// A fill of an order whose reservation risk has already released (here by hand, standing
+    /// for any bookkeeping mismatch) still reaches the position.
+    @Test func fillOfAnOrderRiskNoLongerHoldsStillMovesThePosition() throws {
+        let (g, risk) = try setup(.v42)
+        let a = try openOrder(g, .v42, shares: 300, ref: 70)
+        let rid = RiskOrderID(rawValue: try #require(g.store.order(a)).riskID)
+        risk.onCanceled(rid, shares: Shares(rawValue: 300))
+        #expect(risk.openOrderCount == 0)
+        executed(g, .v42, a, shares: 120)
+        #expect(risk.positions.position(l) == 120)
+        #expect(risk.counters.unreservedFills == 1)
+    }
+}
