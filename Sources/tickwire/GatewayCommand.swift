@@ -136,8 +136,13 @@ struct GatewayCommand: ParsableCommand {
         if g.settleAfterReplay { _ = pump(seconds: 5) { !g.settleAfterReplay } }
 
         // The burst: resting bids far below any market (they never trade), marketable IOC sells,
-        // cancels and replaces of earlier bids.
+        // cancels of earlier bids, and replaces of earlier bids: half to another passive price,
+        // half to one share at a price through the asks (the replacement trades, its execution
+        // counted over the replace chain). A crossing replacement that found no ask and rests
+        // is cancelled at once: left at that price, the flow would trade it at any time, also
+        // after this run's report.
         var resting: [UInt32] = []
+        var crossing: [UInt32] = []
         let start = now()
         var i = 0
         var refusedAfterKill = 0
@@ -165,14 +170,23 @@ struct GatewayCommand: ParsableCommand {
                         g.cancel(id: id, now: now())
                     }
                 default:
-                    if let id = resting.last, let new = g.replace(id: id, shares: 200, price: Price(rawValue: 10_500), now: now()) {
-                        resting[resting.count - 1] = new
+                    guard let id = resting.last else { break }
+                    if (i / 5) % 2 == 0 {
+                        if let new = g.replace(id: id, shares: 200, price: Price(rawValue: 10_500), now: now()) { resting[resting.count - 1] = new }
+                    } else if let new = g.replace(id: id, shares: 1, price: Price(rawValue: 90_000_000), now: now()) {
+                        resting.removeLast()  // crossing: it trades; a rest is cancelled below
+                        crossing.append(new)
                     }
                 }
                 i += 1
             }
             g.poll(now: now(), &listener)
             if !g.isLoggedIn { throw fail("the session dropped: \(g.client.state)") }
+            crossing.removeAll { id in
+                guard let o = g.store.order(id) else { return true }
+                if o.status == .accepted || o.status == .partiallyFilled { g.cancel(id: id, now: now()) }
+                return o.status.isTerminal || o.status == .pendingCancel
+            }
             usleep(100)
         }
         // Let the answers arrive: nothing pending.
