@@ -300,16 +300,7 @@ public final class DatasetRecorder {
         mid2[l] = m2
         guard twoSided, sampling else { return }
         // Upticks waiting for the mid to move.
-        var i = 0
-        while i < upticks[l].count {
-            let u = upticks[l][i]
-            if m2 != u.mid2 {
-                emit(.uptick, l, u.row, label: m2 > u.mid2 ? 1 : 0, at: u.at)
-                upticks[l].remove(at: i)
-            } else {
-                i += 1
-            }
-        }
+        settle(&upticks[l], when: { m2 != $0.mid2 }) { emit(.uptick, l, $0.row, label: m2 > $0.mid2 ? 1 : 0, at: $0.at) }
         if due(l, .uptick, now), upticks[l].count < 4 {
             upticks[l].append(Uptick(locate: l, mid2: m2, at: now, row: snapshot(l, now, side: .buy, ahead: 0)))
         }
@@ -363,44 +354,26 @@ public final class DatasetRecorder {
     func resolveDue(_ l: Int, _ now: UInt64) {
         let h = options.horizonNanos
         let m2 = mid2[l]
-        var i = 0
-        while i < upticks[l].count {
-            if now &- upticks[l][i].at > h {
-                release(upticks[l][i].row)
-                upticks[l].remove(at: i)
-            } else { i += 1 }
+        settle(&upticks[l], when: { now &- $0.at > h }) { release($0.row) }  // the mid never moved
+        settle(&probes[l], when: { now &- $0.at > h }) { emit(.fill, l, $0.row, label: 0, at: $0.at) }
+        settle(&markouts[l], when: { now > $0.due }) { m in
+            guard m2 != 0 else { return release(m.row) }
+            let toxic = m.side == .buy ? m2 < 2 * m.price : m2 > 2 * m.price
+            emit(.toxicity, l, m.row, label: toxic ? 1 : 0, at: m.due - h)
         }
-        i = 0
-        while i < probes[l].count {
-            if now &- probes[l][i].at > h {
-                emit(.fill, l, probes[l][i].row, label: 0, at: probes[l][i].at)
-                probes[l].remove(at: i)
-            } else { i += 1 }
+        settle(&adapts[l], when: { now > $0.due }) { a in
+            guard m2 != 0 else { return release(a.row) }
+            emit(.adapt, l, a.row, label: Double(abs(m2 - a.mid2)) / Double(2 * options.tick), at: a.due - h)
         }
-        i = 0
-        while i < markouts[l].count {
-            let m = markouts[l][i]
-            if now > m.due {
-                if m2 == 0 {
-                    release(m.row)
-                } else {
-                    let toxic = m.side == .buy ? m2 < 2 * m.price : m2 > 2 * m.price
-                    emit(.toxicity, l, m.row, label: toxic ? 1 : 0, at: m.due - h)
-                }
-                markouts[l].remove(at: i)
-            } else { i += 1 }
-        }
-        i = 0
-        while i < adapts[l].count {
-            let a = adapts[l][i]
-            if now > a.due {
-                if m2 == 0 {
-                    release(a.row)
-                } else {
-                    emit(.adapt, l, a.row, label: Double(abs(m2 - a.mid2)) / Double(2 * options.tick), at: a.due - h)
-                }
-                adapts[l].remove(at: i)
-            } else { i += 1 }
+    }
+
+    /// Takes out of `list`, in order, the samples `when` says are settled, handing each to `body`.
+    @inline(__always)
+    func settle<T>(_ list: inout [T], when: (T) -> Bool, _ body: (T) -> Void) {
+        list.removeAll { e in
+            guard when(e) else { return false }
+            body(e)
+            return true
         }
     }
 
