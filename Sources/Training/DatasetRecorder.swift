@@ -31,7 +31,7 @@
 import Glibc
 #endif
 public import Inference
-public import MarketData
+import MarketData
 public import OrderBook
 public import TickwireCore
 

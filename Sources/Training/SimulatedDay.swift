@@ -6,9 +6,9 @@
 // (`VenueSimulator.venueTime`). Rates and horizons measured on the feed's clock are then those
 // the appliance sees live; `rate: 0` keeps the model's own clock.
 public import Exchange
-public import Inference
-public import MarketData
-public import TickwireCore
+import Inference
+import MarketData
+import TickwireCore
 
 public struct SimulatedDaySummary: Sendable {
     public var messages: UInt64
