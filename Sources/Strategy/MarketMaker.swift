@@ -202,7 +202,7 @@ public final class MarketMaker: Strategy {
 
     public func modelSummary() -> [String: String] {
         guard let models, let classifier else { return [:] }
-        return ["models": models.directory, "regime": "\(classifier.state)", "regime_changes": "\(counters.regimeChanges)",
+        return ["folder": models.directory, "regime": "\(classifier.state)", "regime_changes": "\(counters.regimeChanges)",
                 "regime_evaluations": "\(classifier.evaluations)", "adaptations": "\(counters.adaptations)",
                 "holds": "\(counters.holds)", "toxic_fills": "\(counters.toxicFills)", "fills": "\(counters.fills)"]
     }
