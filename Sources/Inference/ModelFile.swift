@@ -21,10 +21,11 @@ enum ModelFile {
     static let supportedVersion = 1
 
     static func read(_ path: String) throws(ModelLoadError) -> Data {
+        guard FileManager.default.fileExists(atPath: path) else { throw .unreadable(path: path, reason: "no such file") }
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw .unreadable(path: path, reason: String(describing: error))
+            throw .unreadable(path: path, reason: error.localizedDescription)
         }
     }
 

@@ -73,7 +73,11 @@ struct RecordFeatures: ParsableCommand {
     }
 
     func run() throws {
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        } catch {
+            throw ValidationError("cannot create the folder \(out): \(error.localizedDescription)")
+        }
         let set: ModelSet?
         do {
             set = try models.map { try ModelSet.load(directory: $0) }

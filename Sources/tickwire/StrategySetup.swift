@@ -45,6 +45,10 @@ struct StrategySpec {
     /// but does not load (a file missing, a schema mismatch) is an error, never a silent fallback.
     static func loadModels(_ path: String, explicit: Bool) throws -> ModelSet? {
         if path == "none" { return nil }
+        var isFolder: ObjCBool = false
+        if explicit, !FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) || !isFolder.boolValue {
+            throw ValidationError("--models \(path): no such folder (research/make_models.sh writes one; 'none' trades without models)")
+        }
         if !explicit, !FileManager.default.fileExists(atPath: path) {
             FileHandle.standardError.write(Data("note: no \(path)/ folder here: trading without the trained models\n".utf8))
             return nil
