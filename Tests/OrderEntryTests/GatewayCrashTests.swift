@@ -141,3 +141,19 @@ func run(_ exe: String, _ args: [String]) -> String? {
         #expect(soup.contains("'L'") && soup.contains("'A'") && soup.contains("'O'"), "login, accepted, logout")
     }
 }
+
+@Suite struct BenchGatewayCommandTests {
+    /// `tickwire bench gateway --json` reports both timings with the keys the README names (the
+    /// figures themselves are measured on the release build, not asserted here).
+    @Test(arguments: ["4.2", "5.0"])
+    func reportsRiskPlusEncodeAndTheWholeSendPath(ouch: String) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: tickwireBinary), "build tickwire first")
+        let out = try #require(run(tickwireBinary, ["bench", "gateway", "--orders", "2000", "--ouch", ouch, "--json"]))
+        let r = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        for k in ["p50_ns", "p99_ns", "p999_ns", "risk_encode_p50_ns", "risk_encode_p99_ns", "risk_encode_p999_ns", "timer_overhead_ns"] {
+            #expect((r[k] as? Double ?? 0) > 0, "\(k): \(String(describing: r[k]))")
+        }
+        #expect(r["risk_rejects"] as? Int == 0)
+        #expect(r["orders"] as? Int == 2000 && r["ouch"] as? String == ouch)
+    }
+}
