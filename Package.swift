@@ -44,6 +44,7 @@ let package = Package(
         .executable(name: "tickwire", targets: ["tickwire"]),
         .library(name: "TickwireCore", targets: ["TickwireCore"]),
         .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "Net", targets: ["Net"]),
         .library(name: "CShims", targets: ["CShims"]),
         .library(name: "MarketData", targets: ["MarketData"]),
         .library(name: "OrderBook", targets: ["OrderBook"]),
@@ -84,6 +85,13 @@ let package = Package(
             name: "Wire",
             dependencies: ["CShims", "TickwireCore"],
             swiftSettings: strict
+        ),
+        // A host on a DPDK port: ARP, ICMP echo, IGMP, UDP out and Tickwire's TCP client for
+        // order entry, run on the hot core between bursts.
+        .target(
+            name: "Net",
+            dependencies: ["CShims", "TickwireCore", "Wire"],
+            swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .target(
             name: "MarketData",
@@ -148,7 +156,7 @@ let package = Package(
         .executableTarget(
             name: "tickwire",
             dependencies: [
-                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "HostTuning", "Inference", "Training",
+                "CShims", "TickwireCore", "Wire", "Net", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "HostTuning", "Inference", "Training",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -159,6 +167,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "TickwireCoreTests", dependencies: ["TickwireCore", "CShims"]),
+        .testTarget(name: "NetTests", dependencies: ["Net", "Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Wire", "TickwireCore", "CShims", "OrderBook"]),
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),

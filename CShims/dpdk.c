@@ -270,6 +270,21 @@ uint8_t *tw_mbuf_append(void *mbuf, uint16_t len) {
 
 uint8_t *tw_mbuf_data(void *mbuf) { return rte_pktmbuf_mtod((struct rte_mbuf *)mbuf, uint8_t *); }
 uint16_t tw_mbuf_data_len(const void *mbuf) { return ((const struct rte_mbuf *)mbuf)->data_len; }
+void *tw_mbuf_alloc_tx(void *pool, uint8_t **data, uint16_t *room) {
+    struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+    if (m == NULL) return NULL;
+    *data = rte_pktmbuf_mtod(m, uint8_t *);
+    *room = rte_pktmbuf_tailroom(m);
+    return m;
+}
+
+void tw_mbuf_set_len(void *mbuf, uint16_t len) {
+    struct rte_mbuf *m = mbuf;
+    m->data_len = len;
+    m->pkt_len = len;
+}
+
+void tw_mbuf_ref(void *mbuf) { rte_mbuf_refcnt_update(mbuf, 1); }
 void tw_mbuf_free(void *mbuf) { rte_pktmbuf_free(mbuf); }
 void tw_mbuf_free_bulk(void **mbufs, unsigned n) {
     rte_pktmbuf_free_bulk((struct rte_mbuf **)mbufs, n);

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 int64_t tw_clock_monotonic_raw_ns(void) {
@@ -51,3 +52,17 @@ int tw_thread_set_name_self(const char *name) {
 }
 
 int tw_current_cpu(void) { return sched_getcpu(); }
+
+int tw_random_bytes(void *buf, size_t len) {
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}

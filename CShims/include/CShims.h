@@ -237,6 +237,14 @@ uint8_t *tw_mbuf_append(void *mbuf, uint16_t len);
 /// rte_pktmbuf_mtod / rte_pktmbuf_data_len.
 uint8_t *tw_mbuf_data(void *mbuf);
 uint16_t tw_mbuf_data_len(const void *mbuf);
+/// rte_pktmbuf_alloc: one mbuf for a frame to send (Tickwire's own stack builds frames in
+/// place); NULL when the pool is empty. *data gets the start of its data room, *room its size.
+void *tw_mbuf_alloc_tx(void *pool, uint8_t **data, uint16_t *room);
+/// Sets a single-segment mbuf's data_len and pkt_len to `len` before it is sent (len must fit
+/// the data room, which tw_mbuf_alloc_tx reported).
+void tw_mbuf_set_len(void *mbuf, uint16_t len);
+/// rte_mbuf_refcnt_update(+1): one more owner of the mbuf (each owner frees it once).
+void tw_mbuf_ref(void *mbuf);
 /// rte_pktmbuf_free / rte_pktmbuf_free_bulk.
 void tw_mbuf_free(void *mbuf);
 void tw_mbuf_free_bulk(void **mbufs, unsigned n);
@@ -312,6 +320,10 @@ int tw_udp_recv_batch(int fd, tw_udp_batch *b, tw_pkt *pkts, unsigned n, uint32_
                       uint16_t *src_port);
 /// close(2).
 int tw_close(int fd);
+
+/// getrandom(2) of `len` bytes (blocking until the pool is seeded, EINTR retried): 0 or -errno.
+/// Setup only (TCP ISN key, ephemeral ports), never the hot path.
+int tw_random_bytes(void *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,60 @@
+// A host on a DPDK port with its own receive loop, for the cold phases around the hot loop
+// (connect and log in before trading, wind down after) and for tools: rx burst -> `input` for
+// every frame -> `flush` -> release -> `poll`. The appliance's hot loop does the same inline,
+// handing feed UDP to the feed handler first.
+public import CShims
+import TickwireCore
+public import Wire
+
+public final class NetLink {
+    public let port: DPDKPort
+    public let device: DPDKNetDevice
+    public let host: NetHost<DPDKNetDevice>
+    let pkts: UnsafeMutablePointer<tw_pkt>
+    /// UDP frames seen by `pump` (the stack does not take UDP; the appliance's loop does).
+    public private(set) var udpFrames: UInt64 = 0
+    /// Called for each UDP frame `pump` sees (feed or re-request answers while not trading).
+    public var onUDP: ((UnsafeRawBufferPointer) -> Void)?
+
+    public init(port: DPDKPort, configuration: NetConfiguration, txBuffers: Int = 2047) throws {
+        self.port = port
+        device = try DPDKNetDevice(port: port, txBuffers: txBuffers, name: "tw_tx\(port.id)")
+        host = try NetHost(configuration: configuration, device: device)
+        pkts = .allocate(capacity: 64)
+    }
+
+    deinit { pkts.deallocate() }
+
+    /// One turn: a burst in, the stack's timers. Returns the frames received.
+    @discardableResult
+    public func pump(now: Int64 = tw_clock_monotonic_raw_ns()) -> Int {
+        let n = port.receive(into: pkts, capacity: 32)
+        for i in 0..<n {
+            let f = UnsafeRawBufferPointer(start: pkts[i].data, count: Int(pkts[i].len))
+            if NetHost<DPDKNetDevice>.isUDP(f) {
+                udpFrames &+= 1
+                onUDP?(f)
+            } else {
+                host.input(f, now: now)
+            }
+        }
+        if n > 0 {
+            host.flush()
+            port.release(pkts, count: n)
+        }
+        host.poll(now: now)
+        return n
+    }
+
+    /// Pumps until `done` or `seconds` pass; true if `done`.
+    public func pump(seconds: Double, until done: () -> Bool) -> Bool {
+        let end = tw_clock_monotonic_raw_ns() + Int64(seconds * 1e9)
+        while tw_clock_monotonic_raw_ns() < end {
+            if pump() == 0 {
+                if done() { return true }
+                tw_cpu_relax()
+            }
+        }
+        return done()
+    }
+}

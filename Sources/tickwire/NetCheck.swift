@@ -1,0 +1,254 @@
+// `tickwire netcheck`: Tickwire's network stack on a DPDK port, on its own, against any peer.
+// It answers ARP and pings, reports the IGMP groups, and (with --connect) streams a checkable
+// byte pattern both ways over Tickwire's TCP, verifies every byte, closes (FIN both ways) and
+// reports the TCP counters. The tests drive it against the Linux kernel in a namespace; an
+// operator can use it to check a port and a venue's address before trading.
+import ArgumentParser
+import CShims
+import Foundation
+import Net
+import TickwireCore
+import Wire
+
+/// The test pattern: byte i of the stream is byte i % 8 of SplitMix64 word i / 8 for `seed`
+/// (position-dependent, so a lost, duplicated or reordered byte shows at once). The Python
+/// peer (tools/tcp_peer.py) computes the same.
+struct StreamPattern {
+    let seed: UInt64
+    @inline(__always) func word(_ w: UInt64) -> UInt64 {
+        var g = SplitMix64(state: seed &+ w &* 0x9E37_79B9_7F4A_7C15)
+        return g.next()
+    }
+    func fill(_ buffer: UnsafeMutableRawBufferPointer, from offset: UInt64) {
+        var i = 0
+        while i < buffer.count {
+            let pos = offset + UInt64(i)
+            let w = word(pos / 8)
+            buffer[i] = UInt8(truncatingIfNeeded: w >> ((pos % 8) * 8))
+            i += 1
+        }
+    }
+    /// The index of the first byte that differs, or nil.
+    func check(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) -> Int? {
+        for i in 0..<bytes.count {
+            let pos = offset + UInt64(i)
+            if bytes[i] != UInt8(truncatingIfNeeded: word(pos / 8) >> ((pos % 8) * 8)) { return i }
+        }
+        return nil
+    }
+}
+
+/// Options every command that puts Tickwire's stack on a port shares.
+struct NetPortOptions: ParsableArguments {
+    @Option(help: "The kernel interface the DPDK af_packet PMD attaches to (a veth end with no kernel address).")
+    var iface: String?
+
+    @Option(help: "A DPDK vdev instead of --iface, e.g. 'net_af_xdp0,iface=X' or 'net_pcap0,...'.")
+    var vdev: String?
+
+    @Option(help: "Our address and prefix on that port, e.g. 10.77.0.1/24.")
+    var ip: String = ""
+
+    @Option(help: "Default gateway (for peers off the subnet).")
+    var gateway: String?
+
+    @Option(help: "802.1Q VLAN id for every frame.")
+    var vlan: UInt16?
+
+    @Option(help: "Multicast groups to report by IGMP, comma-separated.")
+    var groups: String = ""
+
+    @Option(help: "IGMP version, 2 or 3.")
+    var igmp: Int = 3
+
+    func configuration() throws -> NetConfiguration {
+        guard let (addr, prefix) = NetConfiguration.parseCIDR(ip) else { throw ValidationError("--ip is ADDRESS/PREFIX, e.g. 10.77.0.1/24") }
+        var gw: IPv4Address?
+        if let g = gateway {
+            guard let a = IPv4Address(g) else { throw ValidationError("--gateway \(g) is not an IPv4 address") }
+            gw = a
+        }
+        var gs: [IPv4Address] = []
+        for g in groups.split(separator: ",") {
+            guard let a = IPv4Address(String(g)), a.isMulticast else { throw ValidationError("--groups: \(g) is not a multicast address") }
+            gs.append(a)
+        }
+        return NetConfiguration(address: addr, prefixLength: prefix, gateway: gw, vlanID: vlan, multicastGroups: gs, igmpVersion: igmp)
+    }
+
+    /// The vdev name and its arguments.
+    func vdevSpec() throws -> (String, String) {
+        if let v = vdev {
+            let parts = v.split(separator: ",", maxSplits: 1).map(String.init)
+            return (parts[0], parts.count > 1 ? parts[1] : "")
+        }
+        guard let iface else { throw ValidationError("give --iface or --vdev") }
+        return ("net_af_packet_tw", "iface=\(iface),qpairs=1")
+    }
+
+    /// Starts the EAL (no hugepages, no PCI: a vdev) and the link.
+    func openLink(filePrefix: String) throws -> NetLink {
+        let (name, args) = try vdevSpec()
+        let config = try configuration()
+        do {
+            if !EAL.isRunning { _ = try EAL.start(arguments: EAL.noHardwareArguments(filePrefix: filePrefix)) }
+            let pool = try Mempool(name: "tw_rx_net", count: 4095, cache: 128)
+            let port = try DPDKPort(vdev: name, arguments: args, mempool: pool)
+            return try NetLink(port: port, configuration: config)
+        } catch {
+            throw UserFacingError("\(name),\(args): \(error)")
+        }
+    }
+}
+
+struct NetCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netcheck",
+        abstract: "Tickwire's network stack on a DPDK port: ARP, ping, IGMP, and a checked TCP stream to a peer."
+    )
+
+    @OptionGroup var net: NetPortOptions
+
+    @Option(help: "Open a TCP connection to ADDRESS:PORT and stream the test pattern both ways.")
+    var connect: String?
+
+    @Option(name: .customLong("send-bytes"), help: "Pattern bytes to send.")
+    var sendBytes: Int = 0
+
+    @Option(name: .customLong("receive-bytes"), help: "Pattern bytes expected from the peer.")
+    var receiveBytes: Int = 0
+
+    @Option(help: "Pattern seed (the peer's is seed+1 for its direction).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Seconds to run (without --connect: how long to answer ARP, pings and IGMP queries; with it: the time limit).")
+    var seconds: Double = 10
+
+    @Option(name: .customLong("linger"), help: "Seconds to keep answering after the stream is done (TIME-WAIT is reported, not waited out).")
+    var linger: Double = 0.5
+
+    @Flag(help: "Print the report as one JSON object.")
+    var json = false
+
+    struct Report: Encodable {
+        var address: String
+        var mac: String
+        var connected = false
+        var handshakeNs: Int64?
+        var transferNs: Int64?
+        var bytesSent = 0
+        var bytesReceived = 0
+        var verified = false
+        var firstMismatch: Int?
+        var finalState = ""
+        var error: Int32 = 0
+        var peerClosed = false
+        var smoothedRttNs: Int64 = 0
+        var tcp: [String: UInt64] = [:]
+        var tcpDrops: [String: UInt64] = [:]
+        var net: [String: UInt64] = [:]
+        var netDrops: [String: UInt64] = [:]
+        var arp: [String] = []
+    }
+
+    func run() throws {
+        guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
+        let link: NetLink
+        do { link = try net.openLink(filePrefix: "tw-netcheck-\(getpid())") } catch { throw fail("\(error)") }
+        let host = link.host
+        var report = Report(address: net.ip, mac: host.mac.description)
+        let t0 = tw_clock_monotonic_raw_ns()
+        host.start(now: t0)
+        let deadline = t0 + Int64(seconds * 1e9)
+        func now() -> Int64 { tw_clock_monotonic_raw_ns() }
+
+        if let target = connect {
+            let parts = target.split(separator: ":")
+            guard parts.count == 2, let ip = IPv4Address(String(parts[0])), let port = UInt16(parts[1]) else {
+                throw ValidationError("--connect is ADDRESS:PORT")
+            }
+            let c: NetTCPConnection<DPDKNetDevice>
+            do { c = try host.connect(to: ip, port: port, now: now()) } catch { throw fail("connect: \(error)") }
+            _ = link.pump(seconds: max(0, Double(deadline - now()) / 1e9)) { c.state != .synSent && c.state != .synReceived }
+            report.connected = c.state == .established
+            let established = now()
+            report.handshakeNs = established - t0
+            if report.connected {
+                let out = StreamPattern(seed: seed), inp = StreamPattern(seed: seed &+ 1)
+                let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 64)
+                defer { chunk.deallocate() }
+                var sent = 0, received = 0
+                var mismatch: Int?
+                var closedByPeer = false
+                while now() < deadline {
+                    link.pump()
+                    if sent < sendBytes {
+                        let n = min(sendBytes - sent, 16 * 1024)
+                        let buf = UnsafeMutableRawBufferPointer(rebasing: chunk[0..<n])
+                        out.fill(buf, from: UInt64(sent))
+                        let took = c.send(UnsafeRawBufferPointer(buf))
+                        if took < 0 { break }
+                        sent += took
+                    }
+                    switch c.receive(into: chunk) {
+                    case .bytes(let n):
+                        if mismatch == nil, let bad = inp.check(UnsafeRawBufferPointer(rebasing: chunk[0..<n]), at: UInt64(received)) {
+                            mismatch = received + bad
+                        }
+                        received += n
+                    case .closed: closedByPeer = true
+                    case .error: break
+                    case .wouldBlock: break
+                    }
+                    if c.error != 0 || closedByPeer { break }
+                    if sent >= sendBytes && received >= receiveBytes && c.unacknowledged == 0 { break }
+                }
+                report.transferNs = now() - established
+                // Our FIN, then the peer's (the peer closes once it has read everything).
+                c.close()
+                _ = link.pump(seconds: max(0.1, min(5, Double(deadline - now()) / 1e9))) {
+                    c.state == .timeWait || c.state == .closed
+                }
+                let lingerEnd = now() + Int64(linger * 1e9)
+                while now() < lingerEnd { link.pump() }
+                report.bytesSent = sent
+                report.bytesReceived = received
+                report.firstMismatch = mismatch
+                report.verified = mismatch == nil && sent == sendBytes && received == receiveBytes
+                report.peerClosed = c.finReceivedForReport
+            }
+            report.finalState = c.state.rawValue
+            report.error = c.error
+            report.smoothedRttNs = c.smoothedRTT
+        } else {
+            while now() < deadline { link.pump() }
+        }
+        host.shutdown(now: now())
+        let drainEnd = now() + 50_000_000
+        while now() < drainEnd { link.pump() }
+        let t = host.tcpCounters
+        report.tcp = ["segments_in": t.segmentsIn, "segments_out": t.segmentsOut, "bytes_in": t.bytesIn, "bytes_out": t.bytesOut,
+                      "retransmits": t.retransmits, "fast_retransmits": t.fastRetransmits, "timeouts": t.timeouts,
+                      "duplicate_acks": t.duplicateAcks, "out_of_order_held": t.outOfOrderHeld, "duplicate_segments": t.duplicateSegments,
+                      "challenge_acks": t.challengeAcks, "window_probes": t.windowProbes, "resets_in": t.resetsIn, "resets_out": t.resetsOut,
+                      "rtt_samples": t.rttSamples, "tx_failures": t.txFailures]
+        report.tcpDrops = t.dropsByName
+        let n = host.counters
+        report.net = ["frames_in": n.framesIn, "frames_out": n.framesOut, "arp_requests_in": n.arpRequestsIn, "arp_replies_in": n.arpRepliesIn,
+                      "arp_requests_out": n.arpRequestsOut, "arp_replies_out": n.arpRepliesOut, "echo_requests": n.echoRequests,
+                      "echo_replies": n.echoReplies, "igmp_queries": n.igmpQueries, "igmp_reports_out": n.igmpReportsOut,
+                      "igmp_leaves_out": n.igmpLeavesOut, "rst_out": n.rstOut, "tx_failures": n.txFailures, "udp_frames": link.udpFrames]
+        report.netDrops = n.dropsByName
+        report.arp = host.arpTable.map { "\($0.0) \($0.1) \($0.2)" }
+        link.port.close()
+        if json {
+            printJSON(report)
+        } else {
+            print("netcheck: \(report.address) (\(report.mac)); connected \(report.connected), state \(report.finalState), sent \(report.bytesSent), received \(report.bytesReceived), verified \(report.verified)")
+            print("  tcp \(report.tcp) drops \(report.tcpDrops)")
+            print("  net \(report.net) drops \(report.netDrops)")
+            print("  arp \(report.arp)")
+        }
+        if connect != nil && !report.verified { throw ExitCode(2) }
+    }
+}
