@@ -129,7 +129,7 @@ let package = Package(
         .target(
             name: "Appliance",
             dependencies: [
-                "CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "OrderEntry", "Risk", "Strategy",
+                "CShims", "TickwireCore", "Wire", "Net", "MarketData", "OrderBook", "OrderEntry", "Risk", "Strategy",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict + singleOwnerHotPath + crossModule

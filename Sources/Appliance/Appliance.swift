@@ -69,7 +69,7 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     public let engine: TradingEngine<S, T>
     public let feed: MoldFeedHandler<EngineConsumer<S, T>, R>
     public let clock: TSCClock
-    public private(set) var counters = ApplianceCounters()
+    public internal(set) var counters = ApplianceCounters()
     /// Turns between two reads of the order session while the feed is busy (an idle turn
     /// always reads it).
     public var venuePollInterval: UInt64 = 64

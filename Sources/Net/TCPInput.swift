@@ -155,8 +155,11 @@ extension NetTCPConnection {
         if rttTiming && seqGE(ack, rttSeq) {
             rttTiming = false
             rttSample(now - rttStart)
-        } else if srtt > 0 {
-            rto = min(max(srtt + max(1, 4 * rttvar), configuration.minRTONanos), configuration.maxRTONanos)
+        } else {
+            // New data acknowledged: the backoff is over (RFC 6298 (5.7)'s spirit; Linux does
+            // the same), back to the estimate, or to the initial RTO while there is none.
+            rto = srtt > 0 ? min(max(srtt + max(1, 4 * rttvar), configuration.minRTONanos), configuration.maxRTONanos)
+                : configuration.initialRTONanos
         }
         rtxCount = 0
         if inRecovery {
@@ -224,7 +227,10 @@ extension NetTCPConnection {
         if !t.payload.isEmpty { drop(.unexpectedFlags) }      // data on a SYN is not taken
         if flags.contains(.ack) {
             sndUna = ack
-            if rtxCount == 0 && synSentAt > 0 { rttSample(now - synSentAt) }
+            // Karn: no sample from a retransmitted SYN; the backed-off RTO goes back to the
+            // initial one (RFC 6298 (5.7) would hold 3 s; at colo round trips that only delays
+            // the first loss recovery).
+            if rtxCount == 0 && synSentAt > 0 { rttSample(now - synSentAt) } else { rto = configuration.initialRTONanos }
             rtxCount = 0
             rtxDeadline = 0
             cwnd = initialWindow

@@ -138,6 +138,8 @@ struct NetCheck: ParsableCommand {
         var transferNs: Int64?
         var bytesSent = 0
         var bytesReceived = 0
+        /// Bytes written that the peer had not acknowledged at the end (0 when all arrived).
+        var unacknowledged = 0
         var verified = false
         var firstMismatch: Int?
         var finalState = ""
@@ -214,7 +216,8 @@ struct NetCheck: ParsableCommand {
                 report.bytesSent = sent
                 report.bytesReceived = received
                 report.firstMismatch = mismatch
-                report.verified = mismatch == nil && sent == sendBytes && received == receiveBytes
+                report.unacknowledged = c.unacknowledged
+                report.verified = mismatch == nil && sent == sendBytes && received == receiveBytes && report.unacknowledged == 0
                 report.peerClosed = c.finReceivedForReport
             }
             report.finalState = c.state.rawValue

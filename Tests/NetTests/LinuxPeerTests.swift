@@ -58,7 +58,9 @@ struct LinuxPeerTests {
         let bed = try NetTestBed(subnet: 10 + percent)
         defer { bed.destroy() }
         try bed.dropTCP(port: 5102, percent: percent)
-        let bytes = percent >= 20 ? 300_000 : 1_000_000
+        // At 20% loss without SACK the kernel's own retransmission backoff (200 ms doubling) sets the pace:
+        // 60 KB takes seconds, 300 KB can take minutes. The check is exactness, not speed.
+        let bytes = percent >= 20 ? 60_000 : 1_000_000
         let cap = NetTestBed.temp("loss\(percent).pcap")
         let tap = try bed.tap(cap, filter: "tcp port 5102")
         let peerOut = NetTestBed.temp("loss\(percent).peer")

@@ -1,0 +1,157 @@
+// The kernel-bypass path: one DPDK port carries the feed in and the orders out, with
+// Tickwire's own stack (Sources/Net) above L2. Each turn of the hot loop takes an rx burst and
+// sorts it: feed UDP to the feed handler, re-request answers (UDP to our address) to the
+// MoldUDP64 session's recovery line, everything else (TCP from the venue, ARP, ICMP, IGMP) to
+// the stack, which owes its ACKs at the end of the burst. Then the stack's timers, then the
+// order session (reading what TCP put in its ring: no syscall). Nothing here calls the kernel:
+// the only system call left on the hot thread is the one some PMDs make to kick their tx ring
+// (af_packet's sendto; a hardware PMD writes a doorbell register instead).
+import CShims
+public import MarketData
+public import Net
+import OrderEntry
+import Strategy
+import TickwireCore
+public import Wire
+
+/// MoldUDP64 re-requests through the stack: UDP from our address and `localPort` to the
+/// venue's re-request server; the answers come back in the rx bursts.
+public final class NetRecoveryClient: MoldUDP64Requester {
+    public let server: IPv4Address
+    public let serverPort: UInt16
+    public let localPort: UInt16
+    unowned(unsafe) let host: NetHost<DPDKNetDevice>
+    let request: UnsafeMutableRawBufferPointer
+    public private(set) var sent: UInt64 = 0
+    public private(set) var unsent: UInt64 = 0
+
+    public init(host: NetHost<DPDKNetDevice>, server: IPv4Address, port: UInt16, localPort: UInt16 = 26_999) {
+        self.host = host
+        self.server = server
+        serverPort = port
+        self.localPort = localPort
+        request = .allocate(byteCount: MoldUDP64Packet.headerLength, alignment: 8)
+        // Resolve the server's MAC now, not when the first gap opens.
+        host.resolve(host.nextHop(server) ?? server, now: host.now)
+    }
+
+    deinit { request.deallocate() }
+
+    public func requestRetransmission(session: MoldSession, sequence: UInt64, count: UInt16) -> Bool {
+        guard let n = MoldUDP64Packet.writeHeader(into: request, session: session, sequence: sequence, count: count) else { return false }
+        let ok = host.sendUDP(to: server, port: serverPort, from: localPort, payload: UnsafeRawBufferPointer(rebasing: request[0..<n]))
+        if ok { sent &+= 1 } else { unsent &+= 1 }
+        return ok
+    }
+}
+
+/// How the hot loop gets a new order session when the venue drops the connection: a fresh
+/// TCP connection (non-blocking), then the gateway's login with the next sequence number it
+/// expects (the venue replays what was missed; the gateway's replay logic is unchanged).
+public struct NetReconnect {
+    public var venue: IPv4Address
+    public var port: UInt16
+    /// Spacing between attempts (doubling up to `maxBackoffNanos`).
+    public var backoffNanos: Int64 = 100_000_000
+    public var maxBackoffNanos: Int64 = 2_000_000_000
+    public internal(set) var attempts: UInt64 = 0
+    public internal(set) var reconnects: UInt64 = 0
+    var nextAttempt: Int64 = 0
+    var delay: Int64 = 0
+    var pending: NetTCPConnection<DPDKNetDevice>?
+
+    public init(venue: IPv4Address, port: UInt16) {
+        self.venue = venue
+        self.port = port
+    }
+}
+
+public typealias NetOrderTransport = NetTCPConnection<DPDKNetDevice>
+
+extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
+    /// The kernel-bypass loop: feed and orders on `link`'s port until `flag` drops.
+    public func run(link: NetLink, flag: RunFlag, reconnect: inout NetReconnect, burst: Int = 32) {
+        let pkts = UnsafeMutablePointer<tw_pkt>.allocate(capacity: max(burst, 64))
+        defer { pkts.deallocate() }
+        let port = link.port
+        let uHost = Unmanaged.passUnretained(link.host)
+        let recoveryPort = feed.session.requester.localPort
+        let ourAddress = link.host.address.value
+        while flag.isRunning {
+            if flag.takeKillRequest() { engine.gateway.kill(reason: .operator, now: nanos(tw_rdtsc())) }
+            let n = port.receive(into: pkts, capacity: burst)
+            let tsc = tw_rdtsc()
+            let now = nanos(tsc)
+            if n > 0 {
+                onNetFrames(pkts, count: n, tsc: tsc, now: now, host: uHost, address: ourAddress, recoveryPort: recoveryPort)
+                port.release(pkts, count: n)
+            }
+            uHost._withUnsafeGuaranteedRef { $0.poll(now: now) }
+            betweenBursts(idle: n == 0, tsc: tsc, now: now)
+            if engine.gateway.client.state == .disconnected { reconnectStep(link.host, &reconnect, now: now) }
+        }
+    }
+
+    @inline(__always)
+    func onNetFrames(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64, now: Int64,
+                     host: Unmanaged<NetHost<DPDKNetDevice>>, address: UInt32, recoveryPort: UInt16) {
+        uEngine._withUnsafeGuaranteedRef {
+            $0.burstTSC = tsc
+            $0.burstNanos = now
+        }
+        counters.bursts &+= 1
+        counters.frames &+= UInt64(count)
+        for i in 0..<count {
+            let p = pkts[i]
+            let frame = UnsafeRawBufferPointer(start: p.data, count: Int(p.len))
+            if NetHost<DPDKNetDevice>.isUDP(frame) {
+                if isRecoveryAnswer(frame, address: address, port: recoveryPort) {
+                    if case .udp(let u) = parseUDPFrame(frame, verifyIPChecksum: true) {
+                        uFeed._withUnsafeGuaranteedRef { $0.session.onPacket(u.payload, line: .recovery, now: UInt64(now)) }
+                    }
+                } else {
+                    uFeed._withUnsafeGuaranteedRef { $0.onFrame(frame, now: UInt64(now)) }
+                }
+            } else {
+                host._withUnsafeGuaranteedRef { $0.input(frame, now: now) }
+            }
+        }
+        host._withUnsafeGuaranteedRef { $0.flush() }
+    }
+
+    /// A UDP frame to our own address and the re-request port (isUDP has checked the lengths).
+    @inline(__always)
+    func isRecoveryAnswer(_ f: UnsafeRawBufferPointer, address: UInt32, port: UInt16) -> Bool {
+        let ip = f.load(fromByteOffset: 12, as: UInt16.self) == UInt16(0x0800).bigEndian ? 14 : 18
+        guard f.count >= ip + 24 else { return false }
+        let dst = UInt32(bigEndian: f.loadUnaligned(fromByteOffset: ip + 16, as: UInt32.self))
+        guard dst == address else { return false }
+        let ihl = Int(f[ip] & 0x0F) * 4
+        guard f.count >= ip + ihl + 4 else { return false }
+        return UInt16(bigEndian: f.loadUnaligned(fromByteOffset: ip + ihl + 2, as: UInt16.self)) == port
+    }
+
+    /// Cold: while the order session is down, open a connection (spaced by the backoff) and,
+    /// once it is established, start the gateway's login on it.
+    func reconnectStep(_ host: NetHost<DPDKNetDevice>, _ r: inout NetReconnect, now: Int64) {
+        if let c = r.pending {
+            switch c.state {
+            case .established:
+                r.pending = nil
+                r.reconnects &+= 1
+                r.delay = 0
+                engine.gateway.connect(c, now: now)
+            case .synSent, .synReceived:
+                return
+            default:
+                r.pending = nil          // refused or timed out: try again after the backoff
+            }
+            return
+        }
+        guard now >= r.nextAttempt else { return }
+        r.delay = r.delay == 0 ? r.backoffNanos : min(r.delay * 2, r.maxBackoffNanos)
+        r.nextAttempt = now + r.delay
+        r.attempts &+= 1
+        r.pending = try? host.connect(to: r.venue, port: r.port, now: now)
+    }
+}
