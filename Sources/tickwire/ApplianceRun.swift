@@ -1,10 +1,13 @@
-// Runs the appliance against a venue: the order session over kernel TCP, the feed from a DPDK
-// port (an af_packet vdev on a veth, or any PMD) or from kernel UDP sockets, the strategy on
-// the hot loop, telemetry on a cold thread. Shared by `tickwire demo` and `tickwire run`.
+// Runs the appliance against a venue: the feed from a DPDK port (an af_packet vdev on a veth,
+// or any PMD) or from kernel UDP sockets; the order session over Tickwire's own TCP on that
+// same DPDK port (kernel bypass both ways) or over the kernel's TCP (the comparison, and
+// laptops); the strategy on the hot loop, telemetry on a cold thread. Shared by `tickwire demo`
+// and `tickwire run`.
 import Appliance
 import CShims
 import Foundation
 import MarketData
+import Net
 import OrderBook
 import OrderEntry
 import Risk
@@ -43,6 +46,8 @@ struct TradingSetup {
     var maxOrders: Int = 1 << 20
     /// Serve Prometheus text on 127.0.0.1:port (nil: no metrics).
     var metricsPort: UInt16?
+    /// Our host on the DPDK port for Tickwire's TCP (nil: orders over the kernel's TCP).
+    var net: NetConfiguration?
 }
 
 /// What a run did, for the reports.
@@ -66,6 +71,50 @@ struct RunOutcome {
     var bookMessages: UInt64
     /// The strategy's `modelSummary()`.
     var models: [String: String]
+    /// "tickwire" or "kernel".
+    var orderTransport: String = "kernel"
+    /// Tickwire's TCP and stack counters (nil over the kernel's TCP).
+    var tcp: TCPReport?
+}
+
+/// What Tickwire's TCP and its host did in a run (the demo's and run's `tcp` key).
+struct TCPReport: Encodable {
+    var segmentsIn: UInt64
+    var segmentsOut: UInt64
+    var bytesIn: UInt64
+    var bytesOut: UInt64
+    var retransmits: UInt64
+    var fastRetransmits: UInt64
+    var timeouts: UInt64
+    var outOfOrderHeld: UInt64
+    var duplicateSegments: UInt64
+    var duplicateAcks: UInt64
+    var challengeAcks: UInt64
+    var windowProbes: UInt64
+    var resetsIn: UInt64
+    var resetsOut: UInt64
+    var drops: [String: UInt64]
+    var reconnects: UInt64
+    var smoothedRttNs: Int64
+    var stack: [String: UInt64]
+    var stackDrops: [String: UInt64]
+
+    init(host: NetHost<DPDKNetDevice>, reconnects: UInt64, srtt: Int64) {
+        let t = host.tcpCounters
+        (segmentsIn, segmentsOut, bytesIn, bytesOut) = (t.segmentsIn, t.segmentsOut, t.bytesIn, t.bytesOut)
+        (retransmits, fastRetransmits, timeouts, outOfOrderHeld) = (t.retransmits, t.fastRetransmits, t.timeouts, t.outOfOrderHeld)
+        (duplicateSegments, duplicateAcks, challengeAcks, windowProbes) = (t.duplicateSegments, t.duplicateAcks, t.challengeAcks, t.windowProbes)
+        (resetsIn, resetsOut) = (t.resetsIn, t.resetsOut)
+        drops = t.dropsByName
+        self.reconnects = reconnects
+        smoothedRttNs = srtt
+        let n = host.counters
+        stack = ["frames_in": n.framesIn, "frames_out": n.framesOut, "arp_requests_in": n.arpRequestsIn, "arp_replies_out": n.arpRepliesOut,
+                 "arp_requests_out": n.arpRequestsOut, "arp_replies_in": n.arpRepliesIn, "echo_replies": n.echoReplies,
+                 "igmp_queries": n.igmpQueries, "igmp_reports_out": n.igmpReportsOut, "igmp_leaves_out": n.igmpLeavesOut,
+                 "rst_out": n.rstOut, "tx_failures": n.txFailures]
+        stackDrops = n.dropsByName
+    }
 }
 
 enum ApplianceRunError: Error, CustomStringConvertible {
@@ -77,6 +126,38 @@ enum ApplianceRunError: Error, CustomStringConvertible {
 
 func symbolNames(_ n: Int) -> [Alpha8] {
     [.blank] + (1...max(n, 1)).map { Alpha8(SyntheticDay.symbol(locate: $0).description) ?? .blank }
+}
+
+/// Connects over Tickwire's TCP and logs in, retrying while the venue is not yet listening
+/// (a refused or unanswered SYN), pumping the port meanwhile (ARP, the handshake, the login).
+func connectGatewayNet(_ g: OrderGateway<NetOrderTransport>, link: NetLink, to venue: FeedAddress, waitSeconds: Double) throws {
+    let deadline = tw_clock_monotonic_raw_ns() + Int64(waitSeconds * 1e9)
+    var lastError = ""
+    func now() -> Int64 { tw_clock_monotonic_raw_ns() }
+    while now() < deadline {
+        let c: NetOrderTransport
+        do { c = try link.host.connect(to: venue.ip, port: venue.port, now: now()) } catch {
+            throw ApplianceRunError.setup("connect to \(venue): \(error)")
+        }
+        _ = link.pump(seconds: min(2, max(0, Double(deadline - now()) / 1e9))) { c.state != .synSent && c.state != .synReceived }
+        guard c.state == .established else {
+            lastError = c.error != 0 ? "TCP: \(String(cString: strerror(c.error)))" : "TCP: no answer (\(c.state.rawValue))"
+            c.abort()
+            usleep(100_000)
+            continue
+        }
+        g.connect(c, now: now())
+        var l = NoGatewayListener()
+        while now() < deadline {
+            link.pump()
+            g.poll(now: now(), &l)
+            if g.isLoggedIn { return }
+            if g.client.state != .awaitingLogin { break }
+        }
+        lastError = "login: \(g.client.state)"
+        if g.client.state != .awaitingLogin && g.client.state != .disconnected { break }
+    }
+    throw ApplianceRunError.setup("cannot log in to the venue at \(venue) over Tickwire's TCP: \(lastError)")
 }
 
 /// Connects and logs in, retrying the connect while the venue is not yet listening.
@@ -140,20 +221,64 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
     do { journal = try setup.journalPath.map { p throws(SystemError) in try JournalWriter(path: p) } } catch {
         throw ApplianceRunError.setup("journal: \(error)")
     }
+    if let netConfig = setup.net {
+        guard let port else { throw ApplianceRunError.setup("Tickwire's TCP runs on the DPDK port: the feed source must be dpdk") }
+        let link: NetLink
+        do { link = try NetLink(port: port, configuration: netConfig) } catch {
+            throw ApplianceRunError.setup("network stack on port \(port.info.name): \(error)")
+        }
+        link.host.start(now: tw_clock_monotonic_raw_ns())
+        let gateway = OrderGateway<NetOrderTransport>(version: setup.version, credentials: setup.credentials, symbols: symbolNames(setup.symbols),
+                                                      journal: journal, risk: risk)
+        try connectGatewayNet(gateway, link: link, to: setup.orderEntry, waitSeconds: loginWaitSeconds)
+        log("logged in to \(setup.orderEntry) (OUCH \(setup.version.rawValue)) over Tickwire's TCP from \(netConfig.address); feed from \(source.label)")
+        let requester = NetRecoveryClient(host: link.host, server: setup.rerequest.ip, port: setup.rerequest.port)
+        var reconnect = NetReconnect(venue: setup.orderEntry.ip, port: setup.orderEntry.port)
+        var outcome = try trade(strategy: strategy, gateway: gateway, requester: requester, risk: risk, journal: journal, setup: setup,
+                                source: source, port: port, seconds: seconds, flag: flag, log: log,
+                                loop: { $0.run(link: link, flag: flag, reconnect: &reconnect) }, pump: { link.pump() })
+        // Our FIN after the logout, the venue's FIN, then the IGMP leaves.
+        let conn = gateway.client.transport
+        conn?.close()
+        _ = link.pump(seconds: 0.5) { conn == nil || conn!.state == .timeWait || conn!.state == .closed }
+        link.host.shutdown(now: tw_clock_monotonic_raw_ns())
+        link.pump()
+        outcome.orderTransport = "tickwire"
+        outcome.tcp = TCPReport(host: link.host, reconnects: reconnect.reconnects, srtt: conn?.smoothedRTT ?? 0)
+        return outcome
+    }
     let gateway = OrderGateway<TCPConnection>(version: setup.version, credentials: setup.credentials, symbols: symbolNames(setup.symbols),
                                               journal: journal, risk: risk)
     try connectGateway(gateway, to: setup.orderEntry, waitSeconds: loginWaitSeconds)
-    log("logged in to \(setup.orderEntry) (OUCH \(setup.version.rawValue)); feed from \(source.label)")
+    log("logged in to \(setup.orderEntry) (OUCH \(setup.version.rawValue)) over the kernel's TCP; feed from \(source.label)")
+    let requester: UDPRecoveryClient
+    do { requester = try UDPRecoveryClient(server: setup.rerequest.ip, port: setup.rerequest.port) } catch {
+        throw ApplianceRunError.setup("re-request socket: \(error)")
+    }
+    return try trade(strategy: strategy, gateway: gateway, requester: requester, risk: risk, journal: journal, setup: setup,
+                     source: source, port: port, seconds: seconds, flag: flag, log: log,
+                     loop: { appliance in
+                         if let port {
+                             appliance.run(port: port, flag: flag)
+                         } else if let lineA, let lineB {
+                             appliance.run(lineA: lineA, lineB: lineB, flag: flag)
+                         }
+                     }, pump: {})
+}
 
+/// The part of a run both order transports share: book, engine, appliance, telemetry, the hot
+/// loop (`loop`), the wind-down (cancel what is open while `pump` keeps the port turning), the
+/// report.
+func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
+    strategy: S, gateway: OrderGateway<T>, requester: R, risk: RiskEngine, journal: JournalWriter?, setup: TradingSetup,
+    source: FeedSource, port: DPDKPort?, seconds: Double, flag: RunFlag, log: (String) -> Void,
+    loop: (Appliance<S, T, R>) -> Void, pump: () -> Void
+) throws -> RunOutcome {
     let book: OrderBook
     do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: setup.maxOrders, maxLocates: setup.symbols + 1)) } catch {
         throw ApplianceRunError.setup("book: \(error)")
     }
     let engine = TradingEngine(book: book, gateway: gateway, strategy: strategy)
-    let requester: UDPRecoveryClient
-    do { requester = try UDPRecoveryClient(server: setup.rerequest.ip, port: setup.rerequest.port) } catch {
-        throw ApplianceRunError.setup("re-request socket: \(error)")
-    }
     let clock = TSCClock.calibrate(windowNanos: 50_000_000)
     let appliance = Appliance(engine: engine, lineA: setup.lineA, lineB: setup.lineB, requester: requester, clock: clock)
     let telemetry = TelemetryDrain(ring: engine.stamps, clock: clock)
@@ -180,11 +305,7 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
     if let core = setup.hotCore { try? ThreadPlacement.pinCurrentThread(to: core) }
     try? ThreadPlacement.nameCurrentThread("tw-hot")
     let t0 = Date()
-    if let port {
-        appliance.run(port: port, flag: flag)
-    } else if let lineA, let lineB {
-        appliance.run(lineA: lineA, lineB: lineB, flag: flag)
-    }
+    loop(appliance)
     let ran = Date().timeIntervalSince(t0)
 
     // Wind down: cancel what is open, hear the answers, log out, flush the journal.
@@ -194,11 +315,12 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
     let until = now() + 2_000_000_000
     var open = 1
     while now() < until {
+        pump()
         engine.pollVenue(now: now())
         open = 0
         gateway.store.forEachOpen { _ in open += 1 }
         if open == 0 { break }
-        usleep(1_000)
+        if setup.net == nil { usleep(1_000) }
     }
     log("wind-down: \(gateway.counters.cancelsSent) cancels sent, \(open) open, session \(gateway.client.state)")
     appliance.publishCounters()

@@ -1,14 +1,20 @@
 // `tickwire demo`: the whole appliance in one command. The venue simulator runs in its own
-// network namespace behind a veth pair; the appliance reads its feed through DPDK's af_packet
-// PMD on the near end of the veth and sends orders over kernel TCP; tcpdump on the same
-// interface plays the passive tap. Without the rights for namespaces it falls back to kernel
-// sockets on loopback, and says so. At the end it prints the report and writes it as JSON,
-// the stage percentiles and the decision log as CSV, and the latency distributions as a PNG.
+// network namespace behind a veth pair, on the kernel's UDP and TCP. The appliance owns the
+// near end of the veth through DPDK's af_packet PMD: with `--order-transport tickwire` (the
+// default) that end has no kernel address and everything above L2 is Tickwire's (the feed,
+// orders over Tickwire's TCP, ARP, IGMP, ICMP); with `kernel` it has one and orders go
+// through the kernel's TCP. `--compare-transports` runs both, kernel first, with the same seed.
+// tcpdump on the venue's end of the veth is the passive tap (DPDK's af_packet sends with
+// PACKET_QDISC_BYPASS, which a tap on our own end would not see). Without the rights for
+// namespaces it falls back to kernel sockets on loopback, and says so. At the end it prints the
+// report and writes it as JSON, the stage percentiles and the decision log as CSV, and the
+// latency distributions as a PNG.
 import Appliance
 import ArgumentParser
 import CShims
 import Foundation
 import MarketData
+import Net
 import OrderEntry
 import Risk
 import Strategy
@@ -16,6 +22,7 @@ import TickwireCore
 import Wire
 
 enum DemoBackend: String, ExpressibleByArgument, CaseIterable { case dpdk, kernel }
+enum OrderTransportKind: String, ExpressibleByArgument, CaseIterable, Encodable { case tickwire, kernel }
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,6 +53,12 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "dpdk: the venue in a network namespace, the feed through DPDK af_packet on a veth (falls back to kernel when namespaces are not allowed); kernel: kernel sockets on loopback.")
     var backend: DemoBackend = .dpdk
 
+    @Option(name: .customLong("order-transport"), help: "tickwire: orders over Tickwire's TCP on the DPDK port (kernel bypassed both ways); kernel: over the kernel's TCP.")
+    var orderTransport: OrderTransportKind = .tickwire
+
+    @Flag(name: .customLong("compare-transports"), help: "Run twice with the same seed, kernel TCP then Tickwire's TCP, and compare wire to wire.")
+    var compareTransports = false
+
     @Flag(help: "Print the report as one JSON object.")
     var json = false
 
@@ -58,9 +71,46 @@ struct DemoCommand: ParsableCommand {
         guard rate >= 100, rate <= 2_000_000 else { throw ValidationError("--rate must be in [100, 2e6]") }
         guard symbols >= 1, symbols <= 10_000 else { throw ValidationError("--symbols must be in 1...10000") }
         let spec = try strategyOptions.spec(symbols: symbols)
+        guard let version = OUCHVersion(rawValue: ouch) else { throw ValidationError("--ouch is 4.2 or 5.0") }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        flagForSignals()
+        if compareTransports {
+            guard backend == .dpdk else { throw ValidationError("--compare-transports needs --backend dpdk") }
+            let kernelRun = try runOnce(transport: .kernel, spec: spec, version: version, out: out + "/kernel")
+            let tickwireRun = try runOnce(transport: .tickwire, spec: spec, version: version, out: out + "/tickwire")
+            var final = tickwireRun
+            var by: [String: LatencySummary] = [:]
+            if let k = kernelRun.wireToWireNs { by["kernel"] = k }
+            if let t = tickwireRun.wireToWireNs { by["tickwire"] = t }
+            final.wireToWireByTransport = by
+            if let k = kernelRun.wireToWireNs, let t = tickwireRun.wireToWireNs, t.p50 > 0, t.p99 > 0 {
+                final.wireToWireRatio = TransportRatio(p50: Double(k.p50) / Double(t.p50), p99: Double(k.p99) / Double(t.p99))
+            }
+            final.files["kernel_report_json"] = out + "/kernel/report.json"
+            try jsonString(final).write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
+            if json {
+                printJSON(final)
+            } else {
+                final.printText()
+                final.printComparison(kernel: kernelRun)
+            }
+            return
+        }
+        let report = try runOnce(transport: orderTransport, spec: spec, version: version, out: out)
+        if json { printJSON(report) } else { report.printText() }
+    }
+
+    func flagForSignals() {
+        let flag = RunFlag()
+        demoFlag = flag
+        signal(SIGINT) { _ in demoFlag?.stop() }
+        signal(SIGTERM) { _ in demoFlag?.stop() }
+    }
+
+    /// One demo run with `transport`, its files under `out`.
+    func runOnce(transport: OrderTransportKind, spec: StrategySpec, version: OUCHVersion, out: String) throws -> DemoReport {
         let kind = spec.kind
         let traded = strategyOptions.traded
-        guard let version = OUCHVersion(rawValue: ouch) else { throw ValidationError("--ouch is 4.2 or 5.0") }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
             : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
@@ -69,8 +119,11 @@ struct DemoCommand: ParsableCommand {
         var fallbackReason: String?
         if backend == .kernel {
             fallbackReason = "--backend kernel"
-        } else if let why = net.setUp() {
+        } else if let why = net.setUp(kernelAddress: transport == .kernel) {
             fallbackReason = why
+        }
+        if fallbackReason != nil && transport == .tickwire {
+            log("Tickwire's TCP needs the DPDK port: orders go over the kernel's TCP on loopback")
         }
         defer { net.tearDown() }
         let mode = fallbackReason == nil ? "netns+dpdk" : "loopback"
@@ -83,9 +136,10 @@ struct DemoCommand: ParsableCommand {
         // The tap.
         let capturePath = out + "/capture.pcap"
         try? FileManager.default.removeItem(atPath: capturePath)
-        let tap = Subprocess.start(["tcpdump", "-i", fallbackReason == nil ? DemoNetwork.nearEnd : "lo", "-n", "-q", "-U",
-                                    "--time-stamp-precision=nano", "-w", capturePath,
-                                    "udp port 26477 or tcp port \(orderPort)"], stdout: out + "/tcpdump.log")
+        let tapArgs = ["tcpdump", "-i", fallbackReason == nil ? DemoNetwork.farEnd : "lo", "-n", "-q", "-U",
+                       "--time-stamp-precision=nano", "-w", capturePath, "udp port 26477 or tcp port \(orderPort)"]
+        let tap = Subprocess.start(fallbackReason == nil ? ["ip", "netns", "exec", DemoNetwork.namespace] + tapArgs : tapArgs,
+                                   stdout: out + "/tcpdump.log")
         if tap == nil { log("tcpdump is not available: no wire-to-wire figures") }
         usleep(500_000)
 
@@ -116,11 +170,13 @@ struct DemoCommand: ParsableCommand {
             ? .dpdk(vdev: "net_af_packet0", arguments: "iface=\(DemoNetwork.nearEnd)",
                     eal: EAL.noHardwareArguments(filePrefix: "tw-demo-\(getpid())"))
             : .kernel(interface: IPv4Address(127, 0, 0, 1))
+        if fallbackReason == nil && transport == .tickwire {
+            setup.net = NetConfiguration(address: IPv4Address(DemoNetwork.applianceIP)!, prefixLength: 24,
+                                         multicastGroups: [lineA.ip, lineB.ip])
+        }
         let flag = RunFlag()
         demoFlag = flag
-        signal(SIGINT) { _ in demoFlag?.stop() }
-        signal(SIGTERM) { _ in demoFlag?.stop() }
-        log("mode \(mode); venue \(venueIP); strategy \(kind.rawValue) on \(traded) symbols; \(Int(seconds)) s")
+        log("mode \(mode); orders over \(setup.net == nil ? "the kernel's TCP" : "Tickwire's TCP"); venue \(venueIP); strategy \(kind.rawValue) on \(traded) symbols; \(Int(seconds)) s")
 
         let outcome: RunOutcome
         do {
@@ -164,12 +220,8 @@ struct DemoCommand: ParsableCommand {
         var final = report
         final.files = files
         try jsonString(final).write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
-        if json {
-            printJSON(final)
-        } else {
-            final.printText()
-        }
         guard outcome.engine.ordersSent > 0 else { throw fail("no order was sent: see \(out)/venue.log") }
+        return final
     }
 }
 
@@ -182,8 +234,18 @@ func jsonString<T: Encodable>(_ v: T) -> String {
     return (try? enc.encode(v)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
 }
 
+struct TransportRatio: Encodable {
+    /// Kernel TCP's wire to wire over Tickwire's TCP's (2.0: Tickwire's is half the kernel's).
+    var p50: Double
+    var p99: Double
+}
+
 struct DemoReport: Encodable {
     var mode: String
+    var orderTransport: String
+    var tcp: TCPReport?
+    var wireToWireByTransport: [String: LatencySummary]?
+    var wireToWireRatio: TransportRatio?
     var fallbackReason: String?
     var strategy: String
     var seconds: Double
@@ -217,6 +279,8 @@ struct DemoReport: Encodable {
 
     init(outcome o: RunOutcome, mode: String, fallbackReason: String?, strategy: String, wireToWire: WireToWireResult?, files: [String: String]) {
         self.mode = mode
+        orderTransport = o.orderTransport
+        tcp = o.tcp
         self.fallbackReason = fallbackReason
         self.strategy = strategy
         seconds = (o.seconds * 10).rounded() / 10
@@ -253,13 +317,17 @@ struct DemoReport: Encodable {
             func f(_ v: UInt64) -> String { let s = String(v); return String(repeating: " ", count: max(0, 9 - s.count)) + s }
             return name.padding(toLength: 14, withPad: " ", startingAt: 0) + f(s.count) + f(s.p50) + f(s.p90) + f(s.p99) + f(s.p999) + f(s.max)
         }
-        print((mode == "run" ? "Tickwire run" : "Tickwire demo: \(mode)") + (fallbackReason.map { " (fallback: \($0))" } ?? "") + ", strategy \(strategy), \(seconds) s")
+        print((mode == "run" ? "Tickwire run" : "Tickwire demo: \(mode)") + (fallbackReason.map { " (fallback: \($0))" } ?? "")
+              + ", orders over \(orderTransport == "tickwire" ? "Tickwire's TCP (kernel bypassed)" : "the kernel's TCP"), strategy \(strategy), \(seconds) s")
         print("  ticks (ITCH messages)  \(ticks) in \(feedPackets) packets; gaps \(feedGaps), recovered \(recoveredMessages) msgs")
         print("  strategy calls         \(strategyCalls); ticks that traded \(triggeringTicks)")
         print("  orders                 \(orders) new, \(replaces) replaces, \(cancels) cancels; open at end \(openOrdersAtEnd)")
         print("  fills                  \(fills) (\(filledShares) shares); PnL \(String(format: "%.2f", pnl)) USD (realized \(String(format: "%.2f", realizedPnl)))")
         if !models.isEmpty {
             print("  models                 " + models.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        if let t = tcp {
+            print("  tickwire tcp           \(t.segmentsOut) segments out, \(t.segmentsIn) in; \(t.retransmits) retransmits, \(t.outOfOrderHeld) out of order held, \(t.reconnects) reconnects; srtt \(t.smoothedRttNs) ns; drops \(t.drops)")
         }
         print("  risk                   \(riskRejects) rejects \(riskRejectReasons.isEmpty ? "" : "\(riskRejectReasons)"); kill switch: \(killSwitch ?? "not fired")")
         print("")
@@ -276,6 +344,23 @@ struct DemoReport: Encodable {
         print("")
         for k in files.keys.sorted() { print("  \(k.padding(toLength: 14, withPad: " ", startingAt: 0)) \(files[k]!)") }
     }
+
+    /// The two transports side by side (the same seed, kernel first).
+    func printComparison(kernel: DemoReport) {
+        print("")
+        print("  wire to wire by order transport (ns, the venue's end of the link, same seed)")
+        print("  transport          count      p50      p90      p99    p99.9      max")
+        func row(_ name: String, _ s: LatencySummary?) {
+            guard let s else { return print("  \(name): no capture") }
+            func f(_ v: UInt64) -> String { let t = String(v); return String(repeating: " ", count: max(0, 9 - t.count)) + t }
+            print("  " + name.padding(toLength: 14, withPad: " ", startingAt: 0) + f(s.count) + f(s.p50) + f(s.p90) + f(s.p99) + f(s.p999) + f(s.max))
+        }
+        row("kernel", kernel.wireToWireNs)
+        row("tickwire", wireToWireNs)
+        if let r = wireToWireRatio {
+            print(String(format: "  kernel / tickwire: p50 %.2fx, p99 %.2fx", r.p50, r.p99))
+        }
+    }
 }
 
 /// The veth pair and namespace of the demo: the venue at 10.212.0.2 in `twdemo`, the
@@ -289,21 +374,25 @@ struct DemoNetwork {
     let log: (String) -> Void
     var made = false
 
-    /// nil on success, else why not.
-    mutating func setUp() -> String? {
+    /// nil on success, else why not. `kernelAddress`: the near end gets 10.212.0.1 in the
+    /// kernel (orders over the kernel's TCP); without it the near end is Tickwire's above L2.
+    mutating func setUp(kernelAddress: Bool) -> String? {
         guard getuid() == 0 else { return "not root" }
         tearDown()
         let steps: [[String]] = [
             ["ip", "netns", "add", Self.namespace],
             ["ip", "link", "add", Self.nearEnd, "type", "veth", "peer", "name", Self.farEnd],
             ["ip", "link", "set", Self.farEnd, "netns", Self.namespace],
-            ["ip", "addr", "add", Self.applianceIP + "/24", "dev", Self.nearEnd],
             ["ip", "link", "set", Self.nearEnd, "up"],
             ["ip", "netns", "exec", Self.namespace, "ip", "addr", "add", Self.venueIP + "/24", "dev", Self.farEnd],
             ["ip", "netns", "exec", Self.namespace, "ip", "link", "set", Self.farEnd, "up"],
             ["ip", "netns", "exec", Self.namespace, "ip", "link", "set", "lo", "up"],
             ["ip", "netns", "exec", Self.namespace, "ip", "route", "add", "224.0.0.0/4", "dev", Self.farEnd],
-        ]
+            // Full checksums and no segmentation offload on the venue's end: a veth otherwise hands
+            // the other end partial checksums and 64 KiB super-segments, which no wire carries
+            // (and Tickwire's TCP verifies every checksum). Both transports run with the same.
+            ["ip", "netns", "exec", Self.namespace, "ethtool", "-K", Self.farEnd, "tx", "off", "tso", "off", "gso", "off"],
+        ] + (kernelAddress ? [["ip", "addr", "add", Self.applianceIP + "/24", "dev", Self.nearEnd]] : [])
         made = true
         for s in steps {
             let (rc, err) = Subprocess.run(s)
