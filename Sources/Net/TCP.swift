@@ -183,6 +183,8 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
     var rto: Int64
     var srtt: Int64 = 0
     var rttvar: Int64 = 0
+    /// Whether `srtt` holds a measurement (a 0 ns sample is possible on a fast link).
+    var hasRTT = false
     var rttTiming = false
     var rttSeq: UInt32 = 0
     var rttStart: Int64 = 0
@@ -210,6 +212,7 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         sndUna = iss
         sndNxt = iss
         sndMax = iss
+        recover = iss            // RFC 6582 §3.2 (1): "recover" starts at the ISS
         ringSeq = iss &+ 1
         rto = c.initialRTONanos
         ourMSS = max(536, host.device.mtu - 40)
@@ -315,7 +318,7 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
 
     /// Reads the bytes that arrived in order.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) -> TransportRead {
-        let unread = Int(rcvNxt &- readSeq)
+        let unread = readable
         if unread == 0 || state == .synSent || state == .synReceived {
             if error != 0 { return .error(error) }
             if finReceived { return .closed }
@@ -372,7 +375,8 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
 
     /// Bytes written and not yet acknowledged (or not yet sent).
     public var unacknowledged: Int { sendCount }
-    public var readable: Int { Int(rcvNxt &- readSeq) }
+    /// Bytes received in order and not read yet (the peer's FIN takes a sequence number, not a byte).
+    public var readable: Int { Int(rcvNxt &- readSeq) - (finReceived ? 1 : 0) }
     /// The peer's FIN arrived (it will send nothing more).
     public var finReceivedForReport: Bool { finReceived }
 
@@ -602,7 +606,8 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
     func rttSample(_ r: Int64) {
         counters.rttSamples &+= 1
         // RFC 6298 (2.2), (2.3) with alpha = 1/8, beta = 1/4; G is below a nanosecond here.
-        if srtt == 0 {
+        if !hasRTT {
+            hasRTT = true
             srtt = r
             rttvar = r / 2
         } else {

@@ -158,7 +158,7 @@ extension NetTCPConnection {
         } else {
             // New data acknowledged: the backoff is over (RFC 6298 (5.7)'s spirit; Linux does
             // the same), back to the estimate, or to the initial RTO while there is none.
-            rto = srtt > 0 ? min(max(srtt + max(1, 4 * rttvar), configuration.minRTONanos), configuration.maxRTONanos)
+            rto = hasRTT ? min(max(srtt + max(1, 4 * rttvar), configuration.minRTONanos), configuration.maxRTONanos)
                 : configuration.initialRTONanos
         }
         rtxCount = 0
