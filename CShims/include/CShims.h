@@ -103,6 +103,9 @@ int64_t tw_clock_realtime_ns(void);
 int tw_thread_pin_self(int cpu);
 /// The CPUs the calling thread may run on, written as ids into `cpus`; returns how many, or -errno.
 int tw_thread_affinity_self(int *cpus, int capacity);
+/// Lets the calling thread run on `count` CPUs (pthread_setaffinity_np with a CPU_SET of them):
+/// undoes a pin, so that processes started from this thread do not inherit one core.
+int tw_thread_set_affinity_self(const int *cpus, int count);
 /// Names the calling thread (15 characters at most, as the kernel allows).
 int tw_thread_set_name_self(const char *name);
 /// The CPU the calling thread runs on now (sched_getcpu).

@@ -22,6 +22,16 @@ public enum ThreadPlacement {
         }
     }
 
+    /// Lets the calling thread run on `cpus` again (after a pin: children started from it
+    /// inherit its affinity).
+    public static func setCurrentAffinity(_ cpus: [Int]) throws(SystemError) {
+        let c = cpus.map(Int32.init)
+        let rc = c.withUnsafeBufferPointer { tw_thread_set_affinity_self($0.baseAddress, Int32($0.count)) }
+        if rc != 0 {
+            throw SystemError(call: "pthread_setaffinity_np(\(cpus))", errno: -rc, reason: String(cString: strerror(-rc)))
+        }
+    }
+
     /// The CPUs the calling thread may run on.
     public static func currentAffinity() -> [Int] {
         var cpus = [Int32](repeating: 0, count: 1024)

@@ -302,7 +302,11 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
         flag.stop()
     }
     timer.start()
+    // The hot loop runs on this thread, pinned; the pin is undone after it, so that what this
+    // thread starts later (the demo's second run: venue, tap) does not inherit the hot core.
+    let affinity = ThreadPlacement.currentAffinity()
     if let core = setup.hotCore { try? ThreadPlacement.pinCurrentThread(to: core) }
+    defer { if setup.hotCore != nil && !affinity.isEmpty { try? ThreadPlacement.setCurrentAffinity(affinity) } }
     try? ThreadPlacement.nameCurrentThread("tw-hot")
     let t0 = Date()
     loop(appliance)
