@@ -17,6 +17,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Wire", package: "Tickwire"),
+                .product(name: "Net", package: "Tickwire"),
                 .product(name: "TickwireCore", package: "Tickwire"),
                 .product(name: "CShims", package: "Tickwire"),
                 .product(name: "MarketData", package: "Tickwire"),

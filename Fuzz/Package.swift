@@ -26,6 +26,10 @@ let package = Package(
         .executableTarget(name: "FuzzOUCH", dependencies: ["FuzzDriver", .product(name: "OrderEntry", package: "Tickwire"),
                                                            .product(name: "TickwireCore", package: "Tickwire")],
                           swiftSettings: fuzzFlags),
+        .executableTarget(name: "FuzzNet", dependencies: ["FuzzDriver", .product(name: "Net", package: "Tickwire"),
+                                                          .product(name: "Wire", package: "Tickwire"),
+                                                          .product(name: "TickwireCore", package: "Tickwire")],
+                          swiftSettings: fuzzFlags),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -373,6 +373,11 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         enterClosed()
     }
 
+    /// Our initial sequence number, SND.NXT and RCV.NXT (tools that script a peer, reports).
+    public var initialSequence: UInt32 { iss }
+    public var sendNext: UInt32 { sndNxt }
+    public var receiveNext: UInt32 { rcvNxt }
+
     /// Bytes written and not yet acknowledged (or not yet sent).
     public var unacknowledged: Int { sendCount }
     /// Bytes received in order and not read yet (the peer's FIN takes a sequence number, not a byte).

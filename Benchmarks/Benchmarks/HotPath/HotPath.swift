@@ -49,6 +49,7 @@ let benchmarks: @Sendable () -> Void = {
 
     marketDataBenchmarks()
     gatewayBenchmarks()
+    netBenchmarks()
     tickToTradeBenchmarks()
     modelBenchmarks()
 
