@@ -104,7 +104,7 @@ extension NetHost {
         }
         arp[slot] = ARPEntry(ip: ip, mac: mac, state: .reachable, confirmed: now, nextProbe: now, probes: 0, known: true)
         nextARPCheck = min(nextARPCheck, now + configuration.arpRefreshNanos)
-        for i in 0..<slots.count {
+        for i in 0..<slotCount {
             guard let u = hotSlots[i] else { continue }
             u._withUnsafeGuaranteedRef { $0.nextHopResolved(ip, mac) }
         }
@@ -138,9 +138,9 @@ extension NetHost {
     }
 
     func sendARP(operation: UInt16, targetMAC: MACAddress, targetIP: IPv4Address, unicast: Bool = false) {
-        guard let f = device.allocateFrame() else { return }
+        guard let f = allocateFrame() else { return }
         let d = f.data
-        guard d.count >= l2Length + 28 else { device.discard(f); return }
+        guard d.count >= l2Length + 28 else { discardFrame(f); return }
         let request = operation == ARPOperation.request
         let o = writeEthernet(d, to: request && !unicast ? .broadcast : targetMAC, etherType: EtherType.arp)
         d.set16(1, o)
@@ -273,9 +273,9 @@ extension NetHost {
     }
 
     func sendIGMPv2(type: UInt8, group: IPv4Address) {
-        guard let f = device.allocateFrame() else { return }
+        guard let f = allocateFrame() else { return }
         let d = f.data
-        guard d.count >= l2Length + 32 else { device.discard(f); return }
+        guard d.count >= l2Length + 32 else { discardFrame(f); return }
         let g = writeIGMPHeaders(d, to: type == IGMPType.leave ? .allRouters : group, igmpLength: 8)
         d.set8(type, g)
         d.set8(0, g + 1)
@@ -288,10 +288,10 @@ extension NetHost {
     }
 
     func sendIGMPv3(records: Int, recordType: UInt8, include: (Int) -> Bool) {
-        guard records > 0, let f = device.allocateFrame() else { return }
+        guard records > 0, let f = allocateFrame() else { return }
         let d = f.data
         let length = 8 + 8 * records
-        guard d.count >= l2Length + 24 + length else { device.discard(f); return }
+        guard d.count >= l2Length + 24 + length else { discardFrame(f); return }
         let g = writeIGMPHeaders(d, to: .igmpV3Routers, igmpLength: length)
         d.set8(IGMPType.v3Report, g)
         d.set8(0, g + 1)

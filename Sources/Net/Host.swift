@@ -137,6 +137,9 @@ struct ARPEntry {
 public final class NetHost<D: NetDevice> {
     public let configuration: NetConfiguration
     public let device: D
+    /// The same device unretained, for the frames of the hot path (a method call through the
+    /// stored reference cost a retain and a release per frame: package-benchmark).
+    let uDevice: Unmanaged<D>
     public let address: IPv4Address
     public let mac: MACAddress
     public let netmask: UInt32
@@ -166,6 +169,8 @@ public final class NetHost<D: NetDevice> {
     var rstRefill: Int64 = 0
     // TCP slots: strong references own them; the hot loop walks the unretained copies.
     var slots: [NetTCPConnection<D>?]
+    /// `slots.count`, kept apart: reading the array's count through `self` retained its buffer.
+    let slotCount: Int
     let hotSlots: UnsafeMutablePointer<Unmanaged<NetTCPConnection<D>>?>
     public let tcpConfiguration: TCPConfiguration
     var started = false
@@ -174,6 +179,7 @@ public final class NetHost<D: NetDevice> {
         try c.validate()
         configuration = c
         self.device = device
+        uDevice = .passUnretained(device)
         address = c.address
         mac = c.mac ?? device.mac
         netmask = c.netmask
@@ -195,6 +201,7 @@ public final class NetHost<D: NetDevice> {
         rng = SplitMix64(state: seed.2)
         nextEphemeral = UInt16(49152 + Int(seed.2 % 16384))
         slots = Array(repeating: nil, count: c.tcpSlots)
+        slotCount = c.tcpSlots
         hotSlots = .allocate(capacity: c.tcpSlots)
         hotSlots.initialize(repeating: nil, count: c.tcpSlots)
     }
@@ -288,7 +295,7 @@ public final class NetHost<D: NetDevice> {
     /// After a burst: the ACKs the connections owe, one per connection.
     @inline(__always)
     public func flush() {
-        for i in 0..<slots.count {
+        for i in 0..<slotCount {
             guard let u = hotSlots[i] else { continue }
             u._withUnsafeGuaranteedRef { $0.flushAck() }
         }
@@ -299,7 +306,7 @@ public final class NetHost<D: NetDevice> {
     @inline(__always)
     public func poll(now: Int64) {
         self.now = now
-        for i in 0..<slots.count {
+        for i in 0..<slotCount {
             guard let u = hotSlots[i] else { continue }
             u._withUnsafeGuaranteedRef { $0.timers(now) }
         }
@@ -353,8 +360,14 @@ public final class NetHost<D: NetDevice> {
     }
 
     @inline(__always)
+    func allocateFrame() -> TxFrame? { uDevice._withUnsafeGuaranteedRef { $0.allocateFrame() } }
+
+    @inline(__always)
+    func discardFrame(_ f: TxFrame) { uDevice._withUnsafeGuaranteedRef { $0.discard(f) } }
+
+    @inline(__always)
     func send(_ f: TxFrame, length: Int) -> Bool {
-        if device.transmit(f, length: length) {
+        if uDevice._withUnsafeGuaranteedRef({ $0.transmit(f, length: length) }) {
             counters.framesOut &+= 1
             return true
         }
@@ -374,9 +387,9 @@ public final class NetHost<D: NetDevice> {
             guard let hop = nextHop(ip), let m = lookup(hop, now: now) else { return false }
             dstMAC = m
         }
-        guard 28 + payload.count <= device.mtu, let f = device.allocateFrame() else { return false }
+        guard 28 + payload.count <= device.mtu, let f = allocateFrame() else { return false }
         let d = f.data
-        guard d.count >= l2Length + 28 + payload.count else { device.discard(f); return false }
+        guard d.count >= l2Length + 28 + payload.count else { discardFrame(f); return false }
         let o = writeEthernet(d, to: dstMAC, etherType: EtherType.ipv4)
         writeIPv4(d, at: o, protocol: IPProtocol.udp, to: ip, payloadLength: 8 + payload.count)
         let u = o + 20
@@ -401,9 +414,9 @@ public final class NetHost<D: NetDevice> {
         // The reply goes back where the request came from (the frame's source MAC: a ping
         // through the gateway comes from the gateway's MAC), and the sender is now known.
         learn(source, ethSource)
-        guard let f = device.allocateFrame() else { return }
+        guard let f = allocateFrame() else { return }
         let d = f.data
-        guard 20 + b.count <= device.mtu, d.count >= l2Length + 20 + b.count else { device.discard(f); return }
+        guard 20 + b.count <= device.mtu, d.count >= l2Length + 20 + b.count else { discardFrame(f); return }
         let o = writeEthernet(d, to: ethSource, etherType: EtherType.ipv4)
         writeIPv4(d, at: o, protocol: IPProtocol.icmp, to: source, payloadLength: b.count)
         let i = o + 20
@@ -422,7 +435,7 @@ public final class NetHost<D: NetDevice> {
             return drop(.badTCPChecksum)
         }
         let sport = tcp.sourcePort, dport = tcp.destinationPort
-        for i in 0..<slots.count {
+        for i in 0..<slotCount {
             guard let u = hotSlots[i] else { continue }
             let hit = u._withUnsafeGuaranteedRef { c -> Bool in
                 guard c.remotePort == sport, c.localPort == dport, c.remote == source, c.state != .closed else { return false }
@@ -463,9 +476,9 @@ public final class NetHost<D: NetDevice> {
     /// A bare segment (no payload, no options): resets and the like.
     func sendSegment(to ip: IPv4Address, mac dstMAC: MACAddress, sourcePort: UInt16, destinationPort: UInt16,
                      sequence: UInt32, acknowledgment: UInt32, flags: TCPFlags, window: UInt16) -> Bool {
-        guard let f = device.allocateFrame() else { return false }
+        guard let f = allocateFrame() else { return false }
         let d = f.data
-        guard d.count >= l2Length + 40 else { device.discard(f); return false }
+        guard d.count >= l2Length + 40 else { discardFrame(f); return false }
         let o = writeEthernet(d, to: dstMAC, etherType: EtherType.ipv4)
         writeIPv4(d, at: o, protocol: IPProtocol.tcp, to: ip, payloadLength: 20)
         let t = o + 20

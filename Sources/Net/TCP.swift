@@ -125,7 +125,11 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
     /// Why the connection ended abnormally (ECONNREFUSED, ECONNRESET, ETIMEDOUT), else 0.
     public internal(set) var error: Int32 = 0
     public internal(set) var counters = TCPCounters()
-    unowned(unsafe) var host: NetHost<D>
+    /// The host, for cold work (ARP, the template); the hot path goes through `uHost`
+    /// (a call through an unowned reference retained and released it: package-benchmark).
+    unowned(unsafe) let host: NetHost<D>
+    let uHost: Unmanaged<NetHost<D>>
+    let localAddress: IPv4Address
     var attached = true
 
     // Peer's MAC (the next hop's), and the prebuilt Ethernet + IPv4 + TCP header template.
@@ -203,6 +207,8 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
     init(host: NetHost<D>, remote: IPv4Address, remotePort: UInt16, localPort: UInt16, nextHop: IPv4Address,
          iss: UInt32, configuration c: TCPConfiguration) {
         self.host = host
+        uHost = .passUnretained(host)
+        localAddress = host.address
         self.remote = remote
         self.remotePort = remotePort
         self.localPort = localPort
@@ -250,6 +256,19 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         d.set16(localPort, l2 + 20)
         d.set16(remotePort, l2 + 22)
     }
+
+    // MARK: - The host, unretained
+
+    @inline(__always) func frame() -> TxFrame? { uHost._withUnsafeGuaranteedRef { $0.allocateFrame() } }
+    @inline(__always) func discardFrame(_ f: TxFrame) { uHost._withUnsafeGuaranteedRef { $0.discardFrame(f) } }
+    @inline(__always) func transmit(_ f: TxFrame, length: Int) -> Bool { uHost._withUnsafeGuaranteedRef { $0.send(f, length: length) } }
+    @inline(__always) func nextIPID() -> UInt16 {
+        uHost._withUnsafeGuaranteedRef {
+            $0.ipID &+= 1
+            return $0.ipID
+        }
+    }
+    @inline(__always) var hostNow: Int64 { uHost._withUnsafeGuaranteedRef { $0.now } }
 
     // MARK: - Lifecycle
 
@@ -312,7 +331,7 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         sendRing.mslice(tail, tail + first).copyMemory(from: bytes.slice(0, first))
         if first < n { sendRing.mslice(0, n - first).copyMemory(from: bytes.slice(first, n)) }
         sendCount += n
-        if state == .established || state == .closeWait { output(host.now) }
+        if state == .established || state == .closeWait { output(hostNow) }
         return n
     }
 
@@ -348,11 +367,11 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         case .synReceived, .established:
             queueFin()
             state = .finWait1
-            output(host.now)
+            output(hostNow)
         case .closeWait:
             queueFin()
             state = .lastAck
-            output(host.now)
+            output(hostNow)
         default:
             break
         }
@@ -440,13 +459,13 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         var flags: TCPFlags = [.ack]
         if length > 0 { flags.insert(.psh) }
         if fin { flags.insert(.fin) }
-        guard let f = host.device.allocateFrame() else {
+        guard let f = frame() else {
             counters.txFailures &+= 1
             armRetransmit(now)
             return
         }
         let d = f.data
-        guard d.count >= headerLength + length else { host.device.discard(f); return }
+        guard d.count >= headerLength + length else { discardFrame(f); return }
         if length > 0 {
             let pos = (Int(ringSeq &- (iss &+ 1)) &+ offset) & sendMask
             let first = min(length, sendRing.count - pos)
@@ -478,9 +497,8 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         let d = f.data
         d.baseAddress!.copyMemory(from: template.baseAddress!, byteCount: headerLength)
         let ipLen = 40 + options + payload
-        host.ipID &+= 1
         d.set16(UInt16(truncatingIfNeeded: ipLen), l2 + 2)
-        d.set16(host.ipID, l2 + 4)
+        d.set16(nextIPID(), l2 + 4)
         d.set16(internetChecksum(d.readOnly(l2, l2 + 20)), l2 + 10)
         let t = l2 + 20
         d.set32(seq, t + 4)
@@ -491,7 +509,7 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         let wnd = receiveWindow
         d.set16(UInt16(wnd), t + 14)
         d.set32(0, t + 16)
-        d.set16(transportChecksum(source: host.address, destination: remote, protocol: IPProtocol.tcp,
+        d.set16(transportChecksum(source: localAddress, destination: remote, protocol: IPProtocol.tcp,
                                   segment: d.readOnly(t, t + 20 + options + payload)), t + 16)
         if flags.contains(.ack) {
             ackPending = false
@@ -499,7 +517,7 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         }
         let end = t + 20 + options + payload
         if end < 60 { d.mslice(end, 60).initializeMemory(as: UInt8.self, repeating: 0) }
-        if host.send(f, length: max(end, 60)) {
+        if transmit(f, length: max(end, 60)) {
             counters.segmentsOut &+= 1
         } else {
             counters.txFailures &+= 1
@@ -508,17 +526,17 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
 
     /// A segment without data: ACKs, RSTs, probes.
     func sendControl(seq: UInt32, ack: UInt32, flags: TCPFlags) {
-        guard macKnown, let f = host.device.allocateFrame() else { return }
-        guard f.data.count >= max(headerLength, 60) else { host.device.discard(f); return }
+        guard macKnown, let f = frame() else { return }
+        guard f.data.count >= max(headerLength, 60) else { discardFrame(f); return }
         finishAndSend(f, seq: seq, flags: flags, payload: 0)
     }
 
     func sendAck() { sendControl(seq: sndNxt, ack: rcvNxt, flags: [.ack]) }
 
     func sendSYN(_ now: Int64) {
-        guard let f = host.device.allocateFrame() else { armRetransmit(now); return }
+        guard let f = frame() else { armRetransmit(now); return }
         let d = f.data
-        guard d.count >= headerLength + 4 else { host.device.discard(f); return }
+        guard d.count >= headerLength + 4 else { discardFrame(f); return }
         d.set8(2, headerLength)
         d.set8(4, headerLength + 1)
         d.set16(UInt16(ourMSS), headerLength + 2)

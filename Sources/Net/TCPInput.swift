@@ -286,7 +286,7 @@ extension NetTCPConnection {
             } else {
                 ackPending = true
             }
-            if let f = pendingFinSeq, f == rcvNxt { processFin(host.now) }
+            if let f = pendingFinSeq, f == rcvNxt { processFin(hostNow) }
         } else {
             if insertInterval(seq, end) {
                 counters.outOfOrderHeld &+= 1

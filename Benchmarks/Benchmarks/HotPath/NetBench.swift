@@ -39,25 +39,7 @@ final class NetFixture: @unchecked Sendable {
         port = try DPDKPort(vdev: "net_null_tw", arguments: "copy=0", mempool: pool, configuration: conf)
         link = try NetLink(port: port, configuration: NetConfiguration(address: ourIP, prefixLength: 24), txBuffers: 1023)
         frames = .allocate(byteCount: 1_000 * Self.frameRoom, alignment: 64)
-        let host = link.host
-        conn = try host.connect(to: peerIP, port: 26500, now: now)
-        var b = [UInt8](repeating: 0, count: 256)
-        // ARP reply, then the SYN-ACK.
-        var n = b.withUnsafeMutableBytes {
-            FrameBuilder.arp(into: $0, operation: ARPOperation.reply, senderMAC: peerMAC, senderIP: peerIP, targetMAC: link.device.mac, targetIP: ourIP)!
-        }
-        b.withUnsafeBytes { host.input(UnsafeRawBufferPointer(rebasing: $0[0..<n]), now: now) }
-        let mss: [UInt8] = [2, 4, 0x05, 0xB4]
-        n = b.withUnsafeMutableBytes { o in
-            mss.withUnsafeBytes { m in
-                FrameBuilder.tcpSegment(into: o, srcMAC: peerMAC, dstMAC: link.device.mac, srcIP: peerIP, dstIP: ourIP, srcPort: 26500,
-                                        dstPort: conn.localPort, sequence: venueSeq, acknowledgment: conn.initialSequence &+ 1,
-                                        flags: [.syn, .ack], window: 65535, options: m)!
-            }
-        }
-        b.withUnsafeBytes { host.input(UnsafeRawBufferPointer(rebasing: $0[0..<n]), now: now) }
-        venueSeq &+= 1
-        precondition(conn.state == .established, "handshake")
+        conn = try link.host.connect(to: peerIP, port: 26500, now: now)
         let limits = RiskLimits(maxOrderShares: 10_000, maxOrderNotional: Int64(10_000) * 10_000_000, collarBps: 500,
                                 maxPositionPerSymbol: 1_000_000, maxGrossPosition: 10_000_000, maxOpenOrders: 1_000,
                                 throttleOrders: 1_000_000, throttleWindowNanos: 1_000)
@@ -65,8 +47,33 @@ final class NetFixture: @unchecked Sendable {
         for l in 1...100 { risk.setReference(locate: StockLocate(rawValue: UInt16(l)), price: Price(rawValue: 1_000_000)) }
         let names: [Alpha8] = [.blank] + (1...100).map { Alpha8("SYN\(String(format: "%04d", $0))")! }
         gateway = OrderGateway(version: .v42, credentials: SoupBinTCPCredentials(username: "BENCH", password: "x"), symbols: names, risk: risk)
+        try handshakeAndLogin()
+    }
+
+    /// The venue's side of the set-up, scripted: ARP reply, SYN-ACK, Login Accepted; then order 1
+    /// (round 0 of the first iteration brings its reject).
+    func handshakeAndLogin() throws {
+        let host = link.host
+        let mac = link.device.mac
+        var b = [UInt8](repeating: 0, count: 256)
+        let (peerMAC, peerIP, ourIP, now) = (self.peerMAC, self.peerIP, self.ourIP, self.now)
+        var n = b.withUnsafeMutableBytes {
+            FrameBuilder.arp(into: $0, operation: ARPOperation.reply, senderMAC: peerMAC, senderIP: peerIP, targetMAC: mac, targetIP: ourIP)!
+        }
+        b.withUnsafeBytes { host.input(UnsafeRawBufferPointer(rebasing: $0[0..<n]), now: now) }
+        let mss: [UInt8] = [2, 4, 0x05, 0xB4]
+        let (local, iss, seq) = (conn.localPort, conn.initialSequence, venueSeq)
+        n = b.withUnsafeMutableBytes { o in
+            mss.withUnsafeBytes { m in
+                FrameBuilder.tcpSegment(into: o, srcMAC: peerMAC, dstMAC: mac, srcIP: peerIP, dstIP: ourIP, srcPort: 26500,
+                                        dstPort: local, sequence: seq, acknowledgment: iss &+ 1,
+                                        flags: [.syn, .ack], window: 65535, options: m)!
+            }
+        }
+        b.withUnsafeBytes { host.input(UnsafeRawBufferPointer(rebasing: $0[0..<n]), now: now) }
+        venueSeq &+= 1
+        precondition(conn.state == .established, "handshake")
         gateway.connect(conn, now: now)
-        // Login Accepted from the venue.
         var soup = [UInt8](repeating: 0, count: 64)
         let m = soup.withUnsafeMutableBytes { SoupBinTCP.encodeLoginAccepted(into: $0, session: Alpha10("BENCH")!, sequenceNumber: 1)! }
         n = venueSegment(into: &b, payload: Array(soup[0..<m]))
@@ -74,7 +81,6 @@ final class NetFixture: @unchecked Sendable {
         var none = NoGatewayListener()
         gateway.poll(now: now, &none)
         precondition(gateway.isLoggedIn, "login")
-        // Order 1 goes now: round 0 of the first iteration brings its reject.
         guard case .sent(let first) = gateway.submit(locate: StockLocate(rawValue: 1), side: .buy, shares: 100,
                                                      price: Price(rawValue: 1_000_000), now: now) else { fatalError("first order") }
         next = first &+ 1
@@ -82,10 +88,12 @@ final class NetFixture: @unchecked Sendable {
 
     /// A segment from the venue carrying `payload`, acknowledging all we sent.
     func venueSegment(into b: inout [UInt8], payload: [UInt8], ack: UInt32? = nil) -> Int {
+        let (peerMAC, peerIP, ourIP, mac, local, seq) = (self.peerMAC, self.peerIP, self.ourIP, link.device.mac, conn.localPort, venueSeq)
+        let a = ack ?? conn.sendNext
         let n = b.withUnsafeMutableBytes { o in
             payload.withUnsafeBytes { p in
-                FrameBuilder.tcpSegment(into: o, srcMAC: peerMAC, dstMAC: link.device.mac, srcIP: peerIP, dstIP: ourIP, srcPort: 26500,
-                                        dstPort: conn.localPort, sequence: venueSeq, acknowledgment: ack ?? conn.sendNext,
+                FrameBuilder.tcpSegment(into: o, srcMAC: peerMAC, dstMAC: mac, srcIP: peerIP, dstIP: ourIP, srcPort: 26500,
+                                        dstPort: local, sequence: seq, acknowledgment: a,
                                         flags: [.ack, .psh], window: 65535, payload: p)!
             }
         }
@@ -144,3 +152,4 @@ func netBenchmarks() {
         }
     }
 }
+
