@@ -86,3 +86,107 @@ struct LinuxPeerTests {
         #expect(check.ackOfUnseen == 0, "we never acknowledged a segment the kernel's egress dropped")
     }
 }
+
+/// ARP, ping and IGMP between Tickwire's host and the Linux kernel.
+@Suite(.serialized, .enabled(if: NetTestBed.canCreate, NetTestBed.skipReason))
+struct LinuxHostTests {
+    init() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: NetTestBed.tickwire), "build tickwire first (swift build)")
+    }
+
+    /// The kernel resolves our address by ARP and its pings are answered.
+    @Test func kernelResolvesUsAndPingsAreAnswered() throws {
+        let bed = try NetTestBed(subnet: 40)
+        defer { bed.destroy() }
+        let ping = try #require(NetTestBed.tool("ping"), "ping is not installed (make deps installs iputils-ping)")
+        let out = NetTestBed.temp("ping.netcheck")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: NetTestBed.tickwire)
+        p.arguments = ["netcheck", "--iface", bed.near, "--ip", "\(bed.ourIP)/24", "--seconds", "6", "--json"]
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: out)
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        usleep(1_500_000)
+        let r = try bed.inside([ping, "-c", "3", "-i", "0.3", "-W", "1", bed.ourIP], timeout: 20)
+        #expect(r.status == 0, "ping: \(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("3 received"), "\(r.stdout)")
+        let neigh = try bed.inside([NetTestBed.ip, "neigh", "show", bed.ourIP]).stdout
+        NetTestBed.wait(p, seconds: 15)
+        let report = try #require(NetTestBed.jsonLines(out).last)
+        let mac = try #require(report["mac"] as? String)
+        #expect(neigh.lowercased().contains(mac.lowercased()), "the kernel's neighbour table has our MAC: \(neigh)")
+        let net = try #require(report["net"] as? [String: Int])
+        #expect((net["echo_replies"] ?? 0) >= 3 && (net["arp_replies_out"] ?? 0) >= 1, "\(net)")
+    }
+
+    /// Reports for both feed groups decode in tshark as valid IGMPv2 or IGMPv3, at start and in
+    /// answer to a general query sent from the namespace, within its max response time (1 s).
+    @Test(arguments: [2, 3])
+    func igmpReportsForBothGroupsAnswerAQuery(version: Int) throws {
+        let bed = try NetTestBed(subnet: 50 + version)
+        defer { bed.destroy() }
+        let tshark = try #require(NetTestBed.tool("tshark"), "tshark is not installed (make deps)")
+        let cap = NetTestBed.temp("igmp\(version).pcap")
+        let tap = try bed.tap(cap, filter: "igmp")
+        let out = NetTestBed.temp("igmp\(version).netcheck")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: NetTestBed.tickwire)
+        p.arguments = ["netcheck", "--iface", bed.near, "--ip", "\(bed.ourIP)/24", "--groups", "239.192.10.1,239.192.10.2",
+                       "--igmp", String(version), "--seconds", "6", "--json"]
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: out)
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        usleep(3_000_000)   // past the two unsolicited reports (1 s apart)
+        // A general query, max response time 1 s (10 tenths), from the kernel's host.
+        let query = version == 3 ? "bytes([0x11, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])" : "bytes([0x11, 10, 0, 0, 0, 0, 0, 0])"
+        let script = """
+        import socket, struct
+        q = bytearray(\(query))
+        s = sum(struct.unpack('!%dH' % (len(q) // 2), bytes(q)))
+        s = (s & 0xffff) + (s >> 16); s = (s & 0xffff) + (s >> 16)
+        struct.pack_into('!H', q, 2, ~s & 0xffff)
+        r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_IGMP)
+        r.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+        r.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('\(bed.kernelIP)'))
+        r.sendto(bytes(q), ('224.0.0.1', 0))
+        """
+        let sent = try bed.inside(["python3", "-c", script])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        NetTestBed.wait(p, seconds: 15)
+        usleep(300_000)
+        tap.interrupt()
+        NetTestBed.wait(tap, seconds: 5)
+        let report = try #require(NetTestBed.jsonLines(out).last)
+        #expect(((report["net"] as? [String: Int])?["igmp_queries"] ?? 0) >= 1, "the query reached us: \(report)")
+        let fields = try sh(tshark, ["-n", "-r", cap, "-Y", "igmp", "-T", "fields", "-E", "separator=|", "-e", "frame.time_relative",
+                                     "-e", "ip.src", "-e", "igmp.version", "-e", "igmp.type", "-e", "igmp.maddr", "-e", "_ws.malformed",
+                                     "-e", "_ws.expert.severity"]).stdout
+        var queryAt: Double?
+        var before: Set<String> = [], after: Set<String> = []
+        var ours = 0
+        for line in fields.split(separator: "\n") {
+            let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 7, let t = Double(f[0]) else { continue }
+            if f[3] == "0x11" && f[1] == bed.kernelIP { queryAt = t; continue }
+            guard f[1] == bed.ourIP else { continue }
+            ours += 1
+            #expect(f[2] == String(version), "IGMPv\(version): \(line)")
+            #expect(f[5].isEmpty, "tshark finds it malformed: \(line)")
+            let groups = Set(f[4].split(separator: ",").map(String.init))
+            if let q = queryAt {
+                if t - q <= 1.05 { after.formUnion(groups) }
+            } else {
+                before.formUnion(groups)
+            }
+        }
+        #expect(ours >= 3)
+        let both: Set<String> = ["239.192.10.1", "239.192.10.2"]
+        #expect(before.isSuperset(of: both), "unsolicited reports for both groups: \(before)")
+        #expect(queryAt != nil, "the query is in the capture")
+        #expect(after.isSuperset(of: both), "both groups reported within the max response time: \(after)")
+    }
+}
