@@ -59,6 +59,14 @@ public struct VenueSummary: Sendable, Encodable {
     public var captureFrames: UInt64
     public var regimeSeconds: [String: Double]
     public var session: String
+    /// Each order-entry user's state at the end: open orders (venue reference -> open shares)
+    /// and positions (locate -> net shares), to compare with what a client believes.
+    public var users: [String: VenueUserState] = [:]
+}
+
+public struct VenueUserState: Sendable, Encodable {
+    public var openOrders: [String: UInt32]
+    public var positions: [String: Int64]
 }
 
 public final class VenueSimulator {
@@ -188,7 +196,13 @@ public final class VenueSimulator {
             rerequestsServed: server.served, rerequestPort: server.port, ordersReceived: orderEntry?.counters.ordersReceived ?? 0,
             orderPort: orderEntry?.port, orderEntry: orderEntry?.counters,
             liveOrders: model.engine.liveOrders, sendErrors: packer.output.sendErrors,
-            captureFrames: capture?.frames ?? 0, regimeSeconds: regimes, session: c.session)
+            captureFrames: capture?.frames ?? 0, regimeSeconds: regimes, session: c.session,
+            users: Dictionary(uniqueKeysWithValues: (orderEntry?.configuration.users ?? []).compactMap { u in
+                orderEntry?.snapshot(user: u.username).map { snap in
+                    (u.username, VenueUserState(openOrders: Dictionary(uniqueKeysWithValues: snap.orders.map { (String($0.key), $0.value) }),
+                                                positions: Dictionary(uniqueKeysWithValues: snap.positions.map { (String($0.key), $0.value) })))
+                }
+            }))
     }
 }
 

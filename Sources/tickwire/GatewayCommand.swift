@@ -2,6 +2,8 @@ import ArgumentParser
 import CShims
 import Foundation
 import MarketData
+import Appliance
+import Net
 import OrderEntry
 import Risk
 import Synchronization
@@ -51,10 +53,17 @@ struct GatewayCommand: ParsableCommand {
     @Flag(name: .customLong("no-risk"), help: "Send without pre-trade risk (tests of the wire alone).")
     var noRisk = false
 
+    @Option(help: "kernel: the kernel's TCP; tickwire: Tickwire's TCP on a DPDK port (--iface or --vdev, --ip), reconnecting when the venue drops the session.")
+    var transport: OrderTransportKind = .kernel
+
+    @OptionGroup var net: NetPortOptions
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
     struct Report: Encodable {
+        var orderTransport: String = "kernel"
+        var reconnects: Int = 0
         var ordersSent: UInt64
         var openOrders: [String: UInt32]   // venue reference -> open shares
         var positions: [String: Int64]     // locate -> net shares
@@ -103,30 +112,58 @@ struct GatewayCommand: ParsableCommand {
                                       maxLocates: symbols + 1)
             } catch { throw fail("\(error)") }
         }()
-        let g = OrderGateway<TCPConnection>(version: version, credentials: creds, symbols: names, journal: writer, risk: risk)
         signal(SIGUSR1) { _ in operatorKill.store(true, ordering: .relaxed) }
         // A parent may have started us with SIGUSR1 blocked (the mask is inherited): unblock it.
         var unblock = sigset_t()
         sigemptyset(&unblock)
         sigaddset(&unblock, SIGUSR1)
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        func now() -> Int64 { tw_clock_monotonic_raw_ns() }
+        switch transport {
+        case .kernel:
+            let g = OrderGateway<TCPConnection>(version: version, credentials: creds, symbols: names, journal: writer, risk: risk)
+            if !restored.isEmpty { g.restore(restored) }
+            try drive(g, risk: risk, writer: writer, restored: restored.count, ignored: ignored, reconnect: false, connect: {
+                do { g.connect(try TCPConnection.connect(to: venue.ip, port: venue.port), now: now()) } catch { throw fail("\(error)") }
+            }, pump: {})
+        case .tickwire:
+            let link: NetLink
+            do { link = try net.openLink(filePrefix: "tw-gateway-\(getpid())") } catch { throw fail("\(error)") }
+            link.host.start(now: now())
+            let g = OrderGateway<NetOrderTransport>(version: version, credentials: creds, symbols: names, journal: writer, risk: risk)
+            if !restored.isEmpty { g.restore(restored) }
+            try drive(g, risk: risk, writer: writer, restored: restored.count, ignored: ignored, reconnect: true, connect: {
+                // Connect and wait for the login (or its refusal): the TCP handshake needs the port pumped.
+                do { try connectGatewayNet(g, link: link, to: venue, waitSeconds: 10) } catch { throw fail("\(error)") }
+            }, pump: { link.pump() })
+            let conn = g.client.transport
+            conn?.close()
+            _ = link.pump(seconds: 0.5) { conn == nil || conn!.state == .timeWait || conn!.state == .closed }
+            link.host.shutdown(now: now())
+            link.port.close()
+        }
+    }
+
+    /// Connects (`connect`), logs in, runs the burst and reports. `pump` turns the transport
+    /// between polls (the DPDK port for Tickwire's TCP; a short sleep for the kernel's). With
+    /// `reconnect`, a session the venue drops is opened again and logged in with the next
+    /// sequence number: the venue replays what was missed, and the gateway's replay logic
+    /// (nothing new until the replay is over) runs as after any reconnect.
+    func drive<T: ByteStreamTransport>(_ g: OrderGateway<T>, risk: RiskEngine?, writer: JournalWriter?, restored: Int, ignored: Int,
+                                       reconnect: Bool, connect: () throws -> Void, pump pumpTransport: () -> Void) throws {
         func controlSaysKill() -> Bool {
             guard let control, let text = TextFile.read(control) else { return false }
             return text.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "kill" }
         }
-        if !restored.isEmpty { g.restore(restored) }
         var listener = NoGatewayListener()
-
         func now() -> Int64 { tw_clock_monotonic_raw_ns() }
-        func connect() throws {
-            do { g.connect(try TCPConnection.connect(to: venue.ip, port: venue.port), now: now()) } catch { throw fail("\(error)") }
-        }
         func pump(seconds: Double, until done: () -> Bool) -> Bool {
             let end = now() + Int64(seconds * 1e9)
             while now() < end {
+                pumpTransport()
                 g.poll(now: now(), &listener)
                 if done() { return true }
-                usleep(200)
+                if !reconnect { usleep(200) }    // the kernel's socket: no port to turn
             }
             return done()
         }
@@ -134,6 +171,7 @@ struct GatewayCommand: ParsableCommand {
         guard pump(seconds: 5, until: { g.isLoggedIn }) else { throw fail("login failed: \(g.client.state)") }
         // After a restart (or any reconnect) nothing goes out until the venue's replay is over.
         if g.settleAfterReplay { _ = pump(seconds: 5) { !g.settleAfterReplay } }
+        var reconnects = 0
 
         // The burst: resting bids far below any market (they never trade), marketable IOC sells,
         // cancels of earlier bids, and replaces of earlier bids: half to another passive price,
@@ -180,14 +218,22 @@ struct GatewayCommand: ParsableCommand {
                 }
                 i += 1
             }
+            pumpTransport()
             g.poll(now: now(), &listener)
-            if !g.isLoggedIn { throw fail("the session dropped: \(g.client.state)") }
+            if !g.isLoggedIn {
+                guard reconnect, g.client.state == .disconnected else { throw fail("the session dropped: \(g.client.state)") }
+                reconnects += 1
+                try connect()
+                guard pump(seconds: 5, until: { g.isLoggedIn }) else { throw fail("login after a reconnect failed: \(g.client.state)") }
+                if g.settleAfterReplay { _ = pump(seconds: 5) { !g.settleAfterReplay } }
+                continue
+            }
             crossing.removeAll { id in
                 guard let o = g.store.order(id) else { return true }
                 if o.status == .accepted || o.status == .partiallyFilled { g.cancel(id: id, now: now()) }
                 return o.status.isTerminal || o.status == .pendingCancel
             }
-            usleep(100)
+            if !reconnect { usleep(100) }
         }
         // Let the answers arrive: nothing pending.
         _ = pump(seconds: 5) {
@@ -199,12 +245,14 @@ struct GatewayCommand: ParsableCommand {
         g.store.forEachOpen { open[String($0.venueRef.rawValue)] = $0.leaves }
         var positions: [String: Int64] = [:]
         for (l, p) in g.positions.enumerated() where p != 0 { positions[String(l)] = p }
-        let report = Report(ordersSent: g.counters.sent, openOrders: open, positions: positions, nextOrderNumber: g.nextOrderNumber,
-                            nextSequence: g.client.nextSequence, restoredRecords: restored.count, ignoredJournalBytes: ignored,
+        var report = Report(ordersSent: g.counters.sent, openOrders: open, positions: positions, nextOrderNumber: g.nextOrderNumber,
+                            nextSequence: g.client.nextSequence, restoredRecords: restored, ignoredJournalBytes: ignored,
                             lostInTransit: g.store.counters.lostInTransit, adopted: g.counters.adopted,
                             violations: g.store.counters.violations, executions: g.counters.executions, logins: g.client.counters.logins,
                             killSwitch: risk?.killReason.map { "\($0)" }, riskOpenOrders: risk?.openOrderCount, riskRejects: g.counters.riskRejects,
                             refusedAfterKill: refusedAfterKill)
+        report.orderTransport = transport.rawValue
+        report.reconnects = reconnects
         g.client.logout(now: now())
         writer?.close()
         if json {

@@ -190,3 +190,64 @@ struct LinuxHostTests {
         #expect(after.isSuperset(of: both), "both groups reported within the max response time: \(after)")
     }
 }
+
+/// The order gateway over Tickwire's TCP against the venue simulator on the kernel's TCP.
+@Suite(.serialized, .enabled(if: NetTestBed.canCreate, NetTestBed.skipReason))
+struct GatewayOverTickwireTCPTests {
+    /// The venue's end resets the session twice in the middle of a burst (`ss -K` in its
+    /// namespace: the kernel aborts the socket and sends a RST). The gateway reconnects over
+    /// Tickwire's TCP, logs in for the next sequence number, lets the venue replay what it
+    /// missed, settles requests that never arrived, and goes on; at the end its open orders and
+    /// positions equal the venue's.
+    @Test func reconnectsAfterResetsAndAgreesWithTheVenue() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: NetTestBed.tickwire), "build tickwire first (swift build)")
+        let ss = try #require(NetTestBed.tool("ss"), "ss(8) is not installed (iproute2)")
+        let bed = try NetTestBed(subnet: 60)
+        defer { bed.destroy() }
+        let venueOut = NetTestBed.temp("gw-venue.json")
+        let venue = try bed.spawn([NetTestBed.tickwire, "exchange", "--seconds", "9", "--rate", "2000", "--symbols", "5",
+                                   "--interface", bed.kernelIP, "--order-entry", "\(bed.kernelIP):26600", "--rerequest", "\(bed.kernelIP):0",
+                                   "--linger", "0.2", "--json"], output: venueOut)
+        usleep(1_500_000)
+        let killer = Thread {
+            usleep(2_000_000)
+            _ = try? bed.inside([ss, "-K", "dst", bed.ourIP])
+            usleep(1_500_000)
+            _ = try? bed.inside([ss, "-K", "dst", bed.ourIP])
+        }
+        killer.start()
+        let journal = NetTestBed.temp("gw.journal")
+        try? FileManager.default.removeItem(atPath: journal)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: NetTestBed.tickwire)
+        p.arguments = ["gateway", "--transport", "tickwire", "--iface", bed.near, "--ip", "\(bed.ourIP)/24",
+                       "--order-entry", "\(bed.kernelIP):26600", "--orders", "15000", "--rate", "3000", "--symbols", "5",
+                       "--journal", journal, "--json"]
+        var env = ProcessInfo.processInfo.environment
+        env["TICKWIRE_OUCH_USER"] = "TW1"
+        env["TICKWIRE_OUCH_PASSWORD"] = "secret"
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        NetTestBed.wait(venue, seconds: 15)
+        let g = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "gateway report")
+        #expect(g["order_transport"] as? String == "tickwire")
+        #expect((g["reconnects"] as? Int ?? 0) == 2, "two resets, two reconnects: \(g["reconnects"] ?? "-")")
+        #expect((g["logins"] as? Int ?? 0) == 3)
+        #expect((g["violations"] as? Int ?? -1) == 0)
+        let v = try #require(NetTestBed.jsonLines(venueOut).last, "venue report")
+        let user = try #require((v["users"] as? [String: Any])?["TW1"] as? [String: Any])
+        let venueOpen = user["open_orders"] as? [String: Int] ?? [:]
+        let venuePositions = user["positions"] as? [String: Int] ?? [:]
+        let open = g["open_orders"] as? [String: Int] ?? [:]
+        let positions = g["positions"] as? [String: Int] ?? [:]
+        #expect(open.count > 100, "resting orders across the resets")
+        #expect(open == venueOpen, "open orders differ: \(Set(open.keys).symmetricDifference(venueOpen.keys).prefix(10))")
+        #expect(positions == venuePositions, "positions: gateway \(positions), venue \(venuePositions)")
+    }
+}

@@ -119,6 +119,7 @@ final class Harness {
     }
 }
 
+@_cdecl("LLVMFuzzerTestOneInput")
 func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let h = Harness()
     var i = 0
