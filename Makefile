@@ -34,12 +34,15 @@ test: deps
 	$(SWIFT) test --skip-build
 	$(MAKE) bench-check
 
-# The appliance against the embedded venue simulator for about 20 s: the venue in its own
-# network namespace, the feed through DPDK af_packet on a veth, orders over TCP, a tcpdump tap;
-# prints the report (ticks, orders, fills, PnL, risk, per-stage and wire-to-wire latency) and
-# writes it under out/demo (JSON, CSV, PNG, the capture). Loopback sockets without root.
+# The appliance against the embedded venue simulator, twice with the same seed (about 20 s
+# each): the venue in its own network namespace on the kernel's UDP and TCP; the appliance on
+# the near end of a veth through DPDK af_packet, orders first over the kernel's TCP, then over
+# Tickwire's own TCP with the kernel bypassed both ways; a tcpdump tap on the venue's end.
+# Prints the report (ticks, orders, fills, PnL, risk, per-stage latency, Tickwire's TCP) and
+# wire to wire of both transports with their ratio; writes everything under out/demo (JSON,
+# CSV, PNG, the captures). Loopback sockets without root.
 demo: release
-	$(RELEASE_BIN) demo --out out/demo
+	$(RELEASE_BIN) demo --compare-transports --out out/demo
 
 # The five microstructure models end to end (research/make_models.sh): datasets from the
 # simulator, training (Python venv .venv-research from research/requirements.txt, PyPI), export

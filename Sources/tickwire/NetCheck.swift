@@ -124,6 +124,9 @@ struct NetCheck: ParsableCommand {
     @Option(help: "Seconds to run (without --connect: how long to answer ARP, pings and IGMP queries; with it: the time limit).")
     var seconds: Double = 10
 
+    @Option(help: "Seconds to keep the connection open (pumping) after the transfer, before closing.")
+    var hold: Double = 0
+
     @Option(name: .customLong("linger"), help: "Seconds to keep answering after the stream is done (TIME-WAIT is reported, not waited out).")
     var linger: Double = 0.5
 
@@ -206,6 +209,11 @@ struct NetCheck: ParsableCommand {
                     if sent >= sendBytes && received >= receiveBytes && c.unacknowledged == 0 { break }
                 }
                 report.transferNs = now() - established
+                let holdEnd = now() + Int64(hold * 1e9)
+                while now() < holdEnd && c.error == 0 {
+                    link.pump()
+                    if case .bytes(let n) = c.receive(into: chunk) { received += n; mismatch = mismatch ?? received }
+                }
                 // Our FIN, then the peer's (the peer closes once it has read everything).
                 c.close()
                 _ = link.pump(seconds: max(0.1, min(5, Double(deadline - now()) / 1e9))) {

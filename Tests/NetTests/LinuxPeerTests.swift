@@ -251,3 +251,41 @@ struct GatewayOverTickwireTCPTests {
         #expect(positions == venuePositions, "positions: gateway \(positions), venue \(venuePositions)")
     }
 }
+
+/// Hostile input on the port while an order-entry-like session is open.
+@Suite(.serialized, .enabled(if: NetTestBed.canCreate, NetTestBed.skipReason))
+struct HostileInputTests {
+    /// Random frames, truncated headers, TCP segments with every flag combination outside the
+    /// window, blind RSTs and SYNs inside it, a SYN flood from spoofed sources and ARP requests
+    /// for other addresses (tools/hostile_frames.py), while a connection is open: all counted
+    /// as drops or answered, no trap, and the session survives: its bytes arrive intact and it
+    /// closes cleanly afterwards.
+    @Test func theSessionSurvivesHostileFrames() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: NetTestBed.tickwire), "build tickwire first (swift build)")
+        let bed = try NetTestBed(subnet: 70)
+        defer { bed.destroy() }
+        let mac = try String(contentsOfFile: "/sys/class/net/\(bed.near)/address", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let peerOut = NetTestBed.temp("hostile.peer")
+        let peer = try bed.startPeer(port: 5104, send: 2_000_000, receive: 2_000_000, output: peerOut)
+        let hostileOut = NetTestBed.temp("hostile.frames")
+        let hostile = try bed.spawn(["python3", NetTestBed.root.appendingPathComponent("tools/hostile_frames.py").path, bed.far, mac,
+                                     bed.ourIP, bed.kernelIP, "5104", "3"], output: hostileOut)
+        let r = try bed.netcheck(["--connect", "\(bed.kernelIP):5104", "--send-bytes", "2000000", "--receive-bytes", "2000000",
+                                  "--hold", "5", "--seconds", "60"])
+        NetTestBed.wait(peer, seconds: 10)
+        NetTestBed.wait(hostile, seconds: 10)
+        let sent = try #require(NetTestBed.jsonLines(hostileOut).last, "the hostile sender ran: \((try? String(contentsOfFile: hostileOut + ".err", encoding: .utf8)) ?? "")")
+        #expect((sent["flags_outside"] as? Int ?? 0) >= 256 && (sent["syn_flood"] as? Int ?? 0) >= 100, "\(sent)")
+        #expect(r["verified"] as? Bool == true, "the session's bytes arrived intact: \(r)")
+        #expect(r["error"] as? Int == 0, "not reset")
+        #expect(r["final_state"] as? String == "timeWait", "and it closed cleanly after the attack")
+        let peerReport = try #require(NetTestBed.jsonLines(peerOut).last)
+        #expect(peerReport["verified"] as? Bool == true)
+        let drops = r["net_drops"] as? [String: Int] ?? [:]
+        let tcpDrops = r["tcp_drops"] as? [String: Int] ?? [:]
+        #expect((drops["truncated"] ?? 0) + (drops["badIPv4"] ?? 0) + (drops["badTCP"] ?? 0) + (drops["badTCPChecksum"] ?? 0) > 0, "\(drops) \(r["net"] ?? "")")
+        #expect((drops["tcpNoConnection"] ?? 0) > 0, "the SYN flood found no connection: \(drops)")
+        #expect((drops["arpOtherTarget"] ?? 0) > 0, "\(drops)")
+        #expect((tcpDrops["outsideWindow"] ?? 0) + (tcpDrops["rstOutsideWindow"] ?? 0) > 0, "\(tcpDrops)")
+    }
+}
