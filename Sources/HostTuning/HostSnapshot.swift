@@ -36,6 +36,10 @@ public struct HostSnapshot: Sendable, Equatable {
     public var threadSiblings: [Int: [Int]]
     /// PCI address → NUMA node as sysfs reports it (-1: the firmware did not say).
     public var pciNumaNode: [String: Int]
+    /// PCI address → the kernel driver it is bound to (the `driver` link), for present devices.
+    public var pciDriver: [String: String] = [:]
+    /// PCI addresses the host has (every entry of /sys/bus/pci/devices).
+    public var pciDevices: Set<String> = []
     public var hugepages: [HugepagePool]
 
     public init(sysroot: String = "/", presentCPUs: [Int]? = nil, onlineCPUs: [Int]? = nil, isolatedCPUs: [Int]? = nil,
@@ -69,7 +73,9 @@ public struct HostSnapshot: Sendable, Equatable {
             }
         }
         for address in fs.list("/sys/bus/pci/devices") ?? [] {
+            snap.pciDevices.insert(address)
             if let n = fs.int("/sys/bus/pci/devices/\(address)/numa_node") { snap.pciNumaNode[address] = n }
+            if let d = fs.linkName("/sys/bus/pci/devices/\(address)/driver") { snap.pciDriver[address] = d }
         }
         snap.hugepages = Self.readHugepages(fs, nodes: Set(snap.cpuNode.values).union(fs.numberedEntries("/sys/devices/system/node", prefix: "node") ?? []))
         return snap

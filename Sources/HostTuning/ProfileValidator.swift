@@ -14,7 +14,7 @@ public struct Finding: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Stable check id: cores_online, hot_isolated, hot_nohz_full, smt_sibling_free,
-    /// hugepages_free, nic_numa, nic_numa_declared.
+    /// hugepages_free, nic_numa, nic_numa_declared, nic_driver.
     public let check: String
     public let severity: Severity
     public let message: String
@@ -41,6 +41,45 @@ public enum ProfileValidator {
         out += smtSiblings(profile, host)
         out += hugepages(profile, host)
         out += nicNUMA(profile, host)
+        out += nicDriver(profile, host)
+        return out
+    }
+
+    /// Kernel drivers a DPDK PMD can use a port through: vfio-pci (or the legacy UIO drivers)
+    /// for the PMDs that drive the device from user space; the vendor's own kernel driver for
+    /// the bifurcated ones (mlx4/mlx5 keep mlx*_core bound and share the port with the kernel).
+    public static func acceptableDrivers(pmd: String?) -> [String] {
+        switch pmd ?? "" {
+        case "mlx5": ["mlx5_core"]
+        case "mlx4": ["mlx4_core"]
+        default: ["vfio-pci", "uio_pci_generic", "igb_uio"]
+        }
+    }
+
+    /// Each PCI port must exist and be bound to a driver its PMD can use; otherwise the EAL
+    /// would start without the port (or take it from a kernel that is using it).
+    static func nicDriver(_ p: HWProfile, _ h: HostSnapshot) -> [Finding] {
+        var out: [Finding] = []
+        for port in p.ports {
+            guard let address = port.pciAddress else { continue }
+            let ok = acceptableDrivers(pmd: port.driver)
+            guard h.pciDevices.contains(address) else {
+                out.append(Finding(check: "nic_driver", severity: .refuse,
+                                   message: "port \(port.label): no PCI device \(address) on this host",
+                                   remedy: "check the address with lspci -D (or dpdk-devbind.py --status) and set pci: in the profile"))
+                continue
+            }
+            let bound = h.pciDriver[address]
+            guard let bound, ok.contains(bound) else {
+                let bind = ok[0] == "vfio-pci"
+                    ? "modprobe vfio-pci && dpdk-devbind.py --bind=vfio-pci \(address) (with the IOMMU on: intel_iommu=on iommu=pt)"
+                    : "load the vendor driver (\(ok[0])) and bind \(address) to it: the \(port.driver ?? "") PMD shares the port with the kernel"
+                out.append(Finding(check: "nic_driver", severity: .refuse,
+                                   message: "port \(port.label) (\(address)) is bound to \(bound ?? "no driver"); the \(port.driver ?? "DPDK") PMD needs \(ok.joined(separator: " or "))",
+                                   remedy: bind))
+                continue
+            }
+        }
         return out
     }
 

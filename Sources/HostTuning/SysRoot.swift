@@ -17,6 +17,13 @@ struct SysRoot: Sendable {
         self.root = r == "/" ? "" : r
     }
 
+    /// The last component of a symbolic link's target (a device's `driver` link names its
+    /// kernel driver), or nil when there is no such link.
+    func linkName(_ hostPath: String) -> String? {
+        guard let dest = try? FileManager.default.destinationOfSymbolicLink(atPath: path(hostPath)) else { return nil }
+        return dest.split(separator: "/").last.map(String.init)
+    }
+
     /// The on-disk path of an absolute host path ("/proc/cmdline" → "<root>/proc/cmdline").
     func path(_ hostPath: String) -> String { root + hostPath }
 

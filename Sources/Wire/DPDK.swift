@@ -84,6 +84,15 @@ public enum EAL {
         return ids
     }
 
+    /// The id of the port the EAL probed as `name` (a PCI address such as 0000:17:00.0, or a
+    /// vdev name).
+    public static func portID(named name: String) throws(SystemError) -> UInt16 {
+        var id: UInt16 = 0
+        let rc = tw_port_by_name(name, &id)
+        if rc < 0 { throw error("rte_eth_dev_get_port_by_name(\(name)): the EAL has no such port (not probed: check the driver binding and -a)", rc) }
+        return id
+    }
+
     static func error(_ call: String, _ rc: Int32) -> SystemError {
         SystemError(call: call, errno: rc < 0 ? -rc : rc, reason: String(cString: tw_strerror(rc)))
     }

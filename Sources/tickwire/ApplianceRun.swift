@@ -21,11 +21,15 @@ enum FeedSource {
     case dpdk(vdev: String, arguments: String, eal: [String])
     /// Kernel UDP sockets joined on `interface`.
     case kernel(interface: IPv4Address)
+    /// A NIC the EAL probes from `eal` (`-a ADDRESS`, hugepages), with the profile's mempool
+    /// and queue sizes; the rx pool is made on the port's NUMA node.
+    case dpdkPCI(address: String, eal: [String], mbufs: Int, mbufCache: Int, rxDescriptors: Int, txDescriptors: Int)
 
     var label: String {
         switch self {
         case .dpdk(let v, let a, _): "dpdk \(v),\(a)"
         case .kernel(let i): "kernel udp on \(i)"
+        case .dpdkPCI(let a, _, _, _, _, _): "dpdk pci \(a)"
         }
     }
 }
@@ -199,6 +203,19 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
             port = try DPDKPort(vdev: vdev, arguments: args, mempool: pool)
         } catch {
             throw ApplianceRunError.setup("DPDK port \(vdev),\(args): \(error)")
+        }
+    case .dpdkPCI(let address, let eal, let mbufs, let cache, let rxd, let txd):
+        do {
+            if !EAL.isRunning { _ = try EAL.start(arguments: eal) }
+            let id = try EAL.portID(named: address)
+            let info = try PortInfo(port: id)
+            let pool = try Mempool(name: "tw_rx", count: mbufs, cache: min(cache, 512), socket: info.socket)
+            var conf = DPDKPort.Configuration()
+            conf.rxDescriptors = rxd
+            conf.txDescriptors = txd
+            port = try DPDKPort(port: id, mempool: pool, configuration: conf)
+        } catch {
+            throw ApplianceRunError.setup("DPDK port \(address): \(error)")
         }
     case .kernel(let interface):
         do {

@@ -11,6 +11,7 @@ import Foundation
 import HostTuning
 import Logging
 import MarketData
+import Net
 import OrderEntry
 import Strategy
 import TickwireCore
@@ -22,7 +23,16 @@ struct TradingConfig: Decodable {
         var orderEntry: String
         var ouch: String?
         var credentialsFile: String?
-        enum CodingKeys: String, CodingKey { case orderEntry = "order_entry", ouch, credentialsFile = "credentials_file" }
+        /// tickwire (Tickwire's TCP on the feed's DPDK port; needs `net`) or kernel (default).
+        var transport: String?
+        enum CodingKeys: String, CodingKey { case orderEntry = "order_entry", ouch, credentialsFile = "credentials_file", transport }
+    }
+    /// Our host on the DPDK port, for Tickwire's TCP (and ARP, IGMP, ICMP there).
+    struct Net: Decodable {
+        var address: String       // 10.1.0.1/24
+        var gateway: String?
+        var vlan: UInt16?
+        var igmp: Int?
     }
     struct Feed: Decodable {
         var source: String
@@ -46,6 +56,7 @@ struct TradingConfig: Decodable {
     var symbols: Int
     var strategy: StrategyConfig
     var journal: String?
+    var net: Net?
 
     static func load(_ path: String) throws -> TradingConfig {
         guard let text = TextFile.read(path) else { throw ValidationError("cannot read the configuration \(path)") }
@@ -63,6 +74,8 @@ struct TradingConfig: Decodable {
 }
 
 nonisolated(unsafe) var runFlag: RunFlag?
+
+enum FeedSourceKind { case dpdk, kernel }
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -88,8 +101,21 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("metrics-port"), help: "Prometheus text on 127.0.0.1:PORT/metrics (0: off).")
     var metricsPort: UInt16 = 9464
 
+    @Flag(help: "Check only: validate the profile against the host, build the EAL arguments and the network plan, print them, and exit (1 if refused).")
+    var check = false
+
     @Flag(help: "Print the report as one JSON object.")
     var json = false
+
+    struct CheckReport: Encodable {
+        var profile: String
+        var refused: Bool
+        var findings: [String]
+        var ealArguments: [String]
+        var feedSource: String
+        var orderTransport: String
+        var netAddress: String?
+    }
 
     /// Logs go through swift-log to stderr, from the cold threads only (the hot loop never logs).
     static let logger: Logger = {
@@ -106,7 +132,7 @@ struct RunCommand: ParsableCommand {
         // The box first: refuse before anything starts.
         let findings = ProfileValidator.validate(hw, host: HostSnapshot.read(sysroot: sysroot))
         for f in findings where f.severity == .warn { log("warning: \(f)") }
-        if ProfileValidator.refuses(findings) {
+        if ProfileValidator.refuses(findings) && !check {
             for f in findings where f.severity == .refuse { log("refused: \(f)") }
             throw fail("profile \(hw.box.name) refused on this host (see above); fix the host or the profile")
         }
@@ -120,10 +146,13 @@ struct RunCommand: ParsableCommand {
         let spec = StrategySpec(kind: kind, traded: cfg.strategy.traded, maxPosition: cfg.strategy.maxPosition ?? 1_000,
                                 models: try StrategySpec.loadModels(cfg.strategy.models ?? ModelSet.defaultDirectory, explicit: cfg.strategy.models != nil))
         try spec.validate(symbols: cfg.symbols)
+        // Credentials are needed to trade, not to check the box (`--check`).
         let creds: SoupBinTCPCredentials
         switch SoupBinTCPCredentials.load(file: cfg.venue.credentialsFile, environment: ProcessInfo.processInfo.environment) {
         case .success(let c): creds = c
-        case .failure(let e): throw fail("\(e)")
+        case .failure(let e):
+            if !check { throw fail("\(e)") }
+            creds = SoupBinTCPCredentials(username: "CHECK", password: "")
         }
         let source: FeedSource
         switch cfg.feed.source {
@@ -145,8 +174,11 @@ struct RunCommand: ParsableCommand {
             case .vdev(let v):
                 let parts = v.split(separator: ",", maxSplits: 1)
                 source = .dpdk(vdev: String(parts[0]), arguments: parts.count > 1 ? String(parts[1]) : "", eal: eal)
-            case .pci:
-                throw ValidationError("feed.source dpdk over a PCI port is not wired yet: use a vdev port or feed.source kernel")
+            case .pci(let address):
+                // The NIC itself: the EAL probes it from `-a ADDRESS` (with hugepages from the
+                // profile); queue sizes and the mempool come from the profile too.
+                source = .dpdkPCI(address: address, eal: EALArguments.build(hw), mbufs: hw.memory.mbufs, mbufCache: hw.memory.mbufCache,
+                                  rxDescriptors: hw.memory.rxDescriptors, txDescriptors: hw.memory.txDescriptors)
             }
         default:
             throw ValidationError("feed.source is kernel or dpdk")
@@ -159,6 +191,46 @@ struct RunCommand: ParsableCommand {
                                  lineA: a, lineB: b, rerequest: rr, journalPath: cfg.journal, limits: spec.limits,
                                  hotCore: hw.cores.hot, coldCore: hw.cores.housekeeping.first)
         setup.metricsPort = metricsPort == 0 ? nil : metricsPort
+        let transport = cfg.venue.transport ?? "kernel"
+        switch transport {
+        case "kernel": break
+        case "tickwire":
+            guard case .dpdk = cfg.feed.source == "dpdk" ? FeedSourceKind.dpdk : FeedSourceKind.kernel else {
+                throw ValidationError("venue.transport tickwire runs on the DPDK port: set feed.source dpdk")
+            }
+            guard let n = cfg.net, let (addr, prefix) = NetConfiguration.parseCIDR(n.address) else {
+                throw ValidationError("venue.transport tickwire needs net.address (ADDRESS/PREFIX, e.g. 10.1.0.1/24)")
+            }
+            var nc = NetConfiguration(address: addr, prefixLength: prefix, multicastGroups: [a.ip, b.ip], igmpVersion: n.igmp ?? 3)
+            if let g = n.gateway {
+                guard let gw = IPv4Address(g) else { throw ValidationError("net.gateway \(g) is not an IPv4 address") }
+                nc.gateway = gw
+            }
+            nc.vlanID = n.vlan
+            setup.net = nc
+        default:
+            throw ValidationError("venue.transport is kernel or tickwire")
+        }
+        if check {
+            var eal: [String] = []
+            switch source {
+            case .dpdk(_, _, let e), .dpdkPCI(_, let e, _, _, _, _): eal = e
+            case .kernel: break
+            }
+            let refused = ProfileValidator.refuses(findings)
+            let r = CheckReport(profile: hw.box.name, refused: refused, findings: findings.map(\.description), ealArguments: eal,
+                                feedSource: source.label, orderTransport: transport, netAddress: cfg.net?.address)
+            if json {
+                printJSON(r)
+            } else {
+                print("profile \(r.profile): \(refused ? "REFUSED" : "passes") on \(sysroot)")
+                for f in r.findings { print("  \(f)") }
+                print("  EAL: \(eal.joined(separator: " "))")
+                print("  feed: \(r.feedSource); orders over \(transport == "tickwire" ? "Tickwire's TCP from \(r.netAddress ?? "?")" : "the kernel's TCP")")
+            }
+            if refused { throw ExitCode(1) }
+            return
+        }
         // The main thread (later the hot loop) starts on housekeeping; signals and the control
         // file raise flags the loop reads between bursts.
         if let h = hw.cores.housekeeping.first { try? CorePinning.pinCurrentThread(toCore: h) }

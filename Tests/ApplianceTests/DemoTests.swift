@@ -190,4 +190,36 @@ func newOrders(_ path: String) throws -> [[Substring]] {
         #expect(e.contains("NUMA node 0") && e.contains("NUMA node 1"), "\(e)")
         #expect(e.contains("refused"))
     }
+
+    /// `run --check` with the colo profile and a kernel-bypass configuration: on a fixture of a
+    /// tuned colo box (isolated cores, 1G hugepages, the E810 ports bound to vfio-pci) it passes
+    /// and builds the EAL arguments with the PCI addresses and hugepages; on this machine it is
+    /// refused, each finding with its remedy (no hugepages, no such NIC or no vfio-pci).
+    @Test func runCheckBuildsThePCIPlanAndRefusesThisBox() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
+        func check(_ sysroot: String) throws -> (Int32, [String: Any]) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Paths.binary)
+            p.arguments = ["run", "--profile", Paths.root.appendingPathComponent("hw-profiles/colo-single-socket.yaml").path,
+                           "--config", Paths.root.appendingPathComponent("config/colo-tickwire.yaml").path,
+                           "--sysroot", sysroot, "--check", "--json", "--metrics-port", "0"]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
+        }
+        let (ok, tuned) = try check(Paths.root.appendingPathComponent("Tests/HostTuningTests/Fixtures/tuned").path)
+        #expect(ok == 0 && tuned["refused"] as? Bool == false, "\(tuned)")
+        let eal = (tuned["eal_arguments"] as? [String] ?? []).joined(separator: " ")
+        #expect(eal.contains("-a 0000:17:00.0") && eal.contains("--socket-mem 4096") && !eal.contains("--no-huge"), "\(eal)")
+        #expect(tuned["order_transport"] as? String == "tickwire" && tuned["net_address"] as? String == "10.50.0.21/24")
+        let (bad, here) = try check("/")
+        #expect(bad != 0 && here["refused"] as? Bool == true)
+        let findings = (here["findings"] as? [String] ?? []).joined(separator: "\n")
+        #expect(findings.contains("[hugepages_free]") && findings.contains("hugepages="), "\(findings)")
+        #expect(findings.contains("[nic_driver]") && findings.contains("fix:"), "\(findings)")
+    }
 }

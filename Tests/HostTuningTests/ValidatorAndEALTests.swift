@@ -19,10 +19,12 @@ import Testing
     @Test func hostNodeOverridesProfileAndStillRefuses() throws {
         var p = try HWProfile.load(Paths.fixtureProfile("tuned-box.yaml"))
         // The profile claims node 0; the host says the device is on node 1.
-        let host = HostSnapshot(sysroot: "/", presentCPUs: [0, 1, 2, 3], onlineCPUs: [0, 1, 2, 3], isolatedCPUs: [2, 3],
+        var host = HostSnapshot(sysroot: "/", presentCPUs: [0, 1, 2, 3], onlineCPUs: [0, 1, 2, 3], isolatedCPUs: [2, 3],
                                 nohzFullCPUs: [2, 3], cpuNode: [0: 0, 1: 0, 2: 0, 3: 0],
                                 threadSiblings: [2: [2], 3: [3]], pciNumaNode: ["0000:17:00.0": 1],
                                 hugepages: [.init(sizeKB: 1_048_576, node: 0, total: 4, free: 4)])
+        host.pciDevices = ["0000:17:00.0"]
+        host.pciDriver = ["0000:17:00.0": "vfio-pci"]
         let findings = ProfileValidator.validate(p, host: host)
         #expect(Set(findings.map(\.check)) == ["nic_numa_declared", "nic_numa"])
         p.isolation.hotIsolated = .init(expected: true, enforce: .warn)
@@ -39,10 +41,26 @@ import Testing
         let p = try HWProfile.load(Paths.fixtureProfile("tuned-box.yaml"))
         let host = HostSnapshot.read(sysroot: Paths.fixture("untuned"))
         let findings = ProfileValidator.validate(p, host: host)
-        #expect(Set(findings.map(\.check)) == ["hot_isolated", "hot_nohz_full", "smt_sibling_free", "hugepages_free"])
+        // The untuned box has no NIC at the profile's address either.
+        #expect(Set(findings.map(\.check)) == ["hot_isolated", "hot_nohz_full", "smt_sibling_free", "hugepages_free", "nic_driver"])
         #expect(findings.allSatisfy { $0.severity == .refuse })
         // hot 2's sibling is 0 and hot 3's is 1: both housekeeping.
         #expect(findings.filter { $0.check == "smt_sibling_free" }.count == 2)
+    }
+
+    /// A port bound to the kernel's own driver (ice) or to none cannot be taken by the ice PMD:
+    /// refused with the bind command; an mlx5 port keeps mlx5_core (bifurcated).
+    @Test func nicDriverBindingIsChecked() throws {
+        let p = try HWProfile.load(Paths.fixtureProfile("tuned-box.yaml"))
+        var host = HostSnapshot.read(sysroot: Paths.fixture("tuned"))
+        #expect(host.pciDriver["0000:17:00.0"] == "vfio-pci")
+        #expect(!ProfileValidator.validate(p, host: host).contains { $0.check == "nic_driver" })
+        host.pciDriver["0000:17:00.0"] = "ice"
+        let f = try #require(ProfileValidator.validate(p, host: host).first { $0.check == "nic_driver" })
+        #expect(f.severity == .refuse && f.message.contains("bound to ice") && f.remedy.contains("dpdk-devbind.py --bind=vfio-pci 0000:17:00.0"))
+        host.pciDriver["0000:17:00.0"] = nil
+        #expect(ProfileValidator.validate(p, host: host).contains { $0.check == "nic_driver" && $0.message.contains("no driver") })
+        #expect(ProfileValidator.acceptableDrivers(pmd: "mlx5") == ["mlx5_core"])
     }
 
     @Test func enforceWarnOnlyWarns() throws {
