@@ -2,7 +2,7 @@
 # the system packages they need when missing.
 SHELL := /bin/bash
 SWIFT ?= swift
-DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev zlib1g-dev pkg-config tshark tcpdump gnuplot-nox iproute2 python3 ethtool nftables iputils-ping
+DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev zlib1g-dev pkg-config tshark tcpdump gnuplot-nox iproute2 python3 ethtool nftables iputils-ping strace
 RELEASE_BIN := .build/release/tickwire
 
 .PHONY: all deps build release test demo models bench fuzz clean
