@@ -51,6 +51,15 @@ public struct CountersSnapshot: Sendable, Equatable, BitwiseCopyable {
     /// Realized + unrealized, in 1/10000 dollars.
     public var pnl: Int64 = 0
     public var killSwitchEngaged: Bool = false
+    // Tickwire's TCP and network stack (0 over the kernel's TCP).
+    public var tcpSegmentsIn: UInt64 = 0
+    public var tcpSegmentsOut: UInt64 = 0
+    public var tcpRetransmits: UInt64 = 0
+    public var tcpTimeouts: UInt64 = 0
+    public var tcpOutOfOrderHeld: UInt64 = 0
+    public var tcpDrops: UInt64 = 0
+    public var tcpReconnects: UInt64 = 0
+    public var netDrops: UInt64 = 0
     public init() {}
 }
 
@@ -81,6 +90,8 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     var lastHousekeeping: UInt64 = 0
     /// Counter snapshots for the telemetry thread (metrics), every 10 ms.
     public let snapshots = SPSCRing<CountersSnapshot>(capacity: 64)
+    /// Adds the transport's counters to a snapshot (Tickwire's TCP; nil over the kernel's).
+    public var transportCounters: ((inout CountersSnapshot) -> Void)?
 
     public init(engine: TradingEngine<S, T>, lineA: FeedAddress, lineB: FeedAddress, requester: R, clock: TSCClock,
                 configuration: MoldUDP64Configuration = .init()) {
@@ -198,6 +209,7 @@ extension Appliance {
             c.pnl = risk.positions.totalPnL
             c.killSwitchEngaged = risk.isEngaged
         }
+        transportCounters?(&c)
         _ = snapshots.push(c)
     }
 }

@@ -68,6 +68,9 @@ public struct NetReconnect {
 
 public typealias NetOrderTransport = NetTCPConnection<DPDKNetDevice>
 
+/// The reconnect count, read by the counters snapshot (a box the closure can share).
+final class ReconnectCount { var value: UInt64 = 0 }
+
 extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
     /// The kernel-bypass loop: feed and orders on `link`'s port until `flag` drops.
     public func run(link: NetLink, flag: RunFlag, reconnect: inout NetReconnect, burst: Int = 32) {
@@ -77,6 +80,17 @@ extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
         let uHost = Unmanaged.passUnretained(link.host)
         let recoveryPort = feed.session.requester.localPort
         let ourAddress = link.host.address.value
+        let host = link.host
+        let reconnects = ReconnectCount()
+        transportCounters = { c in
+            let t = host.tcpTotals()
+            (c.tcpSegmentsIn, c.tcpSegmentsOut, c.tcpRetransmits, c.tcpTimeouts) = (t.segmentsIn, t.segmentsOut, t.retransmits, t.timeouts)
+            c.tcpOutOfOrderHeld = t.outOfOrderHeld
+            c.tcpDrops = t.drops
+            c.tcpReconnects = reconnects.value
+            c.netDrops = host.counters.totalDrops
+        }
+        defer { transportCounters = nil }
         while flag.isRunning {
             if flag.takeKillRequest() { engine.gateway.kill(reason: .operator, now: nanos(tw_rdtsc())) }
             let n = port.receive(into: pkts, capacity: burst)
@@ -88,7 +102,10 @@ extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
             }
             uHost._withUnsafeGuaranteedRef { $0.poll(now: now) }
             betweenBursts(idle: n == 0, tsc: tsc, now: now)
-            if engine.gateway.client.state == .disconnected { reconnectStep(link.host, &reconnect, now: now) }
+            if engine.gateway.client.state == .disconnected {
+                reconnectStep(link.host, &reconnect, now: now)
+                reconnects.value = reconnect.reconnects
+            }
         }
     }
 

@@ -111,14 +111,25 @@ public struct NetCounters: Sendable, Equatable {
     public var udpOut: UInt64 = 0
     public var rstOut: UInt64 = 0
     public var drops: [UInt64] = Array(repeating: 0, count: NetDrop.allCases.count)
+    /// The sum of `drops`, kept as it goes.
+    public var dropsTotal: UInt64 = 0
     public init() {}
     public subscript(_ d: NetDrop) -> UInt64 { drops[d.rawValue] }
-    public var totalDrops: UInt64 { drops.reduce(0, &+) }
+    public var totalDrops: UInt64 { dropsTotal }
     public var dropsByName: [String: UInt64] {
         var out: [String: UInt64] = [:]
         for d in NetDrop.allCases where drops[d.rawValue] > 0 { out["\(d)"] = drops[d.rawValue] }
         return out
     }
+}
+
+public struct TCPTotals: Sendable, Equatable {
+    public var segmentsIn: UInt64
+    public var segmentsOut: UInt64
+    public var retransmits: UInt64
+    public var timeouts: UInt64
+    public var outOfOrderHeld: UInt64
+    public var drops: UInt64
 }
 
 struct ARPEntry {
@@ -251,7 +262,10 @@ public final class NetHost<D: NetDevice> {
     }
 
     @inline(__always)
-    func drop(_ d: NetDrop) { counters.drops[d.rawValue] &+= 1 }
+    func drop(_ d: NetDrop) {
+        counters.drops[d.rawValue] &+= 1
+        counters.dropsTotal &+= 1
+    }
 
     /// One received frame (not feed UDP). The frame is only read during the call.
     public func input(_ frame: UnsafeRawBufferPointer, now: Int64) {
@@ -556,6 +570,25 @@ public final class NetHost<D: NetDevice> {
     public var tcpCounters: TCPCounters {
         var t = retiredTCP
         for c in slots.compactMap({ $0 }) { t.add(c.counters) }
+        return t
+    }
+
+    /// The main TCP counters summed over the connections, without allocating (the hot loop's
+    /// counter snapshots every 10 ms).
+    public func tcpTotals() -> TCPTotals {
+        var t = TCPTotals(segmentsIn: retiredTCP.segmentsIn, segmentsOut: retiredTCP.segmentsOut, retransmits: retiredTCP.retransmits,
+                          timeouts: retiredTCP.timeouts, outOfOrderHeld: retiredTCP.outOfOrderHeld, drops: retiredTCP.dropsTotal)
+        for i in 0..<slotCount {
+            guard let u = hotSlots[i] else { continue }
+            u._withUnsafeGuaranteedRef { c in
+                t.segmentsIn &+= c.counters.segmentsIn
+                t.segmentsOut &+= c.counters.segmentsOut
+                t.retransmits &+= c.counters.retransmits
+                t.timeouts &+= c.counters.timeouts
+                t.outOfOrderHeld &+= c.counters.outOfOrderHeld
+                t.drops &+= c.counters.dropsTotal
+            }
+        }
         return t
     }
 

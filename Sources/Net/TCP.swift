@@ -97,6 +97,8 @@ public struct TCPCounters: Sendable, Equatable {
     public var txFailures: UInt64 = 0
     public var timeWaitReused: UInt64 = 0
     public var drops: [UInt64] = Array(repeating: 0, count: TCPDrop.allCases.count)
+    /// The sum of `drops`, kept as it goes (read by the hot loop's counter snapshots).
+    public var dropsTotal: UInt64 = 0
     public init() {}
     public subscript(_ d: TCPDrop) -> UInt64 { drops[d.rawValue] }
     public var dropsByName: [String: UInt64] {
@@ -112,6 +114,7 @@ public struct TCPCounters: Sendable, Equatable {
         challengeAcks &+= o.challengeAcks; windowProbes &+= o.windowProbes; rttSamples &+= o.rttSamples
         resetsIn &+= o.resetsIn; resetsOut &+= o.resetsOut; txFailures &+= o.txFailures; timeWaitReused &+= o.timeWaitReused
         for i in 0..<drops.count { drops[i] &+= o.drops[i] }
+        dropsTotal &+= o.dropsTotal
     }
 }
 
@@ -645,5 +648,8 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
     public var retransmissionTimeout: Int64 { rto }
 
     @inline(__always)
-    func drop(_ d: TCPDrop) { counters.drops[d.rawValue] &+= 1 }
+    func drop(_ d: TCPDrop) {
+        counters.drops[d.rawValue] &+= 1
+        counters.dropsTotal &+= 1
+    }
 }

@@ -41,6 +41,14 @@ final class MetricsExporter: @unchecked Sendable {
             (\.filledShares, counter("tickwire_filled_shares_total")),
             (\.killSwitches, counter("tickwire_kill_switches_total")),
             (\.stampsDropped, counter("tickwire_latency_stamps_dropped_total")),
+            (\.tcpSegmentsIn, counter("tickwire_tcp_segments_in_total")),
+            (\.tcpSegmentsOut, counter("tickwire_tcp_segments_out_total")),
+            (\.tcpRetransmits, counter("tickwire_tcp_retransmits_total")),
+            (\.tcpTimeouts, counter("tickwire_tcp_timeouts_total")),
+            (\.tcpOutOfOrderHeld, counter("tickwire_tcp_out_of_order_held_total")),
+            (\.tcpDrops, counter("tickwire_tcp_drops_total")),
+            (\.tcpReconnects, counter("tickwire_tcp_reconnects_total")),
+            (\.netDrops, counter("tickwire_net_drops_total")),
         ]
         openOrders = CoreMetrics.Gauge(label: "tickwire_open_orders", dimensions: [], factory: factory)
         pnl = CoreMetrics.Gauge(label: "tickwire_pnl_dollars", dimensions: [], factory: factory)
