@@ -59,8 +59,9 @@ public struct VenueSummary: Sendable, Encodable {
     public var captureFrames: UInt64
     public var regimeSeconds: [String: Double]
     public var session: String
-    /// Each order-entry user's state at the end: open orders (venue reference -> open shares)
-    /// and positions (locate -> net shares), to compare with what a client believes.
+    /// Each order-entry user's state at the end of continuous trading, before the closing cross:
+    /// open orders (venue reference -> open shares) and positions (locate -> net shares), to
+    /// compare with what a client believed when it stopped.
     public var users: [String: VenueUserState] = [:]
 }
 
@@ -116,7 +117,9 @@ public final class VenueSimulator {
     /// and keeps answering re-requests for `linger` seconds more.
     /// `startDelay`: seconds during which order entry is up (logins are answered) before the
     /// feed's first packet, so that a trading client can log in and join the feed from its start.
-    public func run(seconds: Double, messages limit: UInt64? = nil, linger: Double = 0.5, startDelay: Double = 0) -> VenueSummary {
+    /// `stop`: asked once per turn; true ends the session early (a signal, a test).
+    public func run(seconds: Double, messages limit: UInt64? = nil, linger: Double = 0.5, startDelay: Double = 0,
+                    stop: (() -> Bool)? = nil) -> VenueSummary {
         server.start()
         let c = configuration
         var sink = VenueSink(feed: PublishingSink(publisher: publisher, time: c.flow.start, out: packer), orderEntry: orderEntry)
@@ -145,7 +148,7 @@ public final class VenueSimulator {
         var lastVenue = model.now
         while true {
             let now = tw_clock_monotonic_raw_ns()
-            if now >= end { break }
+            if now >= end || stop?() == true { break }
             if let orderEntry {
                 let before = publisher.published
                 orderEntry.poll(monotonicNs: now, venueTime: venueClock(now, t0), &sink)
@@ -174,6 +177,12 @@ public final class VenueSimulator {
         }
         let elapsed = Double(tw_clock_monotonic_raw_ns() - t0) / 1e9
         let t = VenueTime(nanosSinceMidnight: model.now)
+        let users = Dictionary(uniqueKeysWithValues: (orderEntry?.configuration.users ?? []).compactMap { u in
+            orderEntry?.snapshot(user: u.username).map { snap in
+                (u.username, VenueUserState(openOrders: Dictionary(uniqueKeysWithValues: snap.orders.map { (String($0.key), $0.value) }),
+                                            positions: Dictionary(uniqueKeysWithValues: snap.positions.map { (String($0.key), $0.value) })))
+            }
+        })
         model.cross(UInt8(ascii: "C"), &sink)
         orderEntry?.systemEvent("E", at: t)
         orderEntry?.endOfSession(monotonicNs: tw_clock_monotonic_raw_ns())
@@ -196,13 +205,7 @@ public final class VenueSimulator {
             rerequestsServed: server.served, rerequestPort: server.port, ordersReceived: orderEntry?.counters.ordersReceived ?? 0,
             orderPort: orderEntry?.port, orderEntry: orderEntry?.counters,
             liveOrders: model.engine.liveOrders, sendErrors: packer.output.sendErrors,
-            captureFrames: capture?.frames ?? 0, regimeSeconds: regimes, session: c.session,
-            users: Dictionary(uniqueKeysWithValues: (orderEntry?.configuration.users ?? []).compactMap { u in
-                orderEntry?.snapshot(user: u.username).map { snap in
-                    (u.username, VenueUserState(openOrders: Dictionary(uniqueKeysWithValues: snap.orders.map { (String($0.key), $0.value) }),
-                                                positions: Dictionary(uniqueKeysWithValues: snap.positions.map { (String($0.key), $0.value) })))
-                }
-            }))
+            captureFrames: capture?.frames ?? 0, regimeSeconds: regimes, session: c.session, users: users)
     }
 }
 

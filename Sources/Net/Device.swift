@@ -4,7 +4,7 @@
 //
 // Ownership: `allocateFrame` hands the caller one buffer; `transmit` takes it back whether or
 // not it left (a DPDK mbuf the tx queue refused is freed there and counted).
-public import CShims
+import CShims
 public import TickwireCore
 public import Wire
 

@@ -206,6 +206,8 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
     var recover: UInt32 = 0
     var ackPending = false
     var synSentAt: Int64 = 0
+    /// A frame handed out by `reserveSend` and not committed yet.
+    var reserved: TxFrame?
 
     init(host: NetHost<D>, remote: IPv4Address, remotePort: UInt16, localPort: UInt16, nextHop: IPv4Address,
          iss: UInt32, configuration c: TCPConfiguration) {
@@ -302,6 +304,10 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
     }
 
     func enterClosed() {
+        if let f = reserved {
+            reserved = nil
+            discardFrame(f)
+        }
         state = .closed
         rtxDeadline = 0
         persistDeadline = 0
@@ -353,10 +359,66 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         buffer.baseAddress!.copyMemory(from: recvRing.baseAddress! + head, byteCount: first)
         if first < n { (buffer.baseAddress! + first).copyMemory(from: recvRing.baseAddress!, byteCount: n - first) }
         readSeq &+= UInt32(n)
-        // Window update (RFC 9293 §3.8.6.2.2): once at least an MSS (or half the ring) opened up.
+        windowOpened()
+        return .bytes(n)
+    }
+
+    // MARK: - Zero copy
+
+    /// The payload area of a frame for the next bytes, when they can leave at once in one
+    /// segment: established, nothing unsent ahead of them, room in both windows and the ring.
+    /// The caller writes in place and calls `commitSend`.
+    public func reserveSend(maximum: Int) -> UnsafeMutableRawBufferPointer? {
+        guard state == .established || state == .closeWait, macKnown, !userClosed, error == 0,
+              Int(sndNxt &- ringSeq) == sendCount else { return nil }
+        let usable = Int(Int32(bitPattern: sndUna &+ UInt32(truncatingIfNeeded: min(Int(sndWnd), cwnd)) &- sndNxt))
+        let room = min(maximum, sendMSS, usable, sendRing.count - sendCount)
+        guard room >= 64 else { return nil }
+        if reserved == nil { reserved = frame() }
+        guard let f = reserved, f.data.count >= headerLength + room else { return nil }
+        return f.data.mslice(headerLength, headerLength + room)
+    }
+
+    /// Sends the `length` bytes written into the reserved frame: a copy goes into the send ring
+    /// (kept for retransmission), the frame itself leaves.
+    public func commitSend(length: Int) -> Int {
+        guard let f = reserved else { return -Int(EINVAL) }
+        reserved = nil
+        guard length > 0, length <= sendMSS, length <= sendRing.count - sendCount,
+              state == .established || state == .closeWait else {
+            discardFrame(f)
+            return error != 0 ? -Int(error) : -Int(EINVAL)
+        }
+        let tail = (Int(ringSeq &- (iss &+ 1)) &+ sendCount) & sendMask
+        let first = min(length, sendRing.count - tail)
+        let src = f.data.baseAddress! + headerLength
+        (sendRing.baseAddress! + tail).copyMemory(from: src, byteCount: first)
+        if first < length { sendRing.baseAddress!.copyMemory(from: src + first, byteCount: length - first) }
+        sendCount += length
+        emit(f, seq: sndNxt, length: length, fin: false, hostNow)
+        return length
+    }
+
+    /// The next contiguous in-order bytes in the receive ring (zero copy for the reader).
+    public func peekReceived() -> UnsafeRawBufferPointer? {
+        let n = readable
+        guard n > 0, state != .synSent, state != .synReceived else { return nil }
+        let head = Int(readSeq &- (irs &+ 1)) & recvMask
+        let first = min(n, recvRing.count - head)
+        return UnsafeRawBufferPointer(start: recvRing.baseAddress! + head, count: first)
+    }
+
+    public func consumeReceived(_ count: Int) {
+        guard count > 0 else { return }
+        readSeq &+= UInt32(min(count, readable))
+        windowOpened()
+    }
+
+    /// Window update (RFC 9293 §3.8.6.2.2): once at least an MSS (or half the ring) opened up.
+    @inline(__always)
+    func windowOpened() {
         let edge = rcvNxt &+ UInt32(receiveWindow)
         if state != .closed, Int(edge &- lastAdvertisedEdge) >= min(ourMSS, recvRing.count / 2) { ackPending = true }
-        return .bytes(n)
     }
 
     /// Closes our side: a FIN after the bytes already written (RFC 9293 CLOSE). The
@@ -459,9 +521,6 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
     /// One segment of `length` bytes from the ring at `offset` (plus FIN), as new data or as a
     /// retransmission.
     func sendData(seq: UInt32, offset: Int, length: Int, fin: Bool, _ now: Int64) {
-        var flags: TCPFlags = [.ack]
-        if length > 0 { flags.insert(.psh) }
-        if fin { flags.insert(.fin) }
         guard let f = frame() else {
             counters.txFailures &+= 1
             armRetransmit(now)
@@ -477,6 +536,16 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
                 (d.baseAddress! + headerLength + first).copyMemory(from: sendRing.baseAddress!, byteCount: length - first)
             }
         }
+        emit(f, seq: seq, length: length, fin: fin, now)
+    }
+
+    /// Sends a frame whose payload is in place: retransmission accounting, Karn, the header
+    /// fields, SND.NXT/SND.MAX, the timer.
+    @inline(__always)
+    func emit(_ f: TxFrame, seq: UInt32, length: Int, fin: Bool, _ now: Int64) {
+        var flags: TCPFlags = [.ack]
+        if length > 0 { flags.insert(.psh) }
+        if fin { flags.insert(.fin) }
         let end = seq &+ UInt32(length) &+ (fin ? 1 : 0)
         let retransmission = seqLT(seq, sndMax)
         if retransmission {

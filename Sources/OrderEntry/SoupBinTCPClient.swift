@@ -164,6 +164,30 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
             return 0
         }
         var delivered = 0
+        // Zero copy where the transport can: the framer reads the transport's own buffer (a
+        // packet that straddles two chunks is the one thing it copies).
+        while state == .awaitingLogin || state == .loggedIn, let chunk = ut._withUnsafeGuaranteedRef({ $0.peekReceived() }) {
+            lastHeard = now
+            framer.feed(chunk)
+            var done = false
+            while !done {
+                switch framer.next() {
+                case .needMoreData:
+                    done = true
+                case .failed(let e):
+                    ut._withUnsafeGuaranteedRef { $0.consumeReceived(chunk.count) }
+                    fail("framing: \(e)")
+                    return delivered
+                case .packet(let p):
+                    if handle(p, now, &handler) { delivered += 1 }
+                    if state != .awaitingLogin && state != .loggedIn {
+                        ut._withUnsafeGuaranteedRef { $0.consumeReceived(chunk.count) }
+                        return delivered
+                    }
+                }
+            }
+            ut._withUnsafeGuaranteedRef { $0.consumeReceived(chunk.count) }
+        }
         reading: while state == .awaitingLogin || state == .loggedIn {
             switch ut._withUnsafeGuaranteedRef({ $0.receive(into: readBuffer) }) {
             case .wouldBlock:
@@ -249,14 +273,40 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
         return write(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<(3 + message.count)]), now)
     }
 
-    /// The send buffer, for encoding an OUCH message in place at offset 3; then `commitUnsequenced`.
-    public var messageArea: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: sendBuffer[3...]) }
+    /// Where the next OUCH message is encoded in place (at offset 3 of its SoupBinTCP packet);
+    /// then `commitUnsequenced`. The transport's own frame when it offers one (Tickwire's TCP:
+    /// the message is encoded straight into the mbuf that leaves), else the send buffer.
+    public var messageArea: UnsafeMutableRawBufferPointer {
+        if state == .loggedIn, backlog.isEmpty, let ut = hotTransport,
+           let a = ut._withUnsafeGuaranteedRef({ $0.reserveSend(maximum: sendBuffer.count) }), a.count > 3 {
+            reservedArea = a
+            return UnsafeMutableRawBufferPointer(rebasing: a[3...])
+        }
+        reservedArea = nil
+        return UnsafeMutableRawBufferPointer(rebasing: sendBuffer[3...])
+    }
+
+    /// The transport's area handed out by the last `messageArea`, if it was one.
+    var reservedArea: UnsafeMutableRawBufferPointer?
 
     /// Sends the `length`-byte message already encoded in `messageArea` (no copy).
     @discardableResult
     @_specialize(exported: true, where Transport == TCPConnection)
     @_specialize(exported: true, where Transport == NullVenueTransport)
     public func commitUnsequenced(length: Int, now: Int64) -> Bool {
+        if let a = reservedArea {
+            reservedArea = nil
+            guard state == .loggedIn, length > 0, length + 3 <= a.count, let ut = hotTransport,
+                  SoupBinTCP.writeHeader(into: a, type: .unsequencedData, payloadLength: length) != nil else { return false }
+            counters.unsequencedSent += 1
+            let n = ut._withUnsafeGuaranteedRef { $0.commitSend(length: length + 3) }
+            if n < 0 {
+                drop(now)
+                return false
+            }
+            lastSent = now
+            return true
+        }
         guard state == .loggedIn, length > 0, length + 3 <= sendBuffer.count,
               SoupBinTCP.writeHeader(into: sendBuffer, type: .unsequencedData, payloadLength: length) != nil else { return false }
         counters.unsequencedSent += 1

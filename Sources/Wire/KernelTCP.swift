@@ -93,6 +93,28 @@ public protocol ByteStreamTransport: AnyObject {
     func receive(into buffer: UnsafeMutableRawBufferPointer) -> TransportRead
     func close()
     var isOpen: Bool { get }
+
+    /// Zero copy, send side: room, in the transport's own memory, for at most `maximum` bytes
+    /// to be written in place and sent by `commitSend` (Tickwire's TCP hands out the payload
+    /// area of the frame that will carry them, behind its prebuilt headers), or nil when it has
+    /// none now (then `send` copies).
+    func reserveSend(maximum: Int) -> UnsafeMutableRawBufferPointer?
+    /// Sends the first `length` bytes written into the area `reserveSend` gave: the count, or a
+    /// negated errno.
+    func commitSend(length: Int) -> Int
+    /// Zero copy, receive side: the next contiguous bytes that arrived in order, in the
+    /// transport's memory, valid until `consumeReceived`; nil when there are none (or the
+    /// transport has no such view: then `receive(into:)` copies, and says closed or failed).
+    func peekReceived() -> UnsafeRawBufferPointer?
+    /// Drops the first `count` bytes of what `peekReceived` showed.
+    func consumeReceived(_ count: Int)
+}
+
+extension ByteStreamTransport {
+    public func reserveSend(maximum: Int) -> UnsafeMutableRawBufferPointer? { nil }
+    public func commitSend(length: Int) -> Int { -22 /* EINVAL: nothing was reserved */ }
+    public func peekReceived() -> UnsafeRawBufferPointer? { nil }
+    public func consumeReceived(_ count: Int) {}
 }
 
 public enum TransportRead: Equatable, Sendable {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Synchronization
 import CShims
 import Exchange
 import Foundation
@@ -124,7 +125,17 @@ struct ExchangeCommand: ParsableCommand {
             print("exchange: session \(session), line A \(a), line B \(b), re-requests on \(rr.ip):\(venue.rerequestPort), \(entry), "
                 + "\(symbols) symbols, " + (rate > 0 ? "\(Int(rate)) msgs/s" : "unpaced") + ", \(seconds) s")
         }
-        let s = venue.run(seconds: seconds, messages: messages, linger: linger, startDelay: max(0, min(startDelay, 60)))
+        // SIGINT/SIGTERM end the session early, cleanly (End of Session, the summary). A parent
+        // may have started us with them blocked (the mask is inherited): unblock them.
+        signal(SIGINT) { _ in exchangeStop.store(true, ordering: .relaxed) }
+        signal(SIGTERM) { _ in exchangeStop.store(true, ordering: .relaxed) }
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        let s = venue.run(seconds: seconds, messages: messages, linger: linger, startDelay: max(0, min(startDelay, 60)),
+                          stop: { exchangeStop.load(ordering: .relaxed) })
         if let bookOut {
             let text = venue.model.engine.dump { venue.publisher.symbols[Int($0.rawValue)].description }
             do { try text.write(toFile: bookOut, atomically: true, encoding: .utf8) } catch { throw fail("write \(bookOut): \(error)") }
@@ -138,3 +149,6 @@ struct ExchangeCommand: ParsableCommand {
         }
     }
 }
+
+/// Raised by SIGINT/SIGTERM: the venue ends its session at the next turn.
+let exchangeStop = Atomic<Bool>(false)

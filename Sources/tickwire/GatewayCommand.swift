@@ -235,8 +235,15 @@ struct GatewayCommand: ParsableCommand {
             }
             if !reconnect { usleep(100) }
         }
-        // Let the answers arrive: nothing pending.
+        // Let the answers arrive: nothing pending, and no crossing replacement left resting
+        // (the flow would trade it after this report).
         _ = pump(seconds: 5) {
+            crossing.removeAll { id in
+                guard let o = g.store.order(id) else { return true }
+                if o.status == .accepted || o.status == .partiallyFilled { g.cancel(id: id, now: now()) }
+                return o.status.isTerminal
+            }
+            if !crossing.isEmpty { return false }
             var pending = false
             g.store.forEachOpen { if $0.status == .pendingNew || $0.status == .pendingCancel || $0.status == .pendingReplace { pending = true } }
             return !pending

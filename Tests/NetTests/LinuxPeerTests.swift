@@ -205,7 +205,9 @@ struct GatewayOverTickwireTCPTests {
         let bed = try NetTestBed(subnet: 60)
         defer { bed.destroy() }
         let venueOut = NetTestBed.temp("gw-venue.json")
-        let venue = try bed.spawn([NetTestBed.tickwire, "exchange", "--seconds", "9", "--rate", "2000", "--symbols", "5",
+        // The venue outlives the gateway's run with room to spare (a loaded machine slows the
+        // gateway; a venue that ended first would end the session before the gateway settled).
+        let venue = try bed.spawn([NetTestBed.tickwire, "exchange", "--seconds", "40", "--rate", "2000", "--symbols", "5",
                                    "--interface", bed.kernelIP, "--order-entry", "\(bed.kernelIP):26600", "--rerequest", "\(bed.kernelIP):0",
                                    "--linger", "0.2", "--json"], output: venueOut)
         usleep(1_500_000)
@@ -234,7 +236,10 @@ struct GatewayOverTickwireTCPTests {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
-        NetTestBed.wait(venue, seconds: 15)
+        // End the venue's session now: its users' state is taken at the end of continuous
+        // trading, so nothing trades between the gateway's report and the venue's.
+        kill(venue.processIdentifier, SIGTERM)
+        NetTestBed.wait(venue, seconds: 30)
         let g = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "gateway report")
         #expect(g["order_transport"] as? String == "tickwire")
         #expect((g["reconnects"] as? Int ?? 0) == 2, "two resets, two reconnects: \(g["reconnects"] ?? "-")")
