@@ -52,6 +52,9 @@ public struct TCPConfiguration: Sendable {
     public var timeWaitNanos: Int64 = 60_000_000_000
     /// Out-of-order ranges held at once; a segment that would need more is dropped (counted).
     public var reassemblyIntervals: Int = 16
+    /// Hand out the outgoing frame's payload area for writing in place (`reserveSend`); off,
+    /// writers always copy through `send` (kept for comparison: `bench` alternates both).
+    public var zeroCopySend = true
     public init() {}
 
     func validate() throws(ConfigurationError) {
@@ -369,7 +372,7 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
     /// segment: established, nothing unsent ahead of them, room in both windows and the ring.
     /// The caller writes in place and calls `commitSend`.
     public func reserveSend(maximum: Int) -> UnsafeMutableRawBufferPointer? {
-        guard state == .established || state == .closeWait, macKnown, !userClosed, error == 0,
+        guard configuration.zeroCopySend, state == .established || state == .closeWait, macKnown, !userClosed, error == 0,
               Int(sndNxt &- ringSeq) == sendCount else { return nil }
         let usable = Int(Int32(bitPattern: sndUna &+ UInt32(truncatingIfNeeded: min(Int(sndWnd), cwnd)) &- sndNxt))
         let room = min(maximum, sendMSS, usable, sendRing.count - sendCount)

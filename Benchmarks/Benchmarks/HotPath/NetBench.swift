@@ -7,6 +7,7 @@
 // The venue's side is scripted in memory (its segments are built before each iteration, outside
 // the measurement); the handshake and the login ran in setup.
 import Benchmark
+import Foundation
 import CShims
 import Net
 import OrderEntry
@@ -37,7 +38,10 @@ final class NetFixture: @unchecked Sendable {
         conf.promiscuous = false
         conf.allMulticast = false
         port = try DPDKPort(vdev: "net_null_tw", arguments: "copy=0", mempool: pool, configuration: conf)
-        link = try NetLink(port: port, configuration: NetConfiguration(address: ourIP, prefixLength: 24), txBuffers: 1023)
+        var nc = NetConfiguration(address: ourIP, prefixLength: 24)
+        // TICKWIRE_BENCH_COPY_SEND=1: the copying send path, to compare with the zero-copy one.
+        nc.tcp.zeroCopySend = ProcessInfo.processInfo.environment["TICKWIRE_BENCH_COPY_SEND"] == nil
+        link = try NetLink(port: port, configuration: nc, txBuffers: 1023)
         frames = .allocate(byteCount: 1_000 * Self.frameRoom, alignment: 64)
         conn = try link.host.connect(to: peerIP, port: 26500, now: now)
         let limits = RiskLimits(maxOrderShares: 10_000, maxOrderNotional: Int64(10_000) * 10_000_000, collarBps: 500,
