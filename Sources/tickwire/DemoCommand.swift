@@ -23,6 +23,10 @@ import Wire
 
 enum DemoBackend: String, ExpressibleByArgument, CaseIterable { case dpdk, kernel }
 enum OrderTransportKind: String, ExpressibleByArgument, CaseIterable, Encodable { case tickwire, kernel }
+enum DemoPMD: String, ExpressibleByArgument, CaseIterable {
+    case afPacket = "af_packet", afXDP = "af_xdp"
+    var vdev: String { self == .afPacket ? "net_af_packet0" : "net_af_xdp0" }
+}
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,6 +59,9 @@ struct DemoCommand: ParsableCommand {
 
     @Option(name: .customLong("order-transport"), help: "tickwire: orders over Tickwire's TCP on the DPDK port (kernel bypassed both ways); kernel: over the kernel's TCP.")
     var orderTransport: OrderTransportKind = .tickwire
+
+    @Option(help: "The DPDK PMD on the appliance's end of the veth with Tickwire's TCP: af_packet or af_xdp (the kernel transport always uses af_packet: AF_XDP's program takes every frame of the queue, so the kernel's TCP would see none).")
+    var pmd: DemoPMD = .afPacket
 
     @Flag(name: .customLong("compare-transports"), help: "Run twice with the same seed, kernel TCP then Tickwire's TCP, and compare wire to wire.")
     var compareTransports = false
@@ -167,7 +174,7 @@ struct DemoCommand: ParsableCommand {
             setup.coldCore = 0
         }
         let source: FeedSource = fallbackReason == nil
-            ? .dpdk(vdev: "net_af_packet0", arguments: "iface=\(DemoNetwork.nearEnd)",
+            ? .dpdk(vdev: transport == .tickwire ? pmd.vdev : DemoPMD.afPacket.vdev, arguments: "iface=\(DemoNetwork.nearEnd)",
                     eal: EAL.noHardwareArguments(filePrefix: "tw-demo-\(getpid())"))
             : .kernel(interface: IPv4Address(127, 0, 0, 1))
         if fallbackReason == nil && transport == .tickwire {
