@@ -9,6 +9,9 @@ import Foundation
 import Net
 import TickwireCore
 import Wire
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The test pattern: byte i of the stream is byte i % 8 of SplitMix64 word i / 8 for `seed`
 /// (position-dependent, so a lost, duplicated or reordered byte shows at once). The Python
@@ -124,6 +127,9 @@ struct NetCheck: ParsableCommand {
     @Option(help: "Seconds to run (without --connect: how long to answer ARP, pings and IGMP queries; with it: the time limit).")
     var seconds: Double = 10
 
+    @Option(help: "Sessions one after the other (each streams the pattern from its start); a session the peer closes or resets, or a connect it refuses, is retried until --seconds run out.")
+    var sessions: Int = 1
+
     @Option(help: "Seconds to keep the connection open (pumping) after the transfer, before closing.")
     var hold: Double = 0
 
@@ -154,6 +160,18 @@ struct NetCheck: ParsableCommand {
         var net: [String: UInt64] = [:]
         var netDrops: [String: UInt64] = [:]
         var arp: [String] = []
+        /// With --sessions: how each session went.
+        var sessionResults: [SessionResult] = []
+        var refusedConnects = 0
+    }
+
+    struct SessionResult: Encodable {
+        var established: Bool
+        var bytesSent: Int
+        var bytesReceived: Int
+        var verified: Bool
+        /// completed, peer_closed, reset, failed
+        var ended: String
     }
 
     func run() throws {
@@ -167,7 +185,13 @@ struct NetCheck: ParsableCommand {
         let deadline = t0 + Int64(seconds * 1e9)
         func now() -> Int64 { tw_clock_monotonic_raw_ns() }
 
-        if let target = connect {
+        if let target = connect, sessions > 1 {
+            let parts = target.split(separator: ":")
+            guard parts.count == 2, let ip = IPv4Address(String(parts[0])), let port = UInt16(parts[1]) else {
+                throw ValidationError("--connect is ADDRESS:PORT")
+            }
+            try runSessions(link: link, ip: ip, port: port, deadline: deadline, report: &report)
+        } else if let target = connect {
             let parts = target.split(separator: ":")
             guard parts.count == 2, let ip = IPv4Address(String(parts[0])), let port = UInt16(parts[1]) else {
                 throw ValidationError("--connect is ADDRESS:PORT")
@@ -260,6 +284,56 @@ struct NetCheck: ParsableCommand {
             print("  net \(report.net) drops \(report.netDrops)")
             print("  arp \(report.arp)")
         }
-        if connect != nil && !report.verified { throw ExitCode(2) }
+        if connect != nil && sessions == 1 && !report.verified { throw ExitCode(2) }
+    }
+
+    /// --sessions N: connect (retrying while refused or unanswered), stream, and when the peer
+    /// closes or resets, close ours and connect again, until N sessions were established.
+    func runSessions(link: NetLink, ip: IPv4Address, port: UInt16, deadline: Int64, report: inout Report) throws {
+        func now() -> Int64 { tw_clock_monotonic_raw_ns() }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 64)
+        defer { chunk.deallocate() }
+        let out = StreamPattern(seed: seed), inp = StreamPattern(seed: seed &+ 1)
+        while report.sessionResults.count < sessions && now() < deadline {
+            let c: NetTCPConnection<DPDKNetDevice>
+            do { c = try link.host.connect(to: ip, port: port, now: now()) } catch { throw fail("connect: \(error)") }
+            _ = link.pump(seconds: max(0, Double(deadline - now()) / 1e9)) { c.state != .synSent && c.state != .synReceived }
+            guard c.state == .established else {
+                if c.error == ECONNREFUSED { report.refusedConnects += 1 }
+                c.abort()
+                let pause = now() + 100_000_000
+                while now() < pause { link.pump() }
+                continue
+            }
+            var r = SessionResult(established: true, bytesSent: 0, bytesReceived: 0, verified: false, ended: "failed")
+            var mismatch = false
+            while now() < deadline {
+                link.pump()
+                if r.bytesSent < sendBytes {
+                    let n = min(sendBytes - r.bytesSent, 16 * 1024)
+                    let buf = UnsafeMutableRawBufferPointer(rebasing: chunk[0..<n])
+                    out.fill(buf, from: UInt64(r.bytesSent))
+                    let took = c.send(UnsafeRawBufferPointer(buf))
+                    if took > 0 { r.bytesSent += took }
+                }
+                var closed = false
+                switch c.receive(into: chunk) {
+                case .bytes(let n):
+                    if inp.check(UnsafeRawBufferPointer(rebasing: chunk[0..<n]), at: UInt64(r.bytesReceived)) != nil { mismatch = true }
+                    r.bytesReceived += n
+                case .closed: closed = true
+                case .error, .wouldBlock: break
+                }
+                if c.error == ECONNRESET { r.ended = "reset"; break }
+                if closed { r.ended = "peer_closed"; break }
+                if r.bytesSent >= sendBytes && r.bytesReceived >= receiveBytes && c.unacknowledged == 0 { r.ended = "completed"; break }
+            }
+            r.verified = !mismatch && r.ended == "completed" && r.bytesSent == sendBytes && r.bytesReceived == receiveBytes
+            c.close()
+            _ = link.pump(seconds: 1) { c.state == .timeWait || c.state == .closed }
+            report.sessionResults.append(r)
+        }
+        report.connected = !report.sessionResults.isEmpty
+        report.verified = report.sessionResults.last?.verified ?? false
     }
 }

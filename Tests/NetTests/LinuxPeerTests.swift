@@ -294,3 +294,41 @@ struct HostileInputTests {
         #expect((tcpDrops["outsideWindow"] ?? 0) + (tcpDrops["rstOutsideWindow"] ?? 0) > 0, "\(tcpDrops)")
     }
 }
+
+/// The venue's end closes, resets, and restarts; Tickwire's TCP reconnects each time.
+@Suite(.serialized, .enabled(if: NetTestBed.canCreate, NetTestBed.skipReason))
+struct PeerCloseResetRestartTests {
+    /// Three sessions in a row against the kernel: the first peer closes its side (FIN) after
+    /// 20 KB, the second resets (RST) after 20 KB, then no one listens for a second (a venue
+    /// restarting: connects are refused) before a third peer takes a full, checked stream.
+    @Test func reconnectsAfterACloseAResetAndARestart() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: NetTestBed.tickwire), "build tickwire first (swift build)")
+        let bed = try NetTestBed(subnet: 80)
+        defer { bed.destroy() }
+        let out1 = NetTestBed.temp("crr.peer1"), out2 = NetTestBed.temp("crr.peer2"), out3 = NetTestBed.temp("crr.peer3")
+        let driver = Thread {
+            guard let p1 = try? bed.startPeer(port: 5105, send: 0, receive: 200_000, extra: ["--mode", "close", "--after", "20000"], output: out1)
+            else { return }
+            NetTestBed.wait(p1, seconds: 30)
+            guard let p2 = try? bed.startPeer(port: 5105, send: 0, receive: 200_000, extra: ["--mode", "reset", "--after", "20000"], output: out2)
+            else { return }
+            NetTestBed.wait(p2, seconds: 30)
+            usleep(1_000_000)   // the venue is down: SYNs are answered with RSTs
+            _ = try? bed.startPeer(port: 5105, send: 100_000, receive: 200_000, output: out3)
+        }
+        // The first peer listens before we connect.
+        driver.start()
+        usleep(1_500_000)
+        let r = try bed.netcheck(["--connect", "\(bed.kernelIP):5105", "--sessions", "3", "--send-bytes", "200000",
+                                  "--receive-bytes", "100000", "--seconds", "60"])
+        let sessions = r["session_results"] as? [[String: Any]] ?? []
+        #expect(sessions.count == 3, "\(r)")
+        let ends = sessions.map { $0["ended"] as? String ?? "" }
+        #expect(ends.count == 3 && ["peer_closed", "reset"].contains(ends[0]), "the first peer closed: \(ends)")
+        #expect(ends.count == 3 && ends[1] == "reset", "the second peer reset: \(ends)")
+        #expect(ends.last == "completed" && sessions.last?["verified"] as? Bool == true, "the third session is whole: \(sessions)")
+        #expect((r["refused_connects"] as? Int ?? 0) > 0, "connects were refused while no one listened")
+        let third = try #require(NetTestBed.jsonLines(out3).last)
+        #expect(third["verified"] as? Bool == true)
+    }
+}
