@@ -55,6 +55,11 @@ public struct TCPConfiguration: Sendable {
     /// Hand out the outgoing frame's payload area for writing in place (`reserveSend`); off,
     /// writers always copy through `send` (kept for comparison: `bench` alternates both).
     public var zeroCopySend = true
+    /// Delayed ACK for in-order data: 0 ACKs once per rx burst; otherwise an ACK waits up to
+    /// this long for an outgoing segment to ride on (an order), but never past two full-sized
+    /// segments (RFC 5681 §4.2). Out-of-order data, a filled hole, a FIN and a window update
+    /// are ACKed at once either way.
+    public var ackDelayNanos: Int64 = 0
     public init() {}
 
     func validate() throws(ConfigurationError) {
@@ -209,6 +214,9 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
     var recover: UInt32 = 0
     var ackPending = false
     var synSentAt: Int64 = 0
+    /// When a delayed ACK is due (0: none), and the in-order bytes it would acknowledge.
+    var ackDeadline: Int64 = 0
+    var bytesSinceAck = 0
     /// A frame handed out by `reserveSend` and not committed yet.
     var reserved: TxFrame?
 
@@ -307,6 +315,7 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
     }
 
     func enterClosed() {
+        ackDeadline = 0
         if let f = reserved {
             reserved = nil
             discardFrame(f)
@@ -588,6 +597,8 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
                                   segment: d.readOnly(t, t + 20 + options + payload)), t + 16)
         if flags.contains(.ack) {
             ackPending = false
+            ackDeadline = 0
+            bytesSinceAck = 0
             lastAdvertisedEdge = rcvNxt &+ UInt32(wnd)
         }
         let end = t + 20 + options + payload
@@ -647,6 +658,7 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         if rtxDeadline != 0 && now >= rtxDeadline { retransmitTimeout(now) }
         if persistDeadline != 0 && now >= persistDeadline { persist(now) }
         if timeWaitDeadline != 0 && now >= timeWaitDeadline { enterClosed() }
+        if ackDeadline != 0 && now >= ackDeadline { ackPending = true }
         if ackPending { flushAck() }
     }
 

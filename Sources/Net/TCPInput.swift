@@ -281,10 +281,13 @@ extension NetTCPConnection {
                 filled = true
             }
             counters.bytesIn &+= UInt64(rcvNxt &- before)
+            bytesSinceAck += Int(rcvNxt &- before)
             if filled {
                 sendAck()          // a hole filled: tell the sender at once
-            } else {
+            } else if configuration.ackDelayNanos == 0 || bytesSinceAck >= 2 * ourMSS {
                 ackPending = true
+            } else if ackDeadline == 0 {
+                ackDeadline = hostNow + configuration.ackDelayNanos
             }
             if let f = pendingFinSeq, f == rcvNxt { processFin(hostNow) }
         } else {

@@ -63,6 +63,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "The DPDK PMD on the appliance's end of the veth with Tickwire's TCP: af_packet or af_xdp (the kernel transport always uses af_packet: AF_XDP's program takes every frame of the queue, so the kernel's TCP would see none).")
     var pmd: DemoPMD = .afPacket
 
+    @Option(name: .customLong("ack-delay-us"), help: "Tickwire's TCP: delay an ACK of in-order data up to this many microseconds for an order to carry it (0: one ACK per rx burst).")
+    var ackDelayMicros: Int = 0
+
     @Flag(name: .customLong("compare-transports"), help: "Run twice with the same seed, kernel TCP then Tickwire's TCP, and compare wire to wire.")
     var compareTransports = false
 
@@ -178,8 +181,10 @@ struct DemoCommand: ParsableCommand {
                     eal: EAL.noHardwareArguments(filePrefix: "tw-demo-\(getpid())"))
             : .kernel(interface: IPv4Address(127, 0, 0, 1))
         if fallbackReason == nil && transport == .tickwire {
-            setup.net = NetConfiguration(address: IPv4Address(DemoNetwork.applianceIP)!, prefixLength: 24,
-                                         multicastGroups: [lineA.ip, lineB.ip])
+            var nc = NetConfiguration(address: IPv4Address(DemoNetwork.applianceIP)!, prefixLength: 24,
+                                      multicastGroups: [lineA.ip, lineB.ip])
+            nc.tcp.ackDelayNanos = Int64(max(0, min(ackDelayMicros, 200_000))) * 1_000
+            setup.net = nc
         }
         let flag = RunFlag()
         demoFlag = flag
