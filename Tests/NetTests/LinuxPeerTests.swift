@@ -100,14 +100,7 @@ struct LinuxHostTests {
         defer { bed.destroy() }
         let ping = try #require(NetTestBed.tool("ping"), "ping is not installed (make deps installs iputils-ping)")
         let out = NetTestBed.temp("ping.netcheck")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: NetTestBed.tickwire)
-        p.arguments = ["netcheck", "--iface", bed.near, "--ip", "\(bed.ourIP)/24", "--seconds", "6", "--json"]
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: out)
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        defer { if p.isRunning { p.terminate() } }
+        let p = try bed.netcheckInBackground(["--seconds", "6"], output: out)
         usleep(1_500_000)
         let r = try bed.inside([ping, "-c", "3", "-i", "0.3", "-W", "1", bed.ourIP], timeout: 20)
         #expect(r.status == 0, "ping: \(r.stdout) \(r.stderr)")
@@ -131,15 +124,8 @@ struct LinuxHostTests {
         let cap = NetTestBed.temp("igmp\(version).pcap")
         let tap = try bed.tap(cap, filter: "igmp")
         let out = NetTestBed.temp("igmp\(version).netcheck")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: NetTestBed.tickwire)
-        p.arguments = ["netcheck", "--iface", bed.near, "--ip", "\(bed.ourIP)/24", "--groups", "239.192.10.1,239.192.10.2",
-                       "--igmp", String(version), "--seconds", "6", "--json"]
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: out)
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        defer { if p.isRunning { p.terminate() } }
+        let p = try bed.netcheckInBackground(["--groups", "239.192.10.1,239.192.10.2", "--igmp", String(version), "--seconds", "6"],
+                                             output: out)
         usleep(3_000_000)   // past the two unsolicited reports (1 s apart)
         // A general query, max response time 1 s (10 tenths), from the kernel's host.
         let query = version == 3 ? "bytes([0x11, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])" : "bytes([0x11, 10, 0, 0, 0, 0, 0, 0])"

@@ -167,6 +167,19 @@ final class NetTestBed: @unchecked Sendable {
         return obj
     }
 
+    /// `tickwire netcheck` on the near end in the background, its JSON report into `output`.
+    func netcheckInBackground(_ args: [String], output: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.tickwire)
+        p.arguments = ["netcheck", "--iface", near, "--ip", "\(ourIP)/24", "--json"] + args
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: output)
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        background.append(p)
+        return p
+    }
+
     /// nftables rules in the bridge between us and the kernel that drop `percent`% of the TCP
     /// segments on `port` in each direction (real loss: neither end is told).
     func dropTCP(port: Int, percent: Int) throws {
