@@ -326,6 +326,24 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     /// the journal, or adopted from the venue) get one, so that limits count them again. One that
     /// risk refuses (the limits no longer hold with it) fires the kill switch: what is open is
     /// cancelled rather than carried beyond a limit.
+    /// Requests of earlier connections that the venue's replay never answered did not reach it:
+    /// the store closes lost new orders and puts orders with a lost replace or cancel back, and
+    /// risk follows: a lost new order's reservation is released, and an order whose replacement
+    /// was lost goes back from the replacement's size to what it has open. (Cold: after a
+    /// reconnect.)
+    func settleLostRequests() {
+        var lost: [(id: UInt32, replaces: UInt32)] = []
+        store.forEachOpen { o in
+            if o.status == .pendingNew && o.epoch < epoch { lost.append((o.id, o.replaces)) }
+        }
+        for l in lost where l.replaces == 0 { riskHook(l.id) { $0.onRejectedByVenue($1) } }
+        store.settleUnanswered(before: epoch)
+        for l in lost where l.replaces != 0 {
+            guard let old = store.order(l.replaces) else { continue }
+            riskHook(old.id) { $0.onReplaceRefused($1, open: Shares(rawValue: old.status.isOpen ? old.leaves : 0)) }
+        }
+    }
+
     func reattachRisk(now: Int64) {
         guard let risk else { return }
         var missing: [GatewayOrder] = []
@@ -397,7 +415,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             // The venue sends its replay right after Login Accepted and heartbeats only when
             // idle: a heartbeat means the replay is over.
             settleAfterReplay = false
-            store.settleUnanswered(before: epoch)
+            settleLostRequests()
             reattachRisk(now: now)
         }
         return n

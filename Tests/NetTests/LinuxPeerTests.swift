@@ -240,6 +240,8 @@ struct GatewayOverTickwireTCPTests {
         #expect(open.count > 100, "resting orders across the resets")
         #expect(open == venueOpen, "open orders differ: \(Set(open.keys).symmetricDifference(venueOpen.keys).prefix(10))")
         #expect(positions == venuePositions, "positions: gateway \(positions), venue \(venuePositions)")
+        #expect(g["risk_open_orders"] as? Int == open.count,
+                "risk holds what is open, no more: requests lost with the resets were released (lost \(g["lost_in_transit"] ?? "-"))")
     }
 }
 
