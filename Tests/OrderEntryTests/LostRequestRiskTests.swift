@@ -1,0 +1,62 @@
+import Testing
+@testable import OrderEntry
+import Risk
+import TickwireCore
+import Wire
+
+/// A venue that accepts the login and then says nothing but, when told to, one heartbeat: the
+/// replay after a reconnect is empty, so every request of the earlier connection was lost.
+final class ScriptedVenue: ByteStreamTransport {
+    var pending: [UInt8]
+    var isOpen = true
+    init(heartbeat: Bool) {
+        var b = [UInt8](repeating: 0, count: 64)
+        let n = b.withUnsafeMutableBytes { SoupBinTCP.encodeLoginAccepted(into: $0, session: SoupBinTCP.session("S1")!, sequenceNumber: 1)! }
+        pending = Array(b[0..<n])
+        if heartbeat {
+            let h = b.withUnsafeMutableBytes { SoupBinTCP.encodeEmpty(into: $0, type: .serverHeartbeat)! }
+            pending += Array(b[0..<h])
+        }
+    }
+    func send(_ bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
+    func receive(into buffer: UnsafeMutableRawBufferPointer) -> TransportRead {
+        guard isOpen else { return .closed }
+        guard !pending.isEmpty else { return .wouldBlock }
+        let n = min(pending.count, buffer.count)
+        pending.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
+        pending.removeFirst(n)
+        return .bytes(n)
+    }
+    func close() { isOpen = false }
+}
+
+@Suite struct LostRequestRiskTests {
+    /// Orders sent on a connection that reset before the venue saw them are settled as lost
+    /// after the next login's (empty) replay, and risk no longer counts them open.
+    @Test func lostNewOrdersReleaseTheirReservations() throws {
+        let limits = RiskLimits(maxOrderShares: 10_000, maxOrderNotional: Int64(10_000) * 10_000_000, collarBps: 10_000,
+                                allowWithoutReference: true, maxPositionPerSymbol: 1_000_000, maxGrossPosition: 10_000_000,
+                                maxOpenOrders: 1_000, throttleOrders: 1_000_000, throttleWindowNanos: 1_000)
+        let risk = try RiskEngine(limits: limits, maxLocates: 8)
+        let names: [Alpha8] = [.blank, Alpha8("AAA")!, Alpha8("BBB")!]
+        let g = OrderGateway<ScriptedVenue>(version: .v42, credentials: SoupBinTCPCredentials(username: "T", password: "x"),
+                                            symbols: names, risk: risk)
+        var none = NoGatewayListener()
+        g.connect(ScriptedVenue(heartbeat: false), now: 1)
+        g.poll(now: 2, &none)
+        #expect(g.isLoggedIn)
+        for k in 0..<3 {
+            let r = g.submit(locate: StockLocate(rawValue: 1), side: .buy, shares: 100, price: Price(rawValue: 100_000 + Int64(k)), now: 3)
+            guard case .sent = r else { Issue.record("not sent: \(r)"); return }
+        }
+        #expect(risk.openOrderCount == 3)
+        // The connection resets; the new session's replay is empty (its first heartbeat ends it).
+        g.client.transport?.close()
+        g.poll(now: 4, &none)
+        g.connect(ScriptedVenue(heartbeat: true), now: 5)
+        g.poll(now: 6, &none)
+        #expect(g.isLoggedIn && !g.settleAfterReplay)
+        #expect(g.store.counters.lostInTransit == 3)
+        #expect(risk.openOrderCount == 0, "the lost orders' reservations are released")
+    }
+}
