@@ -11,10 +11,9 @@ public final class NetLink {
     public let device: DPDKNetDevice
     public let host: NetHost<DPDKNetDevice>
     let pkts: UnsafeMutablePointer<tw_pkt>
-    /// UDP frames seen by `pump` (the stack does not take UDP; the appliance's loop does).
+    /// UDP frames seen by `pump` and not taken (the stack does not take UDP; the appliance's
+    /// loop hands it to the feed): feed packets that arrive before or after trading.
     public private(set) var udpFrames: UInt64 = 0
-    /// Called for each UDP frame `pump` sees (feed or re-request answers while not trading).
-    public var onUDP: ((UnsafeRawBufferPointer) -> Void)?
 
     public init(port: DPDKPort, configuration: NetConfiguration, txBuffers: Int = 2047) throws {
         self.port = port
@@ -33,7 +32,6 @@ public final class NetLink {
             let f = UnsafeRawBufferPointer(start: pkts[i].data, count: Int(pkts[i].len))
             if NetHost<DPDKNetDevice>.isUDP(f) {
                 udpFrames &+= 1
-                onUDP?(f)
             } else {
                 host.input(f, now: now)
             }
