@@ -167,10 +167,14 @@ struct GatewayCommand: ParsableCommand {
             }
             return done()
         }
-        try connect()
-        guard pump(seconds: 5, until: { g.isLoggedIn }) else { throw fail("login failed: \(g.client.state)") }
-        // After a restart (or any reconnect) nothing goes out until the venue's replay is over.
-        if g.settleAfterReplay { _ = pump(seconds: 5) { !g.settleAfterReplay } }
+        /// Connects, logs in, and waits out the venue's replay: after a restart (or any
+        /// reconnect) nothing goes out until it is over.
+        func logIn(_ what: String) throws {
+            try connect()
+            guard pump(seconds: 5, until: { g.isLoggedIn }) else { throw fail("\(what) failed: \(g.client.state)") }
+            if g.settleAfterReplay { _ = pump(seconds: 5) { !g.settleAfterReplay } }
+        }
+        try logIn("login")
         var reconnects = 0
 
         // The burst: resting bids far below any market (they never trade), marketable IOC sells,
@@ -181,6 +185,15 @@ struct GatewayCommand: ParsableCommand {
         // after this run's report.
         var resting: [UInt32] = []
         var crossing: [UInt32] = []
+        /// Cancels crossing replacements that rest; forgets those that are done (`untilClosed`:
+        /// only once closed, else also once their cancel is on its way).
+        func sweepCrossing(untilClosed: Bool) {
+            crossing.removeAll { id in
+                guard let o = g.store.order(id) else { return true }
+                if o.status == .accepted || o.status == .partiallyFilled { g.cancel(id: id, now: now()) }
+                return o.status.isTerminal || (!untilClosed && o.status == .pendingCancel)
+            }
+        }
         let start = now()
         var i = 0
         var refusedAfterKill = 0
@@ -223,26 +236,16 @@ struct GatewayCommand: ParsableCommand {
             if !g.isLoggedIn {
                 guard reconnect, g.client.state == .disconnected else { throw fail("the session dropped: \(g.client.state)") }
                 reconnects += 1
-                try connect()
-                guard pump(seconds: 5, until: { g.isLoggedIn }) else { throw fail("login after a reconnect failed: \(g.client.state)") }
-                if g.settleAfterReplay { _ = pump(seconds: 5) { !g.settleAfterReplay } }
+                try logIn("login after a reconnect")
                 continue
             }
-            crossing.removeAll { id in
-                guard let o = g.store.order(id) else { return true }
-                if o.status == .accepted || o.status == .partiallyFilled { g.cancel(id: id, now: now()) }
-                return o.status.isTerminal || o.status == .pendingCancel
-            }
+            sweepCrossing(untilClosed: false)
             if !reconnect { usleep(100) }
         }
         // Let the answers arrive: nothing pending, and no crossing replacement left resting
         // (the flow would trade it after this report).
         _ = pump(seconds: 5) {
-            crossing.removeAll { id in
-                guard let o = g.store.order(id) else { return true }
-                if o.status == .accepted || o.status == .partiallyFilled { g.cancel(id: id, now: now()) }
-                return o.status.isTerminal
-            }
+            sweepCrossing(untilClosed: true)
             if !crossing.isEmpty { return false }
             var pending = false
             g.store.forEachOpen { if $0.status == .pendingNew || $0.status == .pendingCancel || $0.status == .pendingReplace { pending = true } }
