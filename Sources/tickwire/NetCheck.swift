@@ -170,8 +170,51 @@ struct NetCheck: ParsableCommand {
         var bytesSent: Int
         var bytesReceived: Int
         var verified: Bool
-        /// completed, peer_closed, reset, failed
+        /// completed, peer_closed, reset, failed or timeout (see `StreamOutcome`)
         var ended: String
+    }
+
+    struct StreamOutcome {
+        var sent = 0
+        var received = 0
+        /// The offset of the first received byte that is not the pattern's.
+        var firstMismatch: Int?
+        /// completed (all sent, acknowledged and received), peer_closed, reset, failed (another
+        /// error), or timeout (the deadline came first).
+        var ended = "timeout"
+    }
+
+    /// Streams the pattern both ways on `c`, checking every byte that arrives, until it is all
+    /// sent, acknowledged and received, the peer closes or resets, or `deadline`.
+    func stream(_ c: NetTCPConnection<DPDKNetDevice>, link: NetLink, chunk: UnsafeMutableRawBufferPointer, deadline: Int64) -> StreamOutcome {
+        let out = StreamPattern(seed: seed), inp = StreamPattern(seed: seed &+ 1)
+        var r = StreamOutcome()
+        while tw_clock_monotonic_raw_ns() < deadline {
+            link.pump()
+            if r.sent < sendBytes {
+                let n = min(sendBytes - r.sent, 16 * 1024)
+                let buf = UnsafeMutableRawBufferPointer(rebasing: chunk[0..<n])
+                out.fill(buf, from: UInt64(r.sent))
+                let took = c.send(UnsafeRawBufferPointer(buf))
+                if took > 0 { r.sent += took }
+            }
+            switch c.receive(into: chunk) {
+            case .bytes(let n):
+                if r.firstMismatch == nil, let bad = inp.check(UnsafeRawBufferPointer(rebasing: chunk[0..<n]), at: UInt64(r.received)) {
+                    r.firstMismatch = r.received + bad
+                }
+                r.received += n
+            case .closed: r.ended = "peer_closed"
+            case .error, .wouldBlock: break
+            }
+            if c.error != 0 { r.ended = c.error == ECONNRESET ? "reset" : "failed" }
+            if r.ended != "timeout" { break }
+            if r.sent >= sendBytes && r.received >= receiveBytes && c.unacknowledged == 0 {
+                r.ended = "completed"
+                break
+            }
+        }
+        return r
     }
 
     func run() throws {
@@ -185,17 +228,17 @@ struct NetCheck: ParsableCommand {
         let deadline = t0 + Int64(seconds * 1e9)
         func now() -> Int64 { tw_clock_monotonic_raw_ns() }
 
-        if let target = connect, sessions > 1 {
-            let parts = target.split(separator: ":")
+        var target: (IPv4Address, UInt16)?
+        if let connect {
+            let parts = connect.split(separator: ":")
             guard parts.count == 2, let ip = IPv4Address(String(parts[0])), let port = UInt16(parts[1]) else {
                 throw ValidationError("--connect is ADDRESS:PORT")
             }
+            target = (ip, port)
+        }
+        if let (ip, port) = target, sessions > 1 {
             try runSessions(link: link, ip: ip, port: port, deadline: deadline, report: &report)
-        } else if let target = connect {
-            let parts = target.split(separator: ":")
-            guard parts.count == 2, let ip = IPv4Address(String(parts[0])), let port = UInt16(parts[1]) else {
-                throw ValidationError("--connect is ADDRESS:PORT")
-            }
+        } else if let (ip, port) = target {
             let c: NetTCPConnection<DPDKNetDevice>
             do { c = try host.connect(to: ip, port: port, now: now()) } catch { throw fail("connect: \(error)") }
             _ = link.pump(seconds: max(0, Double(deadline - now()) / 1e9)) { c.state != .synSent && c.state != .synReceived }
@@ -203,35 +246,11 @@ struct NetCheck: ParsableCommand {
             let established = now()
             report.handshakeNs = established - t0
             if report.connected {
-                let out = StreamPattern(seed: seed), inp = StreamPattern(seed: seed &+ 1)
                 let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 64)
                 defer { chunk.deallocate() }
-                var sent = 0, received = 0
-                var mismatch: Int?
-                var closedByPeer = false
-                while now() < deadline {
-                    link.pump()
-                    if sent < sendBytes {
-                        let n = min(sendBytes - sent, 16 * 1024)
-                        let buf = UnsafeMutableRawBufferPointer(rebasing: chunk[0..<n])
-                        out.fill(buf, from: UInt64(sent))
-                        let took = c.send(UnsafeRawBufferPointer(buf))
-                        if took < 0 { break }
-                        sent += took
-                    }
-                    switch c.receive(into: chunk) {
-                    case .bytes(let n):
-                        if mismatch == nil, let bad = inp.check(UnsafeRawBufferPointer(rebasing: chunk[0..<n]), at: UInt64(received)) {
-                            mismatch = received + bad
-                        }
-                        received += n
-                    case .closed: closedByPeer = true
-                    case .error: break
-                    case .wouldBlock: break
-                    }
-                    if c.error != 0 || closedByPeer { break }
-                    if sent >= sendBytes && received >= receiveBytes && c.unacknowledged == 0 { break }
-                }
+                let r = stream(c, link: link, chunk: chunk, deadline: deadline)
+                var received = r.received
+                var mismatch = r.firstMismatch
                 report.transferNs = now() - established
                 let holdEnd = now() + Int64(hold * 1e9)
                 while now() < holdEnd && c.error == 0 {
@@ -245,11 +264,11 @@ struct NetCheck: ParsableCommand {
                 }
                 let lingerEnd = now() + Int64(linger * 1e9)
                 while now() < lingerEnd { link.pump() }
-                report.bytesSent = sent
+                report.bytesSent = r.sent
                 report.bytesReceived = received
                 report.firstMismatch = mismatch
                 report.unacknowledged = c.unacknowledged
-                report.verified = mismatch == nil && sent == sendBytes && received == receiveBytes && report.unacknowledged == 0
+                report.verified = mismatch == nil && r.sent == sendBytes && received == receiveBytes && report.unacknowledged == 0
                 report.peerClosed = c.finReceivedForReport
             }
             report.finalState = c.state.rawValue
@@ -267,13 +286,13 @@ struct NetCheck: ParsableCommand {
                       "duplicate_acks": t.duplicateAcks, "out_of_order_held": t.outOfOrderHeld, "duplicate_segments": t.duplicateSegments,
                       "challenge_acks": t.challengeAcks, "window_probes": t.windowProbes, "resets_in": t.resetsIn, "resets_out": t.resetsOut,
                       "rtt_samples": t.rttSamples, "tx_failures": t.txFailures]
-        report.tcpDrops = t.dropsByName
+        report.tcpDrops = t.drops.byName
         let n = host.counters
         report.net = ["frames_in": n.framesIn, "frames_out": n.framesOut, "arp_requests_in": n.arpRequestsIn, "arp_replies_in": n.arpRepliesIn,
                       "arp_requests_out": n.arpRequestsOut, "arp_replies_out": n.arpRepliesOut, "echo_requests": n.echoRequests,
                       "echo_replies": n.echoReplies, "igmp_queries": n.igmpQueries, "igmp_reports_out": n.igmpReportsOut,
                       "igmp_leaves_out": n.igmpLeavesOut, "rst_out": n.rstOut, "tx_failures": n.txFailures, "udp_frames": link.udpFrames]
-        report.netDrops = n.dropsByName
+        report.netDrops = n.drops.byName
         report.arp = host.arpTable.map { "\($0.0) \($0.1) \($0.2)" }
         link.port.close()
         if json {
@@ -293,7 +312,6 @@ struct NetCheck: ParsableCommand {
         func now() -> Int64 { tw_clock_monotonic_raw_ns() }
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 64)
         defer { chunk.deallocate() }
-        let out = StreamPattern(seed: seed), inp = StreamPattern(seed: seed &+ 1)
         while report.sessionResults.count < sessions && now() < deadline {
             let c: NetTCPConnection<DPDKNetDevice>
             do { c = try link.host.connect(to: ip, port: port, now: now()) } catch { throw fail("connect: \(error)") }
@@ -305,30 +323,10 @@ struct NetCheck: ParsableCommand {
                 while now() < pause { link.pump() }
                 continue
             }
-            var r = SessionResult(established: true, bytesSent: 0, bytesReceived: 0, verified: false, ended: "failed")
-            var mismatch = false
-            while now() < deadline {
-                link.pump()
-                if r.bytesSent < sendBytes {
-                    let n = min(sendBytes - r.bytesSent, 16 * 1024)
-                    let buf = UnsafeMutableRawBufferPointer(rebasing: chunk[0..<n])
-                    out.fill(buf, from: UInt64(r.bytesSent))
-                    let took = c.send(UnsafeRawBufferPointer(buf))
-                    if took > 0 { r.bytesSent += took }
-                }
-                var closed = false
-                switch c.receive(into: chunk) {
-                case .bytes(let n):
-                    if inp.check(UnsafeRawBufferPointer(rebasing: chunk[0..<n]), at: UInt64(r.bytesReceived)) != nil { mismatch = true }
-                    r.bytesReceived += n
-                case .closed: closed = true
-                case .error, .wouldBlock: break
-                }
-                if c.error == ECONNRESET { r.ended = "reset"; break }
-                if closed { r.ended = "peer_closed"; break }
-                if r.bytesSent >= sendBytes && r.bytesReceived >= receiveBytes && c.unacknowledged == 0 { r.ended = "completed"; break }
-            }
-            r.verified = !mismatch && r.ended == "completed" && r.bytesSent == sendBytes && r.bytesReceived == receiveBytes
+            let o = stream(c, link: link, chunk: chunk, deadline: deadline)
+            let r = SessionResult(established: true, bytesSent: o.sent, bytesReceived: o.received,
+                                  verified: o.firstMismatch == nil && o.ended == "completed" && o.sent == sendBytes && o.received == receiveBytes,
+                                  ended: o.ended)
             c.close()
             _ = link.pump(seconds: 1) { c.state == .timeWait || c.state == .closed }
             report.sessionResults.append(r)
