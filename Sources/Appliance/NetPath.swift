@@ -88,7 +88,7 @@ extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
             c.tcpOutOfOrderHeld = t.outOfOrderHeld
             c.tcpDrops = t.drops
             c.tcpReconnects = reconnects.value
-            c.netDrops = host.counters.totalDrops
+            c.netDrops = host.counters.drops.total
         }
         defer { transportCounters = nil }
         while flag.isRunning {

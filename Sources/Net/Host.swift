@@ -110,17 +110,8 @@ public struct NetCounters: Sendable, Equatable {
     public var igmpLeavesOut: UInt64 = 0
     public var udpOut: UInt64 = 0
     public var rstOut: UInt64 = 0
-    public var drops: [UInt64] = Array(repeating: 0, count: NetDrop.allCases.count)
-    /// The sum of `drops`, kept as it goes.
-    public var dropsTotal: UInt64 = 0
+    public var drops = DropCounts<NetDrop>()
     public init() {}
-    public subscript(_ d: NetDrop) -> UInt64 { drops[d.rawValue] }
-    public var totalDrops: UInt64 { dropsTotal }
-    public var dropsByName: [String: UInt64] {
-        var out: [String: UInt64] = [:]
-        for d in NetDrop.allCases where drops[d.rawValue] > 0 { out["\(d)"] = drops[d.rawValue] }
-        return out
-    }
 }
 
 public struct TCPTotals: Sendable, Equatable {
@@ -262,10 +253,7 @@ public final class NetHost<D: NetDevice> {
     }
 
     @inline(__always)
-    func drop(_ d: NetDrop) {
-        counters.drops[d.rawValue] &+= 1
-        counters.dropsTotal &+= 1
-    }
+    func drop(_ d: NetDrop) { counters.drops.count(d) }
 
     /// One received frame (not feed UDP). The frame is only read during the call.
     public func input(_ frame: UnsafeRawBufferPointer, now: Int64) {
@@ -577,7 +565,7 @@ public final class NetHost<D: NetDevice> {
     /// counter snapshots every 10 ms).
     public func tcpTotals() -> TCPTotals {
         var t = TCPTotals(segmentsIn: retiredTCP.segmentsIn, segmentsOut: retiredTCP.segmentsOut, retransmits: retiredTCP.retransmits,
-                          timeouts: retiredTCP.timeouts, outOfOrderHeld: retiredTCP.outOfOrderHeld, drops: retiredTCP.dropsTotal)
+                          timeouts: retiredTCP.timeouts, outOfOrderHeld: retiredTCP.outOfOrderHeld, drops: retiredTCP.drops.total)
         for i in 0..<slotCount {
             guard let u = hotSlots[i] else { continue }
             u._withUnsafeGuaranteedRef { c in
@@ -586,7 +574,7 @@ public final class NetHost<D: NetDevice> {
                 t.retransmits &+= c.counters.retransmits
                 t.timeouts &+= c.counters.timeouts
                 t.outOfOrderHeld &+= c.counters.outOfOrderHeld
-                t.drops &+= c.counters.dropsTotal
+                t.drops &+= c.counters.drops.total
             }
         }
         return t

@@ -104,16 +104,8 @@ public struct TCPCounters: Sendable, Equatable {
     public var resetsOut: UInt64 = 0
     public var txFailures: UInt64 = 0
     public var timeWaitReused: UInt64 = 0
-    public var drops: [UInt64] = Array(repeating: 0, count: TCPDrop.allCases.count)
-    /// The sum of `drops`, kept as it goes (read by the hot loop's counter snapshots).
-    public var dropsTotal: UInt64 = 0
+    public var drops = DropCounts<TCPDrop>()
     public init() {}
-    public subscript(_ d: TCPDrop) -> UInt64 { drops[d.rawValue] }
-    public var dropsByName: [String: UInt64] {
-        var out: [String: UInt64] = [:]
-        for d in TCPDrop.allCases where drops[d.rawValue] > 0 { out["\(d)"] = drops[d.rawValue] }
-        return out
-    }
 
     mutating func add(_ o: TCPCounters) {
         segmentsIn &+= o.segmentsIn; segmentsOut &+= o.segmentsOut; bytesIn &+= o.bytesIn; bytesOut &+= o.bytesOut
@@ -121,8 +113,7 @@ public struct TCPCounters: Sendable, Equatable {
         duplicateAcks &+= o.duplicateAcks; outOfOrderHeld &+= o.outOfOrderHeld; duplicateSegments &+= o.duplicateSegments
         challengeAcks &+= o.challengeAcks; windowProbes &+= o.windowProbes; rttSamples &+= o.rttSamples
         resetsIn &+= o.resetsIn; resetsOut &+= o.resetsOut; txFailures &+= o.txFailures; timeWaitReused &+= o.timeWaitReused
-        for i in 0..<drops.count { drops[i] &+= o.drops[i] }
-        dropsTotal &+= o.dropsTotal
+        drops.add(o.drops)
     }
 }
 
@@ -732,8 +723,5 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
     public var retransmissionTimeout: Int64 { rto }
 
     @inline(__always)
-    func drop(_ d: TCPDrop) {
-        counters.drops[d.rawValue] &+= 1
-        counters.dropsTotal &+= 1
-    }
+    func drop(_ d: TCPDrop) { counters.drops.count(d) }
 }

@@ -109,7 +109,7 @@ struct TCPReport: Encodable {
         (retransmits, fastRetransmits, timeouts, outOfOrderHeld) = (t.retransmits, t.fastRetransmits, t.timeouts, t.outOfOrderHeld)
         (duplicateSegments, duplicateAcks, challengeAcks, windowProbes) = (t.duplicateSegments, t.duplicateAcks, t.challengeAcks, t.windowProbes)
         (resetsIn, resetsOut) = (t.resetsIn, t.resetsOut)
-        drops = t.dropsByName
+        drops = t.drops.byName
         self.reconnects = reconnects
         smoothedRttNs = srtt
         let n = host.counters
@@ -117,7 +117,7 @@ struct TCPReport: Encodable {
                  "arp_requests_out": n.arpRequestsOut, "arp_replies_in": n.arpRepliesIn, "echo_replies": n.echoReplies,
                  "igmp_queries": n.igmpQueries, "igmp_reports_out": n.igmpReportsOut, "igmp_leaves_out": n.igmpLeavesOut,
                  "rst_out": n.rstOut, "tx_failures": n.txFailures]
-        stackDrops = n.dropsByName
+        stackDrops = n.drops.byName
     }
 }
 

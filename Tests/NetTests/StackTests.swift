@@ -109,7 +109,7 @@ final class Scripted {
             let a = try #require(ARPView(e.payload))
             #expect(a.operation == ARPOperation.reply && a.senderIP == s.ourIP && a.senderMAC == s.ourMAC && a.targetIP == s.peerIP)
         }
-        #expect(s.host.counters[.arpOtherTarget] == 1)
+        #expect(s.host.counters.drops[.arpOtherTarget] == 1)
         #expect(s.host.arpTable.contains { $0.0 == s.peerIP && $0.1 == s.peerMAC }, "the asker is learned")
     }
 
@@ -138,7 +138,7 @@ final class Scripted {
             #expect(p[0] == 0 && internetChecksum(p) == 0)
             #expect(Array(p[4...]) == Array(icmp[4...]))
         }
-        #expect(s.host.counters.echoReplies == 1 && s.host.counters[.badICMP] == 1)
+        #expect(s.host.counters.echoReplies == 1 && s.host.counters.drops[.badICMP] == 1)
     }
 
     @Test(arguments: [2, 3])
@@ -231,13 +231,13 @@ final class Scripted {
         #expect(Scripted.segments(s.sent()).last?.flags == .ack)
         // Outside the window: dropped without an answer.
         s.feed(s.tcp(seq: 5001 &+ 200_000, ack: 0, flags: [.rst], dport: c.localPort))
-        #expect(c.state == .established && c.counters[.rstOutsideWindow] == 1 && s.sent().isEmpty)
+        #expect(c.state == .established && c.counters.drops[.rstOutsideWindow] == 1 && s.sent().isEmpty)
         // A SYN on the synchronized connection: a challenge ACK.
         s.feed(s.tcp(seq: 5001, ack: iss &+ 1, flags: [.syn], dport: c.localPort))
         #expect(c.state == .established && c.counters.challengeAcks == 2)
         // An ACK of data we never sent: an ACK back, the segment dropped.
         s.feed(s.tcp(seq: 5001, ack: iss &+ 5000, flags: [.ack], payload: [1, 2, 3], dport: c.localPort))
-        #expect(c.readable == 0 && c.counters[.ackOfUnsentData] == 1)
+        #expect(c.readable == 0 && c.counters.drops[.ackOfUnsentData] == 1)
         // The RST at exactly RCV.NXT resets it.
         s.feed(s.tcp(seq: 5001, ack: 0, flags: [.rst], dport: c.localPort))
         #expect(c.state == .closed && c.error == 104 /* ECONNRESET */)
@@ -372,7 +372,7 @@ final class Scripted {
             s.feed(f)
         }
         _ = s.sent()
-        #expect(s.host.counters.totalDrops > 10_000)
+        #expect(s.host.counters.drops.total > 10_000)
         #expect(c.error == 0, "no random frame reset the connection")
     }
 
@@ -385,7 +385,7 @@ final class Scripted {
         }
         let rsts = Scripted.segments(s.sent()).filter { $0.flags.contains(.rst) }.count
         #expect(rsts == 100, "one bucket of RSTs")
-        #expect(s.host.counters[.rstRateLimited] == 4_900)
+        #expect(s.host.counters.drops[.rstRateLimited] == 4_900)
         #expect(c.state == .established)
     }
 }

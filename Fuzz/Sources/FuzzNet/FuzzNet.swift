@@ -115,7 +115,7 @@ final class Harness {
     func check() {
         precondition(conn.readable >= 0 && conn.readable <= 65536, "readable \(conn.readable)")
         precondition(conn.unacknowledged >= 0 && conn.unacknowledged <= written, "unacknowledged \(conn.unacknowledged) of \(written)")
-        sink &+= Int(host.counters.totalDrops) &+ Int(conn.counters.segmentsIn) &+ conn.state.rawValue.count
+        sink &+= Int(host.counters.drops.total) &+ Int(conn.counters.segmentsIn) &+ conn.state.rawValue.count
     }
 }
 
