@@ -112,6 +112,15 @@ public struct NetCounters: Sendable, Equatable {
     public var rstOut: UInt64 = 0
     public var drops = DropCounts<NetDrop>()
     public init() {}
+
+    /// Every counter but the drops, by its report name.
+    public var byName: [String: UInt64] {
+        ["frames_in": framesIn, "frames_out": framesOut, "tx_failures": txFailures, "arp_requests_in": arpRequestsIn,
+         "arp_replies_in": arpRepliesIn, "arp_requests_out": arpRequestsOut, "arp_replies_out": arpRepliesOut,
+         "arp_conflicts": arpConflicts, "arp_failures": arpFailures, "echo_requests": echoRequests, "echo_replies": echoReplies,
+         "igmp_queries": igmpQueries, "igmp_reports_out": igmpReportsOut, "igmp_leaves_out": igmpLeavesOut, "udp_out": udpOut,
+         "rst_out": rstOut]
+    }
 }
 
 public struct TCPTotals: Sendable, Equatable {
@@ -175,7 +184,6 @@ public final class NetHost<D: NetDevice> {
     let slotCount: Int
     let hotSlots: UnsafeMutablePointer<Unmanaged<NetTCPConnection<D>>?>
     public let tcpConfiguration: TCPConfiguration
-    var started = false
 
     public init(configuration c: NetConfiguration, device: D) throws(ConfigurationError) {
         try c.validate()
@@ -218,7 +226,6 @@ public final class NetHost<D: NetDevice> {
     /// Announces the host: a gratuitous ARP and the first unsolicited IGMP reports.
     public func start(now: Int64) {
         self.now = now
-        started = true
         sendARP(operation: ARPOperation.request, targetMAC: .zero, targetIP: address)  // gratuitous (RFC 5227 announcement)
         if !groups.isEmpty {
             igmpUnsolicitedLeft = configuration.igmpUnsolicitedReports
@@ -232,7 +239,6 @@ public final class NetHost<D: NetDevice> {
     public func shutdown(now: Int64) {
         self.now = now
         if !groups.isEmpty { sendIGMPLeave() }
-        started = false
     }
 
     // MARK: - Input
@@ -503,7 +509,7 @@ public final class NetHost<D: NetDevice> {
         case unreachable(IPv4Address)
         public var description: String {
             switch self {
-            case .noSlot: "no free TCP connection slot (all \("busy"))"
+            case .noSlot: "no free TCP connection slot (every slot holds a live connection)"
             case .unreachable(let ip): "\(ip) is not on our subnet and no gateway is configured"
             }
         }

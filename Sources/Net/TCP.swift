@@ -623,15 +623,10 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         } else {
             synSentAt = now
         }
-        finishAndSendSYN(f, flags: flags)
+        finishAndSend(f, seq: iss, flags: flags, payload: 0, options: 4)   // the MSS option before the (empty) payload
         sndNxt = iss &+ 1
         if seqGT(sndNxt, sndMax) { sndMax = sndNxt }
         armRetransmit(now)
-    }
-
-    func finishAndSendSYN(_ f: TxFrame, flags: TCPFlags) {
-        // The MSS option sits between the header and the (empty) payload.
-        finishAndSend(f, seq: iss, flags: flags, payload: 0, options: 4)
     }
 
     /// The ACK owed after a burst, if any.

@@ -113,10 +113,7 @@ struct TCPReport: Encodable {
         self.reconnects = reconnects
         smoothedRttNs = srtt
         let n = host.counters
-        stack = ["frames_in": n.framesIn, "frames_out": n.framesOut, "arp_requests_in": n.arpRequestsIn, "arp_replies_out": n.arpRepliesOut,
-                 "arp_requests_out": n.arpRequestsOut, "arp_replies_in": n.arpRepliesIn, "echo_replies": n.echoReplies,
-                 "igmp_queries": n.igmpQueries, "igmp_reports_out": n.igmpReportsOut, "igmp_leaves_out": n.igmpLeavesOut,
-                 "rst_out": n.rstOut, "tx_failures": n.txFailures]
+        stack = n.byName
         stackDrops = n.drops.byName
     }
 }

@@ -288,10 +288,7 @@ struct NetCheck: ParsableCommand {
                       "rtt_samples": t.rttSamples, "tx_failures": t.txFailures]
         report.tcpDrops = t.drops.byName
         let n = host.counters
-        report.net = ["frames_in": n.framesIn, "frames_out": n.framesOut, "arp_requests_in": n.arpRequestsIn, "arp_replies_in": n.arpRepliesIn,
-                      "arp_requests_out": n.arpRequestsOut, "arp_replies_out": n.arpRepliesOut, "echo_requests": n.echoRequests,
-                      "echo_replies": n.echoReplies, "igmp_queries": n.igmpQueries, "igmp_reports_out": n.igmpReportsOut,
-                      "igmp_leaves_out": n.igmpLeavesOut, "rst_out": n.rstOut, "tx_failures": n.txFailures, "udp_frames": link.udpFrames]
+        report.net = n.byName.merging(["udp_frames": link.udpFrames]) { a, _ in a }
         report.netDrops = n.drops.byName
         report.arp = host.arpTable.map { "\($0.0) \($0.1) \($0.2)" }
         link.port.close()
