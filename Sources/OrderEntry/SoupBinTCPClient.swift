@@ -167,26 +167,9 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
         // Zero copy where the transport can: the framer reads the transport's own buffer (a
         // packet that straddles two chunks is the one thing it copies).
         while state == .awaitingLogin || state == .loggedIn, let chunk = ut._withUnsafeGuaranteedRef({ $0.peekReceived() }) {
-            lastHeard = now
-            framer.feed(chunk)
-            var done = false
-            while !done {
-                switch framer.next() {
-                case .needMoreData:
-                    done = true
-                case .failed(let e):
-                    ut._withUnsafeGuaranteedRef { $0.consumeReceived(chunk.count) }
-                    fail("framing: \(e)")
-                    return delivered
-                case .packet(let p):
-                    if handle(p, now, &handler) { delivered += 1 }
-                    if state != .awaitingLogin && state != .loggedIn {
-                        ut._withUnsafeGuaranteedRef { $0.consumeReceived(chunk.count) }
-                        return delivered
-                    }
-                }
-            }
+            let more = frame(chunk, now, &handler, &delivered)
             ut._withUnsafeGuaranteedRef { $0.consumeReceived(chunk.count) }
+            if !more { return delivered }
         }
         reading: while state == .awaitingLogin || state == .loggedIn {
             switch ut._withUnsafeGuaranteedRef({ $0.receive(into: readBuffer) }) {
@@ -196,20 +179,7 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
                 drop(now)
                 return delivered
             case .bytes(let n):
-                lastHeard = now
-                framer.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
-                while true {
-                    switch framer.next() {
-                    case .needMoreData:
-                        continue reading
-                    case .failed(let e):
-                        fail("framing: \(e)")
-                        return delivered
-                    case .packet(let p):
-                        if handle(p, now, &handler) { delivered += 1 }
-                        if state != .awaitingLogin && state != .loggedIn { return delivered }
-                    }
-                }
+                if !frame(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]), now, &handler, &delivered) { return delivered }
             }
         }
         flushBacklog(now)
@@ -222,6 +192,27 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
             drop(now)
         }
         return delivered
+    }
+
+    /// Frames one chunk of the stream (the transport's own memory or the read buffer): every
+    /// whole packet is handled; the framer keeps a packet cut at the chunk's end. False when the
+    /// session ended or failed on the way (the caller stops reading).
+    @inline(__always)
+    func frame<H: SoupBinTCPHandler>(_ chunk: UnsafeRawBufferPointer, _ now: Int64, _ handler: inout H, _ delivered: inout Int) -> Bool {
+        lastHeard = now
+        framer.feed(chunk)
+        while true {
+            switch framer.next() {
+            case .needMoreData:
+                return true
+            case .failed(let e):
+                fail("framing: \(e)")
+                return false
+            case .packet(let p):
+                if handle(p, now, &handler) { delivered += 1 }
+                if state != .awaitingLogin && state != .loggedIn { return false }
+            }
+        }
     }
 
     func handle<H: SoupBinTCPHandler>(_ p: SoupBinTCP.Packet, _ now: Int64, _ handler: inout H) -> Bool {
