@@ -38,7 +38,7 @@ public struct LatencySummary: Sendable, Equatable, Codable {
 
 /// The stages of tick-to-trade, in order; each is the time from the previous stamp.
 public enum LatencyStage: String, CaseIterable, Sendable, Codable {
-    case decode, book, model, strategy, risk, encodeSend = "encode_send"
+    case decode, book, model, strategy, risk, encode, send
 
     /// Position in `allCases`.
     public var index: Int {
@@ -48,7 +48,8 @@ public enum LatencyStage: String, CaseIterable, Sendable, Codable {
         case .model: 2
         case .strategy: 3
         case .risk: 4
-        case .encodeSend: 5
+        case .encode: 5
+        case .send: 6
         }
     }
 }
@@ -64,25 +65,37 @@ public struct DecisionRecord: Sendable, Equatable {
     public var triggerSequence: UInt64
     public var feedTime: UInt64
     public var tickToTradeNanos: UInt64
+    /// CLOCK_REALTIME (ns since the epoch, the clock a tcpdump tap stamps with) of the rx
+    /// stamp, of the moment before the send call and of its return, through the telemetry
+    /// thread's clock model; 0 when the model was not ready. With a tap's capture they split
+    /// wire to wire into what the software saw and what it did not.
+    public var rxWallNanos: Int64 = 0
+    public var encodedWallNanos: Int64 = 0
+    public var sentWallNanos: Int64 = 0
 
     /// The log's header line.
-    public static let csvHeader = "order_id,action,locate,side,shares,price,trigger_sequence,feed_time_ns,tick_to_trade_ns"
+    public static let csvHeader = "order_id,action,locate,side,shares,price,trigger_sequence,feed_time_ns,tick_to_trade_ns,rx_wall_ns,encoded_wall_ns,sent_wall_ns"
 
     public var csvLine: String {
         let a = ["new", "replace", "cancel"][Int(min(action, 2))]
         let s = side == 0 ? "" : String(UnicodeScalar(side))
-        return "\(orderID),\(a),\(locate),\(s),\(shares),\(price),\(triggerSequence),\(feedTime),\(tickToTradeNanos)"
+        return "\(orderID),\(a),\(locate),\(s),\(shares),\(price),\(triggerSequence),\(feedTime),\(tickToTradeNanos),\(rxWallNanos),\(encodedWallNanos),\(sentWallNanos)"
     }
 
-    /// Parses a line written by `csvLine` (nil: not one).
+    /// Parses a line written by `csvLine` (nil: not one). Logs of earlier versions, without the
+    /// wall-clock columns, parse with those at 0.
     public init?(csv line: Substring) {
         let f = line.split(separator: ",", omittingEmptySubsequences: false)
-        guard f.count == 9, let id = UInt32(f[0]), let l = UInt16(f[2]), let sh = UInt32(f[4]), let p = Int64(f[5]),
+        guard f.count == 9 || f.count == 12, let id = UInt32(f[0]), let l = UInt16(f[2]), let sh = UInt32(f[4]), let p = Int64(f[5]),
               let seq = UInt64(f[6]), let ft = UInt64(f[7]), let t = UInt64(f[8]) else { return nil }
         let act: UInt8 = f[1] == "new" ? 0 : f[1] == "replace" ? 1 : f[1] == "cancel" ? 2 : 255
         guard act != 255 else { return nil }
         self.init(orderID: id, action: act, locate: l, side: f[3].utf8.first ?? 0, shares: sh, price: p,
                   triggerSequence: seq, feedTime: ft, tickToTradeNanos: t)
+        if f.count == 12 {
+            guard let r = Int64(f[9]), let e = Int64(f[10]), let x = Int64(f[11]) else { return nil }
+            (rxWallNanos, encodedWallNanos, sentWallNanos) = (r, e, x)
+        }
     }
 
     public init(orderID: UInt32, action: UInt8, locate: UInt16, side: UInt8, shares: UInt32, price: Int64,
@@ -110,6 +123,10 @@ public struct LatencyRecorder: Sendable {
     /// Stamps out of order (a later stage before an earlier one): counted, not recorded.
     public private(set) var inconsistent: UInt64 = 0
 
+    /// TSC -> CLOCK_REALTIME, fed by `sampleWallClock` on the telemetry thread.
+    public private(set) var wallClock = ClockModel(capacity: 64, stepThresholdNanos: 20_000)
+    var lastWallSample: UInt64 = 0
+
     public init(clock: TSCClock) {
         self.clock = clock
         tickToTrade = Self.histogram()
@@ -123,10 +140,16 @@ public struct LatencyRecorder: Sendable {
     public mutating func record(_ s: StageStamps) {
         let clock = self.clock
         let ns = { (a: UInt64, b: UInt64) -> UInt64 in b >= a ? clock.nanoseconds(cycles: b - a) : 0 }
-        let total = s.tx >= s.rx ? clock.nanoseconds(cycles: s.tx - s.rx) : 0
-        decisions.append(DecisionRecord(orderID: s.orderID, action: s.action, locate: s.locate, side: s.side, shares: s.shares,
-                                        price: s.price, triggerSequence: s.triggerSequence, feedTime: s.feedTime,
-                                        tickToTradeNanos: s.triggerSequence == 0 ? 0 : total))
+        let total = s.sent >= s.rx ? clock.nanoseconds(cycles: s.sent - s.rx) : 0
+        var d = DecisionRecord(orderID: s.orderID, action: s.action, locate: s.locate, side: s.side, shares: s.shares,
+                               price: s.price, triggerSequence: s.triggerSequence, feedTime: s.feedTime,
+                               tickToTradeNanos: s.triggerSequence == 0 ? 0 : total)
+        if wallClock.isReady {
+            d.rxWallNanos = wallClock.convert(s.rx) ?? 0
+            d.encodedWallNanos = wallClock.convert(s.encoded) ?? 0
+            d.sentWallNanos = wallClock.convert(s.sent) ?? 0
+        }
+        decisions.append(d)
         guard s.triggerSequence != 0 else {
             venueTriggered &+= 1
             return
@@ -135,7 +158,7 @@ public struct LatencyRecorder: Sendable {
             laterOrders &+= 1
             return
         }
-        guard s.rx <= s.decoded, s.decoded <= s.book, s.book <= s.model, s.model <= s.strategy, s.strategy <= s.risk, s.risk <= s.tx else {
+        guard s.rx <= s.decoded, s.decoded <= s.book, s.book <= s.model, s.model <= s.strategy, s.strategy <= s.risk, s.risk <= s.encoded, s.encoded <= s.sent else {
             inconsistent &+= 1
             return
         }
@@ -144,8 +167,19 @@ public struct LatencyRecorder: Sendable {
         _ = stageHistograms[2].record(ns(s.book, s.model))
         _ = stageHistograms[3].record(ns(s.model, s.strategy))
         _ = stageHistograms[4].record(ns(s.strategy, s.risk))
-        _ = stageHistograms[5].record(ns(s.risk, s.tx))
+        _ = stageHistograms[5].record(ns(s.risk, s.encoded))
+        _ = stageHistograms[6].record(ns(s.encoded, s.sent))
         _ = tickToTrade.record(total)
+    }
+
+    /// Adds a (TSC, CLOCK_REALTIME) pair to the wall clock model when `minimumSpacingNanos`
+    /// have passed since the last one (cold: the telemetry thread, between drains).
+    public mutating func sampleWallClock(minimumSpacingNanos: UInt64 = 10_000_000) {
+        let now = TSCClock.now()
+        guard lastWallSample == 0 || clock.nanoseconds(cycles: now &- lastWallSample) >= minimumSpacingNanos else { return }
+        let p = ClockPair.realtime()
+        wallClock.add(x: p.tsc, y: p.nanos)
+        lastWallSample = now
     }
 
     public var stageSummaries: [String: LatencySummary] {
@@ -193,6 +227,10 @@ public final class TelemetryDrain: @unchecked Sendable {
     public init(ring: SPSCRing<StageStamps>, clock: TSCClock) {
         self.ring = ring
         recorder = LatencyRecorder(clock: clock)
+        // Two pairs 2 ms apart: the wall clock converts from the first drain on.
+        recorder.sampleWallClock()
+        usleep(2_000)
+        recorder.sampleWallClock(minimumSpacingNanos: 0)
     }
 
     public func start(core: Int? = nil) {
@@ -213,6 +251,7 @@ public final class TelemetryDrain: @unchecked Sendable {
 
     func drainOnce() {
         lock.withLock {
+            recorder.sampleWallClock()
             while let s = ring.pop() { recorder.record(s) }
         }
         if let counters, let onCounters {

@@ -29,8 +29,10 @@ public struct StageStamps: Sendable, Equatable, BitwiseCopyable {
     public var strategy: UInt64 = 0
     /// After pre-trade risk passed the order.
     public var risk: UInt64 = 0
-    /// Just before the send call that put the order on the wire.
-    public var tx: UInt64 = 0
+    /// Once the order's message was encoded, just before the send call.
+    public var encoded: UInt64 = 0
+    /// When the send call returned (the tx burst, or the kernel's send): the order has left.
+    public var sent: UInt64 = 0
     /// The trigger's MoldUDP64 sequence number (0: a venue event triggered it).
     public var triggerSequence: UInt64 = 0
     /// The trigger's feed time (ns since midnight).
@@ -273,7 +275,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
                 s.orderID = id
                 s.action = 2
             }
-            (s.risk, s.tx) = uGateway._withUnsafeGuaranteedRef { ($0.lastRiskTSC, $0.lastTxTSC) }
+            (s.risk, s.encoded, s.sent) = uGateway._withUnsafeGuaranteedRef { ($0.lastRiskTSC, $0.lastEncodedTSC, $0.lastSentTSC) }
             s.position = UInt8(truncatingIfNeeded: min(sent, 255))
             sent &+= 1
             if !uStamps._withUnsafeGuaranteedRef({ $0.push(s) }) { counters.stampsDropped &+= 1 }

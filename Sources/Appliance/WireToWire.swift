@@ -26,6 +26,17 @@ public struct WireToWireResult: Sendable, Codable, Equatable {
     /// Bytes of the order session the capture missed (holes in a TCP stream).
     public var streamHoles: Int = 0
     public var wireToWireNanos = LatencySummary()
+    /// Wire to wire split at the software's stamps (pairs whose decision has wall-clock stamps,
+    /// see `DecisionRecord`): the trigger on the tap to the rx stamp (link, kernel or NIC, rx
+    /// ring, the wait for the poll); the rx stamp to the send call (the software's
+    /// tick-to-trade before the send); the send call to the order on the tap (the send itself:
+    /// a tx burst and its kick, or the kernel's TCP). The three add up to the pair's figure.
+    public var wireToRxNanos: LatencySummary?
+    public var rxToSendNanos: LatencySummary?
+    public var sendToWireNanos: LatencySummary?
+    /// Pairs whose split came out negative (the wall clock model and the tap disagree by more
+    /// than the interval): left out of the split.
+    public var splitDisagreements: Int = 0
     public init() {}
 }
 
@@ -89,6 +100,7 @@ public enum WireToWire {
         }
         var values: [UInt64] = []
         values.reserveCapacity(r.tickDecisions)
+        var wireToRx: [UInt64] = [], rxToSend: [UInt64] = [], sendToWire: [UInt64] = []
         for d in decisions where d.triggerSequence != 0 {
             guard let o = orderTime[UInt64(d.action) << 32 | UInt64(d.orderID)] else {
                 r.ordersNotCaptured += 1
@@ -99,9 +111,25 @@ public enum WireToWire {
                 continue
             }
             values.append(o - t)
+            if d.rxWallNanos > 0, d.encodedWallNanos >= d.rxWallNanos {
+                let a = d.rxWallNanos - Int64(truncatingIfNeeded: t)
+                let c = Int64(truncatingIfNeeded: o) - d.encodedWallNanos
+                if a >= 0, c >= 0 {
+                    wireToRx.append(UInt64(a))
+                    rxToSend.append(UInt64(d.encodedWallNanos - d.rxWallNanos))
+                    sendToWire.append(UInt64(c))
+                } else {
+                    r.splitDisagreements += 1
+                }
+            }
         }
         r.pairs = values.count
         r.wireToWireNanos = LatencySummary(values: values)
+        if !wireToRx.isEmpty {
+            r.wireToRxNanos = LatencySummary(values: wireToRx)
+            r.rxToSendNanos = LatencySummary(values: rxToSend)
+            r.sendToWireNanos = LatencySummary(values: sendToWire)
+        }
         return (r, values)
     }
 

@@ -93,11 +93,13 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     let hotRisk: Unmanaged<RiskEngine>?
     /// Net position per locate, from executions.
     public private(set) var positions: [Int64]
-    /// When set, every order records the TSC after its risk check and just before its send
-    /// (`lastRiskTSC`, `lastTxTSC`): the appliance's per-stage latency accounting.
+    /// When set, every order records the TSC after its risk check, once its message is encoded
+    /// (just before the send call) and once the send call has returned (`lastRiskTSC`,
+    /// `lastEncodedTSC`, `lastSentTSC`): the appliance's per-stage latency accounting.
     public var stampStages = false
     public private(set) var lastRiskTSC: UInt64 = 0
-    public private(set) var lastTxTSC: UInt64 = 0
+    public private(set) var lastEncodedTSC: UInt64 = 0
+    public private(set) var lastSentTSC: UInt64 = 0
     let locateOf: [Alpha8: StockLocate]
 
     public init(version: OUCHVersion, credentials: SoupBinTCPCredentials, symbols: [Alpha8], capacity: Int = 1 << 16,
@@ -245,12 +247,13 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                                         price: price, timeInForce: kind == .ioc ? "3" : "0", display: "Y", capacity: "P",
                                         intermarketSweepEligibility: "N", crossType: "N", clOrdID: OrderTokens.token(id))
         }
-        if stampStages { lastTxTSC = tw_rdtsc() }
+        if stampStages { lastEncodedTSC = tw_rdtsc() }
         guard let n, client.commitUnsequenced(length: n, now: now) else {
             store.rejected(id: id)
             if let rid { hotRisk?._withUnsafeGuaranteedRef { $0.onNotSent(rid) } }
             return .notLoggedIn
         }
+        if stampStages { lastSentTSC = tw_rdtsc() }
         if let rid { hotRisk?._withUnsafeGuaranteedRef { $0.onSent(rid) } }
         counters.sent += 1
         return .sent(id: id)
@@ -269,8 +272,9 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         case .v50: OUCH50.CancelOrder(userRefNum: id, quantity: Shares(rawValue: remaining)).encode(into: area)
         }
         journal?.append(JournalRecord(kind: .cancelSent, id: id, shares: remaining))
-        if stampStages { lastTxTSC = tw_rdtsc() }
+        if stampStages { lastEncodedTSC = tw_rdtsc() }
         guard let n, client.commitUnsequenced(length: n, now: now) else { return false }
+        if stampStages { lastSentTSC = tw_rdtsc() }
         store.cancelSent(id: id)
         counters.cancelsSent += 1
         return true
@@ -312,11 +316,12 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             OUCH50.ReplaceOrder(origUserRefNum: id, userRefNum: new, quantity: liable, price: price, timeInForce: "0",
                                 display: "Y", intermarketSweepEligibility: "N", clOrdID: OrderTokens.token(new)).encode(into: area)
         }
-        if stampStages { lastTxTSC = tw_rdtsc() }
+        if stampStages { lastEncodedTSC = tw_rdtsc() }
         guard let n, client.commitUnsequenced(length: n, now: now) else {
             store.rejected(id: new)
             return nil
         }
+        if stampStages { lastSentTSC = tw_rdtsc() }
         store.replaceSent(old: id, new: new)
         counters.replacesSent += 1
         return new

@@ -70,6 +70,8 @@ struct RunOutcome {
     var openOrdersAtEnd: Int
     var recorder: LatencyRecorder
     var rxTimestampSource: String
+    /// Where the last stamp comes from: the TSC once the send call returned.
+    var txTimestampSource = "tsc_after_send"
     var source: String
     var liveOrdersInBook: Int
     var bookMessages: UInt64

@@ -47,6 +47,7 @@ struct BenchT2T: ParsableCommand {
         var stagesNs: [String: LatencySummary]
         var stampsDropped: UInt64
         var rxTimestampSource: String
+        var txTimestampSource = "tsc_after_send"
     }
 
     func run() throws {

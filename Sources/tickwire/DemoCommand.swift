@@ -280,6 +280,7 @@ struct DemoReport: Encodable {
     var killSwitch: String?
     var openOrdersAtEnd: Int
     var rxTimestampSource: String
+    var txTimestampSource: String
     var tickToTradeNs: LatencySummary
     var stagesNs: [String: LatencySummary]
     var wireToWireNs: LatencySummary?
@@ -315,6 +316,7 @@ struct DemoReport: Encodable {
         killSwitch = o.killSwitch
         openOrdersAtEnd = o.openOrdersAtEnd
         rxTimestampSource = o.rxTimestampSource
+        txTimestampSource = o.txTimestampSource
         tickToTradeNs = LatencySummary(o.recorder.tickToTrade)
         stagesNs = o.recorder.stageSummaries
         self.wireToWire = wireToWire
@@ -343,13 +345,20 @@ struct DemoReport: Encodable {
         }
         print("  risk                   \(riskRejects) rejects \(riskRejectReasons.isEmpty ? "" : "\(riskRejectReasons)"); kill switch: \(killSwitch ?? "not fired")")
         print("")
-        print("  latency (ns, rx stamp: \(rxTimestampSource))")
+        print("  latency (ns, rx stamp: \(rxTimestampSource), tx stamp: \(txTimestampSource))")
         print("  stage             count      p50      p90      p99    p99.9      max")
         for st in LatencyStage.allCases { if let s = stagesNs[st.rawValue] { print("  " + row(st.rawValue, s)) } }
         print("  " + row("tick_to_trade", tickToTradeNs))
         if let w = wireToWire {
             print("  " + row("wire_to_wire", w.wireToWireNanos))
             print("  (wire to wire: \(w.pairs) orders paired with their trigger packets in the capture; \(w.ordersNotCaptured) orders and \(w.triggersNotCaptured) triggers not found)")
+            if let a = w.wireToRxNanos, let b = w.rxToSendNanos, let c = w.sendToWireNanos {
+                print("  wire to wire split at the software's stamps (the tap's clock; TSC through a clock model):")
+                print("  " + row("  wire_to_rx", a))
+                print("  " + row("  rx_to_send", b))
+                print("  " + row("  send_to_wire", c))
+                if w.splitDisagreements > 0 { print("  (\(w.splitDisagreements) pairs left out of the split: the clocks disagreed)") }
+            }
         } else {
             print("  wire_to_wire: no capture")
         }
