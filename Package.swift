@@ -167,7 +167,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "TickwireCoreTests", dependencies: ["TickwireCore", "CShims"]),
-        .testTarget(name: "NetTests", dependencies: ["Net", "Wire", "TickwireCore", "CShims"]),
+        .testTarget(name: "NetTests", dependencies: ["Net", "Wire", "TickwireCore", "CShims", "OrderEntry"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Wire", "TickwireCore", "CShims", "OrderBook"]),
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),

@@ -86,6 +86,8 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     public let stamps: SPSCRing<StageStamps>
     let outbox: UnsafeMutablePointer<StrategyAction>
     var ctx: StrategyContext
+    /// The stage records of one decision's actions, pushed once their shared send returned.
+    let pending: UnsafeMutablePointer<StageStamps>
     /// Set by the loop when a burst returns: the TSC the burst's messages count from.
     public var burstTSC: UInt64 = 0
     /// Host time (ns, for the order session's timers and risk's throttle) of the burst.
@@ -118,11 +120,15 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         stamps = SPSCRing(capacity: stampCapacity)
         uStamps = .passUnretained(stamps)
         outbox = .allocate(capacity: outboxCapacity)
+        pending = .allocate(capacity: max(outboxCapacity, 1))
         ctx = StrategyContext(slots: outbox, capacity: outboxCapacity)
         gateway.stampStages = true
     }
 
-    deinit { outbox.deallocate() }
+    deinit {
+        outbox.deallocate()
+        pending.deallocate()
+    }
 
     /// The MoldUDP64 consumer that feeds this engine.
     public var consumer: EngineConsumer<S, T> { EngineConsumer(engine: self) }
@@ -213,13 +219,18 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
 
     // MARK: - Actions
 
-    /// Sends the outbox's actions (and any the strategy adds while hearing their results).
-    /// Returns how many reached the wire.
+    /// Sends the outbox's actions (and any the strategy adds while hearing their results),
+    /// all in one write: the gateway holds them and releases them together, so the second
+    /// order of a tick does not wait for the first one's send call. Each action's record has
+    /// its own risk and encode stamps and the release's return as its send stamp. Returns how
+    /// many were sent.
     @inline(__always)
     func execute(stamps base: StageStamps) -> Int {
         var i = 0
         var sent = 0
         let now = burstNanos
+        guard ctx.count > 0 else { return 0 }
+        uGateway._withUnsafeGuaranteedRef { $0.holdSends() }
         while i < ctx.count {
             let a = ctx[i]
             i &+= 1
@@ -277,8 +288,18 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
             }
             (s.risk, s.encoded, s.sent) = uGateway._withUnsafeGuaranteedRef { ($0.lastRiskTSC, $0.lastEncodedTSC, $0.lastSentTSC) }
             s.position = UInt8(truncatingIfNeeded: min(sent, 255))
+            pending[sent] = s  // sent < i <= ctx.count <= the outbox's capacity
             sent &+= 1
-            if !uStamps._withUnsafeGuaranteedRef({ $0.push(s) }) { counters.stampsDropped &+= 1 }
+        }
+        let t = uGateway._withUnsafeGuaranteedRef { g in
+            g.releaseSends(now: now)
+            return g.lastSentTSC
+        }
+        var k = 0
+        while k < sent {
+            pending[k].sent = t
+            if !uStamps._withUnsafeGuaranteedRef({ $0.push(pending[k]) }) { counters.stampsDropped &+= 1 }
+            k &+= 1
         }
         if ctx.overflow > 0 { counters.outboxOverflow &+= UInt64(ctx.overflow) }
         return sent

@@ -646,6 +646,10 @@ public final class NetTCPConnection<D: NetDevice>: ByteStreamTransport {
         if timeWaitDeadline != 0 && now >= timeWaitDeadline { enterClosed() }
         if ackDeadline != 0 && now >= ackDeadline { ackPending = true }
         if ackPending { flushAck() }
+        // A frame kept ready for the next order's `reserveSend`: allocating the mbuf (and
+        // touching it cold) when the order is encoded cost the encode stage over a microsecond
+        // in the demo (kernel transport 0.4 µs, ours 2.0 µs at p50).
+        if reserved == nil && state == .established && macKnown && configuration.zeroCopySend && !userClosed { reserved = frame() }
     }
 
     func retransmitTimeout(_ now: Int64) {

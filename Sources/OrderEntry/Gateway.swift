@@ -200,6 +200,24 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
 
     // MARK: - Orders out
 
+    /// From here to `releaseSends`, orders, replaces and cancels are encoded one after the
+    /// other and leave together in one write (`SoupBinTCPClient.holdSends`): the actions of
+    /// one decision. Each is accounted as sent when it is committed, as a send into the
+    /// transport is; `lastSentTSC` is the release's return.
+    @inline(__always)
+    public func holdSends() { client.holdSends() }
+
+    /// Writes what was held; false when the transport refused it (the session then drops and
+    /// the reconnect settles what the venue never received).
+    @discardableResult
+    @_specialize(exported: true, where Transport == TCPConnection)
+    @_specialize(exported: true, where Transport == NullVenueTransport)
+    public func releaseSends(now: Int64) -> Bool {
+        let ok = client.releaseSends(now: now)
+        if stampStages { lastSentTSC = tw_rdtsc() }
+        return ok
+    }
+
     /// Sends a new limit order. Nothing is sent unless the session is up and the store has room.
     @_specialize(exported: true, where Transport == TCPConnection)
     @_specialize(exported: true, where Transport == NullVenueTransport)
