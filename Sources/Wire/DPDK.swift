@@ -178,7 +178,7 @@ extension String {
 }
 
 /// Port counters (rte_eth_stats_get).
-public struct PortStats: Sendable, Equatable {
+public struct PortStats: Sendable, Equatable, Codable {
     public var rxPackets: UInt64 = 0, txPackets: UInt64 = 0, rxBytes: UInt64 = 0, txBytes: UInt64 = 0
     public var rxMissed: UInt64 = 0, rxErrors: UInt64 = 0, txErrors: UInt64 = 0, rxNoMbuf: UInt64 = 0
 }

@@ -81,6 +81,9 @@ struct RunOutcome {
     var orderTransport: String = "kernel"
     /// Tickwire's TCP and stack counters (nil over the kernel's TCP).
     var tcp: TCPReport?
+    /// The DPDK port's counters at the end (rte_eth_stats; nil on kernel sockets): rx_missed
+    /// is what the NIC dropped because the rx ring was full, which no stage stamp can see.
+    var port: PortStats?
 }
 
 /// What Tickwire's TCP and its host did in a run (the demo's and run's `tcp` key).
@@ -360,5 +363,6 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
                       // The stamps are TSC readings at the burst's return even when the PMD
                       // timestamps packets: NIC time is another clock (not converted yet).
                       rxTimestampSource: port?.hardwareTimestamps == true ? "tsc_at_rx_burst (nic timestamps on, not used)" : "tsc_at_rx_burst",
-                      source: source.label, liveOrdersInBook: book.liveOrders, bookMessages: engine.counters.messages, models: strategy.modelSummary())
+                      source: source.label, liveOrdersInBook: book.liveOrders, bookMessages: engine.counters.messages, models: strategy.modelSummary(),
+                      port: port?.stats())
 }

@@ -26,6 +26,10 @@ enum OrderTransportKind: String, ExpressibleByArgument, CaseIterable, Encodable 
 enum DemoPMD: String, ExpressibleByArgument, CaseIterable {
     case afPacket = "af_packet", afXDP = "af_xdp"
     var vdev: String { self == .afPacket ? "net_af_packet0" : "net_af_xdp0" }
+    /// The PMD's arguments on `iface`. af_xdp: busy_budget=0, or DPDK 22.11's rx burst makes a
+    /// recvfrom (preferred busy polling) on every empty poll: 44,000 system calls a second on
+    /// the hot thread under strace, and a feed packet waits for the one in progress.
+    func arguments(iface: String) -> String { self == .afPacket ? "iface=\(iface)" : "iface=\(iface),busy_budget=0" }
 }
 
 struct DemoCommand: ParsableCommand {
@@ -177,7 +181,8 @@ struct DemoCommand: ParsableCommand {
             setup.coldCore = 0
         }
         let source: FeedSource = fallbackReason == nil
-            ? .dpdk(vdev: transport == .tickwire ? pmd.vdev : DemoPMD.afPacket.vdev, arguments: "iface=\(DemoNetwork.nearEnd)",
+            ? .dpdk(vdev: (transport == .tickwire ? pmd : DemoPMD.afPacket).vdev,
+                    arguments: (transport == .tickwire ? pmd : DemoPMD.afPacket).arguments(iface: DemoNetwork.nearEnd),
                     eal: EAL.noHardwareArguments(filePrefix: "tw-demo-\(getpid())"))
             : .kernel(interface: IPv4Address(127, 0, 0, 1))
         if fallbackReason == nil && transport == .tickwire {
@@ -256,6 +261,8 @@ struct DemoReport: Encodable {
     var mode: String
     var orderTransport: String
     var tcp: TCPReport?
+    /// The DPDK port's counters (rx_missed: frames the ring had no room for).
+    var port: PortStats?
     var wireToWireByTransport: [String: LatencySummary]?
     var wireToWireRatio: TransportRatio?
     var fallbackReason: String?
@@ -294,6 +301,7 @@ struct DemoReport: Encodable {
         self.mode = mode
         orderTransport = o.orderTransport
         tcp = o.tcp
+        port = o.port
         self.fallbackReason = fallbackReason
         self.strategy = strategy
         seconds = (o.seconds * 10).rounded() / 10
@@ -339,6 +347,9 @@ struct DemoReport: Encodable {
         print("  fills                  \(fills) (\(filledShares) shares); PnL \(String(format: "%.2f", pnl)) USD (realized \(String(format: "%.2f", realizedPnl)))")
         if !models.isEmpty {
             print("  models                 " + models.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        if let p = port {
+            print("  dpdk port              \(p.rxPackets) frames in, \(p.txPackets) out; rx_missed \(p.rxMissed), rx_errors \(p.rxErrors), rx_no_mbuf \(p.rxNoMbuf), tx_errors \(p.txErrors)")
         }
         if let t = tcp {
             print("  tickwire tcp           \(t.segmentsOut) segments out, \(t.segmentsIn) in; \(t.retransmits) retransmits, \(t.outOfOrderHeld) out of order held, \(t.reconnects) reconnects; srtt \(t.smoothedRttNs) ns; drops \(t.drops)")

@@ -68,6 +68,10 @@ func newOrders(_ path: String) throws -> [[Substring]] {
         let stages = try #require(r["stages_ns"] as? [String: Any])
         #expect(Set(stages.keys) == Set(["decode", "book", "model", "strategy", "risk", "encode", "send"]))
         #expect(r["open_orders_at_end"] as? Int == 0, "the wind-down cancels what is open")
+        if r["mode"] as? String == "netns+dpdk" {
+            let port = try #require(r["port"] as? [String: Any], "the DPDK port's counters")
+            #expect((port["rx_packets"] as? Int ?? 0) > 10_000 && port["rx_missed"] is Int, "\(port)")
+        }
 
         // Wire to wire from the capture, by the command a user runs.
         let lat = try JSONSerialization.jsonObject(with: try tickwire(["latency", out + "/capture.pcap", "--order-entry-port", "26611", "--json"]))
