@@ -2,7 +2,7 @@
 // Ethernet frames in one arena, fed in bursts through the same `Appliance` the live loop runs,
 // with the order session on an `EchoVenueTransport` (a venue in a box that answers at once).
 // `tickwire bench t2t` and the package-benchmark `TickToTrade_*` use it: what they time is
-// rx-burst return to the send call, exactly the live path minus the NIC and the kernel.
+// rx-burst return to the send call's return, exactly the live path minus the NIC and the kernel.
 public import CShims
 public import MarketData
 import OrderBook

@@ -10,12 +10,12 @@ import TickwireCore
 /// `tickwire bench t2t`: in-process software tick-to-trade. A simulated day's ITCH, in
 /// MoldUDP64 datagrams inside Ethernet frames, goes in bursts through the live loop's
 /// `Appliance` (feed handler, book, strategy, risk, OUCH encode) to an echo venue; every order
-/// a tick triggers carries TSC stamps from the rx-burst return to the send call, drained by
+/// a tick triggers carries TSC stamps from the rx-burst return to the send call's return, drained by
 /// the telemetry thread into HdrHistograms as in a live run.
 struct BenchT2T: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "t2t",
-        abstract: "In-process tick-to-trade (rx-burst return to the send call) over a simulated day: p50/p99 per stage."
+        abstract: "In-process tick-to-trade (rx-burst return to the send call's return) over a simulated day: p50/p99 per stage."
     )
 
     @Option(help: "ITCH messages of the day.")
