@@ -71,6 +71,11 @@ public struct ApplianceCounters: Sendable, Equatable {
     public var turns: UInt64 = 0
     /// Feed gaps given up (the kill switch fired for them).
     public var feedGapsUnrecovered: UInt64 = 0
+    /// Times the NIC's imissed rose during the run (frames dropped because the rx ring was
+    /// full; each a feed gap for risk, so the kill switch fired at the first).
+    public var nicDropEvents: UInt64 = 0
+    /// Frames the NIC dropped during the run (imissed since the start, the last published).
+    public var nicMissed: UInt64 = 0
     public init() {}
 }
 
@@ -87,6 +92,9 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     let uEngine: Unmanaged<TradingEngine<S, T>>
     let uFeed: Unmanaged<MoldFeedHandler<EngineConsumer<S, T>, R>>
     var unrecoveredSeen: UInt64 = 0
+    /// imissed since the start of the run, summed over the ports, published by the cold
+    /// thread's `NICWatch` (read here every 10 ms: a rise is a feed gap).
+    public let nicMissed = SharedCounter()
     var lastHousekeeping: UInt64 = 0
     /// Counter snapshots for the telemetry thread (metrics), every 10 ms.
     public let snapshots = SPSCRing<CountersSnapshot>(capacity: 64)
@@ -102,6 +110,8 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
         uEngine = .passUnretained(engine)
         uFeed = .passUnretained(feed)
     }
+
+    deinit { nicMissed.destroy() }
 
     /// CLOCK_MONOTONIC_RAW nanoseconds of a TSC reading: the time base of the order session's
     /// timers and risk's throttle, which are also driven with `tw_clock_monotonic_raw_ns` outside
@@ -182,8 +192,16 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
                 counters.feedGapsUnrecovered &+= 1
                 engine.gateway.feedGap(now: now)
             }
-            if tsc &- lastHousekeeping > clock.hz / 100 {  // every 10 ms: stale-book guard, counters out
+            if tsc &- lastHousekeeping > clock.hz / 100 {  // every 10 ms: stale-book guard, NIC drops, counters out
                 lastHousekeeping = tsc
+                let missed = nicMissed.load()
+                if missed != counters.nicMissed {
+                    // Frames the NIC dropped may be feed packets: the book can no longer be
+                    // trusted to be whole, whatever the sequence numbers say later.
+                    counters.nicMissed = missed
+                    counters.nicDropEvents &+= 1
+                    engine.gateway.feedGap(now: now)
+                }
                 engine.gateway.tick(now: now)
                 publishCounters()
             }

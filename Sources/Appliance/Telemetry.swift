@@ -2,6 +2,7 @@
 // differences into nanoseconds and records them in one HdrHistogram per stage and one end to
 // end; it also keeps every order's decision record (its trigger's sequence number and feed
 // time) for the decision log, which `tickwire latency` uses to pair orders with triggers.
+import CShims
 import Foundation
 public import Histogram
 public import TickwireCore
@@ -218,6 +219,10 @@ public final class TelemetryDrain: @unchecked Sendable {
     /// Counter snapshots from the loop, handed to `onCounters` on this thread.
     public var counters: SPSCRing<CountersSnapshot>?
     public var onCounters: (@Sendable (CountersSnapshot) -> Void)?
+    /// Cold work done on this thread about once a second (the NIC's counters), and once more
+    /// at the end.
+    public var everySecond: (@Sendable () -> Void)?
+    var lastSecond: Int64 = 0
     let lock = NSLock()
     var recorder: LatencyRecorder
     var stopping = false
@@ -254,6 +259,10 @@ public final class TelemetryDrain: @unchecked Sendable {
             recorder.sampleWallClock()
             while let s = ring.pop() { recorder.record(s) }
         }
+        if let everySecond, lastSecond == 0 || tw_clock_monotonic_raw_ns() &- lastSecond >= 1_000_000_000 {
+            lastSecond = tw_clock_monotonic_raw_ns()
+            everySecond()
+        }
         if let counters, let onCounters {
             var last: CountersSnapshot?
             while let c = counters.pop() { last = c }
@@ -265,6 +274,7 @@ public final class TelemetryDrain: @unchecked Sendable {
     public func finish() -> LatencyRecorder {
         lock.withLock { stopping = true }
         if thread != nil { done.wait() } else { drainOnce() }
+        everySecond?()
         return lock.withLock { recorder }
     }
 }

@@ -181,6 +181,12 @@ extension String {
 public struct PortStats: Sendable, Equatable, Codable {
     public var rxPackets: UInt64 = 0, txPackets: UInt64 = 0, rxBytes: UInt64 = 0, txBytes: UInt64 = 0
     public var rxMissed: UInt64 = 0, rxErrors: UInt64 = 0, txErrors: UInt64 = 0, rxNoMbuf: UInt64 = 0
+    public init() {}
+    public init(rxPackets: UInt64, txPackets: UInt64, rxBytes: UInt64, txBytes: UInt64, rxMissed: UInt64, rxErrors: UInt64,
+                txErrors: UInt64, rxNoMbuf: UInt64) {
+        (self.rxPackets, self.txPackets, self.rxBytes, self.txBytes) = (rxPackets, txPackets, rxBytes, txBytes)
+        (self.rxMissed, self.rxErrors, self.txErrors, self.rxNoMbuf) = (rxMissed, rxErrors, txErrors, rxNoMbuf)
+    }
 }
 
 /// One DPDK ethdev port, configured and started, with its rx mempool.

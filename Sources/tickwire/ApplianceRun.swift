@@ -81,9 +81,9 @@ struct RunOutcome {
     var orderTransport: String = "kernel"
     /// Tickwire's TCP and stack counters (nil over the kernel's TCP).
     var tcp: TCPReport?
-    /// The DPDK port's counters at the end (rte_eth_stats; nil on kernel sockets): rx_missed
+    /// Each DPDK port's counters over the run (rte_eth_stats; nil on kernel sockets): imissed
     /// is what the NIC dropped because the rx ring was full, which no stage stamp can see.
-    var port: PortStats?
+    var nic: [String: NICCounters]?
 }
 
 /// What Tickwire's TCP and its host did in a run (the demo's and run's `tcp` key).
@@ -301,11 +301,18 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
     let clock = TSCClock.calibrate(windowNanos: 50_000_000)
     let appliance = Appliance(engine: engine, lineA: setup.lineA, lineB: setup.lineB, requester: requester, clock: clock)
     let telemetry = TelemetryDrain(ring: engine.stamps, clock: clock)
+    let nic = port.map { NICWatch(ports: [$0], publishTo: appliance.nicMissed) }
+    telemetry.everySecond = { nic?.sample() }
     if let port = setup.metricsPort {
         do {
             let exporter = try MetricsExporter(port: port)
             telemetry.counters = appliance.snapshots
             telemetry.onCounters = { exporter.update($0) }
+            telemetry.everySecond = {
+                guard let nic else { return }
+                nic.sample()
+                exporter.update(nic: nic.counters)
+            }
             exporter.serve(flag: flag, core: setup.coldCore)
             log("metrics: Prometheus text on http://127.0.0.1:\(exporter.port)/metrics")
         } catch {
@@ -364,5 +371,5 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
                       // timestamps packets: NIC time is another clock (not converted yet).
                       rxTimestampSource: port?.hardwareTimestamps == true ? "tsc_at_rx_burst (nic timestamps on, not used)" : "tsc_at_rx_burst",
                       source: source.label, liveOrdersInBook: book.liveOrders, bookMessages: engine.counters.messages, models: strategy.modelSummary(),
-                      port: port?.stats())
+                      nic: nic?.counters)
 }

@@ -261,8 +261,8 @@ struct DemoReport: Encodable {
     var mode: String
     var orderTransport: String
     var tcp: TCPReport?
-    /// The DPDK port's counters (rx_missed: frames the ring had no room for).
-    var port: PortStats?
+    /// Each DPDK port's counters over the run (imissed: frames the rx ring had no room for).
+    var nic: [String: NICCounters]?
     var wireToWireByTransport: [String: LatencySummary]?
     var wireToWireRatio: TransportRatio?
     var fallbackReason: String?
@@ -301,7 +301,7 @@ struct DemoReport: Encodable {
         self.mode = mode
         orderTransport = o.orderTransport
         tcp = o.tcp
-        port = o.port
+        nic = o.nic
         self.fallbackReason = fallbackReason
         self.strategy = strategy
         seconds = (o.seconds * 10).rounded() / 10
@@ -348,8 +348,9 @@ struct DemoReport: Encodable {
         if !models.isEmpty {
             print("  models                 " + models.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
-        if let p = port {
-            print("  dpdk port              \(p.rxPackets) frames in, \(p.txPackets) out; rx_missed \(p.rxMissed), rx_errors \(p.rxErrors), rx_no_mbuf \(p.rxNoMbuf), tx_errors \(p.txErrors)")
+        for (name, p) in (nic ?? [:]).sorted(by: { $0.key < $1.key }) {
+            print("  nic \(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(p.ipackets) frames in, \(p.opackets) out; imissed \(p.imissed), ierrors \(p.ierrors), rx_nombuf \(p.rxNombuf), oerrors \(p.oerrors)"
+                  + (p.imissed > 0 ? " (dropped at the NIC: a feed gap for risk)" : ""))
         }
         if let t = tcp {
             print("  tickwire tcp           \(t.segmentsOut) segments out, \(t.segmentsIn) in; \(t.retransmits) retransmits, \(t.outOfOrderHeld) out of order held, \(t.reconnects) reconnects; srtt \(t.smoothedRttNs) ns; drops \(t.drops)")

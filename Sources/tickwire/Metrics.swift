@@ -19,11 +19,13 @@ final class MetricsExporter: @unchecked Sendable {
     let pnl: CoreMetrics.Gauge
     let killSwitch: CoreMetrics.Gauge
     let listener: TCPListener
+    let factory: PrometheusMetricsFactory
 
     /// Listens on 127.0.0.1:`port` (0: any free port; see `port`).
     init(port: UInt16) throws {
         listener = try TCPListener(address: IPv4Address(127, 0, 0, 1), port: port)
         let factory = PrometheusMetricsFactory(registry: registry)
+        self.factory = factory
         func counter(_ name: String) -> CoreMetrics.Counter { CoreMetrics.Counter(label: name, dimensions: [], factory: factory) }
         counters = [
             (\.messages, counter("tickwire_feed_messages_total")),
@@ -56,6 +58,31 @@ final class MetricsExporter: @unchecked Sendable {
     }
 
     var port: UInt16 { listener.port }
+
+    /// The NIC's counters per port (telemetry thread, once a second), as
+    /// tickwire_nic_<counter>_total{port="..."}.
+    func update(nic: [String: NICCounters]) {
+        lock.withLock {
+            for (name, c) in nic {
+                let before = nicLast[name] ?? NICCounters()
+                let fields: [(String, UInt64, UInt64)] = [
+                    ("ipackets", c.ipackets, before.ipackets), ("opackets", c.opackets, before.opackets),
+                    ("imissed", c.imissed, before.imissed), ("ierrors", c.ierrors, before.ierrors),
+                    ("oerrors", c.oerrors, before.oerrors), ("rx_nombuf", c.rxNombuf, before.rxNombuf),
+                ]
+                for (field, now, was) in fields where now > was {
+                    let key = "\(field) \(name)"
+                    let counter = nicCounters[key] ?? CoreMetrics.Counter(label: "tickwire_nic_\(field)_total", dimensions: [("port", name)],
+                                                                           factory: factory)
+                    nicCounters[key] = counter
+                    counter.increment(by: Int64(now - was))
+                }
+                nicLast[name] = c
+            }
+        }
+    }
+    var nicLast: [String: NICCounters] = [:]
+    var nicCounters: [String: CoreMetrics.Counter] = [:]
 
     /// A snapshot from the loop (telemetry thread): counters move by their deltas.
     func update(_ s: CountersSnapshot) {

@@ -69,8 +69,9 @@ func newOrders(_ path: String) throws -> [[Substring]] {
         #expect(Set(stages.keys) == Set(["decode", "book", "model", "strategy", "risk", "encode", "send"]))
         #expect(r["open_orders_at_end"] as? Int == 0, "the wind-down cancels what is open")
         if r["mode"] as? String == "netns+dpdk" {
-            let port = try #require(r["port"] as? [String: Any], "the DPDK port's counters")
-            #expect((port["rx_packets"] as? Int ?? 0) > 10_000 && port["rx_missed"] is Int, "\(port)")
+            let nic = try #require(r["nic"] as? [String: [String: Any]], "the NIC's counters per port")
+            let port = try #require(nic.values.first)
+            #expect(nic.count == 1 && (port["ipackets"] as? Int ?? 0) > 10_000 && port["imissed"] is Int && port["rx_nombuf"] is Int, "\(nic)")
         }
 
         // Wire to wire from the capture, by the command a user runs.
