@@ -202,7 +202,12 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
         do {
             if !EAL.isRunning { _ = try EAL.start(arguments: eal) }
             let pool = try Mempool(name: "tw_rx", count: 8191, cache: 256)
-            port = try DPDKPort(vdev: vdev, arguments: args, mempool: pool)
+            var conf = DPDKPort.Configuration()
+            // af_xdp (DPDK 22.11) gives the kernel 1,024 buffers to fill and counts a frame in
+            // imissed only when they run out; an rx ring smaller than 2,048 fills up first and
+            // its drops go uncounted (WireTests: anOverrunRxRingIsCountedAsImissed).
+            conf.rxDescriptors = 2048
+            port = try DPDKPort(vdev: vdev, arguments: args, mempool: pool, configuration: conf)
         } catch {
             throw ApplianceRunError.setup("DPDK port \(vdev),\(args): \(error)")
         }
