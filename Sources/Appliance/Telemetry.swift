@@ -118,11 +118,16 @@ public struct LatencyRecorder: Sendable {
     public private(set) var decisions: [DecisionRecord] = []
     /// Records of orders a venue event (not a tick) triggered: logged, not in the histograms.
     public private(set) var venueTriggered: UInt64 = 0
-    /// Second and later orders of one tick: logged, not in the histograms (they include the
-    /// sends of the orders before them).
+    /// Second and later orders of one tick: logged, not in the histograms (their stages
+    /// include the risk checks and encodes of the orders before them; all leave in one send).
     public private(set) var laterOrders: UInt64 = 0
     /// Stamps out of order (a later stage before an earlier one): counted, not recorded.
     public private(set) var inconsistent: UInt64 = 0
+    /// Every recorded order's stage durations (ns, `LatencyStage.allCases` order, one row of
+    /// `LatencyStage.allCases.count` after the other; the first `maxStageRows` orders): the
+    /// stacked chart's data, where each order's stages add up to its tick-to-trade.
+    public private(set) var stageRows: [UInt32] = []
+    public static let maxStageRows = 1 << 20
 
     /// TSC -> CLOCK_REALTIME, fed by `sampleWallClock` on the telemetry thread.
     public private(set) var wallClock = ClockModel(capacity: 64, stepThresholdNanos: 20_000)
@@ -171,6 +176,12 @@ public struct LatencyRecorder: Sendable {
         _ = stageHistograms[5].record(ns(s.risk, s.encoded))
         _ = stageHistograms[6].record(ns(s.encoded, s.sent))
         _ = tickToTrade.record(total)
+        if stageRows.count < Self.maxStageRows * LatencyStage.allCases.count {
+            for (a, b) in [(s.rx, s.decoded), (s.decoded, s.book), (s.book, s.model), (s.model, s.strategy), (s.strategy, s.risk),
+                           (s.risk, s.encoded), (s.encoded, s.sent)] {
+                stageRows.append(UInt32(clamping: ns(a, b)))
+            }
+        }
     }
 
     /// Adds a (TSC, CLOCK_REALTIME) pair to the wall clock model when `minimumSpacingNanos`

@@ -17,7 +17,7 @@ public import Wire
 /// What became of one order a tick (or a venue event) triggered, with the TSC at each stage.
 @frozen
 public struct StageStamps: Sendable, Equatable, BitwiseCopyable {
-    /// TSC when the rx burst that carried the trigger returned (or the NIC's time, see `hwRx`).
+    /// TSC when the rx burst that carried the trigger returned.
     public var rx: UInt64 = 0
     /// After the trigger message was decoded (MoldUDP64 + ITCH).
     public var decoded: UInt64 = 0
@@ -45,8 +45,9 @@ public struct StageStamps: Sendable, Equatable, BitwiseCopyable {
     public var side: UInt8 = 0
     /// 0 new, 1 replace, 2 cancel.
     public var action: UInt8 = 0
-    /// 0 for the first order a tick sent; later ones waited for the sends before them, so only
-    /// the first goes into the stage histograms (all go into the decision log).
+    /// 0 for the first order a tick sent; the stages of later ones include the risk checks and
+    /// encodes of those before them, so only the first goes into the stage histograms (all go
+    /// into the decision log).
     public var position: UInt8 = 0
     public init() {}
 }

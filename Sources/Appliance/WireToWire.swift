@@ -34,6 +34,10 @@ public struct WireToWireResult: Sendable, Codable, Equatable {
     public var wireToRxNanos: LatencySummary?
     public var rxToSendNanos: LatencySummary?
     public var sendToWireNanos: LatencySummary?
+    /// Per pair, what the software's stamps do not cover (wire_to_rx + send_to_wire: the NIC or
+    /// the kernel's receive, the ring and the wait for the poll, the send call up to the wire,
+    /// the link): wire to wire less the software's part.
+    public var outsideSoftwareNanos: LatencySummary?
     /// Pairs whose split came out negative (the wall clock model and the tap disagree by more
     /// than the interval): left out of the split.
     public var splitDisagreements: Int = 0
@@ -100,7 +104,7 @@ public enum WireToWire {
         }
         var values: [UInt64] = []
         values.reserveCapacity(r.tickDecisions)
-        var wireToRx: [UInt64] = [], rxToSend: [UInt64] = [], sendToWire: [UInt64] = []
+        var wireToRx: [UInt64] = [], rxToSend: [UInt64] = [], sendToWire: [UInt64] = [], outside: [UInt64] = []
         for d in decisions where d.triggerSequence != 0 {
             guard let o = orderTime[UInt64(d.action) << 32 | UInt64(d.orderID)] else {
                 r.ordersNotCaptured += 1
@@ -118,6 +122,7 @@ public enum WireToWire {
                     wireToRx.append(UInt64(a))
                     rxToSend.append(UInt64(d.encodedWallNanos - d.rxWallNanos))
                     sendToWire.append(UInt64(c))
+                    outside.append(UInt64(a + c))
                 } else {
                     r.splitDisagreements += 1
                 }
@@ -129,6 +134,7 @@ public enum WireToWire {
             r.wireToRxNanos = LatencySummary(values: wireToRx)
             r.rxToSendNanos = LatencySummary(values: rxToSend)
             r.sendToWireNanos = LatencySummary(values: sendToWire)
+            r.outsideSoftwareNanos = LatencySummary(values: outside)
         }
         return (r, values)
     }

@@ -357,20 +357,25 @@ struct DemoReport: Encodable {
         }
         print("  risk                   \(riskRejects) rejects \(riskRejectReasons.isEmpty ? "" : "\(riskRejectReasons)"); kill switch: \(killSwitch ?? "not fired")")
         print("")
-        print("  latency (ns, rx stamp: \(rxTimestampSource), tx stamp: \(txTimestampSource))")
+        // One line per stage in the order the packet travels, wire in to wire out: the tap's
+        // side of the software first and last, the software's stages between.
+        print("  latency, wire in to wire out (ns; rx stamp: \(rxTimestampSource), tx stamp: \(txTimestampSource))")
         print("  stage             count      p50      p90      p99    p99.9      max")
-        for st in LatencyStage.allCases { if let s = stagesNs[st.rawValue] { print("  " + row(st.rawValue, s)) } }
-        print("  " + row("tick_to_trade", tickToTradeNs))
+        if let a = wireToWire?.wireToRxNanos { print("  " + row("wire_to_rx", a) + "   tap to rx stamp: receive, ring, poll") }
+        for st in LatencyStage.allCases {
+            guard let s = stagesNs[st.rawValue] else { continue }
+            print("  " + row(st.rawValue, s) + (st == .send ? "   the send call to its return" : ""))
+        }
+        if let c = wireToWire?.sendToWireNanos { print("  " + row("send_to_wire", c) + "   encoded to the tap: the send up to the wire") }
+        print("  " + row("tick_to_trade", tickToTradeNs) + "   the software: rx stamp to the send's return")
         if let w = wireToWire {
-            print("  " + row("wire_to_wire", w.wireToWireNanos))
-            print("  (wire to wire: \(w.pairs) orders paired with their trigger packets in the capture; \(w.ordersNotCaptured) orders and \(w.triggersNotCaptured) triggers not found)")
-            if let a = w.wireToRxNanos, let b = w.rxToSendNanos, let c = w.sendToWireNanos {
-                print("  wire to wire split at the software's stamps (the tap's clock; TSC through a clock model):")
-                print("  " + row("  wire_to_rx", a))
-                print("  " + row("  rx_to_send", b))
-                print("  " + row("  send_to_wire", c))
-                if w.splitDisagreements > 0 { print("  (\(w.splitDisagreements) pairs left out of the split: the clocks disagreed)") }
+            print("  " + row("wire_to_wire", w.wireToWireNanos) + "   the tap: trigger packet to order")
+            if let o = w.outsideSoftwareNanos {
+                print("  " + row("not_seen", o) + "   wire to wire less the software's part (per pair)")
             }
+            print("  (wire to wire: \(w.pairs) orders paired with their trigger packets in the capture; \(w.ordersNotCaptured) orders and \(w.triggersNotCaptured) triggers not found;"
+                  + " wire_to_rx, send_to_wire and not_seen put the software's TSC stamps on the tap's clock through a clock model"
+                  + (w.splitDisagreements > 0 ? ", \(w.splitDisagreements) pairs left out where the clocks disagreed)" : ")"))
         } else {
             print("  wire_to_wire: no capture")
         }
@@ -499,42 +504,84 @@ final class Subprocess {
 
 /// The PNG chart of the latency distributions (gnuplot, a cold step after the run).
 enum LatencyChart {
+    /// Two panels: the stages stacked (each order's stage durations add up to its
+    /// tick-to-trade; orders ranked by it, so the stack at p99 is what the p99 order spent
+    /// where), with wire to wire beside it; then each stage's own percentile curve.
     static func write(recorder: LatencyRecorder, wireToWire: [UInt64], to path: String, log: (String) -> Void) -> String? {
         guard Subprocess.run(["gnuplot", "--version"]).0 == 0 else {
             log("gnuplot is not installed: no PNG (make deps installs gnuplot-nox)")
             return nil
         }
-        // Percentile curves: x = 1/(1-p) on a log axis (50%, 90%, 99%, 99.9%...), y = ns.
-        let ps: [Double] = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99]
-        var series: [(String, [UInt64])] = LatencyStage.allCases.map { st in
+        let stages = LatencyStage.allCases
+        let k = stages.count
+        // x = 1/(1-p) on a log axis (p50 at 2, p90 at 10, p99 at 100...).
+        var ps: [Double] = stride(from: 0.0, to: 90.0, by: 2.5).map { $0 }
+        ps += stride(from: 90.0, to: 99.0, by: 0.5).map { $0 } + stride(from: 99.0, to: 99.9, by: 0.1).map { $0 } + [99.9, 99.95, 99.99]
+        let w2w = wireToWire.sorted()
+
+        // Stacked: the order at each rank, its cumulative stage sums.
+        let rows = recorder.stageRows.count / k
+        var order = Array(0..<rows)
+        let total = { (r: Int) -> UInt64 in (0..<k).reduce(0) { $0 + UInt64(recorder.stageRows[r * k + $1]) } }
+        let totals = order.map(total)
+        order.sort { totals[$0] < totals[$1] }
+        var stacked = "# x " + stages.map(\.rawValue).joined(separator: " ") + " wire_to_wire\n"
+        if rows > 0 {
+            for p in ps {
+                let r = order[min(rows - 1, Int(Double(rows) * p / 100))]
+                var sum: UInt64 = 0
+                var line = "\(1 / (1 - p / 100))"
+                for j in 0..<k {
+                    sum += UInt64(recorder.stageRows[r * k + j])
+                    line += " \(max(sum, 1))"
+                }
+                line += " " + (w2w.isEmpty ? "NaN" : String(w2w[min(w2w.count - 1, Int(Double(w2w.count) * p / 100))]))
+                stacked += line + "\n"
+            }
+        }
+        // Percentile curves per stage.
+        var series: [(String, [UInt64])] = stages.map { st in
             (st.rawValue, ps.map { p in recorder.stage(st).totalCount > 0 ? recorder.stage(st).valueAtPercentile(p) : 0 })
         }
         series.append(("tick_to_trade", ps.map { recorder.tickToTrade.totalCount > 0 ? recorder.tickToTrade.valueAtPercentile($0) : 0 }))
-        if !wireToWire.isEmpty {
-            let sorted = wireToWire.sorted()
-            series.append(("wire_to_wire", ps.map { sorted[min(sorted.count - 1, Int(Double(sorted.count) * $0 / 100))] }))
-        }
-        var data = "# x " + series.map(\.0).joined(separator: " ") + "\n"
+        if !w2w.isEmpty { series.append(("wire_to_wire", ps.map { w2w[min(w2w.count - 1, Int(Double(w2w.count) * $0 / 100))] })) }
+        var curves = "# x " + series.map(\.0).joined(separator: " ") + "\n"
         for (i, p) in ps.enumerated() {
-            data += "\(1 / (1 - p / 100)) " + series.map { String(max($0.1[i], 1)) }.joined(separator: " ") + "\n"
+            curves += "\(1 / (1 - p / 100)) " + series.map { String(max($0.1[i], 1)) }.joined(separator: " ") + "\n"
         }
-        let dataPath = path + ".dat"
-        do { try data.write(toFile: dataPath, atomically: true, encoding: .utf8) } catch { return nil }
+        let stackedPath = path + ".stacked.dat", curvesPath = path + ".dat"
+        do {
+            try stacked.write(toFile: stackedPath, atomically: true, encoding: .utf8)
+            try curves.write(toFile: curvesPath, atomically: true, encoding: .utf8)
+        } catch { return nil }
         var script = """
-        set terminal png size 1000,600 noenhanced
+        set terminal png size 1100,1000 noenhanced
         set output '\(path)'
-        set title 'Tickwire: latency by stage (percentile distribution)'
+        set multiplot layout 2,1
         set logscale x
-        set logscale y
-        set xlabel 'percentile'
+        set xlabel 'percentile of orders'
         set ylabel 'nanoseconds'
         set xtics ('p0' 1, 'p50' 2, 'p90' 10, 'p99' 100, 'p99.9' 1000, 'p99.99' 10000)
         set key outside right
         set grid
+        set logscale y
+        set title 'Tickwire: stages stacked per order (orders ranked by tick-to-trade), wire to wire from the tap'
+        set style fill solid 0.6 noborder
         plot
         """
-        script += series.enumerated().map { i, s in " '\(dataPath)' using 1:\(i + 2) with linespoints title '\(s.0)'" }.joined(separator: ",")
-        script += "\n"
+        var layers: [String] = []
+        for j in stride(from: k - 1, through: 0, by: -1) {
+            let low = j == 0 ? "(1)" : "\(j + 1)"
+            layers.append(" '\(stackedPath)' using 1:\(low):\(j + 2) with filledcurves title '\(stages[j].rawValue)'")
+        }
+        layers.append(" '\(stackedPath)' using 1:\(k + 2) with lines lw 2 lc rgb 'black' title 'wire_to_wire (tap)'")
+        script += layers.joined(separator: ",") + "\n"
+        script += """
+        set title 'Tickwire: latency by stage (percentile distribution of each)'
+        plot
+        """
+        script += series.enumerated().map { i, s in " '\(curvesPath)' using 1:\(i + 2) with linespoints title '\(s.0)'" }.joined(separator: ",")
+        script += "\nunset multiplot\n"
         let scriptPath = path + ".gp"
         do { try script.write(toFile: scriptPath, atomically: true, encoding: .utf8) } catch { return nil }
         let (rc, err) = Subprocess.run(["gnuplot", scriptPath])

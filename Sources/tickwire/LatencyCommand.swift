@@ -43,6 +43,12 @@ struct LatencyCommand: ParsableCommand {
             print("wire to wire: \(result.pairs) orders paired (of \(result.tickDecisions) tick-driven decisions, \(result.ordersOnWire) order messages on the wire)")
             print("  ns: p50 \(s.p50)  p90 \(s.p90)  p99 \(s.p99)  p99.9 \(s.p999)  max \(s.max)")
             print("  not found: \(result.ordersNotCaptured) orders, \(result.triggersNotCaptured) triggers; stream holes \(result.streamHoles) bytes")
+            if let a = result.wireToRxNanos, let b = result.rxToSendNanos, let c = result.sendToWireNanos, let o = result.outsideSoftwareNanos {
+                print("  split at the software's stamps (decision log's wall-clock columns), ns p50 / p99 / max:")
+                for (name, x) in [("wire_to_rx", a), ("rx_to_send", b), ("send_to_wire", c), ("not_seen", o)] {
+                    print("    \(name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(x.p50) / \(x.p99) / \(x.max)")
+                }
+            }
         }
     }
 }

@@ -78,6 +78,10 @@ func newOrders(_ path: String) throws -> [[Substring]] {
         let lat = try JSONSerialization.jsonObject(with: try tickwire(["latency", out + "/capture.pcap", "--order-entry-port", "26611", "--json"]))
             as? [String: Any]
         #expect((lat?["pairs"] as? Int ?? 0) == orders, "every order paired with its trigger")
+        // The split at the software's stamps: what they do not cover is part of wire to wire.
+        let w2w = try #require(lat?["wire_to_wire_nanos"] as? [String: Any])
+        let notSeen = try #require(lat?["outside_software_nanos"] as? [String: Any], "the decision log has wall-clock stamps")
+        #expect((notSeen["p50"] as? Int ?? .max) <= (w2w["p50"] as? Int ?? 0) && (notSeen["count"] as? Int ?? 0) > orders / 2, "\(notSeen) \(w2w)")
 
         // Replay the capture with the same strategy: the same orders, in the same order.
         _ = try tickwire(["replay", out + "/capture.pcap", "--feed-a", "239.192.10.1:26477", "--feed-b", "239.192.10.2:26477",
