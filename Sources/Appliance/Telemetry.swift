@@ -286,6 +286,12 @@ public final class TelemetryDrain: @unchecked Sendable {
         lock.withLock { stopping = true }
         if thread != nil { done.wait() } else { drainOnce() }
         everySecond?()
+        // Let go of what the thread and the hooks hold: the thread's block holds this drain
+        // (a cycle through `thread`), and a hook may hold a DPDK port, whose mempool's name the
+        // demo's second run needs again.
+        thread = nil
+        everySecond = nil
+        onCounters = nil
         return lock.withLock { recorder }
     }
 }

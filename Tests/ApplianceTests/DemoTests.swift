@@ -106,6 +106,25 @@ func newOrders(_ path: String) throws -> [[Substring]] {
         #expect((auc["uptick"] ?? 0) > 0.55, "\(auc)")
     }
 
+    /// `make demo`'s command, short: both transports one after the other in one process (the
+    /// second run must be able to set its DPDK port up again: a leaked port once kept the
+    /// first run's mempool name taken), both measured from their captures, the ratio reported.
+    @Test(.enabled(if: getuid() == 0, "needs root for the namespace"))
+    func compareTransportsRunsBothAndReportsTheRatio() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
+        let out = Paths.temp("compare")
+        let data = try tickwire(["demo", "--compare-transports", "--seconds", "3", "--rate", "20000", "--strategy", "taker",
+                                 "--max-position", "1000000", "--models", "none", "--order-port", "26613", "--out", out, "--json"])
+        let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        try #require(r["mode"] as? String == "netns+dpdk", "namespaces are not permitted here: \(r["mode"] ?? "")")
+        let by = try #require(r["wire_to_wire_by_transport"] as? [String: [String: Any]])
+        #expect(Set(by.keys) == ["kernel", "tickwire"])
+        for (t, s) in by { #expect((s["p50"] as? Int ?? 0) > 0 && (s["count"] as? Int ?? 0) > 0, "\(t): \(s)") }
+        let ratio = try #require(r["wire_to_wire_ratio"] as? [String: Any])
+        #expect((ratio["p50"] as? Double ?? 0) > 0)
+        #expect(r["order_transport"] as? String == "tickwire")
+    }
+
     // In this suite, not RunCommandTests: it runs the demo, whose namespace and veth pair are
     // one per machine, so it must not run beside the other demo test.
     /// With Tickwire's TCP the hot thread calls the kernel for nothing but the af_packet PMD's
