@@ -91,12 +91,17 @@ def main():
     ls.listen(4)
     print(json.dumps({'listening': args.port}), flush=True)
     ls.settimeout(args.timeout)
-    for _ in range(args.connections):
+    for i in range(args.connections):
         try:
             conn, _ = ls.accept()
         except socket.timeout:
             print(json.dumps({'error': 'no connection'}), flush=True)
             sys.exit(1)
+        if i == args.connections - 1:
+            # No more connections for this peer: stop listening now, or a client's reconnect
+            # completes in the kernel's accept queue while this one is served and is reset
+            # when the process exits (a loaded CI machine made that race show).
+            ls.close()
         print(json.dumps(serve(conn, args, send_data)), flush=True)
 
 
