@@ -188,7 +188,24 @@ int tw_port_configure(uint16_t port, const tw_port_conf *conf, int *rx_timestamp
     return 0;
 }
 
-int tw_port_start(uint16_t port) { return rte_eth_dev_start(port); }
+// A PMD may fill the rx timestamp dynfield without advertising the offload (DPDK 22.11's
+// net_pcap stamps every packet with its pcap record's time, in microseconds): once a port has
+// started, the field and its flag are looked up by name, so tw_rx_burst sees such stamps too.
+int tw_rx_timestamp_lookup(void) {
+    if (rx_ts_flag != 0) return 1;
+    int offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+    int bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+    if (offset < 0 || bit < 0) return 0;
+    rx_ts_offset = offset;
+    rx_ts_flag = 1ULL << bit;
+    return 1;
+}
+
+int tw_port_start(uint16_t port) {
+    int rc = rte_eth_dev_start(port);
+    if (rc == 0) (void)tw_rx_timestamp_lookup();
+    return rc;
+}
 int tw_port_stop(uint16_t port) { return rte_eth_dev_stop(port); }
 int tw_port_close(uint16_t port) { return rte_eth_dev_close(port); }
 

@@ -206,6 +206,8 @@ typedef struct tw_port_conf {
 int tw_port_configure(uint16_t port, const tw_port_conf *conf, int *rx_timestamp_on);
 /// rte_eth_dev_start / rte_eth_dev_stop / rte_eth_dev_close.
 int tw_port_start(uint16_t port);
+// 1 when the rx timestamp dynfield is registered (by a port's offload, or by a PMD on its own).
+int tw_rx_timestamp_lookup(void);
 int tw_port_stop(uint16_t port);
 int tw_port_close(uint16_t port);
 /// rte_eth_promiscuous_enable/disable and rte_eth_allmulticast_enable/disable; -ENOTSUP means

@@ -177,6 +177,36 @@ extension String {
     }
 }
 
+/// What a PMD's rx timestamp (the mbuf's timestamp dynfield) counts, per driver. Only units
+/// read in the driver's source are listed; a driver not here gets nil and its stamps are not
+/// used: a stamp in a guessed unit would put a wrong number in every latency figure.
+public enum NICTimestampUnit: String, Sendable, Equatable, Codable {
+    /// Nanoseconds since the epoch of the capture (DPDK 22.11 net_pcap: the pcap record's
+    /// seconds and microseconds, whether or not the offload was asked for).
+    case microseconds
+    /// Nanoseconds of the NIC's clock (ice: the PHC, extended to 64 bits by the PMD).
+    case nanoseconds
+
+    public static func of(driver: String) -> NICTimestampUnit? {
+        switch driver {
+        case "net_pcap": .microseconds
+        case "net_ice": .nanoseconds
+        // mlx5 stamps free-running ticks or, in real-time mode, a packed seconds/nanoseconds
+        // word: which one depends on the device's configuration, so it is not assumed here.
+        default: nil
+        }
+    }
+
+    /// A stamp in nanoseconds (saturating).
+    @inline(__always)
+    public func nanoseconds(_ stamp: UInt64) -> UInt64 {
+        switch self {
+        case .microseconds: stamp.multipliedReportingOverflow(by: 1_000).overflow ? .max : stamp &* 1_000
+        case .nanoseconds: stamp
+        }
+    }
+}
+
 /// Port counters (rte_eth_stats_get).
 public struct PortStats: Sendable, Equatable, Codable {
     public var rxPackets: UInt64 = 0, txPackets: UInt64 = 0, rxBytes: UInt64 = 0, txBytes: UInt64 = 0
@@ -207,6 +237,14 @@ public final class DPDKPort: @unchecked Sendable {
     public let mempool: Mempool
     /// True when the PMD took the RTE_ETH_RX_OFFLOAD_TIMESTAMP offload.
     public let hardwareTimestamps: Bool
+    /// True when packets of this port may carry an rx stamp (`TW_PKT_HW_TIMESTAMP`): the
+    /// offload is on, or the PMD registered the timestamp field on its own (net_pcap).
+    public let rxTimestampsPresent: Bool
+    /// The unit of those stamps, where this driver's is known (nil: do not use them).
+    public var rxTimestampUnit: NICTimestampUnit? { NICTimestampUnit.of(driver: info.driver) }
+    /// Drivers that stamp every packet without advertising the offload (DPDK 22.11's net_pcap,
+    /// drivers/net/pcap: the record's time goes into the dynfield on every rx).
+    static let stampsWithoutOffload: Set<String> = ["net_pcap"]
     /// Promiscuous / all-multicast as requested; false when the PMD had no filter (-ENOTSUP).
     public let promiscuousOn: Bool
     public let allMulticastOn: Bool
@@ -252,6 +290,7 @@ public final class DPDKPort: @unchecked Sendable {
         hardwareTimestamps = tsOn != 0
         rc = tw_port_start(port)
         if rc < 0 { throw EAL.error("rte_eth_dev_start(port \(port) \(info.driver))", rc) }
+        rxTimestampsPresent = hardwareTimestamps || (tw_rx_timestamp_lookup() != 0 && Self.stampsWithoutOffload.contains(info.driver))
         // -ENOTSUP: the PMD has no filter to open (af_packet, ring, null) and passes everything.
         let enotsup: Int32 = -95
         var on = false

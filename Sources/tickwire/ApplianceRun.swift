@@ -290,6 +290,13 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
                      }, pump: {})
 }
 
+/// What stage 0 is, and what the port's own stamps would be.
+func rxTimestampSource(_ port: DPDKPort?) -> String {
+    guard let port, port.rxTimestampsPresent else { return "tsc_at_rx_burst" }
+    guard let unit = port.rxTimestampUnit else { return "tsc_at_rx_burst (\(port.info.driver) stamps packets in a unit not known here: not used)" }
+    return "tsc_at_rx_burst (\(port.info.driver) stamps packets in \(unit.rawValue): not used yet)"
+}
+
 /// The part of a run both order transports share: book, engine, appliance, telemetry, the hot
 /// loop (`loop`), the wind-down (cancel what is open while `pump` keeps the port turning), the
 /// report.
@@ -374,7 +381,7 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
                       recorder: recorder,
                       // The stamps are TSC readings at the burst's return even when the PMD
                       // timestamps packets: NIC time is another clock (not converted yet).
-                      rxTimestampSource: port?.hardwareTimestamps == true ? "tsc_at_rx_burst (nic timestamps on, not used)" : "tsc_at_rx_burst",
+                      rxTimestampSource: rxTimestampSource(port),
                       source: source.label, liveOrdersInBook: book.liveOrders, bookMessages: engine.counters.messages, models: strategy.modelSummary(),
                       nic: nic?.counters)
 }

@@ -265,6 +265,7 @@ struct Replay: ParsableCommand {
             let port = try DPDKPort(vdev: "net_pcap_replay0", arguments: "rx_pcap=\(file)", mempool: pool, configuration: conf)
             defer { port.close() }
             let clock = TSCClock.calibrate(windowNanos: 20_000_000)
+            let unit = port.rxTimestampUnit
             var pkts = [tw_pkt](repeating: tw_pkt(), count: 32)
             var got: UInt64 = 0
             var idle = 0
@@ -277,14 +278,17 @@ struct Replay: ParsableCommand {
                 idle = 0
                 let tscNow = UInt64(clock.realtimeNanos(tsc: TSCClock.now()))
                 for p in pkts[0..<n] {
-                    let ts = p.flags & UInt32(TW_PKT_HW_TIMESTAMP) != 0 ? p.rx_timestamp : tscNow
+                    // net_pcap's stamp is the record's time in µs: the capture's clock, as the
+                    // file reader gives it (in ns). A stamp in an unknown unit is not used.
+                    let ts = p.flags & UInt32(TW_PKT_HW_TIMESTAMP) != 0 ? (unit?.nanoseconds(p.rx_timestamp) ?? tscNow) : tscNow
                     onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), ts)
                 }
                 pkts.withUnsafeMutableBufferPointer { port.release($0.baseAddress!, count: n) }
                 got &+= UInt64(n)
             }
             report.frames = got
-            report.hardwareTimestamps = port.hardwareTimestamps
+            report.hardwareTimestamps = port.rxTimestampsPresent
+            report.rxTimestampUnit = port.rxTimestampsPresent ? port.rxTimestampUnit?.rawValue ?? "unknown (not used)" : nil
         } catch {
             throw fail("\(error)")
         }
@@ -377,6 +381,8 @@ struct ReplayReport: Encodable {
     var truncatedTailBytes: Int?
     var walkStoppedAt: String?
     var hardwareTimestamps: Bool?
+    /// What the port's rx stamps count (net_pcap: microseconds), when it has stamps.
+    var rxTimestampUnit: String?
     var elapsedNs: Int64 = 0
     var builder: ITCHBookBuilder? = nil
 
@@ -384,7 +390,7 @@ struct ReplayReport: Encodable {
         case venue, backend, input, messages, byType, packets, duplicates, gaps, recovered, unrecoveredMessages,
              unknownRefs, orders, frames, truncatedFrames, readError, heartbeats, malformed, unknownTypes, badLengths,
              requestsSent, duplicateRefs, overExecutions, capacityExceeded, bboChanges, priceLevels, symbols,
-             restarts, segments, bookSymbols, framing, truncatedTailBytes, walkStoppedAt, hardwareTimestamps, elapsedNs
+             restarts, segments, bookSymbols, framing, truncatedTailBytes, walkStoppedAt, hardwareTimestamps, rxTimestampUnit, elapsedNs
     }
 
     init(venue: String, backend: String, input: String) {

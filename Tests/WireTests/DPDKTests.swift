@@ -122,6 +122,53 @@ import CShims
         #expect(t.stdout.split(separator: "\n").filter { $0 == "26477" }.count == 300)
     }
 
+    /// net_pcap stamps every packet with its record's time (µs) without advertising the offload
+    /// (DPDK 22.11, drivers/net/pcap): the port finds the field by name after start, every
+    /// descriptor carries the stamp, and in the driver's unit it is the capture time to the
+    /// microsecond, across gaps down to 1 µs and records out of order.
+    @Test func pcapStampsAreSeenWithoutTheOffloadAndAreTheCaptureTimes() throws {
+        _ = try TestEAL.start()
+        let dir = try temporaryDirectory("pcapstamps")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.pcap").path
+        let base: UInt64 = 1_700_000_000_123_456_000
+        // Gaps of 1, 2, 5, 1000 µs; sub-µs parts that the µs file format drops; one record
+        // stamped 300 µs before the one ahead of it (a packet that waited somewhere).
+        var times: [UInt64] = []
+        var t = base
+        for i in 0..<200 {
+            t += [1_000, 2_000, 5_000, 1_000_000][i % 4] + UInt64(i % 3) * 100
+            times.append(i == 150 ? t - 300_000 : t)
+        }
+        let w = try PcapWriter(path: input, format: .pcapNano)
+        for (i, ts) in times.enumerated() {
+            try multicastFrame(Array("stamp \(i)".utf8)).withUnsafeBytes { try w.write($0, timestampNanos: ts) }
+        }
+        try w.close()
+        let pool = try Mempool(name: "t_pcap_ts", count: 1023, cache: 0)
+        var conf = DPDKPort.Configuration()
+        conf.rxHardwareTimestamps = false  // not asked for: net_pcap stamps anyway
+        let port = try DPDKPort(vdev: "net_pcap_ts", arguments: "rx_pcap=\(input)", mempool: pool, configuration: conf)
+        defer { port.close() }
+        #expect(!port.hardwareTimestamps, "net_pcap does not advertise the offload")
+        #expect(port.rxTimestampsPresent && port.rxTimestampUnit == .microseconds)
+        let unit = try #require(port.rxTimestampUnit)
+        var stamps: [UInt64] = []
+        var pkts = [tw_pkt](repeating: tw_pkt(), count: 32)
+        var idle = 0
+        while stamps.count < times.count && idle < 1000 {
+            let n = pkts.withUnsafeMutableBufferPointer { port.receive(into: $0.baseAddress!, capacity: 32) }
+            if n == 0 { idle += 1; continue }
+            for p in pkts[0..<n] {
+                #expect(p.flags & UInt32(TW_PKT_HW_TIMESTAMP) != 0)
+                stamps.append(unit.nanoseconds(p.rx_timestamp))
+            }
+            pkts.withUnsafeMutableBufferPointer { port.release($0.baseAddress!, count: n) }
+        }
+        #expect(stamps == times.map { $0 / 1_000 * 1_000 }, "each stamp is its record's time, to the microsecond")
+        #expect(NICTimestampUnit.of(driver: "net_mlx5") == nil, "a unit not read in the driver's source is not guessed")
+    }
+
     @Test func doctorInAChildProcessReportsTheVdevs() throws {
         let bin = Repo.tickwireBinary.path
         try #require(FileManager.default.isExecutableFile(atPath: bin), "build the tickwire binary first (swift build)")
