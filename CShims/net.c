@@ -172,3 +172,5 @@ int tw_close(int fd) {
     // close(2) must not be retried on EINTR on Linux: the descriptor is gone either way.
     return rc < 0 && errno != EINTR ? -errno : 0;
 }
+
+int tw_so_busy_poll(void) { return SO_BUSY_POLL; }

@@ -303,6 +303,9 @@ void tw_pcap_close_write(void *h);
 // Kernel sockets: UDP multicast receive with batched recvmmsg and SO_TIMESTAMPING.
 // ---------------------------------------------------------------------------------------------
 
+/// SO_BUSY_POLL from the C headers (Glibc's Swift overlay does not export it).
+int tw_so_busy_poll(void);
+
 /// socket + SO_REUSEADDR + bind(group or any, port) + IP_ADD_MEMBERSHIP (when `group` is a
 /// multicast address) on the interface with address `iface_addr` (INADDR_ANY: kernel's choice)
 /// + SO_TIMESTAMPING (software receive) + SO_RCVBUF + O_NONBLOCK. Addresses in network order.

@@ -4,6 +4,7 @@
 // (MSG_NOSIGNAL). Nagle is off on every connection (TCP_NODELAY): order messages are small and
 // must leave at once. The kernel-bypass TCP transport of a later issue replaces this behind the
 // same small surface (connect, send, receive, close).
+import CShims
 public import TickwireCore
 #if canImport(Glibc)
 import Glibc
@@ -148,10 +149,10 @@ public final class TCPConnection: ByteStreamTransport, @unchecked Sendable {
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         var busy = Self.busyPollRequest
-        if setsockopt(fd, SOL_SOCKET, 46 /* SO_BUSY_POLL */, &busy, socklen_t(MemoryLayout<Int32>.size)) == 0 {
+        if setsockopt(fd, SOL_SOCKET, tw_so_busy_poll(), &busy, socklen_t(MemoryLayout<Int32>.size)) == 0 {
             var got: Int32 = 0
             var len = socklen_t(MemoryLayout<Int32>.size)
-            if getsockopt(fd, SOL_SOCKET, 46, &got, &len) == 0 { busyPollMicros = got }
+            if getsockopt(fd, SOL_SOCKET, tw_so_busy_poll(), &got, &len) == 0 { busyPollMicros = got }
         }
         (local, localPort) = localAddress(fd)
     }
