@@ -14,7 +14,6 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
-#include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
@@ -62,22 +61,8 @@ bool tw_eal_is_running(void) { return eal_running; }
 
 uint64_t tw_eal_tsc_hz(void) { return eal_running ? rte_get_tsc_hz() : 0; }
 unsigned tw_lcore_count(void) { return rte_lcore_count(); }
-unsigned tw_lcore_id(void) { return rte_lcore_id(); }
 unsigned tw_main_lcore(void) { return rte_get_main_lcore(); }
 unsigned tw_socket_count(void) { return rte_socket_count(); }
-int tw_lcore_socket(unsigned lcore) { return (int)rte_lcore_to_socket_id(lcore); }
-int tw_lcore_cpu(unsigned lcore) { return rte_lcore_to_cpu_id((int)lcore); }
-
-int tw_lcore_next_worker(int prev) {
-    unsigned next = rte_get_next_lcore(prev < 0 ? (unsigned)-1 : (unsigned)prev, 1, 0);
-    return next >= RTE_MAX_LCORE ? -1 : (int)next;
-}
-
-int tw_lcore_launch(tw_lcore_fn fn, void *arg, unsigned lcore) {
-    return rte_eal_remote_launch(fn, arg, lcore);
-}
-
-int tw_lcore_wait(unsigned lcore) { return rte_eal_wait_lcore(lcore); }
 
 void *tw_mempool_create(const char *name, unsigned n, unsigned cache, uint16_t data_room, int socket,
                         int *err) {

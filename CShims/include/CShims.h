@@ -132,23 +132,10 @@ bool tw_eal_is_running(void);
 
 /// rte_get_tsc_hz: the TSC frequency the EAL measured (0 before EAL init).
 uint64_t tw_eal_tsc_hz(void);
-/// rte_lcore_count / rte_lcore_id / rte_get_main_lcore / rte_socket_count.
+/// rte_lcore_count / rte_get_main_lcore / rte_socket_count.
 unsigned tw_lcore_count(void);
-unsigned tw_lcore_id(void);
 unsigned tw_main_lcore(void);
 unsigned tw_socket_count(void);
-/// rte_lcore_to_socket_id, rte_lcore_to_cpu_id.
-int tw_lcore_socket(unsigned lcore);
-int tw_lcore_cpu(unsigned lcore);
-/// rte_get_next_lcore: next enabled worker lcore after `prev` (pass -1 to start); -1 at the end.
-int tw_lcore_next_worker(int prev);
-
-/// A function run on an EAL worker lcore.
-typedef int (*tw_lcore_fn)(void *arg);
-/// rte_eal_remote_launch: runs fn(arg) on worker `lcore` (busy or main lcore: -EBUSY / -EINVAL).
-int tw_lcore_launch(tw_lcore_fn fn, void *arg, unsigned lcore);
-/// rte_eal_wait_lcore: waits for the worker and returns fn's result.
-int tw_lcore_wait(unsigned lcore);
 
 /// rte_pktmbuf_pool_create on NUMA `socket` (-1: any). Returns NULL and sets *err on failure.
 void *tw_mempool_create(const char *name, unsigned n, unsigned cache, uint16_t data_room, int socket, int *err);
