@@ -48,8 +48,13 @@ public struct BookTop: Sendable, Equatable {
     @inlinable public var microprice: Int64 {
         let bs = Int64(truncatingIfNeeded: min(bidShares, 1 << 30)), asz = Int64(truncatingIfNeeded: min(askShares, 1 << 30))
         let total = bs + asz
+        // What holds: ITCH prices are 32-bit and sizes are clamped to 2^30, so each product is
+        // below 2^62 and their sum below 2^63. A price outside [0, 2^32) (a feed with 64-bit
+        // prices, or a lying one) takes the plain mid rather than trapping on overflow.
+        guard bid.rawValue >= 0, ask.rawValue >= 0, bid.rawValue < 1 << 32, ask.rawValue < 1 << 32 else {
+            return bid.rawValue / 2 + ask.rawValue / 2
+        }
         guard total > 0 else { return (bid.rawValue + ask.rawValue) >> 1 }
-        // |price| < 2^40 and sizes < 2^30 keep the products inside Int64.
         return (bid.rawValue * asz + ask.rawValue * bs) / total
     }
 

@@ -21,6 +21,18 @@ import TickwireCore
         #expect(top.isTwoSided)
     }
 
+    /// Prices outside ITCH's 32 bits (a 64-bit feed, or a lying one) with large sizes: the
+    /// products would pass 2^63; the plain mid comes back instead of a trap.
+    @Test func micropriceOfPricesBeyond32BitsIsTheMidNotATrap() {
+        let big = Int64(1) << 40
+        let top = BookTop(locate: StockLocate(rawValue: 1), bid: Price(rawValue: big), bidShares: 1 << 29,
+                          ask: Price(rawValue: big + 200), askShares: 1 << 40)
+        #expect(top.microprice == big + 100)
+        let negative = BookTop(locate: StockLocate(rawValue: 1), bid: Price(rawValue: -500), bidShares: 10,
+                               ask: Price(rawValue: 500), askShares: 10)
+        #expect(negative.microprice == 0)
+    }
+
     @Test func marketMakerQuotesBothSidesPassivelyAndSkewsWithInventory() {
         let (p, c) = outbox()
         defer { p.deallocate() }
