@@ -55,6 +55,8 @@ let package = Package(
         .library(name: "Appliance", targets: ["Appliance"]),
         .library(name: "HostTuning", targets: ["HostTuning"]),
         .library(name: "Inference", targets: ["Inference"]),
+        // Test support shared by the tests and the fuzz targets (never linked into tickwire).
+        .library(name: "TestSupport", targets: ["TestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -114,6 +116,11 @@ let package = Package(
             swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .target(
+            name: "TestSupport",
+            dependencies: ["OrderEntry", "Wire", "TickwireCore"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Exchange",
             dependencies: ["CShims", "TickwireCore", "Wire", "MarketData", "OrderBook", "OrderEntry"],
             // The simulator's engine and flow model keep their state in class properties that
@@ -171,7 +178,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "TickwireCore", "CShims"]),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Wire", "TickwireCore", "CShims", "OrderBook"]),
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),
-        .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore", "Wire", "Exchange", "Risk"]),
+        .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore", "Wire", "Exchange", "Risk", "TestSupport"]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "TickwireCore"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference", "Exchange", "MarketData", "TickwireCore"], swiftSettings: strict),

@@ -46,6 +46,7 @@ public struct CountersSnapshot: Sendable, Equatable, BitwiseCopyable {
     public var fills: UInt64 = 0
     public var filledShares: UInt64 = 0
     public var killSwitches: UInt64 = 0
+    public var venueViolations: UInt64 = 0
     public var stampsDropped: UInt64 = 0
     public var openOrders: Int64 = 0
     /// Realized + unrealized, in 1/10000 dollars.
@@ -222,6 +223,7 @@ extension Appliance {
         (c.feedGaps, c.recoveredMessages, c.unrecoveredMessages) = (f.gaps, f.recoveredMessages, f.unrecoveredMessages)
         let g = engine.gateway
         c.killSwitches = g.counters.killSwitches
+        c.venueViolations = g.counters.venueViolations
         if let risk = g.risk {
             c.openOrders = Int64(risk.openOrderCount)
             c.pnl = risk.positions.totalPnL

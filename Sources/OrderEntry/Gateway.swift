@@ -43,6 +43,60 @@ public enum GatewayEvent: Sendable, Equatable {
     case adopted(id: UInt32, ref: OrderRef)
 }
 
+/// A venue message that cannot be true: it is not applied, it is counted and kept with its bytes
+/// (`OrderGateway.lastVenueViolation`), and it fires the kill switch (`KillReason.venueViolation`):
+/// a venue that lies about our orders is a venue we stop trading with.
+public enum VenueViolation: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// An execution for an order number we never entered (or whose slot is gone).
+    case unknownOrder
+    /// An execution for a token that is not one of ours (OUCH 4.2).
+    case foreignToken
+    /// An execution for an order already filled, canceled, replaced or rejected.
+    case afterTerminal
+    /// An execution of zero shares.
+    case zeroShares
+    /// An execution of more shares than the order has open.
+    case overfill
+    /// More shares than we asked for (an Accepted or a Replaced).
+    case sizeAboveRequest
+    /// A price of zero or less, or above `OrderGateway.maxVenuePrice`.
+    case priceOutOfRange
+    /// A buy executed or accepted above its limit, a sell below it.
+    case priceThroughLimit
+    /// An execution whose notional (price × shares, summed over the order) overflows Int64.
+    case notionalOverflow
+    /// An event the order's state machine refuses (the store counts it in `violations`): a
+    /// cancel of more than is open, an Accepted for an order already accepted, an event after
+    /// the order's end, ...
+    case illegalTransition
+
+    public var description: String {
+        switch self {
+        case .unknownOrder: "execution for an order never entered"
+        case .foreignToken: "execution for a token that is not ours"
+        case .afterTerminal: "execution after the order ended"
+        case .zeroShares: "execution of zero shares"
+        case .overfill: "execution beyond the open shares"
+        case .sizeAboveRequest: "more shares than requested"
+        case .priceOutOfRange: "price outside the sane range"
+        case .priceThroughLimit: "price through the order's limit"
+        case .notionalOverflow: "notional overflows"
+        case .illegalTransition: "illegal state transition"
+        }
+    }
+}
+
+/// The last venue violation: what, for which order number (0 when the message named none we
+/// could parse), and the message's bytes as they came.
+public struct VenueViolationRecord: Sendable, Equatable, CustomStringConvertible {
+    public var kind: VenueViolation
+    public var order: UInt32
+    public var bytes: [UInt8]
+    public var description: String {
+        "\(kind) (order \(order)): \(bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined())"
+    }
+}
+
 public protocol GatewayListener {
     mutating func gateway(_ event: GatewayEvent, sequence: UInt64)
 }
@@ -65,6 +119,8 @@ public struct GatewayCounters: Sendable, Equatable {
     public var refusedWhileReplaying: UInt64 = 0
     public var riskRejects: UInt64 = 0
     public var killSwitches: UInt64 = 0
+    /// Venue messages refused as impossible (`VenueViolation`); each fires the kill switch.
+    public var venueViolations: UInt64 = 0
 }
 
 public final class OrderGateway<Transport: ByteStreamTransport> {
@@ -85,6 +141,16 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     public private(set) var settleAfterReplay = false
     /// A guard tripped while a venue message was applied: the kill switch fires after it.
     var pendingKill: KillReason?
+    /// The first reason the kill switch fired for (nil: it has not), with or without risk.
+    public private(set) var killReason: KillReason?
+    /// The highest price a venue message may carry, 1/10,000 dollars ($1,000,000 by default:
+    /// above any US listed share). With executions bounded by an order's open shares, this keeps
+    /// every notional of a fill far inside Int64.
+    public var maxVenuePrice = Price(rawValue: 10_000_000_000)
+    /// The last venue message refused as impossible, with its bytes.
+    public private(set) var lastVenueViolation: VenueViolationRecord?
+    /// Called (on the gateway's thread) with each venue violation, to log it.
+    public var onVenueViolation: ((VenueViolationRecord) -> Void)?
     public let journal: JournalWriter?
     /// Pre-trade risk, inline on every order (nil: none, e.g. a test of the wire alone).
     public let risk: RiskEngine?
@@ -389,6 +455,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     @discardableResult
     public func kill(reason: KillReason, now: Int64) -> Int {
         _ = risk?.engage(reason: reason)
+        if killReason == nil { killReason = reason }
         counters.killSwitches += 1
         return cancelAll(now: now)
     }
@@ -465,8 +532,58 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     @_specialize(exported: true, where Transport == NullVenueTransport)
     public func applyVenueMessage(_ m: UnsafeRawBufferPointer) -> GatewayEvent? { apply(m) }
 
-    /// Decodes one venue message and applies it to the store.
+    /// Decodes one venue message and applies it to the store, if it can be true (see
+    /// `VenueViolation`); one the order's state machine refuses is a violation too.
+    @inline(__always)
     func apply(_ m: UnsafeRawBufferPointer) -> GatewayEvent? {
+        let refusedBefore = store.counters.violations
+        let e = applyChecked(m)
+        if store.counters.violations != refusedBefore { return refuse(.illegalTransition, order: 0, m) }
+        return e
+    }
+
+    /// Counts, keeps and reports a venue violation, and fires the kill switch once this message
+    /// is done. Nothing of the message is applied (its sequence number is used: the journal
+    /// records it as a bare sequence).
+    func refuse(_ kind: VenueViolation, order: UInt32, _ m: UnsafeRawBufferPointer) -> GatewayEvent? {
+        counters.venueViolations += 1
+        let r = VenueViolationRecord(kind: kind, order: order, bytes: Array(m))
+        lastVenueViolation = r
+        onVenueViolation?(r)
+        if pendingKill == nil { pendingKill = .venueViolation }
+        return nil
+    }
+
+    /// Why an execution of `shares` at `price` cannot be true of order `o`; nil when it can.
+    @inline(__always)
+    func executionViolation(_ o: GatewayOrder, shares: UInt32, price: Price) -> VenueViolation? {
+        if o.status.isTerminal { return .afterTerminal }
+        if shares == 0 { return .zeroShares }
+        if shares > o.leaves { return .overfill }
+        if price.rawValue <= 0 || price > maxVenuePrice { return .priceOutOfRange }
+        if o.side == .buy ? price > o.price : price < o.price { return .priceThroughLimit }
+        return nil
+    }
+
+    /// Why the venue's answer to a request for `requested` shares at `limit` (an Accepted or a
+    /// Replaced, `shares` at `price`) cannot be true; nil when it can. The venue may take fewer
+    /// shares or a less aggressive price (price to comply), never more or a better one.
+    @inline(__always)
+    func answerViolation(side: Side, requested: UInt32, limit: Price, shares: UInt32, price: Price) -> VenueViolation? {
+        if price.rawValue <= 0 || price > maxVenuePrice { return .priceOutOfRange }
+        if shares > requested { return .sizeAboveRequest }
+        if side == .buy ? price > limit : price < limit { return .priceThroughLimit }
+        return nil
+    }
+
+    /// A message about an order we have no record of (adopted after a crash): its price must
+    /// still be sane.
+    @inline(__always)
+    func priceViolation(_ price: Price) -> VenueViolation? {
+        price.rawValue <= 0 || price > maxVenuePrice ? .priceOutOfRange : nil
+    }
+
+    func applyChecked(_ m: UnsafeRawBufferPointer) -> GatewayEvent? {
         switch version {
         case .v42:
             guard case .success(let msg) = OUCH42.decodeOutbound(m) else {
@@ -478,20 +595,27 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 return .systemEvent(code: v.eventCode.rawValue)
             case .accepted(let v):
                 guard let id = own(v.orderToken) else { return nil }
-                if store.order(id) == nil {
+                guard let o = store.order(id) else {
+                    if let why = priceViolation(v.price) { return refuse(why, order: id, m) }
                     return adopt(id: id, symbol: v.stock, side: v.side, shares: v.shares.rawValue, price: v.price, ref: v.orderReferenceNumber)
+                }
+                if let why = answerViolation(side: o.side, requested: o.quantity, limit: o.price, shares: v.shares.rawValue, price: v.price) {
+                    return refuse(why, order: id, m)
                 }
                 store.accepted(id: id, venueRef: v.orderReferenceNumber, shares: v.shares.rawValue)
                 riskHook(id) { $0.onAccepted($1) }
                 counters.accepted += 1
                 return .accepted(id: id, ref: v.orderReferenceNumber)
             case .executed(let v):
-                guard let id = own(v.orderToken), let o = store.order(id) else { return nil }
-                if store.executed(id: id, shares: v.executedShares.rawValue, price: v.executionPrice) {
-                    bookFill(o.locate, o.side, v.executedShares.rawValue)
-                    riskFill(o, v.executedShares, v.executionPrice)
-                    settleDroppedReplacement(of: id, waiting: o.replacedBy)
+                guard let id = own(v.orderToken) else { return refuse(.foreignToken, order: 0, m) }
+                guard let o = store.order(id) else { return refuse(.unknownOrder, order: id, m) }
+                if let why = executionViolation(o, shares: v.executedShares.rawValue, price: v.executionPrice) { return refuse(why, order: id, m) }
+                guard store.executed(id: id, shares: v.executedShares.rawValue, price: v.executionPrice) else {
+                    return refuse(.notionalOverflow, order: id, m)
                 }
+                bookFill(o.locate, o.side, v.executedShares.rawValue)
+                riskFill(o, v.executedShares, v.executionPrice)
+                settleDroppedReplacement(of: id, waiting: o.replacedBy)
                 counters.executions += 1
                 return .executed(id: id, locate: o.locate, side: o.side, shares: v.executedShares.rawValue, price: v.executionPrice,
                                  match: v.matchNumber)
@@ -504,6 +628,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 return .canceled(id: id, shares: v.decrementShares.rawValue)
             case .replaced(let v):
                 guard let new = own(v.replacementOrderToken), let old = own(v.previousOrderToken) else { return nil }
+                if let why = replacedViolation(new: new, shares: v.shares.rawValue, price: v.price) { return refuse(why, order: new, m) }
                 adoptReplacement(old: old, new: new, symbol: v.stock, side: v.side, shares: v.shares.rawValue, price: v.price)
                 store.replaced(old: old, new: new, venueRef: v.orderReferenceNumber, shares: v.shares.rawValue, price: v.price)
                 return .replaced(old: old, new: new)
@@ -535,21 +660,27 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             case .systemEvent(let v):
                 return .systemEvent(code: v.eventCode.rawValue)
             case .orderAccepted(let v):
-                if store.order(v.userRefNum) == nil {
+                guard let o = store.order(v.userRefNum) else {
+                    if let why = priceViolation(v.price) { return refuse(why, order: v.userRefNum, m) }
                     return adopt(id: v.userRefNum, symbol: v.symbol, side: v.side, shares: v.quantity.rawValue, price: v.price,
                                  ref: v.orderReferenceNumber)
+                }
+                if let why = answerViolation(side: o.side, requested: o.quantity, limit: o.price, shares: v.quantity.rawValue, price: v.price) {
+                    return refuse(why, order: v.userRefNum, m)
                 }
                 store.accepted(id: v.userRefNum, venueRef: v.orderReferenceNumber, shares: v.quantity.rawValue)
                 riskHook(v.userRefNum) { $0.onAccepted($1) }
                 counters.accepted += 1
                 return .accepted(id: v.userRefNum, ref: v.orderReferenceNumber)
             case .orderExecuted(let v):
-                guard let o = store.order(v.userRefNum) else { return nil }
-                if store.executed(id: v.userRefNum, shares: v.quantity.rawValue, price: v.price) {
-                    bookFill(o.locate, o.side, v.quantity.rawValue)
-                    riskFill(o, v.quantity, v.price)
-                    settleDroppedReplacement(of: v.userRefNum, waiting: o.replacedBy)
+                guard let o = store.order(v.userRefNum) else { return refuse(.unknownOrder, order: v.userRefNum, m) }
+                if let why = executionViolation(o, shares: v.quantity.rawValue, price: v.price) { return refuse(why, order: v.userRefNum, m) }
+                guard store.executed(id: v.userRefNum, shares: v.quantity.rawValue, price: v.price) else {
+                    return refuse(.notionalOverflow, order: v.userRefNum, m)
                 }
+                bookFill(o.locate, o.side, v.quantity.rawValue)
+                riskFill(o, v.quantity, v.price)
+                settleDroppedReplacement(of: v.userRefNum, waiting: o.replacedBy)
                 counters.executions += 1
                 return .executed(id: v.userRefNum, locate: o.locate, side: o.side, shares: v.quantity.rawValue, price: v.price,
                                  match: v.matchNumber)
@@ -560,6 +691,9 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 settleDroppedReplacement(of: v.userRefNum, waiting: waiting)
                 return .canceled(id: v.userRefNum, shares: v.quantity.rawValue)
             case .orderReplaced(let v):
+                if let why = replacedViolation(new: v.userRefNum, shares: v.quantity.rawValue, price: v.price) {
+                    return refuse(why, order: v.userRefNum, m)
+                }
                 adoptReplacement(old: v.origUserRefNum, new: v.userRefNum, symbol: v.symbol, side: v.side, shares: v.quantity.rawValue,
                                  price: v.price)
                 store.replaced(old: v.origUserRefNum, new: v.userRefNum, venueRef: v.orderReferenceNumber, shares: v.quantity.rawValue,
@@ -583,6 +717,14 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 return nil
             }
         }
+    }
+
+    /// A Replaced for replacement `new`: its price sane, and (when we sent it) no more shares
+    /// and no better price than asked.
+    @inline(__always)
+    func replacedViolation(new: UInt32, shares: UInt32, price: Price) -> VenueViolation? {
+        guard let n = store.order(new), n.status == .pendingNew else { return priceViolation(price) }
+        return answerViolation(side: n.side, requested: n.quantity, limit: n.price, shares: shares, price: price)
     }
 
     /// Journals a venue answer with its sequence number (every sequenced message is recorded,

@@ -11,7 +11,8 @@
 //   an IOC or a venue cancel may end any live state directly.
 //
 // Invariants: an order is never filled beyond its quantity (an execution that would overfill is
-// refused and counted: it means a bug here or at the venue); leaves never go negative; nothing
+// refused and counted: it means a bug here or at the venue); its fill notional never overflows
+// (refused and counted); leaves never go negative; nothing
 // happens to an order after a terminal state (filled, canceled, replaced, rejected): such an
 // event is counted as a violation and ignored. Unknown order numbers are counted.
 public import TickwireCore
@@ -85,6 +86,8 @@ public struct OrderStoreCounters: Sendable, Equatable {
     public var overfills: UInt64 = 0
     public var unknownOrders: UInt64 = 0
     public var capacityRefusals: UInt64 = 0
+    /// Executions refused because price × shares, summed over the order, would overflow Int64.
+    public var notionalOverflows: UInt64 = 0
     /// Sent on a connection that dropped, and unknown to the venue after the replay.
     public var lostInTransit: UInt64 = 0
 }
@@ -171,9 +174,16 @@ public final class OrderStore {
             violation()
             return false
         }
+        // The price is the venue's: the notional is checked, never trusted to fit.
+        let (value, o1) = Int64(shares).multipliedReportingOverflow(by: price.rawValue)
+        let (notional, o2) = p.pointee.fillNotional.addingReportingOverflow(value)
+        guard !o1, !o2 else {
+            counters.notionalOverflows += 1
+            return false
+        }
         p.pointee.filled += shares
         p.pointee.leaves -= shares
-        p.pointee.fillNotional += Int64(shares) * price.rawValue
+        p.pointee.fillNotional = notional
         if p.pointee.leaves == 0 {
             // Filled (what was cut earlier by partial cancels is gone too). A replace still in
             // flight finds no live order: the venue drops it, the replacement never comes.

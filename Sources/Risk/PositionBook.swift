@@ -25,8 +25,14 @@
 // rounded down, against us, which is the safe way for the loss limit.
 //
 // Totals over symbols (realized, unrealized) are kept up to date on every change, so the total
-// PnL is two loads. Arithmetic traps on Int64 overflow (|position| × price must fit: e.g. 10^8
-// shares at $100,000 fits by a wide margin), which the position limits keep far away.
+// PnL is two loads.
+//
+// Overflow: prices and shares come from the venue, so nothing here may trap on them. Products
+// are formed in 128 bits and every stored sum is checked; a fill or a mark whose result does not
+// fit in Int64 changes nothing and sets `overflowed`, from which `totalPnL` reads as a loss past
+// any limit (Int64.min / 2): the loss limit then stops trading, the safe answer to a book that
+// can no longer be valued. The gateway refuses venue prices outside its sane range and
+// executions beyond an order's open shares first, so with real limits this never happens.
 public import TickwireCore
 
 /// One symbol's position. 40 bytes.
@@ -42,6 +48,8 @@ struct PositionSlot {
 struct PositionTotals {
     var realized: Int64
     var unrealized: Int64
+    /// A fill or a mark did not fit (see the header): the book's value is unknown.
+    var overflowed: Bool
 }
 
 /// Positions, cost bases and PnL for symbols `1 ..< maxLocates`, preallocated. Single-threaded.
@@ -59,7 +67,7 @@ public final class PositionBook {
         slots.initialize(repeating: PositionSlot(position: 0, cost: 0, realized: 0, unrealized: 0, mark2: 0),
                          count: maxLocates)
         totals = .allocate(capacity: 1)
-        totals.initialize(to: PositionTotals(realized: 0, unrealized: 0))
+        totals.initialize(to: PositionTotals(realized: 0, unrealized: 0, overflowed: false))
     }
 
     deinit {
@@ -69,13 +77,13 @@ public final class PositionBook {
 
     // MARK: - Updates
 
-    /// Applies a fill. Returns false (and changes nothing) for locate 0 or out of range.
+    /// Applies a fill. Returns false (and changes nothing) for locate 0 or out of range, and for
+    /// a fill whose result does not fit (then `overflowed` is set).
     @discardableResult
     public func onFill(locate: StockLocate, side: Side, shares: Shares, price: Price) -> Bool {
         let loc = Int(locate.rawValue)
         guard loc != 0, loc < locateCount else { return false }
-        apply(loc, buy: side == .buy, shares: Int64(shares.rawValue), price: price.rawValue)
-        return true
+        return apply(loc, buy: side == .buy, shares: Int64(shares.rawValue), price: price.rawValue)
     }
 
     /// Sets the mark to a price (when there is no two-sided BBO, e.g. a reference or closing price).
@@ -83,8 +91,8 @@ public final class PositionBook {
     public func setMark(locate: StockLocate, price: Price) -> Bool {
         let loc = Int(locate.rawValue)
         guard loc != 0, loc < locateCount else { return false }
-        setMark2(loc, price.rawValue &* 2)
-        return true
+        guard let mark2 = Int64(exactly: Int128(price.rawValue) * 2) else { return false }
+        return setMark2(loc, mark2)
     }
 
     /// Sets the mark to the mid of a two-sided quote, (bid + ask) / 2, kept exactly.
@@ -92,54 +100,80 @@ public final class PositionBook {
     public func setMid(locate: StockLocate, bid: Price, ask: Price) -> Bool {
         let loc = Int(locate.rawValue)
         guard loc != 0, loc < locateCount else { return false }
-        setMark2(loc, bid.rawValue &+ ask.rawValue)
-        return true
+        guard let mark2 = Int64(exactly: Int128(bid.rawValue) + Int128(ask.rawValue)) else { return false }
+        return setMark2(loc, mark2)
     }
 
-    func apply(_ loc: Int, buy: Bool, shares q: Int64, price p: Int64) {
+    /// Applies a fill to symbol `loc`. False (nothing changed, `overflowed` set) when a result
+    /// would not fit in Int64.
+    @discardableResult
+    func apply(_ loc: Int, buy: Bool, shares q: Int64, price p: Int64) -> Bool {
         let s = slots + loc
-        var pos = s.pointee.position
-        var cost = s.pointee.cost
-        var realized: Int64 = 0
+        let pos = Int128(s.pointee.position)
+        let cost = Int128(s.pointee.cost)
+        let q = Int128(q), p = Int128(p)
+        var newPos = pos, newCost = cost
+        var realized: Int128 = 0
         var opening = q
         if pos != 0 && (pos > 0) != buy {
             // Against the position: close min(q, |P|) shares first.
             let held = pos.magnitude
-            let r = Swift.min(q, Int64(held))
-            let removed: Int64 = r == Int64(held)
-                ? cost
-                : Int64(Int128(cost) * Int128(r) / Int128(held))
+            let r = Swift.min(q, Int128(held))
+            let removed = r == Int128(held) ? cost : cost * r / Int128(held)
             let cash = buy ? -(p * r) : p * r
             realized = cash - removed
-            cost -= removed
-            pos += buy ? r : -r
+            newCost -= removed
+            newPos += buy ? r : -r
             opening = q - r
         }
         if opening > 0 {
             let value = p * opening
-            cost += buy ? value : -value
-            pos += buy ? opening : -opening
+            newCost += buy ? value : -value
+            newPos += buy ? opening : -opening
         }
-        s.pointee.position = pos
-        s.pointee.cost = cost
-        s.pointee.realized += realized
-        totals.pointee.realized += realized
-        if s.pointee.mark2 == 0 { s.pointee.mark2 = p * 2 }
-        revalue(s)
-    }
-
-    func setMark2(_ loc: Int, _ mark2: Int64) {
-        let s = slots + loc
+        guard let position = Int64(exactly: newPos), let basis = Int64(exactly: newCost), let gain = Int64(exactly: realized),
+              case let (slotRealized, o1) = s.pointee.realized.addingReportingOverflow(gain), !o1,
+              case let (totalRealized, o2) = totals.pointee.realized.addingReportingOverflow(gain), !o2,
+              let mark2 = s.pointee.mark2 != 0 ? s.pointee.mark2 : Int64(exactly: p * 2),
+              let u = Self.unrealized(position: position, mark2: mark2, cost: basis),
+              case let (change, o3) = u.subtractingReportingOverflow(s.pointee.unrealized), !o3,
+              case let (totalUnrealized, o4) = totals.pointee.unrealized.addingReportingOverflow(change), !o4
+        else {
+            totals.pointee.overflowed = true
+            return false
+        }
+        s.pointee.position = position
+        s.pointee.cost = basis
+        s.pointee.realized = slotRealized
         s.pointee.mark2 = mark2
-        revalue(s)
+        s.pointee.unrealized = u
+        totals.pointee.realized = totalRealized
+        totals.pointee.unrealized = totalUnrealized
+        return true
     }
 
-    /// Recomputes one symbol's unrealized PnL against its mark and moves the total by the change.
+    /// floor((P × mark2 - 2 × C) / 2), or nil when it does not fit in Int64.
     @inline(__always)
-    func revalue(_ s: UnsafeMutablePointer<PositionSlot>) {
-        let u = (s.pointee.position * s.pointee.mark2 - 2 * s.pointee.cost) >> 1
-        totals.pointee.unrealized += u - s.pointee.unrealized
+    static func unrealized(position: Int64, mark2: Int64, cost: Int64) -> Int64? {
+        Int64(exactly: (Int128(position) * Int128(mark2) - 2 * Int128(cost)) >> 1)
+    }
+
+    /// False (nothing changed, `overflowed` set) when the position's value at this mark does not
+    /// fit in Int64.
+    @discardableResult
+    func setMark2(_ loc: Int, _ mark2: Int64) -> Bool {
+        let s = slots + loc
+        guard let u = Self.unrealized(position: s.pointee.position, mark2: mark2, cost: s.pointee.cost),
+              case let (d, o1) = u.subtractingReportingOverflow(s.pointee.unrealized), !o1,
+              case let (total, o2) = totals.pointee.unrealized.addingReportingOverflow(d), !o2
+        else {
+            totals.pointee.overflowed = true
+            return false
+        }
+        s.pointee.mark2 = mark2
         s.pointee.unrealized = u
+        totals.pointee.unrealized = total
+        return true
     }
 
     // MARK: - Queries (0 for locate 0 or out of range)
@@ -161,8 +195,14 @@ public final class PositionBook {
 
     public var totalRealized: Int64 { totals.pointee.realized }
     public var totalUnrealized: Int64 { totals.pointee.unrealized }
-    /// Realized + unrealized, over all symbols, 1/10,000 dollars.
-    public var totalPnL: Int64 { totals.pointee.realized + totals.pointee.unrealized }
+    /// Realized + unrealized, over all symbols, 1/10,000 dollars; Int64.min / 2 (a loss past any
+    /// limit) once a fill or a mark overflowed.
+    public var totalPnL: Int64 {
+        let (t, o) = totals.pointee.realized.addingReportingOverflow(totals.pointee.unrealized)
+        return o || totals.pointee.overflowed ? Int64.min / 2 : t
+    }
+    /// A fill or a mark did not fit in Int64 and was not applied: the book's value is unknown.
+    public var overflowed: Bool { totals.pointee.overflowed }
 
     private func slot(_ locate: StockLocate) -> PositionSlot? {
         let loc = Int(locate.rawValue)

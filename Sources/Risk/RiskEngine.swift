@@ -142,7 +142,7 @@ struct EngineState {
     /// KillReason raw value of the first engagement, 0xFF when never engaged since reset.
     var firstReason: UInt8
     /// Bit per KillReason seen since the last reset.
-    var reasonMask: UInt8
+    var reasonMask: UInt16
     var orderFree: Int32
     var openCount: Int
     var grossWorst: Int64
@@ -489,7 +489,7 @@ public final class RiskEngine {
     public func onFill(_ id: RiskOrderID, locate: StockLocate, side: Side, shares: Shares, price: Price) -> Bool {
         if isOpen(id) { return onFill(id, shares: shares, price: price) }
         state.pointee.counters.unreservedFills &+= 1
-        guard positions.onFill(locate: locate, side: side, shares: shares, price: price) else { return false }
+        positions.onFill(locate: locate, side: side, shares: shares, price: price)
         return checkLoss()
     }
 
@@ -577,7 +577,7 @@ public final class RiskEngine {
         }
         symbols[loc].reference2 = p.rawValue &* 2
         if symbols[loc].mid2 == 0 {
-            positions.setMark2(loc, p.rawValue &* 2)
+            positions.setMark(locate: locate, price: p)
             _ = checkLoss()
         }
     }
@@ -637,6 +637,7 @@ public final class RiskEngine {
 
     @inline(__always)
     func checkLoss() -> Bool {
+        if positions.overflowed { return engage(reason: .positionOverflow) }
         if positions.totalPnL < -limits.maxLoss { return engage(reason: .lossLimit) }
         return false
     }

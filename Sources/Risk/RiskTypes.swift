@@ -149,6 +149,13 @@ public enum KillReason: UInt8, Sendable, CaseIterable {
     case crossedBook
     case staleBook
     case feedGap
+    /// The venue sent what cannot be true (an execution beyond an order's open shares or through
+    /// its limit, for an order never entered, at an impossible price, ...): see the gateway's
+    /// `VenueViolation`. A venue that lies about fills is one we stop trading with.
+    case venueViolation
+    /// A fill or a mark could not be represented (PositionBook's overflow): positions and PnL
+    /// are no longer known.
+    case positionOverflow
 }
 
 /// The engine's handle of an open order: slot (low 32 bits) and the slot's generation (high 32

@@ -64,6 +64,7 @@ struct RunOutcome {
     var gateway: GatewayCounters
     var riskRejects: [String: UInt64]
     var killSwitch: String?
+    var lastVenueViolation: String?
     var pnl: Double
     var realized: Double
     var positions: [String: Int64]
@@ -254,6 +255,7 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
         link.host.start(now: tw_clock_monotonic_raw_ns())
         let gateway = OrderGateway<NetOrderTransport>(version: setup.version, credentials: setup.credentials, symbols: symbolNames(setup.symbols),
                                                       journal: journal, risk: risk)
+        logVenueViolations(gateway)
         try connectGatewayNet(gateway, link: link, to: setup.orderEntry, waitSeconds: loginWaitSeconds)
         log("logged in to \(setup.orderEntry) (OUCH \(setup.version.rawValue)) over Tickwire's TCP from \(netConfig.address); feed from \(source.label)")
         let requester = NetRecoveryClient(host: link.host, server: setup.rerequest.ip, port: setup.rerequest.port)
@@ -273,6 +275,7 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
     }
     let gateway = OrderGateway<TCPConnection>(version: setup.version, credentials: setup.credentials, symbols: symbolNames(setup.symbols),
                                               journal: journal, risk: risk)
+    logVenueViolations(gateway)
     try connectGateway(gateway, to: setup.orderEntry, waitSeconds: loginWaitSeconds)
     log("logged in to \(setup.orderEntry) (OUCH \(setup.version.rawValue)) over the kernel's TCP; feed from \(source.label)")
     let requester: UDPRecoveryClient
@@ -288,6 +291,12 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
                              appliance.run(lineA: lineA, lineB: lineB, flag: flag)
                          }
                      }, pump: {})
+}
+
+/// Each venue message refused as impossible goes to stderr with its bytes (rare by nature: it
+/// fires the kill switch, so the write's cost on the hot thread does not matter).
+func logVenueViolations<T: ByteStreamTransport>(_ gateway: OrderGateway<T>) {
+    gateway.onVenueViolation = { v in FileHandle.standardError.write(Data("tickwire: venue violation, kill switch: \(v)\n".utf8)) }
 }
 
 /// What stage 0 is, and what the port's own stamps would be.
@@ -376,7 +385,7 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
     for (l, p) in gateway.positions.enumerated() where p != 0 { positions[SyntheticDay.symbol(locate: l).description] = p }
     return RunOutcome(seconds: ran, engine: engine.counters, appliance: appliance.counters, feed: appliance.feed.session.counters,
                       frames: appliance.feed.frameCounters, gateway: gateway.counters, riskRejects: rejects,
-                      killSwitch: risk.killReason.map { "\($0)" }, pnl: Double(risk.positions.totalPnL) / 10_000,
+                      killSwitch: risk.killReason.map { "\($0)" }, lastVenueViolation: gateway.lastVenueViolation.map { "\($0)" }, pnl: Double(risk.positions.totalPnL) / 10_000,
                       realized: Double(risk.positions.totalRealized) / 10_000, positions: positions, openOrdersAtEnd: open,
                       recorder: recorder,
                       // The stamps are TSC readings at the burst's return even when the PMD

@@ -285,6 +285,9 @@ struct DemoReport: Encodable {
     var riskRejects: UInt64
     var riskRejectReasons: [String: UInt64]
     var killSwitch: String?
+    /// Venue messages refused as impossible (each fires the kill switch), and the last one.
+    var venueViolations: UInt64
+    var lastVenueViolation: String?
     var openOrdersAtEnd: Int
     var rxTimestampSource: String
     var txTimestampSource: String
@@ -322,6 +325,8 @@ struct DemoReport: Encodable {
         riskRejects = o.riskRejects.values.reduce(0, +)
         riskRejectReasons = o.riskRejects
         killSwitch = o.killSwitch
+        venueViolations = o.gateway.venueViolations
+        lastVenueViolation = o.lastVenueViolation
         openOrdersAtEnd = o.openOrdersAtEnd
         rxTimestampSource = o.rxTimestampSource
         txTimestampSource = o.txTimestampSource

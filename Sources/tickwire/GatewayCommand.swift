@@ -77,6 +77,9 @@ struct GatewayCommand: ParsableCommand {
         var executions: UInt64
         var logins: UInt64
         var killSwitch: String?
+        /// Venue messages refused as impossible (each fires the kill switch), and the last one.
+        var venueViolations: UInt64
+        var lastVenueViolation: String?
         var riskOpenOrders: Int?
         var riskRejects: UInt64
         var refusedAfterKill: Int
@@ -174,6 +177,7 @@ struct GatewayCommand: ParsableCommand {
             guard pump(seconds: 5, until: { g.isLoggedIn }) else { throw fail("\(what) failed: \(g.client.state)") }
             if g.settleAfterReplay { _ = pump(seconds: 5) { !g.settleAfterReplay } }
         }
+        g.onVenueViolation = { v in FileHandle.standardError.write(Data("tickwire gateway: venue violation, kill switch: \(v)\n".utf8)) }
         try logIn("login")
         var reconnects = 0
 
@@ -259,7 +263,8 @@ struct GatewayCommand: ParsableCommand {
                             nextSequence: g.client.nextSequence, restoredRecords: restored, ignoredJournalBytes: ignored,
                             lostInTransit: g.store.counters.lostInTransit, adopted: g.counters.adopted,
                             violations: g.store.counters.violations, executions: g.counters.executions, logins: g.client.counters.logins,
-                            killSwitch: risk?.killReason.map { "\($0)" }, riskOpenOrders: risk?.openOrderCount, riskRejects: g.counters.riskRejects,
+                            killSwitch: (risk?.killReason ?? g.killReason).map { "\($0)" }, venueViolations: g.counters.venueViolations,
+                            lastVenueViolation: g.lastVenueViolation.map { "\($0)" }, riskOpenOrders: risk?.openOrderCount, riskRejects: g.counters.riskRejects,
                             refusedAfterKill: refusedAfterKill)
         report.orderTransport = transport.rawValue
         report.reconnects = reconnects

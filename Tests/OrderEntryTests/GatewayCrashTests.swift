@@ -4,7 +4,9 @@ import OrderEntry
 import Testing
 import TickwireCore
 
-let tickwireBinary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+/// The debug build's binary, or TICKWIRE_BINARY (to check that a test fails on an older build).
+let tickwireBinary = ProcessInfo.processInfo.environment["TICKWIRE_BINARY"]
+    ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent(".build/debug/tickwire").path
 
 func gatewayProcess(port: UInt16, journal: String, orders: Int, version: String = "4.2", user: String = "TW1",

@@ -3,32 +3,7 @@ import Testing
 import Risk
 import TickwireCore
 import Wire
-
-/// A venue that accepts the login and then says nothing but, when told to, one heartbeat: the
-/// replay after a reconnect is empty, so every request of the earlier connection was lost.
-final class ScriptedVenue: ByteStreamTransport {
-    var pending: [UInt8]
-    var isOpen = true
-    init(heartbeat: Bool) {
-        var b = [UInt8](repeating: 0, count: 64)
-        let n = b.withUnsafeMutableBytes { SoupBinTCP.encodeLoginAccepted(into: $0, session: SoupBinTCP.session("S1")!, sequenceNumber: 1)! }
-        pending = Array(b[0..<n])
-        if heartbeat {
-            let h = b.withUnsafeMutableBytes { SoupBinTCP.encodeEmpty(into: $0, type: .serverHeartbeat)! }
-            pending += Array(b[0..<h])
-        }
-    }
-    func send(_ bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
-    func receive(into buffer: UnsafeMutableRawBufferPointer) -> TransportRead {
-        guard isOpen else { return .closed }
-        guard !pending.isEmpty else { return .wouldBlock }
-        let n = min(pending.count, buffer.count)
-        pending.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
-        pending.removeFirst(n)
-        return .bytes(n)
-    }
-    func close() { isOpen = false }
-}
+import TestSupport
 
 @Suite struct LostRequestRiskTests {
     /// Orders sent on a connection that reset before the venue saw them are settled as lost
@@ -42,7 +17,7 @@ final class ScriptedVenue: ByteStreamTransport {
         let g = OrderGateway<ScriptedVenue>(version: .v42, credentials: SoupBinTCPCredentials(username: "T", password: "x"),
                                             symbols: names, risk: risk)
         var none = NoGatewayListener()
-        g.connect(ScriptedVenue(heartbeat: false), now: 1)
+        g.connect(ScriptedVenue(), now: 1)
         g.poll(now: 2, &none)
         #expect(g.isLoggedIn)
         for k in 0..<3 {
@@ -53,7 +28,10 @@ final class ScriptedVenue: ByteStreamTransport {
         // The connection resets; the new session's replay is empty (its first heartbeat ends it).
         g.client.transport?.close()
         g.poll(now: 4, &none)
-        g.connect(ScriptedVenue(heartbeat: true), now: 5)
+        // The venue accepts the login and says nothing else: its replay is empty.
+        let v = ScriptedVenue()
+        g.connect(v, now: 5)
+        v.heartbeat()
         g.poll(now: 6, &none)
         #expect(g.isLoggedIn && !g.settleAfterReplay)
         #expect(g.store.counters.lostInTransit == 3)

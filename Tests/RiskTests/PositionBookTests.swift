@@ -186,3 +186,39 @@ import TickwireCore
         }
     }
 }
+
+/// Venue numbers never trap the book: a fill or a mark whose value does not fit in Int64 changes
+/// nothing, and the book then reads as a loss past any limit, so risk stops trading.
+@Suite struct PositionBookOverflowTests {
+    @Test func aFillThatCannotBeValuedChangesNothing() throws {
+        let b = try PositionBook(maxLocates: 8)
+        #expect(b.onFill(locate: L1, side: .buy, shares: sh(100), price: px(100_000)))
+        // 4 billion shares at $900 trillion: price × shares does not fit in 64 bits.
+        #expect(!b.onFill(locate: L1, side: .buy, shares: sh(4_000_000_000), price: px(1 << 62)))
+        #expect(b.overflowed)
+        #expect(b.position(L1) == 100 && b.costBasis(L1) == 10_000_000)
+        #expect(b.totalPnL == Int64.min / 2)
+        // Negative and huge prices on the other side, and a mark past Int64: no trap either.
+        #expect(!b.onFill(locate: L1, side: .sell, shares: sh(50), price: px(Int64.min)))
+        #expect(!b.setMark(locate: L1, price: px(Int64.max)))
+        #expect(b.position(L1) == 100)
+    }
+
+    @Test func aMarkThatCannotBeValuedSetsOverflow() throws {
+        let b = try PositionBook(maxLocates: 8)
+        #expect(b.onFill(locate: L1, side: .buy, shares: sh(4_000_000_000), price: px(100_000)))
+        #expect(!b.overflowed)
+        // 4e9 shares at a mark of 2^60 (1/10,000 dollars): the value does not fit.
+        #expect(b.setMark(locate: L1, price: px(1 << 60)) == false)
+        #expect(b.overflowed && b.totalPnL == Int64.min / 2)
+    }
+
+    @Test func riskStopsTradingWhenPositionsOverflow() throws {
+        let e = makeEngine { $0.maxOrderShares = 4_000_000_000; $0.maxOrderNotional = .max; $0.maxPositionPerSymbol = .max
+            $0.maxGrossPosition = .max; $0.collarBps = 1_000_000; $0.allowWithoutReference = true }
+        // A fill of an order risk no longer holds (the unreserved path) at an absurd price.
+        let tripped = e.onFill(RiskOrderID(rawValue: 12_345), locate: L1, side: .buy, shares: sh(4_000_000_000), price: px(1 << 62))
+        #expect(tripped)
+        #expect(e.killReason == .positionOverflow)
+    }
+}
