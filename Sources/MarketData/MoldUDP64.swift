@@ -13,6 +13,19 @@
 // then is re-requested (`requestTimeoutNanos` per try, `maxRequestRetries` retries), then given
 // up: the missing messages are reported (never silent) and delivery resumes after the hole.
 // Messages are handed on strictly in sequence, each exactly once.
+//
+// Early packets are held in preallocated slots indexed by their first sequence number modulo
+// `sequenceWindow` (a packet further ahead than the window is not held: counted, and fetched by
+// the re-request later): holding a packet and finding the next one due are O(1), and closing a
+// gap of k held packets costs O(k + messages), not O(k x slots).
+//
+// What one packet may not do (a spoofed datagram or a flipped bit): move the session far ahead,
+// or end it. A packet or heartbeat more than `maxSequenceJump` beyond the highest sequence seen
+// is held apart and believed only when confirmed: by the other live line (a packet within the
+// bound of it), or on its own line by the packet that continues it; unconfirmed, it is counted
+// (`implausibleSequences`) and dropped. A packet of another session id changes the session only
+// after an end of session, or when the other live line shows the same new session; before that
+// it is counted (`foreignSession`) and dropped.
 /// A MoldUDP64 session id (10 ASCII bytes, space padded), stored inline.
 @frozen public struct MoldSession: Hashable, Sendable, CustomStringConvertible {
     public var high: UInt64  // bytes 0..7
@@ -155,6 +168,13 @@ public struct MoldUDP64Configuration: Sendable {
     /// Early packets held while a gap is open (each up to `slotBytes`).
     public var bufferedPackets: Int = 4096
     public var slotBytes: Int = 2048
+    /// How far ahead of the next expected sequence number an early packet may start and still be
+    /// held (a power of two, at least `bufferedPackets`).
+    public var sequenceWindow: Int = 1 << 16
+    /// The plausibility bound: a packet or heartbeat further than this beyond the highest sequence
+    /// number seen needs confirmation (see the header). A second of NASDAQ's busiest days is
+    /// well under a million messages.
+    public var maxSequenceJump: UInt64 = 1_000_000
     /// How long a gap waits for the other line before it is re-requested.
     public var arbitrationWindowNanos: UInt64 = 200_000
     public var requestTimeoutNanos: UInt64 = 50_000_000
@@ -184,6 +204,9 @@ public struct MoldUDP64Counters: Sendable, Equatable {
     public var unrecoveredMessages: UInt64 = 0      // given up: reported, skipped
     public var bufferOverflows: UInt64 = 0          // early packets that found no slot
     public var oversizePackets: UInt64 = 0          // early packets larger than a slot
+    public var beyondWindow: UInt64 = 0             // early packets too far ahead to hold
+    public var implausibleSequences: UInt64 = 0     // far-ahead packets never confirmed, dropped
+    public var confirmedJumps: UInt64 = 0           // far-ahead packets confirmed and taken
     public init() {}
 
     public var duplicates: UInt64 { duplicatePackets.reduce(0, +) }
@@ -201,13 +224,30 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
     public private(set) var highWater: UInt64
     public private(set) var ended = false
 
-    // Early packets: slot i holds `slotBytes` at arena + i * slotBytes.
+    // Early packets: slot i holds `slotBytes` at arena + i * slotBytes. Every held packet starts
+    // in (nextSequence, nextSequence + window), so its start modulo the window is unique:
+    // `slotIndex[start & windowMask]` is its slot (-1: none). Free slots are on a stack.
     private let arena: UnsafeMutableRawPointer
     private let slotSeq: UnsafeMutablePointer<UInt64>
     private let slotCount: UnsafeMutablePointer<UInt16>
     private let slotLen: UnsafeMutablePointer<Int>   // 0 = free
     private let slotLine: UnsafeMutablePointer<FeedLine>
+    private let slotIndex: UnsafeMutablePointer<Int32>
+    private let freeSlots: UnsafeMutablePointer<Int32>
+    private var freeCount: Int
+    private let window: Int
+    private let windowMask: UInt64
     private var buffered = 0
+
+    // A far-ahead packet waiting for confirmation (see the header).
+    private var suspectOpen = false
+    private var suspectSequence: UInt64 = 0
+    private var suspectEnd: UInt64 = 0
+    private var suspectLine = FeedLine.a
+    // A packet of another session id seen on one live line, waiting for the other line.
+    private var pendingSession: MoldSession?
+    private var pendingSessionLine = FeedLine.a
+    private var pendingSessionSequence: UInt64 = 0
 
     // The open gap [nextSequence, gapEnd): when it opened, and the outstanding request.
     private var gapOpenedAt: UInt64 = 0
@@ -226,7 +266,10 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
     private var holeCount = 0
 
     public init(consumer: Consumer, requester: Requester, configuration: MoldUDP64Configuration = .init()) {
-        precondition(configuration.bufferedPackets > 0 && configuration.slotBytes >= MoldUDP64Packet.headerLength)
+        precondition(configuration.bufferedPackets > 0 && configuration.bufferedPackets <= Int(Int32.max)
+                     && configuration.slotBytes >= MoldUDP64Packet.headerLength)
+        precondition(configuration.sequenceWindow >= configuration.bufferedPackets
+                     && configuration.sequenceWindow & (configuration.sequenceWindow - 1) == 0, "sequenceWindow: a power of two >= bufferedPackets")
         self.consumer = consumer
         self.requester = requester
         self.configuration = configuration
@@ -242,6 +285,13 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
         slotLen.initialize(repeating: 0, count: n)
         slotLine = .allocate(capacity: n)
         slotLine.initialize(repeating: .a, count: n)
+        window = configuration.sequenceWindow
+        windowMask = UInt64(window - 1)
+        slotIndex = .allocate(capacity: window)
+        slotIndex.initialize(repeating: -1, count: window)
+        freeSlots = .allocate(capacity: n)
+        for i in 0..<n { (freeSlots + i).initialize(to: Int32(n - 1 - i)) }
+        freeCount = n
         holeStart = .allocate(capacity: holeCapacity)
         holeStart.initialize(repeating: 0, count: holeCapacity)
         holeTime = .allocate(capacity: holeCapacity)
@@ -254,6 +304,8 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
         slotCount.deallocate()
         slotLen.deallocate()
         slotLine.deallocate()
+        slotIndex.deallocate()
+        freeSlots.deallocate()
         holeStart.deallocate()
         holeTime.deallocate()
     }
@@ -283,17 +335,36 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
             } else if line == .recovery {
                 counters.foreignSession &+= 1
                 return
-            } else {
-                // A new session on a live line: what the old one still owed is lost with it.
+            } else if ended || (pendingSession == p.session && pendingSessionLine != line) {
+                // A new session after an end of session, or shown by both live lines: what the
+                // old one still owed is lost with it. The new one starts at the first of its
+                // packets seen (one dropped while unconfirmed is fetched again).
+                let start = ended ? p.sequence : min(p.sequence, pendingSessionSequence)
                 reportLoss(upTo: highWater)
                 holeCount = 0
                 counters.sessionChanges &+= 1
                 session = p.session
-                nextSequence = p.sequence
-                highWater = p.sequence
+                nextSequence = start
+                highWater = start
                 ended = false
+                pendingSession = nil
+                suspectOpen = false
                 clearBuffer()
+            } else {
+                // One line alone cannot change the session: held apart until the other agrees.
+                pendingSession = p.session
+                pendingSessionLine = line
+                pendingSessionSequence = p.sequence
+                counters.foreignSession &+= 1
+                return
             }
+        }
+        if p.sequence > highWater && p.sequence &- highWater > configuration.maxSequenceJump {
+            guard confirmsJump(p, line: line) else {
+                counters.implausibleSequences &+= 1
+                return
+            }
+            counters.confirmedJumps &+= 1
         }
         if p.isHeartbeat { counters.heartbeats &+= 1 }
         if p.isEndOfSession {
@@ -313,8 +384,9 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
             return
         }
         if p.sequence <= nextSequence {
+            let from = nextSequence
             deliver(p, from: line)
-            drainBuffer()
+            drainBuffer(from: from)
             settleGap(now: now)
             return
         }
@@ -377,57 +449,97 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
         nextSequence = p.sequence &+ UInt64(p.messageCount)
     }
 
+    /// Whether a far-ahead packet is confirmed: by the other live line (a packet within the bound
+    /// of the one held apart), or by the packet that continues it on its own line. Otherwise it
+    /// becomes the one held apart (recovery answers never do: they answer what was asked).
+    private func confirmsJump(_ p: MoldUDP64Packet, line: FeedLine) -> Bool {
+        guard line != .recovery else { return false }
+        if suspectOpen {
+            let distance = p.sequence >= suspectSequence ? p.sequence - suspectSequence : suspectSequence - p.sequence
+            if (line != suspectLine && distance <= configuration.maxSequenceJump) || (line == suspectLine && p.sequence == suspectEnd) {
+                suspectOpen = false
+                return true
+            }
+        }
+        suspectOpen = true
+        suspectSequence = p.sequence
+        suspectEnd = p.sequence &+ UInt64(p.messageCount)
+        suspectLine = line
+        return false
+    }
+
+    /// The slot holding the packet that starts at `sequence`, or -1.
+    @inline(__always)
+    private func heldSlot(startingAt sequence: UInt64) -> Int {
+        let i = Int(slotIndex[Int(sequence & windowMask)])
+        return i >= 0 && slotSeq[i] == sequence ? i : -1
+    }
+
+    @inline(__always)
+    private func release(_ i: Int) {
+        slotIndex[Int(slotSeq[i] & windowMask)] = -1
+        slotLen[i] = 0
+        freeSlots[freeCount] = Int32(i)
+        freeCount += 1
+        buffered -= 1
+    }
+
+    /// Holds an early packet (it starts beyond `nextSequence`).
     private func store(_ p: MoldUDP64Packet, line: FeedLine) {
         let len = p.bytes.count
         if len > configuration.slotBytes {
             counters.oversizePackets &+= 1
             return
         }
-        var free = -1
-        for i in 0..<configuration.bufferedPackets {
-            if slotLen[i] == 0 {
-                if free < 0 { free = i }
-            } else if slotSeq[i] == p.sequence && Int(slotCount[i]) >= p.messageCount {
-                return  // already held (the other line's copy)
-            }
-        }
-        if free < 0 {
-            counters.bufferOverflows &+= 1
+        guard p.sequence &- nextSequence < UInt64(window) else {
+            counters.beyondWindow &+= 1
             return
         }
-        (arena + free * configuration.slotBytes).copyMemory(from: p.bytes.baseAddress!, byteCount: len)
-        slotSeq[free] = p.sequence
-        slotCount[free] = UInt16(p.messageCount)
-        slotLen[free] = len
-        slotLine[free] = line
-        buffered += 1
+        var slot = heldSlot(startingAt: p.sequence)
+        if slot >= 0 {
+            if Int(slotCount[slot]) >= p.messageCount { return }  // already held (the other line's copy)
+        } else {
+            guard freeCount > 0 else {
+                counters.bufferOverflows &+= 1
+                return
+            }
+            freeCount -= 1
+            slot = Int(freeSlots[freeCount])
+            slotIndex[Int(p.sequence & windowMask)] = Int32(slot)
+            buffered += 1
+        }
+        (arena + slot * configuration.slotBytes).copyMemory(from: p.bytes.baseAddress!, byteCount: len)
+        slotSeq[slot] = p.sequence
+        slotCount[slot] = UInt16(p.messageCount)
+        slotLen[slot] = len
+        slotLine[slot] = line
     }
 
-    /// Delivers held packets that now continue the sequence, in order.
-    private func drainBuffer() {
-        while buffered > 0 {
-            var found = -1
-            for i in 0..<configuration.bufferedPackets where slotLen[i] != 0 {
-                let s = slotSeq[i]
-                let e = s &+ UInt64(slotCount[i])
-                if e <= nextSequence {
-                    slotLen[i] = 0  // overtaken: its messages were delivered already
-                    buffered -= 1
-                } else if s <= nextSequence {
-                    found = i
-                    break
+    /// After delivery moved `nextSequence` on from `from`: delivers held packets that now
+    /// continue the sequence, in order, and frees those it overtook. Only packets starting in
+    /// (from, nextSequence] can be due, and each start is visited once as `nextSequence` grows.
+    private func drainBuffer(from: UInt64) {
+        var s = from &+ 1
+        var visited = 0
+        while buffered > 0 && s <= nextSequence && visited < window {
+            let i = heldSlot(startingAt: s)
+            if i >= 0 {
+                if s &+ UInt64(slotCount[i]) <= nextSequence {
+                    release(i)  // overtaken: its messages were delivered already
+                } else {
+                    let bytes = UnsafeRawBufferPointer(start: arena + i * configuration.slotBytes, count: slotLen[i])
+                    let line = slotLine[i]
+                    release(i)
+                    if let p = MoldUDP64Packet(bytes) { deliver(p, from: line) }
                 }
             }
-            if found < 0 { return }
-            let bytes = UnsafeRawBufferPointer(start: arena + found * configuration.slotBytes, count: slotLen[found])
-            slotLen[found] = 0
-            buffered -= 1
-            if let p = MoldUDP64Packet(bytes) { deliver(p, from: slotLine[found]) }
+            s &+= 1
+            visited += 1
         }
     }
 
     private func clearBuffer() {
-        for i in 0..<configuration.bufferedPackets { slotLen[i] = 0 }
+        for i in 0..<configuration.bufferedPackets where slotLen[i] != 0 { release(i) }
         buffered = 0
         gapOpen = false
         requestOutstanding = false
@@ -476,7 +588,7 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
     private func sendRequest(now: UInt64) {
         guard let s = session else { return }
         // Ask for the hole up to the first held packet (or the high-water mark).
-        let holeEnd = currentHoleEnd()
+        let holeEnd = currentHoleEnd(within: UInt64(configuration.maxRequestCount))
         // UInt64 throughout: a hostile sequence number can make the hole wider than Int.
         let count = min(holeEnd &- nextSequence, UInt64(configuration.maxRequestCount))
         if count == 0 { return }
@@ -492,11 +604,18 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
         }
     }
 
-    /// The end of the hole at `nextSequence`: the first held packet after it, or the high-water mark.
-    private func currentHoleEnd() -> UInt64 {
-        var end = highWater
-        for i in 0..<configuration.bufferedPackets where slotLen[i] != 0 && slotSeq[i] > nextSequence {
-            end = min(end, slotSeq[i])
+    /// The end of the hole at `nextSequence`, looking at most `limit` sequence numbers ahead:
+    /// the first held packet after it, or the high-water mark (or `nextSequence + limit`).
+    /// Held packets start within the window, so the scan stops there.
+    private func currentHoleEnd(within limit: UInt64 = .max) -> UInt64 {
+        let end = highWater &- nextSequence <= limit ? highWater : nextSequence &+ limit
+        guard buffered > 0 else { return end }
+        var s = nextSequence &+ 1
+        var visited = 0
+        while s < end && visited < window {
+            if heldSlot(startingAt: s) >= 0 { return s }
+            s &+= 1
+            visited += 1
         }
         return end
     }
@@ -505,11 +624,12 @@ public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: Mold
     private func giveUp(now: UInt64) {
         let holeEnd = currentHoleEnd()
         counters.unrecoveredMessages &+= holeEnd &- nextSequence
+        let from = nextSequence
         nextSequence = holeEnd
         requestOutstanding = false
         gapOpen = false
         requestTries = 0
-        drainBuffer()
+        drainBuffer(from: from)
         noteGapIfAny(now: now)
     }
 

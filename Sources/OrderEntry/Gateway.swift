@@ -27,6 +27,9 @@ public enum SubmitResult: Sendable, Equatable {
     case unknownSymbol
     case storeFull
     case refused(reason: UInt8)
+    /// The session's send queue is too full to take it (the venue is not reading): refused
+    /// before risk reserved anything; room is kept for cancels.
+    case sendBufferFull
 }
 
 /// What the gateway learns from the venue, for the strategy, risk and the journal.
@@ -51,12 +54,16 @@ public enum VenueViolation: UInt8, Sendable, CaseIterable, CustomStringConvertib
     case unknownOrder
     /// An execution for a token that is not one of ours (OUCH 4.2).
     case foreignToken
-    /// An execution for an order already filled, canceled, replaced or rejected.
+    /// An execution, cancel or replace of an order already filled, canceled, replaced or rejected.
     case afterTerminal
+    /// An execution for an order the venue has not accepted (its Accepted always comes first).
+    case beforeAccepted
     /// An execution of zero shares.
     case zeroShares
     /// An execution of more shares than the order has open.
     case overfill
+    /// A cancel of more shares than the order has open.
+    case cancelBeyondOpen
     /// More shares than we asked for (an Accepted or a Replaced).
     case sizeAboveRequest
     /// A price of zero or less, or above `OrderGateway.maxVenuePrice`.
@@ -74,9 +81,11 @@ public enum VenueViolation: UInt8, Sendable, CaseIterable, CustomStringConvertib
         switch self {
         case .unknownOrder: "execution for an order never entered"
         case .foreignToken: "execution for a token that is not ours"
-        case .afterTerminal: "execution after the order ended"
+        case .afterTerminal: "event after the order ended"
+        case .beforeAccepted: "execution before the order was accepted"
         case .zeroShares: "execution of zero shares"
         case .overfill: "execution beyond the open shares"
+        case .cancelBeyondOpen: "cancel beyond the open shares"
         case .sizeAboveRequest: "more shares than requested"
         case .priceOutOfRange: "price outside the sane range"
         case .priceThroughLimit: "price through the order's limit"
@@ -121,6 +130,8 @@ public struct GatewayCounters: Sendable, Equatable {
     public var killSwitches: UInt64 = 0
     /// Venue messages refused as impossible (`VenueViolation`); each fires the kill switch.
     public var venueViolations: UInt64 = 0
+    /// New orders and replaces refused, and cancels not sent, because the send queue was full.
+    public var sendQueueRefusals: UInt64 = 0
 }
 
 public final class OrderGateway<Transport: ByteStreamTransport> {
@@ -141,12 +152,18 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     public private(set) var settleAfterReplay = false
     /// A guard tripped while a venue message was applied: the kill switch fires after it.
     var pendingKill: KillReason?
+    /// An order was adopted from the venue (no reservation in risk yet): it gets one once the
+    /// message is done, or after the replay when one is under way.
+    var adoptedWithoutRisk = false
     /// The first reason the kill switch fired for (nil: it has not), with or without risk.
     public private(set) var killReason: KillReason?
     /// The highest price a venue message may carry, 1/10,000 dollars ($1,000,000 by default:
     /// above any US listed share). With executions bounded by an order's open shares, this keeps
     /// every notional of a fill far inside Int64.
     public var maxVenuePrice = Price(rawValue: 10_000_000_000)
+    /// Room in the session's send queue that new orders and replaces leave for cancels (8 KiB:
+    /// a few hundred cancels), so that a venue that stops reading can still be told to cancel.
+    public var cancelReserve = 8 * 1024
     /// The last venue message refused as impossible, with its bytes.
     public private(set) var lastVenueViolation: VenueViolationRecord?
     /// Called (on the gateway's thread) with each venue violation, to log it.
@@ -296,6 +313,10 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         }
         let l = Int(locate.rawValue)
         guard l > 0, l < symbols.count else { return .unknownSymbol }
+        guard client.sendRoom >= cancelReserve + SoupBinTCPClient<Transport>.messageRoom else {
+            counters.sendQueueRefusals += 1
+            return .sendBufferFull
+        }
         let id = nextOrderNumber
         var rid: RiskOrderID?
         if let risk = hotRisk {
@@ -349,6 +370,10 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     @_specialize(exported: true, where Transport == NullVenueTransport)
     public func cancel(id: UInt32, remaining: UInt32 = 0, now: Int64) -> Bool {
         guard client.state == .loggedIn, let o = store.order(id), o.status.isOpen else { return false }
+        guard client.sendRoom >= SoupBinTCPClient<Transport>.messageRoom else {
+            counters.sendQueueRefusals += 1
+            return false
+        }
         if stampStages { lastRiskTSC = tw_rdtsc() }  // cancels pass no risk check
         let area = client.messageArea
         let n: Int? = switch version {
@@ -373,6 +398,10 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     @_specialize(exported: true, where Transport == NullVenueTransport)
     public func replace(id: UInt32, shares: UInt32, price: Price, now: Int64) -> UInt32? {
         guard client.state == .loggedIn, !settleAfterReplay, let o = store.order(id), o.status == .accepted || o.status == .partiallyFilled else { return nil }
+        guard client.sendRoom >= cancelReserve + SoupBinTCPClient<Transport>.messageRoom else {
+            counters.sendQueueRefusals += 1
+            return nil
+        }
         let new = nextOrderNumber
         if let risk = hotRisk, o.hasRisk {
             // The open size wanted, against the limits with the old order's reservation released.
@@ -501,10 +530,17 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             pendingKill = nil
             kill(reason: k, now: now)
         }
+        if adoptedWithoutRisk && !settleAfterReplay {
+            // Outside a replay an adopted order is checked at once: a limit it breaks fires the
+            // kill switch rather than leaving it open unchecked.
+            adoptedWithoutRisk = false
+            reattachRisk(now: now)
+        }
         if settleAfterReplay && client.state == .loggedIn && client.counters.heartbeatsReceived != heartbeats {
             // The venue sends its replay right after Login Accepted and heartbeats only when
             // idle: a heartbeat means the replay is over.
             settleAfterReplay = false
+            adoptedWithoutRisk = false
             settleLostRequests()
             reattachRisk(now: now)
         }
@@ -558,6 +594,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     @inline(__always)
     func executionViolation(_ o: GatewayOrder, shares: UInt32, price: Price) -> VenueViolation? {
         if o.status.isTerminal { return .afterTerminal }
+        if o.status == .pendingNew { return .beforeAccepted }
         if shares == 0 { return .zeroShares }
         if shares > o.leaves { return .overfill }
         if price.rawValue <= 0 || price > maxVenuePrice { return .priceOutOfRange }
@@ -574,6 +611,22 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         if shares > requested { return .sizeAboveRequest }
         if side == .buy ? price > limit : price < limit { return .priceThroughLimit }
         return nil
+    }
+
+    /// An Accepted for order `o`: only a new order waiting for its answer is accepted.
+    @inline(__always)
+    func acceptedViolation(_ o: GatewayOrder, shares: UInt32, price: Price) -> VenueViolation? {
+        if o.status != .pendingNew { return o.status.isTerminal ? .afterTerminal : .illegalTransition }
+        return answerViolation(side: o.side, requested: o.quantity, limit: o.price, shares: shares, price: price)
+    }
+
+    /// A Canceled taking `decrement` shares off order `id`: not after its end, not more than it
+    /// has open. (One for an order we have no record of is counted by the store and ignored.)
+    @inline(__always)
+    func cancelViolation(_ id: UInt32, decrement: UInt32) -> VenueViolation? {
+        guard let o = store.order(id) else { return nil }
+        if o.status.isTerminal { return .afterTerminal }
+        return decrement > o.leaves ? .cancelBeyondOpen : nil
     }
 
     /// A message about an order we have no record of (adopted after a crash): its price must
@@ -599,9 +652,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                     if let why = priceViolation(v.price) { return refuse(why, order: id, m) }
                     return adopt(id: id, symbol: v.stock, side: v.side, shares: v.shares.rawValue, price: v.price, ref: v.orderReferenceNumber)
                 }
-                if let why = answerViolation(side: o.side, requested: o.quantity, limit: o.price, shares: v.shares.rawValue, price: v.price) {
-                    return refuse(why, order: id, m)
-                }
+                if let why = acceptedViolation(o, shares: v.shares.rawValue, price: v.price) { return refuse(why, order: id, m) }
                 store.accepted(id: id, venueRef: v.orderReferenceNumber, shares: v.shares.rawValue)
                 riskHook(id) { $0.onAccepted($1) }
                 counters.accepted += 1
@@ -621,6 +672,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                                  match: v.matchNumber)
             case .canceled(let v):
                 guard let id = own(v.orderToken) else { return nil }
+                if let why = cancelViolation(id, decrement: v.decrementShares.rawValue) { return refuse(why, order: id, m) }
                 let waiting = store.order(id)?.replacedBy ?? 0
                 store.canceled(id: id, decrement: v.decrementShares.rawValue)
                 riskHook(id) { $0.onCanceled($1, shares: v.decrementShares) }
@@ -628,7 +680,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 return .canceled(id: id, shares: v.decrementShares.rawValue)
             case .replaced(let v):
                 guard let new = own(v.replacementOrderToken), let old = own(v.previousOrderToken) else { return nil }
-                if let why = replacedViolation(new: new, shares: v.shares.rawValue, price: v.price) { return refuse(why, order: new, m) }
+                if let why = replacedViolation(old: old, new: new, shares: v.shares.rawValue, price: v.price) { return refuse(why, order: new, m) }
                 adoptReplacement(old: old, new: new, symbol: v.stock, side: v.side, shares: v.shares.rawValue, price: v.price)
                 store.replaced(old: old, new: new, venueRef: v.orderReferenceNumber, shares: v.shares.rawValue, price: v.price)
                 return .replaced(old: old, new: new)
@@ -665,9 +717,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                     return adopt(id: v.userRefNum, symbol: v.symbol, side: v.side, shares: v.quantity.rawValue, price: v.price,
                                  ref: v.orderReferenceNumber)
                 }
-                if let why = answerViolation(side: o.side, requested: o.quantity, limit: o.price, shares: v.quantity.rawValue, price: v.price) {
-                    return refuse(why, order: v.userRefNum, m)
-                }
+                if let why = acceptedViolation(o, shares: v.quantity.rawValue, price: v.price) { return refuse(why, order: v.userRefNum, m) }
                 store.accepted(id: v.userRefNum, venueRef: v.orderReferenceNumber, shares: v.quantity.rawValue)
                 riskHook(v.userRefNum) { $0.onAccepted($1) }
                 counters.accepted += 1
@@ -685,13 +735,14 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 return .executed(id: v.userRefNum, locate: o.locate, side: o.side, shares: v.quantity.rawValue, price: v.price,
                                  match: v.matchNumber)
             case .orderCanceled(let v):
+                if let why = cancelViolation(v.userRefNum, decrement: v.quantity.rawValue) { return refuse(why, order: v.userRefNum, m) }
                 let waiting = store.order(v.userRefNum)?.replacedBy ?? 0
                 store.canceled(id: v.userRefNum, decrement: v.quantity.rawValue)
                 riskHook(v.userRefNum) { $0.onCanceled($1, shares: v.quantity) }
                 settleDroppedReplacement(of: v.userRefNum, waiting: waiting)
                 return .canceled(id: v.userRefNum, shares: v.quantity.rawValue)
             case .orderReplaced(let v):
-                if let why = replacedViolation(new: v.userRefNum, shares: v.quantity.rawValue, price: v.price) {
+                if let why = replacedViolation(old: v.origUserRefNum, new: v.userRefNum, shares: v.quantity.rawValue, price: v.price) {
                     return refuse(why, order: v.userRefNum, m)
                 }
                 adoptReplacement(old: v.origUserRefNum, new: v.userRefNum, symbol: v.symbol, side: v.side, shares: v.quantity.rawValue,
@@ -719,11 +770,14 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         }
     }
 
-    /// A Replaced for replacement `new`: its price sane, and (when we sent it) no more shares
-    /// and no better price than asked.
+    /// A Replaced of `old` by `new`: the old order not ended, the replacement not answered
+    /// already, its price sane, and (when we sent it) no more shares and no better price than
+    /// asked.
     @inline(__always)
-    func replacedViolation(new: UInt32, shares: UInt32, price: Price) -> VenueViolation? {
-        guard let n = store.order(new), n.status == .pendingNew else { return priceViolation(price) }
+    func replacedViolation(old: UInt32, new: UInt32, shares: UInt32, price: Price) -> VenueViolation? {
+        if let o = store.order(old), o.status.isTerminal { return .afterTerminal }
+        guard let n = store.order(new) else { return priceViolation(price) }
+        if n.status != .pendingNew { return n.status.isTerminal ? .afterTerminal : .illegalTransition }
         return answerViolation(side: n.side, requested: n.quantity, limit: n.price, shares: shares, price: price)
     }
 
@@ -786,9 +840,11 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     /// A fill: into risk's positions (a loss-limit trip fires the kill switch).
     @inline(__always)
     func riskFill(_ o: GatewayOrder, _ shares: Shares, _ price: Price) {
-        guard let risk = hotRisk, o.hasRisk else { return }
+        guard let risk = hotRisk else { return }
+        // An order without a reservation (adopted, not yet checked) still moves the position.
         let tripped = risk._withUnsafeGuaranteedRef {
-            $0.onFill(RiskOrderID(rawValue: o.riskID), locate: o.locate, side: o.side, shares: shares, price: price)
+            o.hasRisk ? $0.onFill(RiskOrderID(rawValue: o.riskID), locate: o.locate, side: o.side, shares: shares, price: price)
+                      : $0.onUnreservedFill(locate: o.locate, side: o.side, shares: shares, price: price)
         }
         if tripped { pendingKill = self.risk?.killReason ?? .lossLimit }
     }
@@ -800,6 +856,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         store.accepted(id: id, venueRef: ref, shares: shares)
         resumeNumbering(after: id)
         counters.adopted += 1
+        adoptedWithoutRisk = true
         return .adopted(id: id, ref: ref)
     }
 
@@ -810,6 +867,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         store.new(id: new, locate: locate, side: s, price: price, quantity: shares, replaces: old, epoch: epoch)
         resumeNumbering(after: new)
         counters.adopted += 1
+        adoptedWithoutRisk = true
     }
 
     @inline(__always)

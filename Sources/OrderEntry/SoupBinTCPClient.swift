@@ -14,6 +14,12 @@
 // transport's own frame where it offers one) and sent by `commitUnsequenced`, without
 // allocation; `holdSends`/`releaseSends` put the orders of one decision into one write.
 //
+// What the transport does not take at once (a full socket buffer, a venue that stops reading)
+// waits in a preallocated ring of `sendQueueBytes`: bounded, never grown. `sendRoom` says what
+// still fits; the gateway refuses a new order before risk reserves anything when the room left
+// is below its reserve for cancels, so the queue never has to drop a message it took. A message
+// that still does not fit is refused whole (nothing of it is written), never cut.
+//
 // Credentials come from a file or the environment (`SoupBinTCPCredentials.load`), never from
 // the command line, and are never printed: their description is redacted.
 public import TickwireCore
@@ -111,6 +117,10 @@ public struct SoupBinTCPClientCounters: Sendable, Equatable {
     public var unsequencedSent: UInt64 = 0
     public var deadPeerTimeouts: UInt64 = 0
     public var sendStalls: UInt64 = 0
+    /// Writes refused because the send queue had no room for them.
+    public var sendQueueFull: UInt64 = 0
+    /// The most bytes the send queue held at once.
+    public var sendQueueHighWater: Int = 0
 }
 
 public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
@@ -134,25 +144,37 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
     var framer = SoupBinTCPFramer(maxPacketLength: 4096, direction: .fromServer)
     let readBuffer: UnsafeMutableRawBufferPointer
     let sendBuffer: UnsafeMutableRawBufferPointer
-    /// Bytes framed but not yet taken by the transport (a partial write).
-    var backlog: [UInt8] = []
+    /// Bytes framed but not yet taken by the transport (partial writes): a ring of
+    /// `queue.count` bytes, `queued` of them from `queueHead` on.
+    let queue: UnsafeMutableRawBufferPointer
+    var queueHead = 0
+    var queued = 0
     var lastSent: Int64 = 0
     var lastHeard: Int64 = 0
 
     /// `nextSequence`: where to start (1 on a new day; the journal's value after a restart).
-    public init(credentials: SoupBinTCPCredentials, requestedSession: String = "", nextSequence: UInt64 = 1) {
+    /// `sendQueueBytes`: room for what the transport does not take at once (at least 4 KiB).
+    public init(credentials: SoupBinTCPCredentials, requestedSession: String = "", nextSequence: UInt64 = 1,
+                sendQueueBytes: Int = 64 * 1024) {
         self.credentials = credentials
         self.requestedSession = requestedSession
         self.nextSequence = max(nextSequence, 1)
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 64)
         sendBuffer = .allocate(byteCount: 4096, alignment: 64)
-        backlog.reserveCapacity(64 * 1024)
+        queue = .allocate(byteCount: max(sendQueueBytes, 4096), alignment: 64)
     }
 
     deinit {
         readBuffer.deallocate()
         sendBuffer.deallocate()
+        queue.deallocate()
     }
+
+    /// Bytes waiting for the transport.
+    public var queuedBytes: Int { queued }
+    /// What a write can still count on: the queue's free room, less what is held for the
+    /// release (it may all end up queued).
+    public var sendRoom: Int { queue.count - queued - heldLength }
 
     /// Before a login: the next sequence number to ask for (from a journal).
     public func resume(nextSequence n: UInt64) { nextSequence = max(n, 1) }
@@ -162,7 +184,8 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
         dropHeld()
         transport = t
         framer.reset()
-        backlog.removeAll(keepingCapacity: true)
+        queueHead = 0
+        queued = 0
         lastHeard = now
         guard let u = Alpha6(credentials.username), let p = Alpha10(credentials.password),
               let s = Alpha10(requestedSession, rightJustified: true),
@@ -204,7 +227,8 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
             }
         }
         flushBacklog(now)
-        if state == .loggedIn && now - lastSent >= heartbeatNanos, let n = SoupBinTCP.encodeEmpty(into: sendBuffer, type: .clientHeartbeat) {
+        if state == .loggedIn && now - lastSent >= heartbeatNanos && sendRoom >= 3,
+           let n = SoupBinTCP.encodeEmpty(into: sendBuffer, type: .clientHeartbeat) {
             counters.heartbeatsSent += 1
             write(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<n]), now)
         }
@@ -289,7 +313,7 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
             }
             flushHeld(heldNow)
         }
-        if state == .loggedIn, backlog.isEmpty, let ut = hotTransport,
+        if state == .loggedIn, queued == 0, let ut = hotTransport,
            let a = ut._withUnsafeGuaranteedRef({ $0.reserveSend(maximum: sendBuffer.count) }), a.count > 3 {
             reservedArea = a
             return UnsafeMutableRawBufferPointer(rebasing: a[3...])
@@ -401,14 +425,24 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
         transport?.close()
     }
 
+    /// Writes whole packets: to the transport, what it does not take to the queue behind what
+    /// waits there. False when nothing was written: no session, a failed send (the connection is
+    /// dropped), or no room in the queue (counted; the caller refuses what it was sending).
     @discardableResult
     func write(_ bytes: UnsafeRawBufferPointer, _ now: Int64) -> Bool {
         guard let ut = hotTransport else { return false }
         if heldLength > 0 && heldArea != nil { flushHeld(now) }  // held bytes in the send buffer are `bytes` themselves
-        if !backlog.isEmpty {
-            backlog.append(contentsOf: bytes)
+        if queued > 0 {
             flushBacklog(now)
-            return state == .loggedIn || state == .awaitingLogin
+            if queued > 0 {
+                guard bytes.count <= queue.count - queued else {
+                    counters.sendQueueFull += 1
+                    return false
+                }
+                enqueue(bytes)
+                return state == .loggedIn || state == .awaitingLogin
+            }
+            guard state == .loggedIn || state == .awaitingLogin else { return false }
         }
         let n = ut._withUnsafeGuaranteedRef { $0.send(bytes) }
         if n < 0 {
@@ -418,24 +452,52 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
         lastSent = now
         if n < bytes.count {
             counters.sendStalls += 1
-            backlog.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[n...]))
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[n...])
+            guard rest.count <= queue.count - queued else {
+                // Part of a packet is on the wire and the rest has nowhere to go: the stream
+                // cannot be mended, so the connection is dropped (the reconnect's replay settles
+                // what the venue did not get). The gateway's room checks keep this from happening.
+                counters.sendQueueFull += 1
+                drop(now)
+                return false
+            }
+            enqueue(rest)
         }
         return true
+    }
+
+    /// Appends to the queue (the caller checked the room).
+    func enqueue(_ bytes: UnsafeRawBufferPointer) {
+        var tail = queueHead + queued
+        if tail >= queue.count { tail -= queue.count }
+        let first = min(bytes.count, queue.count - tail)
+        queue.baseAddress!.advanced(by: tail).copyMemory(from: bytes.baseAddress!, byteCount: first)
+        if first < bytes.count {
+            queue.baseAddress!.copyMemory(from: bytes.baseAddress! + first, byteCount: bytes.count - first)
+        }
+        queued += bytes.count
+        if queued > counters.sendQueueHighWater { counters.sendQueueHighWater = queued }
     }
 
     @inline(__always)
     func flushBacklog(_ now: Int64) {
         // The empty check first and the transport unretained: this runs on every poll, and
         // `guard let t = transport` cost a retain and a release each time (3% of the idle loop).
-        guard !backlog.isEmpty, let ut = hotTransport else { return }
-        let n = backlog.withUnsafeBytes { b in ut._withUnsafeGuaranteedRef { $0.send(b) } }
-        if n < 0 {
-            drop(now)
-            return
-        }
-        if n > 0 {
-            backlog.removeFirst(n)
+        guard queued > 0, let ut = hotTransport else { return }
+        while queued > 0 {
+            let run = min(queued, queue.count - queueHead)
+            let n = ut._withUnsafeGuaranteedRef { $0.send(UnsafeRawBufferPointer(rebasing: queue[queueHead..<(queueHead + run)])) }
+            if n < 0 {
+                drop(now)
+                return
+            }
+            if n == 0 { return }
             lastSent = now
+            queued -= n
+            queueHead += n
+            if queueHead == queue.count { queueHead = 0 }
+            if queued == 0 { queueHead = 0 }
+            if n < run { return }
         }
     }
 

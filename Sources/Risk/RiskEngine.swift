@@ -488,6 +488,14 @@ public final class RiskEngine {
     /// Counted as `unreservedFills`. Returns true if the loss limit engaged the kill switch.
     public func onFill(_ id: RiskOrderID, locate: StockLocate, side: Side, shares: Shares, price: Price) -> Bool {
         if isOpen(id) { return onFill(id, shares: shares, price: price) }
+        return onUnreservedFill(locate: locate, side: side, shares: shares, price: price)
+    }
+
+    /// A fill of an order risk never held (adopted from the venue before it was given a
+    /// reservation): the position takes it all the same. Counted as `unreservedFills`. Returns
+    /// true if the loss limit engaged the kill switch.
+    @discardableResult
+    public func onUnreservedFill(locate: StockLocate, side: Side, shares: Shares, price: Price) -> Bool {
         state.pointee.counters.unreservedFills &+= 1
         positions.onFill(locate: locate, side: side, shares: shares, price: price)
         return checkLoss()

@@ -22,8 +22,14 @@ public final class ScriptedVenue: ByteStreamTransport {
 
     public init() {}
 
-    public func send(_ bytes: UnsafeRawBufferPointer) -> Int {
+    /// Bytes the venue still takes (`Int.max`: all); 0 is a venue that stopped reading, whose
+    /// socket buffer is full: sends take nothing until it is raised again.
+    public var sendAllowance = Int.max
+
+    public func send(_ all: UnsafeRawBufferPointer) -> Int {
         guard isOpen else { return -32 }  // EPIPE
+        let bytes = UnsafeRawBufferPointer(rebasing: all[0..<min(all.count, sendAllowance)])
+        if sendAllowance != .max { sendAllowance -= bytes.count }
         framer.feed(bytes)
         reading: while true {
             switch framer.next() {

@@ -394,3 +394,154 @@ import Wire
         #expect(s.consumer.sequences == s.consumer.sequences.sorted())
     }
 }
+
+/// What one packet may not do to a session (issue 14, defect 2), and recovery that stays cheap
+/// when many packets are held (defect 3). On the main of 2026-12-03 the spoofed packet moved the
+/// high-water mark (every later packet was a duplicate after the give-up) and one foreign
+/// session id on one line reset the session.
+@Suite struct MoldUDP64HostilePacketTests {
+    /// A feed of `n` messages on both lines, with `inject(i)` called before packet i.
+    func run(_ f: Feed, requester: StoreRequester? = nil, lines: [FeedLine] = [.a, .b],
+             inject: (Int, MoldUDP64Session<Collector, StoreRequester>) -> Void) -> MoldUDP64Session<Collector, StoreRequester> {
+        let s = MoldUDP64Session(consumer: Collector(), requester: requester ?? { let r = StoreRequester(store: f.store()); r.refuse = true; return r }())
+        var now: UInt64 = 0
+        for (i, p) in f.packets.enumerated() {
+            inject(i, s)
+            for l in lines { s.feed(p, line: l, now: now) }
+            now += 1_000_000
+            s.poll(now: now)
+            while !s.requester.answers.isEmpty { s.feed(s.requester.answers.removeFirst(), line: .recovery, now: now) }
+        }
+        return s
+    }
+
+    @Test(arguments: [FeedLine.a, .b])
+    func aSpoofedFarAheadPacketIsHeldApartAndDropped(line: FeedLine) {
+        let f = Feed(messageCount: 400, seed: 31)
+        let s = run(f) { i, s in
+            if i == 50 { s.feed(Feed.packet(session: f.session, sequence: 1_000_000_000, messages: [[1, 2, 3]]), line: line, now: 0) }
+            if i == 60 { s.feed(f.heartbeat(next: 7_000_000_000), line: line, now: 0) }
+        }
+        #expect(s.consumer.messages == f.messages, "delivered \(s.consumer.messages.count) of \(f.messages.count)")
+        #expect(s.counters.implausibleSequences == 2 && s.counters.confirmedJumps == 0)
+        #expect(s.counters.unrecoveredMessages == 0 && s.counters.gaps == 0 && !s.hasGap)
+        #expect(s.highWater == 401)
+    }
+
+    /// A session whose plausibility bound is 1,000 sequence numbers (inside its window).
+    func tight() -> MoldUDP64Session<Collector, NoRecovery> {
+        var c = MoldUDP64Configuration()
+        c.maxSequenceJump = 1_000
+        return MoldUDP64Session(consumer: Collector(), requester: NoRecovery(), configuration: c)
+    }
+
+    /// A real jump (we missed a long stretch) shows on both lines: taken, and its hole is
+    /// reported as a gap like any other.
+    @Test func aFarJumpOnBothLinesIsTaken() {
+        let f = Feed(messageCount: 10, seed: 32)
+        let s = tight()
+        for p in f.packets { s.feed(p, line: .a, now: 0) }
+        let far = Feed.packet(session: f.session, sequence: 5_011, messages: [[7], [8]])
+        s.feed(far, line: .a, now: 1)
+        #expect(s.counters.implausibleSequences == 1 && s.highWater == 11)
+        s.feed(far, line: .b, now: 2)
+        #expect(s.counters.confirmedJumps == 1 && s.highWater == 5_013)
+        s.poll(now: 1_000_000_000)
+        #expect(s.consumer.messages.suffix(2) == [[7], [8]])
+        #expect(s.counters.unrecoveredMessages == 5_000, "the hole is reported, never silent")
+    }
+
+    /// A single-line feed: the packet that continues the far one on its own line confirms it.
+    @Test func aFarJumpContinuedOnItsOwnLineIsTaken() {
+        let f = Feed(messageCount: 10, seed: 33)
+        let s = tight()
+        for p in f.packets { s.feed(p, line: .a, now: 0) }
+        s.feed(Feed.packet(session: f.session, sequence: 3_001, messages: [[1], [2]]), line: .a, now: 1)
+        s.feed(Feed.packet(session: f.session, sequence: 3_003, messages: [[3]]), line: .a, now: 2)
+        #expect(s.counters.implausibleSequences == 1 && s.counters.confirmedJumps == 1)
+        s.poll(now: 1_000_000_000)
+        #expect(s.consumer.messages.last == [3])
+        #expect(s.nextSequence == 3_004 && s.counters.unrecoveredMessages == 2_992)
+    }
+
+    /// At the default bound (a million) a confirmed jump lands beyond the window of held
+    /// packets: the packets that confirmed it are part of the reported hole, and the feed goes on
+    /// from there.
+    @Test func aHugeConfirmedJumpIsReportedAndTheFeedGoesOn() {
+        let f = Feed(messageCount: 10, seed: 38)
+        let s = MoldUDP64Session(consumer: Collector(), requester: NoRecovery())
+        for p in f.packets { s.feed(p, line: .a, now: 0) }
+        let far = Feed.packet(session: f.session, sequence: 5_000_011, messages: [[7], [8]])
+        s.feed(far, line: .a, now: 1)
+        s.feed(far, line: .b, now: 2)
+        #expect(s.counters.confirmedJumps == 1 && s.counters.beyondWindow == 1)
+        s.poll(now: 1_000_000_000)
+        #expect(s.counters.unrecoveredMessages == 5_000_002 && !s.hasGap)
+        s.feed(Feed.packet(session: f.session, sequence: 5_000_013, messages: [[9]]), line: .a, now: 3)
+        #expect(s.consumer.messages.last == [9])
+    }
+
+    @Test(arguments: [FeedLine.a, .b])
+    func oneLineCannotChangeTheSession(line: FeedLine) {
+        let f = Feed(messageCount: 300, seed: 34)
+        let s = run(f) { i, s in
+            if i == 40 { s.feed(Feed.packet(session: MoldSession("EVIL000001"), sequence: 1, messages: [[6, 6, 6]]), line: line, now: 0) }
+        }
+        #expect(s.consumer.messages == f.messages, "delivered \(s.consumer.messages.count) of \(f.messages.count)")
+        #expect(s.counters.sessionChanges == 0 && s.counters.foreignSession == 1)
+        #expect(s.session == f.session)
+    }
+
+    /// Both lines show the new session (without an end of session): it changes, and the first
+    /// packet of it, dropped while one line alone showed it, is not lost.
+    @Test func bothLinesChangeTheSession() {
+        let f = Feed(messageCount: 20, seed: 35)
+        let g = Feed(messageCount: 30, seed: 36)
+        let next = MoldSession("TEST000002")
+        let requester = StoreRequester(store: {
+            let st = MoldMessageStore(session: next)
+            for m in g.messages { m.withUnsafeBytes { _ = st.append($0) } }
+            return st
+        }())
+        let s = MoldUDP64Session(consumer: Collector(), requester: requester)
+        for p in f.packets { s.feed(p, line: .a, now: 0) }
+        let packets = g.packets.map { p -> [UInt8] in var q = p; q.withUnsafeMutableBytes { next.write(to: $0.baseAddress!) }; return q }
+        s.feed(packets[0], line: .a, now: 1)       // B lost the first packet of the new session
+        #expect(s.counters.sessionChanges == 0)
+        s.feed(packets[1], line: .b, now: 2)
+        #expect(s.counters.sessionChanges == 1 && s.session == next)
+        var now: UInt64 = 3
+        for p in packets.dropFirst(2) { s.feed(p, line: .a, now: now) }
+        for _ in 0..<5 {
+            now += 100_000_000
+            s.poll(now: now)
+            while !requester.answers.isEmpty { s.feed(requester.answers.removeFirst(), line: .recovery, now: now) }
+        }
+        #expect(Array(s.consumer.messages.suffix(30)) == g.messages, "the new session whole, its first packet recovered")
+        #expect(s.counters.recoveredMessages > 0)
+    }
+
+    /// 1,000 packets held behind one hole, then the hole filled: everything comes out in order
+    /// and every slot is free again; a packet beyond the window is not held (counted) and comes
+    /// back through the re-request.
+    @Test func aThousandHeldPacketsDrainInOrder() {
+        let f = Feed(messageCount: 3_000, seed: 37)
+        let requester = StoreRequester(store: f.store())
+        var c = MoldUDP64Configuration()
+        c.bufferedPackets = 1_024
+        c.sequenceWindow = 4_096
+        c.maxRequestCount = 10_000
+        let s = MoldUDP64Session(consumer: Collector(), requester: requester, configuration: c)
+        let held = f.packets.dropFirst().prefix(1_000)
+        for p in held.reversed() { s.feed(p, line: .a, now: 0) }     // out of order, too
+        for p in held { s.feed(p, line: .b, now: 0) }                // the other line's copies
+        s.feed(f.packets[0], line: .a, now: 1)
+        let through = f.packets.prefix(1_001).reduce(0) { $0 + $1.withUnsafeBytes { MoldUDP64Packet($0)!.messageCount } }
+        #expect(s.consumer.sequences.count == through && s.consumer.sequences.last == UInt64(through))
+        #expect(s.consumer.sequences == s.consumer.sequences.sorted(), "in order")
+        #expect(!s.hasGap && s.counters.bufferOverflows == 0)
+        // Far ahead of the window (but within the plausibility bound): not held.
+        s.feed(Feed.packet(session: f.session, sequence: UInt64(through) + 5_000, messages: [[1]]), line: .a, now: 2)
+        #expect(s.counters.beyondWindow == 1)
+    }
+}

@@ -215,7 +215,7 @@ import Wire
     }
 
     @Test(arguments: [OUCHVersion.v42, .v50])
-    func aCancelOfMoreThanIsOpenIsAnIllegalTransition(version: OUCHVersion) throws {
+    func aCancelOfMoreThanIsOpenIsRefused(version: OUCHVersion) throws {
         var r = try Rig(version)
         switch version {
         case .v42:
@@ -225,7 +225,7 @@ import Wire
             r.deliver(OUCH50.OrderCanceled(timestamp: VenueTime(nanosSinceMidnight: 1), userRefNum: r.id, quantity: Shares(rawValue: 500),
                                            reason: "U").encode)
         }
-        #expect(r.g.counters.venueViolations == 1 && r.g.lastVenueViolation?.kind == .illegalTransition)
+        #expect(r.g.counters.venueViolations == 1 && r.g.lastVenueViolation?.kind == .cancelBeyondOpen)
         #expect(r.risk.killReason == .venueViolation)
     }
 
@@ -314,4 +314,57 @@ final class ResponderList: @unchecked Sendable {
     var list: [EchoResponder] = []
     func add(_ r: EchoResponder) { lock.withLock { list.append(r) } }
     var all: [EchoResponder] { lock.withLock { list } }
+}
+
+/// Findings of the gateway fuzz target (Fuzz/Sources/FuzzGateway), replayed as tests.
+@Suite struct GatewayFuzzFindings {
+    /// An execution arrived for an order the venue had not accepted yet; the store took it and the
+    /// order became partially filled without ever being accepted.
+    @Test(arguments: [OUCHVersion.v42, .v50])
+    func anExecutionBeforeTheAcceptedIsRefused(version: OUCHVersion) throws {
+        var r = try HostileVenueTests.Rig(version)
+        r.venue.respond = nil  // the venue stays silent about the next order
+        guard case .sent(let id) = r.g.submit(locate: StockLocate(rawValue: 2), side: .buy, shares: 10, price: Price(rawValue: 100_000), now: 6) else {
+            Issue.record("not sent")
+            return
+        }
+        r.execute(id, shares: 5, price: 100_000)
+        #expect(r.g.counters.venueViolations == 1 && r.g.lastVenueViolation?.kind == .beforeAccepted)
+        #expect(r.g.store.order(id)?.filled == 0 && r.risk.killReason == .venueViolation)
+    }
+
+    /// An order adopted from the venue (an Accepted for one of our numbers the store did not
+    /// know) had no reservation in risk, and its fills never reached risk's positions: the
+    /// gateway's position and risk's disagreed. Now risk takes such fills, and outside a replay
+    /// the adopted order is checked against the limits at once.
+    @Test func anAdoptedOrdersFillsReachRisk() throws {
+        var r = try HostileVenueTests.Rig(.v50)
+        let id = r.id + 7
+        r.deliver(OUCH50.OrderAccepted(timestamp: VenueTime(nanosSinceMidnight: 1), userRefNum: id, side: .buy, quantity: Shares(rawValue: 50),
+                                       symbol: HostileVenueTests.names[1], price: Price(rawValue: 100_000), timeInForce: "0", display: "Y",
+                                       orderReferenceNumber: OrderRef(rawValue: 9), capacity: "P", intermarketSweepEligibility: "N",
+                                       crossType: "N", orderState: "L", clOrdID: OrderTokens.token(id)).encode)
+        #expect(r.g.counters.adopted == 1)
+        #expect(r.g.store.order(id)?.hasRisk == true, "checked against the limits at once")
+        #expect(r.risk.openOrderCount == 2)
+        r.execute(id, shares: 20, price: 100_000)
+        #expect(r.g.positions[1] == 20 && r.position == 20)
+        #expect(r.risk.killReason == nil)
+    }
+
+    /// A Replaced of an order that had already ended: the store refused the old order's part
+    /// but still took the replacement (adopted, accepted) without any event saying so.
+    @Test func aReplacedOfAnEndedOrderIsRefusedWhole() throws {
+        var r = try HostileVenueTests.Rig(.v50)
+        r.execute(shares: 100, price: 100_000)
+        #expect(r.g.store.order(r.id)?.status == .filled)
+        let new = r.id + 3
+        r.deliver(OUCH50.OrderReplaced(timestamp: VenueTime(nanosSinceMidnight: 2), origUserRefNum: r.id, userRefNum: new, side: .buy,
+                                       quantity: Shares(rawValue: 100), symbol: HostileVenueTests.names[1], price: Price(rawValue: 100_000),
+                                       timeInForce: "0", display: "Y", orderReferenceNumber: OrderRef(rawValue: 5), capacity: "P",
+                                       intermarketSweepEligibility: "N", crossType: "N", orderState: "L", clOrdID: OrderTokens.token(new)).encode)
+        #expect(r.g.counters.venueViolations == 1 && r.g.lastVenueViolation?.kind == .afterTerminal)
+        #expect(r.g.store.order(new) == nil, "no replacement taken")
+        #expect(r.g.counters.adopted == 0)
+    }
 }

@@ -48,6 +48,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     marketDataBenchmarks()
+    recoveryBenchmarks()
     gatewayBenchmarks()
     netBenchmarks()
     tickToTradeBenchmarks()
