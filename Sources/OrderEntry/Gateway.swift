@@ -30,6 +30,9 @@ public enum SubmitResult: Sendable, Equatable {
     /// The session's send queue is too full to take it (the venue is not reading): refused
     /// before risk reserved anything; room is kept for cancels.
     case sendBufferFull
+    /// The journal cannot record it (its ring is full, or it has failed and the gateway does
+    /// not continue without it): not sent, nothing reserved.
+    case journalUnavailable
 }
 
 /// What the gateway learns from the venue, for the strategy, risk and the journal.
@@ -132,6 +135,10 @@ public struct GatewayCounters: Sendable, Equatable {
     public var venueViolations: UInt64 = 0
     /// New orders and replaces refused, and cancels not sent, because the send queue was full.
     public var sendQueueRefusals: UInt64 = 0
+    /// New orders and replaces refused because the journal could not record them.
+    public var journalRefusals: UInt64 = 0
+    /// Venue answers (and cancels) whose record found no room in the journal.
+    public var journalRecordsDropped: UInt64 = 0
 }
 
 public final class OrderGateway<Transport: ByteStreamTransport> {
@@ -152,6 +159,8 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     public private(set) var settleAfterReplay = false
     /// A guard tripped while a venue message was applied: the kill switch fires after it.
     var pendingKill: KillReason?
+    /// The journal's failure has fired the kill switch (once).
+    var journalKillFired = false
     /// An order was adopted from the venue (no reservation in risk yet): it gets one once the
     /// message is done, or after the replay when one is under way.
     var adoptedWithoutRisk = false
@@ -164,6 +173,10 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     /// Room in the session's send queue that new orders and replaces leave for cancels (8 KiB:
     /// a few hundred cancels), so that a venue that stops reading can still be told to cancel.
     public var cancelReserve = 8 * 1024
+    /// What a journal failure does: false (the default) fires the kill switch, so that no order
+    /// goes out without a durable record; true trades on, counting what was not recorded
+    /// (`journalRecordsDropped`) and reporting the failure.
+    public var continueWithoutJournal = false
     /// The last venue message refused as impossible, with its bytes.
     public private(set) var lastVenueViolation: VenueViolationRecord?
     /// Called (on the gateway's thread) with each venue violation, to log it.
@@ -317,6 +330,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             counters.sendQueueRefusals += 1
             return .sendBufferFull
         }
+        if let j = journal, !journalTakes(j, now: now) { return .journalUnavailable }
         let id = nextOrderNumber
         var rid: RiskOrderID?
         if let risk = hotRisk {
@@ -380,7 +394,9 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         case .v42: OUCH42.CancelOrder(orderToken: OrderTokens.token(id), shares: Shares(rawValue: remaining)).encode(into: area)
         case .v50: OUCH50.CancelOrder(userRefNum: id, quantity: Shares(rawValue: remaining)).encode(into: area)
         }
-        journal?.append(JournalRecord(kind: .cancelSent, id: id, shares: remaining))
+        // A cancel goes out even when the journal cannot record it (the kill switch's cancels
+        // above all): the venue's replay tells a restart what became of the order.
+        if let j = journal, !j.append(JournalRecord(kind: .cancelSent, id: id, shares: remaining)) { counters.journalRecordsDropped += 1 }
         if stampStages { lastEncodedTSC = tw_rdtsc() }
         guard let n, client.commitUnsequenced(length: n, now: now) else { return false }
         if stampStages { lastSentTSC = tw_rdtsc() }
@@ -402,6 +418,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             counters.sendQueueRefusals += 1
             return nil
         }
+        if let j = journal, !journalTakes(j, now: now) { return nil }
         let new = nextOrderNumber
         if let risk = hotRisk, o.hasRisk {
             // The open size wanted, against the limits with the old order's reservation released.
@@ -479,6 +496,25 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         }
     }
 
+    /// Whether the journal can record a new order now: room in its ring (else refused and
+    /// counted), and not failed (else, unless configured to continue, the kill switch fires).
+    @inline(__always)
+    func journalTakes(_ j: JournalWriter, now: Int64) -> Bool {
+        if j.hasFailed && !continueWithoutJournal {
+            if !journalKillFired {
+                journalKillFired = true
+                kill(reason: .journalFailure, now: now)
+            }
+            counters.journalRefusals += 1
+            return false
+        }
+        guard j.hasRoom(for: 2) else {
+            counters.journalRefusals += 1
+            return false
+        }
+        return true
+    }
+
     /// The kill switch: risk blocks every new order from now on, and every open order is
     /// cancelled. Returns how many cancels went out.
     @discardableResult
@@ -529,6 +565,10 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         if let k = pendingKill {
             pendingKill = nil
             kill(reason: k, now: now)
+        }
+        if let j = journal, j.hasFailed, !continueWithoutJournal, !journalKillFired {
+            journalKillFired = true
+            kill(reason: .journalFailure, now: now)
         }
         if adoptedWithoutRisk && !settleAfterReplay {
             // Outside a replay an adopted order is checked at once: a limit it breaks fires the
@@ -786,25 +826,31 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     @inline(__always)
     func record(_ e: GatewayEvent?, sequence: UInt64) {
         guard let journal else { return }
+        let kept: Bool
         switch e {
         case .accepted(let id, let ref), .adopted(let id, let ref):
             let o = store.order(id)
-            journal.append(JournalRecord(kind: .accepted, id: id, locate: o?.locate ?? StockLocate(rawValue: 0), side: o?.side ?? .buy,
+            kept = journal.append(JournalRecord(kind: .accepted, id: id, locate: o?.locate ?? StockLocate(rawValue: 0), side: o?.side ?? .buy,
                                          shares: o?.quantity ?? 0, price: o?.price ?? .zero, ref: ref.rawValue, seq: sequence))
         case .executed(let id, _, _, let shares, let price, let match):
-            journal.append(JournalRecord(kind: .executed, id: id, shares: shares, price: price, ref: match, seq: sequence))
+            kept = journal.append(JournalRecord(kind: .executed, id: id, shares: shares, price: price, ref: match, seq: sequence))
         case .canceled(let id, let shares):
-            journal.append(JournalRecord(kind: .canceled, id: id, shares: shares, seq: sequence))
+            kept = journal.append(JournalRecord(kind: .canceled, id: id, shares: shares, seq: sequence))
         case .replaced(let old, let new):
             let o = store.order(new)
-            journal.append(JournalRecord(kind: .replaced, id: new, other: old, shares: o?.quantity ?? 0, price: o?.price ?? .zero,
+            kept = journal.append(JournalRecord(kind: .replaced, id: new, other: old, shares: o?.quantity ?? 0, price: o?.price ?? .zero,
                                          ref: o?.venueRef.rawValue ?? 0, seq: sequence))
         case .rejected(let id, _):
-            journal.append(JournalRecord(kind: .rejected, id: id, seq: sequence))
+            kept = journal.append(JournalRecord(kind: .rejected, id: id, seq: sequence))
         case .cancelRejected(let id):
-            journal.append(JournalRecord(kind: .cancelRejected, id: id, seq: sequence))
+            kept = journal.append(JournalRecord(kind: .cancelRejected, id: id, seq: sequence))
         case .systemEvent, nil:
-            journal.append(JournalRecord(kind: .sequence, seq: sequence))
+            kept = journal.append(JournalRecord(kind: .sequence, seq: sequence))
+        }
+        if !kept {
+            // A venue answer the journal could not keep: a restart would not know it.
+            counters.journalRecordsDropped += 1
+            if !continueWithoutJournal && pendingKill == nil { pendingKill = .journalFailure }
         }
     }
 

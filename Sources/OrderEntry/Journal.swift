@@ -3,11 +3,17 @@
 // next SoupBinTCP sequence number.
 //
 // Hot path: `append` pushes a fixed-size record on an SPSC ring (no allocation, no syscall, no
-// lock); if the ring is full it waits for the writer rather than lose a record. Cold path: one
+// lock); a full ring is a refusal (false, counted), never a spin: the gateway checks `hasRoom`
+// before it sends an order, so an order whose record has no room is not sent. Cold path: one
 // writer thread pops records in batches, encodes them and writes each batch with one write()
 // (and fdatasync when `syncEveryBatch`). A record reaches the file shortly after the event; a
 // SIGKILL loses at most the records still in the ring, which the venue's replay makes good
 // (every venue answer carries our order number; see OrderGateway's adoption of unknown orders).
+//
+// Failure: a write or fdatasync that fails (a full disk, an I/O error, a file gone under it) is
+// sticky: the journal is no longer a complete record, so nothing more is written (what follows
+// is counted as lost, not appended after a hole), `failure` says which call failed and why, and
+// the gateway fires the kill switch (or, when configured to continue, counts and says so).
 //
 // File format, per record: 'J' (1 byte), kind (1), payload length (2, little-endian), payload,
 // CRC-32C of everything before it (4). A reader stops at the first record that is cut short or
@@ -124,7 +130,13 @@ public final class JournalWriter: @unchecked Sendable {
     /// Written by the writer thread only; read after `close`.
     public private(set) var recordsWritten: UInt64 = 0
     public private(set) var writeErrors: UInt64 = 0
-    public private(set) var fullWaits: UInt64 = 0
+    /// Appends refused because the ring was full (or the writer had stopped).
+    public private(set) var fullRefusals: UInt64 = 0
+    /// Records not written because the journal had failed before them.
+    public private(set) var recordsLost: UInt64 = 0
+    /// Set by the writer thread when a write or sync failed (sticky); read by the hot loop.
+    let failedFlag = Atomic<Bool>(false)
+    let failureLock = Mutex<SystemError?>(nil)
 
     static let recordBytes = 4 + JournalRecord.payloadLength + 4
 
@@ -153,12 +165,32 @@ public final class JournalWriter: @unchecked Sendable {
         crc.deallocate()
     }
 
-    /// Hot path: queues a record for the writer.
+    /// Hot path: queues a record for the writer. False when the ring is full (counted): the
+    /// record is not kept.
     @inline(__always)
-    public func append(_ r: JournalRecord) {
-        if ring.push(r) { return }
-        fullWaits &+= 1
-        while !ring.push(r) { tw_cpu_relax() }
+    @discardableResult
+    public func append(_ r: JournalRecord) -> Bool {
+        if ring.push(r) { return true }
+        fullRefusals &+= 1
+        return false
+    }
+
+    /// Room for `records` more records now (the writer only makes more).
+    @inline(__always)
+    public func hasRoom(for records: Int = 1) -> Bool { ring.capacity - ring.count >= records }
+
+    /// Whether a write or a sync has failed (sticky; see `failure`).
+    @inline(__always)
+    public var hasFailed: Bool { failedFlag.load(ordering: .relaxed) }
+
+    /// The call that failed and its errno, once the journal has failed.
+    public var failure: SystemError? { failureLock.withLock { $0 } }
+
+    func fail(_ call: String, _ e: Int32) {
+        failureLock.withLock { f in
+            if f == nil { f = SystemError(call: "\(call)(\(path))", errno: e, reason: String(cString: strerror(e))) }
+        }
+        failedFlag.store(true, ordering: .releasing)
     }
 
     /// Writes what is queued, stops the thread, closes the file.
@@ -184,6 +216,10 @@ public final class JournalWriter: @unchecked Sendable {
                 usleep(200)
                 continue
             }
+            if failedFlag.load(ordering: .relaxed) {
+                recordsLost += UInt64(n)  // never appended after a hole
+                continue
+            }
             var off = 0
             for i in 0..<n {
                 let r = batch[i]
@@ -202,11 +238,25 @@ public final class JournalWriter: @unchecked Sendable {
                 if w < 0 {
                     if errno == EINTR { continue }
                     writeErrors += 1
+                    fail("write", errno)
+                    break
+                }
+                if w == 0 {
+                    writeErrors += 1
+                    fail("write", EIO)
                     break
                 }
                 done += w
             }
-            if syncEveryBatch { _ = fdatasync(fd) }
+            if done < off {
+                recordsLost += UInt64(n - done / Self.recordBytes)
+                recordsWritten += UInt64(done / Self.recordBytes)
+                continue
+            }
+            if syncEveryBatch && fdatasync(fd) != 0 {
+                writeErrors += 1
+                fail("fdatasync", errno)
+            }
             recordsWritten += UInt64(n)
         }
     }

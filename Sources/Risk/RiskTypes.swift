@@ -156,6 +156,9 @@ public enum KillReason: UInt8, Sendable, CaseIterable {
     /// A fill or a mark could not be represented (PositionBook's overflow): positions and PnL
     /// are no longer known.
     case positionOverflow
+    /// The journal failed (a write or sync error, or no room for a venue answer's record):
+    /// orders would go out without a durable record.
+    case journalFailure
 }
 
 /// The engine's handle of an open order: slot (low 32 bits) and the slot's generation (high 32

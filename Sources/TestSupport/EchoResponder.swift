@@ -29,7 +29,7 @@ public final class EchoResponder {
     /// A scripted venue answered by this responder.
     public func venue() -> ScriptedVenue {
         let v = ScriptedVenue()
-        v.respond = { [unowned self] v, m in answer(v, m) }
+        v.respond = { v, m in self.answer(v, m) }  // the venue keeps its responder alive
         return v
     }
 

@@ -44,6 +44,9 @@ struct TradingSetup {
     var lineB: FeedAddress
     var rerequest: FeedAddress
     var journalPath: String?
+    /// A journal failure fires the kill switch unless this is set (then it is counted and
+    /// reported, and trading goes on).
+    var continueWithoutJournal = false
     var limits: RiskLimits
     var hotCore: Int?
     var coldCore: Int?
@@ -65,6 +68,8 @@ struct RunOutcome {
     var riskRejects: [String: UInt64]
     var killSwitch: String?
     var lastVenueViolation: String?
+    /// The journal's failure (the call and its error), if it failed.
+    var journalFailure: String?
     var pnl: Double
     var realized: Double
     var positions: [String: Int64]
@@ -256,6 +261,7 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
         let gateway = OrderGateway<NetOrderTransport>(version: setup.version, credentials: setup.credentials, symbols: symbolNames(setup.symbols),
                                                       journal: journal, risk: risk)
         logVenueViolations(gateway)
+        gateway.continueWithoutJournal = setup.continueWithoutJournal
         try connectGatewayNet(gateway, link: link, to: setup.orderEntry, waitSeconds: loginWaitSeconds)
         log("logged in to \(setup.orderEntry) (OUCH \(setup.version.rawValue)) over Tickwire's TCP from \(netConfig.address); feed from \(source.label)")
         let requester = NetRecoveryClient(host: link.host, server: setup.rerequest.ip, port: setup.rerequest.port)
@@ -276,6 +282,7 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
     let gateway = OrderGateway<TCPConnection>(version: setup.version, credentials: setup.credentials, symbols: symbolNames(setup.symbols),
                                               journal: journal, risk: risk)
     logVenueViolations(gateway)
+    gateway.continueWithoutJournal = setup.continueWithoutJournal
     try connectGateway(gateway, to: setup.orderEntry, waitSeconds: loginWaitSeconds)
     log("logged in to \(setup.orderEntry) (OUCH \(setup.version.rawValue)) over the kernel's TCP; feed from \(source.label)")
     let requester: UDPRecoveryClient
@@ -385,7 +392,8 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
     for (l, p) in gateway.positions.enumerated() where p != 0 { positions[SyntheticDay.symbol(locate: l).description] = p }
     return RunOutcome(seconds: ran, engine: engine.counters, appliance: appliance.counters, feed: appliance.feed.session.counters,
                       frames: appliance.feed.frameCounters, gateway: gateway.counters, riskRejects: rejects,
-                      killSwitch: risk.killReason.map { "\($0)" }, lastVenueViolation: gateway.lastVenueViolation.map { "\($0)" }, pnl: Double(risk.positions.totalPnL) / 10_000,
+                      killSwitch: risk.killReason.map { "\($0)" }, lastVenueViolation: gateway.lastVenueViolation.map { "\($0)" },
+                      journalFailure: journal?.failure.map { "\($0)" }, pnl: Double(risk.positions.totalPnL) / 10_000,
                       realized: Double(risk.positions.totalRealized) / 10_000, positions: positions, openOrdersAtEnd: open,
                       recorder: recorder,
                       // The stamps are TSC readings at the burst's return even when the PMD

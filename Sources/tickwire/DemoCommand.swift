@@ -288,6 +288,8 @@ struct DemoReport: Encodable {
     /// Venue messages refused as impossible (each fires the kill switch), and the last one.
     var venueViolations: UInt64
     var lastVenueViolation: String?
+    /// The journal's failure, if it failed (a failure fires the kill switch unless configured to continue).
+    var journalFailure: String?
     var openOrdersAtEnd: Int
     var rxTimestampSource: String
     var txTimestampSource: String
@@ -327,6 +329,7 @@ struct DemoReport: Encodable {
         killSwitch = o.killSwitch
         venueViolations = o.gateway.venueViolations
         lastVenueViolation = o.lastVenueViolation
+        journalFailure = o.journalFailure
         openOrdersAtEnd = o.openOrdersAtEnd
         rxTimestampSource = o.rxTimestampSource
         txTimestampSource = o.txTimestampSource

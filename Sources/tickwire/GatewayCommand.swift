@@ -47,6 +47,9 @@ struct GatewayCommand: ParsableCommand {
     @Flag(help: "Fsync the journal after every batch.")
     var sync = false
 
+    @Flag(name: .customLong("continue-without-journal"), help: "On a journal failure, trade on (counted and reported) instead of firing the kill switch.")
+    var continueWithoutJournal = false
+
     @Option(help: "A control file, polled: a line \"kill\" fires the kill switch (as does SIGUSR1).")
     var control: String?
 
@@ -80,6 +83,8 @@ struct GatewayCommand: ParsableCommand {
         /// Venue messages refused as impossible (each fires the kill switch), and the last one.
         var venueViolations: UInt64
         var lastVenueViolation: String?
+        var journalFailure: String?
+        var journalRecordsDropped: UInt64
         var riskOpenOrders: Int?
         var riskRejects: UInt64
         var refusedAfterKill: Int
@@ -177,6 +182,7 @@ struct GatewayCommand: ParsableCommand {
             guard pump(seconds: 5, until: { g.isLoggedIn }) else { throw fail("\(what) failed: \(g.client.state)") }
             if g.settleAfterReplay { _ = pump(seconds: 5) { !g.settleAfterReplay } }
         }
+        g.continueWithoutJournal = continueWithoutJournal
         g.onVenueViolation = { v in FileHandle.standardError.write(Data("tickwire gateway: venue violation, kill switch: \(v)\n".utf8)) }
         try logIn("login")
         var reconnects = 0
@@ -264,7 +270,8 @@ struct GatewayCommand: ParsableCommand {
                             lostInTransit: g.store.counters.lostInTransit, adopted: g.counters.adopted,
                             violations: g.store.counters.violations, executions: g.counters.executions, logins: g.client.counters.logins,
                             killSwitch: (risk?.killReason ?? g.killReason).map { "\($0)" }, venueViolations: g.counters.venueViolations,
-                            lastVenueViolation: g.lastVenueViolation.map { "\($0)" }, riskOpenOrders: risk?.openOrderCount, riskRejects: g.counters.riskRejects,
+                            lastVenueViolation: g.lastVenueViolation.map { "\($0)" }, journalFailure: writer?.failure.map { "\($0)" },
+                            journalRecordsDropped: g.counters.journalRecordsDropped, riskOpenOrders: risk?.openOrderCount, riskRejects: g.counters.riskRejects,
                             refusedAfterKill: refusedAfterKill)
         report.orderTransport = transport.rawValue
         report.reconnects = reconnects

@@ -56,7 +56,11 @@ struct TradingConfig: Decodable {
     var symbols: Int
     var strategy: StrategyConfig
     var journal: String?
+    /// halt (default: a journal failure fires the kill switch) or continue (counted, reported).
+    var journalOnFailure: String?
     var net: Net?
+
+    enum CodingKeys: String, CodingKey { case venue, feed, symbols, strategy, journal, journalOnFailure = "journal_on_failure", net }
 
     static func load(_ path: String) throws -> TradingConfig {
         guard let text = TextFile.read(path) else { throw ValidationError("cannot read the configuration \(path)") }
@@ -191,6 +195,11 @@ struct RunCommand: ParsableCommand {
                                  lineA: a, lineB: b, rerequest: rr, journalPath: cfg.journal, limits: spec.limits,
                                  hotCore: hw.cores.hot, coldCore: hw.cores.housekeeping.first)
         setup.metricsPort = metricsPort == 0 ? nil : metricsPort
+        switch cfg.journalOnFailure ?? "halt" {
+        case "halt": break
+        case "continue": setup.continueWithoutJournal = true
+        case let other: throw ValidationError("\(config): journal_on_failure is halt or continue, not \(other)")
+        }
         let transport = cfg.venue.transport ?? "kernel"
         switch transport {
         case "kernel": break
