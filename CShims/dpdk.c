@@ -236,13 +236,19 @@ uint16_t tw_rx_burst(uint16_t port, uint16_t queue, tw_pkt *pkts, uint16_t n) {
         p->data = rte_pktmbuf_mtod(m, const uint8_t *);
         p->len = m->data_len;
         p->handle = m;
+        uint32_t f = 0;
         if (flag != 0 && (m->ol_flags & flag)) {
             p->rx_timestamp = *RTE_MBUF_DYNFIELD(m, rx_ts_offset, rte_mbuf_timestamp_t *);
-            p->flags = TW_PKT_HW_TIMESTAMP;
+            f = TW_PKT_HW_TIMESTAMP;
         } else {
             p->rx_timestamp = 0;
-            p->flags = 0;
         }
+        // The NIC's L4 checksum verdict, where the PMD gives one (NONE: the checksum field is
+        // not final but the data was verified).
+        uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+        if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE) f |= TW_PKT_L4_CKSUM_GOOD;
+        else if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD) f |= TW_PKT_L4_CKSUM_BAD;
+        p->flags = f;
     }
     return got;
 }

@@ -32,6 +32,10 @@ extern "C" {
 #define TW_PKT_FILE_TIMESTAMP 0x4u
 /// The frame was cut short by the capture (caplen < wire length).
 #define TW_PKT_TRUNCATED 0x8u
+/// The NIC checked the packet's L4 (UDP/TCP) checksum and found it good (or the data intact).
+#define TW_PKT_L4_CKSUM_GOOD 0x10u
+/// The NIC checked the packet's L4 checksum and found it wrong.
+#define TW_PKT_L4_CKSUM_BAD 0x20u
 
 typedef struct tw_pkt {
     const uint8_t *data;

@@ -139,7 +139,7 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
         uFeed._withUnsafeGuaranteedRef { feed in
             for i in 0..<count {
                 let p = pkts[i]
-                feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: UInt64(now))
+                feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: UInt64(now), flags: p.flags)
             }
         }
     }

@@ -123,11 +123,12 @@ extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
             let frame = UnsafeRawBufferPointer(start: p.data, count: Int(p.len))
             if NetHost<DPDKNetDevice>.isUDP(frame) {
                 if isRecoveryAnswer(frame, address: address, port: recoveryPort) {
-                    if case .udp(let u) = parseUDPFrame(frame, verifyIPChecksum: true) {
+                    if p.flags & UInt32(TW_PKT_L4_CKSUM_BAD) == 0,
+                       case .udp(let u) = parseUDPFrame(frame, verifyIPChecksum: true, verifyUDPChecksum: p.flags & UInt32(TW_PKT_L4_CKSUM_GOOD) == 0) {
                         uFeed._withUnsafeGuaranteedRef { $0.session.onPacket(u.payload, line: .recovery, now: UInt64(now)) }
                     }
                 } else {
-                    uFeed._withUnsafeGuaranteedRef { $0.onFrame(frame, now: UInt64(now)) }
+                    uFeed._withUnsafeGuaranteedRef { $0.onFrame(frame, now: UInt64(now), flags: p.flags) }
                 }
             } else {
                 host._withUnsafeGuaranteedRef { $0.input(frame, now: now) }

@@ -2,6 +2,7 @@
 // payloads (from kernel sockets) are routed by destination group and port to line A or line B
 // of one MoldUDP64 session. Anything else on the wire is counted and ignored.
 public import Wire
+import CShims
 
 /// A multicast group (or unicast address) and UDP port, written "233.54.12.111:26477".
 public struct FeedAddress: Hashable, Sendable, CustomStringConvertible {
@@ -40,20 +41,31 @@ public final class MoldFeedHandler<Consumer: MoldUDP64Consumer, Requester: MoldU
     public let session: MoldUDP64Session<Consumer, Requester>
     public private(set) var frameCounters = FeedFrameCounters()
     public let verifyIPChecksum: Bool
+    /// Check each datagram's UDP checksum in software when the NIC gave no verdict (a bad one is
+    /// a counted drop, and the session re-requests it like a lost packet).
+    public let verifyUDPChecksum: Bool
 
     public init(lineA: FeedAddress, lineB: FeedAddress, consumer: Consumer, requester: Requester,
-                configuration: MoldUDP64Configuration = .init(), verifyIPChecksum: Bool = true) {
+                configuration: MoldUDP64Configuration = .init(), verifyIPChecksum: Bool = true, verifyUDPChecksum: Bool = true) {
         self.lineA = lineA
         self.lineB = lineB
         self.verifyIPChecksum = verifyIPChecksum
+        self.verifyUDPChecksum = verifyUDPChecksum
         session = MoldUDP64Session(consumer: consumer, requester: requester, configuration: configuration)
     }
 
-    /// One Ethernet frame received at `now` (ns).
+    /// One Ethernet frame received at `now` (ns). `flags` are the descriptor's (`tw_pkt.flags`):
+    /// the NIC's L4 checksum verdict is taken where the PMD gives one; without one the UDP
+    /// checksum is checked here.
     @inline(__always)
-    public func onFrame(_ frame: UnsafeRawBufferPointer, now: UInt64) {
+    public func onFrame(_ frame: UnsafeRawBufferPointer, now: UInt64, flags: UInt32 = 0) {
         frameCounters.frames &+= 1
-        switch parseUDPFrame(frame, verifyIPChecksum: verifyIPChecksum) {
+        if flags & UInt32(TW_PKT_L4_CKSUM_BAD) != 0 {
+            frameCounters.drops.count(.badUDPChecksum)
+            return
+        }
+        let software = verifyUDPChecksum && flags & UInt32(TW_PKT_L4_CKSUM_GOOD) == 0
+        switch parseUDPFrame(frame, verifyIPChecksum: verifyIPChecksum, verifyUDPChecksum: software) {
         case .dropped(let why):
             frameCounters.drops.count(why)
         case .udp(let u):

@@ -523,7 +523,7 @@ public func transportChecksum(source: IPv4Address, destination: IPv4Address, pro
 
 /// Why `parseUDPFrame` dropped a frame.
 public enum FrameDrop: UInt8, CaseIterable, Sendable {
-    case truncatedEthernet, notIPv4, badIPv4Header, badIPv4Checksum, fragment, notUDP, badUDPLength
+    case truncatedEthernet, notIPv4, badIPv4Header, badIPv4Checksum, fragment, notUDP, badUDPLength, badUDPChecksum
 }
 
 /// The fields of an Ethernet/IPv4/UDP frame the feed handlers need; `payload` points into the frame.
@@ -555,10 +555,11 @@ public enum UDPFrameParse {
     case dropped(FrameDrop)
 }
 
-/// Parses Ethernet (up to two VLAN tags) / IPv4 / UDP in one pass. The UDP checksum is not
-/// checked (see `UDPView.isChecksumValid`); fragments are dropped, not reassembled.
+/// Parses Ethernet (up to two VLAN tags) / IPv4 / UDP in one pass. The UDP checksum is checked
+/// when asked (0, "not computed", passes; see `UDPView.isChecksumValid`); fragments are
+/// dropped, not reassembled.
 @inlinable
-public func parseUDPFrame(_ frame: UnsafeRawBufferPointer, verifyIPChecksum: Bool) -> UDPFrameParse {
+public func parseUDPFrame(_ frame: UnsafeRawBufferPointer, verifyIPChecksum: Bool, verifyUDPChecksum: Bool = false) -> UDPFrameParse {
     guard let ethernet = EthernetView(frame) else { return .dropped(.truncatedEthernet) }
     guard ethernet.etherType == 0x0800 else { return .dropped(.notIPv4) }
     guard let ip = IPv4View(ethernet.payload) else { return .dropped(.badIPv4Header) }
@@ -566,6 +567,7 @@ public func parseUDPFrame(_ frame: UnsafeRawBufferPointer, verifyIPChecksum: Boo
     if ip.isFragment { return .dropped(.fragment) }
     guard ip.ipProtocol == 17 else { return .dropped(.notUDP) }
     guard let udp = UDPView(ip.payload) else { return .dropped(.badUDPLength) }
+    if verifyUDPChecksum && !udp.isChecksumValid(source: ip.source, destination: ip.destination) { return .dropped(.badUDPChecksum) }
     return .udp(UDPFrame(sourceIP: ip.source, destinationIP: ip.destination,
                          sourcePort: udp.sourcePort, destinationPort: udp.destinationPort,
                          payload: udp.payload, vlanID: ethernet.outerVLANID))
@@ -581,6 +583,7 @@ public struct FrameDropCounters: Hashable, Sendable {
     public var fragment: UInt64 = 0
     public var notUDP: UInt64 = 0
     public var badUDPLength: UInt64 = 0
+    public var badUDPChecksum: UInt64 = 0
 
     @inlinable public init() {}
 
@@ -594,6 +597,7 @@ public struct FrameDropCounters: Hashable, Sendable {
         case .fragment: fragment &+= 1
         case .notUDP: notUDP &+= 1
         case .badUDPLength: badUDPLength &+= 1
+        case .badUDPChecksum: badUDPChecksum &+= 1
         }
     }
 
@@ -607,6 +611,7 @@ public struct FrameDropCounters: Hashable, Sendable {
         case .fragment: fragment
         case .notUDP: notUDP
         case .badUDPLength: badUDPLength
+        case .badUDPChecksum: badUDPChecksum
         }
     }
 

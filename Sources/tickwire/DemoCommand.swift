@@ -271,6 +271,8 @@ struct DemoReport: Encodable {
     var ticks: UInt64
     var feedPackets: UInt64
     var feedGaps: UInt64
+    /// Feed frames dropped, by reason (bad IPv4 or UDP checksum, fragments, ...; only those seen).
+    var feedFrameDrops: [String: UInt64]
     var recoveredMessages: UInt64
     var strategyCalls: UInt64
     var triggeringTicks: UInt64
@@ -313,6 +315,7 @@ struct DemoReport: Encodable {
         ticks = o.engine.messages
         feedPackets = o.feed.packets.reduce(0, +)
         feedGaps = o.feed.gaps
+        feedFrameDrops = Dictionary(uniqueKeysWithValues: FrameDrop.allCases.filter { o.frames.drops[$0] > 0 }.map { ("\($0)", o.frames.drops[$0]) })
         recoveredMessages = o.feed.recoveredMessages
         strategyCalls = o.engine.strategyCalls
         triggeringTicks = o.engine.triggeringTicks

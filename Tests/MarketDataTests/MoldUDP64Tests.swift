@@ -545,3 +545,53 @@ import Wire
         #expect(s.counters.beyondWindow == 1)
     }
 }
+
+/// UDP checksums of feed datagrams (issue 14, defect 7): on the main of 2026-12-03 only IPv4's
+/// was checked, so a datagram damaged in its payload went into the book. Now a bad one is a
+/// counted drop, and the session fetches it again like a lost packet; the NIC's verdict is taken
+/// where the PMD gives one.
+@Suite struct FeedChecksumTests {
+    /// The frame of one MoldUDP64 packet to line A, with a correct UDP checksum.
+    func frame(_ packet: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 2048)
+        let n = out.withUnsafeMutableBytes { b in
+            packet.withUnsafeBytes { p in
+                FrameBuilder.udpFrame(into: b, srcMAC: MACAddress(2, 0, 0, 0, 0, 1), dstMAC: MACAddress(1, 0, 0x5E, 0x36, 0x0C, 0x6F),
+                                      srcIP: IPv4Address(10, 0, 0, 1), dstIP: FeedAddress.defaultA.ip, srcPort: 4000,
+                                      dstPort: FeedAddress.defaultA.port, payload: p)
+            }
+        }
+        return Array(out.prefix(n!))
+    }
+
+    @Test func aDamagedDatagramIsDroppedAndRecovered() {
+        let f = Feed(messageCount: 60, seed: 41)
+        let requester = StoreRequester(store: f.store())
+        let h = MoldFeedHandler(lineA: .defaultA, lineB: .defaultB, consumer: Collector(), requester: requester)
+        var now: UInt64 = 0
+        for (i, p) in f.packets.enumerated() {
+            var fr = frame(p)
+            if i == 5 { fr[fr.count - 1] ^= 0x40 }  // one bit of the last message flipped in flight
+            fr.withUnsafeBytes { h.onFrame($0, now: now) }
+            now += 1_000_000
+            h.session.poll(now: now)
+            while !requester.answers.isEmpty { h.session.feed(requester.answers.removeFirst(), line: .recovery, now: now) }
+        }
+        #expect(h.frameCounters.drops.badUDPChecksum == 1)
+        #expect(h.session.consumer.messages == f.messages, "the damaged packet was fetched again, not delivered damaged")
+        #expect(h.session.counters.recoveredMessages > 0)
+    }
+
+    @Test func theNICsVerdictIsTaken() {
+        let f = Feed(messageCount: 4, seed: 42)
+        let h = MoldFeedHandler(lineA: .defaultA, lineB: .defaultB, consumer: Collector(), requester: NoRecovery())
+        var fr = frame(f.packets[0])
+        // The NIC says bad: dropped without a look.
+        fr.withUnsafeBytes { h.onFrame($0, now: 0, flags: UInt32(TW_PKT_L4_CKSUM_BAD)) }
+        #expect(h.frameCounters.drops.badUDPChecksum == 1 && h.session.consumer.messages.isEmpty)
+        // The NIC says good: not checked again (here a frame whose checksum field is stale).
+        fr[fr.count - 1] ^= 0x40
+        fr.withUnsafeBytes { h.onFrame($0, now: 0, flags: UInt32(TW_PKT_L4_CKSUM_GOOD)) }
+        #expect(h.session.consumer.messages.count == f.packets[0].withUnsafeBytes { MoldUDP64Packet($0)!.messageCount })
+    }
+}

@@ -84,8 +84,8 @@ private func frameOf(_ result: UDPFrameParse) -> UDPFrame? {
     return nil
 }
 
-private func parse(_ frame: [UInt8], verify: Bool = true) -> UDPFrameParse {
-    frame.withUnsafeBytes { parseUDPFrame($0, verifyIPChecksum: verify) }
+private func parse(_ frame: [UInt8], verify: Bool = true, verifyUDP: Bool = false) -> UDPFrameParse {
+    frame.withUnsafeBytes { parseUDPFrame($0, verifyIPChecksum: verify, verifyUDPChecksum: verifyUDP) }
 }
 
 /// Builds into a 2 KiB zeroed buffer and returns the written bytes (empty if the builder failed).
@@ -854,9 +854,9 @@ private let hostB = MACAddress(0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB)
     @Test func parserReportsEachKindOfDamage() {
         let good = HeaderFixture.udpMulticast.bytes
         var counters = FrameDropCounters()
-        func expectDrop(_ frame: [UInt8], _ drop: FrameDrop?, verify: Bool = true,
+        func expectDrop(_ frame: [UInt8], _ drop: FrameDrop?, verify: Bool = true, verifyUDP: Bool = false,
                         sourceLocation: SourceLocation = #_sourceLocation) {
-            let result = parse(frame, verify: verify)
+            let result = parse(frame, verify: verify, verifyUDP: verifyUDP)
             #expect(dropOf(result) == drop, sourceLocation: sourceLocation)
             if let d = dropOf(result) { counters.count(d) }
         }
@@ -901,11 +901,18 @@ private let hostB = MACAddress(0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB)
         // A shorter UDP length than the IPv4 payload is accepted and bounds the payload.
         let short = damaged({ $0[38] = 0; $0[39] = 12 }, fixChecksum: false)
         #expect(frameOf(parse(short)).map { Array($0.payload) } == [1, 2, 3, 4])
+        // A damaged payload fails the UDP checksum: dropped only when asked to verify it; a
+        // checksum of 0 ("none") passes.
+        let badUDP = damaged { $0[45] ^= 0x01 }
+        expectDrop(badUDP, .badUDPChecksum, verifyUDP: true)
+        expectDrop(badUDP, nil)
+        expectDrop(good, nil, verifyUDP: true)
+        expectDrop(damaged { $0[45] ^= 0x01; $0[40] = 0; $0[41] = 0 }, nil, verifyUDP: true)
 
         #expect(counters.truncatedEthernet == 3 && counters.notIPv4 == 2 && counters.badIPv4Header == 5)
         #expect(counters[.badIPv4Checksum] == 1 && counters[.fragment] == 2 && counters[.notUDP] == 3)
-        #expect(counters[.badUDPLength] == 3 && counters.total == 19)
-        #expect(FrameDrop.allCases.count == 7)
+        #expect(counters[.badUDPLength] == 3 && counters[.badUDPChecksum] == 1 && counters.total == 20)
+        #expect(FrameDrop.allCases.count == 8)
     }
 
     @Test func udpChecksumDamageIsDetectedByTheView() throws {
@@ -968,7 +975,8 @@ private let hostB = MACAddress(0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB)
             frame.withUnsafeBytes { all in
                 let b = rebased(all, 0..<length)
                 sink &+= exerciseAll(b)
-                switch parseUDPFrame(b, verifyIPChecksum: true) {
+                // Half verify the UDP checksum too (random bytes seldom pass it).
+                switch parseUDPFrame(b, verifyIPChecksum: true, verifyUDPChecksum: rng.next(below: 2) == 0) {
                 case .udp: outcomes[FrameDrop.allCases.count] += 1
                 case .dropped(let drop): outcomes[Int(drop.rawValue)] += 1
                 }
