@@ -57,8 +57,17 @@ models: release
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress
 
-# The checked-in thresholds (allocations and retains of the hot loops) must hold.
+# The checked-in thresholds (allocations and retains of the hot loops) must hold; first the
+# control, which allocates and retains on purpose, must be seen doing so (a build whose counters
+# read 0 would pass every threshold without proving anything).
+CONTROL_DIR := .build/bench-control
 bench-check: deps
+	@rm -rf $(CONTROL_DIR) && mkdir -p $(CONTROL_DIR)
+	cd Benchmarks && $(SWIFT) package --disable-sandbox --allow-writing-to-directory ../$(CONTROL_DIR) benchmark \
+	  --filter "Control.*" --format metricP90AbsoluteThresholds --path ../$(CONTROL_DIR) --no-progress
+	@python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); ok=d.get("mallocCountTotal",0)>0 and d.get("retainCount",0)>0; \
+	  print("bench-check: the control counts", d, "" if ok else "-- ZERO: the allocation and retain counters do not count"); sys.exit(0 if ok else 1)' \
+	  $(CONTROL_DIR)/HotPath.Control_allocates_and_retains.p90.json
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check --no-progress --skip "Control.*"
 
 # libFuzzer over every decoder, FUZZ_SECONDS each (Fuzz/README.md).

@@ -92,6 +92,8 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     /// retain and a release).
     let uEngine: Unmanaged<TradingEngine<S, T>>
     let uFeed: Unmanaged<MoldFeedHandler<EngineConsumer<S, T>, R>>
+    /// `snapshots` unretained (`snapshots` keeps it alive).
+    let uSnapshots: Unmanaged<SPSCRing<CountersSnapshot>>
     var unrecoveredSeen: UInt64 = 0
     /// imissed since the start of the run, summed over the ports, published by the cold
     /// thread's `NICWatch` (read here every 10 ms: a rise is a feed gap).
@@ -110,6 +112,7 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
                                configuration: configuration, verifyIPChecksum: true)
         uEngine = .passUnretained(engine)
         uFeed = .passUnretained(feed)
+        uSnapshots = .passUnretained(snapshots)
     }
 
     deinit { nicMissed.destroy() }
@@ -203,7 +206,7 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
                     counters.nicDropEvents &+= 1
                     engine.gateway.feedGap(now: now)
                 }
-                engine.gateway.tick(now: now)
+                uEngine._withUnsafeGuaranteedRef { e in e.uGateway._withUnsafeGuaranteedRef { $0.tick(now: now) } }
                 publishCounters()
             }
         }
@@ -214,23 +217,24 @@ extension Appliance {
     /// Pushes a snapshot of the counters (dropped if the telemetry thread is behind).
     public func publishCounters() {
         var c = CountersSnapshot()
-        let e = engine.counters
-        let f = feed.session.counters
+        // Through the unretained references: this runs on the hot thread every 10 ms.
+        let e = uEngine._withUnsafeGuaranteedRef { $0.counters }
+        let f = uFeed._withUnsafeGuaranteedRef { $0.session.counters }
         (c.messages, c.strategyCalls, c.triggeringTicks) = (e.messages, e.strategyCalls, e.triggeringTicks)
         (c.ordersSent, c.replacesSent, c.cancelsSent, c.riskRejects) = (e.ordersSent, e.replacesSent, e.cancelsSent, e.riskRejects)
         (c.fills, c.filledShares, c.stampsDropped) = (e.fills, e.filledShares, e.stampsDropped)
-        c.feedPackets = f.packets[0] &+ f.packets[1] &+ f.packets[2]
+        c.feedPackets = f.packets.total
         (c.feedGaps, c.recoveredMessages, c.unrecoveredMessages) = (f.gaps, f.recoveredMessages, f.unrecoveredMessages)
-        let g = engine.gateway
-        c.killSwitches = g.counters.killSwitches
-        c.venueViolations = g.counters.venueViolations
-        if let risk = g.risk {
-            c.openOrders = Int64(risk.openOrderCount)
-            c.pnl = risk.positions.totalPnL
-            c.killSwitchEngaged = risk.isEngaged
+        let (gc, risk) = uEngine._withUnsafeGuaranteedRef { e in e.uGateway._withUnsafeGuaranteedRef { ($0.counters, $0.riskSnapshot()) } }
+        c.killSwitches = gc.killSwitches
+        c.venueViolations = gc.venueViolations
+        if let risk {
+            c.openOrders = Int64(risk.openOrders)
+            c.pnl = risk.pnl
+            c.killSwitchEngaged = risk.engaged
         }
         transportCounters?(&c)
-        _ = snapshots.push(c)
+        _ = uSnapshots._withUnsafeGuaranteedRef { $0.push(c) }
     }
 }
 

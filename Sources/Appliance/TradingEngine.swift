@@ -72,6 +72,8 @@ public struct EngineCounters: Sendable, Equatable {
     public var stampsDropped: UInt64 = 0
     public var outboxOverflow: UInt64 = 0
     public var trades: UInt64 = 0
+    /// Book messages refused for lack of room (each stock's book is then unusable).
+    public var bookOverflows: UInt64 = 0
     /// ITCH messages of an unknown type or a wrong length (skipped).
     public var undecodable: UInt64 = 0
     public init() {}
@@ -138,6 +140,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
 
     @inline(__always)
     func afterBook(_ u: BookUpdate, time: VenueTime, decoded: UInt64) {
+        if u.outcome == .capacityExceeded { bookOverflowed(u.locate) }
         guard u.bboChanged, uStrategy._withUnsafeGuaranteedRef({ $0.trades(u.locate) }) else { return }
         let tBook = tw_rdtsc()
         counters.strategyCalls &+= 1
@@ -191,6 +194,15 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     @inline(__always)
     func replace(_ old: OrderRef, _ new: OrderRef, _ shares: Shares, _ price: Price, time: VenueTime, decoded: UInt64) {
         afterBook(uBook._withUnsafeGuaranteedRef { $0.replace(old: old, new: new, shares: shares, price: price) }, time: time, decoded: decoded)
+    }
+
+    /// The book refused a message of this stock for lack of room: it is unusable now, and
+    /// risk stops trading it (cold).
+    @inline(never)
+    func bookOverflowed(_ locate: StockLocate) {
+        counters.bookOverflows &+= 1
+        let now = burstNanos
+        uGateway._withUnsafeGuaranteedRef { $0.bookUnusable(locate: locate, now: now) }
     }
 
     @inline(__always)

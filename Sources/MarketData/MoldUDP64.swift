@@ -186,10 +186,30 @@ public struct MoldUDP64Configuration: Sendable {
     public init() {}
 }
 
+/// One count per line (A, B, recovery), stored inline: copying the counters (the telemetry's
+/// snapshot every 10 ms) must not retain and release array buffers on the hot thread.
+public struct LineCounts: Sendable, Equatable {
+    public var a: UInt64 = 0
+    public var b: UInt64 = 0
+    public var recovery: UInt64 = 0
+    public init() {}
+    @inlinable public subscript(_ line: Int) -> UInt64 {
+        get { line == 0 ? a : line == 1 ? b : recovery }
+        set {
+            switch line {
+            case 0: a = newValue
+            case 1: b = newValue
+            default: recovery = newValue
+            }
+        }
+    }
+    @inlinable public var total: UInt64 { a &+ b &+ recovery }
+}
+
 /// What happened on the feed, for telemetry and the replay's JSON.
 public struct MoldUDP64Counters: Sendable, Equatable {
-    public var packets: [UInt64] = [0, 0, 0]        // per FeedLine
-    public var duplicatePackets: [UInt64] = [0, 0, 0]
+    public var packets = LineCounts()               // per FeedLine
+    public var duplicatePackets = LineCounts()
     public var messages: UInt64 = 0                 // delivered
     public var heartbeats: UInt64 = 0
     public var endOfSession: UInt64 = 0
@@ -209,7 +229,7 @@ public struct MoldUDP64Counters: Sendable, Equatable {
     public var confirmedJumps: UInt64 = 0           // far-ahead packets confirmed and taken
     public init() {}
 
-    public var duplicates: UInt64 { duplicatePackets.reduce(0, +) }
+    public var duplicates: UInt64 { duplicatePackets.total }
 }
 
 public final class MoldUDP64Session<Consumer: MoldUDP64Consumer, Requester: MoldUDP64Requester> {

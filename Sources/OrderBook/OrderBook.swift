@@ -156,6 +156,9 @@ public final class OrderBook {
     static let blockBits: UInt64 = 8
     static let blockMask: UInt64 = (1 << blockBits) - 1
     let state: UnsafeMutablePointer<BookState>
+    /// Per locate: 1 once a capacity overflow refused one of its messages. Its book has missed
+    /// an order (or lost one on a replace) and stays wrong from then on: unusable until restart.
+    let unusable: UnsafeMutablePointer<UInt8>
 
     /// Allocates and initialises every buffer (and so touches every page up front).
     public init(configuration c: OrderBookConfiguration) throws(OrderBookConfigurationError) {
@@ -198,6 +201,8 @@ public final class OrderBook {
         table.initialize(repeating: HashSlot(key: 0, handle: -1), count: 1 << bits)
 
         locateCount = c.maxLocates
+        unusable = .allocate(capacity: c.maxLocates)
+        unusable.initialize(repeating: 0, count: c.maxLocates)
         sides = BookMemory.allocate(SideBook.self, count: 2 * c.maxLocates)
         sides.initialize(repeating: SideBook(base: 0, count: 0, sizeClass: -1, topLevel: -1, topKey: .min),
                          count: 2 * c.maxLocates)
@@ -224,6 +229,7 @@ public final class OrderBook {
         BookMemory.deallocate(entries)
         classFree.deallocate()
         state.deallocate()
+        unusable.deallocate()
     }
 
     // MARK: - Messages
@@ -233,6 +239,7 @@ public final class OrderBook {
         let loc = Int(locate.rawValue)
         guard loc < locateCount else {
             state.pointee.counters.capacityExceeded &+= 1
+            state.pointee.counters.locatesOutOfRange &+= 1
             return BookUpdate(outcome: .capacityExceeded, bboChanged: false, side: side, locate: locate)
         }
         let probe = lookup(ref.rawValue)
@@ -242,13 +249,13 @@ public final class OrderBook {
         }
         let o = state.pointee.orderFree
         guard o >= 0 else {
-            state.pointee.counters.capacityExceeded &+= 1
+            markUnusable(loc)
             return BookUpdate(outcome: .capacityExceeded, bboChanged: false, side: side, locate: locate)
         }
         let sideIndex = loc &<< 1 | (side == .sell ? 1 : 0)
         let lv = findOrInsertLevel(sideIndex, price.rawValue)
         guard lv.handle >= 0 else {
-            state.pointee.counters.capacityExceeded &+= 1
+            markUnusable(loc)
             return BookUpdate(outcome: .capacityExceeded, bboChanged: false, side: side, locate: locate)
         }
         state.pointee.orderFree = orders[Int(o)].next
@@ -333,7 +340,7 @@ public final class OrderBook {
             guard target.handle >= 0 else {
                 releaseOrder(o)
                 removeSlot(oldProbe.slot)
-                state.pointee.counters.capacityExceeded &+= 1
+                markUnusable(Int(locate.rawValue))
                 return BookUpdate(outcome: .capacityExceeded, bboChanged: wasTop, side: side, locate: locate)
             }
             append(o, ref: new.rawValue, shares: shares.rawValue, level: target.handle, side: sideIndex)
@@ -345,6 +352,24 @@ public final class OrderBook {
         removeSlot(oldProbe.slot)
         state.pointee.counters.replaces &+= 1
         return BookUpdate(outcome: .applied, bboChanged: changed, side: side, locate: locate)
+    }
+
+    /// A capacity overflow refused a message of stock `loc`: counted, and its book marked
+    /// unusable (cold: it happens once per stock at most).
+    func markUnusable(_ loc: Int) {
+        state.pointee.counters.capacityExceeded &+= 1
+        if unusable[loc] == 0 {
+            unusable[loc] = 1
+            state.pointee.counters.unusableBooks &+= 1
+        }
+    }
+
+    /// False once a capacity overflow refused a message of this stock (its book missed an order
+    /// and cannot be trusted), and for a locate beyond the book's range.
+    @inline(__always)
+    public func isUsable(_ locate: StockLocate) -> Bool {
+        let loc = Int(locate.rawValue)
+        return loc < locateCount && unusable[loc] == 0
     }
 
     // MARK: - Hot-path helpers

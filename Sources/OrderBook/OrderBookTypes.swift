@@ -97,6 +97,10 @@ public struct OrderBookCounters: Sendable, Equatable {
     public var duplicateRefs: UInt64 = 0
     public var overExecutions: UInt64 = 0
     public var capacityExceeded: UInt64 = 0
+    /// Adds for a locate at or above `maxLocates` (also counted in `capacityExceeded`).
+    public var locatesOutOfRange: UInt64 = 0
+    /// Stocks whose book a capacity overflow made unusable (see `OrderBook.isUsable`).
+    public var unusableBooks: UInt64 = 0
     public init() {}
 }
 

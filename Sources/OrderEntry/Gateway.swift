@@ -532,6 +532,16 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         if risk.onBBO(locate: locate, bid: bid, ask: ask, now: UInt64(truncatingIfNeeded: now)) { kill(reason: risk.killReason ?? .operator, now: now) }
     }
 
+    /// The book of `locate` can no longer be trusted (a capacity overflow made it miss an
+    /// order): risk refuses every order in the stock from now on, and what is open in it is
+    /// cancelled (it would rest against a book we cannot see). Cold: once per stock at most.
+    public func bookUnusable(locate: StockLocate, now: Int64) {
+        guard let risk, risk.markBookUnusable(locate) else { return }
+        var ids: [UInt32] = []
+        store.forEachOpen { if $0.locate == locate && $0.status != .pendingCancel { ids.append($0.id) } }
+        for id in ids { cancel(id: id, now: now) }
+    }
+
     /// An unrecovered feed gap: the kill switch.
     public func feedGap(now: Int64) {
         if risk?.feedGap() ?? true { kill(reason: .feedGap, now: now) }
@@ -539,8 +549,17 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
 
     /// Time-driven guards (stale books); call now and then from the loop.
     public func tick(now: Int64) {
-        guard let risk, !risk.isEngaged else { return }
-        if risk.tick(now: UInt64(truncatingIfNeeded: now)) { kill(reason: risk.killReason ?? .staleBook, now: now) }
+        // Unretained: the loop calls this every 10 ms (a strong `risk` cost a retain and a release).
+        guard let hot = hotRisk else { return }
+        let tripped = hot._withUnsafeGuaranteedRef { r in !r.isEngaged && r.tick(now: UInt64(truncatingIfNeeded: now)) }
+        if tripped { kill(reason: hot._withUnsafeGuaranteedRef { $0.killReason } ?? .staleBook, now: now) }
+    }
+
+    /// Risk's open orders, PnL and switch, read without retaining it (the loop's counter
+    /// snapshot every 10 ms); nil without risk.
+    @inline(__always)
+    public func riskSnapshot() -> (openOrders: Int, pnl: Int64, engaged: Bool)? {
+        hotRisk?._withUnsafeGuaranteedRef { ($0.openOrderCount, $0.positions.totalPnL, $0.isEngaged) }
     }
 
     /// Cancels every open order (the kill switch's last act). Returns how many cancels went out.

@@ -112,6 +112,8 @@ struct SymbolRisk {
     // Second line: read by guards only.
     var lastUpdate: UInt64
     var activeSince: UInt64
+    /// The market-data side found this stock's book unusable: every order in it is refused.
+    var bookUnusable: Bool
 
     static let none = Int64.min
 }
@@ -205,7 +207,7 @@ public final class RiskEngine {
         symbols = .allocate(capacity: maxLocates)
         symbols.initialize(repeating: SymbolRisk(bid: SymbolRisk.none, ask: SymbolRisk.none, mid2: 0, reference2: 0,
                                                  openBuy: 0, openSell: 0, worst: 0, openOrders: 0, activeIndex: -1,
-                                                 lastUpdate: 0, activeSince: 0),
+                                                 lastUpdate: 0, activeSince: 0, bookUnusable: false),
                            count: maxLocates)
         windows = .allocate(capacity: maxLocates)
         windows.initialize(repeating: .empty, count: maxLocates)
@@ -299,9 +301,10 @@ public final class RiskEngine {
         if state.pointee.engaged { return .killSwitch }
         let loc = Int(locate.rawValue)
         guard loc != 0, loc < locateCount else { return .unknownSymbol }
+        let s = symbols + loc
+        guard !s.pointee.bookUnusable else { return .bookUnusable }
         guard shares.rawValue != 0 else { return .invalidShares }
         guard shares.rawValue <= maxShares else { return .maxOrderShares }
-        let s = symbols + loc
         let px: Int64
         if kind == .market {
             px = sell ? s.pointee.bid : s.pointee.ask
@@ -588,6 +591,23 @@ public final class RiskEngine {
             positions.setMark(locate: locate, price: p)
             _ = checkLoss()
         }
+    }
+
+    /// The book of `locate` can no longer be trusted (a capacity overflow made it miss an order):
+    /// every order in the stock is refused from now on (`bookUnusable`). False when it already
+    /// was, or the locate is out of range.
+    @discardableResult
+    public func markBookUnusable(_ locate: StockLocate) -> Bool {
+        let loc = Int(locate.rawValue)
+        guard loc != 0, loc < locateCount, !symbols[loc].bookUnusable else { return false }
+        symbols[loc].bookUnusable = true
+        return true
+    }
+
+    /// Whether `markBookUnusable` was called for this stock.
+    public func isBookUnusable(_ locate: StockLocate) -> Bool {
+        let loc = Int(locate.rawValue)
+        return loc != 0 && loc < locateCount && symbols[loc].bookUnusable
     }
 
     /// The feed has a gap it has not recovered: engages the kill switch. Returns true if it was

@@ -139,6 +139,9 @@ public enum RiskReject: UInt8, Sendable, CaseIterable {
     case throttle
     /// A replace named an order the engine does not hold open (closed, or a stale handle).
     case unknownOrder
+    /// The stock's book is unusable (a capacity overflow made it miss an order): no trading in
+    /// it until a restart.
+    case bookUnusable
 }
 
 /// Why the kill switch was engaged.

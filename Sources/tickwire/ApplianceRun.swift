@@ -50,7 +50,9 @@ struct TradingSetup {
     var limits: RiskLimits
     var hotCore: Int?
     var coldCore: Int?
-    var maxOrders: Int = 1 << 20
+    /// Live orders the book holds (a real NASDAQ day peaked at 1.65 million); one more refuses a
+    /// message and makes that stock's book unusable (risk then refuses orders in it).
+    var maxOrders: Int = 1 << 21
     /// Serve Prometheus text on 127.0.0.1:port (nil: no metrics).
     var metricsPort: UInt16?
     /// Our host on the DPDK port for Tickwire's TCP (nil: orders over the kernel's TCP).
@@ -70,6 +72,8 @@ struct RunOutcome {
     var lastVenueViolation: String?
     /// The journal's failure (the call and its error), if it failed.
     var journalFailure: String?
+    /// Stocks whose book a capacity overflow made unusable (symbol: why); risk refused orders in them.
+    var unusableBooks: [String: String] = [:]
     var pnl: Double
     var realized: Double
     var positions: [String: Int64]
@@ -322,7 +326,9 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
     loop: (Appliance<S, T, R>) -> Void, pump: () -> Void
 ) throws -> RunOutcome {
     let book: OrderBook
-    do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: setup.maxOrders, maxLocates: setup.symbols + 1)) } catch {
+    // Every locate a feed can name (not only the configuration's symbols): a real feed's
+    // locates run past the stocks traded, and none may be refused for being out of range.
+    do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: setup.maxOrders, maxLocates: 65_536)) } catch {
         throw ApplianceRunError.setup("book: \(error)")
     }
     let engine = TradingEngine(book: book, gateway: gateway, strategy: strategy)
@@ -390,7 +396,13 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
     for r in RiskReject.allCases where risk.rejectCount(r) > 0 { rejects["\(r)"] = risk.rejectCount(r) }
     var positions: [String: Int64] = [:]
     for (l, p) in gateway.positions.enumerated() where p != 0 { positions[SyntheticDay.symbol(locate: l).description] = p }
-    return RunOutcome(seconds: ran, engine: engine.counters, appliance: appliance.counters, feed: appliance.feed.session.counters,
+    var unusable: [String: String] = [:]
+    if book.counters.unusableBooks > 0 {
+        for l in 1..<65_536 where !book.isUsable(StockLocate(rawValue: UInt16(l))) {
+            unusable[engine.directory.name(StockLocate(rawValue: UInt16(l)))] = "the book ran out of room (\(setup.maxOrders) live orders); risk refused orders in it"
+        }
+    }
+    var outcome = RunOutcome(seconds: ran, engine: engine.counters, appliance: appliance.counters, feed: appliance.feed.session.counters,
                       frames: appliance.feed.frameCounters, gateway: gateway.counters, riskRejects: rejects,
                       killSwitch: risk.killReason.map { "\($0)" }, lastVenueViolation: gateway.lastVenueViolation.map { "\($0)" },
                       journalFailure: journal?.failure.map { "\($0)" }, pnl: Double(risk.positions.totalPnL) / 10_000,
@@ -401,4 +413,6 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
                       rxTimestampSource: rxTimestampSource(port),
                       source: source.label, liveOrdersInBook: book.liveOrders, bookMessages: engine.counters.messages, models: strategy.modelSummary(),
                       nic: nic?.counters)
+    outcome.unusableBooks = unusable
+    return outcome
 }

@@ -292,6 +292,8 @@ struct DemoReport: Encodable {
     var lastVenueViolation: String?
     /// The journal's failure, if it failed (a failure fires the kill switch unless configured to continue).
     var journalFailure: String?
+    /// Stocks whose book a capacity overflow made unusable, and why (risk refused orders in them).
+    var unusableBooks: [String: String]
     var openOrdersAtEnd: Int
     var rxTimestampSource: String
     var txTimestampSource: String
@@ -313,7 +315,7 @@ struct DemoReport: Encodable {
         self.strategy = strategy
         seconds = (o.seconds * 10).rounded() / 10
         ticks = o.engine.messages
-        feedPackets = o.feed.packets.reduce(0, +)
+        feedPackets = o.feed.packets.total
         feedGaps = o.feed.gaps
         feedFrameDrops = Dictionary(uniqueKeysWithValues: FrameDrop.allCases.filter { o.frames.drops[$0] > 0 }.map { ("\($0)", o.frames.drops[$0]) })
         recoveredMessages = o.feed.recoveredMessages
@@ -333,6 +335,7 @@ struct DemoReport: Encodable {
         venueViolations = o.gateway.venueViolations
         lastVenueViolation = o.lastVenueViolation
         journalFailure = o.journalFailure
+        unusableBooks = o.unusableBooks
         openOrdersAtEnd = o.openOrdersAtEnd
         rxTimestampSource = o.rxTimestampSource
         txTimestampSource = o.txTimestampSource

@@ -417,7 +417,7 @@ struct ReplayReport: Encodable {
 
     mutating func fill<C, R>(from feed: MoldFeedHandler<C, R>) {
         let s = feed.session.counters
-        packets = s.packets.reduce(0, +)
+        packets = s.packets.total
         duplicates = s.duplicates
         gaps = s.gaps
         recovered = s.recoveredMessages

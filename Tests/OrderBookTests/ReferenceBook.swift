@@ -80,6 +80,7 @@ final class ReferenceBook {
     func add(locate: UInt16, ref: UInt64, side: Side, shares: UInt32, price: Int64) -> BookUpdate {
         if Int(locate) >= maxLocates {
             counters.capacityExceeded += 1
+            counters.locatesOutOfRange += 1
             return BookUpdate(outcome: .capacityExceeded, bboChanged: false, side: side, locate: StockLocate(rawValue: locate))
         }
         if orders[ref] != nil {

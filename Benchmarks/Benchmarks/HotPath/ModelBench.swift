@@ -22,7 +22,10 @@ final class ModelRigFixture<S: Strategy>: @unchecked Sendable {
     let make: (TSCClock) -> TickToTradeRig<S>
     var rig: TickToTradeRig<S>
     var cursor = 0
-    let clock = TSCClock(hz: 2_500_000_000)
+    /// The real TSC rate: the loop's clock drives the session's timers, and a made-up rate put
+    /// "now" seconds away from the login, so the session dropped as a dead peer and every
+    /// iteration measured refusals (notLoggedIn) instead of orders.
+    let clock = TSCClock.calibrate(windowNanos: 20_000_000)
 
     init(_ make: @escaping (TSCClock) -> TickToTradeRig<S>) {
         let day = FlowDay.generate(OrderFlowConfiguration(seed: 1, symbols: 100), messages: 600_000).bytes
@@ -43,6 +46,7 @@ final class ModelRigFixture<S: Strategy>: @unchecked Sendable {
         benchmark.stopMeasurement()
         cursor += 300
         while rig.engine.stamps.pop() != nil {}
+        precondition(rig.isLoggedIn, "the session dropped: the iteration measured refusals, not orders")
         blackHole(rig.engine.counters.ordersSent)
     }
 }

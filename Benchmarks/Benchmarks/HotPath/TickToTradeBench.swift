@@ -14,7 +14,8 @@ final class TickToTradeFixture: @unchecked Sendable {
     let frames: TickToTradeFrames
     var rig: TickToTradeRig<Taker<ImbalanceUptickModel>>
     var cursor = 0
-    let clock = TSCClock(hz: 2_500_000_000)
+    /// The real TSC rate (see ModelRigFixture: a made-up one dropped the session).
+    let clock = TSCClock.calibrate(windowNanos: 20_000_000)
 
     init() {
         let day = FlowDay.generate(OrderFlowConfiguration(seed: 1, symbols: 100), messages: 600_000).bytes
@@ -52,6 +53,7 @@ func tickToTradeBenchmarks() {
         benchmark.stopMeasurement()
         f.cursor += 300
         while rig.engine.stamps.pop() != nil {}
+        precondition(rig.isLoggedIn, "the session dropped: the iteration measured refusals, not orders")
         blackHole(rig.engine.counters.ordersSent)
     }
 }
