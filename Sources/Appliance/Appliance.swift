@@ -47,6 +47,8 @@ public struct CountersSnapshot: Sendable, Equatable, BitwiseCopyable {
     public var filledShares: UInt64 = 0
     public var killSwitches: UInt64 = 0
     public var venueViolations: UInt64 = 0
+    /// Market guards tripped (risk's tail guards).
+    public var guardTrips: UInt64 = 0
     public var stampsDropped: UInt64 = 0
     public var openOrders: Int64 = 0
     /// Realized + unrealized, in 1/10000 dollars.
@@ -232,6 +234,7 @@ extension Appliance {
             c.openOrders = Int64(risk.openOrders)
             c.pnl = risk.pnl
             c.killSwitchEngaged = risk.engaged
+            c.guardTrips = risk.guardTrips
         }
         transportCounters?(&c)
         _ = uSnapshots._withUnsafeGuaranteedRef { $0.push(c) }

@@ -7,7 +7,7 @@ public import CShims
 public import MarketData
 import OrderBook
 public import OrderEntry
-import Risk
+public import Risk
 public import Strategy
 public import TickwireCore
 import Wire
@@ -82,12 +82,13 @@ public final class TickToTradeRig<S: Strategy> {
     public let venue: EchoVenueTransport
     public var engine: TradingEngine<S, EchoVenueTransport> { appliance.engine }
 
-    public init(strategy: S, symbols: Int, clock: TSCClock, maxOrders: Int = 1 << 20) throws {
-        let risk = try RiskEngine(limits: RiskLimits(maxOrderShares: 10_000, maxOrderNotional: 1 << 50, collarBps: 10_000,
-                                                     allowWithoutReference: true, maxPositionPerSymbol: 1 << 40,
-                                                     maxGrossPosition: 1 << 50, maxOpenOrders: 1 << 16,
-                                                     throttleOrders: 1 << 20, throttleWindowNanos: 1_000,
-                                                     killOnCrossedBook: false),
+    /// `limits`: risk's limits (default: wide, so that the benchmark measures the path, not refusals).
+    public init(strategy: S, symbols: Int, clock: TSCClock, maxOrders: Int = 1 << 20, limits: RiskLimits? = nil) throws {
+        let risk = try RiskEngine(limits: limits ?? RiskLimits(maxOrderShares: 10_000, maxOrderNotional: 1 << 50, collarBps: 10_000,
+                                                               allowWithoutReference: true, maxPositionPerSymbol: 1 << 40,
+                                                               maxGrossPosition: 1 << 50, maxOpenOrders: 1 << 16,
+                                                               throttleOrders: 1 << 20, throttleWindowNanos: 1_000,
+                                                               killOnCrossedBook: false),
                                   maxLocates: symbols + 1)
         let names: [Alpha8] = [.blank] + (1...max(symbols, 1)).map { Alpha8(SyntheticDay.symbol(locate: $0).description) ?? .blank }
         let gateway = OrderGateway<EchoVenueTransport>(version: .v42, credentials: SoupBinTCPCredentials(username: "BENCH", password: "x"),

@@ -147,7 +147,8 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         let top = uBook._withUnsafeGuaranteedRef { BookTop(book: $0, locate: u.locate) }
         let now = burstNanos
         uGateway._withUnsafeGuaranteedRef {
-            $0.marketData(locate: u.locate, bid: top.bidShares > 0 ? top.bid : nil, ask: top.askShares > 0 ? top.ask : nil, now: now)
+            $0.marketData(locate: u.locate, bid: top.bidShares > 0 ? top.bid : nil, ask: top.askShares > 0 ? top.ask : nil,
+                          bidShares: top.bidShares, askShares: top.askShares, now: now)
         }
         ctx.reset(now: time.nanosSinceMidnight)
         uStrategy._withUnsafeGuaranteedRef { $0.onBook(top, &ctx) }

@@ -527,9 +527,24 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
 
     /// Market data for the risk guards (collar reference, crossed or stale book, volatility);
     /// a guard that trips fires the kill switch.
-    public func marketData(locate: StockLocate, bid: Price?, ask: Price?, now: Int64) {
+    public func marketData(locate: StockLocate, bid: Price?, ask: Price?, bidShares: UInt64 = 0, askShares: UInt64 = 0, now: Int64) {
+        guard let hot = hotRisk else { return }
+        let tripped = hot._withUnsafeGuaranteedRef {
+            $0.onBBO(locate: locate, bid: bid, ask: ask, bidShares: bidShares, askShares: askShares, now: UInt64(truncatingIfNeeded: now))
+        }
+        if tripped { kill(reason: hot._withUnsafeGuaranteedRef { $0.killReason } ?? .operator, now: now) }
+        if hot._withUnsafeGuaranteedRef({ $0.haltCount }) > 0 { cancelHalted(now: now) }
+    }
+
+    /// A market guard halted symbols: what is open in them is cancelled (cold).
+    @inline(never)
+    func cancelHalted(now: Int64) {
         guard let risk else { return }
-        if risk.onBBO(locate: locate, bid: bid, ask: ask, now: UInt64(truncatingIfNeeded: now)) { kill(reason: risk.killReason ?? .operator, now: now) }
+        var halted: [StockLocate] = []
+        risk.takeHalts { halted.append($0) }
+        var ids: [UInt32] = []
+        store.forEachOpen { if halted.contains($0.locate) && $0.status != .pendingCancel { ids.append($0.id) } }
+        for id in ids { cancel(id: id, now: now) }
     }
 
     /// The book of `locate` can no longer be trusted (a capacity overflow made it miss an
@@ -558,8 +573,8 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     /// Risk's open orders, PnL and switch, read without retaining it (the loop's counter
     /// snapshot every 10 ms); nil without risk.
     @inline(__always)
-    public func riskSnapshot() -> (openOrders: Int, pnl: Int64, engaged: Bool)? {
-        hotRisk?._withUnsafeGuaranteedRef { ($0.openOrderCount, $0.positions.totalPnL, $0.isEngaged) }
+    public func riskSnapshot() -> (openOrders: Int, pnl: Int64, engaged: Bool, guardTrips: UInt64)? {
+        hotRisk?._withUnsafeGuaranteedRef { ($0.openOrderCount, $0.positions.totalPnL, $0.isEngaged, $0.counters.guardTrips) }
     }
 
     /// Cancels every open order (the kill switch's last act). Returns how many cancels went out.

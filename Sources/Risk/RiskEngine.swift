@@ -112,8 +112,12 @@ struct SymbolRisk {
     // Second line: read by guards only.
     var lastUpdate: UInt64
     var activeSince: UInt64
-    /// The market-data side found this stock's book unusable: every order in it is refused.
-    var bookUnusable: Bool
+    /// MarketGuard bits that halt the symbol (its book unusable, a market guard set to halt):
+    /// every order in it is refused.
+    var blocked: UInt8
+    /// MarketGuard bits that reduce the symbol (orders above `tail.reduceFactor` of the size
+    /// limit are refused).
+    var reduced: UInt8
 
     static let none = Int64.min
 }
@@ -183,6 +187,17 @@ public final class RiskEngine {
     let maxPosition: Int64
     let maxGross: Int64
     let throttleWindow: UInt64
+    // Tail-risk guards (TailGuards.swift).
+    let tail: TailGuardLimits
+    let baselines: UnsafeMutablePointer<GuardBaseline>
+    let runaway: UnsafeMutablePointer<RunawayState>
+    let orderBuckets: UnsafeMutablePointer<UInt32>
+    let peakBuckets: UnsafeMutablePointer<Int64>
+    let guardTrips: UnsafeMutablePointer<UInt64>
+    let halts: UnsafeMutablePointer<UInt16>
+    let haltCapacity = 256
+    /// Symbols a market guard halted that `takeHalts` has not handed over yet.
+    public internal(set) var haltCount = 0
 
     /// - Parameter maxLocates: per-symbol arrays cover locates `1 ..< maxLocates` (2...65,536).
     public init(limits l: RiskLimits, maxLocates: Int) throws(RiskConfigurationError) {
@@ -207,7 +222,7 @@ public final class RiskEngine {
         symbols = .allocate(capacity: maxLocates)
         symbols.initialize(repeating: SymbolRisk(bid: SymbolRisk.none, ask: SymbolRisk.none, mid2: 0, reference2: 0,
                                                  openBuy: 0, openSell: 0, worst: 0, openOrders: 0, activeIndex: -1,
-                                                 lastUpdate: 0, activeSince: 0, bookUnusable: false),
+                                                 lastUpdate: 0, activeSince: 0, blocked: 0, reduced: 0),
                            count: maxLocates)
         windows = .allocate(capacity: maxLocates)
         windows.initialize(repeating: .empty, count: maxLocates)
@@ -236,6 +251,21 @@ public final class RiskEngine {
         maxPosition = l.maxPositionPerSymbol
         maxGross = l.maxGrossPosition
         throttleWindow = l.throttleWindowNanos
+        tail = l.tail
+        baselines = .allocate(capacity: maxLocates)
+        baselines.initialize(repeating: GuardBaseline(depthShort: 0, depthLong: 0, spreadShort: 0, spreadLong: 0, gapShort: 0, gapLong: 0, last: 0,
+                                                   updates: 0, tripped: 0),
+                             count: maxLocates)
+        runaway = .allocate(capacity: 1)
+        runaway.initialize(to: RunawayState(bucketStart: 0, bucketIndex: 0, rejectStreak: 0, orders: 0, fills: 0, peakBucketStart: 0, peakIndex: 0))
+        orderBuckets = .allocate(capacity: 10)
+        orderBuckets.initialize(repeating: 0, count: 10)
+        peakBuckets = .allocate(capacity: 10)
+        peakBuckets.initialize(repeating: 0, count: 10)
+        guardTrips = .allocate(capacity: 8)
+        guardTrips.initialize(repeating: 0, count: 8)
+        halts = .allocate(capacity: haltCapacity)
+        halts.initialize(repeating: 0, count: haltCapacity)
     }
 
     deinit {
@@ -246,6 +276,12 @@ public final class RiskEngine {
         ring.deallocate()
         rejects.deallocate()
         state.deallocate()
+        baselines.deallocate()
+        runaway.deallocate()
+        orderBuckets.deallocate()
+        peakBuckets.deallocate()
+        guardTrips.deallocate()
+        halts.deallocate()
     }
 
     // MARK: - Orders
@@ -256,7 +292,12 @@ public final class RiskEngine {
         if let r = evaluate(locate: o.locate, sell: o.side == .sell, shares: o.shares, price: o.price,
                             kind: o.kind, releasing: 0, isNew: true, now: now) {
             rejects[Int(r.rawValue)] &+= 1
+            if r != .killSwitch { noteRefusal() }
             return .rejected(r)
+        }
+        guard runawayAdmits(now: now) else {
+            rejects[Int(RiskReject.killSwitch.rawValue)] &+= 1
+            return .rejected(.killSwitch)
         }
         return .accepted(reserve(o, now: now))
     }
@@ -281,7 +322,12 @@ public final class RiskEngine {
         }
         if let r {
             rejects[Int(r.rawValue)] &+= 1
+            if r != .killSwitch { noteRefusal() }
             return .rejected(r)
+        }
+        guard runawayAdmits(now: now) else {
+            rejects[Int(RiskReject.killSwitch.rawValue)] &+= 1
+            return .rejected(.killSwitch)
         }
         let o = orders[i]
         let loc = Int(o.locate)
@@ -302,7 +348,7 @@ public final class RiskEngine {
         let loc = Int(locate.rawValue)
         guard loc != 0, loc < locateCount else { return .unknownSymbol }
         let s = symbols + loc
-        guard !s.pointee.bookUnusable else { return .bookUnusable }
+        if s.pointee.blocked | s.pointee.reduced != 0, let r = guardRefusal(s, shares) { return r }
         guard shares.rawValue != 0 else { return .invalidShares }
         guard shares.rawValue <= maxShares else { return .maxOrderShares }
         let px: Int64
@@ -465,8 +511,9 @@ public final class RiskEngine {
         if o.pointee.state == RiskOrderState.checked.rawValue { o.pointee.state = RiskOrderState.sent.rawValue }
     }
 
-    /// The venue acknowledged the order. State only.
+    /// The venue acknowledged the order (a refusal streak ends).
     public func onAccepted(_ id: RiskOrderID) {
+        runaway.pointee.rejectStreak = 0
         guard let o = openSlot(id) else { return }
         o.pointee.state = RiskOrderState.live.rawValue
     }
@@ -477,6 +524,7 @@ public final class RiskEngine {
     /// engaged the kill switch (loss limit).
     @discardableResult
     public func onFill(_ id: RiskOrderID, shares: Shares, price: Price) -> Bool {
+        runaway.pointee.fills &+= 1
         guard let o = openSlot(id) else { return false }
         state.pointee.counters.fills &+= 1
         if shares.rawValue > o.pointee.open { state.pointee.counters.overfills &+= 1 }
@@ -530,6 +578,7 @@ public final class RiskEngine {
 
     /// The venue rejected the order: all its open shares are released and it closes.
     public func onRejectedByVenue(_ id: RiskOrderID) {
+        noteRefusal()
         guard let o = openSlot(id) else { return }
         state.pointee.counters.venueRejects &+= 1
         release(o, .max)
@@ -548,7 +597,7 @@ public final class RiskEngine {
     /// reference and the mark, and runs the crossed-book, volatility and loss guards. Returns true
     /// if this update engaged the kill switch.
     @discardableResult
-    public func onBBO(locate: StockLocate, bid: Price?, ask: Price?, now: UInt64) -> Bool {
+    public func onBBO(locate: StockLocate, bid: Price?, ask: Price?, bidShares: UInt64 = 0, askShares: UInt64 = 0, now: UInt64) -> Bool {
         let loc = Int(locate.rawValue)
         guard loc != 0, loc < locateCount else { return false }
         let s = symbols + loc
@@ -572,7 +621,8 @@ public final class RiskEngine {
         }
         s.pointee.mid2 = m
         positions.setMark2(loc, m)
-        let vol = volatilityUpdate(loc, m, now)
+        if bidShares > 0 && askShares > 0 { marketGuards(loc, bid: b, ask: a, bidShares: bidShares, askShares: askShares, now: now) }
+        let vol = volatilityUpdate(loc, m, now) || drawdownGuard(now: now)
         let loss = checkLoss()
         return vol || loss
     }
@@ -599,15 +649,15 @@ public final class RiskEngine {
     @discardableResult
     public func markBookUnusable(_ locate: StockLocate) -> Bool {
         let loc = Int(locate.rawValue)
-        guard loc != 0, loc < locateCount, !symbols[loc].bookUnusable else { return false }
-        symbols[loc].bookUnusable = true
+        guard loc != 0, loc < locateCount, symbols[loc].blocked & MarketGuard.bookUnusable.rawValue == 0 else { return false }
+        symbols[loc].blocked |= MarketGuard.bookUnusable.rawValue
         return true
     }
 
     /// Whether `markBookUnusable` was called for this stock.
     public func isBookUnusable(_ locate: StockLocate) -> Bool {
         let loc = Int(locate.rawValue)
-        return loc != 0 && loc < locateCount && symbols[loc].bookUnusable
+        return loc != 0 && loc < locateCount && symbols[loc].blocked & MarketGuard.bookUnusable.rawValue != 0
     }
 
     /// The feed has a gap it has not recovered: engages the kill switch. Returns true if it was
@@ -628,7 +678,21 @@ public final class RiskEngine {
             if now > since && now - since > limit { return engage(reason: .staleBook) }
             i += 1
         }
-        return false
+        return drawdownGuard(now: now)
+    }
+
+    /// Why a blocked or reduced symbol refuses this order, or nil (reduced, and small enough).
+    @inline(never)
+    func guardRefusal(_ s: UnsafeMutablePointer<SymbolRisk>, _ shares: Shares) -> RiskReject? {
+        let b = s.pointee.blocked
+        if b != 0 {
+            if b & MarketGuard.bookUnusable.rawValue != 0 { return .bookUnusable }
+            if b & MarketGuard.liquidityCompression.rawValue != 0 { return .liquidityGuard }
+            if b & MarketGuard.liquidityGap.rawValue != 0 { return .spreadGuard }
+            if b & MarketGuard.activityBurst.rawValue != 0 { return .activityGuard }
+            return .regimeGuard
+        }
+        return Double(shares.rawValue) > tail.reduceFactor * Double(maxShares) ? .guardReduced : nil
     }
 
     func volatilityUpdate(_ loc: Int, _ m: Int64, _ now: UInt64) -> Bool {

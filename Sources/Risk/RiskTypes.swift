@@ -41,6 +41,9 @@ public struct RiskLimits: Sendable, Equatable {
     /// Kill switch, evaluated by `tick(now:)`, when a symbol with open orders has had no BBO
     /// update for more than this many nanoseconds.
     public var staleBookNanos: UInt64
+    /// The tail-risk guards (market guards per symbol, runaway guards for the book); all off by
+    /// default. See TailGuards.swift.
+    public var tail = TailGuardLimits()
 
     public init(
         maxOrderShares: UInt32,
@@ -142,6 +145,16 @@ public enum RiskReject: UInt8, Sendable, CaseIterable {
     /// The stock's book is unusable (a capacity overflow made it miss an order): no trading in
     /// it until a restart.
     case bookUnusable
+    /// The symbol is halted by its liquidity-compression guard (the touch's depth collapsed).
+    case liquidityGuard
+    /// The symbol is halted by its liquidity-gap guard (the spread blew out).
+    case spreadGuard
+    /// The symbol is halted by its regime guard (the model says volatile or drought).
+    case regimeGuard
+    /// The symbol is halted by its activity-burst guard (a volatile spell).
+    case activityGuard
+    /// A guard reduced the symbol: orders above `tail.reduceFactor` of the size limit are refused.
+    case guardReduced
 }
 
 /// Why the kill switch was engaged.
@@ -162,6 +175,14 @@ public enum KillReason: UInt8, Sendable, CaseIterable {
     /// The journal failed (a write or sync error, or no room for a venue answer's record):
     /// orders would go out without a durable record.
     case journalFailure
+    /// Runaway strategy: more orders in a second than `tail.maxOrdersPerSecond`.
+    case runawayOrderRate
+    /// Runaway strategy: `tail.maxRejectStreak` refusals in a row.
+    case rejectStreak
+    /// Runaway strategy: more than `tail.maxOrderToFill` orders per fill.
+    case orderToFill
+    /// The PnL fell more than `tail.maxDrawdown` from its peak within `tail.drawdownWindowNanos`.
+    case drawdownSpeed
 }
 
 /// The engine's handle of an open order: slot (low 32 bits) and the slot's generation (high 32
@@ -211,6 +232,8 @@ public enum RiskOrderState: UInt8, Sendable {
 
 /// Event counts since the engine was made. Rejects are counted per reason by `rejectCount(_:)`.
 public struct RiskCounters: Sendable, Equatable {
+    /// Market guards tripped (each trip once until it clears).
+    public var guardTrips: UInt64 = 0
     /// New orders that passed `check`.
     public var accepted: UInt64 = 0
     /// Replaces that passed.

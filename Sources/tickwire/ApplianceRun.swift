@@ -74,6 +74,9 @@ struct RunOutcome {
     var journalFailure: String?
     /// Stocks whose book a capacity overflow made unusable (symbol: why); risk refused orders in them.
     var unusableBooks: [String: String] = [:]
+    /// Market guard trips by guard, and the guards tripped at the end by symbol.
+    var guardTrips: [String: UInt64] = [:]
+    var guardsTrippedAtEnd: [String: [String]] = [:]
     var pnl: Double
     var realized: Double
     var positions: [String: Int64]
@@ -414,5 +417,10 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
                       source: source.label, liveOrdersInBook: book.liveOrders, bookMessages: engine.counters.messages, models: strategy.modelSummary(),
                       nic: nic?.counters)
     outcome.unusableBooks = unusable
+    for g in MarketGuard.allCases where risk.tripCount(g) > 0 { outcome.guardTrips["\(g)"] = risk.tripCount(g) }
+    for l in setup.traded {
+        let t = risk.trippedGuards(l)
+        if !t.isEmpty { outcome.guardsTrippedAtEnd[engine.directory.name(l)] = t.map { "\($0)" } }
+    }
     return outcome
 }

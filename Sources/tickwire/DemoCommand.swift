@@ -294,6 +294,10 @@ struct DemoReport: Encodable {
     var journalFailure: String?
     /// Stocks whose book a capacity overflow made unusable, and why (risk refused orders in them).
     var unusableBooks: [String: String]
+    /// Market guard trips by guard (liquidity compression, liquidity gap, activity burst, ...),
+    /// and the guards still tripped at the end by symbol.
+    var guardTrips: [String: UInt64]
+    var guardsTrippedAtEnd: [String: [String]]
     var openOrdersAtEnd: Int
     var rxTimestampSource: String
     var txTimestampSource: String
@@ -336,6 +340,8 @@ struct DemoReport: Encodable {
         lastVenueViolation = o.lastVenueViolation
         journalFailure = o.journalFailure
         unusableBooks = o.unusableBooks
+        guardTrips = o.guardTrips
+        guardsTrippedAtEnd = o.guardsTrippedAtEnd
         openOrdersAtEnd = o.openOrdersAtEnd
         rxTimestampSource = o.rxTimestampSource
         txTimestampSource = o.txTimestampSource
@@ -370,6 +376,9 @@ struct DemoReport: Encodable {
             print("  tickwire tcp           \(t.segmentsOut) segments out, \(t.segmentsIn) in; \(t.retransmits) retransmits, \(t.outOfOrderHeld) out of order held, \(t.reconnects) reconnects; srtt \(t.smoothedRttNs) ns; drops \(t.drops)")
         }
         print("  risk                   \(riskRejects) rejects \(riskRejectReasons.isEmpty ? "" : "\(riskRejectReasons)"); kill switch: \(killSwitch ?? "not fired")")
+        if !guardTrips.isEmpty || venueViolations > 0 || !unusableBooks.isEmpty || journalFailure != nil {
+            print("  tail guards            trips \(guardTrips); venue violations \(venueViolations); unusable books \(unusableBooks.keys.sorted()); journal \(journalFailure ?? "ok")")
+        }
         print("")
         // One line per stage in the order the packet travels, wire in to wire out: the tap's
         // side of the software first and last, the software's stages between.

@@ -43,6 +43,7 @@ final class MetricsExporter: @unchecked Sendable {
             (\.filledShares, counter("tickwire_filled_shares_total")),
             (\.killSwitches, counter("tickwire_kill_switches_total")),
             (\.venueViolations, counter("tickwire_venue_violations_total")),
+            (\.guardTrips, counter("tickwire_guard_trips_total")),
             (\.stampsDropped, counter("tickwire_latency_stamps_dropped_total")),
             (\.tcpSegmentsIn, counter("tickwire_tcp_segments_in_total")),
             (\.tcpSegmentsOut, counter("tickwire_tcp_segments_out_total")),
