@@ -106,6 +106,8 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     // about six per message); the strong properties above keep them alive.
     let uBook: Unmanaged<OrderBook>
     let uDirectory: Unmanaged<SymbolDirectory>
+    /// What the strategy's regime model said last (risk's regime guard follows it).
+    var regimeAdverse = false
     let uGateway: Unmanaged<OrderGateway<T>>
     let uStrategy: Unmanaged<S>
     let uStamps: Unmanaged<SPSCRing<StageStamps>>
@@ -152,6 +154,8 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         }
         ctx.reset(now: time.nanosSinceMidnight)
         uStrategy._withUnsafeGuaranteedRef { $0.onBook(top, &ctx) }
+        let adverse = uStrategy._withUnsafeGuaranteedRef { $0.regimeIsAdverse }
+        if adverse != regimeAdverse { regimeChanged(adverse) }
         guard ctx.count > 0 else { return }
         var s = StageStamps()
         s.rx = burstTSC
@@ -195,6 +199,17 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     @inline(__always)
     func replace(_ old: OrderRef, _ new: OrderRef, _ shares: Shares, _ price: Price, time: VenueTime, decoded: UInt64) {
         afterBook(uBook._withUnsafeGuaranteedRef { $0.replace(old: old, new: new, shares: shares, price: price) }, time: time, decoded: decoded)
+    }
+
+    /// The strategy's regime model changed its mind: risk's regime guard follows on every stock
+    /// the strategy trades (cold).
+    @inline(never)
+    func regimeChanged(_ adverse: Bool) {
+        regimeAdverse = adverse
+        let now = burstNanos
+        let maxLocate = uBook._withUnsafeGuaranteedRef { $0.configuration.maxLocates }
+        let traded = (1..<maxLocate).map { StockLocate(rawValue: UInt16($0)) }.filter { l in uStrategy._withUnsafeGuaranteedRef { $0.trades(l) } }
+        uGateway._withUnsafeGuaranteedRef { $0.regime(adverse: adverse, locates: traded, now: now) }
     }
 
     /// The book refused a message of this stock for lack of room: it is unusable now, and

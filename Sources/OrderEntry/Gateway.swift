@@ -536,6 +536,14 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         if hot._withUnsafeGuaranteedRef({ $0.haltCount }) > 0 { cancelHalted(now: now) }
     }
 
+    /// The strategy's regime model says the market is (or is no longer) in a regime to stand
+    /// aside in: risk's regime guard follows on `locates`; what it halts is cancelled (cold).
+    public func regime(adverse: Bool, locates: [StockLocate], now: Int64) {
+        guard let risk else { return }
+        for l in locates { risk.onRegime(locate: l, adverse: adverse) }
+        if risk.haltCount > 0 { cancelHalted(now: now) }
+    }
+
     /// A market guard halted symbols: what is open in them is cancelled (cold).
     @inline(never)
     func cancelHalted(now: Int64) {

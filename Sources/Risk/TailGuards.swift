@@ -194,7 +194,7 @@ extension RiskEngine {
     /// aside in (volatile or drought): trips or clears its regime guard (`regimeAction`).
     public func onRegime(locate: StockLocate, adverse: Bool) {
         let loc = Int(locate.rawValue)
-        guard loc != 0, loc < locateCount, tail.regimeAction != .observe || adverse != ((baselines + loc).pointee.tripped & MarketGuard.regime.rawValue != 0) else { return }
+        guard loc != 0, loc < locateCount else { return }
         setGuard(loc, .regime, tripped: adverse, cleared: !adverse, action: tail.regimeAction)
     }
 

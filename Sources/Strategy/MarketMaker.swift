@@ -200,6 +200,9 @@ public final class MarketMaker: Strategy {
     /// The regime the classifier holds (calm without models).
     public var regime: MarketRegime { classifier?.state ?? .calm }
 
+    /// Volatile or drought, by the regime model (never without models).
+    public var regimeIsAdverse: Bool { (classifier?.state ?? .calm) != .calm }
+
     public func modelSummary() -> [String: String] {
         guard let models, let classifier else { return [:] }
         return ["folder": models.directory, "regime": "\(classifier.state)", "regime_changes": "\(counters.regimeChanges)",

@@ -157,10 +157,14 @@ public protocol Strategy: AnyObject {
     func onOrder(_ event: GatewayEvent, _ ctx: inout StrategyContext)
     /// What the strategy's models did, for the run's report (cold path; empty without models).
     func modelSummary() -> [String: String]
+    /// True while the strategy's regime model says the market is in a regime to stand aside in
+    /// (volatile or drought): risk's regime guard follows it (`RiskLimits.tail.regimeAction`).
+    var regimeIsAdverse: Bool { get }
 }
 
 extension Strategy {
     public func modelSummary() -> [String: String] { [:] }
+    public var regimeIsAdverse: Bool { false }
     public func onReplaceSent(id: UInt32, newID: UInt32?, _ ctx: inout StrategyContext) {}
     public func onCancelSent(id: UInt32, sent: Bool, _ ctx: inout StrategyContext) {}
 }

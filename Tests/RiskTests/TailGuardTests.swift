@@ -126,4 +126,20 @@ import TickwireCore
         #expect(e.check(order(L1, .buy, 300_000, 100_000), now: now).reject == .guardReduced)
         #expect(e.check(order(L1, .buy, 100, 100_000), now: now).isAccepted, "small orders still pass")
     }
+
+    /// The strategy's regime model says volatile or drought: with the regime guard set to
+    /// halt, the symbol refuses orders until the model says calm again.
+    @Test func theRegimeGuardFollowsTheModel() {
+        let e = makeEngine { $0.tail.regimeAction = .halt }
+        e.onRegime(locate: L1, adverse: true)
+        #expect(e.trippedGuards(L1) == [.regime])
+        #expect(e.check(order(L1, .buy, 10, 100_000), now: 1).reject == .regimeGuard)
+        #expect(e.check(order(L2, .buy, 10, 100_000), now: 1).isAccepted, "only the symbols told")
+        var halted: [StockLocate] = []
+        e.takeHalts { halted.append($0) }
+        #expect(halted == [L1])
+        e.onRegime(locate: L1, adverse: false)
+        #expect(e.check(order(L1, .buy, 10, 100_000), now: 2).isAccepted)
+        #expect(e.tripCount(.regime) == 1)
+    }
 }
