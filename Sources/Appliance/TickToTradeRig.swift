@@ -77,8 +77,20 @@ public final class TickToTradeFrames: @unchecked Sendable {
 }
 
 /// The appliance wired to an echo venue: feed frames in, orders out, venue answers back.
+/// The rig's re-request path: it counts what the session asks for; the rig answers by handing
+/// the frames it held back to the session's recovery line, as a re-request server's answers
+/// arrive on the live path (`burst(_:from:count:losingEvery:)`).
+public struct RigRecovery: MoldUDP64Requester {
+    public private(set) var requests: UInt64 = 0
+    public init() {}
+    public mutating func requestRetransmission(session: MoldSession, sequence: UInt64, count: UInt16) -> Bool {
+        requests &+= 1
+        return true
+    }
+}
+
 public final class TickToTradeRig<S: Strategy> {
-    public let appliance: Appliance<S, EchoVenueTransport, NoRecovery>
+    public let appliance: Appliance<S, EchoVenueTransport, RigRecovery>
     public let venue: EchoVenueTransport
     public var engine: TradingEngine<S, EchoVenueTransport> { appliance.engine }
 
@@ -103,7 +115,7 @@ public final class TickToTradeRig<S: Strategy> {
         let engine = TradingEngine(book: book, gateway: gateway, strategy: strategy, stampCapacity: 1 << 18)
         appliance = Appliance(engine: engine, lineA: TickToTradeFrames.lineA,
                               lineB: FeedAddress(ip: IPv4Address(239, 192, 10, 2), port: 26477),
-                              requester: NoRecovery(), clock: clock)
+                              requester: RigRecovery(), clock: clock)
     }
 
     public var isLoggedIn: Bool { engine.gateway.isLoggedIn }
@@ -116,9 +128,56 @@ public final class TickToTradeRig<S: Strategy> {
     let rxPkts = UnsafeMutablePointer<tw_pkt>.allocate(capacity: 64)
     var rxNext = 0
 
+    /// Frames a lossy burst held back (indices into the frames), answered on the recovery line
+    /// once the session asks.
+    let held = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+    var heldCount = 0
+    var requestsAnswered: UInt64 = 0
+
     deinit {
         rxBuffers.deallocate()
         rxPkts.deallocate()
+        held.deallocate()
+    }
+
+    /// Like `burst`, but every `k`-th frame is lost on the line (held back); once the session
+    /// has re-requested, the held frames are handed to its recovery line between bursts, as the
+    /// re-request server's answers arrive live: gap detection, early-packet buffering, the
+    /// re-request, the recovered messages and the drain, in the loop.
+    @inline(__always)
+    public func burst(_ frames: TickToTradeFrames, from: Int, count n: Int, losingEvery k: Int) {
+        var delivered = 0
+        for i in 0..<n {
+            let index = from + i
+            if index % k == k - 1 && heldCount < 64 {
+                held[heldCount] = index
+                heldCount += 1
+                continue
+            }
+            var p = frames.pkts[index]
+            let dst = rxBuffers + (rxNext & 511) * 2048
+            rxNext &+= 1
+            dst.copyMemory(from: UnsafeRawPointer(p.data), byteCount: Int(min(p.len, 2048)))
+            p.data = UnsafePointer(dst.assumingMemoryBound(to: UInt8.self))
+            rxPkts[delivered] = p
+            delivered += 1
+        }
+        let tsc = tw_rdtsc()
+        if delivered > 0 { appliance.onFrames(rxPkts, count: delivered, tsc: tsc) }
+        appliance.betweenBursts(idle: true, tsc: tsc)
+        let feed = appliance.uFeed
+        let asked = feed._withUnsafeGuaranteedRef { $0.session.requester.requests }
+        if heldCount > 0 && asked != requestsAnswered {
+            requestsAnswered = asked
+            let now = UInt64(appliance.nanos(tsc))
+            for j in 0..<heldCount {
+                let p = frames.pkts[held[j]]
+                if case .udp(let u) = parseUDPFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), verifyIPChecksum: false) {
+                    feed._withUnsafeGuaranteedRef { $0.session.onPacket(u.payload, line: .recovery, now: now) }
+                }
+            }
+            heldCount = 0
+        }
     }
 
     /// Frames [from, from + n) (n <= 64) as one burst, then the venue's answers (between bursts).

@@ -56,4 +56,33 @@ func tickToTradeBenchmarks() {
         precondition(rig.isLoggedIn, "the session dropped: the iteration measured refusals, not orders")
         blackHole(rig.engine.counters.ordersSent)
     }
+
+    /// The same loop with every 50th frame lost on the line: gap detection, early packets held,
+    /// the re-request, the answers on the recovery line and the drain, all inside the measurement.
+    /// A hole waits its 200 us arbitration window before the re-request, so an iteration mostly
+    /// holds packets and a later one drains them: this proves the recovery path allocation- and
+    /// ARC-free, its times are not a latency figure.
+    Benchmark("TickToTrade_taker_300_frames_loss_and_recovery",
+              configuration: .init(setup: {
+                  if t2tLossyFixture == nil { t2tLossyFixture = TickToTradeFixture() }
+              })) { benchmark in
+        let f = t2tLossyFixture!
+        if f.cursor + 300 > f.frames.count {
+            f.rig = TickToTradeFixture.freshRig(f.clock)
+            f.cursor = 0
+        }
+        let rig = f.rig
+        let start = f.cursor
+        let recoveredBefore = rig.appliance.feed.session.counters.recoveredMessages
+        benchmark.startMeasurement()
+        for i in start..<(start + 300) { rig.burst(f.frames, from: i, count: 1, losingEvery: 50) }
+        benchmark.stopMeasurement()
+        f.cursor += 300
+        while rig.engine.stamps.pop() != nil {}
+        precondition(rig.isLoggedIn, "the session dropped: the iteration measured refusals, not orders")
+        precondition(rig.appliance.feed.session.counters.unrecoveredMessages == 0, "a lost frame was not recovered")
+        blackHole(rig.appliance.feed.session.counters.recoveredMessages - recoveredBefore)
+    }
 }
+
+nonisolated(unsafe) var t2tLossyFixture: TickToTradeFixture?
