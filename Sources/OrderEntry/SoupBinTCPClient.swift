@@ -353,13 +353,7 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
             guard state == .loggedIn, length > 0, length + 3 <= a.count, let ut = hotTransport,
                   SoupBinTCP.writeHeader(into: a, type: .unsequencedData, payloadLength: length) != nil else { return false }
             counters.unsequencedSent += 1
-            let n = ut._withUnsafeGuaranteedRef { $0.commitSend(length: length + 3) }
-            if n < 0 {
-                drop(now)
-                return false
-            }
-            lastSent = now
-            return true
+            return commitReserved(ut, length: length + 3, now)
         }
         guard state == .loggedIn, length > 0, length + 3 <= sendBuffer.count,
               SoupBinTCP.writeHeader(into: sendBuffer, type: .unsequencedData, payloadLength: length) != nil else { return false }
@@ -407,7 +401,18 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
         heldLength = 0
         guard heldArea != nil else { return write(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<n]), now) }
         heldArea = nil
-        guard let ut = hotTransport, ut._withUnsafeGuaranteedRef({ $0.commitSend(length: n) }) >= 0 else {
+        guard let ut = hotTransport else {
+            drop(now)
+            return false
+        }
+        return commitReserved(ut, length: n, now)
+    }
+
+    /// Sends the first `length` bytes of the transport's reserved frame; a refusal drops the
+    /// connection (the reconnect's replay settles what the venue did not get).
+    @inline(__always)
+    func commitReserved(_ ut: Unmanaged<Transport>, length: Int, _ now: Int64) -> Bool {
+        guard ut._withUnsafeGuaranteedRef({ $0.commitSend(length: length) }) >= 0 else {
             drop(now)
             return false
         }

@@ -20,6 +20,7 @@ import Wire
     struct Rig {
         let g: OrderGateway<ScriptedVenue>
         let venue: ScriptedVenue
+        let responder: EchoResponder
         let risk: RiskEngine
         let id: UInt32
         var none = NoGatewayListener()
@@ -32,8 +33,8 @@ import Wire
             risk = try RiskEngine(limits: limits, maxLocates: 8)
             g = OrderGateway<ScriptedVenue>(version: version, credentials: SoupBinTCPCredentials(username: "T", password: "x"),
                                             symbols: HostileVenueTests.names, risk: risk)
-            venue = ScriptedVenue()
-            venue.respond = { v, m in HostileVenueTests.accept(v, m, version) }
+            responder = EchoResponder(version: version)
+            venue = responder.venue()
             g.connect(venue, now: 1)
             g.poll(now: 2, &none)
             guard case .sent(let id) = g.submit(locate: StockLocate(rawValue: 1), side: .buy, shares: 100, price: HostileVenueTests.limit, now: 3) else {
@@ -68,28 +69,6 @@ import Wire
     struct Failure: Error, CustomStringConvertible {
         var description: String
         init(_ d: String) { description = d }
-    }
-
-    /// The scripted venue's answer to an Enter Order: Accepted, as entered.
-    static func accept(_ v: ScriptedVenue, _ m: [UInt8], _ version: OUCHVersion) {
-        m.withUnsafeBytes { b in
-            switch version {
-            case .v42:
-                guard case .success(.enterOrder(let o)) = OUCH42.decodeInbound(b) else { return }
-                v.sequenced(OUCH42.Accepted(timestamp: VenueTime(nanosSinceMidnight: 0), orderToken: o.orderToken, side: o.side, shares: o.shares,
-                                            stock: o.stock, price: o.price, timeInForce: o.timeInForce, firm: o.firm, display: o.display,
-                                            orderReferenceNumber: OrderRef(rawValue: 1), capacity: o.capacity,
-                                            intermarketSweepEligibility: o.intermarketSweepEligibility, minimumQuantity: o.minimumQuantity,
-                                            crossType: o.crossType, orderState: "L", bboWeightIndicator: " ").encode)
-            case .v50:
-                guard case .success(.enterOrder(let o)) = OUCH50.decodeInbound(b) else { return }
-                v.sequenced(OUCH50.OrderAccepted(timestamp: VenueTime(nanosSinceMidnight: 0), userRefNum: o.userRefNum, side: o.side,
-                                                 quantity: o.quantity, symbol: o.symbol, price: o.price, timeInForce: o.timeInForce,
-                                                 display: o.display, orderReferenceNumber: OrderRef(rawValue: 1), capacity: o.capacity,
-                                                 intermarketSweepEligibility: o.intermarketSweepEligibility, crossType: o.crossType,
-                                                 orderState: "L", clOrdID: o.clOrdID).encode)
-            }
-        }
     }
 
     /// What every refusal leaves: the message counted and kept, the kill switch fired for it, the

@@ -41,20 +41,7 @@ func tickToTradeBenchmarks() {
               configuration: .init(setup: {
                   if t2tFixture == nil { t2tFixture = TickToTradeFixture() }
               })) { benchmark in
-        let f = t2tFixture!
-        if f.cursor + 300 > f.frames.count {
-            f.rig = TickToTradeFixture.freshRig(f.clock)
-            f.cursor = 0
-        }
-        let rig = f.rig
-        let start = f.cursor
-        benchmark.startMeasurement()
-        for i in start..<(start + 300) { rig.burst(f.frames, from: i, count: 1) }
-        benchmark.stopMeasurement()
-        f.cursor += 300
-        while rig.engine.stamps.pop() != nil {}
-        precondition(rig.isLoggedIn, "the session dropped: the iteration measured refusals, not orders")
-        blackHole(rig.engine.counters.ordersSent)
+        t2tIteration(t2tFixture!, benchmark, losingEvery: nil)
     }
 
     /// The same loop with every 50th frame lost on the line: gap detection, early packets held,
@@ -66,23 +53,31 @@ func tickToTradeBenchmarks() {
               configuration: .init(setup: {
                   if t2tLossyFixture == nil { t2tLossyFixture = TickToTradeFixture() }
               })) { benchmark in
-        let f = t2tLossyFixture!
-        if f.cursor + 300 > f.frames.count {
-            f.rig = TickToTradeFixture.freshRig(f.clock)
-            f.cursor = 0
-        }
-        let rig = f.rig
-        let start = f.cursor
-        let recoveredBefore = rig.appliance.feed.session.counters.recoveredMessages
-        benchmark.startMeasurement()
-        for i in start..<(start + 300) { rig.burst(f.frames, from: i, count: 1, losingEvery: 50) }
-        benchmark.stopMeasurement()
-        f.cursor += 300
-        while rig.engine.stamps.pop() != nil {}
-        precondition(rig.isLoggedIn, "the session dropped: the iteration measured refusals, not orders")
-        precondition(rig.appliance.feed.session.counters.unrecoveredMessages == 0, "a lost frame was not recovered")
-        blackHole(rig.appliance.feed.session.counters.recoveredMessages - recoveredBefore)
+        t2tIteration(t2tLossyFixture!, benchmark, losingEvery: 50)
     }
 }
 
 nonisolated(unsafe) var t2tLossyFixture: TickToTradeFixture?
+
+/// One iteration: 300 frames, one per burst (every `losingEvery`-th lost and recovered), then
+/// checks outside the measurement that the session is up and nothing went unrecovered.
+func t2tIteration(_ f: TickToTradeFixture, _ benchmark: Benchmark, losingEvery: Int?) {
+    if f.cursor + 300 > f.frames.count {
+        f.rig = TickToTradeFixture.freshRig(f.clock)
+        f.cursor = 0
+    }
+    let rig = f.rig
+    let start = f.cursor
+    benchmark.startMeasurement()
+    if let k = losingEvery {
+        for i in start..<(start + 300) { rig.burst(f.frames, from: i, count: 1, losingEvery: k) }
+    } else {
+        for i in start..<(start + 300) { rig.burst(f.frames, from: i, count: 1) }
+    }
+    benchmark.stopMeasurement()
+    f.cursor += 300
+    while rig.engine.stamps.pop() != nil {}
+    precondition(rig.isLoggedIn, "the session dropped: the iteration measured refusals, not orders")
+    precondition(rig.appliance.feed.session.counters.unrecoveredMessages == 0, "a lost frame was not recovered")
+    blackHole(rig.engine.counters.ordersSent)
+}
