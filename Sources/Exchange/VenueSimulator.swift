@@ -26,6 +26,11 @@ public struct VenueConfiguration: Sendable {
     public var rerequest = FeedAddress(ip: IPv4Address(127, 0, 0, 1), port: 0)
     /// ITCH messages per second; 0: as fast as the simulator can (to measure it).
     public var rate: Double = 50_000
+    /// Microbursts: for the first `microburstNanos` of every second the feed runs at
+    /// `microburstFactor` times `rate`, and slower for the rest of the second so that the mean
+    /// stays `rate` (1: none).
+    public var microburstFactor: Double = 1
+    public var microburstNanos: Int64 = 10_000_000
     public var heartbeatSeconds: Double = 1
     public var maxPacketBytes = 1400
     /// Write everything sent as pcap (ns timestamps).
@@ -35,6 +40,24 @@ public struct VenueConfiguration: Sendable {
     /// SoupBinTCP/OUCH order entry; nil: none.
     public var orderEntry: OrderEntryConfiguration? = OrderEntryConfiguration()
     public init() {}
+}
+
+extension VenueSimulator {
+    /// Messages due `elapsed` ns after the start at a mean of `rate` a second, the first
+    /// `burstNanos` of every second at `burstFactor` times the mean and the rest of the second
+    /// slower, so that every whole second carries `rate` (a factor of 1: evenly paced).
+    public static func messagesDue(after elapsed: Int64, rate: Double, burstFactor: Double, burstNanos: Int64) -> UInt64 {
+        guard elapsed > 0 else { return 0 }
+        let seconds = Double(elapsed / 1_000_000_000)
+        let into = Double(elapsed % 1_000_000_000)
+        let burst = Double(min(max(burstNanos, 0), 999_999_999))
+        let factor = burstFactor > 1 && burst > 0 ? min(burstFactor, 1e9 / burst) : 1
+        let inBurst = rate * factor * burst / 1e9                   // messages of the burst
+        let restRate = (rate - inBurst) / ((1e9 - burst) / 1e9)     // per second, after it
+        let partial = factor == 1 ? rate * into / 1e9
+            : into < burst ? rate * factor * into / 1e9 : inBurst + restRate * (into - burst) / 1e9
+        return UInt64(seconds * rate + partial)
+    }
 }
 
 public struct VenueSummary: Sendable, Encodable {
@@ -155,7 +178,8 @@ public final class VenueSimulator {
                 if publisher.published != before { packer.flush() }
             }
             if let limit, publisher.published >= limit { break }
-            let due = c.rate > 0 ? UInt64(Double(now - t0) / 1e9 * c.rate) : publisher.published + 4096
+            let due = c.rate > 0 ? Self.messagesDue(after: now - t0, rate: c.rate, burstFactor: c.microburstFactor, burstNanos: c.microburstNanos)
+                                 : publisher.published + 4096
             if publisher.published < due {
                 var batch = 0
                 while publisher.published < due && batch < 4096 {

@@ -27,6 +27,9 @@ struct ExchangeCommand: ParsableCommand {
     @Option(help: "ITCH messages per second; 0 runs unpaced (measures the simulator).")
     var rate: Double = 50_000
 
+    @Option(help: "Microbursts: the first 10 ms of every second at this many times --rate, the rest slower (the mean stays --rate); 1: none.")
+    var microburst: Double = 1
+
     @Option(help: "Seed of the order flow.")
     var seed: UInt64 = 1
 
@@ -115,6 +118,8 @@ struct ExchangeCommand: ParsableCommand {
         c.interface = ip
         c.rerequest = rr
         c.rate = rate
+        guard microburst >= 1 else { throw ValidationError("--microburst is a factor of at least 1") }
+        c.microburstFactor = microburst
         c.capturePath = capture
         c.sendUDP = !noSend
         c.orderEntry = noOrderEntry ? nil : oe

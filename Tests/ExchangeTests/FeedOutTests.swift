@@ -122,3 +122,20 @@ struct CollectingOutput: PacketOutput {
         #expect(engine.split(separator: "\n").count > 100)
     }
 }
+
+/// The simulator's pacing with microbursts (the soak's "10 times the mean rate for 10 ms every
+/// second"): the burst carries ten times its share, every whole second still carries the rate.
+@Suite struct MicroburstPacingTests {
+    @Test func theBurstRunsAtTenTimesTheMeanAndTheMeanHolds() {
+        let r = 100_000.0
+        func due(_ ms: Double) -> UInt64 { VenueSimulator.messagesDue(after: Int64(ms * 1e6), rate: r, burstFactor: 10, burstNanos: 10_000_000) }
+        #expect(due(10) == 10_000, "10 ms at 1 M/s")
+        #expect(due(5) == 5_000)
+        #expect(due(1_000) == 100_000 && due(3_000) == 300_000, "whole seconds carry the rate")
+        #expect(due(1_010) == 110_000, "the next second's burst")
+        // After the burst the rest of the second runs at (100,000 - 10,000) / 0.99 per second.
+        #expect(due(505) == 10_000 + UInt64(90_000.0 / 0.99 * 0.495))
+        // A factor of 1 is even pacing.
+        #expect(VenueSimulator.messagesDue(after: 250_000_000, rate: r, burstFactor: 1, burstNanos: 10_000_000) == 25_000)
+    }
+}
