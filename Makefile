@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev zlib1g-dev pkg-config tshark tcpdump gnuplot-nox iproute2 python3 ethtool nftables iputils-ping strace
 RELEASE_BIN := .build/release/tickwire
 
-.PHONY: all deps build release test demo models bench fuzz clean
+.PHONY: all deps build release test demo models bench fuzz soak clean
 
 all: build
 
@@ -69,6 +69,15 @@ bench-check: deps
 	  print("bench-check: the control counts", d, "" if ok else "-- ZERO: the allocation and retain counters do not count"); sys.exit(0 if ok else 1)' \
 	  $(CONTROL_DIR)/HotPath.Control_allocates_and_retains.p90.json
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check --no-progress --skip "Control.*"
+
+# The load campaign (tools/soak.py; not part of `make test`): the appliance against the venue
+# simulator on loopback for SOAK_SECONDS: the highest feed rate with 0 gaps, tick to trade at
+# 25/50/75/100% of it (out/soak/latency.png), A/B faults and microbursts with nothing lost and
+# the book rebuilt exactly, the gateway killed with SIGKILL every 30 s and restarted from its
+# journal with nothing duplicated or lost at the venue. Report in out/soak/report.{txt,json}.
+SOAK_SECONDS ?= 600
+soak: release
+	python3 tools/soak.py --bin $(RELEASE_BIN) --seconds $(SOAK_SECONDS) --out out/soak
 
 # libFuzzer over every decoder, FUZZ_SECONDS each (Fuzz/README.md).
 FUZZ_SECONDS ?= 60

@@ -274,6 +274,8 @@ struct DemoReport: Encodable {
     /// Feed frames dropped, by reason (bad IPv4 or UDP checksum, fragments, ...; only those seen).
     var feedFrameDrops: [String: UInt64]
     var recoveredMessages: UInt64
+    /// Messages the feed gave up on (reported, never silent; each gap fires the kill switch).
+    var unrecoveredMessages: UInt64
     var strategyCalls: UInt64
     var triggeringTicks: UInt64
     var orders: UInt64
@@ -323,6 +325,7 @@ struct DemoReport: Encodable {
         feedGaps = o.feed.gaps
         feedFrameDrops = Dictionary(uniqueKeysWithValues: FrameDrop.allCases.filter { o.frames.drops[$0] > 0 }.map { ("\($0)", o.frames.drops[$0]) })
         recoveredMessages = o.feed.recoveredMessages
+        unrecoveredMessages = o.feed.unrecoveredMessages
         strategyCalls = o.engine.strategyCalls
         triggeringTicks = o.engine.triggeringTicks
         orders = o.engine.ordersSent
