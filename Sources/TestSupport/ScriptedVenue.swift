@@ -3,7 +3,7 @@
 // It accepts any login (Login Accepted with the session's next sequence number), keeps every
 // OUCH message the gateway sends, and delivers what the test queues: OUCH messages as
 // Sequenced Data, or raw stream bytes. Test support, not product: it allocates freely.
-public import OrderEntry
+import OrderEntry
 public import Wire
 import TickwireCore
 

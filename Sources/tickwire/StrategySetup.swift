@@ -85,7 +85,7 @@ struct StrategySpec {
 
     /// Risk limits of a demo or replay run: per order 1,000 shares and $500K, a 5% collar,
     /// positions as the strategy's, 200 open orders, 5,000 orders a second, a $50K loss limit.
-    /// Tail guards: the runaway guards stop the book at 2,000 orders and replaces a second (under
+    /// Tail guards: the runaway guards stop the book at 4,500 orders and replaces a second (under
     /// the throttle), 500 refusals in a row, more than 200 orders per fill once 5,000 went out, or
     /// a $20K drawdown within a minute; the market guards (liquidity compression to 0.75 of the
     /// touch's baseline, a spread 1.5 times its own, top-of-book changes at twice their pace)
@@ -96,7 +96,7 @@ struct StrategySpec {
         var l = RiskLimits(maxOrderShares: 1_000, maxOrderNotional: 5_000_000_000, collarBps: 500, allowWithoutReference: false,
                            maxPositionPerSymbol: maxPosition, maxGrossPosition: 10 * maxPosition, maxOpenOrders: 200,
                            throttleOrders: 5_000, throttleWindowNanos: 1_000_000_000, maxLoss: 50_000 * 10_000, killOnCrossedBook: true)
-        l.tail.maxOrdersPerSecond = 2_000
+        l.tail.maxOrdersPerSecond = 4_500
         l.tail.maxRejectStreak = 500
         l.tail.maxOrderToFill = 200
         l.tail.minOrdersForRatio = 5_000
