@@ -88,7 +88,7 @@ def trade_at(args, rate, seconds, name, extra=()):
 
 def sweep(args, budget):
     rates = [10_000 * (2 ** k) for k in range(8)]  # 10k ... 1.28M messages a second
-    step = max(14, int(budget / 6))
+    step = max(14, int(budget / len(rates)))  # every rate fits in the budget
     best, tried = None, []
     limited = "rates"  # what ended the sweep: the rates listed, its time, a drop, or the simulator
     for r in rates:

@@ -141,8 +141,11 @@ public final class VenueSimulator {
     /// `startDelay`: seconds during which order entry is up (logins are answered) before the
     /// feed's first packet, so that a trading client can log in and join the feed from its start.
     /// `stop`: asked once per turn; true ends the session early (a signal, a test).
+    /// `ended`: called once the session has ended and its capture is complete and closed, before
+    /// the linger (what the venue's book holds then is final: a client may compare it while its
+    /// re-requests are still answered).
     public func run(seconds: Double, messages limit: UInt64? = nil, linger: Double = 0.5, startDelay: Double = 0,
-                    stop: (() -> Bool)? = nil) -> VenueSummary {
+                    stop: (() -> Bool)? = nil, ended: (() -> Void)? = nil) -> VenueSummary {
         server.start()
         let c = configuration
         var sink = VenueSink(feed: PublishingSink(publisher: publisher, time: c.flow.start, out: packer), orderEntry: orderEntry)
@@ -214,9 +217,10 @@ public final class VenueSimulator {
         publisher.systemEvent("E", at: t, to: &sink.feed.out)
         publisher.systemEvent("C", at: t, to: &sink.feed.out)
         packer.endSession()
+        try? capture?.close()
+        ended?()
         if linger > 0 { usleep(UInt32(min(linger, 3600) * 1e6)) }
         server.stop()
-        try? capture?.close()
         var regimes: [String: Double] = [:]
         for (r, ns) in regimeNs { regimes[r.description] = (Double(ns) / 1e6).rounded() / 1e3 }
         let a = packer.lines[0].counters, b = packer.lines[1].counters

@@ -72,7 +72,7 @@ struct ExchangeCommand: ParsableCommand {
     @Option(help: "Seconds to keep answering re-requests after the end of session.")
     var linger: Double = 0.5
 
-    @Option(name: .customLong("book-out"), help: "Write the engine's book at the end, in the replay's dump format.")
+    @Option(name: .customLong("book-out"), help: "Write the engine's book when the session ends (before the linger), in the replay's dump format.")
     var bookOut: String?
 
     @Flag(name: .customLong("no-send"), help: "Do not send on sockets (with --capture: write a capture only).")
@@ -139,12 +139,16 @@ struct ExchangeCommand: ParsableCommand {
         sigaddset(&unblock, SIGINT)
         sigaddset(&unblock, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        // The book is written when the session ends, before the linger: a client replaying the
+        // capture compares with it while its re-requests are still answered.
+        var bookError: String?
         let s = venue.run(seconds: seconds, messages: messages, linger: linger, startDelay: max(0, min(startDelay, 60)),
-                          stop: { exchangeStop.load(ordering: .relaxed) })
-        if let bookOut {
-            let text = venue.model.engine.dump { venue.publisher.symbols[Int($0.rawValue)].description }
-            do { try text.write(toFile: bookOut, atomically: true, encoding: .utf8) } catch { throw fail("write \(bookOut): \(error)") }
-        }
+                          stop: { exchangeStop.load(ordering: .relaxed) }, ended: {
+                              guard let bookOut else { return }
+                              let text = venue.model.engine.dump { venue.publisher.symbols[Int($0.rawValue)].description }
+                              do { try text.write(toFile: bookOut, atomically: true, encoding: .utf8) } catch { bookError = "write \(bookOut): \(error)" }
+                          })
+        if let bookError { throw fail(bookError) }
         if json {
             printJSON(s)
         } else {
