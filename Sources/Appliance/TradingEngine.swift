@@ -127,6 +127,11 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         outbox = .allocate(capacity: outboxCapacity)
         pending = .allocate(capacity: max(outboxCapacity, 1))
         ctx = StrategyContext(slots: outbox, capacity: outboxCapacity)
+        if let risk = gateway.risk {
+            // Risk's widen guard, read by quoting strategies (the table lives as long as risk).
+            ctx.offsets = risk.wideningTable
+            ctx.offsetCount = risk.locateTableCount
+        }
         gateway.stampStages = true
     }
 

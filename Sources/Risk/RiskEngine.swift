@@ -118,6 +118,8 @@ struct SymbolRisk {
     /// MarketGuard bits that reduce the symbol (orders above `tail.reduceFactor` of the size
     /// limit are refused).
     var reduced: UInt8
+    /// MarketGuard bits that widen the symbol (orders must rest `widenBy` behind the touch).
+    var widened: UInt8
 
     static let none = Int64.min
 }
@@ -196,6 +198,9 @@ public final class RiskEngine {
     let guardTrips: UnsafeMutablePointer<UInt64>
     let halts: UnsafeMutablePointer<UInt16>
     let haltCapacity = 256
+    /// Per locate: how far behind its touch a widen guard makes orders rest (raw price, 0:
+    /// none). Strategies read it through `StrategyContext.requiredOffset` (`wideningTable`).
+    let widenBy: UnsafeMutablePointer<Int64>
     /// Symbols a market guard halted that `takeHalts` has not handed over yet.
     public internal(set) var haltCount = 0
 
@@ -222,7 +227,7 @@ public final class RiskEngine {
         symbols = .allocate(capacity: maxLocates)
         symbols.initialize(repeating: SymbolRisk(bid: SymbolRisk.none, ask: SymbolRisk.none, mid2: 0, reference2: 0,
                                                  openBuy: 0, openSell: 0, worst: 0, openOrders: 0, activeIndex: -1,
-                                                 lastUpdate: 0, activeSince: 0, blocked: 0, reduced: 0),
+                                                 lastUpdate: 0, activeSince: 0, blocked: 0, reduced: 0, widened: 0),
                            count: maxLocates)
         windows = .allocate(capacity: maxLocates)
         windows.initialize(repeating: .empty, count: maxLocates)
@@ -266,6 +271,8 @@ public final class RiskEngine {
         guardTrips.initialize(repeating: 0, count: 8)
         halts = .allocate(capacity: haltCapacity)
         halts.initialize(repeating: 0, count: haltCapacity)
+        widenBy = .allocate(capacity: maxLocates)
+        widenBy.initialize(repeating: 0, count: maxLocates)
     }
 
     deinit {
@@ -282,6 +289,7 @@ public final class RiskEngine {
         peakBuckets.deallocate()
         guardTrips.deallocate()
         halts.deallocate()
+        widenBy.deallocate()
     }
 
     // MARK: - Orders
@@ -348,7 +356,8 @@ public final class RiskEngine {
         let loc = Int(locate.rawValue)
         guard loc != 0, loc < locateCount else { return .unknownSymbol }
         let s = symbols + loc
-        if s.pointee.blocked | s.pointee.reduced != 0, let r = guardRefusal(s, shares) { return r }
+        if s.pointee.blocked | s.pointee.reduced | s.pointee.widened != 0,
+           let r = guardRefusal(s, loc, shares: shares, price: price, sell: sell, kind: kind) { return r }
         guard shares.rawValue != 0 else { return .invalidShares }
         guard shares.rawValue <= maxShares else { return .maxOrderShares }
         let px: Int64
@@ -683,7 +692,8 @@ public final class RiskEngine {
 
     /// Why a blocked or reduced symbol refuses this order, or nil (reduced, and small enough).
     @inline(never)
-    func guardRefusal(_ s: UnsafeMutablePointer<SymbolRisk>, _ shares: Shares) -> RiskReject? {
+    func guardRefusal(_ s: UnsafeMutablePointer<SymbolRisk>, _ loc: Int, shares: Shares, price: Price, sell: Bool,
+                      kind: OrderKind) -> RiskReject? {
         let b = s.pointee.blocked
         if b != 0 {
             if b & MarketGuard.bookUnusable.rawValue != 0 { return .bookUnusable }
@@ -692,7 +702,21 @@ public final class RiskEngine {
             if b & MarketGuard.activityBurst.rawValue != 0 { return .activityGuard }
             return .regimeGuard
         }
-        return Double(shares.rawValue) > tail.reduceFactor * Double(maxShares) ? .guardReduced : nil
+        if s.pointee.reduced != 0 && Double(shares.rawValue) > tail.reduceFactor * Double(maxShares) { return .guardReduced }
+        if s.pointee.widened != 0 {
+            // Passive and behind the touch by widenBy: a buy at or below bid - w, a sell at or
+            // above ask + w. A market order, or a side with no touch to measure from, is refused.
+            guard kind != .market else { return .guardWidened }
+            let w = widenBy[loc]
+            if sell {
+                let a = s.pointee.ask
+                guard a != SymbolRisk.none, a > 0, price.rawValue >= a &+ w else { return .guardWidened }
+            } else {
+                let bid = s.pointee.bid
+                guard bid != SymbolRisk.none, bid > 0, price.rawValue <= bid &- w else { return .guardWidened }
+            }
+        }
+        return nil
     }
 
     func volatilityUpdate(_ loc: Int, _ m: Int64, _ now: UInt64) -> Bool {

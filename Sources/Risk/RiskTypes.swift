@@ -155,6 +155,9 @@ public enum RiskReject: UInt8, Sendable, CaseIterable {
     case activityGuard
     /// A guard reduced the symbol: orders above `tail.reduceFactor` of the size limit are refused.
     case guardReduced
+    /// A guard widened the symbol: the order would rest less than `tail.widenSpreads` of its
+    /// normal spread behind the touch (or is a market order).
+    case guardWidened
 }
 
 /// Why the kill switch was engaged.

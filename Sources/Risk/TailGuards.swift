@@ -10,8 +10,9 @@
 // min(1, dt / window)); a symbol's baseline is trusted after `warmupUpdates` changes, and is held
 // (the long averages frozen) while one of its guards is tripped, so that a long spell does not
 // become the new normal and clear its own guard. A tripped guard's action: `halt` (every order in the
-// symbol refused, what is open there cancelled by the gateway) or `reduce` (orders above
-// `reduceFactor` of the size limit refused). It clears with hysteresis: once the ratio is back
+// symbol refused, what is open there cancelled by the gateway), `reduce` (orders above
+// `reduceFactor` of the size limit refused) or `widen` (orders must rest `widenSpreads` of the
+// symbol's normal spread behind the touch; quoting strategies read the distance and quote wider). It clears with hysteresis: once the ratio is back
 // halfway between the threshold and 1. A structural-change guard (`onRegime`): the strategy's
 // regime model, when it says volatile or drought, trips the symbol's regime guard the same way.
 //
@@ -31,6 +32,10 @@ public enum GuardAction: UInt8, Sendable, Equatable {
     case observe
     /// Orders larger than `reduceFactor` of `maxOrderShares` are refused.
     case reduce
+    /// Orders must rest `widenSpreads` of the symbol's normal spread (its long-run average, held
+    /// while the guard is tripped) behind the touch: a quoting strategy quotes wider, reading
+    /// the distance from `StrategyContext.requiredOffset`; an order inside it is refused.
+    case widen
     /// Every order in the symbol is refused; what is open there is cancelled.
     case halt
 }
@@ -47,6 +52,8 @@ public struct TailGuardLimits: Sendable, Equatable {
     /// The regime guard's action (the strategy's model says volatile or drought).
     public var regimeAction: GuardAction = .observe
     public var reduceFactor: Double = 0.25
+    /// The widen action's distance behind the touch, in the symbol's normal spreads.
+    public var widenSpreads: Double = 1
     public var maxOrdersPerSecond: Int = 0
     public var maxRejectStreak: Int = 0
     public var maxOrderToFill: Double = 0
@@ -177,6 +184,11 @@ extension RiskEngine {
             break
         case .reduce:
             if on { s.pointee.reduced |= bit } else { s.pointee.reduced &= ~bit }
+        case .widen:
+            if on { s.pointee.widened |= bit } else { s.pointee.widened &= ~bit }
+            // The distance: the normal spread (held while tripped), at least one price unit.
+            let normal = (baselines + loc).pointee.spreadLong
+            widenBy[loc] = s.pointee.widened == 0 ? 0 : Swift.max(1, Int64((tail.widenSpreads * normal).rounded(.up)))
         case .halt:
             if on {
                 s.pointee.blocked |= bit
@@ -197,6 +209,12 @@ extension RiskEngine {
         guard loc != 0, loc < locateCount else { return }
         setGuard(loc, .regime, tripped: adverse, cleared: !adverse, action: tail.regimeAction)
     }
+
+    /// Per locate, how far behind the touch a widen guard makes orders rest (0: no guard), for
+    /// `StrategyContext.requiredOffset`; valid while the engine lives, `locateCount` entries.
+    public var wideningTable: UnsafePointer<Int64> { UnsafePointer(widenBy) }
+    /// Entries of the per-locate tables (`maxLocates` at init).
+    public var locateTableCount: Int { locateCount }
 
     /// Symbols a market guard halted since the last call (the gateway cancels what is open in
     /// them). Cold.

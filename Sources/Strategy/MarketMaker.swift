@@ -316,7 +316,8 @@ public final class MarketMaker: Strategy {
     /// and their size. With models, stock `l`'s adapted width, size and inventory limit, and a
     /// toxic fill's widening, apply.
     @inline(__always)
-    func wanted(_ top: BookTop, inventory inv: Int64, _ l: Int, now: UInt64) -> (bid: Price?, ask: Price?, size: UInt32) {
+    /// `widen`: how far behind the touch risk's widen guard makes orders rest (0: no guard).
+    func wanted(_ top: BookTop, inventory inv: Int64, _ l: Int, now: UInt64, widen: Int64 = 0) -> (bid: Price?, ask: Price?, size: UInt32) {
         let p = parameters
         guard top.isTwoSided else { return (nil, nil, p.size) }
         var extraBid: Int64 = 0, extraAsk: Int64 = 0
@@ -335,6 +336,11 @@ public final class MarketMaker: Strategy {
         // Passive only: never at or through the other side's touch.
         bid = min(bid, top.ask.rawValue - tick)
         ask = max(ask, top.bid.rawValue + tick)
+        // Risk's widen guard: at least `widen` behind our own side's touch.
+        if widen > 0 {
+            bid = min(bid, floorTo(top.bid.rawValue - widen, tick))
+            ask = max(ask, ceilTo(top.ask.rawValue + widen, tick))
+        }
         return (inv < limit && bid > 0 ? Price(rawValue: bid) : nil,
                 inv > -limit ? Price(rawValue: ask) : nil, size)
     }
@@ -343,7 +349,7 @@ public final class MarketMaker: Strategy {
     @inline(__always) func ceilTo(_ v: Int64, _ t: Int64) -> Int64 { -floorTo(-v, t) }
 
     func requote(_ l: Int, _ top: BookTop, _ ctx: inout StrategyContext) {
-        let w = wanted(top, inventory: inventory[l], l, now: ctx.now)
+        let w = wanted(top, inventory: inventory[l], l, now: ctx.now, widen: ctx.requiredOffset(top.locate))
         // Shares ahead of a quote placed at the wanted price: the whole level when it joins it.
         let aheadBid = w.bid == top.bid ? top.bidShares : 0
         let aheadAsk = w.ask == top.ask ? top.askShares : 0

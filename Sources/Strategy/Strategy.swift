@@ -97,6 +97,17 @@ public struct StrategyContext {
     /// TSC after the strategy's models ran in this callback (0: none ran), for the appliance's
     /// "model" stage: set with `markModel()`.
     public var modelTSC: UInt64 = 0
+    /// Per locate, how far behind its touch risk's widen guard makes orders rest (raw price, 0:
+    /// no requirement; `RiskEngine.wideningTable`), `offsetCount` entries. nil: no such table.
+    public var offsets: UnsafePointer<Int64>?
+    public var offsetCount = 0
+    /// How far behind the touch an order in `locate` must rest to pass risk's widen guard (0:
+    /// anywhere passive): a quoting strategy widens by it.
+    @inlinable public func requiredOffset(_ locate: StockLocate) -> Int64 {
+        let l = Int(locate.rawValue)
+        guard let offsets, l < offsetCount else { return 0 }
+        return offsets[l]
+    }
     /// Actions in the outbox.
     @inlinable public var count: Int { _count }
     /// Actions refused because the outbox was full.

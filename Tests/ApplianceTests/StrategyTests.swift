@@ -76,6 +76,37 @@ import TickwireCore
         #expect(replacedAsk.map { $0.rawValue < 100_200 } == true, "ask after a buy fill: \(String(describing: replacedAsk))")
     }
 
+    /// Risk's widen guard publishes a distance for the stock: the market maker quotes at least
+    /// that far behind each side's touch (rounded out to its tick), and at its usual place in a
+    /// stock without one.
+    @Test func marketMakerQuotesBehindRisksWidenDistance() {
+        let (p, c) = outbox()
+        defer { p.deallocate() }
+        var ctx = c
+        let offsets = UnsafeMutablePointer<Int64>.allocate(capacity: 4)
+        defer { offsets.deallocate() }
+        offsets.initialize(repeating: 0, count: 4)
+        offsets[1] = 250  // 2.5 ticks
+        ctx.offsets = UnsafePointer(offsets)
+        ctx.offsetCount = 4
+        var params = MarketMakerParameters()
+        params.halfWidthTicks = 1
+        let l1 = StockLocate(rawValue: 1), l2 = StockLocate(rawValue: 2)
+        let mm = MarketMaker(symbols: [l1, l2], maxLocates: 4, parameters: params)
+        var quoted: [UInt16: (bid: Int64, ask: Int64)] = [:]
+        for l in [l1, l2] {
+            ctx.reset(now: 1_000)
+            mm.onBook(BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_200), askShares: 500), &ctx)
+            var q: (bid: Int64, ask: Int64) = (0, 0)
+            for i in 0..<ctx.count {
+                if case let .new(_, _, side, _, px, _) = ctx[i] { if side == .buy { q.bid = px.rawValue } else { q.ask = px.rawValue } }
+            }
+            quoted[l.rawValue] = q
+        }
+        #expect(quoted[1]?.bid == 99_700 && quoted[1]?.ask == 100_500, "250 behind each touch, out to the tick: \(String(describing: quoted[1]))")
+        #expect(quoted[2]?.bid == 100_000 && quoted[2]?.ask == 100_200, "no guard: one tick from the mid: \(String(describing: quoted[2]))")
+    }
+
     @Test func marketMakerNeverCrossesAndStopsBuyingAtItsLimit() {
         let (p, c) = outbox()
         defer { p.deallocate() }

@@ -127,6 +127,35 @@ import TickwireCore
         #expect(e.check(order(L1, .buy, 100, 100_000), now: now).isAccepted, "small orders still pass")
     }
 
+    /// Set to widen: while the spread is blown out, orders must rest one normal spread (100)
+    /// behind the touch; the distance is published for quoting strategies; it clears with the
+    /// guard.
+    @Test func aBlownOutSpreadWidensTheSymbolWhenSetToWiden() {
+        let e = engine(action: .widen)
+        var now: UInt64 = 0
+        for _ in 0..<400 { now += 100_000_000; e.onBBO(locate: L1, bid: px(100_000), ask: px(100_100), bidShares: 500, askShares: 500, now: now) }
+        #expect(e.wideningTable[Int(L1.rawValue)] == 0)
+        for _ in 0..<20 { now += 100_000_000; e.onBBO(locate: L1, bid: px(99_000), ask: px(101_000), bidShares: 500, askShares: 500, now: now) }
+        #expect(e.trippedGuards(L1) == [.liquidityGap])
+        let w = e.wideningTable[Int(L1.rawValue)]
+        // One normal spread: the long-run average, held from the trip on (it took in a little of
+        // the blow-out during the updates before the short average crossed 3x).
+        #expect(w >= 100 && w <= 130, "one normal spread: \(w)")
+        // Buys: at the bid or inside refused, at bid - w accepted; sells the mirror.
+        #expect(e.check(order(L1, .buy, 100, 99_000), now: now).reject == .guardWidened)
+        #expect(e.check(order(L1, .buy, 100, 99_000 - w + 1), now: now).reject == .guardWidened)
+        #expect(e.check(order(L1, .buy, 100, 99_000 - w), now: now).isAccepted)
+        #expect(e.check(order(L1, .sell, 100, 101_000 + w - 1), now: now).reject == .guardWidened)
+        #expect(e.check(order(L1, .sell, 100, 101_000 + w), now: now).isAccepted)
+        #expect(e.check(order(L1, .sell, 100, 0, .market), now: now).reject == .guardWidened, "a market order cannot rest")
+        #expect(e.check(order(L2, .buy, 100, 100_000), now: now).isAccepted, "other symbols untouched")
+        #expect(e.killReason == nil)
+        for _ in 0..<60 { now += 100_000_000; e.onBBO(locate: L1, bid: px(100_000), ask: px(100_100), bidShares: 500, askShares: 500, now: now) }
+        #expect(e.trippedGuards(L1).isEmpty)
+        #expect(e.wideningTable[Int(L1.rawValue)] == 0)
+        #expect(e.check(order(L1, .buy, 100, 100_000), now: now).isAccepted)
+    }
+
     /// The strategy's regime model says volatile or drought: with the regime guard set to
     /// halt, the symbol refuses orders until the model says calm again.
     @Test func theRegimeGuardFollowsTheModel() {
