@@ -19,6 +19,7 @@ public final class TickToTradeFrames: @unchecked Sendable {
     public let messages: Int
     let arena: UnsafeMutableRawPointer
     public static let lineA = FeedAddress(ip: IPv4Address(239, 192, 10, 1), port: 26477)
+    public static let lineB = FeedAddress(ip: IPv4Address(239, 192, 10, 2), port: 26477)
 
     /// `itch`: a BinaryFILE (length-prefixed messages); `perPacket`: messages per datagram.
     public init(itch: [UInt8], perPacket: Int = 3) {
@@ -96,6 +97,16 @@ public final class TickToTradeRig<S: Strategy> {
 
     /// `limits`: risk's limits (default: wide, so that the benchmark measures the path, not refusals).
     public init(strategy: S, symbols: Int, clock: TSCClock, maxOrders: Int = 1 << 20, limits: RiskLimits? = nil) throws {
+        let (engine, venue) = try Self.engine(strategy: strategy, symbols: symbols, maxOrders: maxOrders, limits: limits)
+        self.venue = venue
+        appliance = Appliance(engine: engine, lineA: TickToTradeFrames.lineA, lineB: TickToTradeFrames.lineB,
+                              requester: RigRecovery(), clock: clock)
+    }
+
+    /// The rig's engine, logged in to a fresh echo venue: also the engine of the benchmark that
+    /// runs `Appliance.run` itself over a DPDK port.
+    public static func engine(strategy: S, symbols: Int, maxOrders: Int = 1 << 20,
+                              limits: RiskLimits? = nil) throws -> (TradingEngine<S, EchoVenueTransport>, EchoVenueTransport) {
         let risk = try RiskEngine(limits: limits ?? RiskLimits(maxOrderShares: 10_000, maxOrderNotional: 1 << 50, collarBps: 10_000,
                                                                allowWithoutReference: true, maxPositionPerSymbol: 1 << 40,
                                                                maxGrossPosition: 1 << 50, maxOpenOrders: 1 << 16,
@@ -105,17 +116,14 @@ public final class TickToTradeRig<S: Strategy> {
         let names: [Alpha8] = [.blank] + (1...max(symbols, 1)).map { Alpha8(SyntheticDay.symbol(locate: $0).description) ?? .blank }
         let gateway = OrderGateway<EchoVenueTransport>(version: .v42, credentials: SoupBinTCPCredentials(username: "BENCH", password: "x"),
                                                        symbols: names, risk: risk)
-        venue = EchoVenueTransport()
+        let venue = EchoVenueTransport()
         // The loop drives the session with CLOCK_MONOTONIC_RAW (from the TSC): start on that base.
         let now = tw_clock_monotonic_raw_ns()
         gateway.connect(venue, now: now)
         var l = NoGatewayListener()
         gateway.poll(now: now, &l)
         let book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: maxOrders, maxLocates: symbols + 1))
-        let engine = TradingEngine(book: book, gateway: gateway, strategy: strategy, stampCapacity: 1 << 18)
-        appliance = Appliance(engine: engine, lineA: TickToTradeFrames.lineA,
-                              lineB: FeedAddress(ip: IPv4Address(239, 192, 10, 2), port: 26477),
-                              requester: RigRecovery(), clock: clock)
+        return (TradingEngine(book: book, gateway: gateway, strategy: strategy, stampCapacity: 1 << 18), venue)
     }
 
     public var isLoggedIn: Bool { engine.gateway.isLoggedIn }

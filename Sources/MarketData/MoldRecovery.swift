@@ -11,38 +11,54 @@ import Glibc
 #endif
 
 /// Sends MoldUDP64 re-requests from an ephemeral UDP port and receives the answers on it.
-public final class UDPRecoveryClient: MoldUDP64Requester, @unchecked Sendable {
+/// A struct over a shared socket: the session calls it in place, so a re-request costs no
+/// retain or release of a class (a class here cost one per gap: `ApplianceRun_*` benchmark).
+/// Copies share the socket, which closes with the last of them.
+public struct UDPRecoveryClient: MoldUDP64Requester, @unchecked Sendable {
     public let server: IPv4Address
     public let port: UInt16
-    private let socket: KernelUDPReceiver
-    private var request = [UInt8](repeating: 0, count: MoldUDP64Packet.headerLength)
+    /// The socket and the request's buffer; the fields below are read from them once, and the
+    /// loop touches only those (reading `owner` would retain it).
+    private let owner: Owner
+    private let fd: Int32
+    private let batch: OpaquePointer
+    private let request: UnsafeMutableRawBufferPointer
+
+    final class Owner {
+        let socket: KernelUDPReceiver
+        let request = UnsafeMutableRawBufferPointer.allocate(byteCount: MoldUDP64Packet.headerLength, alignment: 8)
+        init(_ socket: KernelUDPReceiver) {
+            self.socket = socket
+            request.initializeMemory(as: UInt8.self, repeating: 0)
+        }
+        deinit { request.deallocate() }
+    }
 
     public init(server: IPv4Address, port: UInt16) throws(SystemError) {
         self.server = server
         self.port = port
         // Bound to 0.0.0.0:0 (an ephemeral port): the server answers to where the request came from.
-        socket = try KernelUDPReceiver(group: IPv4Address(0, 0, 0, 0), port: 0, batch: 64)
+        owner = Owner(try KernelUDPReceiver(group: IPv4Address(0, 0, 0, 0), port: 0, batch: 64))
+        fd = owner.socket.fd
+        batch = owner.socket.batch
+        request = owner.request
     }
 
-    public func requestRetransmission(session: MoldSession, sequence: UInt64, count: UInt16) -> Bool {
-        let n = request.withUnsafeMutableBytes {
-            MoldUDP64Packet.writeHeader(into: $0, session: session, sequence: sequence, count: count) ?? 0
-        }
-        let sent = request.withUnsafeBytes { b in
-            Int(tw_udp_sendto(socket.fd, b.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt32(n),
-                              server.value.bigEndian, port))
-        }
+    public mutating func requestRetransmission(session: MoldSession, sequence: UInt64, count: UInt16) -> Bool {
+        let n = MoldUDP64Packet.writeHeader(into: request, session: session, sequence: sequence, count: count) ?? 0
+        let sent = Int(tw_udp_sendto(fd, request.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), UInt32(n),
+                                     server.value.bigEndian, port))
         return sent == n
     }
 
     /// Answers waiting on the socket (non-blocking), valid until the next call.
     public func receive(into pkts: UnsafeMutablePointer<tw_pkt>, capacity: Int) -> Int {
-        socket.receive(into: pkts, capacity: capacity)
+        Int(tw_udp_recv_batch(fd, batch, pkts, UInt32(capacity), nil, nil))
     }
 
     /// Waits up to `timeoutMillis` for an answer to arrive (poll(2)); true when one is waiting.
     public func wait(timeoutMillis: Int32) -> Bool {
-        var p = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         while true {
             let r = poll(&p, 1, timeoutMillis)
             if r >= 0 { return r > 0 }

@@ -8,7 +8,9 @@ public final class KernelUDPReceiver: @unchecked Sendable {
     public let fd: Int32
     public let group: IPv4Address
     public let port: UInt16
-    private let batch: OpaquePointer
+    /// The recvmmsg batch state (valid while this receiver lives), for callers that keep it
+    /// beside `fd` to receive without touching the class (`UDPRecoveryClient`).
+    public let batch: OpaquePointer
     private var open = true
 
     /// Binds `group`:`port` (a multicast group is joined on the interface whose address is

@@ -52,6 +52,7 @@ let benchmarks: @Sendable () -> Void = {
     gatewayBenchmarks()
     netBenchmarks()
     tickToTradeBenchmarks()
+    applianceRunBenchmarks()
     modelBenchmarks()
 
     let ring = SPSCRing<UInt64>(capacity: 1024)
