@@ -5,8 +5,10 @@
 // SoupBinTCP framing -> OUCH decode -> venue checks -> order store -> risk -> positions.
 //
 // Input: byte 0 is the configuration (bit 0: OUCH 5.0 instead of 4.2; bit 1: the venue answers
-// requests honestly, as `EchoResponder`); then operations, each an opcode byte and its
-// arguments (missing bytes read as 0). See `Script.step`.
+// requests honestly, as `EchoResponder`; bit 2: real-session mode, the venue simulator's
+// symbols SYN0001..SYN0003 and absolute shares and prices in new orders and replaces, the form
+// of the seeds `tools/gateway_seed.py` makes from a real session's capture); then operations,
+// each an opcode byte and its arguments (missing bytes read as 0). See `Script.step`.
 //
 // Invariants, checked after every operation (a failed precondition is a finding):
 // - positions equal the sum of the fills the gateway reported (per symbol: the gateway's own and
@@ -18,12 +20,17 @@
 //   quantity and leaves <= quantity - filled; the store's open count is the number of open
 //   orders it lists;
 // - a venue violation always leaves the kill switch fired, and nothing traps.
+#if canImport(Glibc)
+import Glibc
+#endif
 import OrderEntry
 import Risk
 import TestSupport
 import TickwireCore
 
-let symbols: [Alpha8] = [.blank, Alpha8("AAA")!, Alpha8("BBB")!, Alpha8("CCC")!]
+let scriptedSymbols: [Alpha8] = [.blank, Alpha8("AAA")!, Alpha8("BBB")!, Alpha8("CCC")!]
+/// The venue simulator's first three (`tickwire exchange`, `tickwire gateway --symbols 3`).
+let venueSymbols: [Alpha8] = [.blank, Alpha8("SYN0001")!, Alpha8("SYN0002")!, Alpha8("SYN0003")!]
 
 /// What the gateway reported, for the invariants.
 struct Ledger: GatewayListener {
@@ -74,8 +81,14 @@ final class Script {
     var ours: [UInt32] = []
     var now: Int64 = 1_000_000
 
+    let symbols: [Alpha8]
+    /// Real-session mode: absolute shares and prices (u32 each) in new orders and replaces.
+    let absolute: Bool
+
     init(config: UInt8) {
         version = config & 1 == 0 ? .v42 : .v50
+        absolute = config & 4 != 0
+        symbols = absolute ? venueSymbols : scriptedSymbols
         risk = try! RiskEngine(limits: RiskLimits(maxOrderShares: 100_000, maxOrderNotional: 1 << 50, collarBps: 10_000,
                                                   allowWithoutReference: true, maxPositionPerSymbol: 10_000_000,
                                                   maxGrossPosition: 100_000_000, maxOpenOrders: 1_000, throttleOrders: 1_000,
@@ -207,8 +220,8 @@ final class Script {
         case 0:  // a new order
             let locate = StockLocate(rawValue: UInt16(1 + r.u8() % 3))
             let flags = r.u8()
-            let n = UInt32(1 + r.u16() % 1_000)
-            let p = Price(rawValue: 90_000 + Int64(r.u16() % 20_000))
+            let (n, p) = absolute ? (r.u32(), Price(rawValue: Int64(r.u32())))
+                                  : (UInt32(1 + r.u16() % 1_000), Price(rawValue: 90_000 + Int64(r.u16() % 20_000)))
             if case .sent(let id) = g.submit(locate: locate, side: flags & 1 == 0 ? .buy : .sell, shares: n, price: p,
                                             kind: flags & 2 == 0 ? .day : .ioc, now: now) {
                 ours.append(id)
@@ -219,8 +232,8 @@ final class Script {
             g.cancel(id: id, remaining: keep < 128 ? 0 : UInt32(keep & 0x7F), now: now)
         case 2:  // a replace
             let id = target(&r)
-            let n = UInt32(1 + r.u16() % 1_000)
-            let p = Price(rawValue: 90_000 + Int64(r.u16() % 20_000))
+            let (n, p) = absolute ? (r.u32(), Price(rawValue: Int64(r.u32())))
+                                  : (UInt32(1 + r.u16() % 1_000), Price(rawValue: 90_000 + Int64(r.u16() % 20_000)))
             if let new = g.replace(id: id, shares: n, price: p, now: now) { ours.append(new) }
         case 3, 4:  // a venue message from fuzzed fields
             venueMessage(&r)
@@ -282,5 +295,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     var r = Reader(data: UnsafeBufferPointer(start: data + 1, count: size - 1))
     var steps = 0
     while steps < 4_096, s.step(&r) { steps += 1 }
+    if printSummary {
+        // FUZZ_GATEWAY_SUMMARY=1 FuzzGateway SEED: what one script did (a real session's seed
+        // must run with no violation and its fills booked).
+        let c = s.g.counters
+        print("steps \(steps), orders \(s.ours.count), executions \(c.executions), venue violations \(c.venueViolations), "
+            + "kill switch \(s.g.killReason.map { "\($0)" } ?? "none"), positions \(Array(s.g.positions.dropFirst()))")
+    }
     return 0
 }
+
+let printSummary = getenv("FUZZ_GATEWAY_SUMMARY") != nil
