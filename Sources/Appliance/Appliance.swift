@@ -79,6 +79,8 @@ public struct ApplianceCounters: Sendable, Equatable {
     public var nicDropEvents: UInt64 = 0
     /// Frames the NIC dropped during the run (imissed since the start, the last published).
     public var nicMissed: UInt64 = 0
+    /// Frames that carried a NIC stamp in a known unit (`useNICStamps`).
+    public var nicStamped: UInt64 = 0
     public init() {}
 }
 
@@ -97,6 +99,10 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     /// `snapshots` unretained (`snapshots` keeps it alive).
     let uSnapshots: Unmanaged<SPSCRing<CountersSnapshot>>
     var unrecoveredSeen: UInt64 = 0
+    /// NIC stamps: the arrival clock (owned here, read unretained by the loop) and the unit.
+    public private(set) var nicClock: NICArrivalClock?
+    var uNIC: Unmanaged<NICArrivalClock>?
+    var nicUnit = NICTimestampUnit.nanoseconds
     /// imissed since the start of the run, summed over the ports, published by the cold
     /// thread's `NICWatch` (read here every 10 ms: a rise is a feed gap).
     public let nicMissed = SharedCounter()
@@ -148,12 +154,45 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
         }
         counters.bursts &+= 1
         counters.frames &+= UInt64(count)
+        guard let nic = uNIC else {
+            uFeed._withUnsafeGuaranteedRef { feed in
+                for i in 0..<count {
+                    let p = pkts[i]
+                    feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: UInt64(now), flags: p.flags)
+                }
+            }
+            return
+        }
+        // NIC stamps in a known unit: each frame's arrival, through the port's arrival clock,
+        // is stage 0 of what it triggers (`nic_to_rx` before decode).
+        let unit = nicUnit
         uFeed._withUnsafeGuaranteedRef { feed in
             for i in 0..<count {
                 let p = pkts[i]
+                var arrival: UInt64 = 0
+                if p.flags & UInt32(TW_PKT_HW_TIMESTAMP) != 0 {
+                    let ns = unit.nanoseconds(p.rx_timestamp)
+                    arrival = nic._withUnsafeGuaranteedRef { c in
+                        c.observe(nicNanos: ns, rx: tsc)
+                        return c.tsc(nicNanos: ns)
+                    }
+                    counters.nicStamped &+= 1
+                }
+                uEngine._withUnsafeGuaranteedRef { $0.frameNicTSC = arrival }
                 feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: UInt64(now), flags: p.flags)
             }
         }
+        uEngine._withUnsafeGuaranteedRef { $0.frameNicTSC = 0 }
+    }
+
+    /// Takes each frame's NIC stamp (in `unit`) as its arrival: a `NICArrivalClock` maps the
+    /// stamps onto the TSC from the stamps themselves, and the decisions a frame triggers get
+    /// stage 0 at its arrival (`StageStamps.nic`). Call before the loop runs.
+    public func useNICStamps(unit: NICTimestampUnit, windowNanos: UInt64 = 10_000_000) {
+        let c = NICArrivalClock(clock: clock, windowNanos: windowNanos)
+        nicClock = c
+        nicUnit = unit
+        uNIC = .passUnretained(c)
     }
 
     /// A burst of UDP payloads from the kernel socket of one line.

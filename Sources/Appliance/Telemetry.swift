@@ -115,6 +115,9 @@ public struct LatencyRecorder: Sendable {
     var stageHistograms: [Histogram<UInt64>]
     public func stage(_ s: LatencyStage) -> Histogram<UInt64> { stageHistograms[s.index] }
     public private(set) var tickToTrade: Histogram<UInt64>
+    /// NIC arrival to rx-burst return (ring and burst wait), for triggers with a NIC stamp;
+    /// empty without them. With it, tick-to-trade starts at the NIC arrival.
+    public private(set) var nicToRx: Histogram<UInt64>
     public private(set) var decisions: [DecisionRecord] = []
     /// Records of orders a venue event (not a tick) triggered: logged, not in the histograms.
     public private(set) var venueTriggered: UInt64 = 0
@@ -136,6 +139,7 @@ public struct LatencyRecorder: Sendable {
     public init(clock: TSCClock) {
         self.clock = clock
         tickToTrade = Self.histogram()
+        nicToRx = Self.histogram()
         stageHistograms = LatencyStage.allCases.map { _ in Self.histogram() }
     }
 
@@ -146,7 +150,11 @@ public struct LatencyRecorder: Sendable {
     public mutating func record(_ s: StageStamps) {
         let clock = self.clock
         let ns = { (a: UInt64, b: UInt64) -> UInt64 in b >= a ? clock.nanoseconds(cycles: b - a) : 0 }
-        let total = s.sent >= s.rx ? clock.nanoseconds(cycles: s.sent - s.rx) : 0
+        // From the NIC arrival when the trigger carried a stamp (not after the rx return: the
+        // arrival clock's envelope never puts it there), else from the burst's return.
+        let fromNIC = s.nic != 0 && s.nic <= s.rx
+        let start = fromNIC ? s.nic : s.rx
+        let total = s.sent >= start ? clock.nanoseconds(cycles: s.sent - start) : 0
         var d = DecisionRecord(orderID: s.orderID, action: s.action, locate: s.locate, side: s.side, shares: s.shares,
                                price: s.price, triggerSequence: s.triggerSequence, feedTime: s.feedTime,
                                tickToTradeNanos: s.triggerSequence == 0 ? 0 : total)
@@ -176,6 +184,7 @@ public struct LatencyRecorder: Sendable {
         _ = stageHistograms[5].record(ns(s.risk, s.encoded))
         _ = stageHistograms[6].record(ns(s.encoded, s.sent))
         _ = tickToTrade.record(total)
+        if fromNIC { _ = nicToRx.record(ns(start, s.rx)) }
         if stageRows.count < Self.maxStageRows * LatencyStage.allCases.count {
             for (a, b) in [(s.rx, s.decoded), (s.decoded, s.book), (s.book, s.model), (s.model, s.strategy), (s.strategy, s.risk),
                            (s.risk, s.encoded), (s.encoded, s.sent)] {
@@ -197,6 +206,7 @@ public struct LatencyRecorder: Sendable {
     public var stageSummaries: [String: LatencySummary] {
         var out: [String: LatencySummary] = [:]
         for k in LatencyStage.allCases { out[k.rawValue] = LatencySummary(stage(k)) }
+        if nicToRx.totalCount > 0 { out["nic_to_rx"] = LatencySummary(nicToRx) }
         return out
     }
 

@@ -17,6 +17,9 @@ public import Wire
 /// What became of one order a tick (or a venue event) triggered, with the TSC at each stage.
 @frozen
 public struct StageStamps: Sendable, Equatable, BitwiseCopyable {
+    /// The trigger's arrival at the NIC, on the TSC's time line (its hardware stamp through
+    /// the port's `NICArrivalClock`); 0 when it carried no stamp in a known unit.
+    public var nic: UInt64 = 0
     /// TSC when the rx burst that carried the trigger returned.
     public var rx: UInt64 = 0
     /// After the trigger message was decoded (MoldUDP64 + ITCH).
@@ -95,6 +98,9 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     public var burstTSC: UInt64 = 0
     /// Host time (ns, for the order session's timers and risk's throttle) of the burst.
     public var burstNanos: Int64 = 0
+    /// The NIC arrival (TSC) of the frame being decoded, 0 without a hardware stamp: stage 0
+    /// of the decisions it triggers.
+    public var frameNicTSC: UInt64 = 0
     /// False once the run winds down: the strategy still hears every event, but its new orders
     /// and replaces are refused (it is told so) while the open orders are being cancelled.
     public var trading = true
@@ -163,6 +169,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         if adverse != regimeAdverse { regimeChanged(adverse) }
         guard ctx.count > 0 else { return }
         var s = StageStamps()
+        s.nic = frameNicTSC
         s.rx = burstTSC
         s.decoded = decoded
         s.book = tBook
@@ -241,6 +248,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         uStrategy._withUnsafeGuaranteedRef { $0.onTrade(locate: locate, price: price, shares: shares, aggressor: aggressor, &ctx) }
         guard ctx.count > 0 else { return }
         var s = StageStamps()
+        s.nic = frameNicTSC
         s.rx = burstTSC
         s.decoded = t
         s.book = t

@@ -317,7 +317,7 @@ func logVenueViolations<T: ByteStreamTransport>(_ gateway: OrderGateway<T>) {
 func rxTimestampSource(_ port: DPDKPort?) -> String {
     guard let port, port.rxTimestampsPresent else { return "tsc_at_rx_burst" }
     guard let unit = port.rxTimestampUnit else { return "tsc_at_rx_burst (\(port.info.driver) stamps packets in a unit not known here: not used)" }
-    return "tsc_at_rx_burst (\(port.info.driver) stamps packets in \(unit.rawValue): not used yet)"
+    return "nic (\(port.info.driver), \(unit.rawValue), mapped onto the TSC by the lower envelope of rx - stamp)"
 }
 
 /// The part of a run both order transports share: book, engine, appliance, telemetry, the hot
@@ -337,6 +337,7 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
     let engine = TradingEngine(book: book, gateway: gateway, strategy: strategy)
     let clock = TSCClock.calibrate(windowNanos: 50_000_000)
     let appliance = Appliance(engine: engine, lineA: setup.lineA, lineB: setup.lineB, requester: requester, clock: clock)
+    if let port, port.rxTimestampsPresent, let unit = port.rxTimestampUnit { appliance.useNICStamps(unit: unit) }
     let telemetry = TelemetryDrain(ring: engine.stamps, clock: clock)
     let nic = port.map { NICWatch(ports: [$0], publishTo: appliance.nicMissed) }
     telemetry.everySecond = { nic?.sample() }

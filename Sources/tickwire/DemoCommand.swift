@@ -388,12 +388,14 @@ struct DemoReport: Encodable {
         print("  latency, wire in to wire out (ns; rx stamp: \(rxTimestampSource), tx stamp: \(txTimestampSource))")
         print("  stage             count      p50      p90      p99    p99.9      max")
         if let a = wireToWire?.wireToRxNanos { print("  " + row("wire_to_rx", a) + "   tap to rx stamp: receive, ring, poll") }
+        if let n = stagesNs["nic_to_rx"] { print("  " + row("nic_to_rx", n) + "   NIC stamp to the rx burst's return: ring and burst") }
         for st in LatencyStage.allCases {
             guard let s = stagesNs[st.rawValue] else { continue }
             print("  " + row(st.rawValue, s) + (st == .send ? "   the send call to its return" : ""))
         }
         if let c = wireToWire?.sendToWireNanos { print("  " + row("send_to_wire", c) + "   encoded to the tap: the send up to the wire") }
-        print("  " + row("tick_to_trade", tickToTradeNs) + "   the software: rx stamp to the send's return")
+        print("  " + row("tick_to_trade", tickToTradeNs) + (stagesNs["nic_to_rx"] != nil ? "   NIC stamp to the send's return"
+                                                                                           : "   the software: rx stamp to the send's return"))
         if let w = wireToWire {
             print("  " + row("wire_to_wire", w.wireToWireNanos) + "   the tap: trigger packet to order")
             if let o = w.outsideSoftwareNanos {

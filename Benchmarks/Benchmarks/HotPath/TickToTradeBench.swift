@@ -5,6 +5,7 @@
 // third of the messages trigger an order. The telemetry ring is emptied outside the
 // measurement, as the telemetry thread would.
 import Appliance
+import CShims
 import Benchmark
 import Exchange
 import Strategy
@@ -14,6 +15,8 @@ final class TickToTradeFixture: @unchecked Sendable {
     let frames: TickToTradeFrames
     var rig: TickToTradeRig<Taker<ImbalanceUptickModel>>
     var cursor = 0
+    /// Frames carry NIC stamps and the rig's appliance uses them.
+    var nicStamps = false
     /// The real TSC rate (see ModelRigFixture: a made-up one dropped the session).
     let clock = TSCClock.calibrate(windowNanos: 20_000_000)
 
@@ -49,6 +52,16 @@ func tickToTradeBenchmarks() {
     /// A hole waits its 200 us arbitration window before the re-request, so an iteration mostly
     /// holds packets and a later one drains them: this proves the recovery path allocation- and
     /// ARC-free, its times are not a latency figure.
+    /// The same loop with a NIC stamp on every frame: the arrival clock (NICArrivalClock) per
+    /// frame and stage 0 at the arrival.
+    Benchmark("TickToTrade_taker_300_frames_nic_stamps",
+              configuration: .init(setup: {
+                  if t2tNICFixture == nil { t2tNICFixture = nicStampedFixture() }
+              })) { benchmark in
+        t2tIteration(t2tNICFixture!, benchmark, losingEvery: nil)
+        precondition(t2tNICFixture!.rig.appliance.counters.nicStamped > 0, "no frame went through the arrival clock")
+    }
+
     Benchmark("TickToTrade_taker_300_frames_loss_and_recovery",
               configuration: .init(setup: {
                   if t2tLossyFixture == nil { t2tLossyFixture = TickToTradeFixture() }
@@ -58,12 +71,26 @@ func tickToTradeBenchmarks() {
 }
 
 nonisolated(unsafe) var t2tLossyFixture: TickToTradeFixture?
+nonisolated(unsafe) var t2tNICFixture: TickToTradeFixture?
+
+/// Every frame with a NIC stamp (10 µs apart): the arrival clock and stage 0 from the stamp.
+func nicStampedFixture() -> TickToTradeFixture {
+    let f = TickToTradeFixture()
+    for i in 0..<f.frames.count {
+        f.frames.pkts[i].flags |= UInt32(TW_PKT_HW_TIMESTAMP)
+        f.frames.pkts[i].rx_timestamp = 1_700_000_000_000_000_000 + UInt64(i) * 10_000
+    }
+    f.nicStamps = true
+    f.rig.appliance.useNICStamps(unit: .nanoseconds)
+    return f
+}
 
 /// One iteration: 300 frames, one per burst (every `losingEvery`-th lost and recovered), then
 /// checks outside the measurement that the session is up and nothing went unrecovered.
 func t2tIteration(_ f: TickToTradeFixture, _ benchmark: Benchmark, losingEvery: Int?) {
     if f.cursor + 300 > f.frames.count {
         f.rig = TickToTradeFixture.freshRig(f.clock)
+        if f.nicStamps { f.rig.appliance.useNICStamps(unit: .nanoseconds) }
         f.cursor = 0
     }
     let rig = f.rig
