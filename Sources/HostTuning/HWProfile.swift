@@ -79,14 +79,22 @@ public struct HWProfile: Sendable, Equatable {
         public var txQueues: Int
         /// The PMD expected to drive it (informational: "ice", "mlx5", "net_af_packet").
         public var driver: String?
+        /// Whether to ask for rx timestamps: "auto" (where the driver's unit is known and the
+        /// stamps are read as arrivals), "on" or "off" (on ice the offload costs the vector rx
+        /// path: off where nothing reads them).
+        public var rxTimestamps: String
 
-        public init(name: String, device: Device, numaNode: Int?, rxQueues: Int, txQueues: Int, driver: String? = nil) {
+        public static let rxTimestampPolicies = ["auto", "on", "off"]
+
+        public init(name: String, device: Device, numaNode: Int?, rxQueues: Int, txQueues: Int, driver: String? = nil,
+                    rxTimestamps: String = "auto") {
             self.name = name
             self.device = device
             self.numaNode = numaNode
             self.rxQueues = rxQueues
             self.txQueues = txQueues
             self.driver = driver
+            self.rxTimestamps = rxTimestamps
         }
 
         public var pciAddress: String? {

@@ -140,7 +140,7 @@ private struct ProfileReader {
         var out: [HWProfile.Port] = []
         for (i, item) in seq.enumerated() {
             let at = "ports[\(i)]"
-            let m = try mapping(item, at, allowed: ["name", "pci", "vdev", "numa_node", "rx_queues", "tx_queues", "driver"])
+            let m = try mapping(item, at, allowed: ["name", "pci", "vdev", "numa_node", "rx_queues", "tx_queues", "driver", "rx_timestamps"])
             let name = try string(try m.required("name"), "\(at).name")
             if out.contains(where: { $0.name == name }) { throw conflict(item, "port name '\(name)' is used twice") }
             let pciNode = m.optional("pci")
@@ -174,7 +174,15 @@ private struct ProfileReader {
             let rx = try int(try m.required("rx_queues"), "\(at).rx_queues", min: 1, max: 1024)
             let tx = try int(try m.required("tx_queues"), "\(at).tx_queues", min: 1, max: 1024)
             let driver = try m.optional("driver").map { try string($0, "\(at).driver") }
-            out.append(HWProfile.Port(name: name, device: device, numaNode: numa, rxQueues: rx, txQueues: tx, driver: driver))
+            var stamps = "auto"
+            if let n = m.optional("rx_timestamps") {
+                stamps = try string(n, "\(at).rx_timestamps")
+                guard HWProfile.Port.rxTimestampPolicies.contains(stamps) else {
+                    throw invalid(n, "\(at).rx_timestamps '\(stamps)' is not one of \(HWProfile.Port.rxTimestampPolicies.joined(separator: ", "))")
+                }
+            }
+            out.append(HWProfile.Port(name: name, device: device, numaNode: numa, rxQueues: rx, txQueues: tx, driver: driver,
+                                      rxTimestamps: stamps))
         }
         return out
     }

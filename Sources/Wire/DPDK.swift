@@ -228,8 +228,21 @@ public final class DPDKPort: @unchecked Sendable {
         public var txDescriptors: Int = 1024
         public var promiscuous: Bool = true
         public var allMulticast: Bool = true
-        public var rxHardwareTimestamps: Bool = true
+        /// Whether to ask the PMD for rx timestamps (`auto`: where this driver's unit is known,
+        /// so that something reads them; on drivers such as ice the offload turns off the
+        /// vector rx path, a cost for stamps nobody would read).
+        public var rxTimestamps: RxTimestamps = .auto
         public init() {}
+    }
+
+    /// The rx timestamp policy of a port (the hardware profile's `rx_timestamps`).
+    public enum RxTimestamps: String, Sendable, Equatable, CaseIterable {
+        /// Asked for, and used, where the driver's unit is known (`NICTimestampUnit`).
+        case auto
+        /// Asked for whatever the driver (its stamps used only in a known unit).
+        case on
+        /// Not asked for, and not used even when a PMD stamps anyway (net_pcap).
+        case off
     }
 
     public let id: UInt16
@@ -240,6 +253,12 @@ public final class DPDKPort: @unchecked Sendable {
     /// True when packets of this port may carry an rx stamp (`TW_PKT_HW_TIMESTAMP`): the
     /// offload is on, or the PMD registered the timestamp field on its own (net_pcap).
     public let rxTimestampsPresent: Bool
+    /// The configuration's policy: `off` means the stamps are not to be used.
+    public let rxTimestampPolicy: RxTimestamps
+    /// The stamps to use as arrivals: present, in a known unit, and not turned off (nil: none).
+    public var usableRxTimestampUnit: NICTimestampUnit? {
+        rxTimestampsPresent && rxTimestampPolicy != .off ? rxTimestampUnit : nil
+    }
     /// The unit of those stamps, where this driver's is known (nil: do not use them).
     public var rxTimestampUnit: NICTimestampUnit? { NICTimestampUnit.of(driver: info.driver) }
     /// Drivers that stamp every packet without advertising the offload (DPDK 22.11's net_pcap,
@@ -283,7 +302,14 @@ public final class DPDKPort: @unchecked Sendable {
         conf.rx_descs = UInt16(c.rxDescriptors)
         conf.tx_descs = UInt16(c.txDescriptors)
         conf.mempool = mempool.pointer
-        conf.want_rx_timestamp = c.rxHardwareTimestamps ? 1 : 0
+        let want: Bool
+        switch c.rxTimestamps {
+        case .auto: want = NICTimestampUnit.of(driver: info.driver) != nil
+        case .on: want = true
+        case .off: want = false
+        }
+        conf.want_rx_timestamp = want ? 1 : 0
+        rxTimestampPolicy = c.rxTimestamps
         var tsOn: Int32 = 0
         var rc = tw_port_configure(port, &conf, &tsOn)
         if rc < 0 { throw EAL.error("rte_eth_dev_configure(port \(port) \(info.driver), rxq=\(c.rxQueues), txq=\(c.txQueues))", rc) }

@@ -23,13 +23,14 @@ enum FeedSource {
     case kernel(interface: IPv4Address)
     /// A NIC the EAL probes from `eal` (`-a ADDRESS`, hugepages), with the profile's mempool
     /// and queue sizes; the rx pool is made on the port's NUMA node.
-    case dpdkPCI(address: String, eal: [String], mbufs: Int, mbufCache: Int, rxDescriptors: Int, txDescriptors: Int)
+    case dpdkPCI(address: String, eal: [String], mbufs: Int, mbufCache: Int, rxDescriptors: Int, txDescriptors: Int,
+                 rxTimestamps: DPDKPort.RxTimestamps = .auto)
 
     var label: String {
         switch self {
         case .dpdk(let v, let a, _): "dpdk \(v),\(a)"
         case .kernel(let i): "kernel udp on \(i)"
-        case .dpdkPCI(let a, _, _, _, _, _): "dpdk pci \(a)"
+        case .dpdkPCI(let a, _, _, _, _, _, _): "dpdk pci \(a)"
         }
     }
 }
@@ -224,7 +225,7 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
         } catch {
             throw ApplianceRunError.setup("DPDK port \(vdev),\(args): \(error)")
         }
-    case .dpdkPCI(let address, let eal, let mbufs, let cache, let rxd, let txd):
+    case .dpdkPCI(let address, let eal, let mbufs, let cache, let rxd, let txd, let stamps):
         do {
             if !EAL.isRunning { _ = try EAL.start(arguments: eal) }
             let id = try EAL.portID(named: address)
@@ -233,6 +234,7 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
             var conf = DPDKPort.Configuration()
             conf.rxDescriptors = rxd
             conf.txDescriptors = txd
+            conf.rxTimestamps = stamps
             port = try DPDKPort(port: id, mempool: pool, configuration: conf)
         } catch {
             throw ApplianceRunError.setup("DPDK port \(address): \(error)")
@@ -316,6 +318,7 @@ func logVenueViolations<T: ByteStreamTransport>(_ gateway: OrderGateway<T>) {
 /// What stage 0 is, and what the port's own stamps would be.
 func rxTimestampSource(_ port: DPDKPort?) -> String {
     guard let port, port.rxTimestampsPresent else { return "tsc_at_rx_burst" }
+    if port.rxTimestampPolicy == .off { return "tsc_at_rx_burst (\(port.info.driver) stamps packets: rx_timestamps off)" }
     guard let unit = port.rxTimestampUnit else { return "tsc_at_rx_burst (\(port.info.driver) stamps packets in a unit not known here: not used)" }
     return "nic (\(port.info.driver), \(unit.rawValue), mapped onto the TSC by the lower envelope of rx - stamp)"
 }
@@ -337,7 +340,7 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
     let engine = TradingEngine(book: book, gateway: gateway, strategy: strategy)
     let clock = TSCClock.calibrate(windowNanos: 50_000_000)
     let appliance = Appliance(engine: engine, lineA: setup.lineA, lineB: setup.lineB, requester: requester, clock: clock)
-    if let port, port.rxTimestampsPresent, let unit = port.rxTimestampUnit { appliance.useNICStamps(unit: unit) }
+    if let unit = port?.usableRxTimestampUnit { appliance.useNICStamps(unit: unit) }
     let telemetry = TelemetryDrain(ring: engine.stamps, clock: clock)
     let nic = port.map { NICWatch(ports: [$0], publishTo: appliance.nicMissed) }
     telemetry.everySecond = { nic?.sample() }

@@ -182,7 +182,8 @@ struct RunCommand: ParsableCommand {
                 // The NIC itself: the EAL probes it from `-a ADDRESS` (with hugepages from the
                 // profile); queue sizes and the mempool come from the profile too.
                 source = .dpdkPCI(address: address, eal: EALArguments.build(hw), mbufs: hw.memory.mbufs, mbufCache: hw.memory.mbufCache,
-                                  rxDescriptors: hw.memory.rxDescriptors, txDescriptors: hw.memory.txDescriptors)
+                                  rxDescriptors: hw.memory.rxDescriptors, txDescriptors: hw.memory.txDescriptors,
+                                  rxTimestamps: DPDKPort.RxTimestamps(rawValue: port.rxTimestamps) ?? .auto)
             }
         default:
             throw ValidationError("feed.source is kernel or dpdk")
@@ -223,7 +224,7 @@ struct RunCommand: ParsableCommand {
         if check {
             var eal: [String] = []
             switch source {
-            case .dpdk(_, _, let e), .dpdkPCI(_, let e, _, _, _, _): eal = e
+            case .dpdk(_, _, let e), .dpdkPCI(_, let e, _, _, _, _, _): eal = e
             case .kernel: break
             }
             let refused = ProfileValidator.refuses(findings)

@@ -147,7 +147,7 @@ import CShims
         try w.close()
         let pool = try Mempool(name: "t_pcap_ts", count: 1023, cache: 0)
         var conf = DPDKPort.Configuration()
-        conf.rxHardwareTimestamps = false  // not asked for: net_pcap stamps anyway
+        conf.rxTimestamps = .off  // not asked for: net_pcap stamps anyway
         let port = try DPDKPort(vdev: "net_pcap_ts", arguments: "rx_pcap=\(input)", mempool: pool, configuration: conf)
         defer { port.close() }
         #expect(!port.hardwareTimestamps, "net_pcap does not advertise the offload")
