@@ -204,6 +204,21 @@ int tw_port_allmulticast(uint16_t port, bool on) {
 
 int tw_port_read_clock(uint16_t port, uint64_t *clock) { return rte_eth_read_clock(port, clock); }
 
+int tw_port_queue_stats_get(uint16_t port, tw_queue_stats *out, uint16_t n) {
+    struct rte_eth_stats st;
+    int rc = rte_eth_stats_get(port, &st);
+    if (rc < 0) return rc;
+    uint16_t k = n < RTE_ETHDEV_QUEUE_STAT_CNTRS ? n : RTE_ETHDEV_QUEUE_STAT_CNTRS;
+    for (uint16_t i = 0; i < k; i++) {
+        out[i].ipackets = st.q_ipackets[i];
+        out[i].opackets = st.q_opackets[i];
+        out[i].ibytes = st.q_ibytes[i];
+        out[i].obytes = st.q_obytes[i];
+        out[i].errors = st.q_errors[i];
+    }
+    return k;
+}
+
 int tw_port_stats_get(uint16_t port, tw_port_stats *s) {
     struct rte_eth_stats st;
     int rc = rte_eth_stats_get(port, &st);

@@ -21,6 +21,8 @@ machine.
 """
 import argparse, json, os, signal, subprocess, sys, time
 
+# Risk's runaway guards (KillReason): they fire on what the strategy does, not on the feed.
+RUNAWAY_GUARDS = ("runawayOrderRate", "rejectStreak", "orderToFill", "drawdownSpeed")
 ENV = dict(os.environ, TICKWIRE_OUCH_USER="TW1", TICKWIRE_OUCH_PASSWORD="secret")
 FAULTS = "loss=0.01,burst=0.002:20,dup=0.01,reorder=0.01,delay=3"
 # Seconds a venue-and-appliance run costs beyond its trading time (start delay, start-up, report).
@@ -97,13 +99,15 @@ def sweep(args, budget):
             break
         budget -= step
         v, a = trade_at(args, r, step - OVERHEAD, f"sweep-{r}")
-        # Feed capacity: 0 gaps. A kill switch (e.g. the runaway guard once the strategy's
-        # order rate follows a fast feed past 4,500 a second) is reported, not a feed drop.
-        ok = a["feed_gaps"] == 0 and a.get("kill_switch") in (None, "runawayOrderRate")
+        # Feed capacity: 0 gaps. A runaway guard's kill switch (the strategy's order rate
+        # following a fast feed past 4,500 a second, or a streak of throttle refusals) is the
+        # strategy's doing, reported apart, not a feed drop; any other kill is not ok.
+        kill = a.get("kill_switch")
+        ok = a["feed_gaps"] == 0 and kill in (None, *RUNAWAY_GUARDS)
         tried.append({"rate": r, "venue_messages": v["messages"], "venue_msgs_per_sec": v["msgs_per_sec"],
                       "ticks": a["ticks"], "feed_gaps": a["feed_gaps"], "kill_switch": a.get("kill_switch"), "ok": ok})
         log(f"sweep {r:>9,}/s: venue {v['msgs_per_sec']:>11,.0f}/s, appliance {a['ticks']:,} ticks, gaps {a['feed_gaps']}"
-            f"{', kill switch ' + a['kill_switch'] if a.get('kill_switch') else ''} -> {'ok' if ok else 'drops'}")
+            f"{', kill switch ' + kill if kill else ''} -> {'ok' if ok else 'gaps' if a['feed_gaps'] else 'killed'}")
         # The venue could not keep up: the rate was not really offered.
         if v["msgs_per_sec"] < 0.9 * r:
             log(f"sweep: the simulator reached {v['msgs_per_sec']:,.0f}/s of {r:,}/s; stopping there")
@@ -112,7 +116,7 @@ def sweep(args, budget):
             limited = "the simulator's own speed"
             break
         if not ok:
-            limited = "feed gaps"
+            limited = "feed gaps" if a["feed_gaps"] else f"the kill switch ({kill})"
             break
         best = r
     return best, tried, limited

@@ -212,6 +212,13 @@ typedef struct tw_port_stats {
     uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
 } tw_port_stats;
 int tw_port_stats_get(uint16_t port, tw_port_stats *stats);
+/// One queue's counters (rte_eth_stats' q_* arrays: queues below RTE_ETHDEV_QUEUE_STAT_CNTRS).
+typedef struct tw_queue_stats {
+    uint64_t ipackets, opackets, ibytes, obytes, errors;
+} tw_queue_stats;
+/// The first `n` queues' counters into `out`; returns how many were filled (at most the
+/// ethdev's per-queue limit, 16 in 22.11), or a negative errno.
+int tw_port_queue_stats_get(uint16_t port, tw_queue_stats *out, uint16_t n);
 int tw_port_stats_reset(uint16_t port);
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ public struct NICCounters: Sendable, Equatable, Codable {
     public var ierrors: UInt64 = 0
     public var oerrors: UInt64 = 0
     public var rxNombuf: UInt64 = 0
+    /// Per queue (index = queue id): frames and bytes in and out, rx errors.
+    public var queues: [QueueStats] = []
     public init() {}
 
     /// `now` less `start` (a counter that went backwards, reset by someone else, counts from 0).
@@ -28,6 +30,11 @@ public struct NICCounters: Sendable, Equatable, Codable {
         ierrors = d(now.rxErrors, start.rxErrors)
         oerrors = d(now.txErrors, start.txErrors)
         rxNombuf = d(now.rxNoMbuf, start.rxNoMbuf)
+        queues = now.queues.enumerated().map { i, q in
+            let s = i < start.queues.count ? start.queues[i] : QueueStats()
+            return QueueStats(rxPackets: d(q.rxPackets, s.rxPackets), txPackets: d(q.txPackets, s.txPackets), rxBytes: d(q.rxBytes, s.rxBytes),
+                              txBytes: d(q.txBytes, s.txBytes), rxErrors: d(q.rxErrors, s.rxErrors))
+        }
     }
 }
 

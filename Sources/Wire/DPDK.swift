@@ -211,11 +211,22 @@ public enum NICTimestampUnit: String, Sendable, Equatable, Codable {
 public struct PortStats: Sendable, Equatable, Codable {
     public var rxPackets: UInt64 = 0, txPackets: UInt64 = 0, rxBytes: UInt64 = 0, txBytes: UInt64 = 0
     public var rxMissed: UInt64 = 0, rxErrors: UInt64 = 0, txErrors: UInt64 = 0, rxNoMbuf: UInt64 = 0
+    /// Per queue (index = queue id, the port's queues up to the ethdev's 16 with counters).
+    public var queues: [QueueStats] = []
     public init() {}
     public init(rxPackets: UInt64, txPackets: UInt64, rxBytes: UInt64, txBytes: UInt64, rxMissed: UInt64, rxErrors: UInt64,
                 txErrors: UInt64, rxNoMbuf: UInt64) {
         (self.rxPackets, self.txPackets, self.rxBytes, self.txBytes) = (rxPackets, txPackets, rxBytes, txBytes)
         (self.rxMissed, self.rxErrors, self.txErrors, self.rxNoMbuf) = (rxMissed, rxErrors, txErrors, rxNoMbuf)
+    }
+}
+
+/// One queue's counters (rte_eth_stats' q_ipackets, q_opackets, q_ibytes, q_obytes, q_errors).
+public struct QueueStats: Sendable, Equatable, Codable {
+    public var rxPackets: UInt64 = 0, txPackets: UInt64 = 0, rxBytes: UInt64 = 0, txBytes: UInt64 = 0, rxErrors: UInt64 = 0
+    public init() {}
+    public init(rxPackets: UInt64, txPackets: UInt64, rxBytes: UInt64, txBytes: UInt64, rxErrors: UInt64) {
+        (self.rxPackets, self.txPackets, self.rxBytes, self.txBytes, self.rxErrors) = (rxPackets, txPackets, rxBytes, txBytes, rxErrors)
     }
 }
 
@@ -253,6 +264,8 @@ public final class DPDKPort: @unchecked Sendable {
     /// True when packets of this port may carry an rx stamp (`TW_PKT_HW_TIMESTAMP`): the
     /// offload is on, or the PMD registered the timestamp field on its own (net_pcap).
     public let rxTimestampsPresent: Bool
+    /// max(rx queues, tx queues) as configured: the queues `stats` reports.
+    public let queueCount: Int
     /// The configuration's policy: `off` means the stamps are not to be used.
     public let rxTimestampPolicy: RxTimestamps
     /// The stamps to use as arrivals: present, in a known unit, and not turned off (nil: none).
@@ -310,6 +323,7 @@ public final class DPDKPort: @unchecked Sendable {
         }
         conf.want_rx_timestamp = want ? 1 : 0
         rxTimestampPolicy = c.rxTimestamps
+        queueCount = max(c.rxQueues, c.txQueues, 1)
         var tsOn: Int32 = 0
         var rc = tw_port_configure(port, &conf, &tsOn)
         if rc < 0 { throw EAL.error("rte_eth_dev_configure(port \(port) \(info.driver), rxq=\(c.rxQueues), txq=\(c.txQueues))", rc) }
@@ -398,8 +412,16 @@ public final class DPDKPort: @unchecked Sendable {
     public func stats() -> PortStats {
         var s = tw_port_stats()
         _ = tw_port_stats_get(id, &s)
-        return PortStats(rxPackets: s.ipackets, txPackets: s.opackets, rxBytes: s.ibytes, txBytes: s.obytes,
-                         rxMissed: s.imissed, rxErrors: s.ierrors, txErrors: s.oerrors, rxNoMbuf: s.rx_nombuf)
+        var out = PortStats(rxPackets: s.ipackets, txPackets: s.opackets, rxBytes: s.ibytes, txBytes: s.obytes,
+                            rxMissed: s.imissed, rxErrors: s.ierrors, txErrors: s.oerrors, rxNoMbuf: s.rx_nombuf)
+        var q = [tw_queue_stats](repeating: tw_queue_stats(), count: queueCount)
+        let n = q.withUnsafeMutableBufferPointer { Int(tw_port_queue_stats_get(id, $0.baseAddress, UInt16($0.count))) }
+        if n > 0 {
+            out.queues = q[0..<n].map {
+                QueueStats(rxPackets: $0.ipackets, txPackets: $0.opackets, rxBytes: $0.ibytes, txBytes: $0.obytes, rxErrors: $0.errors)
+            }
+        }
+        return out
     }
 }
 

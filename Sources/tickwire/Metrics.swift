@@ -79,6 +79,18 @@ final class MetricsExporter: @unchecked Sendable {
                     nicCounters[key] = counter
                     counter.increment(by: Int64(now - was))
                 }
+                // Per queue: tickwire_nic_queue_<counter>_total{port, queue}.
+                for (i, q) in c.queues.enumerated() {
+                    let b = i < before.queues.count ? before.queues[i] : QueueStats()
+                    for (field, now, was) in [("ipackets", q.rxPackets, b.rxPackets), ("opackets", q.txPackets, b.txPackets),
+                                              ("errors", q.rxErrors, b.rxErrors)] where now > was {
+                        let key = "queue \(field) \(name) \(i)"
+                        let counter = nicCounters[key] ?? CoreMetrics.Counter(label: "tickwire_nic_queue_\(field)_total",
+                                                                               dimensions: [("port", name), ("queue", String(i))], factory: factory)
+                        nicCounters[key] = counter
+                        counter.increment(by: Int64(now - was))
+                    }
+                }
                 nicLast[name] = c
             }
         }

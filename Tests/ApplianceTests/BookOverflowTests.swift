@@ -29,15 +29,8 @@ import TickwireCore
     /// The live loop with a book too small for the day: the stocks whose messages it refused
     /// stop trading, their open orders are cancelled, and risk refuses new orders in them.
     @Test func theEngineStopsTradingAStockWhoseBookOverflowed() throws {
-        let day = FlowDay.generate(OrderFlowConfiguration(seed: 3, symbols: 10), messages: 40_000).bytes
-        let frames = TickToTradeFrames(itch: day, perPacket: 3)
-        var p = TakerParameters()
-        p.threshold = 0.55
-        p.cooldownNanos = 0
-        p.maxPosition = 1 << 30
-        let locates = (1...10).map { StockLocate(rawValue: UInt16($0)) }
-        let rig = try TickToTradeRig(strategy: Taker(symbols: locates, model: ImbalanceUptickModel(), maxLocates: 11, parameters: p),
-                                     symbols: 10, clock: TSCClock.calibrate(windowNanos: 20_000_000), maxOrders: 120)
+        let d = try TakerDay(seed: 3, messages: 40_000, maxOrders: 120)
+        let (frames, rig, locates) = (d.frames, d.rig, d.locates)
         #expect(rig.isLoggedIn)
         for i in 0..<frames.count {
             rig.burst(frames, from: i, count: 1)

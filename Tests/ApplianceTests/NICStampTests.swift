@@ -13,16 +13,9 @@ import Wire
 /// stamped as it is handed to the loop, and every tenth 20 µs earlier (it waited in the ring).
 @Suite struct NICStampTests {
     @Test func nicStampsAreStageZeroAndNicToRxIsTheirWait() throws {
-        let day = FlowDay.generate(OrderFlowConfiguration(seed: 5, symbols: 10), messages: 60_000).bytes
-        let frames = TickToTradeFrames(itch: day, perPacket: 3)
-        var p = TakerParameters()
-        p.threshold = 0.55
-        p.cooldownNanos = 0
-        p.maxPosition = 1 << 30
-        let locates = (1...10).map { StockLocate(rawValue: UInt16($0)) }
         let clock = TSCClock.calibrate(windowNanos: 20_000_000)
-        let rig = try TickToTradeRig(strategy: Taker(symbols: locates, model: ImbalanceUptickModel(), maxLocates: 11, parameters: p),
-                                     symbols: 10, clock: clock)
+        let d = try TakerDay(seed: 5, messages: 60_000, clock: clock)
+        let (frames, rig) = (d.frames, d.rig)
         rig.appliance.useNICStamps(unit: .nanoseconds)
         let tpn = Double(clock.hz) / 1e9
         var recorder = LatencyRecorder(clock: clock)

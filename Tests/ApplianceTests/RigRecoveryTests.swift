@@ -10,13 +10,8 @@ import TickwireCore
 /// re-requested and recovered, and the engine sees every message once, in order.
 @Suite struct RigRecoveryTests {
     @Test func everyLostFrameIsRecoveredThroughTheLoop() throws {
-        let day = FlowDay.generate(OrderFlowConfiguration(seed: 2, symbols: 20), messages: 30_000).bytes
-        let frames = TickToTradeFrames(itch: day, perPacket: 3)
-        var p = TakerParameters()
-        p.threshold = 0.6
-        let locates = (1...20).map { StockLocate(rawValue: UInt16($0)) }
-        let rig = try TickToTradeRig(strategy: Taker(symbols: locates, model: ImbalanceUptickModel(), maxLocates: 21, parameters: p),
-                                     symbols: 20, clock: TSCClock.calibrate(windowNanos: 20_000_000))
+        let d = try TakerDay(seed: 2, symbols: 20, messages: 30_000, threshold: 0.6, cooldown: true)
+        let (frames, rig) = (d.frames, d.rig)
         var i = 0
         while i < frames.count {
             // The last frames arrive whole: a loss at the very end shows no hole (no heartbeat here).
