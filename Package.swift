@@ -50,6 +50,7 @@ let package = Package(
         .library(name: "OrderBook", targets: ["OrderBook"]),
         .library(name: "Exchange", targets: ["Exchange"]),
         .library(name: "OrderEntry", targets: ["OrderEntry"]),
+        .library(name: "OrderEvents", targets: ["OrderEvents"]),
         .library(name: "Risk", targets: ["Risk"]),
         .library(name: "Strategy", targets: ["Strategy"]),
         .library(name: "Appliance", targets: ["Appliance"]),
@@ -110,9 +111,16 @@ let package = Package(
             dependencies: ["TickwireCore"],
             swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
+        // What strategies and the gateway say to each other (no OUCH): the strategies' only view
+        // of order entry.
+        .target(
+            name: "OrderEvents",
+            dependencies: ["TickwireCore"],
+            swiftSettings: strict + crossModule
+        ),
         .target(
             name: "OrderEntry",
-            dependencies: ["CShims", "TickwireCore", "Wire", "Risk"],
+            dependencies: ["CShims", "TickwireCore", "Wire", "Risk", "OrderEvents"],
             swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .target(
@@ -130,7 +138,8 @@ let package = Package(
         ),
         .target(
             name: "Strategy",
-            dependencies: ["TickwireCore", "OrderBook", "OrderEntry", "Inference"],
+            // Not OrderEntry: a strategy compiles against OrderEvents, never the OUCH codecs.
+            dependencies: ["TickwireCore", "OrderBook", "OrderEvents", "Inference"],
             swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .target(

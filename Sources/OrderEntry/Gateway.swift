@@ -7,6 +7,10 @@
 // answers map back to the store by parsing, never by a lookup table. After a restart the
 // journal (or the venue's replay) says where the numbering resumes; a number is never reused.
 public import Risk
+// What a strategy sees of the gateway (OrderKindRequest, SubmitResult, GatewayEvent) lives in
+// OrderEvents, which the strategies depend on instead of this module; re-exported for users of
+// the gateway.
+@_exported public import OrderEvents
 import CShims
 public import TickwireCore
 public import Wire
@@ -14,39 +18,6 @@ public import Wire
 public enum OUCHVersion: String, Sendable, Equatable {
     case v42 = "4.2"
     case v50 = "5.0"
-}
-
-public enum OrderKindRequest: Sendable, Equatable {
-    case day
-    case ioc
-}
-
-public enum SubmitResult: Sendable, Equatable {
-    case sent(id: UInt32)
-    case notLoggedIn
-    case unknownSymbol
-    case storeFull
-    case refused(reason: UInt8)
-    /// The session's send queue is too full to take it (the venue is not reading): refused
-    /// before risk reserved anything; room is kept for cancels.
-    case sendBufferFull
-    /// The journal cannot record it (its ring is full, or it has failed and the gateway does
-    /// not continue without it): not sent, nothing reserved.
-    case journalUnavailable
-}
-
-/// What the gateway learns from the venue, for the strategy, risk and the journal.
-public enum GatewayEvent: Sendable, Equatable {
-    case accepted(id: UInt32, ref: OrderRef)
-    case executed(id: UInt32, locate: StockLocate, side: Side, shares: UInt32, price: Price, match: UInt64)
-    case canceled(id: UInt32, shares: UInt32)
-    case replaced(old: UInt32, new: UInt32)
-    case rejected(id: UInt32, reason: UInt16)
-    case cancelRejected(id: UInt32)
-    case systemEvent(code: UInt8)
-    /// An order of ours the venue knows and we had no record of (a journal tail lost in a
-    /// crash): taken over from the venue's Accepted.
-    case adopted(id: UInt32, ref: OrderRef)
 }
 
 /// A venue message that cannot be true: it is not applied, it is counted and kept with its bytes

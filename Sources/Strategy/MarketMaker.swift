@@ -17,7 +17,7 @@ import Glibc
 #endif
 public import Inference
 import OrderBook
-public import OrderEntry
+public import OrderEvents
 public import TickwireCore
 
 public struct MarketMakerParameters: Sendable, Equatable {

@@ -7,7 +7,7 @@
 // since midnight), never the host's: a strategy fed the same messages decides the same things,
 // which is what makes a replay of a capture reproduce the live run's orders.
 public import OrderBook
-public import OrderEntry
+public import OrderEvents
 public import TickwireCore
 
 /// The touch of one stock after a book update.

@@ -12,7 +12,7 @@ import Glibc
 #endif
 public import Inference
 import OrderBook
-public import OrderEntry
+public import OrderEvents
 public import TickwireCore
 
 /// P(next mid move is up | the stock's state) and P(down). Implementations are value types used
