@@ -194,8 +194,10 @@ struct GatewayOverTickwireTCPTests {
         defer { bed.destroy() }
         let venueOut = NetTestBed.temp("gw-venue.json")
         // The venue outlives the gateway's run with room to spare (a loaded machine slows the
-        // gateway; a venue that ended first would end the session before the gateway settled).
-        let venue = try bed.spawn([NetTestBed.tickwire, "exchange", "--seconds", "40", "--rate", "2000", "--symbols", "5",
+        // gateway: alone the run takes 7 s, under CI's parallel tests it once took 83 s and
+        // outlived a 40 s venue; a venue that ended first ends the session before the gateway
+        // settled). It is ended by SIGTERM once the gateway has reported.
+        let venue = try bed.spawn([NetTestBed.tickwire, "exchange", "--seconds", "300", "--rate", "2000", "--symbols", "5",
                                    "--interface", bed.kernelIP, "--order-entry", "\(bed.kernelIP):26600", "--rerequest", "\(bed.kernelIP):0",
                                    "--linger", "0.2", "--json"], output: venueOut)
         usleep(1_500_000)
@@ -219,11 +221,14 @@ struct GatewayOverTickwireTCPTests {
         p.environment = env
         let out = Pipe()
         p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
+        let errPath = NetTestBed.temp("gw.stderr")
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: errPath)
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let errText = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        #expect(p.terminationStatus == 0, "gateway: \(errText.suffix(2_000))")
         // End the venue's session now: its users' state is taken at the end of continuous
         // trading, so nothing trades between the gateway's report and the venue's.
         kill(venue.processIdentifier, SIGTERM)
