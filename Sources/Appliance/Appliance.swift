@@ -84,6 +84,9 @@ public struct ApplianceCounters: Sendable, Equatable {
     public init() {}
 }
 
+/// The most frames one rx burst of the loop takes (its descriptors are allocated once).
+let maxBurst = 64
+
 public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester> {
     public let engine: TradingEngine<S, T>
     public let feed: MoldFeedHandler<EngineConsumer<S, T>, R>
@@ -129,8 +132,7 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     }
 
     /// The loop's descriptors (allocated once: `run` allocates nothing).
-    static var maxBurst: Int { 64 }
-    let rxPkts = UnsafeMutablePointer<tw_pkt>.allocate(capacity: 64)
+    let rxPkts = UnsafeMutablePointer<tw_pkt>.allocate(capacity: maxBurst)
 
     /// CLOCK_MONOTONIC_RAW nanoseconds of a TSC reading: the time base of the order session's
     /// timers and risk's throttle, which are also driven with `tw_clock_monotonic_raw_ns` outside
@@ -154,35 +156,28 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
         }
         counters.bursts &+= 1
         counters.frames &+= UInt64(count)
-        guard let nic = uNIC else {
-            uFeed._withUnsafeGuaranteedRef { feed in
-                for i in 0..<count {
-                    let p = pkts[i]
-                    feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: UInt64(now), flags: p.flags)
-                }
-            }
-            return
-        }
-        // NIC stamps in a known unit: each frame's arrival, through the port's arrival clock,
-        // is stage 0 of what it triggers (`nic_to_rx` before decode).
-        let unit = nicUnit
+        let nic = uNIC, unit = nicUnit
         uFeed._withUnsafeGuaranteedRef { feed in
             for i in 0..<count {
                 let p = pkts[i]
-                var arrival: UInt64 = 0
-                if p.flags & UInt32(TW_PKT_HW_TIMESTAMP) != 0 {
-                    let ns = unit.nanoseconds(p.rx_timestamp)
-                    arrival = nic._withUnsafeGuaranteedRef { c in
-                        c.observe(nicNanos: ns, rx: tsc)
-                        return c.tsc(nicNanos: ns)
+                if let nic {
+                    // NIC stamps in a known unit: the frame's arrival, through the port's
+                    // arrival clock, is stage 0 of what it triggers (`nic_to_rx` before decode).
+                    var arrival: UInt64 = 0
+                    if p.flags & UInt32(TW_PKT_HW_TIMESTAMP) != 0 {
+                        let ns = unit.nanoseconds(p.rx_timestamp)
+                        arrival = nic._withUnsafeGuaranteedRef { c in
+                            c.observe(nicNanos: ns, rx: tsc)
+                            return c.tsc(nicNanos: ns)
+                        }
+                        counters.nicStamped &+= 1
                     }
-                    counters.nicStamped &+= 1
+                    uEngine._withUnsafeGuaranteedRef { $0.frameNicTSC = arrival }
                 }
-                uEngine._withUnsafeGuaranteedRef { $0.frameNicTSC = arrival }
                 feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: UInt64(now), flags: p.flags)
             }
         }
-        uEngine._withUnsafeGuaranteedRef { $0.frameNicTSC = 0 }
+        if nic != nil { uEngine._withUnsafeGuaranteedRef { $0.frameNicTSC = 0 } }
     }
 
     /// Takes each frame's NIC stamp (in `unit`) as its arrival: a `NICArrivalClock` maps the
@@ -297,7 +292,7 @@ extension Appliance where R == UDPRecoveryClient {
     /// fed in advance, as the benchmark of this loop does through net_ring).
     public func run(port: DPDKPort, flag: RunFlag, burst: Int = 32, untilIdle: Bool = false) {
         let pkts = rxPkts
-        let burst = min(burst, Self.maxBurst)
+        let burst = min(burst, maxBurst)
         while flag.isRunning {
             if flag.takeKillRequest() { engine.gateway.kill(reason: .operator, now: nanos(tw_rdtsc())) }
             let n = port.receive(into: pkts, capacity: burst)
@@ -315,7 +310,7 @@ extension Appliance where R == UDPRecoveryClient {
     /// The kernel-socket path (no DPDK, or no rights for it): one socket per line.
     public func run(lineA: KernelUDPReceiver, lineB: KernelUDPReceiver, flag: RunFlag, burst: Int = 32) {
         let pkts = rxPkts
-        let burst = min(burst, Self.maxBurst)
+        let burst = min(burst, maxBurst)
         let a = feed.lineA, b = feed.lineB
         while flag.isRunning {
             if flag.takeKillRequest() { engine.gateway.kill(reason: .operator, now: nanos(tw_rdtsc())) }

@@ -3,6 +3,8 @@
 // place where placement decisions are written down, so the EAL arguments, the kernel command line
 // and the host checks are all derived from it instead of from flags typed by hand at each start.
 
+public import TickwireCore
+
 /// One box's placement plan, as loaded from `hw-profiles/*.yaml` (see hw-profiles/SCHEMA.md).
 public struct HWProfile: Sendable, Equatable {
     public var box: Box
@@ -79,15 +81,12 @@ public struct HWProfile: Sendable, Equatable {
         public var txQueues: Int
         /// The PMD expected to drive it (informational: "ice", "mlx5", "net_af_packet").
         public var driver: String?
-        /// Whether to ask for rx timestamps: "auto" (where the driver's unit is known and the
-        /// stamps are read as arrivals), "on" or "off" (on ice the offload costs the vector rx
-        /// path: off where nothing reads them).
-        public var rxTimestamps: String
-
-        public static let rxTimestampPolicies = ["auto", "on", "off"]
+        /// Whether to ask for rx timestamps: auto (where the driver's unit is known and the
+        /// stamps are read as arrivals), on or off.
+        public var rxTimestamps: RxTimestampPolicy
 
         public init(name: String, device: Device, numaNode: Int?, rxQueues: Int, txQueues: Int, driver: String? = nil,
-                    rxTimestamps: String = "auto") {
+                    rxTimestamps: RxTimestampPolicy = .auto) {
             self.name = name
             self.device = device
             self.numaNode = numaNode

@@ -174,12 +174,13 @@ private struct ProfileReader {
             let rx = try int(try m.required("rx_queues"), "\(at).rx_queues", min: 1, max: 1024)
             let tx = try int(try m.required("tx_queues"), "\(at).tx_queues", min: 1, max: 1024)
             let driver = try m.optional("driver").map { try string($0, "\(at).driver") }
-            var stamps = "auto"
+            var stamps = RxTimestampPolicy.auto
             if let n = m.optional("rx_timestamps") {
-                stamps = try string(n, "\(at).rx_timestamps")
-                guard HWProfile.Port.rxTimestampPolicies.contains(stamps) else {
-                    throw invalid(n, "\(at).rx_timestamps '\(stamps)' is not one of \(HWProfile.Port.rxTimestampPolicies.joined(separator: ", "))")
+                let s = try string(n, "\(at).rx_timestamps")
+                guard let p = RxTimestampPolicy(rawValue: s) else {
+                    throw invalid(n, "\(at).rx_timestamps '\(s)' is not one of \(RxTimestampPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
+                stamps = p
             }
             out.append(HWProfile.Port(name: name, device: device, numaNode: numa, rxQueues: rx, txQueues: tx, driver: driver,
                                       rxTimestamps: stamps))

@@ -12,8 +12,8 @@
 // become the new normal and clear its own guard. A tripped guard's action: `halt` (every order in the
 // symbol refused, what is open there cancelled by the gateway), `reduce` (orders above
 // `reduceFactor` of the size limit refused) or `widen` (orders must rest `widenSpreads` of the
-// symbol's normal spread behind the touch; quoting strategies read the distance and quote wider). It clears with hysteresis: once the ratio is back
-// halfway between the threshold and 1. A structural-change guard (`onRegime`): the strategy's
+// symbol's normal spread behind the touch; quoting strategies read the distance and quote
+// wider). It clears with hysteresis: once the ratio is back halfway between the threshold and 1. A structural-change guard (`onRegime`): the strategy's
 // regime model, when it says volatile or drought, trips the symbol's regime guard the same way.
 //
 // Runaway guards, for the whole book (they fire the kill switch): more than `maxOrdersPerSecond`

@@ -314,9 +314,9 @@ public final class MarketMaker: Strategy {
 
     /// Where the quotes should be for this touch and inventory (nil: no quote on that side),
     /// and their size. With models, stock `l`'s adapted width, size and inventory limit, and a
-    /// toxic fill's widening, apply.
+    /// toxic fill's widening, apply. `widen`: how far behind the touch risk's widen guard makes
+    /// orders rest (0: no guard).
     @inline(__always)
-    /// `widen`: how far behind the touch risk's widen guard makes orders rest (0: no guard).
     func wanted(_ top: BookTop, inventory inv: Int64, _ l: Int, now: UInt64, widen: Int64 = 0) -> (bid: Price?, ask: Price?, size: UInt32) {
         let p = parameters
         guard top.isTwoSided else { return (nil, nil, p.size) }

@@ -7,8 +7,8 @@
 // saw, and the lower envelope of those differences is the NIC clock mapped onto the TSC. This
 // estimator keeps the minimum per window of NIC time and fits offset + drift by least squares
 // through the last `windows` minima, lowered onto the lowest of them (so a rate error of the
-// NIC's oscillator, ±100 ppm, is followed rather than folded into the wait); the open window's running minimum counts too, so
-// the map is ready from the first packet. Fitting all differences instead would put the average
+// NIC's oscillator, ±100 ppm, is followed rather than folded into the wait); the open window's
+// running minimum counts too, so the map is ready from the first packet. Fitting all differences instead would put the average
 // wait, not the shortest, at zero.
 //
 // It needs no readable NIC clock: it serves a PMD that stamps packets but cannot be read

@@ -240,20 +240,9 @@ public final class DPDKPort: @unchecked Sendable {
         public var promiscuous: Bool = true
         public var allMulticast: Bool = true
         /// Whether to ask the PMD for rx timestamps (`auto`: where this driver's unit is known,
-        /// so that something reads them; on drivers such as ice the offload turns off the
-        /// vector rx path, a cost for stamps nobody would read).
-        public var rxTimestamps: RxTimestamps = .auto
+        /// so that something reads them).
+        public var rxTimestamps: RxTimestampPolicy = .auto
         public init() {}
-    }
-
-    /// The rx timestamp policy of a port (the hardware profile's `rx_timestamps`).
-    public enum RxTimestamps: String, Sendable, Equatable, CaseIterable {
-        /// Asked for, and used, where the driver's unit is known (`NICTimestampUnit`).
-        case auto
-        /// Asked for whatever the driver (its stamps used only in a known unit).
-        case on
-        /// Not asked for, and not used even when a PMD stamps anyway (net_pcap).
-        case off
     }
 
     public let id: UInt16
@@ -267,7 +256,7 @@ public final class DPDKPort: @unchecked Sendable {
     /// max(rx queues, tx queues) as configured: the queues `stats` reports.
     public let queueCount: Int
     /// The configuration's policy: `off` means the stamps are not to be used.
-    public let rxTimestampPolicy: RxTimestamps
+    public let rxTimestampPolicy: RxTimestampPolicy
     /// The stamps to use as arrivals: present, in a known unit, and not turned off (nil: none).
     public var usableRxTimestampUnit: NICTimestampUnit? {
         rxTimestampsPresent && rxTimestampPolicy != .off ? rxTimestampUnit : nil

@@ -24,7 +24,7 @@ enum FeedSource {
     /// A NIC the EAL probes from `eal` (`-a ADDRESS`, hugepages), with the profile's mempool
     /// and queue sizes; the rx pool is made on the port's NUMA node.
     case dpdkPCI(address: String, eal: [String], mbufs: Int, mbufCache: Int, rxDescriptors: Int, txDescriptors: Int,
-                 rxTimestamps: DPDKPort.RxTimestamps = .auto)
+                 rxTimestamps: RxTimestampPolicy = .auto)
 
     var label: String {
         switch self {

@@ -183,7 +183,7 @@ struct RunCommand: ParsableCommand {
                 // profile); queue sizes and the mempool come from the profile too.
                 source = .dpdkPCI(address: address, eal: EALArguments.build(hw), mbufs: hw.memory.mbufs, mbufCache: hw.memory.mbufCache,
                                   rxDescriptors: hw.memory.rxDescriptors, txDescriptors: hw.memory.txDescriptors,
-                                  rxTimestamps: DPDKPort.RxTimestamps(rawValue: port.rxTimestamps) ?? .auto)
+                                  rxTimestamps: port.rxTimestamps)
             }
         default:
             throw ValidationError("feed.source is kernel or dpdk")

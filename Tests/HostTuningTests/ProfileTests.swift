@@ -1,5 +1,6 @@
 import Foundation
 import HostTuning
+import TickwireCore
 import Testing
 
 @Suite struct ProfileTests {
@@ -100,6 +101,17 @@ import Testing
         #expect(pci?.message.contains("hugepages.enabled is false") == true)
         let nic = loadError(try devVM(replacing: "  cores_online:", with: "  nic_numa: {expected: false, enforce: warn}\n  cores_online:"))
         #expect(nic?.message.contains("always refused") == true)
+    }
+
+    /// Per port, whether to ask for rx timestamps: auto by default, on or off when said, and
+    /// anything else refused with its line.
+    @Test func rxTimestampsArePerPort() throws {
+        let text = try String(contentsOfFile: Paths.profile("dev-vm.yaml"), encoding: .utf8)
+        #expect(try HWProfile.parse(yaml: text).ports.map(\.rxTimestamps) == [.auto, .auto])
+        let off = try HWProfile.parse(yaml: text.replacingOccurrences(of: "vdev: net_null0", with: "vdev: net_null0\n    rx_timestamps: off"))
+        #expect(off.ports[1].rxTimestamps == .off)
+        let bad = loadError(try devVM(replacing: "vdev: net_null0", with: "vdev: net_null0\n    rx_timestamps: sometimes"))
+        #expect(bad?.kind == .invalidValue && bad?.message.contains("not one of auto, on, off") == true, "\(String(describing: bad))")
     }
 
     @Test func pciAddressesAreNormalized() throws {

@@ -1,6 +1,7 @@
 // Helpers shared by the tests: encoding into a fresh buffer, hex, and a small seeded RNG.
 
 import OrderEntry
+import Testing
 
 /// The bytes `encode` wrote into a 1 KiB scratch buffer (pre-filled with 0xEE so unwritten bytes
 /// show), or nil if it returned nil.
@@ -45,4 +46,15 @@ extension Result {
     var failureValue: Failure? {
         if case .failure(let e) = self { e } else { nil }
     }
+}
+
+/// A known answer (the OUCH*KnownAnswerTests): `m` encodes to exactly the bytes of `spec` (hex,
+/// written from the specification's tables), and those bytes decode to exactly `m`.
+func checkKnownAnswer<M: Equatable>(_ name: String, _ m: M, _ spec: String, encode: (M, UnsafeMutableRawBufferPointer) -> Int?,
+                                    decode: (UnsafeRawBufferPointer) -> M?) throws {
+    let bytes = hex(spec)
+    let out = try #require(encoded { encode(m, $0) }, "\(name) did not encode")
+    #expect(out == bytes, "\(name): \(hexString(out))")
+    let back = bytes.withUnsafeBytes { decode($0) }
+    #expect(back == m, "\(name) decoded as \(String(describing: back))")
 }
