@@ -106,6 +106,9 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     public private(set) var nicClock: NICArrivalClock?
     var uNIC: Unmanaged<NICArrivalClock>?
     var nicUnit = NICTimestampUnit.nanoseconds
+    /// A sampled NIC clock's published map (`useNICStamps(unit:sampler:)`), instead of `nicClock`.
+    var nicMap: PublishedClockMap?
+    var nicStamping = false
     /// imissed since the start of the run, summed over the ports, published by the cold
     /// thread's `NICWatch` (read here every 10 ms: a rise is a feed gap).
     public let nicMissed = SharedCounter()
@@ -156,19 +159,26 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
         }
         counters.bursts &+= 1
         counters.frames &+= UInt64(count)
-        let nic = uNIC, unit = nicUnit
+        let nic = uNIC, unit = nicUnit, stamping = nicStamping
+        // A sampled NIC clock's map, loaded once per burst (nil: not published yet).
+        let map = nicMap?.load()
         uFeed._withUnsafeGuaranteedRef { feed in
             for i in 0..<count {
                 let p = pkts[i]
-                if let nic {
-                    // NIC stamps in a known unit: the frame's arrival, through the port's
-                    // arrival clock, is stage 0 of what it triggers (`nic_to_rx` before decode).
+                if stamping {
+                    // NIC stamps in a known unit: the frame's arrival on the TSC's line (through
+                    // the sampled NIC clock, else the port's arrival envelope) is stage 0 of
+                    // what it triggers (`nic_to_rx` before decode).
                     var arrival: UInt64 = 0
                     if p.flags & UInt32(TW_PKT_HW_TIMESTAMP) != 0 {
                         let ns = unit.nanoseconds(p.rx_timestamp)
-                        arrival = nic._withUnsafeGuaranteedRef { c in
-                            c.observe(nicNanos: ns, rx: tsc)
-                            return c.tsc(nicNanos: ns)
+                        if let nic {
+                            arrival = nic._withUnsafeGuaranteedRef { c in
+                                c.observe(nicNanos: ns, rx: tsc)
+                                return c.tsc(nicNanos: ns)
+                            }
+                        } else if let map {
+                            arrival = map.tsc(at: Int64(bitPattern: ns))
                         }
                         counters.nicStamped &+= 1
                     }
@@ -177,7 +187,7 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
                 feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: UInt64(now), flags: p.flags)
             }
         }
-        if nic != nil { uEngine._withUnsafeGuaranteedRef { $0.frameNicTSC = 0 } }
+        if stamping { uEngine._withUnsafeGuaranteedRef { $0.frameNicTSC = 0 } }
     }
 
     /// Takes each frame's NIC stamp (in `unit`) as its arrival: a `NICArrivalClock` maps the
@@ -188,6 +198,19 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
         nicClock = c
         nicUnit = unit
         uNIC = .passUnretained(c)
+        nicMap = nil
+        nicStamping = true
+    }
+
+    /// The same with the port's NIC clock read on the cold thread (`NICClockSampler`): the
+    /// stamps are converted by the map it publishes, the true arrival rather than the
+    /// envelope's. The sampler must outlive the loop.
+    public func useNICStamps(unit: NICTimestampUnit, sampler: NICClockSampler) {
+        nicClock = nil
+        uNIC = nil
+        nicUnit = unit
+        nicMap = sampler.published
+        nicStamping = true
     }
 
     /// A burst of UDP payloads from the kernel socket of one line.

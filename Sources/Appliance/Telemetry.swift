@@ -126,11 +126,13 @@ public struct LatencyRecorder: Sendable {
     public private(set) var laterOrders: UInt64 = 0
     /// Stamps out of order (a later stage before an earlier one): counted, not recorded.
     public private(set) var inconsistent: UInt64 = 0
-    /// Every recorded order's stage durations (ns, `LatencyStage.allCases` order, one row of
-    /// `LatencyStage.allCases.count` after the other; the first `maxStageRows` orders): the
-    /// stacked chart's data, where each order's stages add up to its tick-to-trade.
+    /// Every recorded order's stage durations (ns, in `stageRowColumns` order: nic_to_rx, 0
+    /// when the trigger carried no NIC stamp, then `LatencyStage.allCases`; one row after the
+    /// other; the first `maxStageRows` orders): the stacked chart's data, where each order's
+    /// columns add up to its tick-to-trade.
     public private(set) var stageRows: [UInt32] = []
     public static let maxStageRows = 1 << 20
+    public static let stageRowColumns = ["nic_to_rx"] + LatencyStage.allCases.map(\.rawValue)
 
     /// TSC -> CLOCK_REALTIME, fed by `sampleWallClock` on the telemetry thread.
     public private(set) var wallClock = ClockModel(capacity: 64, stepThresholdNanos: 20_000)
@@ -185,8 +187,8 @@ public struct LatencyRecorder: Sendable {
         _ = stageHistograms[6].record(ns(s.encoded, s.sent))
         _ = tickToTrade.record(total)
         if fromNIC { _ = nicToRx.record(ns(start, s.rx)) }
-        if stageRows.count < Self.maxStageRows * LatencyStage.allCases.count {
-            for (a, b) in [(s.rx, s.decoded), (s.decoded, s.book), (s.book, s.model), (s.model, s.strategy), (s.strategy, s.risk),
+        if stageRows.count < Self.maxStageRows * Self.stageRowColumns.count {
+            for (a, b) in [(start, s.rx), (s.rx, s.decoded), (s.decoded, s.book), (s.book, s.model), (s.model, s.strategy), (s.strategy, s.risk),
                            (s.risk, s.encoded), (s.encoded, s.sent)] {
                 stageRows.append(UInt32(clamping: ns(a, b)))
             }
@@ -243,6 +245,9 @@ public final class TelemetryDrain: @unchecked Sendable {
     /// Cold work done on this thread about once a second (the NIC's counters), and once more
     /// at the end.
     public var everySecond: (@Sendable () -> Void)?
+    /// Cold work done at every drain (about every millisecond): a clock sampler that keeps its
+    /// own spacing.
+    public var everyDrain: (@Sendable () -> Void)?
     var lastSecond: Int64 = 0
     let lock = NSLock()
     var recorder: LatencyRecorder
@@ -280,6 +285,7 @@ public final class TelemetryDrain: @unchecked Sendable {
             recorder.sampleWallClock()
             while let s = ring.pop() { recorder.record(s) }
         }
+        everyDrain?()
         if let everySecond, lastSecond == 0 || tw_clock_monotonic_raw_ns() &- lastSecond >= 1_000_000_000 {
             lastSecond = tw_clock_monotonic_raw_ns()
             everySecond()
@@ -301,6 +307,7 @@ public final class TelemetryDrain: @unchecked Sendable {
         // demo's second run needs again.
         thread = nil
         everySecond = nil
+        everyDrain = nil
         onCounters = nil
         return lock.withLock { recorder }
     }

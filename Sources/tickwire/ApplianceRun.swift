@@ -98,6 +98,8 @@ struct RunOutcome {
     /// Each DPDK port's counters over the run (rte_eth_stats; nil on kernel sockets): imissed
     /// is what the NIC dropped because the rx ring was full, which no stage stamp can see.
     var nic: [String: NICCounters]?
+    /// The port's NIC clock against the TSC (nil where it cannot be read).
+    var nicClock: NICClockSampler.Report?
 }
 
 /// What Tickwire's TCP and its host did in a run (the demo's and run's `tcp` key).
@@ -320,6 +322,9 @@ func rxTimestampSource(_ port: DPDKPort?) -> String {
     guard let port, port.rxTimestampsPresent else { return "tsc_at_rx_burst" }
     if port.rxTimestampPolicy == .off { return "tsc_at_rx_burst (\(port.info.driver) stamps packets: rx_timestamps off)" }
     guard let unit = port.rxTimestampUnit else { return "tsc_at_rx_burst (\(port.info.driver) stamps packets in a unit not known here: not used)" }
+    if port.info.readClockCapable {
+        return "nic (\(port.info.driver), \(unit.rawValue), mapped onto the TSC by the NIC clock read against it on the cold thread)"
+    }
     return "nic (\(port.info.driver), \(unit.rawValue), mapped onto the TSC by the lower envelope of rx - stamp)"
 }
 
@@ -340,8 +345,24 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
     let engine = TradingEngine(book: book, gateway: gateway, strategy: strategy)
     let clock = TSCClock.calibrate(windowNanos: 50_000_000)
     let appliance = Appliance(engine: engine, lineA: setup.lineA, lineB: setup.lineB, requester: requester, clock: clock)
-    if let unit = port?.usableRxTimestampUnit { appliance.useNICStamps(unit: unit) }
+    // NIC stamps: through the port's clock, sampled on the telemetry thread, where it can be
+    // read; else through the envelope of the stamps themselves.
+    var nicClock: NICClockSampler?
+    if let port, let unit = port.usableRxTimestampUnit {
+        if port.info.readClockCapable {
+            let sampler = NICClockSampler(clock: clock, readNIC: { port.readClock() }, toNanos: { unit.nanoseconds($0) })
+            // Two pairs before the loop: the map converts from the first frame on.
+            sampler.sample()
+            usleep(2_000)
+            sampler.sample()
+            appliance.useNICStamps(unit: unit, sampler: sampler)
+            nicClock = sampler
+        } else {
+            appliance.useNICStamps(unit: unit)
+        }
+    }
     let telemetry = TelemetryDrain(ring: engine.stamps, clock: clock)
+    if let nicClock { telemetry.everyDrain = { nicClock.sampleIfDue() } }
     let nic = port.map { NICWatch(ports: [$0], publishTo: appliance.nicMissed) }
     telemetry.everySecond = { nic?.sample() }
     if let port = setup.metricsPort {
@@ -415,12 +436,11 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
                       journalFailure: journal?.failure.map { "\($0)" }, pnl: Double(risk.positions.totalPnL) / 10_000,
                       realized: Double(risk.positions.totalRealized) / 10_000, positions: positions, openOrdersAtEnd: open,
                       recorder: recorder,
-                      // The stamps are TSC readings at the burst's return even when the PMD
-                      // timestamps packets: NIC time is another clock (not converted yet).
                       rxTimestampSource: rxTimestampSource(port),
                       source: source.label, liveOrdersInBook: book.liveOrders, bookMessages: engine.counters.messages, models: strategy.modelSummary(),
                       nic: nic?.counters)
     outcome.unusableBooks = unusable
+    outcome.nicClock = nicClock?.counters
     for g in MarketGuard.allCases where risk.tripCount(g) > 0 { outcome.guardTrips["\(g)"] = risk.tripCount(g) }
     for l in setup.traded {
         let t = risk.trippedGuards(l)

@@ -263,6 +263,9 @@ struct DemoReport: Encodable {
     var tcp: TCPReport?
     /// Each DPDK port's counters over the run (imissed: frames the rx ring had no room for).
     var nic: [String: NICCounters]?
+    /// The port's NIC clock against the TSC, where it can be read (samples, steps, outliers,
+    /// the fit's residual and the oscillator's rate): what NIC arrivals were converted with.
+    var nicClock: NICClockSampler.Report?
     var wireToWireByTransport: [String: LatencySummary]?
     var wireToWireRatio: TransportRatio?
     var fallbackReason: String?
@@ -317,6 +320,7 @@ struct DemoReport: Encodable {
         orderTransport = o.orderTransport
         tcp = o.tcp
         nic = o.nic
+        nicClock = o.nicClock
         self.fallbackReason = fallbackReason
         self.strategy = strategy
         seconds = (o.seconds * 10).rounded() / 10
@@ -541,7 +545,10 @@ enum LatencyChart {
             return nil
         }
         let stages = LatencyStage.allCases
-        let k = stages.count
+        // The stacked panel's columns: nic_to_rx (drawn when some trigger carried a NIC stamp),
+        // then the stages.
+        let columns = LatencyRecorder.stageRowColumns
+        let k = columns.count
         // x = 1/(1-p) on a log axis (p50 at 2, p90 at 10, p99 at 100...).
         var ps: [Double] = stride(from: 0.0, to: 90.0, by: 2.5).map { $0 }
         ps += stride(from: 90.0, to: 99.0, by: 0.5).map { $0 } + stride(from: 99.0, to: 99.9, by: 0.1).map { $0 } + [99.9, 99.95, 99.99]
@@ -553,7 +560,7 @@ enum LatencyChart {
         let total = { (r: Int) -> UInt64 in (0..<k).reduce(0) { $0 + UInt64(recorder.stageRows[r * k + $1]) } }
         let totals = order.map(total)
         order.sort { totals[$0] < totals[$1] }
-        var stacked = "# x " + stages.map(\.rawValue).joined(separator: " ") + " wire_to_wire\n"
+        var stacked = "# x " + columns.joined(separator: " ") + " wire_to_wire\n"
         if rows > 0 {
             for p in ps {
                 let r = order[min(rows - 1, Int(Double(rows) * p / 100))]
@@ -571,6 +578,8 @@ enum LatencyChart {
         var series: [(String, [UInt64])] = stages.map { st in
             (st.rawValue, ps.map { p in recorder.stage(st).totalCount > 0 ? recorder.stage(st).valueAtPercentile(p) : 0 })
         }
+        let nicStamped = recorder.nicToRx.totalCount > 0
+        if nicStamped { series.insert(("nic_to_rx", ps.map { recorder.nicToRx.valueAtPercentile($0) }), at: 0) }
         series.append(("tick_to_trade", ps.map { recorder.tickToTrade.totalCount > 0 ? recorder.tickToTrade.valueAtPercentile($0) : 0 }))
         if !w2w.isEmpty { series.append(("wire_to_wire", ps.map { w2w[min(w2w.count - 1, Int(Double(w2w.count) * $0 / 100))] })) }
         var curves = "# x " + series.map(\.0).joined(separator: " ") + "\n"
@@ -598,9 +607,9 @@ enum LatencyChart {
         plot
         """
         var layers: [String] = []
-        for j in stride(from: k - 1, through: 0, by: -1) {
+        for j in stride(from: k - 1, through: nicStamped ? 0 : 1, by: -1) {
             let low = j == 0 ? "(1)" : "\(j + 1)"
-            layers.append(" '\(stackedPath)' using 1:\(low):\(j + 2) with filledcurves title '\(stages[j].rawValue)'")
+            layers.append(" '\(stackedPath)' using 1:\(low):\(j + 2) with filledcurves title '\(columns[j])'")
         }
         layers.append(" '\(stackedPath)' using 1:\(k + 2) with lines lw 2 lc rgb 'black' title 'wire_to_wire (tap)'")
         script += layers.joined(separator: ",") + "\n"

@@ -30,9 +30,21 @@ import TickwireCore
             let v = h.valueAtPercentile(50)
             #expect(v + v / 1000 >= deltas[i] && v <= deltas[i] + deltas[i] / 1000 + 1, "\(st): \(v)")
         }
-        #expect(r.stageRows.map(UInt64.init) == deltas)
+        #expect(r.stageRows.map(UInt64.init) == [0] + deltas, "no NIC stamp: nic_to_rx 0")
         #expect(r.decisions.first?.tickToTradeNanos == deltas.reduce(0, +))
         #expect(r.tickToTrade.totalCount == 1)
+    }
+
+    @Test func aNICStampAddsNicToRxToTheRowAndToTickToTrade() {
+        var r = LatencyRecorder(clock: clock)
+        let deltas: [UInt64] = [100, 40, 300, 20, 50, 60, 9_000]
+        var s = stamps(rx: 1_000_000, deltas: deltas)
+        s.nic = 1_000_000 - 2_500
+        r.record(s)
+        #expect(r.stageRows.map(UInt64.init) == [2_500] + deltas)
+        #expect(LatencyRecorder.stageRowColumns.count == deltas.count + 1)
+        #expect(r.decisions.first?.tickToTradeNanos == 2_500 + deltas.reduce(0, +))
+        #expect(r.nicToRx.totalCount == 1 && r.stageSummaries["nic_to_rx"] != nil)
     }
 
     @Test func laterOrdersVenueOrdersAndDisorderStayOutOfTheHistograms() {

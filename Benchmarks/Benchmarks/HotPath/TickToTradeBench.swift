@@ -17,6 +17,8 @@ final class TickToTradeFixture: @unchecked Sendable {
     var cursor = 0
     /// Frames carry NIC stamps and the rig's appliance uses them.
     var nicStamps = false
+    /// With a sampled NIC clock (its published map), instead of the arrival envelope.
+    var nicSampler: NICClockSampler?
     /// The real TSC rate (see ModelRigFixture: a made-up one dropped the session).
     let clock = TSCClock.calibrate(windowNanos: 20_000_000)
 
@@ -62,6 +64,16 @@ func tickToTradeBenchmarks() {
         precondition(t2tNICFixture!.rig.appliance.counters.nicStamped > 0, "no frame went through the arrival clock")
     }
 
+    /// The same with the NIC clock read on a cold thread: the seqlock's map loaded once per
+    /// burst, each stamp converted with it.
+    Benchmark("TickToTrade_taker_300_frames_nic_clock",
+              configuration: .init(setup: {
+                  if t2tNICClockFixture == nil { t2tNICClockFixture = nicStampedFixture(sampled: true) }
+              })) { benchmark in
+        t2tIteration(t2tNICClockFixture!, benchmark, losingEvery: nil)
+        precondition(t2tNICClockFixture!.rig.appliance.counters.nicStamped > 0, "no frame went through the sampled clock")
+    }
+
     Benchmark("TickToTrade_taker_300_frames_loss_and_recovery",
               configuration: .init(setup: {
                   if t2tLossyFixture == nil { t2tLossyFixture = TickToTradeFixture() }
@@ -72,17 +84,37 @@ func tickToTradeBenchmarks() {
 
 nonisolated(unsafe) var t2tLossyFixture: TickToTradeFixture?
 nonisolated(unsafe) var t2tNICFixture: TickToTradeFixture?
+nonisolated(unsafe) var t2tNICClockFixture: TickToTradeFixture?
 
-/// Every frame with a NIC stamp (10 µs apart): the arrival clock and stage 0 from the stamp.
-func nicStampedFixture() -> TickToTradeFixture {
+/// Every frame with a NIC stamp (10 µs apart): the arrival clock and stage 0 from the stamp;
+/// `sampled`: through a NIC clock sampler's map instead (two pairs of a clock 100 ppm fast).
+func nicStampedFixture(sampled: Bool = false) -> TickToTradeFixture {
     let f = TickToTradeFixture()
     for i in 0..<f.frames.count {
         f.frames.pkts[i].flags |= UInt32(TW_PKT_HW_TIMESTAMP)
         f.frames.pkts[i].rx_timestamp = 1_700_000_000_000_000_000 + UInt64(i) * 10_000
     }
     f.nicStamps = true
-    f.rig.appliance.useNICStamps(unit: .nanoseconds)
+    if sampled {
+        var k: UInt64 = 0
+        let s = NICClockSampler(clock: f.clock) {
+            k += 1
+            return (k * 1_000_000_000, 1_700_000_000_000_000_000 + Int64(k) * 400_040_000)
+        }
+        s.sample()
+        s.sample()
+        f.nicSampler = s
+    }
+    useStamps(f)
     return f
+}
+
+func useStamps(_ f: TickToTradeFixture) {
+    if let s = f.nicSampler {
+        f.rig.appliance.useNICStamps(unit: .nanoseconds, sampler: s)
+    } else {
+        f.rig.appliance.useNICStamps(unit: .nanoseconds)
+    }
 }
 
 /// One iteration: 300 frames, one per burst (every `losingEvery`-th lost and recovered), then
@@ -90,7 +122,7 @@ func nicStampedFixture() -> TickToTradeFixture {
 func t2tIteration(_ f: TickToTradeFixture, _ benchmark: Benchmark, losingEvery: Int?) {
     if f.cursor + 300 > f.frames.count {
         f.rig = TickToTradeFixture.freshRig(f.clock)
-        if f.nicStamps { f.rig.appliance.useNICStamps(unit: .nanoseconds) }
+        if f.nicStamps { useStamps(f) }
         f.cursor = 0
     }
     let rig = f.rig
