@@ -16,7 +16,8 @@ let package = Package(
             name: "HotPath",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "Wire", package: "Tickwire"),
+                .product(name: "Packets", package: "Tickwire"),
+                .product(name: "DPDK", package: "Tickwire"),
                 .product(name: "Net", package: "Tickwire"),
                 .product(name: "TickwireCore", package: "Tickwire"),
                 .product(name: "CShims", package: "Tickwire"),

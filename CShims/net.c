@@ -1,8 +1,10 @@
 // Kernel UDP sockets for the kernel backend: multicast join, batched recvmmsg and kernel
 // receive timestamps (SO_TIMESTAMPING control messages, read with CMSG_* macros that Swift
-// cannot import). Every call retries EINTR and returns -errno; `step` names the failing call.
+// cannot import). Every call goes through TW_SYSCALL (syscall.h: EINTR retried, -errno on
+// failure); `step` names the failing call.
 #define _GNU_SOURCE 1
 #include "CShims.h"
+#include "syscall.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,22 +29,28 @@ struct tw_udp_batch {
 
 #define TW_CTRL 256
 
-static int fail(int fd, const char **step, const char *name) {
-    int e = errno;
+// A set-up call failed with `rc` (-errno): name it, release the socket, return rc.
+static int fail(int fd, const char **step, const char *name, long rc) {
     if (step) *step = name;
     if (fd >= 0) close(fd);
-    return -e;
+    return (int)rc;
 }
+
+// Runs a set-up call through the choke point; on failure returns from the calling function.
+#define TW_TRY(fd, name, expr)                          \
+    do {                                                \
+        long tw_try_ = TW_SYSCALL(expr);                \
+        if (tw_try_ < 0) return fail(fd, step, name, tw_try_); \
+    } while (0)
 
 int tw_udp_open_rx(uint32_t group_be, uint16_t port, uint32_t iface_addr_be, int rcvbuf,
                    const char **step) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return fail(-1, step, "socket");
+    long s = TW_SYSCALL(socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (s < 0) return fail(-1, step, "socket", s);
+    int fd = (int)s;
     int one = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-        return fail(fd, step, "setsockopt(SO_REUSEADDR)");
-    if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
-        return fail(fd, step, "setsockopt(SO_RCVBUF)");
+    TW_TRY(fd, "setsockopt(SO_REUSEADDR)", setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+    if (rcvbuf > 0) TW_TRY(fd, "setsockopt(SO_RCVBUF)", setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)));
     bool mcast = IN_MULTICAST(ntohl(group_be));
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
@@ -50,32 +58,28 @@ int tw_udp_open_rx(uint32_t group_be, uint16_t port, uint32_t iface_addr_be, int
     sa.sin_port = htons(port);
     // Binding to the group keeps other groups on the same port out of this socket.
     sa.sin_addr.s_addr = mcast ? group_be : (group_be ? group_be : htonl(INADDR_ANY));
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) return fail(fd, step, "bind");
+    TW_TRY(fd, "bind", bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
     if (mcast) {
         struct ip_mreq mr;
         mr.imr_multiaddr.s_addr = group_be;
         mr.imr_interface.s_addr = iface_addr_be;
-        if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
-            return fail(fd, step, "setsockopt(IP_ADD_MEMBERSHIP)");
+        TW_TRY(fd, "setsockopt(IP_ADD_MEMBERSHIP)", setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)));
     }
     int ts = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts, sizeof(ts)) < 0)
-        return fail(fd, step, "setsockopt(SO_TIMESTAMPING)");
+    TW_TRY(fd, "setsockopt(SO_TIMESTAMPING)", setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &ts, sizeof(ts)));
     return fd;
 }
 
 int tw_udp_open_tx(uint32_t iface_addr_be, int ttl, bool loop, const char **step) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return fail(-1, step, "socket");
+    long s = TW_SYSCALL(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (s < 0) return fail(-1, step, "socket", s);
+    int fd = (int)s;
     unsigned char t = (unsigned char)ttl, l = loop ? 1 : 0;
-    if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &t, sizeof(t)) < 0)
-        return fail(fd, step, "setsockopt(IP_MULTICAST_TTL)");
-    if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &l, sizeof(l)) < 0)
-        return fail(fd, step, "setsockopt(IP_MULTICAST_LOOP)");
+    TW_TRY(fd, "setsockopt(IP_MULTICAST_TTL)", setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &t, sizeof(t)));
+    TW_TRY(fd, "setsockopt(IP_MULTICAST_LOOP)", setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &l, sizeof(l)));
     if (iface_addr_be != 0) {
         struct in_addr ia = {.s_addr = iface_addr_be};
-        if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ia, sizeof(ia)) < 0)
-            return fail(fd, step, "setsockopt(IP_MULTICAST_IF)");
+        TW_TRY(fd, "setsockopt(IP_MULTICAST_IF)", setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ia, sizeof(ia)));
     }
     return fd;
 }
@@ -86,11 +90,7 @@ int tw_udp_sendto(int fd, const uint8_t *data, uint32_t len, uint32_t addr_be, u
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
     sa.sin_addr.s_addr = addr_be;
-    for (;;) {
-        ssize_t n = sendto(fd, data, len, 0, (struct sockaddr *)&sa, sizeof(sa));
-        if (n >= 0) return (int)n;
-        if (errno != EINTR) return -errno;
-    }
+    return (int)TW_SYSCALL(sendto(fd, data, len, 0, (struct sockaddr *)&sa, sizeof(sa)));
 }
 
 tw_udp_batch *tw_udp_batch_create(unsigned capacity, unsigned bufsize) {
@@ -137,14 +137,10 @@ int tw_udp_recv_batch(int fd, tw_udp_batch *b, tw_pkt *pkts, unsigned n, uint32_
         h->msg_flags = 0;
         b->msgs[i].msg_len = 0;
     }
-    int got;
-    for (;;) {
-        got = recvmmsg(fd, b->msgs, n, MSG_DONTWAIT, NULL);
-        if (got >= 0) break;
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-        return -errno;
-    }
+    long rc = TW_SYSCALL(recvmmsg(fd, b->msgs, n, MSG_DONTWAIT, NULL));
+    if (rc == -EAGAIN || rc == -EWOULDBLOCK) return 0;
+    if (rc < 0) return (int)rc;
+    int got = (int)rc;
     for (int i = 0; i < got; i++) {
         struct msghdr *h = &b->msgs[i].msg_hdr;
         tw_pkt *p = &pkts[i];
@@ -165,12 +161,6 @@ int tw_udp_recv_batch(int fd, tw_udp_batch *b, tw_pkt *pkts, unsigned n, uint32_
         if (src_port) src_port[i] = ntohs(b->addrs[i].sin_port);
     }
     return got;
-}
-
-int tw_close(int fd) {
-    int rc = close(fd);
-    // close(2) must not be retried on EINTR on Linux: the descriptor is gone either way.
-    return rc < 0 && errno != EINTR ? -errno : 0;
 }
 
 int tw_so_busy_poll(void) { return SO_BUSY_POLL; }

@@ -4,6 +4,8 @@
 #include "CShims.h"
 
 #include <errno.h>
+
+#include "syscall.h"
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -66,11 +68,8 @@ int tw_current_cpu(void) { return sched_getcpu(); }
 int tw_random_bytes(void *buf, size_t len) {
     uint8_t *p = buf;
     while (len > 0) {
-        ssize_t n = getrandom(p, len, 0);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
+        long n = TW_SYSCALL(getrandom(p, len, 0));
+        if (n < 0) return (int)n;
         p += n;
         len -= (size_t)n;
     }

@@ -324,8 +324,6 @@ void tw_udp_batch_destroy(tw_udp_batch *b);
 /// 0 when nothing is waiting, or -errno (EINTR retried). Source address/port go to src_* if not NULL.
 int tw_udp_recv_batch(int fd, tw_udp_batch *b, tw_pkt *pkts, unsigned n, uint32_t *src_addr_be,
                       uint16_t *src_port);
-/// close(2).
-int tw_close(int fd);
 
 /// getrandom(2) of `len` bytes (blocking until the pool is seeded, EINTR retried): 0 or -errno.
 /// Setup only (TCP ISN key, ephemeral ports), never the hot path.

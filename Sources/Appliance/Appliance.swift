@@ -8,7 +8,8 @@ public import MarketData
 import OrderEntry
 public import Strategy
 public import TickwireCore
-public import Wire
+public import DPDK
+public import Sockets
 import Synchronization
 
 /// Raised by a signal handler or the control thread; read by the hot loop once per turn.

@@ -7,7 +7,7 @@
 // feed packets, and a book that missed them is not one to trade on.
 import Foundation
 public import TickwireCore
-public import Wire
+public import DPDK
 
 /// One port's counters over the run (rte_eth_stats names; JSON in snake case).
 public struct NICCounters: Sendable, Equatable, Codable {

@@ -12,7 +12,7 @@ public import Net
 import OrderEntry
 import Strategy
 import TickwireCore
-public import Wire
+public import Packets
 
 /// MoldUDP64 re-requests through the stack: UDP from our address and `localPort` to the
 /// venue's re-request server; the answers come back in the rx bursts.

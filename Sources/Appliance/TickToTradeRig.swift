@@ -10,7 +10,7 @@ public import OrderEntry
 public import Risk
 public import Strategy
 public import TickwireCore
-import Wire
+import Packets
 
 public final class TickToTradeFrames: @unchecked Sendable {
     /// Descriptors of every frame, in order (data points into the arena).

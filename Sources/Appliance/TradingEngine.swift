@@ -12,7 +12,6 @@ public import OrderBook
 public import OrderEntry
 public import Strategy
 public import TickwireCore
-public import Wire
 
 /// What became of one order a tick (or a venue event) triggered, with the TSC at each stage.
 @frozen

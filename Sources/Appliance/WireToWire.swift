@@ -5,7 +5,8 @@
 // The trigger's time is its first arrival on either line; the order's time is the capture time
 // of the TCP segment that carried its last byte.
 import TickwireCore
-public import Wire
+import Packets
+public import Capture
 import CShims
 import MarketData
 import OrderEntry

@@ -21,7 +21,8 @@
 public import MarketData
 public import OrderEntry
 public import TickwireCore
-public import Wire
+public import Packets
+import Sockets
 #if os(Linux)
 import Glibc
 #endif

@@ -8,7 +8,9 @@
 // returned by the socket; the timestamp is CLOCK_REALTIME when that happened.
 import CShims
 public import MarketData
-public import Wire
+import Packets
+public import Sockets
+public import Capture
 
 public final class VenueCapture {
     public let path: String

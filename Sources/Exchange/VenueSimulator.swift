@@ -8,7 +8,9 @@
 import CShims
 public import MarketData
 import TickwireCore
-public import Wire
+public import Packets
+import Sockets
+import Capture
 #if os(Linux)
 import Glibc
 #endif

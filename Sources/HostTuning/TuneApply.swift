@@ -113,12 +113,19 @@ public enum TuneApply {
     /// One write(2) of the whole value, as `echo` does; sysfs applies it on that call, so a
     /// failure (EIO, EINVAL, EPERM) is reported by this write and not later.
     static func writeFile(_ path: String, _ value: String) -> String? {
-        let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
-        if fd < 0 { return "open: \(String(cString: strerror(errno)))" }
-        defer { close(fd) }
+        let fd: Int32
+        switch Syscall.call("open(\(path))", { open(path, O_WRONLY | O_TRUNC | O_CLOEXEC) }) {
+        case .success(let d): fd = d
+        case .failure(let e): return "open: \(e)"
+        }
+        defer { Syscall.close(fd) }
         let bytes = Array((value + "\n").utf8)
-        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        if n < 0 { return String(cString: strerror(errno)) }
+        let written = bytes.withUnsafeBytes { b in Syscall.call("write(\(path))") { Glibc.write(fd, b.baseAddress, b.count) } }
+        let n: Int
+        switch written {
+        case .success(let w): n = w
+        case .failure(let e): return e.description
+        }
         if n != bytes.count { return "short write (\(n) of \(bytes.count) bytes)" }
         return nil
     }

@@ -1,7 +1,7 @@
 // The market-data feed handler's front: Ethernet frames (from a DPDK port or a capture) or UDP
 // payloads (from kernel sockets) are routed by destination group and port to line A or line B
 // of one MoldUDP64 session. Anything else on the wire is counted and ignored.
-public import Wire
+public import Packets
 import CShims
 
 /// A multicast group (or unicast address) and UDP port, written "233.54.12.111:26477".

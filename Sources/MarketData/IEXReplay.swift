@@ -8,7 +8,8 @@
 // sample is) replays to that record and reports it in `truncatedFrames` and `readError`.
 // Only failing to open the file throws.
 
-public import Wire
+import Packets
+public import Capture
 import CShims
 
 /// What a replay saw.

@@ -11,7 +11,7 @@
 //
 // A segment with message count 0 is a heartbeat; its sequence number is the next one expected.
 //
-// The views follow Wire's rule: every length is checked once, when the view is made; a short or
+// The views follow the rule of Packets' header views: every length is checked once, when the view is made; a short or
 // malformed segment gives nil (or a counted stop), never a trap; accessors then read only at
 // proven offsets. Nothing here allocates.
 

@@ -110,34 +110,28 @@ public enum ITCHFile {
     /// The file's bytes. Throws a `SystemError` naming the call and the path (e.g.
     /// "open(/x/y) failed: No such file or directory (errno 2)").
     public static func load(path: String) throws(SystemError) -> [UInt8] {
-        var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { throw failure("open(\(path))") }
-        defer { _ = close(fd) }
+        let fd = try Syscall.checked("open(\(path))") { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { Syscall.close(fd) }
 
         var info = stat()
-        let size = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
+        let size = (try? Syscall.checked("fstat(\(path))") { fstat(fd, &info) }) != nil ? Int(info.st_size) : 0
         // One byte more than the size, so that the read seeing end-of-file needs no growth.
         var bytes = [UInt8](repeating: 0, count: max(size + 1, 1 << 16))
         var filled = 0
         while true {
             if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
-            let n = bytes.withUnsafeMutableBytes { buf in
-                read(fd, buf.baseAddress! + filled, buf.count - filled)
+            let got = bytes.withUnsafeMutableBytes { buf in
+                Syscall.call("read(\(path))") { read(fd, buf.baseAddress! + filled, buf.count - filled) }
             }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw failure("read(\(path))")
+            let n: Int
+            switch got {
+            case .success(let k): n = k
+            case .failure(let e): throw e.error("read(\(path))")
             }
             if n == 0 { break }
             filled += n
         }
         bytes.removeLast(bytes.count - filled)
         return bytes
-    }
-
-    private static func failure(_ call: String) -> SystemError {
-        let e = errno
-        return SystemError(call: call, errno: e, reason: String(cString: strerror(e)))
     }
 }

@@ -3,7 +3,8 @@
 // venue simulator brings its own, built on the same store).
 public import CShims
 public import TickwireCore
-public import Wire
+public import Packets
+import Sockets
 import Synchronization
 
 #if canImport(Glibc)
@@ -46,12 +47,14 @@ public struct UDPRecoveryClient: MoldUDP64Requester, @unchecked Sendable {
 
     public mutating func requestRetransmission(session: MoldSession, sequence: UInt64, count: UInt16) -> Bool {
         let n = MoldUDP64Packet.writeHeader(into: request, session: session, sequence: sequence, count: count) ?? 0
+        // net.c's TW_SYSCALL retried EINTR; a failure (-errno) is a request not sent.
         let sent = Int(tw_udp_sendto(fd, request.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), UInt32(n),
                                      server.value.bigEndian, port))
         return sent == n
     }
 
     /// Answers waiting on the socket (non-blocking), valid until the next call.
+    /// Returns the count, or -errno from net.c's TW_SYSCALL.
     public func receive(into pkts: UnsafeMutablePointer<tw_pkt>, capacity: Int) -> Int {
         Int(tw_udp_recv_batch(fd, batch, pkts, UInt32(capacity), nil, nil))
     }
@@ -59,11 +62,8 @@ public struct UDPRecoveryClient: MoldUDP64Requester, @unchecked Sendable {
     /// Waits up to `timeoutMillis` for an answer to arrive (poll(2)); true when one is waiting.
     public func wait(timeoutMillis: Int32) -> Bool {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        while true {
-            let r = poll(&p, 1, timeoutMillis)
-            if r >= 0 { return r > 0 }
-            if errno != EINTR { return false }
-        }
+        if case .success(let r) = Syscall.call("poll(re-request answers)", { poll(&p, 1, timeoutMillis) }) { return r > 0 }
+        return false
     }
 }
 
@@ -174,14 +174,13 @@ public final class MoldRetransmitServer: @unchecked Sendable {
         self.store = store
         self.dropFirstRequests = dropFirstRequests
         var step: UnsafePointer<CChar>? = nil
-        let fd = tw_udp_open_rx(address.value.bigEndian, port, 0, 1 << 20, &step)
-        if fd < 0 {
-            throw SystemError(call: step.map { String(cString: $0) } ?? "socket", errno: -fd, reason: String(cString: strerror(-fd)))
-        }
+        let fd = try Syscall.shimChecked(step.map { String(cString: $0) } ?? "socket", tw_udp_open_rx(address.value.bigEndian, port, 0, 1 << 20, &step))
         self.fd = fd
         var sa = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        _ = Syscall.call("getsockname(\(fd))") {
+            withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        }
         self.port = UInt16(bigEndian: sa.sin_port)
     }
 
@@ -205,7 +204,7 @@ public final class MoldRetransmitServer: @unchecked Sendable {
         thread = nil
     }
 
-    deinit { _ = tw_close(fd) }
+    deinit { Syscall.close(fd) }
 
     private func serve() {
         var buf = [UInt8](repeating: 0, count: 2048)
@@ -213,14 +212,16 @@ public final class MoldRetransmitServer: @unchecked Sendable {
         var seen = 0
         while !stopFlag.load(ordering: .acquiring) {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            if poll(&p, 1, 20) <= 0 { continue }
+            guard case .success(let ready) = Syscall.call("poll(re-request server)", { poll(&p, 1, 20) }), ready > 0 else { continue }
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let n = buf.withUnsafeMutableBytes { b in
-                withUnsafeMutablePointer(to: &from) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, 0, $0, &len) }
+            let received = Syscall.call("recvfrom(re-request server)") {
+                buf.withUnsafeMutableBytes { b in
+                    withUnsafeMutablePointer(to: &from) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, Int32(MSG_DONTWAIT), $0, &len) }
+                    }
                 }
             }
-            if n < 0 { continue }
+            guard case .success(let n) = received else { continue }
             let request = buf.withUnsafeBytes { MoldUDP64Packet.parseRequest(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             guard let r = request, r.session == store.session, r.count > 0, r.count != 0xFFFF else {
                 requestsIgnored.add(1, ordering: .relaxed)
@@ -230,7 +231,8 @@ public final class MoldRetransmitServer: @unchecked Sendable {
             if seen <= dropFirstRequests { continue }
             let addr = from.sin_addr.s_addr, port = UInt16(bigEndian: from.sin_port)
             store.answer(sequence: r.sequence, count: r.count) { packet in
-                _ = tw_udp_sendto(fd, packet.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt32(packet.count), addr, port)
+                _ = Syscall.shim("sendto(re-request answer)",
+                                 tw_udp_sendto(fd, packet.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt32(packet.count), addr, port))
             }
             requestsServed.add(1, ordering: .relaxed)
         }

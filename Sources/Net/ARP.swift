@@ -1,5 +1,5 @@
 // ARP (RFC 826) and IGMP (RFC 2236, RFC 3376) of the host. See Host.swift's design note.
-public import Wire
+public import Packets
 
 extension NetHost {
     // MARK: - ARP

@@ -1,6 +1,6 @@
 // Byte access for the stack's frame parsing and building (big-endian fields, unaligned), and
 // SipHash-2-4 for RFC 6528's initial sequence numbers. Internal: the views and builders of
-// `Wire` are the public surface; these are the few primitives the stack needs beyond them.
+// `Packets` are the public surface; these are the few primitives the stack needs beyond them.
 
 extension UnsafeRawBufferPointer {
     @inline(__always) func u16(_ o: Int) -> UInt16 { UInt16(bigEndian: loadUnaligned(fromByteOffset: o, as: UInt16.self)) }

@@ -6,7 +6,8 @@
 // not it left (a DPDK mbuf the tx queue refused is freed there and counted).
 import CShims
 public import TickwireCore
-public import Wire
+public import Packets
+public import DPDK
 
 /// A frame under construction: the device's handle (an mbuf) and its data room.
 @frozen

@@ -21,7 +21,7 @@
 // syscall: frames are built in the device's buffers (mbufs) and sent one tx burst each.
 // Everything from the wire is untrusted: every drop is counted by reason; nothing traps.
 public import TickwireCore
-public import Wire
+public import Packets
 import CShims
 
 public struct NetConfiguration: Sendable {

@@ -4,7 +4,7 @@
 // handing feed UDP to the feed handler first.
 public import CShims
 import TickwireCore
-public import Wire
+public import DPDK
 
 public final class NetLink {
     public let port: DPDKPort

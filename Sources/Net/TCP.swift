@@ -29,8 +29,8 @@
 //   the peer's fast retransmit sees every duplicate ACK. A window update goes out when the
 //   reader frees at least one MSS after the window had shrunk below that.
 // - Everything is preallocated at connect; nothing allocates, locks or calls the kernel after.
-import TickwireCore
-public import Wire
+public import TickwireCore
+public import Packets
 import CShims
 #if canImport(Glibc)
 import Glibc   // errno values only (EPIPE, ECONNRESET, ...): no call into libc on the hot path

@@ -1,5 +1,5 @@
 // Segment arrival (RFC 9293 §3.10.7) for Tickwire's TCP. See TCP.swift's design note.
-import Wire
+import Packets
 import CShims
 #if canImport(Glibc)
 import Glibc   // errno values only (EPIPE, ECONNRESET, ...): no call into libc on the hot path

@@ -3,8 +3,7 @@
 // nothing to trade against would: Enter Order -> Accepted (an IOC also -> Canceled), Replace
 // -> Replaced, Cancel -> Canceled. Answers wait in a preallocated byte ring until the gateway
 // reads them; nothing allocates after init. Never for trading: there is no market behind it.
-public import Wire
-import TickwireCore
+public import TickwireCore
 
 public final class EchoVenueTransport: ByteStreamTransport {
     public private(set) var isOpen = true

@@ -13,7 +13,7 @@ public import Risk
 @_exported public import OrderEvents
 import CShims
 public import TickwireCore
-public import Wire
+import Sockets
 
 public enum OUCHVersion: String, Sendable, Equatable {
     case v42 = "4.2"

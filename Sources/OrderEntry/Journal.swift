@@ -144,9 +144,7 @@ public final class JournalWriter: @unchecked Sendable {
     public init(path: String, ringCapacity: Int = 1 << 16, syncEveryBatch: Bool = false) throws(SystemError) {
         self.path = path
         self.syncEveryBatch = syncEveryBatch
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SystemError(call: "open(\(path))", errno: errno, reason: String(cString: strerror(errno))) }
-        self.fd = fd
+        fd = try Syscall.checked("open(\(path))") { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
         ring = SPSCRing(capacity: ringCapacity)
         crc = .allocate(capacity: 256)
         crc.initialize(from: CRC32C.table, count: 256)
@@ -186,9 +184,9 @@ public final class JournalWriter: @unchecked Sendable {
     /// The call that failed and its errno, once the journal has failed.
     public var failure: SystemError? { failureLock.withLock { $0 } }
 
-    func fail(_ call: String, _ e: Int32) {
+    func fail(_ call: String, _ e: Errno) {
         failureLock.withLock { f in
-            if f == nil { f = SystemError(call: "\(call)(\(path))", errno: e, reason: String(cString: strerror(e))) }
+            if f == nil { f = e.error("\(call)(\(path))") }
         }
         failedFlag.store(true, ordering: .releasing)
     }
@@ -199,7 +197,11 @@ public final class JournalWriter: @unchecked Sendable {
         stopping.store(true, ordering: .releasing)
         pthread_join(t, nil)
         thread = nil
-        _ = Glibc.close(fd)
+        if let e = Syscall.close(fd), !failedFlag.load(ordering: .relaxed) {
+            // The last flush of a file system that reports late (NFS): the journal is not whole.
+            writeErrors += 1
+            fail("close", e)
+        }
     }
 
     func run() {
@@ -234,16 +236,10 @@ public final class JournalWriter: @unchecked Sendable {
             }
             var done = 0
             while done < off {
-                let w = write(fd, out + done, off - done)
-                if w < 0 {
-                    if errno == EINTR { continue }
+                let written = Syscall.call("write(\(path))") { write(fd, out + done, off - done) }
+                guard case .success(let w) = written, w > 0 else {
                     writeErrors += 1
-                    fail("write", errno)
-                    break
-                }
-                if w == 0 {
-                    writeErrors += 1
-                    fail("write", EIO)
+                    if case .failure(let e) = written { fail("write", e) } else { fail("write", Errno(EIO)) }
                     break
                 }
                 done += w
@@ -253,9 +249,9 @@ public final class JournalWriter: @unchecked Sendable {
                 recordsWritten += UInt64(done / Self.recordBytes)
                 continue
             }
-            if syncEveryBatch && fdatasync(fd) != 0 {
+            if syncEveryBatch, case .failure(let e) = Syscall.call("fdatasync(\(path))", { fdatasync(fd) }) {
                 writeErrors += 1
-                fail("fdatasync", errno)
+                fail("fdatasync", e)
             }
             recordsWritten += UInt64(n)
         }
@@ -263,15 +259,13 @@ public final class JournalWriter: @unchecked Sendable {
 
     /// Every good record of a journal file, stopping at a torn or corrupt one.
     public static func read(path: String) -> JournalReadResult? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return nil }
-        defer { _ = Glibc.close(fd) }
+        guard case .success(let fd) = Syscall.call("open(\(path))", { open(path, O_RDONLY | O_CLOEXEC) }) else { return nil }
+        defer { Syscall.close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+            let read = chunk.withUnsafeMutableBytes { b in Syscall.call("read(\(path))") { Glibc.read(fd, b.baseAddress, b.count) } }
+            guard case .success(let n) = read, n > 0 else { break }
             bytes.append(contentsOf: chunk[0..<n])
         }
         return parse(bytes)

@@ -1,7 +1,7 @@
 // A transport that plays a venue which accepts any login and then only listens: it hands the
 // gateway one Login Accepted, takes every byte sent and answers nothing. For measuring the
 // gateway's own path (`tickwire bench gateway`, the package-benchmarks), never for trading.
-public import Wire
+public import TickwireCore
 
 public final class NullVenueTransport: ByteStreamTransport {
     let login: [UInt8]

@@ -23,7 +23,7 @@
 // Credentials come from a file or the environment (`SoupBinTCPCredentials.load`), never from
 // the command line, and are never printed: their description is redacted.
 public import TickwireCore
-public import Wire
+import Sockets
 #if os(Linux)
 import Glibc
 #endif

@@ -4,8 +4,7 @@
 // OUCH message the gateway sends, and delivers what the test queues: OUCH messages as
 // Sequenced Data, or raw stream bytes. Test support, not product: it allocates freely.
 import OrderEntry
-public import Wire
-import TickwireCore
+public import TickwireCore
 
 public final class ScriptedVenue: ByteStreamTransport {
     public private(set) var isOpen = true

@@ -2,7 +2,8 @@
 // against a venue that lies: each accepted connection is bridged to a fresh `ScriptedVenue`
 // made by the test's factory, on the server's own thread, until `stop`.
 import Foundation
-import Wire
+import Packets
+import Sockets
 import TickwireCore
 
 public final class ScriptedVenueServer: @unchecked Sendable {

@@ -6,17 +6,13 @@ import Glibc
 public enum TextFile {
     /// The file's contents as UTF-8, or nil when it cannot be opened or read.
     public static func read(_ path: String, limit: Int = 1 << 22) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return nil }
-        defer { close(fd) }
+        guard case .success(let fd) = Syscall.call("open(\(path))", { open(path, O_RDONLY | O_CLOEXEC) }) else { return nil }
+        defer { Syscall.close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while bytes.count < limit {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
+            let read = chunk.withUnsafeMutableBytes { b in Syscall.call("read(\(path))") { Glibc.read(fd, b.baseAddress, b.count) } }
+            guard case .success(let n) = read else { return nil }
             if n == 0 { break }
             bytes.append(contentsOf: chunk[0..<n])
         }

@@ -15,7 +15,7 @@ public final class CSVWriter {
 
     public init(path: String, header: [String]) throws(SystemError) {
         guard let f = fopen(path, "w") else {
-            throw SystemError(call: "fopen(\(path))", errno: errno, reason: String(cString: strerror(errno)))
+            throw Errno(errno).error("fopen(\(path))")
         }
         self.path = path
         file = f
@@ -62,7 +62,7 @@ public final class CSVWriter {
     public func close() throws(SystemError) {
         flush()
         if fflush(file) != 0 || ferror(file) != 0 {
-            throw SystemError(call: "fwrite(\(path))", errno: errno, reason: String(cString: strerror(errno)))
+            throw Errno(errno).error("fwrite(\(path))")
         }
     }
 }

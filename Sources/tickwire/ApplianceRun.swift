@@ -13,7 +13,9 @@ import OrderEntry
 import Risk
 import Strategy
 import TickwireCore
-import Wire
+import Packets
+import DPDK
+import Sockets
 
 /// Where the feed comes from.
 enum FeedSource {

@@ -4,7 +4,6 @@ import Foundation
 import OrderEntry
 import Risk
 import TickwireCore
-import Wire
 
 /// `tickwire bench gateway`: two timings per order.
 /// - `risk_encode_*`: what the gateway issue specifies, the pre-trade risk check plus the OUCH

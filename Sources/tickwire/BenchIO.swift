@@ -2,7 +2,8 @@ import ArgumentParser
 import CShims
 import Foundation
 import TickwireCore
-import Wire
+import Packets
+import DPDK
 
 struct BenchIO: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -19,7 +19,8 @@ import OrderEntry
 import Risk
 import Strategy
 import TickwireCore
-import Wire
+import Packets
+import DPDK
 
 enum DemoBackend: String, ExpressibleByArgument, CaseIterable { case dpdk, kernel }
 enum OrderTransportKind: String, ExpressibleByArgument, CaseIterable, Encodable { case tickwire, kernel }
@@ -117,8 +118,7 @@ struct DemoCommand: ParsableCommand {
     func flagForSignals() {
         let flag = RunFlag()
         demoFlag = flag
-        signal(SIGINT) { _ in demoFlag?.stop() }
-        signal(SIGTERM) { _ in demoFlag?.stop() }
+        Signals.handle([SIGINT, SIGTERM]) { _ in demoFlag?.stop() }
     }
 
     /// One demo run with `transport`, its files under `out`.

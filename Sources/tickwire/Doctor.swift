@@ -2,7 +2,7 @@ import ArgumentParser
 import CShims
 import Foundation
 import TickwireCore
-import Wire
+import DPDK
 
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -5,7 +5,7 @@ import Exchange
 import Foundation
 import MarketData
 import TickwireCore
-import Wire
+import Packets
 
 struct ExchangeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -132,13 +132,7 @@ struct ExchangeCommand: ParsableCommand {
         }
         // SIGINT/SIGTERM end the session early, cleanly (End of Session, the summary). A parent
         // may have started us with them blocked (the mask is inherited): unblock them.
-        signal(SIGINT) { _ in exchangeStop.store(true, ordering: .relaxed) }
-        signal(SIGTERM) { _ in exchangeStop.store(true, ordering: .relaxed) }
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
-        sigaddset(&unblock, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        Signals.handle([SIGINT, SIGTERM]) { _ in exchangeStop.store(true, ordering: .relaxed) }
         // The book is written when the session ends, before the linger: a client replaying the
         // capture compares with it while its re-requests are still answered.
         var bookError: String?

@@ -8,7 +8,7 @@ import OrderEntry
 import Risk
 import Synchronization
 import TickwireCore
-import Wire
+import Sockets
 
 /// Set by SIGUSR1: the operator's kill switch.
 let operatorKill = Atomic<Bool>(false)
@@ -120,12 +120,7 @@ struct GatewayCommand: ParsableCommand {
                                       maxLocates: symbols + 1)
             } catch { throw fail("\(error)") }
         }()
-        signal(SIGUSR1) { _ in operatorKill.store(true, ordering: .relaxed) }
-        // A parent may have started us with SIGUSR1 blocked (the mask is inherited): unblock it.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGUSR1)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        Signals.handle([SIGUSR1]) { _ in operatorKill.store(true, ordering: .relaxed) }
         func now() -> Int64 { tw_clock_monotonic_raw_ns() }
         switch transport {
         case .kernel:

@@ -60,20 +60,21 @@ struct GenITCH: ParsableCommand {
             throw ValidationError("--messages and --live-orders must be positive and --stocks within 1...65534")
         }
         guard model == "flow" || model == "simple" else { throw ValidationError("--model is flow or simple, not \(model)") }
-        let fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw fail("cannot create \(out): \(String(cString: strerror(errno)))") }
+        let fd: Int32
+        switch Syscall.call("open(\(out))", { open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }) {
+        case .success(let d): fd = d
+        case .failure(let e): throw fail("cannot create \(out): \(e)")
+        }
         let t0 = tw_clock_monotonic_raw_ns()
         var bytes = 0
         var flow: FlowDaySummary?
         func writeAll(_ chunk: UnsafeRawBufferPointer) throws {
             var off = 0
             while off < chunk.count {
-                let n = write(fd, chunk.baseAddress! + off, chunk.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw fail("write \(out): \(String(cString: strerror(errno)))")
+                switch Syscall.call("write(\(out))", { write(fd, chunk.baseAddress! + off, chunk.count - off) }) {
+                case .success(let n): off += n
+                case .failure(let e): throw fail("write \(out): \(e)")
                 }
-                off += n
             }
             bytes += chunk.count
         }
@@ -89,10 +90,10 @@ struct GenITCH: ParsableCommand {
                 try SyntheticDay.generate(c, write: writeAll)
             }
         } catch {
-            close(fd)
+            Syscall.close(fd)
             throw error
         }
-        if close(fd) != 0 { throw fail("close \(out): \(String(cString: strerror(errno)))") }
+        if let e = Syscall.close(fd) { throw fail("close \(out): \(e)") }
         let ns = tw_clock_monotonic_raw_ns() - t0
         let r = Report(out: out, messages: messages, bytes: bytes, seed: seed, stocks: stocks, model: model, elapsedNs: ns,
                        messagesPerSec: (Double(messages) / (Double(ns) / 1e9)).rounded(), liveOrders: flow?.liveOrders,

@@ -8,7 +8,9 @@ import CoreMetrics
 import Foundation
 import Prometheus
 import TickwireCore
-import Wire
+import Packets
+import DPDK
+import Sockets
 
 final class MetricsExporter: @unchecked Sendable {
     let registry = PrometheusCollectorRegistry()

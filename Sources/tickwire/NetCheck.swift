@@ -8,7 +8,8 @@ import CShims
 import Foundation
 import Net
 import TickwireCore
-import Wire
+import Packets
+import DPDK
 #if canImport(Glibc)
 import Glibc
 #endif

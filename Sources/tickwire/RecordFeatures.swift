@@ -7,7 +7,8 @@ import Inference
 import MarketData
 import TickwireCore
 import Training
-import Wire
+import Packets
+import Capture
 import CShims
 
 struct RecordFeatures: ParsableCommand {

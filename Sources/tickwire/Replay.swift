@@ -6,7 +6,9 @@ import MarketData
 import OrderBook
 import Strategy
 import TickwireCore
-import Wire
+import Packets
+import DPDK
+import Capture
 
 enum Venue: String, ExpressibleByArgument, CaseIterable { case nasdaq, iex }
 enum ReplayBackend: String, ExpressibleByArgument, CaseIterable { case file, dpdk }

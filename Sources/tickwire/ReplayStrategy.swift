@@ -11,7 +11,8 @@ import OrderEntry
 import Risk
 import Strategy
 import TickwireCore
-import Wire
+import Packets
+import Capture
 
 struct StrategyReplayReport: Encodable {
     var frames: UInt64

@@ -15,7 +15,8 @@ import Net
 import OrderEntry
 import Strategy
 import TickwireCore
-import Wire
+import Packets
+import DPDK
 import Yams
 
 struct TradingConfig: Decodable {
@@ -246,9 +247,8 @@ struct RunCommand: ParsableCommand {
         if let h = hw.cores.housekeeping.first { try? CorePinning.pinCurrentThread(toCore: h) }
         let flag = RunFlag()
         runFlag = flag
-        signal(SIGINT) { _ in runFlag?.stop() }
-        signal(SIGTERM) { _ in runFlag?.stop() }
-        signal(SIGUSR1) { _ in runFlag?.requestKill() }
+        Signals.handle([SIGINT, SIGTERM]) { _ in runFlag?.stop() }
+        Signals.handle([SIGUSR1]) { _ in runFlag?.requestKill() }
         if let control {
             let t = Thread {
                 try? ThreadPlacement.nameCurrentThread("tw-control")

@@ -211,13 +211,15 @@ enum DemoNamespace {
 @Suite(.serialized) struct RunCommandTests {
     /// `tickwire run --profile hw-profiles/dev-vm.yaml` against a venue on loopback: the hot
     /// loop runs on the profile's hot core and the telemetry thread on its housekeeping core
-    /// (read from /proc/PID/task/*/status while it runs); a "kill" line in the control file
-    /// fires the kill switch; the run ends cleanly with nothing left open.
+    /// (read from /proc/PID/task/*/status once both threads are up and the feed is in the
+    /// metrics); a "kill" line in the control file fires the kill switch; SIGTERM then ends the
+    /// run cleanly with nothing left open. The test runner starts children with SIGTERM blocked:
+    /// before the run unblocked the signals it handles, it ignored SIGTERM until its --seconds.
     @Test func runPinsThreadsAsTheProfileSaysAndTheControlFileKills() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
         let venue = Process()
         venue.executableURL = URL(fileURLWithPath: Paths.binary)
-        venue.arguments = ["exchange", "--seconds", "14", "--interface", "127.0.0.1", "--feed-a", "239.192.20.1:26487",
+        venue.arguments = ["exchange", "--seconds", "300", "--interface", "127.0.0.1", "--feed-a", "239.192.20.1:26487",
                            "--feed-b", "239.192.20.2:26487", "--rerequest", "127.0.0.1:26488", "--order-entry", "127.0.0.1:26720",
                            "--rate", "20000", "--start-delay", "3", "--json"]
         venue.standardOutput = FileHandle.nullDevice
@@ -236,7 +238,7 @@ enum DemoNamespace {
         let run = Process()
         run.executableURL = URL(fileURLWithPath: Paths.binary)
         run.arguments = ["run", "--profile", Paths.root.appendingPathComponent("hw-profiles/dev-vm.yaml").path, "--config", cfgPath,
-                         "--seconds", "8", "--control", control, "--metrics-port", "26731", "--json"]
+                         "--seconds", "300", "--control", control, "--metrics-port", "26731", "--json"]
         var env = ProcessInfo.processInfo.environment
         env["TICKWIRE_OUCH_USER"] = "TW1"
         env["TICKWIRE_OUCH_PASSWORD"] = "secret"
@@ -245,30 +247,62 @@ enum DemoNamespace {
         run.standardOutput = out
         run.standardError = FileHandle.nullDevice
         try run.run()
-        usleep(5_000_000)
-        var affinity: [String: String] = [:]
-        let tasks = "/proc/\(run.processIdentifier)/task"
-        for t in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
-            let comm = (try? String(contentsOfFile: "\(tasks)/\(t)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            let status = (try? String(contentsOfFile: "\(tasks)/\(t)/status", encoding: .utf8)) ?? ""
-            if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) {
-                affinity[comm] = line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)
+        func threadAffinity() -> [String: String] {
+            var affinity: [String: String] = [:]
+            let tasks = "/proc/\(run.processIdentifier)/task"
+            for t in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
+                let comm = (try? String(contentsOfFile: "\(tasks)/\(t)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                let status = (try? String(contentsOfFile: "\(tasks)/\(t)/status", encoding: .utf8)) ?? ""
+                if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) {
+                    affinity[comm] = line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)
+                }
             }
+            return affinity
         }
         // The Prometheus endpoint, as a scraper reads it.
-        let scrape = Process()
-        scrape.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        scrape.arguments = ["python3", "-c", "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:26731/metrics',timeout=5).read().decode())"]
-        let scraped = Pipe()
-        scrape.standardOutput = scraped
-        try scrape.run()
-        let metrics = String(decoding: scraped.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        scrape.waitUntilExit()
-        let messages = metrics.split(separator: "\n").first { $0.hasPrefix("tickwire_feed_messages_total ") }
-            .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
-        #expect(messages > 0, "metrics: \(metrics.prefix(400))")
+        func scrape() -> String {
+            let scrape = Process()
+            scrape.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            scrape.arguments = ["python3", "-c", "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:26731/metrics',timeout=5).read().decode())"]
+            let scraped = Pipe()
+            scrape.standardOutput = scraped
+            scrape.standardError = FileHandle.nullDevice
+            guard (try? scrape.run()) != nil else { return "" }
+            let text = String(decoding: scraped.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            scrape.waitUntilExit()
+            return text
+        }
+        func feedMessages(_ metrics: String) -> Int {
+            metrics.split(separator: "\n").first { $0.hasPrefix("tickwire_feed_messages_total ") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        // Ready when the hot loop and the telemetry thread are up and the feed has reached the
+        // metrics (the run lasts until the control file says kill, so no timing decides it).
+        var metrics = "", affinity: [String: String] = [:]
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline && run.isRunning {
+            affinity = threadAffinity()
+            if affinity["tw-hot"] != nil && affinity["tw-telemetry"] != nil {
+                metrics = scrape()
+                if feedMessages(metrics) > 0 { break }
+            }
+            usleep(100_000)
+        }
+        #expect(feedMessages(metrics) > 0, "metrics: \(metrics.prefix(400))")
         #expect(metrics.contains("# TYPE tickwire_orders_sent_total counter"))
         try "kill\n".write(toFile: control, atomically: true, encoding: .utf8)
+        // The run goes on after a kill (flat, quoting nothing) until told to stop: SIGTERM once
+        // the metrics show the operator's kill taken (the gateway's kill count).
+        let engaged = {
+            scrape().split(separator: "\n").contains { $0.hasPrefix("tickwire_kill_switches_total ") && !$0.hasSuffix(" 0") }
+        }
+        var killed = false
+        let killDeadline = Date().addingTimeInterval(60)
+        while !killed && Date() < killDeadline && run.isRunning {
+            killed = engaged()
+            if !killed { usleep(100_000) }
+        }
+        #expect(killed, "the control file's kill engaged the kill switch")
+        run.terminate()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         run.waitUntilExit()
         #expect(run.terminationStatus == 0)

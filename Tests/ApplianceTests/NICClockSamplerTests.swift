@@ -3,7 +3,6 @@ import CShims
 import Foundation
 import Testing
 import TickwireCore
-import Wire
 
 /// The readable NIC clock (issue 16, item 1): sampled against the TSC on the cold thread, fitted
 /// by `ClockModel`, published through the seqlock, and used by the loop to put each stamped

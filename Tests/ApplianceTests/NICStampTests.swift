@@ -5,7 +5,6 @@ import MarketData
 import Strategy
 import Testing
 import TickwireCore
-import Wire
 
 /// NIC stamps through the live loop (issue 16): frames carrying a hardware stamp get stage 0 at
 /// their arrival on the TSC's line (`StageStamps.nic`), `nic_to_rx` is the time they waited

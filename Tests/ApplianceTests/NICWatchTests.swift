@@ -4,7 +4,7 @@ import Risk
 import Strategy
 import Testing
 import TickwireCore
-import Wire
+import DPDK
 
 /// The NIC's counters in the accounting: a rise in imissed, read on the cold side, is a feed
 /// gap for risk on the hot loop's next housekeeping turn.

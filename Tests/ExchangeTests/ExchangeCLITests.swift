@@ -3,7 +3,8 @@ import Foundation
 import OrderEntry
 import Testing
 import TickwireCore
-import Wire
+import Packets
+import Sockets
 
 /// Runs a command; returns its standard output (nil if it could not start or failed).
 func shell(_ executable: String, _ args: [String]) -> String? {

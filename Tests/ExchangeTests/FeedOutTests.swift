@@ -3,7 +3,7 @@ import Foundation
 import MarketData
 import Testing
 import TickwireCore
-import Wire
+import Packets
 
 enum Paths {
     static var binary: String {

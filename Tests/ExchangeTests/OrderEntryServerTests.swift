@@ -3,7 +3,8 @@ import Foundation
 import OrderEntry
 import Testing
 import TickwireCore
-import Wire
+import Packets
+import Sockets
 
 /// A blocking SoupBinTCP test client (the appliance's gateway is a separate, real one).
 final class SoupClient {

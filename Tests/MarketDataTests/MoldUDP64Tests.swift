@@ -300,7 +300,7 @@ extension MoldUDP64Session {
 }
 
 import CShims
-import Wire
+import Packets
 
 /// Inputs that libFuzzer (Fuzz/FuzzMoldUDP64) found crashing, replayed exactly as the fuzz
 /// target feeds them: [length (2, BE) | line (1) | datagram]...

@@ -3,7 +3,8 @@ import Testing
 @testable import MarketData
 import OrderBook
 import TickwireCore
-import Wire
+import Packets
+import Capture
 import CShims
 
 // MARK: - a naive reference book: as simple as possible

@@ -1,7 +1,6 @@
 import Testing
 @testable import Net
 import OrderEntry
-import Wire
 import TickwireCore
 
 /// The orders of one decision in one write (`SoupBinTCPClient.holdSends`/`releaseSends`) over

@@ -1,6 +1,6 @@
 import Testing
 @testable import Net
-import Wire
+import Packets
 import TickwireCore
 
 /// A scripted peer for the stack on a memory device: builds the frames a venue (or an attacker)

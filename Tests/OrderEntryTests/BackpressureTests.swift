@@ -3,7 +3,6 @@ import Testing
 import Risk
 import TestSupport
 import TickwireCore
-import Wire
 
 /// A venue that stops reading (issue 14, defect 4). On the main of 2026-12-03 the client's
 /// unsent bytes went into an unbounded array: every order was reported sent, risk reserved

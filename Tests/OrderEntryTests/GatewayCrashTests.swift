@@ -35,11 +35,19 @@ func gatewayProcess(port: UInt16, journal: String, orders: Int, version: String 
     func sigkillMidBurstThenRestartAgreesWithTheVenue(version: String) throws {
         try #require(FileManager.default.isExecutableFile(atPath: tickwireBinary), "build tickwire first")
         let user = version == "4.2" ? "TW1" : "TW2"
-        let v = try TestVenue(seconds: 7)
+        let v = try TestVenue(seconds: 300)
         let journal = tempPath("crash-\(version).journal")
         let (first, _) = try gatewayProcess(port: v.port, journal: journal, orders: 1_000_000, version: version, user: user)
-        Thread.sleep(forTimeInterval: 1.8)
+        // Ready to crash once the journal shows the burst well under way (5,000 records: about a
+        // second of orders and answers, with orders resting) and replacements trading.
+        func underWay() -> Bool {
+            guard let r = JournalWriter.read(path: journal), r.records.count > 5_000 else { return false }
+            let replacements = Set(r.records.filter { $0.journalKind == .replaceSent }.map(\.id))
+            return r.records.contains { $0.journalKind == .executed && replacements.contains($0.id) }
+        }
+        let ready = waitUntil(underWay)
         kill(first.processIdentifier, SIGKILL)
+        #expect(ready, "the burst did not get under way in 60 s")
         first.waitUntilExit()
         #expect(first.terminationReason == .uncaughtSignal)
         let written = try #require(JournalWriter.read(path: journal))
@@ -53,7 +61,7 @@ func gatewayProcess(port: UInt16, journal: String, orders: Int, version: String 
         second.waitUntilExit()
         #expect(second.terminationStatus == 0)
         let report = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-        let s = try #require(v.wait())
+        let s = try #require(v.stop())
         let venue = try #require(v.venue.orderEntry?.snapshot(user: user))
         let open = (report["open_orders"] as? [String: Int] ?? [:]).mapValues(UInt32.init)
         let positions = (report["positions"] as? [String: Int] ?? [:]).mapValues(Int64.init)
@@ -92,12 +100,13 @@ func run(_ exe: String, _ args: [String]) -> String? {
     @Test(arguments: ["signal", "control"])
     func operatorKillLeavesNothingOpenAtTheVenue(how: String) throws {
         try #require(FileManager.default.isExecutableFile(atPath: tickwireBinary), "build tickwire first")
-        let v = try TestVenue(seconds: 5)
+        let v = try TestVenue(seconds: 300)
         let control = tempPath("control-\(how)")
         _ = FileManager.default.createFile(atPath: control, contents: Data("run\n".utf8))
-        let (p, out) = try gatewayProcess(port: v.port, journal: tempPath("kill-\(how).journal"), orders: 10_000,
-                                          extra: ["--control", control])
-        Thread.sleep(forTimeInterval: 1.2)
+        let journal = tempPath("kill-\(how).journal")
+        let (p, out) = try gatewayProcess(port: v.port, journal: journal, orders: 10_000, extra: ["--control", control])
+        // Mid-burst: the journal holds 200 records (of 10,000 orders and their answers).
+        #expect(waitUntil { (JournalWriter.read(path: journal)?.records.count ?? 0) >= 200 }, "the burst did not start in 60 s")
         if how == "signal" {
             kill(p.processIdentifier, SIGUSR1)
         } else {
@@ -110,7 +119,7 @@ func run(_ exe: String, _ args: [String]) -> String? {
         #expect(report["kill_switch"] as? String == "operator")
         #expect((report["refused_after_kill"] as? Int ?? 0) > 100, "the burst went on and was refused")
         #expect((report["open_orders"] as? [String: Any])?.isEmpty == true)
-        _ = v.wait()
+        _ = v.stop()
         let venue = try #require(v.venue.orderEntry?.snapshot(user: "TW1"))
         #expect(venue.orders.isEmpty, "zero open orders at the venue")
     }

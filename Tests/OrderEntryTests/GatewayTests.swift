@@ -4,13 +4,17 @@ import OrderEntry
 import Risk
 import Testing
 import TickwireCore
-import Wire
+import Packets
+import Sockets
 
 /// A venue simulator on its own thread for the length of a test (kernel TCP on loopback).
 final class TestVenue: @unchecked Sendable {
     let venue: VenueSimulator
     var summary: VenueSummary?
     let done = DispatchSemaphore(value: 0)
+    let stopping = NSLock()
+    var stopRequested = false
+    /// Runs `seconds` at most; `stop()` ends it sooner.
     init(seconds: Double, idle: Double = 15, heartbeat: Double = 1, capture: String? = nil) throws {
         var c = VenueConfiguration()
         c.capturePath = capture
@@ -24,7 +28,7 @@ final class TestVenue: @unchecked Sendable {
         c.orderEntry = oe
         venue = try VenueSimulator(configuration: c)
         Thread { [self] in
-            summary = venue.run(seconds: seconds, linger: 0)
+            summary = venue.run(seconds: seconds, linger: 0, stop: { [self] in stopping.withLock { stopRequested } })
             done.signal()
         }.start()
     }
@@ -33,6 +37,22 @@ final class TestVenue: @unchecked Sendable {
         done.wait()
         return summary
     }
+    /// Ends the session now and waits for it.
+    func stop() -> VenueSummary? {
+        stopping.withLock { stopRequested = true }
+        return wait()
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds (true) or `seconds` pass (false): a test waits
+/// for what it needs to have happened, never for a time that a slow machine may not meet.
+func waitUntil(seconds: Double = 60, _ condition: () -> Bool) -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
 }
 
 func monotonicNow() -> Int64 {

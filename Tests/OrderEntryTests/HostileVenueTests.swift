@@ -4,7 +4,6 @@ import Testing
 import Risk
 import TestSupport
 import TickwireCore
-import Wire
 
 /// A venue that lies: every message below is one a venue keeping its word never sends. Each is
 /// refused before it touches the store, positions or risk, counted, kept with its bytes, and

@@ -4,7 +4,6 @@ import Testing
 import Risk
 import TestSupport
 import TickwireCore
-import Wire
 
 /// The journal's file system fails under a trading gateway (issue 14, defect 5). On the main of
 /// 2026-12-03 write errors were only counted and trading went on without a durable record, and

@@ -2,7 +2,6 @@ import Testing
 @testable import OrderEntry
 import Risk
 import TickwireCore
-import Wire
 import TestSupport
 
 @Suite struct LostRequestRiskTests {

@@ -4,7 +4,8 @@
 import CShims
 import Foundation
 import Testing
-@testable import Wire
+@testable import Packets
+@testable import Capture
 
 // MARK: - Synthetic frames
 

@@ -1,5 +1,5 @@
 import Testing
-@testable import Wire
+@testable import Packets
 
 // MARK: - Helpers
 

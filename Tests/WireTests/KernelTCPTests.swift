@@ -3,7 +3,8 @@ import Testing
 import Glibc
 #endif
 import TickwireCore
-import Wire
+import Packets
+import Sockets
 
 @Suite struct KernelTCPTests {
     @Test func listenConnectExchangeAndClose() throws {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import Wire
+@testable import Packets
+@testable import DPDK
+@testable import Sockets
 import TickwireCore
 import CShims
 

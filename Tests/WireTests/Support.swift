@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Wire
+@testable import Packets
+@testable import DPDK
 import TickwireCore
 import CShims
 import Synchronization

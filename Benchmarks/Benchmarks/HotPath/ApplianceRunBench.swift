@@ -15,7 +15,8 @@ import MarketData
 import OrderEntry
 import Strategy
 import TickwireCore
-import Wire
+import Packets
+import DPDK
 
 #if canImport(Glibc)
 import Glibc

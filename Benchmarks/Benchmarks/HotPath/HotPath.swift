@@ -4,7 +4,8 @@
 import Benchmark
 import CShims
 import TickwireCore
-import Wire
+import Packets
+import DPDK
 
 #if canImport(Glibc)
 import Glibc

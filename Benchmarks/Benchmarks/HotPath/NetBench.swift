@@ -13,7 +13,8 @@ import Net
 import OrderEntry
 import Risk
 import TickwireCore
-import Wire
+import Packets
+import DPDK
 
 final class NetFixture: @unchecked Sendable {
     let port: DPDKPort

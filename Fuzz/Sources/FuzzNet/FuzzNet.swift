@@ -18,7 +18,7 @@
 // never exceed what was written; the state is one RFC 9293 names.
 import Net
 import TickwireCore
-import Wire
+import Packets
 
 nonisolated(unsafe) var sink = 0
 

@@ -1,7 +1,8 @@
 // Input: a whole capture file (pcap or pcapng, any damage), read through libpcap by PcapReader
 // both frame by frame and in arena bursts, every frame through the UDP frame parser.
 import CShims
-import Wire
+import Packets
+import Capture
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -6,6 +6,7 @@
 // The rule for every view: all lengths are checked once, in the failable `init?`; a short or
 // malformed header gives nil, never a trap. The accessors then read only at offsets the init has
 // proved to be in bounds. Multi-byte fields are big-endian on the wire and returned in host order.
+public import CShims
 
 // MARK: - Byte access
 
@@ -632,4 +633,13 @@ private func hexValue(_ c: UInt8) -> UInt8? {
 private func hexByte(_ b: UInt8) -> String {
     let digits = String(b, radix: 16)
     return b < 16 ? "0" + digits : digits
+}
+
+// MARK: - Descriptor convenience
+
+extension tw_pkt {
+    /// The frame's captured bytes (`len` of them); valid as long as the descriptor's frame is.
+    public var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: data.map { UnsafeRawPointer($0) }, count: Int(len))
+    }
 }

@@ -1,7 +1,10 @@
 // The kernel-socket backend: UDP (multicast) receive through the kernel's stack with batched
 // recvmmsg and kernel software receive timestamps. For laptops, CI and as the comparison for
-// the DPDK path. Unlike the DPDK port it hands over UDP payloads, not Ethernet frames.
+// the DPDK path. Unlike the DPDK port it hands over UDP payloads, not Ethernet frames. The
+// calls are CShims' (net.c, through its TW_SYSCALL choke point: EINTR retried, -errno), read
+// through `Syscall.shim` (a typed error naming the call; a bug's errno a precondition).
 public import CShims
+public import Packets
 public import TickwireCore
 
 public final class KernelUDPReceiver: @unchecked Sendable {
@@ -19,13 +22,10 @@ public final class KernelUDPReceiver: @unchecked Sendable {
                 batch capacity: Int = 64, bufferSize: Int = 2048, receiveBuffer: Int = 4 << 20) throws(SystemError)
     {
         var step: UnsafePointer<CChar>? = nil
-        let fd = tw_udp_open_rx(group.value.bigEndian, port, interface.value.bigEndian, Int32(receiveBuffer), &step)
-        if fd < 0 {
-            throw SystemError(call: "\(step.map { String(cString: $0) } ?? "socket") for \(group):\(port)",
-                              errno: -fd, reason: String(cString: strerror(-fd)))
-        }
+        let fd = try Syscall.shimChecked("\(step.map { String(cString: $0) } ?? "socket") for \(group):\(port)",
+                                         tw_udp_open_rx(group.value.bigEndian, port, interface.value.bigEndian, Int32(receiveBuffer), &step))
         guard let b = tw_udp_batch_create(UInt32(capacity), UInt32(bufferSize)) else {
-            _ = tw_close(fd)
+            Syscall.close(fd)
             throw SystemError(call: "tw_udp_batch_create(\(capacity) x \(bufferSize))", errno: 12, reason: "out of memory")
         }
         self.fd = fd
@@ -39,7 +39,7 @@ public final class KernelUDPReceiver: @unchecked Sendable {
     public func close() {
         guard open else { return }
         open = false
-        _ = tw_close(fd)
+        Syscall.close(fd)
         tw_udp_batch_destroy(batch)
     }
 
@@ -47,7 +47,10 @@ public final class KernelUDPReceiver: @unchecked Sendable {
     /// next call. Returns the count, 0 when none is waiting; a socket error is returned negated.
     @inline(__always)
     public func receive(into pkts: UnsafeMutablePointer<tw_pkt>, capacity: Int) -> Int {
-        Int(tw_udp_recv_batch(fd, batch, pkts, UInt32(capacity), nil, nil))
+        switch Syscall.shim("recvmmsg(\(fd))", tw_udp_recv_batch(fd, batch, pkts, UInt32(capacity), nil, nil)) {
+        case .success(let n): Int(n)
+        case .failure(let e): -Int(e.code)
+        }
     }
 }
 
@@ -57,19 +60,20 @@ public final class KernelUDPSender: @unchecked Sendable {
 
     public init(interface: IPv4Address = IPv4Address(0, 0, 0, 0), ttl: Int = 1, loopback: Bool = true) throws(SystemError) {
         var step: UnsafePointer<CChar>? = nil
-        let fd = tw_udp_open_tx(interface.value.bigEndian, Int32(ttl), loopback, &step)
-        if fd < 0 {
-            throw SystemError(call: step.map { String(cString: $0) } ?? "socket", errno: -fd, reason: String(cString: strerror(-fd)))
-        }
-        self.fd = fd
+        self.fd = try Syscall.shimChecked(step.map { String(cString: $0) } ?? "socket",
+                                          tw_udp_open_tx(interface.value.bigEndian, Int32(ttl), loopback, &step))
     }
 
-    deinit { _ = tw_close(fd) }
+    deinit { Syscall.close(fd) }
 
     /// Sends one datagram; returns bytes sent or a negated errno.
     public func send(_ payload: UnsafeRawBufferPointer, to address: IPv4Address, port: UInt16) -> Int {
-        Int(tw_udp_sendto(fd, payload.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt32(payload.count),
-                          address.value.bigEndian, port))
+        let rc = tw_udp_sendto(fd, payload.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt32(payload.count),
+                               address.value.bigEndian, port)
+        switch Syscall.shim("sendto(\(address):\(port))", rc) {
+        case .success(let n): return Int(n)
+        case .failure(let e): return -Int(e.code)
+        }
     }
 }
 

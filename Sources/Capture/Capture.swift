@@ -12,6 +12,7 @@
 // Setup errors and I/O errors are thrown as CaptureError naming the failing call.
 public import CShims
 import Glibc
+import TickwireCore
 
 // MARK: - Errors and formats
 
@@ -42,24 +43,20 @@ public enum CaptureFormat: Sendable {
     case pcapng
 }
 
-private func errnoText(_ code: Int32) -> String {
-    String(cString: strerror(code))
-}
+private func errnoText(_ code: Int32) -> String { Errno(code).description }
 
 private func cString(_ buffer: [CChar]) -> String {
     buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 }
 
-// MARK: - System calls (one choke point each; EINTR retried here)
+// MARK: - System calls (through TickwireCore's Syscall: EINTR retried, a bug's errno a precondition)
 
 private enum FileIO {
     /// open(2); returns the descriptor or -errno.
     static func open(_ path: String, flags: Int32, mode: mode_t = 0) -> Int32 {
-        while true {
-            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
-            if fd >= 0 { return fd }
-            let e = errno
-            if e != EINTR { return -e }
+        switch Syscall.call("open(\(path))", { Glibc.open(path, flags | O_CLOEXEC, mode) }) {
+        case .success(let fd): fd
+        case .failure(let e): -e.code
         }
     }
 
@@ -67,45 +64,27 @@ private enum FileIO {
     static func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
         var done = 0
         while done < count {
-            let n = Glibc.read(fd, buffer + done, count - done)
-            if n > 0 {
-                done += n
-            } else if n == 0 {
-                break
-            } else {
-                let e = errno
-                if e != EINTR { return -Int(e) }
+            switch Syscall.call("read(\(fd))", { Glibc.read(fd, buffer + done, count - done) }) {
+            case .success(0): return done
+            case .success(let n): done += n
+            case .failure(let e): return -Int(e.code)
             }
         }
         return done
     }
 
-    /// write(2) of one chunk; returns the bytes written (> 0) or -errno (never EINTR).
+    /// write(2) of one chunk; returns the bytes written (> 0) or -errno.
     static func write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-        while true {
-            let n = Glibc.write(fd, buffer, count)
-            if n > 0 { return n }
-            if n == 0 { return -Int(EIO) } // no progress on a regular file: treat as an I/O error
-            let e = errno
-            if e != EINTR { return -Int(e) }
+        switch Syscall.call("write(\(fd))", { Glibc.write(fd, buffer, count) }) {
+        case .success(0): -Int(EIO)  // no progress on a regular file: an I/O error
+        case .success(let n): n
+        case .failure(let e): -Int(e.code)
         }
     }
 
-    /// close(2); 0 or -errno. EINTR is success on Linux: the descriptor is released either way,
-    /// and closing it again could close a descriptor another thread just opened.
+    /// close(2); 0 or -errno (see `Syscall.close`).
     static func close(_ fd: Int32) -> Int32 {
-        if Glibc.close(fd) == 0 { return 0 }
-        let e = errno
-        return e == EINTR ? 0 : -e
-    }
-}
-
-// MARK: - Descriptor convenience
-
-extension tw_pkt {
-    /// The frame's captured bytes (`len` of them); valid as long as the descriptor's frame is.
-    public var bytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: data.map { UnsafeRawPointer($0) }, count: Int(len))
+        Syscall.close(fd).map { -$0.code } ?? 0
     }
 }
 
