@@ -25,6 +25,7 @@
 // price last; nothing here is on the appliance's hot path, but the simulator must generate more
 // than a million messages a second, so no per-order allocation in steady state.
 public import OrderBook
+import OrderEntry
 public import TickwireCore
 
 /// Who sent an order: the session (owner) that gets its reports, and its firm.
@@ -261,8 +262,8 @@ public final class MatchingEngine {
             sink.on(.cancelRejected(owner: owner, ref: ref, reason: .notOwner))
             return
         }
-        guard remaining.rawValue < o.shares else { return }
-        let cut = o.shares - remaining.rawValue
+        let cut = OUCHRules.cancelDecrement(open: o.shares, intended: remaining.rawValue)
+        guard cut > 0 else { return }
         let locate = StockLocate(rawValue: o.locate)
         if remaining.rawValue == 0 {
             sink.on(.mdDelete(locate: locate, ref: ref))

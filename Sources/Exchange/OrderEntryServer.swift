@@ -104,7 +104,7 @@ struct ClientOrder {
     var executed: UInt32 = 0
 
     /// What a Replace of `liable` shares leaves open (0: the order is taken out).
-    func openAfterReplace(liable: UInt32) -> Shares { Shares(rawValue: liable > executed ? liable - executed : 0) }
+    func openAfterReplace(liable: UInt32) -> Shares { OUCHRules.openAfterReplace(size: liable, executedOnChain: executed) }
 }
 
 /// One user's day: its orders, its sequenced messages, its connection if any.

@@ -413,7 +413,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                         riskID: o.hasRisk ? o.riskID : nil) else { return nil }
         nextOrderNumber &+= 1
         hotJournal?._withUnsafeGuaranteedRef { _ = $0.append(JournalRecord(kind: .replaceSent, id: new, other: id, shares: shares, price: price)) }
-        let liable = Shares(rawValue: shares.addingReportingOverflow(o.chainFilled &+ o.filled).overflow ? .max : shares &+ o.chainFilled &+ o.filled)
+        let liable = OUCHRules.replaceSize(open: shares, executedOnChain: o.chainFilled &+ o.filled)
         let area = client.messageArea
         let n: Int? = switch version {
         case .v42:

@@ -145,7 +145,8 @@ import TickwireCore
         #expect(decoded > 0)
     }
 
-    // MARK: Round trips (generated from the field tables: one test per message type)
+    // MARK: Round trips (one test per message type: encode then decode; the offsets themselves
+    // are held by the known-answer tests)
 
     @Test func roundTripInboundEnterOrder() throws {
         let m = OUCH42.EnterOrder(orderToken: Alpha14("TOKEN-00-XYZ-Q")!, side: .sellShort, shares: Shares(rawValue: 102), stock: Alpha8("SYMB0003")!, price: Price(rawValue: 1_234_500 + 4), timeInForce: UInt32(0x1020_3040 + 5), firm: Alpha4("F006")!, display: ASCIICode(rawValue: 0x41 + 7), capacity: ASCIICode(rawValue: 0x41 + 8), intermarketSweepEligibility: ASCIICode(rawValue: 0x41 + 9), minimumQuantity: Shares(rawValue: 110), crossType: ASCIICode(rawValue: 0x41 + 11), customerType: ASCIICode(rawValue: 0x41 + 12))

@@ -278,7 +278,8 @@ import TickwireCore
         #expect(decoded > 0)
     }
 
-    // MARK: Round trips (generated from the field tables: each type bare and with options)
+    // MARK: Round trips (each type bare and with options: encode then decode; the offsets
+    // themselves are held by the known-answer tests)
 
     @Test func roundTripInboundEnterOrderBare() throws {
         let m = OUCH50.EnterOrder(userRefNum: UInt32(0x1020_3040 + 0), side: .sellShort, quantity: Shares(rawValue: 102), symbol: Alpha8("SYMB0003")!, price: Price(rawValue: 987_654_300 + 4), timeInForce: ASCIICode(rawValue: 0x41 + 5), display: ASCIICode(rawValue: 0x41 + 6), capacity: ASCIICode(rawValue: 0x41 + 7), intermarketSweepEligibility: ASCIICode(rawValue: 0x41 + 8), crossType: ASCIICode(rawValue: 0x41 + 9), clOrdID: Alpha14("TOKEN-10-XYZ-Q")!, options: OUCH50.Options())
