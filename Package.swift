@@ -50,6 +50,7 @@ let package = Package(
         .library(name: "Net", targets: ["Net"]),
         .library(name: "CShims", targets: ["CShims"]),
         .library(name: "MarketData", targets: ["MarketData"]),
+        .library(name: "ITCHBook", targets: ["ITCHBook"]),
         .library(name: "OrderBook", targets: ["OrderBook"]),
         .library(name: "Exchange", targets: ["Exchange"]),
         .library(name: "OrderEntry", targets: ["OrderEntry"]),
@@ -118,7 +119,14 @@ let package = Package(
         ),
         .target(
             name: "MarketData",
-            dependencies: ["CShims", "TickwireCore", "Packets", "Sockets", "Capture", "OrderBook"],
+            dependencies: ["CShims", "TickwireCore", "Packets", "Sockets", "Capture"],
+            swiftSettings: strict + singleOwnerHotPath + crossModule
+        ),
+        // ITCH into the L3 book (the stock directory and the builder): where the feed meets the
+        // book, so that MarketData does not depend on OrderBook.
+        .target(
+            name: "ITCHBook",
+            dependencies: ["TickwireCore", "MarketData", "OrderBook"],
             swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .target(
@@ -165,7 +173,7 @@ let package = Package(
         .target(
             name: "Appliance",
             dependencies: [
-                "CShims", "TickwireCore", "Packets", "DPDK", "Sockets", "Capture", "Net", "MarketData", "OrderBook", "OrderEntry", "Risk", "Strategy",
+                "CShims", "TickwireCore", "Packets", "DPDK", "Sockets", "Capture", "Net", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Strategy",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict + singleOwnerHotPath + crossModule
@@ -192,7 +200,7 @@ let package = Package(
         .executableTarget(
             name: "tickwire",
             dependencies: [
-                "CShims", "TickwireCore", "Packets", "DPDK", "Sockets", "Capture", "Net", "MarketData", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "HostTuning", "Inference", "Training",
+                "CShims", "TickwireCore", "Packets", "DPDK", "Sockets", "Capture", "Net", "MarketData", "ITCHBook", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "HostTuning", "Inference", "Training",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -205,15 +213,15 @@ let package = Package(
         .testTarget(name: "TickwireCoreTests", dependencies: ["TickwireCore", "CShims"]),
         .testTarget(name: "NetTests", dependencies: ["Net", "Packets", "DPDK", "TickwireCore", "CShims", "OrderEntry"]),
         .testTarget(name: "WireTests", dependencies: ["Packets", "DPDK", "Sockets", "Capture", "TickwireCore", "CShims"]),
-        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Packets", "Capture", "TickwireCore", "CShims", "OrderBook"]),
+        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "ITCHBook", "Packets", "Capture", "TickwireCore", "CShims", "OrderBook"]),
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),
         .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore", "Packets", "Sockets", "Exchange", "Risk", "TestSupport"]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "TickwireCore"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference", "Exchange", "MarketData", "TickwireCore"], swiftSettings: strict),
         .testTarget(name: "HostTuningTests", dependencies: ["HostTuning", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "Strategy", "Inference", "Exchange", "MarketData", "OrderBook", "OrderEntry", "Risk", "Packets", "DPDK", "Capture", "TickwireCore", "CShims"]),
-        .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "OrderBook", "Packets", "Sockets", "TickwireCore", "CShims"]),
+        .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "Strategy", "Inference", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Packets", "DPDK", "Capture", "TickwireCore", "CShims"]),
+        .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "ITCHBook", "OrderBook", "Packets", "Sockets", "TickwireCore", "CShims"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,6 +22,7 @@ let package = Package(
                 .product(name: "TickwireCore", package: "Tickwire"),
                 .product(name: "CShims", package: "Tickwire"),
                 .product(name: "MarketData", package: "Tickwire"),
+                .product(name: "ITCHBook", package: "Tickwire"),
                 .product(name: "OrderBook", package: "Tickwire"),
                 .product(name: "OrderEntry", package: "Tickwire"),
                 .product(name: "Risk", package: "Tickwire"),

@@ -10,7 +10,7 @@ let package = Package(
     dependencies: [.package(name: "Tickwire", path: "..")],
     targets: [
         .target(name: "FuzzDriver"),
-        .executableTarget(name: "FuzzITCH", dependencies: ["FuzzDriver", .product(name: "MarketData", package: "Tickwire"),
+        .executableTarget(name: "FuzzITCH", dependencies: ["FuzzDriver", .product(name: "MarketData", package: "Tickwire"), .product(name: "ITCHBook", package: "Tickwire"),
                                                            .product(name: "OrderBook", package: "Tickwire")],
                           swiftSettings: fuzzFlags),
         .executableTarget(name: "FuzzMoldUDP64", dependencies: ["FuzzDriver", .product(name: "MarketData", package: "Tickwire")],

@@ -8,6 +8,7 @@
 // or logs. The only syscall is the order session's send (kernel TCP mode).
 import CShims
 public import MarketData
+public import ITCHBook
 public import OrderBook
 public import OrderEntry
 public import Strategy

@@ -3,6 +3,7 @@ import CShims
 import Exchange
 import Foundation
 import MarketData
+import ITCHBook
 import OrderBook
 import TickwireCore
 

@@ -3,6 +3,7 @@ import Inference
 import CShims
 import Foundation
 import MarketData
+import ITCHBook
 import OrderBook
 import Strategy
 import TickwireCore

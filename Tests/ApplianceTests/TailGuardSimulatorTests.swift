@@ -3,6 +3,7 @@ import Exchange
 import OrderEntry
 import Strategy
 import MarketData
+import ITCHBook
 import OrderBook
 import Risk
 import Testing

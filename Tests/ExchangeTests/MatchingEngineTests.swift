@@ -1,5 +1,6 @@
 import Exchange
 import MarketData
+import ITCHBook
 import OrderBook
 import Testing
 import TickwireCore

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MarketData
+import ITCHBook
 import OrderBook
 import TickwireCore
 import Packets

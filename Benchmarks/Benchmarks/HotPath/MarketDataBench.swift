@@ -3,6 +3,7 @@
 // taken in order; when the day runs out a fresh book starts outside the measurement.
 import Benchmark
 import MarketData
+import ITCHBook
 import OrderBook
 import TickwireCore
 

@@ -1,6 +1,7 @@
 // Input: arbitrary bytes, walked as an ITCH BinaryFILE (both framings) and each message
 // dispatched into the L3 book builder and a handler that reads every field of every view.
 import MarketData
+import ITCHBook
 import OrderBook
 import TickwireCore
 

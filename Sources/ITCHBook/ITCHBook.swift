@@ -2,6 +2,10 @@
 // walk) hands each message to. It keeps the stock directory (locate -> symbol, from R), applies
 // A/F/E/C/X/D/U to the book, counts P/Q trades (reported, they never touch the book) and every
 // message by type, and counts top-of-book changes for consumers downstream.
+//
+// Its own module, on the book's side of the data flow: MarketData decodes the feed and knows
+// nothing of books; this is where ITCH meets the book.
+public import MarketData
 public import OrderBook
 public import TickwireCore
 
