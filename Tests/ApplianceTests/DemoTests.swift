@@ -302,10 +302,14 @@ enum DemoNamespace {
             if !killed { usleep(100_000) }
         }
         #expect(killed, "the control file's kill engaged the kill switch")
+        let terminated = Date()
         run.terminate()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         run.waitUntilExit()
         #expect(run.terminationStatus == 0)
+        // SIGTERM ended it (a clean wind-down takes about 2 s), not its --seconds (300): with
+        // the signal left blocked as the runner passed it on, the run went on to the end.
+        #expect(Date().timeIntervalSince(terminated) < 60, "the run ignored SIGTERM")
         if ProcessInfo.processInfo.activeProcessorCount >= 2 {
             #expect(affinity["tw-hot"] == "1", "hot loop on the profile's hot core: \(affinity)")
             #expect(affinity["tw-telemetry"] == "0", "telemetry on housekeeping: \(affinity)")
