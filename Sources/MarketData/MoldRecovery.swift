@@ -190,11 +190,13 @@ public final class MoldRetransmitServer: @unchecked Sendable {
     public func start() {
         let box = Unmanaged.passRetained(self)
         var t = pthread_t()
-        pthread_create(&t, nil, { arg in
+        let rc = pthread_create(&t, nil, { arg in
             let server = Unmanaged<MoldRetransmitServer>.fromOpaque(arg!).takeRetainedValue()
             server.serve()
             return nil
         }, box.toOpaque())
+        // Out of threads at set-up: the venue cannot offer the re-request service it promised.
+        precondition(rc == 0, "pthread_create(re-request server): \(Errno(rc))")
         thread = t
     }
 

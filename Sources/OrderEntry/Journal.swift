@@ -150,11 +150,17 @@ public final class JournalWriter: @unchecked Sendable {
         crc.initialize(from: CRC32C.table, count: 256)
         let box = Unmanaged.passRetained(self)
         var t = pthread_t()
-        pthread_create(&t, nil, { arg in
+        let rc = pthread_create(&t, nil, { arg in
             let w = Unmanaged<JournalWriter>.fromOpaque(arg!).takeRetainedValue()
             w.run()
             return nil
         }, box.toOpaque())
+        guard case .success = Syscall.shim("pthread_create(journal writer)", 0 - rc) else {
+            // No writer: a journal that records nothing must not be handed out.
+            box.release()
+            Syscall.close(fd)
+            throw Errno(rc).error("pthread_create(journal writer for \(path))")
+        }
         thread = t
     }
 
