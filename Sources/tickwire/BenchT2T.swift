@@ -3,6 +3,7 @@ import ArgumentParser
 import CShims
 import Exchange
 import Foundation
+import Inference
 import MarketData
 import Strategy
 import TickwireCore
@@ -33,6 +34,9 @@ struct BenchT2T: ParsableCommand {
     @Option(help: "Taker threshold on P(uptick) (lower: more triggering ticks).")
     var threshold: Double = 0.6
 
+    @Option(help: "A models folder (models/): the taker predicts with its trained uptick model (GBDT) and its features, as the issue's 'trained taker'. Without it, the hand-written imbalance-uptick model.")
+    var models: String?
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -48,6 +52,8 @@ struct BenchT2T: ParsableCommand {
         var stampsDropped: UInt64
         var rxTimestampSource: String
         var txTimestampSource = "tsc_after_send"
+        /// "imbalance_uptick" or "trained" (with the models folder).
+        var model: String
     }
 
     func run() throws {
@@ -62,11 +68,27 @@ struct BenchT2T: ParsableCommand {
         p.maxPosition = 1 << 40
         let locates = (1...symbols).map { StockLocate(rawValue: UInt16($0)) }
         let clock = TSCClock.calibrate(windowNanos: 50_000_000)
-        let rig: TickToTradeRig<Taker<ImbalanceUptickModel>>
-        do {
-            rig = try TickToTradeRig(strategy: Taker(symbols: locates, model: ImbalanceUptickModel(), maxLocates: symbols + 1, parameters: p),
-                                     symbols: symbols, clock: clock)
-        } catch { throw fail("\(error)") }
+        if let models {
+            let set: ModelSet
+            do { set = try ModelSet.load(directory: models) } catch { throw fail("--models \(models): \(error)") }
+            let rig: TickToTradeRig<Taker<UptickPredictor>>
+            do {
+                rig = try TickToTradeRig(strategy: Taker(symbols: locates, model: UptickPredictor(models: set), models: set,
+                                                         maxLocates: symbols + 1, parameters: p),
+                                         symbols: symbols, clock: clock)
+            } catch { throw fail("\(error)") }
+            try measure(rig, frames: frames, clock: clock, model: "trained")
+        } else {
+            let rig: TickToTradeRig<Taker<ImbalanceUptickModel>>
+            do {
+                rig = try TickToTradeRig(strategy: Taker(symbols: locates, model: ImbalanceUptickModel(), maxLocates: symbols + 1, parameters: p),
+                                         symbols: symbols, clock: clock)
+            } catch { throw fail("\(error)") }
+            try measure(rig, frames: frames, clock: clock, model: "imbalance_uptick")
+        }
+    }
+
+    func measure<S: Strategy>(_ rig: TickToTradeRig<S>, frames: TickToTradeFrames, clock: TSCClock, model: String) throws {
         guard rig.isLoggedIn else { throw fail("the echo venue did not log us in") }
         let cpus = ProcessInfo.processInfo.activeProcessorCount
         let telemetry = TelemetryDrain(ring: rig.engine.stamps, clock: clock)
@@ -86,7 +108,7 @@ struct BenchT2T: ParsableCommand {
         let report = Report(messages: frames.messages, frames: frames.count, seconds: (seconds * 1000).rounded() / 1000,
                             msgsPerSec: (Double(frames.messages) / seconds).rounded(), triggeringTicks: c.triggeringTicks,
                             orders: c.ordersSent, tickToTradeNs: LatencySummary(rec.tickToTrade), stagesNs: rec.stageSummaries,
-                            stampsDropped: c.stampsDropped, rxTimestampSource: "tsc_at_rx_burst")
+                            stampsDropped: c.stampsDropped, rxTimestampSource: "tsc_at_rx_burst", model: model)
         if ProcessInfo.processInfo.environment["TW_DEBUG"] != nil {
             FileHandle.standardError.write(Data("\(c)\n\(rig.appliance.counters)\n\(rig.appliance.feed.frameCounters)\n\(rig.appliance.feed.session.counters)\n".utf8))
         }

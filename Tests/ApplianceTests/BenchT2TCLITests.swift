@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+
+/// `tickwire bench t2t --models`: the in-process tick-to-trade with the trained taker (the shipped
+/// GBDT uptick model and its features), the figure issue 18 holds to its targets.
+@Suite struct BenchT2TCLITests {
+    @Test func theTrainedTakerTradesAndItsModelStageIsReported() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
+        let models = Paths.root.appendingPathComponent("models").path
+        let data = try tickwire(["bench", "t2t", "--messages", "30000", "--per-packet", "1", "--models", models, "--json"])
+        let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(r["model"] as? String == "trained")
+        #expect((r["orders"] as? Int ?? 0) > 0, "the trained taker traded: \(r)")
+        let stages = r["stages_ns"] as? [String: Any] ?? [:]
+        #expect(stages["model"] != nil && stages["decode"] != nil, "\(stages.keys.sorted())")
+        // The hand-written model trades a different set of ticks: the option really switched it.
+        let plain = try #require(try JSONSerialization.jsonObject(with: tickwire(["bench", "t2t", "--messages", "30000", "--per-packet", "1", "--json"])) as? [String: Any])
+        #expect(plain["model"] as? String == "imbalance_uptick")
+        #expect(plain["orders"] as? Int != r["orders"] as? Int)
+    }
+
+    @Test func aMissingModelsFolderIsAClearError() {
+        let missing = Paths.temp("no-such-models")
+        do {
+            _ = try tickwire(["bench", "t2t", "--messages", "20000", "--models", missing, "--json"])
+            Issue.record("ran without its models")
+        } catch {
+            #expect("\(error)".contains(missing), "\(error)")
+        }
+    }
+}
