@@ -1,10 +1,10 @@
 // Kernel UDP sockets for the kernel backend: multicast join, batched recvmmsg and kernel
 // receive timestamps (SO_TIMESTAMPING control messages, read with CMSG_* macros that Swift
-// cannot import). Every call goes through TW_SYSCALL (syscall.h: EINTR retried, -errno on
+// cannot import). Every call goes through TW_SYSCALL (tw_syscall.h: EINTR retried, -errno on
 // failure); `step` names the failing call.
 #define _GNU_SOURCE 1
 #include "CShims.h"
-#include "syscall.h"
+#include "tw_syscall.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
 
 #include <errno.h>
 
-#include "syscall.h"
+#include "tw_syscall.h"
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>

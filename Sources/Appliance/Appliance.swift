@@ -80,7 +80,7 @@ public struct ApplianceCounters: Sendable, Equatable {
     public var nicDropEvents: UInt64 = 0
     /// Frames the NIC dropped during the run (imissed since the start, the last published).
     public var nicMissed: UInt64 = 0
-    /// Frames that carried a NIC stamp in a known unit (`useNICStamps`).
+    /// Frames whose NIC stamp (in a known unit, `useNICStamps`) was put on the TSC's line.
     public var nicStamped: UInt64 = 0
     public init() {}
 }
@@ -181,7 +181,7 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
                         } else if let map {
                             arrival = map.tsc(at: Int64(bitPattern: ns))
                         }
-                        counters.nicStamped &+= 1
+                        if arrival != 0 { counters.nicStamped &+= 1 }
                     }
                     uEngine._withUnsafeGuaranteedRef { $0.frameNicTSC = arrival }
                 }

@@ -75,11 +75,12 @@ public struct PublishedClockMap: @unchecked Sendable {
     /// How many maps were published.
     public var generation: UInt64 { sequence.load(ordering: .acquiring) / 2 }
 
-    /// Reader (any thread): the last map published, whole (nil before the first). Retries
-    /// while a publish is under way: a few nanoseconds, once in a long while.
+    /// Reader (any thread): the last map published, whole; nil before the first, or when a
+    /// publish was under way on every one of a few tries (the writer preempted in the middle:
+    /// the hot loop must not wait for a cold thread; the caller goes without a map this once).
     @inlinable @inline(__always)
     public func load() -> ClockMap? {
-        while true {
+        for _ in 0..<8 {
             let s1 = sequence.load(ordering: .acquiring)
             if s1 == 0 { return nil }
             if s1 & 1 != 0 { continue }
@@ -88,5 +89,6 @@ public struct PublishedClockMap: @unchecked Sendable {
             atomicMemoryFence(ordering: .acquiring)
             if sequence.load(ordering: .relaxed) == s1 { return m }
         }
+        return nil
     }
 }

@@ -1,5 +1,5 @@
 // The one way the project's Swift makes a system call (the C shim's counterpart is `TW_SYSCALL`
-// in CShims/syscall.h; the shim's functions return -errno, read here by `Syscall.shim`).
+// in CShims/tw_syscall.h; the shim's functions return -errno, read here by `Syscall.shim`).
 //
 // Every call: retried while it fails with EINTR (a signal, not an answer); a failure is an
 // `Errno` (non-blocking callers test `wouldBlock`) or a `SystemError` naming the call; an errno

@@ -353,10 +353,13 @@ func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
     if let port, let unit = port.usableRxTimestampUnit {
         if port.info.readClockCapable {
             let sampler = NICClockSampler(clock: clock, readNIC: { port.readClock() }, toNanos: { unit.nanoseconds($0) })
-            // Two pairs before the loop: the map converts from the first frame on.
-            sampler.sample()
-            usleep(2_000)
-            sampler.sample()
+            // Three pairs a sampling interval apart before the loop: the map converts from the
+            // first frame on, with a rate from pairs as far apart as the ones that follow (two
+            // close pairs give a rate whose error would read as steps).
+            for i in 0..<3 {
+                if i > 0 { usleep(10_000) }
+                sampler.sample()
+            }
             appliance.useNICStamps(unit: unit, sampler: sampler)
             nicClock = sampler
         } else {

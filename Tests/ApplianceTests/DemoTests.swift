@@ -247,6 +247,7 @@ enum DemoNamespace {
         run.standardOutput = out
         run.standardError = FileHandle.nullDevice
         try run.run()
+        defer { if run.isRunning { run.terminate() } }
         func threadAffinity() -> [String: String] {
             var affinity: [String: String] = [:]
             let tasks = "/proc/\(run.processIdentifier)/task"

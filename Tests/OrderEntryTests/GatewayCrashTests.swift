@@ -36,6 +36,7 @@ func gatewayProcess(port: UInt16, journal: String, orders: Int, version: String 
         try #require(FileManager.default.isExecutableFile(atPath: tickwireBinary), "build tickwire first")
         let user = version == "4.2" ? "TW1" : "TW2"
         let v = try TestVenue(seconds: 300)
+        defer { _ = v.stop() }
         let journal = tempPath("crash-\(version).journal")
         let (first, _) = try gatewayProcess(port: v.port, journal: journal, orders: 1_000_000, version: version, user: user)
         // Ready to crash once the journal shows the burst well under way (5,000 records: about a
@@ -101,6 +102,7 @@ func run(_ exe: String, _ args: [String]) -> String? {
     func operatorKillLeavesNothingOpenAtTheVenue(how: String) throws {
         try #require(FileManager.default.isExecutableFile(atPath: tickwireBinary), "build tickwire first")
         let v = try TestVenue(seconds: 300)
+        defer { _ = v.stop() }
         let control = tempPath("control-\(how)")
         _ = FileManager.default.createFile(atPath: control, contents: Data("run\n".utf8))
         let journal = tempPath("kill-\(how).journal")

@@ -35,6 +35,7 @@ final class TestVenue: @unchecked Sendable {
     var port: UInt16 { venue.orderPort! }
     func wait() -> VenueSummary? {
         done.wait()
+        done.signal()  // later waits (a defer's stop) return at once
         return summary
     }
     /// Ends the session now and waits for it.
