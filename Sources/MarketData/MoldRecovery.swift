@@ -61,9 +61,7 @@ public struct UDPRecoveryClient: MoldUDP64Requester, @unchecked Sendable {
 
     /// Waits up to `timeoutMillis` for an answer to arrive (poll(2)); true when one is waiting.
     public func wait(timeoutMillis: Int32) -> Bool {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        if case .success(let r) = Syscall.call("poll(re-request answers)", { poll(&p, 1, timeoutMillis) }) { return r > 0 }
-        return false
+        Syscall.waitReadable(fd, timeoutMillis: timeoutMillis)
     }
 }
 
@@ -213,8 +211,7 @@ public final class MoldRetransmitServer: @unchecked Sendable {
         var from = sockaddr_in()
         var seen = 0
         while !stopFlag.load(ordering: .acquiring) {
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard case .success(let ready) = Syscall.call("poll(re-request server)", { poll(&p, 1, 20) }), ready > 0 else { continue }
+            guard Syscall.waitReadable(fd, timeoutMillis: 20) else { continue }
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)
             let received = Syscall.call("recvfrom(re-request server)") {
                 buf.withUnsafeMutableBytes { b in

@@ -176,8 +176,6 @@ public final class TCPConnection: ByteStreamTransport, @unchecked Sendable {
     /// Waits until the socket is readable (or `timeoutMillis` passes); true if readable.
     public func waitReadable(timeoutMillis: Int32) -> Bool {
         guard fd >= 0 else { return false }
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        if case .success(let n) = Syscall.call("poll(\(fd))", { poll(&p, 1, timeoutMillis) }) { return n > 0 }
-        return false
+        return Syscall.waitReadable(fd, timeoutMillis: timeoutMillis)
     }
 }

@@ -87,6 +87,14 @@ public enum Syscall {
         return e
     }
 
+    /// poll(2) for input on `fd` up to `timeoutMillis`: true when it is readable (false on a
+    /// timeout or a failure).
+    public static func waitReadable(_ fd: Int32, timeoutMillis: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        if case .success(let n) = call("poll(\(fd))", { poll(&p, 1, timeoutMillis) }) { return n > 0 }
+        return false
+    }
+
     @usableFromInline
     static func bug(_ call: String, _ e: Errno) -> Never {
         preconditionFailure("\(call) failed with \(e) (errno \(e.code)): only a bug of this process causes that")
