@@ -34,7 +34,7 @@ struct BenchT2T: ParsableCommand {
     @Option(help: "Taker threshold on P(uptick) (lower: more triggering ticks).")
     var threshold: Double = 0.6
 
-    @Option(help: "A models folder (models/): the taker predicts with its trained uptick model (GBDT) and its features, as the issue's 'trained taker'. Without it, the hand-written imbalance-uptick model.")
+    @Option(help: "A models folder (models/): the taker predicts with its trained uptick model (GBDT) and its features. Without it, the hand-written imbalance-uptick model.")
     var models: String?
 
     @Flag(help: "Print one JSON object.")
