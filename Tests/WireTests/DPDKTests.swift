@@ -203,7 +203,7 @@ import CShims
         let arrivals = NICArrivalClock(clock: clock)
         // The NIC's time line on the TSC: the first record arrives 1 ms from now.
         let t0 = TSCClock.now() + UInt64(1e6 * tpn)
-        var truth: [Double] = [], arrived: [Double] = [], rx: [Double] = []
+        var truth: [Double] = [], arrived: [Double] = [], rx: [Double] = [], late: [Double] = []
         var pkt = tw_pkt()
         var release: UInt64 = 0
         for ts in times {
@@ -219,6 +219,7 @@ import CShims
             truth.append(Double(t0) + Double(stamp - times[0]) * tpn)
             arrived.append(Double(arrivals.tsc(nicNanos: stamp)))
             rx.append(Double(r))
+            late.append(Double(r - min(r, release)) / tpn)  // the harness's own lag behind the time line
         }
         #expect(rx.count == times.count)
         // Stage 0 against the capture time, from the second window on (the first packets
@@ -243,8 +244,14 @@ import CShims
                 #expect(nicToRx >= delayed - 2_000, "packet \(i): nic_to_rx \(nicToRx) ns, delayed \(delayed)")
             }
         }
-        let prompt = (0..<times.count).filter { $0 % 50 != 49 }.map { (rx[$0] - arrived[$0]) / tpn }.sorted()
-        #expect(prompt[prompt.count / 2] < 5_000, "the prompt packets' median nic_to_rx: \(prompt[prompt.count / 2]) ns")
+        // Packets that did not wait show (almost) no wait: judged on those the harness polled
+        // within 2 µs of their release, since a descheduled test thread (CI runs suites in
+        // parallel on 2 cores) makes a real wait that nic_to_rx rightly shows. Every one of them,
+        // not a median, and there must be enough of them to judge.
+        let prompt = (0..<times.count).filter { $0 % 50 != 49 && times[$0] - times[0] > 10_000_000 && late[$0] < 2_000 }
+        #expect(prompt.count >= 100, "packets polled on time: \(prompt.count) of \(times.count)")
+        let promptWorst = prompt.map { (rx[$0] - arrived[$0]) / tpn }.max() ?? 0
+        #expect(promptWorst < 5_000, "the worst nic_to_rx of a packet polled on time: \(promptWorst) ns")
         #expect(arrivals.steps == 0)
     }
 
