@@ -194,7 +194,7 @@ let package = Package(
         ),
         .target(
             name: "Inference",
-            dependencies: ["TickwireCore"],
+            dependencies: ["CShims", "TickwireCore"],
             swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .executableTarget(

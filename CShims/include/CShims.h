@@ -1,5 +1,6 @@
 // CShims: the only C in Tickwire. It wraps DPDK 22.11 (the only place that includes rte_*.h),
-// libpcap, and the socket calls whose control-message macros Swift cannot import.
+// libpcap, and the socket calls whose control-message macros Swift cannot import; and it holds
+// one compute kernel, the AVX-512 GBDT evaluation (gbdt.c), which Swift cannot target per function.
 //
 // Rules kept by every wrapper here:
 // - every symbol is prefixed `tw_`;
@@ -324,6 +325,45 @@ void tw_udp_batch_destroy(tw_udp_batch *b);
 /// 0 when nothing is waiting, or -errno (EINTR retried). Source address/port go to src_* if not NULL.
 int tw_udp_recv_batch(int fd, tw_udp_batch *b, tw_pkt *pkts, unsigned n, uint32_t *src_addr_be,
                       uint16_t *src_port);
+
+// ---------------------------------------------------------------------------------------------
+// GBDT inference on AVX-512 (gbdt.c): the one kernel Swift cannot express, since Swift has no
+// per-function target attribute and the binary must still run on CPUs without AVX-512. The
+// model's layout is built and owned by Swift (Inference/GBDTModel.swift, layout `.binned`):
+// every tree padded to depth 6, its 63 nodes in "bit order" (the top three levels in bits 0-6,
+// then the eight three-level subtrees, seven bits each), and each node's threshold replaced by
+// its rank among the distinct thresholds of its feature, so that `key(x) > threshold` becomes
+// `bin(x) > rank` on bytes and one 64-byte compare tests a whole tree.
+// ---------------------------------------------------------------------------------------------
+
+typedef struct tw_gbdt_binned {
+    /// featureCount x 16: every 16th threshold key of the feature (entry 16j+15), for the first
+    /// step of the two-step search.
+    const int32_t *pivots;
+    /// featureCount x 256: the feature's distinct threshold keys, ascending, padded with INT32_MAX.
+    const int32_t *thresholds;
+    /// treeCount x 64: each node's feature (bit order; entry 63 unused).
+    const uint8_t *features;
+    /// treeCount x 64: each node's threshold rank; 255 for a padding node (never right).
+    const uint8_t *ranks;
+    /// treeCount each, a bit per node: NaN goes right; missing means NaN or zero (LightGBM's
+    /// missing_type Zero); of those, missing goes right.
+    const uint64_t *nan_right;
+    const uint64_t *zero_missing;
+    const uint64_t *zero_right;
+    /// treeCount x 64 leaf values, left to right.
+    const double *leaves;
+    int32_t feature_count;  // 1...64
+    int32_t tree_count;
+    int32_t has_zero_missing;
+} tw_gbdt_binned;
+
+/// Whether this CPU (and the OS, for the ZMM state) runs tw_gbdt_binned_sum: AVX-512 F, BW,
+/// VBMI and POPCNT.
+bool tw_gbdt_binned_available(void);
+/// The sum of the leaves, in tree order (bit-identical to a sequential double sum), for the
+/// `feature_count` floats at `x` (NaN is missing). No allocation, no branch per node.
+double tw_gbdt_binned_sum(const tw_gbdt_binned *model, const float *x);
 
 /// getrandom(2) of `len` bytes (blocking until the pool is seeded, EINTR retried): 0 or -errno.
 /// Setup only (TCP ISN key, ephemeral ports), never the hot path.

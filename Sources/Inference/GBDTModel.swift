@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 
 // MARK: - Parser output
@@ -74,8 +75,17 @@ public enum OutputTransform: Sendable, Equatable {
 
 /// Which evaluation layout a model was built with.
 public enum GBDTLayout: Sendable, Equatable {
-    /// Pick `.perfect` when the deepest tree is at most `GBDTModel.maxPerfectDepth`.
+    /// `.binned` when the model and the CPU allow it (see `GBDTModel.binnedUnsupportedReason`),
+    /// else `.perfect` when the deepest tree is at most `GBDTModel.maxPerfectDepth`, else
+    /// `.general`.
     case automatic
+    /// Every node of a tree compared at once (AVX-512, in CShims/gbdt.c): the row turned into
+    /// one byte per feature (its rank among the model's thresholds on that feature), each tree
+    /// (padded to depth 6) tested by one 64-byte compare, the leaf read off the 63 result bits.
+    /// For trees of depth 6 or less, at most 64 features, at most 254 distinct thresholds per
+    /// feature (LightGBM's histogram splits: max_bin 255 gives at most 254), on CPUs with AVX-512
+    /// F, BW and VBMI. The fastest; measured in `tickwire bench infer`.
+    case binned
     /// Every tree padded to a complete tree of the model's maximum depth; branch-free descent,
     /// eight trees interleaved. The fast path.
     case perfect
@@ -155,6 +165,15 @@ public final class GBDTModel: @unchecked Sendable {
     private let gLeaves: UnsafeMutablePointer<Double>
     private let gRoots: UnsafeMutablePointer<Int32>
 
+    // Binned layout (`tw_gbdt_binned`; its tables are one allocation owned here).
+    private let binned: UnsafeMutablePointer<tw_gbdt_binned>
+    private let binnedStorage: UnsafeMutableRawPointer?
+
+    /// Whether this CPU runs the binned layout (AVX-512 F, BW, VBMI; asked once).
+    public static let binnedCPU: Bool = tw_gbdt_binned_available()
+    /// The depth every tree is padded to in the binned layout: 63 nodes, one 64-bit compare mask.
+    static let binnedDepth = 6
+
     struct GeneralNode {
         var threshold: Int32
         var slot: UInt32
@@ -187,9 +206,15 @@ public final class GBDTModel: @unchecked Sendable {
         }
         depth = maxDepth
         rowCopies = zeroMissing ? 4 : 2
+        let binnedBlocker = Self.binnedUnsupportedReason(trees: trees, depth: maxDepth, featureCount: nf)
         let chosen: GBDTLayout
         switch requested {
-        case .automatic: chosen = maxDepth <= Self.maxPerfectDepth && rowCopies * nf <= 65536 ? .perfect : .general
+        case .automatic:
+            if binnedBlocker == nil { chosen = .binned }
+            else { chosen = maxDepth <= Self.maxPerfectDepth && rowCopies * nf <= 65536 ? .perfect : .general }
+        case .binned:
+            if let binnedBlocker { throw .unsupported(path: path, reason: "binned layout: \(binnedBlocker)") }
+            chosen = .binned
         case .perfect:
             guard maxDepth <= 16, rowCopies * nf <= 65536 else {
                 throw .unsupported(path: path, reason: "perfect layout requested for depth \(maxDepth) (limit 16), \(nf) features (limit 16384)")
@@ -198,6 +223,13 @@ public final class GBDTModel: @unchecked Sendable {
         case .general: chosen = .general
         }
         layout = chosen
+        binned = .allocate(capacity: 1)
+        if chosen == .binned {
+            binnedStorage = Self.buildBinned(trees: trees, featureCount: nf, into: binned)
+        } else {
+            binned.initialize(to: tw_gbdt_binned())
+            binnedStorage = nil
+        }
 
         if chosen == .perfect {
             innerCount = (1 << maxDepth) - 1
@@ -206,6 +238,14 @@ public final class GBDTModel: @unchecked Sendable {
             slots = Self.allocate(UInt16.self, nodeTotal)
             thresholds = Self.allocate(Int32.self, nodeTotal)
             leaves = Self.allocate(Double.self, leafTotal)
+            gNodes = .allocate(capacity: 1)
+            gLeaves = .allocate(capacity: 1)
+            gRoots = .allocate(capacity: 1)
+        } else if chosen == .binned {
+            innerCount = 0
+            slots = Self.allocate(UInt16.self, 1)
+            thresholds = Self.allocate(Int32.self, 1)
+            leaves = Self.allocate(Double.self, 1)
             gNodes = .allocate(capacity: 1)
             gLeaves = .allocate(capacity: 1)
             gRoots = .allocate(capacity: 1)
@@ -250,6 +290,8 @@ public final class GBDTModel: @unchecked Sendable {
         gNodes.deallocate()
         gLeaves.deallocate()
         gRoots.deallocate()
+        binnedStorage?.deallocate()
+        binned.deallocate()
     }
 
     /// Zeroed, 64-byte aligned (a group's eight roots share one cache line).
@@ -295,6 +337,7 @@ public final class GBDTModel: @unchecked Sendable {
     /// withUnsafeTemporaryAllocation stack-allocates up to 1 KB unconditionally, and beyond that
     /// whenever the thread has the stack to spare).
     public func predictRaw(_ x: UnsafePointer<Float>) -> Double {
+        if layout == .binned { return (tw_gbdt_binned_sum(binned, x) + baseScore) * outputScale }
         let nf = featureNames.count
         let copies = rowCopies
         return withUnsafeTemporaryAllocation(of: Int32.self, capacity: copies &* nf) { buf -> Double in
@@ -403,6 +446,110 @@ public final class GBDTModel: @unchecked Sendable {
             sum += gLeaves[Int(~ref)]
         }
         return sum
+    }
+}
+
+// MARK: - Binned layout
+
+extension GBDTModel {
+    /// Why the binned layout cannot take this model on this CPU, or nil when it can.
+    static func binnedUnsupportedReason(trees: [SplitTree], depth: Int, featureCount nf: Int) -> String? {
+        guard binnedCPU else { return "this CPU lacks AVX-512 F, BW or VBMI" }
+        guard depth <= binnedDepth else { return "trees of depth \(depth) (limit \(binnedDepth))" }
+        guard nf >= 1, nf <= 64 else { return "\(nf) features (limit 64)" }
+        guard trees.count < Int(Int32.max) / 64 else { return "\(trees.count) trees" }
+        let distinct = distinctThresholds(trees: trees, featureCount: nf)
+        if let (f, keys) = distinct.enumerated().first(where: { $0.element.count > 254 }) {
+            return "feature \(f) has \(keys.count) distinct thresholds (limit 254)"
+        }
+        return nil
+    }
+
+    /// Each feature's distinct threshold keys, ascending.
+    static func distinctThresholds(trees: [SplitTree], featureCount nf: Int) -> [[Int32]] {
+        var sets = [Set<Int32>](repeating: [], count: nf)
+        for tree in trees { for node in tree.nodes { sets[node.feature].insert(node.threshold) } }
+        return sets.map { $0.sorted() }
+    }
+
+    /// Bit of heap position `h` (depth-6 tree) in the binned layout: the top three levels in bits
+    /// 0-6 (heap order), then subtree `s` (rooted at heap position 7 + s) in bits 7 + 7s ... 13 + 7s
+    /// (its own heap order). The C kernel's walk table reads the bits in this order.
+    static func binnedBit(heap h: Int) -> Int {
+        if h < 7 { return h }
+        let level = h < 15 ? 3 : (h < 31 ? 4 : 5)
+        let offset = h - ((1 << level) - 1)
+        let below = level - 3
+        let subtree = offset >> below
+        return 7 + 7 * subtree + ((1 << below) - 1) + (offset & ((1 << below) - 1))
+    }
+
+    /// Fills `model` with the tables of the binned layout, in one 64-byte aligned allocation
+    /// that the caller owns and frees.
+    static func buildBinned(trees: [SplitTree], featureCount nf: Int,
+                            into model: UnsafeMutablePointer<tw_gbdt_binned>) -> UnsafeMutableRawPointer {
+        let nt = trees.count
+        let distinct = distinctThresholds(trees: trees, featureCount: nf)
+        // Sizes, each a multiple of 64 bytes.
+        let pivotBytes = nf * 16 * 4, thresholdBytes = nf * 256 * 4
+        let nodeBytes = max(64, nt * 64), maskBytes = max(64, (nt * 8 + 63) / 64 * 64), leafBytes = max(64, nt * 64 * 8)
+        let total = pivotBytes + thresholdBytes + 2 * nodeBytes + 3 * maskBytes + leafBytes
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: total)
+        var at = 0
+        func take<T>(_: T.Type, _ bytes: Int) -> UnsafeMutablePointer<T> {
+            defer { at += bytes }
+            return (raw + at).bindMemory(to: T.self, capacity: bytes / MemoryLayout<T>.stride)
+        }
+        let pivots = take(Int32.self, pivotBytes), thresholds = take(Int32.self, thresholdBytes)
+        let features = take(UInt8.self, nodeBytes), ranks = take(UInt8.self, nodeBytes)
+        let nanRight = take(UInt64.self, maskBytes), zeroMissing = take(UInt64.self, maskBytes), zeroRight = take(UInt64.self, maskBytes)
+        let leaves = take(Double.self, leafBytes)
+        var rank: [[Int32: UInt8]] = []
+        for (f, keys) in distinct.enumerated() {
+            let table = thresholds + 256 * f
+            for i in 0..<256 { table[i] = i < keys.count ? keys[i] : .max }
+            for j in 0..<16 { pivots[16 * f + j] = table[16 * j + 15] }
+            rank.append(Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($0.element, UInt8($0.offset)) }))
+        }
+        let depth = binnedDepth, inner = (1 << depth) - 1
+        for (t, tree) in trees.enumerated() {
+            let nodeBase = 64 * t
+            // Every bit starts as a padding node: feature 0, rank 255 (nothing is above it).
+            for b in 0..<64 { features[nodeBase + b] = 0; ranks[nodeBase + b] = 255 }
+            var nr: UInt64 = 0, zm: UInt64 = 0, zr: UInt64 = 0
+            // (heap position, source ref, level), as in fillPerfect: a leaf above the bottom is
+            // a padding node with its value copied into every leaf below it.
+            var stack: [(Int, Int, Int)] = [(0, tree.nodes.isEmpty ? ~0 : 0, 0)]
+            while let (pos, ref, level) = stack.popLast() {
+                if ref >= 0 {
+                    let n = tree.nodes[ref]
+                    let bit = binnedBit(heap: pos)
+                    features[nodeBase + bit] = UInt8(n.feature)
+                    ranks[nodeBase + bit] = rank[n.feature][n.threshold]!
+                    switch n.missing {
+                    case .nanLeft: break
+                    case .nanRight: nr |= 1 << UInt64(bit)
+                    case .nanOrZeroLeft: zm |= 1 << UInt64(bit)
+                    case .nanOrZeroRight: zm |= 1 << UInt64(bit); zr |= 1 << UInt64(bit)
+                    }
+                    stack.append((2 * pos + 1, n.left, level + 1))
+                    stack.append((2 * pos + 2, n.right, level + 1))
+                } else if level == depth {
+                    leaves[64 * t + (pos - inner)] = tree.leafValues[~ref]
+                } else {
+                    stack.append((2 * pos + 1, ref, level + 1))
+                    stack.append((2 * pos + 2, ref, level + 1))
+                }
+            }
+            nanRight[t] = nr; zeroMissing[t] = zm; zeroRight[t] = zr
+        }
+        model.initialize(to: tw_gbdt_binned(
+            pivots: pivots, thresholds: thresholds, features: features, ranks: ranks,
+            nan_right: nanRight, zero_missing: zeroMissing, zero_right: zeroRight, leaves: leaves,
+            feature_count: Int32(nf), tree_count: Int32(nt),
+            has_zero_missing: trees.contains { $0.nodes.contains { $0.missing.rawValue >= 2 } } ? 1 : 0))
+        return raw
     }
 }
 

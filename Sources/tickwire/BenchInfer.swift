@@ -16,9 +16,12 @@ extension SplitMix64 {
     }
 }
 
-/// A LightGBM v4 text model of complete depth-`depth` trees; exercises the real parser.
+/// A LightGBM v4 text model of complete depth-`depth` trees; exercises the real parser. Like
+/// LightGBM's own (histogram splits, max_bin 255), every threshold is one of 254 bin edges per
+/// feature, and a 100-tree model uses nearly all of them.
 func synthLightGBM(trees: Int, depth: Int, features: Int, rng: inout SplitMix64) -> String {
     let names = (0..<features).map { "f\($0)" }
+    let edges = (0..<features).map { _ in (0..<254).map { _ in rng.normal() * 0.8 }.sorted() }
     var s = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n"
     s += "max_feature_idx=\(features - 1)\nobjective=binary sigmoid:1\n"
     s += "feature_names=\(names.joined(separator: " "))\n"
@@ -28,8 +31,9 @@ func synthLightGBM(trees: Int, depth: Int, features: Int, rng: inout SplitMix64)
     for t in 0..<trees {
         var feat: [String] = [], thr: [String] = [], dt: [String] = [], left: [String] = [], right: [String] = []
         for i in 0..<inner {
-            feat.append(String(Int(rng.next() % UInt64(features))))
-            thr.append(String(rng.normal() * 0.8))
+            let f = Int(rng.next() % UInt64(features))
+            feat.append(String(f))
+            thr.append(String(edges[f][Int(rng.next() % 254)]))
             dt.append(["2", "8", "10", "0"][Int(rng.next() % 4)])
             // Heap children 2i+1, 2i+2; bottom-level children are leaves ~(c - inner).
             for (c, arr) in [(2 * i + 1, 0), (2 * i + 2, 1)] {
@@ -250,7 +254,7 @@ struct BenchInfer: ParsableCommand {
     let r = Report(logisticNs: round1(l.median), gbdtNs: round1(g.median), mlpNs: round1(m.median), featuresNs: round1(fe.median),
                    rows: rowCount, trees: gbdt.treeCount,
                    depth: gbdt.depth, gbdtMinNs: round1(g.min), logisticMinNs: round1(l.min), mlpMinNs: round1(m.min), passes: passes,
-                   layout: gbdt.layout == .perfect ? "perfect" : "general", model: modelSource, checksum: sink.isFinite ? sink : nil)
+                   layout: "\(gbdt.layout)", model: modelSource, checksum: sink.isFinite ? sink : nil)
     if json {
         printJSON(r)
     } else {

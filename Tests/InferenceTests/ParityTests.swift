@@ -19,6 +19,7 @@ import Testing
         #expect(e2 <= Self.tolerance, "\(name) prob: max error \(e2) at row \(r2)")
     }
 
+    /// Depth 7 (max_depth 7): beyond the binned layout, so automatic takes the perfect one.
     @Test(arguments: [GBDTLayout.automatic, .perfect, .general])
     func lightGBMBinary(layout: GBDTLayout) throws {
         let model = try GBDTModel.loadLightGBM(path: Fixtures.path("lgb_binary.txt"), schema: Fixtures.schema, layout: layout)
@@ -26,6 +27,21 @@ import Testing
         #expect(model.transform == .sigmoid(scale: 1))
         if layout == .automatic { #expect(model.layout == .perfect) }
         check(model, "lgb_binary")
+    }
+
+    /// The binned layout refuses what it cannot hold, naming why; automatic then falls back.
+    @Test(.enabled(if: GBDTModel.binnedCPU, "this CPU lacks AVX-512 F, BW or VBMI"))
+    func binnedRefusesDeepTrees() throws {
+        #expect(throws: ModelLoadError.self) {
+            try GBDTModel.loadLightGBM(path: Fixtures.path("lgb_binary_deep.txt"), schema: Fixtures.schema, layout: .binned)
+        }
+        do {
+            _ = try GBDTModel.loadLightGBM(path: Fixtures.path("lgb_binary_deep.txt"), schema: Fixtures.schema, layout: .binned)
+        } catch {
+            #expect("\(error)".contains("depth"), "\(error)")
+        }
+        let auto = try GBDTModel.loadLightGBM(path: Fixtures.path("lgb_binary_deep.txt"), schema: Fixtures.schema)
+        #expect(auto.layout != .binned)
     }
 
     @Test(arguments: [GBDTLayout.automatic, .perfect, .general])
@@ -36,7 +52,7 @@ import Testing
     }
 
     /// zero_as_missing: LightGBM missing_type Zero, where 0.0 and NaN take the default branch.
-    @Test(arguments: [GBDTLayout.perfect, .general])
+    @Test(arguments: [GBDTLayout.perfect, .general] + (GBDTModel.binnedCPU ? [.binned] : []))
     func lightGBMZeroAsMissing(layout: GBDTLayout) throws {
         let model = try GBDTModel.loadLightGBM(path: Fixtures.path("lgb_zero.txt"), schema: Fixtures.schema, layout: layout)
         #expect(model.transform == .identity)
@@ -50,6 +66,10 @@ import Testing
         check(model, name)
         let general = try GBDTModel.loadXGBoost(path: Fixtures.path("\(name).json"), schema: Fixtures.schema, layout: .general)
         check(general, name)
+        if GBDTModel.binnedCPU, model.depth <= 6 {
+            let binned = try GBDTModel.loadXGBoost(path: Fixtures.path("\(name).json"), schema: Fixtures.schema, layout: .binned)
+            check(binned, name)
+        }
     }
 
     @Test func logistic() throws {

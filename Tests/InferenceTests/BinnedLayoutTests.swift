@@ -1,0 +1,99 @@
+import Foundation
+import Inference
+import Testing
+
+/// The binned layout (AVX-512, CShims/gbdt.c) against the perfect layout, raw scores compared bit
+/// for bit, on rows made to hit every edge: each value exactly at a threshold of the model (as
+/// the runtime rounds it: the largest float at or below), one float either side of it, NaN,
+/// +0 and -0, the zero-as-missing band (|x| <= 1e-35), +-inf, and ordinary values.
+@Suite(.enabled(if: GBDTModel.binnedCPU, "this CPU lacks AVX-512 F, BW or VBMI"))
+struct BinnedLayoutTests {
+    static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("models").path
+
+    /// Each feature's thresholds as written in a LightGBM text model, rounded down to float.
+    func thresholds(_ path: String, features: Int) throws -> [[Float]] {
+        var byFeature = [[Float]](repeating: [], count: features)
+        var feats: [Int] = []
+        for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
+            if line.hasPrefix("split_feature=") {
+                feats = line.dropFirst("split_feature=".count).split(separator: " ").compactMap { Int($0) }
+            } else if line.hasPrefix("threshold=") {
+                let ts = line.dropFirst("threshold=".count).split(separator: " ").compactMap { Double($0) }
+                for (f, t) in zip(feats, ts) {
+                    var x = Float(t)
+                    if Double(x) > t { x = x.nextDown }
+                    byFeature[f].append(x)
+                }
+            }
+        }
+        return byFeature
+    }
+
+    func compare(_ path: String, names: [String], rows count: Int = 20_000) throws {
+        let schema = FeatureSchema(names: names, version: 1)
+        let perfect = try GBDTModel.loadLightGBM(path: path, schema: schema, layout: .perfect)
+        let binned = try GBDTModel.loadLightGBM(path: path, schema: schema, layout: .binned)
+        #expect(binned.layout == .binned)
+        let nf = names.count
+        let th = try thresholds(path, features: nf)
+        #expect(th.contains { !$0.isEmpty }, "\(path): no thresholds read")
+        var rng = SystemRandomNumberGenerator()
+        var row = [Float](repeating: 0, count: nf)
+        var mismatches = 0, checked = 0, first = ""
+        for r in 0..<count {
+            for f in 0..<nf {
+                let ts = th[f]
+                switch Int.random(in: 0..<12, using: &rng) {
+                case 0...4 where !ts.isEmpty:
+                    let t = ts.randomElement(using: &rng)!
+                    row[f] = [t, t.nextUp, t.nextDown][Int.random(in: 0..<3, using: &rng)]
+                case 5: row[f] = r % 3 == 0 ? .nan : Float.random(in: -3...3, using: &rng)
+                case 6: row[f] = [0, -0.0, 1e-36, -1e-36, 1e-35, 2e-35][Int.random(in: 0..<6, using: &rng)]
+                case 7: row[f] = [Float.infinity, -.infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude][Int.random(in: 0..<4, using: &rng)]
+                default: row[f] = Float.random(in: -5...5, using: &rng)
+                }
+            }
+            let a = row.withUnsafeBufferPointer { perfect.predictRaw($0.baseAddress!) }
+            let b = row.withUnsafeBufferPointer { binned.predictRaw($0.baseAddress!) }
+            checked += 1
+            if a.bitPattern != b.bitPattern {
+                if mismatches == 0 { first = "row \(row): perfect \(a), binned \(b)" }
+                mismatches += 1
+            }
+        }
+        #expect(checked == count)
+        #expect(mismatches == 0, "\(path): \(mismatches) of \(count) rows differ; first: \(first)")
+    }
+
+    @Test(arguments: ["uptick", "fill", "toxicity", "adapt"])
+    func shippedModelsAreBitIdentical(name: String) throws {
+        try compare(Self.models + "/\(name).txt", names: FeatureState.schema.names)
+    }
+
+    /// LightGBM's missing_type Zero: zero and NaN take each node's default branch.
+    @Test func zeroAsMissingIsBitIdentical() throws {
+        try compare(Fixtures.path("lgb_zero.txt"), names: Fixtures.manifest.features)
+    }
+
+    /// A model with more distinct thresholds on a feature than a byte can rank is refused (and
+    /// automatic falls back to the perfect layout).
+    @Test func tooManyThresholdsIsRefused() throws {
+        var s = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\nmax_feature_idx=0\n"
+        s += "objective=regression\nfeature_names=f0\nfeature_infos=[-5:5]\ntree_sizes=\(Array(repeating: "1", count: 300).joined(separator: " "))\n\n"
+        for t in 0..<300 {
+            s += "Tree=\(t)\nnum_leaves=2\nnum_cat=0\nsplit_feature=0\nthreshold=\(Double(t) / 100)\ndecision_type=2\n"
+            s += "left_child=-1\nright_child=-2\nleaf_value=0.5 -0.25\nis_linear=0\nshrinkage=1\n\n\n"
+        }
+        s += "end of trees\n"
+        let path = Fixtures.temp(s, name: "many.txt")
+        let schema = FeatureSchema(names: ["f0"], version: 1)
+        do {
+            _ = try GBDTModel.loadLightGBM(path: path, schema: schema, layout: .binned)
+            Issue.record("loaded a feature with 300 distinct thresholds")
+        } catch {
+            #expect("\(error)".contains("300 distinct thresholds"), "\(error)")
+        }
+        #expect(try GBDTModel.loadLightGBM(path: path, schema: schema).layout == .perfect)
+    }
+}
