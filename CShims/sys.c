@@ -45,6 +45,16 @@ int tw_thread_set_affinity_self(const int *cpus, int count) {
     return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+int tw_thread_set_affinity_tid(int tid, const int *cpus, int count) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < count; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) return -EINVAL;
+        CPU_SET(cpus[i], &set);
+    }
+    return (int)TW_SYSCALL(sched_setaffinity((pid_t)tid, sizeof(set), &set));
+}
+
 int tw_thread_affinity_self(int *cpus, int capacity) {
     cpu_set_t set;
     CPU_ZERO(&set);

@@ -111,6 +111,9 @@ int tw_thread_affinity_self(int *cpus, int capacity);
 /// Lets the calling thread run on `count` CPUs (pthread_setaffinity_np with a CPU_SET of them):
 /// undoes a pin, so that processes started from this thread do not inherit one core.
 int tw_thread_set_affinity_self(const int *cpus, int count);
+/// sched_setaffinity(2) of thread `tid` (any thread of this process, by its kernel id) to
+/// `count` CPUs: moves threads that others started (the runtime's workers) off a core.
+int tw_thread_set_affinity_tid(int tid, const int *cpus, int count);
 /// Names the calling thread (15 characters at most, as the kernel allows).
 int tw_thread_set_name_self(const char *name);
 /// The CPU the calling thread runs on now (sched_getcpu).

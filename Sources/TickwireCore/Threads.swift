@@ -22,6 +22,14 @@ public enum ThreadPlacement {
                                     c.withUnsafeBufferPointer { tw_thread_set_affinity_self($0.baseAddress, Int32($0.count)) })
     }
 
+    /// Lets thread `tid` of this process (its kernel id, as /proc/self/task lists it) run on
+    /// `cpus` only.
+    public static func setAffinity(tid: Int32, _ cpus: [Int]) throws(SystemError) {
+        let c = cpus.map(Int32.init)
+        _ = try Syscall.shimChecked("sched_setaffinity(tid \(tid), \(cpus))",
+                                    c.withUnsafeBufferPointer { tw_thread_set_affinity_tid(tid, $0.baseAddress, Int32($0.count)) })
+    }
+
     /// The CPUs the calling thread may run on.
     public static func currentAffinity() -> [Int] {
         var cpus = [Int32](repeating: 0, count: 1024)

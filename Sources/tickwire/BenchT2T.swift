@@ -5,6 +5,7 @@ import Exchange
 import Foundation
 import Inference
 import MarketData
+import Risk
 import Strategy
 import TickwireCore
 
@@ -37,6 +38,18 @@ struct BenchT2T: ParsableCommand {
     @Option(help: "A models folder (models/): the taker predicts with its trained uptick model (GBDT) and its features. Without it, the hand-written imbalance-uptick model.")
     var models: String?
 
+    @Option(help: "taker (crosses the spread on the uptick model) or mm (the demo's market maker, which quotes with the models folder's features, regime, adapt, fill and toxicity models; --models is then required).")
+    var strategy: String = "taker"
+
+    @Option(help: "KiB of other memory the hot thread writes between bursts (0: none): stands in for what else runs on the hot core in a live run (the kernel's transmit path under af_packet or a socket after a send, interrupts, the idle poll between packets), to measure what cold caches cost each stage.")
+    var evict: Int = 0
+
+    @Option(name: .customLong("evict-every"), help: "When --evict writes: order (after each burst that sent an order) or burst (after every burst).")
+    var evictEvery: String = "order"
+
+    @Flag(name: .customLong("demo-limits"), help: "Risk as the demo configures it (collar, throttles, loss limit, the tail and market guards), with positions and open orders left wide so that nothing is refused; without it, wide limits and no guards.")
+    var demoLimits = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -54,6 +67,11 @@ struct BenchT2T: ParsableCommand {
         var txTimestampSource = "tsc_after_send"
         /// "imbalance_uptick" or "trained" (with the models folder).
         var model: String
+        /// "taker" or "mm".
+        var strategy: String
+        /// KiB written between bursts, and when ("order" or "burst").
+        var evictKib: Int
+        var evictEvery: String
     }
 
     func run() throws {
@@ -68,21 +86,42 @@ struct BenchT2T: ParsableCommand {
         p.maxPosition = 1 << 40
         let locates = (1...symbols).map { StockLocate(rawValue: UInt16($0)) }
         let clock = TSCClock.calibrate(windowNanos: 50_000_000)
-        if let models {
+        guard strategy == "taker" || strategy == "mm" else { throw ValidationError("--strategy is taker or mm") }
+        var limits: RiskLimits?
+        if demoLimits {
+            var l = StrategySpec(kind: strategy == "mm" ? .marketMaker : .taker, traded: symbols, maxPosition: 1 << 40, models: nil).limits
+            l.maxOpenOrders = 1 << 20
+            l.maxGrossPosition = 1 << 50
+            limits = l
+        }
+        if strategy == "mm" {
+            guard let models else { throw ValidationError("--strategy mm needs --models (the market maker quotes with them)") }
+            let set: ModelSet
+            do { set = try ModelSet.load(directory: models) } catch { throw fail("--models \(models): \(error)") }
+            var mp = MarketMakerParameters()
+            mp.halfWidthTicks = 0
+            mp.maxInventory = 1 << 40
+            let rig: TickToTradeRig<MarketMaker>
+            do {
+                rig = try TickToTradeRig(strategy: MarketMaker(symbols: locates, maxLocates: symbols + 1, parameters: mp, models: set),
+                                         symbols: symbols, clock: clock, limits: limits)
+            } catch { throw fail("\(error)") }
+            try measure(rig, frames: frames, clock: clock, model: "trained")
+        } else if let models {
             let set: ModelSet
             do { set = try ModelSet.load(directory: models) } catch { throw fail("--models \(models): \(error)") }
             let rig: TickToTradeRig<Taker<UptickPredictor>>
             do {
                 rig = try TickToTradeRig(strategy: Taker(symbols: locates, model: UptickPredictor(models: set), models: set,
                                                          maxLocates: symbols + 1, parameters: p),
-                                         symbols: symbols, clock: clock)
+                                         symbols: symbols, clock: clock, limits: limits)
             } catch { throw fail("\(error)") }
             try measure(rig, frames: frames, clock: clock, model: "trained")
         } else {
             let rig: TickToTradeRig<Taker<ImbalanceUptickModel>>
             do {
                 rig = try TickToTradeRig(strategy: Taker(symbols: locates, model: ImbalanceUptickModel(), maxLocates: symbols + 1, parameters: p),
-                                         symbols: symbols, clock: clock)
+                                         symbols: symbols, clock: clock, limits: limits)
             } catch { throw fail("\(error)") }
             try measure(rig, frames: frames, clock: clock, model: "imbalance_uptick")
         }
@@ -96,11 +135,23 @@ struct BenchT2T: ParsableCommand {
         if cpus >= 2 { try? ThreadPlacement.pinCurrentThread(to: cpus - 1) }
         try? ThreadPlacement.nameCurrentThread("tw-hot")
         let t0 = tw_clock_monotonic_raw_ns()
+        guard evictEvery == "order" || evictEvery == "burst" else { throw ValidationError("--evict-every is order or burst") }
+        let everyBurst = evictEvery == "burst"
+        let evictBytes = max(0, evict) * 1024
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(64, evictBytes), alignment: 64)
+        defer { scratch.deallocate() }
+        scratch.initializeMemory(as: UInt8.self, repeating: 0, count: max(64, evictBytes))
         var i = 0
+        var sent = rig.engine.counters.ordersSent
         while i < frames.count {
             let n = min(burst, frames.count - i)
             rig.burst(frames, from: i, count: n)
             i += n
+            if evictBytes > 0, everyBurst || rig.engine.counters.ordersSent != sent {
+                sent = rig.engine.counters.ordersSent
+                var o = 0
+                while o < evictBytes { scratch.storeBytes(of: UInt64(o), toByteOffset: o, as: UInt64.self); o += 64 }
+            }
         }
         let seconds = Double(tw_clock_monotonic_raw_ns() - t0) / 1e9
         let rec = telemetry.finish()
@@ -108,7 +159,7 @@ struct BenchT2T: ParsableCommand {
         let report = Report(messages: frames.messages, frames: frames.count, seconds: (seconds * 1000).rounded() / 1000,
                             msgsPerSec: (Double(frames.messages) / seconds).rounded(), triggeringTicks: c.triggeringTicks,
                             orders: c.ordersSent, tickToTradeNs: LatencySummary(rec.tickToTrade), stagesNs: rec.stageSummaries,
-                            stampsDropped: c.stampsDropped, rxTimestampSource: "tsc_at_rx_burst", model: model)
+                            stampsDropped: c.stampsDropped, rxTimestampSource: "tsc_at_rx_burst", model: model, strategy: strategy, evictKib: max(0, evict), evictEvery: evictEvery)
         if ProcessInfo.processInfo.environment["TW_DEBUG"] != nil {
             FileHandle.standardError.write(Data("\(c)\n\(rig.appliance.counters)\n\(rig.appliance.feed.frameCounters)\n\(rig.appliance.feed.session.counters)\n".utf8))
         }

@@ -147,6 +147,19 @@ struct DemoCommand: ParsableCommand {
         let lineB = FeedAddress(ip: IPv4Address(239, 192, 10, 2), port: 26477)
         let rerequest = FeedAddress(ip: IPv4Address(venueIP)!, port: 26478)
 
+        // The cores: the hot loop on the last, everything else the demo starts (the tap, the
+        // venue and its threads, the EAL's, telemetry, the journal's writer, the timer) on the
+        // others. Every thread of this process takes the other cores now (the runtime's
+        // workers, started before us, too), so that every process and thread started later
+        // inherits them; the hot loop pins itself when it starts.
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        let hotCore: Int? = cpus >= 2 ? cpus - 1 : nil
+        if let hotCore {
+            for t in ThreadAffinity.threads(of: getpid(), process: "tickwire") where t.cpus.contains(hotCore) {
+                do { try ThreadPlacement.setAffinity(tid: t.tid, Array(0..<hotCore)) } catch { log("cpu affinity: \(error)") }
+            }
+        }
+
         // The tap.
         let capturePath = out + "/capture.pcap"
         try? FileManager.default.removeItem(atPath: capturePath)
@@ -175,9 +188,8 @@ struct DemoCommand: ParsableCommand {
                                  hotCore: nil, coldCore: nil)
         if version == .v50 { setup.credentials = SoupBinTCPCredentials(username: "TW2", password: "secret") }
         try? FileManager.default.removeItem(atPath: setup.journalPath!)
-        let cpus = ProcessInfo.processInfo.activeProcessorCount
-        if cpus >= 2 {
-            setup.hotCore = cpus - 1
+        if let hotCore {
+            setup.hotCore = hotCore
             setup.coldCore = 0
         }
         let source: FeedSource = fallbackReason == nil
@@ -195,6 +207,10 @@ struct DemoCommand: ParsableCommand {
         demoFlag = flag
         log("mode \(mode); orders over \(setup.net == nil ? "the kernel's TCP" : "Tickwire's TCP"); venue \(venueIP); strategy \(kind.rawValue) on \(traded) symbols; \(Int(seconds)) s")
 
+        // Where every thread runs, read from /proc once the hot loop is pinned (checked in the report).
+        let probe = hotCore.map { AffinityProbe(hotCore: $0, processes: [("tickwire", getpid()), ("venue", venue.process.processIdentifier)]
+                                                + (tap.map { [("tcpdump", $0.process.processIdentifier)] } ?? []), flag: flag) }
+        probe?.start()
         let outcome: RunOutcome
         do {
             switch kind {
@@ -226,8 +242,9 @@ struct DemoCommand: ParsableCommand {
                 log("capture: \(error)")
             }
         }
-        let report = DemoReport(outcome: outcome, mode: mode, fallbackReason: fallbackReason, strategy: kind.rawValue,
+        var report = DemoReport(outcome: outcome, mode: mode, fallbackReason: fallbackReason, strategy: kind.rawValue,
                                 wireToWire: w2w, files: [:])
+        report.affinity = probe?.report()
         var files = ["report_json": out + "/report.json", "stages_csv": out + "/stages.csv", "decisions_csv": decisionsPath,
                      "capture": capturePath, "journal": setup.journalPath!]
         try outcome.recorder.percentileTable().write(toFile: out + "/stages.csv", atomically: true, encoding: .utf8)
@@ -313,6 +330,9 @@ struct DemoReport: Encodable {
     var stampsDropped: UInt64
     /// What the strategy's models did (regime, holds, toxic fills...; empty without models).
     var models: [String: String]
+    /// Where every thread of the appliance, the venue and the tap could run during the run
+    /// (nil on one core).
+    var affinity: AffinityReport?
     var files: [String: String]
 
     init(outcome o: RunOutcome, mode: String, fallbackReason: String?, strategy: String, wireToWire: WireToWireResult?, files: [String: String]) {
@@ -385,6 +405,11 @@ struct DemoReport: Encodable {
         print("  risk                   \(riskRejects) rejects \(riskRejectReasons.isEmpty ? "" : "\(riskRejectReasons)"); kill switch: \(killSwitch ?? "not fired")")
         if !guardTrips.isEmpty || venueViolations > 0 || !unusableBooks.isEmpty || journalFailure != nil {
             print("  tail guards            trips \(guardTrips); venue violations \(venueViolations); unusable books \(unusableBooks.keys.sorted()); journal \(journalFailure ?? "ok")")
+        }
+        if let a = affinity {
+            let others = Dictionary(grouping: a.threads.filter { $0.thread != "tw-hot" }, by: \.process).mapValues(\.count)
+            print("  cpu affinity           hot core \(a.hotCore): \(a.hotCoreAlone ? "tw-hot alone" : "SHARED: \(a.problems.joined(separator: "; "))"); "
+                  + "cores \(a.otherCores): " + others.sorted { $0.key < $1.key }.map { "\($0.value) threads of \($0.key)" }.joined(separator: ", "))
         }
         print("")
         // One line per stage in the order the packet travels, wire in to wire out: the tap's
@@ -627,5 +652,70 @@ enum LatencyChart {
             return nil
         }
         return path
+    }
+}
+
+/// Every thread of the demo's processes (the appliance, the venue, the tap), where it may run:
+/// the hot core must hold the hot loop's thread and nothing else.
+struct AffinityReport: Encodable {
+    var hotCore: Int
+    var otherCores: [Int]
+    var hotCoreAlone: Bool
+    /// What shares the hot core (or the hot thread not found pinned), when `hotCoreAlone` is false.
+    var problems: [String]
+    var threads: [ThreadAffinity]
+}
+
+/// Reads the threads' affinity once the hot loop runs pinned (a thread named tw-hot on the hot
+/// core alone), one second after, so that the threads started with the run are there.
+final class AffinityProbe: @unchecked Sendable {
+    let hotCore: Int
+    let processes: [(String, Int32)]
+    let flag: RunFlag
+    private let lock = NSLock()
+    private var seen: [ThreadAffinity]?
+    private var thread: Thread?
+
+    init(hotCore: Int, processes: [(String, Int32)], flag: RunFlag) {
+        self.hotCore = hotCore
+        self.processes = processes
+        self.flag = flag
+    }
+
+    func start() {
+        let t = Thread { [self] in
+            let end = Date().addingTimeInterval(30)
+            var pinnedAt: Date?
+            while flag.isRunning && Date() < end {
+                let ours = ThreadAffinity.threads(of: getpid(), process: "tickwire")
+                if pinnedAt == nil, ours.contains(where: { $0.thread == "tw-hot" && $0.cpus == [hotCore] }) { pinnedAt = Date() }
+                if let p = pinnedAt, Date().timeIntervalSince(p) >= 1 {
+                    let all = processes.flatMap { ThreadAffinity.threads(of: $0.1, process: $0.0) }
+                    lock.withLock { seen = all }
+                    return
+                }
+                usleep(50_000)
+            }
+        }
+        t.name = "tw-affinity"
+        thread = t
+        t.start()
+    }
+
+    /// The report (waits up to 5 s for the probe to finish).
+    func report() -> AffinityReport {
+        let end = Date().addingTimeInterval(5)
+        while lock.withLock({ seen == nil }) && Date() < end { usleep(20_000) }
+        let threads = lock.withLock { seen } ?? []
+        var problems: [String] = []
+        if threads.isEmpty { problems.append("the hot thread was never seen pinned to core \(hotCore)") }
+        else if !threads.contains(where: { $0.process == "tickwire" && $0.thread == "tw-hot" && $0.cpus == [hotCore] }) {
+            problems.append("no tw-hot thread pinned to core \(hotCore)")
+        }
+        for t in threads where t.cpus.contains(hotCore) && !(t.process == "tickwire" && t.thread == "tw-hot") {
+            problems.append("\(t.process) \(t.thread) (tid \(t.tid)) may run on \(t.cpus)")
+        }
+        return AffinityReport(hotCore: hotCore, otherCores: Array(0..<hotCore), hotCoreAlone: problems.isEmpty,
+                              problems: problems, threads: threads)
     }
 }

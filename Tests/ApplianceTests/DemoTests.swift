@@ -99,6 +99,16 @@ enum DemoNamespace {
         let nic = try #require(r["nic"] as? [String: [String: Any]], "the NIC's counters per port")
         let port = try #require(nic.values.first)
         #expect(nic.count == 1 && (port["ipackets"] as? Int ?? 0) > 10_000 && port["imissed"] is Int && port["rx_nombuf"] is Int, "\(nic)")
+        // The hot core holds the hot loop and nothing else the demo started (read from /proc
+        // during the run: this process's threads, the venue's, the tap's).
+        if ProcessInfo.processInfo.activeProcessorCount >= 2 {
+            let a = try #require(r["affinity"] as? [String: Any], "the report says where every thread ran")
+            #expect(a["hot_core_alone"] as? Bool == true, "\(a["problems"] ?? "")")
+            let threads = try #require(a["threads"] as? [[String: Any]])
+            let hot = a["hot_core"] as? Int ?? -1
+            #expect(threads.filter { ($0["cpus"] as? [Int] ?? []).contains(hot) }.map { $0["thread"] as? String } == ["tw-hot"])
+            #expect(Set(threads.compactMap { $0["process"] as? String }) == ["tickwire", "venue", "tcpdump"], "\(threads)")
+        }
 
         // Wire to wire from the capture, by the command a user runs.
         let lat = try JSONSerialization.jsonObject(with: try tickwire(["latency", out + "/capture.pcap", "--order-entry-port", "26611", "--json"]))
