@@ -189,7 +189,7 @@ let package = Package(
         // checked against a feature schema at load; parsing is cold, prediction allocates nothing.
         .target(
             name: "Training",
-            dependencies: ["TickwireCore", "MarketData", "OrderBook", "Exchange", "Inference"],
+            dependencies: ["TickwireCore", "MarketData", "ITCHBook", "OrderBook", "Exchange", "Inference"],
             swiftSettings: strict
         ),
         .target(
@@ -220,7 +220,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference", "Exchange", "MarketData", "TickwireCore"], swiftSettings: strict),
         .testTarget(name: "HostTuningTests", dependencies: ["HostTuning", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "Strategy", "Inference", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Packets", "DPDK", "Capture", "TickwireCore", "CShims"]),
+        .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "Strategy", "Inference", "Training", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Packets", "DPDK", "Capture", "TickwireCore", "CShims"]),
         .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "ITCHBook", "OrderBook", "Packets", "Sockets", "TickwireCore", "CShims"]),
     ],
     swiftLanguageModes: [.v6]

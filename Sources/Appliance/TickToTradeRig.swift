@@ -105,8 +105,10 @@ public final class TickToTradeRig<S: Strategy> {
 
     /// The rig's engine, logged in to a fresh echo venue: also the engine of the benchmark that
     /// runs `Appliance.run` itself over a DPDK port.
+    /// `bookLocates`: locates the book holds (default: the traded symbols and 0), for feeds whose
+    /// locates run past the symbols traded.
     public static func engine(strategy: S, symbols: Int, maxOrders: Int = 1 << 20,
-                              limits: RiskLimits? = nil) throws -> (TradingEngine<S, EchoVenueTransport>, EchoVenueTransport) {
+                              limits: RiskLimits? = nil, bookLocates: Int? = nil) throws -> (TradingEngine<S, EchoVenueTransport>, EchoVenueTransport) {
         let risk = try RiskEngine(limits: limits ?? RiskLimits(maxOrderShares: 10_000, maxOrderNotional: 1 << 50, collarBps: 10_000,
                                                                allowWithoutReference: true, maxPositionPerSymbol: 1 << 40,
                                                                maxGrossPosition: 1 << 50, maxOpenOrders: 1 << 16,
@@ -122,7 +124,7 @@ public final class TickToTradeRig<S: Strategy> {
         gateway.connect(venue, now: now)
         var l = NoGatewayListener()
         gateway.poll(now: now, &l)
-        let book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: maxOrders, maxLocates: symbols + 1))
+        let book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: maxOrders, maxLocates: bookLocates ?? symbols + 1))
         return (TradingEngine(book: book, gateway: gateway, strategy: strategy, stampCapacity: 1 << 18), venue)
     }
 

@@ -147,7 +147,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     }
 
     /// The MoldUDP64 consumer that feeds this engine.
-    public var consumer: EngineConsumer<S, T> { EngineConsumer(engine: self) }
+    public var consumer: EngineConsumer<S, T> { ITCHBookFeed(book: book, directory: directory, sink: EngineSink(engine: self)) }
 
     // MARK: - Book events
 
@@ -178,39 +178,6 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         s.triggerSequence = sequence
         s.feedTime = time.nanosSinceMidnight
         if execute(stamps: s) > 0 { counters.triggeringTicks &+= 1 }
-    }
-
-    // One entry per book message, so that the consumer makes a single unretained call.
-    @inline(__always)
-    func add(_ locate: StockLocate, _ ref: OrderRef, _ side: Side, _ shares: Shares, _ price: Price, _ stock: Symbol,
-             time: VenueTime, decoded: UInt64) {
-        uDirectory._withUnsafeGuaranteedRef { $0.learn(locate, stock) }
-        afterBook(uBook._withUnsafeGuaranteedRef { $0.add(locate: locate, ref: ref, side: side, shares: shares, price: price) },
-                  time: time, decoded: decoded)
-    }
-
-    /// An execution: a trade the strategy hears first (when it trades the stock), then the book.
-    @inline(__always)
-    func execute(_ ref: OrderRef, _ shares: Shares, time: VenueTime, decoded: UInt64) {
-        if let o = uBook._withUnsafeGuaranteedRef({ $0.order(ref) }) {
-            onTrade(locate: o.locate, price: o.price, shares: shares.rawValue, aggressor: o.side == .buy ? .sell : .buy, time: time)
-        }
-        afterBook(uBook._withUnsafeGuaranteedRef { $0.execute(ref: ref, shares: shares) }, time: time, decoded: decoded)
-    }
-
-    @inline(__always)
-    func cancel(_ ref: OrderRef, _ shares: Shares, time: VenueTime, decoded: UInt64) {
-        afterBook(uBook._withUnsafeGuaranteedRef { $0.cancel(ref: ref, shares: shares) }, time: time, decoded: decoded)
-    }
-
-    @inline(__always)
-    func delete(_ ref: OrderRef, time: VenueTime, decoded: UInt64) {
-        afterBook(uBook._withUnsafeGuaranteedRef { $0.delete(ref: ref) }, time: time, decoded: decoded)
-    }
-
-    @inline(__always)
-    func replace(_ old: OrderRef, _ new: OrderRef, _ shares: Shares, _ price: Price, time: VenueTime, decoded: UInt64) {
-        afterBook(uBook._withUnsafeGuaranteedRef { $0.replace(old: old, new: new, shares: shares, price: price) }, time: time, decoded: decoded)
     }
 
     /// The strategy's regime model changed its mind: risk's regime guard follows on every stock
@@ -382,11 +349,14 @@ struct VenueListener<S: Strategy, T: ByteStreamTransport>: GatewayListener {
     }
 }
 
-/// ITCH in, book and strategy out: the MoldUDP64 session's consumer (a value in the session;
-/// the engine it points to outlives it).
-public struct EngineConsumer<S: Strategy, T: ByteStreamTransport>: MoldUDP64Consumer, ITCHHandler {
-    /// Unretained (a method call through an unowned(unsafe) reference still retained it).
+/// The live engine as a sink of the one ITCH-to-book path: stamps each book message's decode,
+/// tells the strategy of executions before the book changes and of touch changes after, and
+/// counts messages. Holds the engine unretained (a method call through an unowned(unsafe)
+/// reference still retained it).
+public struct EngineSink<S: Strategy, T: ByteStreamTransport>: BookFeedSink {
     let unmanaged: Unmanaged<TradingEngine<S, T>>
+    /// TSC after the current book message was decoded.
+    var decodedTSC: UInt64 = 0
 
     init(engine: TradingEngine<S, T>) { unmanaged = .passUnretained(engine) }
 
@@ -394,63 +364,35 @@ public struct EngineConsumer<S: Strategy, T: ByteStreamTransport>: MoldUDP64Cons
     func with<R>(_ body: (TradingEngine<S, T>) -> R) -> R { unmanaged._withUnsafeGuaranteedRef(body) }
 
     @inline(__always)
-    public mutating func onMessage(_ message: UnsafeRawBufferPointer, sequence: UInt64) {
-        with { $0.sequence = sequence }
-        let r = ITCH.dispatch(message, to: &self)
-        with { $0.noteMessage(r) }
-    }
+    public mutating func message(sequence: UInt64) { with { $0.sequence = sequence } }
 
-    public mutating func onStockDirectory(_ m: ITCH.StockDirectory) {
-        with { e in e.uDirectory._withUnsafeGuaranteedRef { $0.set(m.stockLocate, m.stock) } }
+    @inline(__always)
+    public mutating func dispatched(_ result: ITCH.DispatchResult) { with { $0.noteMessage(result) } }
+
+    @inline(__always)
+    public mutating func decoded() { decodedTSC = tw_rdtsc() }
+
+    /// An execution: a trade the strategy hears first (when it trades the stock), then the book.
+    @inline(__always)
+    public mutating func willExecute(_ order: BookOrder?, ref: OrderRef, shares: Shares, time: VenueTime) {
+        guard let o = order else { return }
+        with { $0.onTrade(locate: o.locate, price: o.price, shares: shares.rawValue, aggressor: o.side == .buy ? .sell : .buy, time: time) }
     }
 
     @inline(__always)
-    public mutating func onAddOrder(_ m: ITCH.AddOrder) {
-        let t = tw_rdtsc()
-        guard let side = m.side else { return }
-        with { $0.add(m.stockLocate, m.orderRef, side, m.shares, m.price, m.stock, time: m.timestamp, decoded: t) }
-    }
-
-    @inline(__always)
-    public mutating func onAddOrderMPID(_ m: ITCH.AddOrderMPID) {
-        let t = tw_rdtsc()
-        guard let side = m.side else { return }
-        with { $0.add(m.stockLocate, m.orderRef, side, m.shares, m.price, m.stock, time: m.timestamp, decoded: t) }
-    }
-
-    @inline(__always)
-    public mutating func onOrderExecuted(_ m: ITCH.OrderExecuted) {
-        let t = tw_rdtsc()
-        with { $0.execute(m.orderRef, m.executedShares, time: m.timestamp, decoded: t) }
-    }
-
-    @inline(__always)
-    public mutating func onOrderExecutedWithPrice(_ m: ITCH.OrderExecutedWithPrice) {
-        let t = tw_rdtsc()
-        with { $0.execute(m.orderRef, m.executedShares, time: m.timestamp, decoded: t) }
-    }
-
-    @inline(__always)
-    public mutating func onOrderCancel(_ m: ITCH.OrderCancel) {
-        let t = tw_rdtsc()
-        with { $0.cancel(m.orderRef, m.cancelledShares, time: m.timestamp, decoded: t) }
-    }
-
-    @inline(__always)
-    public mutating func onOrderDelete(_ m: ITCH.OrderDelete) {
-        let t = tw_rdtsc()
-        with { $0.delete(m.orderRef, time: m.timestamp, decoded: t) }
-    }
-
-    @inline(__always)
-    public mutating func onOrderReplace(_ m: ITCH.OrderReplace) {
-        let t = tw_rdtsc()
-        with { $0.replace(m.originalOrderRef, m.newOrderRef, m.shares, m.price, time: m.timestamp, decoded: t) }
+    public mutating func applied(_ update: BookUpdate, time: VenueTime) {
+        let d = decodedTSC
+        with { $0.afterBook(update, time: time, decoded: d) }
     }
 
     /// A hidden execution (P): its side is the resting order's; the aggressor is the other.
-    public mutating func onTrade(_ m: ITCH.Trade) {
+    @inline(__always)
+    public mutating func hiddenTrade(_ m: ITCH.Trade) {
         guard let resting = m.side else { return }
         with { $0.onTrade(locate: m.stockLocate, price: m.price, shares: m.shares.rawValue, aggressor: resting == .buy ? .sell : .buy, time: m.timestamp) }
     }
 }
+
+/// What the appliance's feed handler hands each message to: the one ITCH-to-book path with the
+/// engine as its sink.
+public typealias EngineConsumer<S: Strategy, T: ByteStreamTransport> = ITCHBookFeed<EngineSink<S, T>>

@@ -31,6 +31,7 @@
 import Glibc
 #endif
 public import Inference
+import ITCHBook
 import MarketData
 public import OrderBook
 public import TickwireCore
@@ -67,6 +68,8 @@ public enum Task: Int, CaseIterable, Sendable {
 public final class DatasetRecorder {
     public let options: DatasetOptions
     public let book: OrderBook
+    /// The one ITCH-to-book path, with this recorder as its sink (made at the first message).
+    var feed: ITCHBookFeed<Sink>?
     let maxLocates: Int
     var features: [FeatureState]
     let market = MarketState()
@@ -150,16 +153,21 @@ public final class DatasetRecorder {
 
     // MARK: - Feed
 
-    /// One ITCH message (no length prefix).
+    /// One ITCH message (no length prefix), through the one ITCH-to-book path (`ITCHBookFeed`)
+    /// with this recorder as its sink.
     public func consume(_ message: UnsafeRawBufferPointer) {
         messages &+= 1
-        var h = Handler(recorder: self)
-        _ = ITCH.dispatch(message, to: &h)
+        if feed == nil { feed = ITCHBookFeed(book: book, sink: Sink(recorder: self)) }
+        feed!.onMessage(message, sequence: messages)
     }
 
-    struct Handler: ITCHHandler {
-        let recorder: DatasetRecorder
-        mutating func onSystemEvent(_ m: ITCH.SystemEvent) {
+    /// The recorder as a sink of the book feed: features and pending labels move with each
+    /// message, told as the live engine tells a strategy (the trade before the touch).
+    struct Sink: BookFeedSink {
+        unowned(unsafe) let recorder: DatasetRecorder
+        static var wantsRemovedOrders: Bool { true }
+
+        mutating func systemEvent(_ m: ITCH.SystemEvent) {
             // Samples are taken in market hours only: the pre-open build-up is not a market.
             switch m.eventCode {
             case UInt8(ascii: "Q"): recorder.sampling = true
@@ -167,42 +175,36 @@ public final class DatasetRecorder {
             default: break
             }
         }
-        mutating func onAddOrder(_ m: ITCH.AddOrder) {
-            guard let side = m.side else { return }
-            recorder.add(m.stockLocate, m.orderRef, side, m.shares, m.price, m.timestamp.nanosSinceMidnight)
+        mutating func willAdd(locate: StockLocate, ref: OrderRef, time: VenueTime) {
+            recorder.willAdd(locate, ref, time.nanosSinceMidnight)
         }
-        mutating func onAddOrderMPID(_ m: ITCH.AddOrderMPID) {
-            guard let side = m.side else { return }
-            recorder.add(m.stockLocate, m.orderRef, side, m.shares, m.price, m.timestamp.nanosSinceMidnight)
+        mutating func willExecute(_ order: BookOrder?, ref: OrderRef, shares: Shares, time: VenueTime) {
+            recorder.willExecute(order, shares, time.nanosSinceMidnight)
         }
-        mutating func onOrderExecuted(_ m: ITCH.OrderExecuted) { recorder.executed(m.orderRef, m.executedShares, m.timestamp.nanosSinceMidnight) }
-        mutating func onOrderExecutedWithPrice(_ m: ITCH.OrderExecutedWithPrice) {
-            recorder.executed(m.orderRef, m.executedShares, m.timestamp.nanosSinceMidnight)
+        mutating func willRemove(_ order: BookOrder?, ref: OrderRef, removed: UInt32, replacement: OrderRef?, time: VenueTime) {
+            recorder.willRemove(order, ref, removed: removed, replacement: replacement, time.nanosSinceMidnight)
         }
-        mutating func onOrderCancel(_ m: ITCH.OrderCancel) { recorder.removed(m.orderRef, m.cancelledShares.rawValue, delete: false, m.timestamp.nanosSinceMidnight) }
-        mutating func onOrderDelete(_ m: ITCH.OrderDelete) { recorder.removed(m.orderRef, 0, delete: true, m.timestamp.nanosSinceMidnight) }
-        mutating func onOrderReplace(_ m: ITCH.OrderReplace) {
-            recorder.replaced(m.originalOrderRef, m.newOrderRef, m.shares, m.price, m.timestamp.nanosSinceMidnight)
+        mutating func applied(_ update: BookUpdate, time: VenueTime) {
+            guard update.bboChanged else { return }
+            recorder.touchChanged(Int(update.locate.rawValue), time.nanosSinceMidnight)
         }
-        mutating func onTrade(_ m: ITCH.Trade) {
+        mutating func hiddenTrade(_ m: ITCH.Trade) {
             recorder.hiddenTrade(m.stockLocate, shares: m.shares.rawValue, resting: m.side, m.timestamp.nanosSinceMidnight)
         }
     }
 
-    func add(_ locate: StockLocate, _ ref: OrderRef, _ side: Side, _ shares: Shares, _ price: Price, _ now: UInt64) {
+    func willAdd(_ locate: StockLocate, _ ref: OrderRef, _ now: UInt64) {
         tick(now)
         maxRef = max(maxRef, ref.rawValue)
-        resolveDue(Int(locate.rawValue), now)
-        let u = book.add(locate: locate, ref: ref, side: side, shares: shares, price: price)
-        if u.bboChanged { touchChanged(Int(locate.rawValue), now) }
+        let l = Int(locate.rawValue)
+        guard l < maxLocates else { return }
+        resolveDue(l, now)
     }
 
-    func executed(_ ref: OrderRef, _ shares: Shares, _ now: UInt64) {
+    /// An execution of `o` (nil: a reference not in the book), before the book applies it.
+    func willExecute(_ o: BookOrder?, _ shares: Shares, _ now: UInt64) {
         tick(now)
-        guard let o = book.order(ref) else {
-            _ = book.execute(ref: ref, shares: shares)
-            return
-        }
+        guard let o else { return }
         let l = Int(o.locate.rawValue)
         guard l < maxLocates else { return }
         resolveDue(l, now)
@@ -231,38 +233,19 @@ public final class DatasetRecorder {
                 i += 1
             }
         }
-        let u = book.execute(ref: ref, shares: shares)
-        if u.bboChanged { touchChanged(l, now) }
     }
 
-    func removed(_ ref: OrderRef, _ shares: UInt32, delete: Bool, _ now: UInt64) {
+    /// `removed` shares of `o` leave the book (cancel, delete, or replace by `replacement`),
+    /// before the book applies it.
+    func willRemove(_ o: BookOrder?, _ ref: OrderRef, removed: UInt32, replacement: OrderRef?, _ now: UInt64) {
         tick(now)
-        guard let o = book.order(ref) else {
-            _ = delete ? book.delete(ref: ref) : book.cancel(ref: ref, shares: Shares(rawValue: shares))
-            return
-        }
+        if let replacement { maxRef = max(maxRef, replacement.rawValue) }
+        guard let o else { return }
         let l = Int(o.locate.rawValue)
         guard l < maxLocates else { return }
         resolveDue(l, now)
-        leaveQueue(l, o, ref, removed: delete ? o.shares.rawValue : min(shares, o.shares.rawValue))
-        let u = delete ? book.delete(ref: ref) : book.cancel(ref: ref, shares: Shares(rawValue: shares))
-        if u.bboChanged { touchChanged(l, now) }
-    }
-
-    func replaced(_ old: OrderRef, _ new: OrderRef, _ shares: Shares, _ price: Price, _ now: UInt64) {
-        tick(now)
-        maxRef = max(maxRef, new.rawValue)
-        guard let o = book.order(old) else {
-            _ = book.replace(old: old, new: new, shares: shares, price: price)
-            return
-        }
-        let l = Int(o.locate.rawValue)
-        guard l < maxLocates else { return }
-        resolveDue(l, now)
-        // The replacement goes to the back of its queue: the old order left the one it was in.
-        leaveQueue(l, o, old, removed: o.shares.rawValue)
-        let u = book.replace(old: old, new: new, shares: shares, price: price)
-        if u.bboChanged { touchChanged(l, now) }
+        // A replacement goes to the back of its queue: the old order left the one it was in.
+        leaveQueue(l, o, ref, removed: removed)
     }
 
     func hiddenTrade(_ locate: StockLocate, shares: UInt32, resting: Side?, _ now: UInt64) {
@@ -286,6 +269,7 @@ public final class DatasetRecorder {
     // MARK: - Sampling
 
     func touchChanged(_ l: Int, _ now: UInt64) {
+        guard l < maxLocates else { return }
         let loc = StockLocate(rawValue: UInt16(l))
         let b = book.bestBid(loc), a = book.bestAsk(loc)
         let bid = b?.price.rawValue ?? 0, ask = a?.price.rawValue ?? 0

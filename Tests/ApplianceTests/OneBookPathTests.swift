@@ -1,0 +1,94 @@
+import Appliance
+import Exchange
+import Foundation
+import ITCHBook
+import MarketData
+import OrderBook
+import Strategy
+import Testing
+import TickwireCore
+import Training
+
+/// Issue 19, item 1: one path from ITCH to the book. The live engine (a taker trading the first
+/// 100 locates, orders to an echo venue), the replay builder and the training recorder each
+/// take the same messages through `ITCHBookFeed`, with their own sink; after every message the
+/// touched stock's book (five levels a side: price, shares, orders) and the live-order count
+/// must be the same in all three, and the final dumps identical. (The backtester will be the
+/// fourth use.)
+@Suite struct OneBookPathTests {
+    static var shared: URL {
+        if let p = ProcessInfo.processInfo.environment["TICKWIRE_SHARED_DATA"] { return URL(fileURLWithPath: p) }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
+    }
+
+    /// The touched stock's book as numbers: five levels a side, then the book's live orders.
+    func digest(_ book: OrderBook, _ locate: StockLocate) -> [Int64] {
+        var d: [Int64] = []
+        for side in [Side.buy, .sell] {
+            for i in 0..<5 {
+                let l = book.level(locate: locate, side: side, index: i)
+                d += [l?.price.rawValue ?? 0, Int64(l?.shares ?? 0), Int64(l?.orders ?? 0)]
+            }
+        }
+        d.append(Int64(book.liveOrders))
+        return d
+    }
+
+    func dump(_ book: OrderBook) -> String {
+        var s = ""
+        book.dump(symbols: { "L\($0.rawValue)" }) { s += $0 + "\n" }
+        return s
+    }
+
+    func runAllUses(_ bytes: [UInt8], label: String) throws {
+        let locates = 65_536
+        var p = TakerParameters()
+        p.threshold = 0.55
+        p.cooldownNanos = 0
+        p.maxPosition = 1 << 40
+        let traded = (1...100).map { StockLocate(rawValue: UInt16($0)) }
+        let (engine, _) = try TickToTradeRig<Taker<ImbalanceUptickModel>>.engine(
+            strategy: Taker(symbols: traded, model: ImbalanceUptickModel(), maxLocates: 101, parameters: p),
+            symbols: 100, maxOrders: 1 << 21, bookLocates: locates)
+        var live = engine.consumer
+        var replay = ITCHBookBuilder(book: try OrderBook(configuration: OrderBookConfiguration(maxOrders: 1 << 21, maxLocates: locates)))
+        let recorder = try DatasetRecorder(directory: nil, regime: false, maxLocates: locates)
+
+        var messages = 0, compared = 0
+        var firstDifference: String?
+        bytes.withUnsafeBytes { raw in
+            var w = ITCHFileWalker(raw)
+            while let m = w.next() {
+                messages += 1
+                live.onMessage(m, sequence: UInt64(messages))
+                replay.onMessage(m, sequence: UInt64(messages))
+                recorder.consume(m)
+                guard firstDifference == nil, m.count >= 3 else { continue }
+                let locate = StockLocate(rawValue: m.loadUnaligned(fromByteOffset: 1, as: UInt16.self).bigEndian)
+                let a = digest(engine.book, locate), b = digest(replay.book, locate), c = digest(recorder.book, locate)
+                compared += 1
+                if a != b || a != c {
+                    firstDifference = "\(label): message \(messages) (type \(UnicodeScalar(m[0]))), locate \(locate.rawValue): live \(a), replay \(b), training \(c)"
+                }
+            }
+        }
+        #expect(firstDifference == nil, "\(firstDifference ?? "")")
+        #expect(messages > 500 && compared == messages, "\(label): \(messages) messages, \(compared) compared")
+        let d = dump(engine.book)
+        #expect(!d.isEmpty && d == dump(replay.book) && d == dump(recorder.book), "\(label): the final books differ")
+        #expect(recorder.messages == UInt64(messages) && replay.counters.delivered == live.counters.delivered && live.counters.delivered > 0, "\(label): every use counted every message")
+        // The live use is the live engine, not a book alone: its strategy heard the touches and traded.
+        #expect(engine.counters.messages == UInt64(messages) && engine.counters.strategyCalls > 0, "\(label): \(engine.counters)")
+    }
+
+    @Test func theRealNASDAQSnippetBuildsTheSameBookInEveryUse() throws {
+        let bytes = try ITCHFile.load(path: Self.shared.appendingPathComponent("itch/12302019_SNIPPET.NASDAQ_ITCH50").path)
+        try runAllUses(bytes, label: "NASDAQ snippet")
+    }
+
+    @Test func aSimulatorDayBuildsTheSameBookInEveryUse() throws {
+        let day = FlowDay.generate(OrderFlowConfiguration(seed: 7, symbols: 20), messages: 200_000).bytes
+        try runAllUses(day, label: "simulator day")
+    }
+}
