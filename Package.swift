@@ -189,7 +189,7 @@ let package = Package(
         // checked against a feature schema at load; parsing is cold, prediction allocates nothing.
         .target(
             name: "Training",
-            dependencies: ["TickwireCore", "MarketData", "ITCHBook", "OrderBook", "Exchange", "Inference"],
+            dependencies: ["TickwireCore", "MarketData", "ITCHBook", "OrderBook", "Strategy", "Exchange", "Inference"],
             swiftSettings: strict
         ),
         .target(

@@ -243,9 +243,7 @@ public final class MarketMaker: Strategy {
     @inline(__always)
     func observe(_ l: Int, _ top: BookTop, _ adaptModel: Unmanaged<GBDTModel>, _ ctx: inout StrategyContext) {
         let now = ctx.now
-        features[l].onBook(bid: top.bid.rawValue, bidShares: top.bidShares, ask: top.ask.rawValue, askShares: top.askShares,
-                           bid2Shares: top.bid2Shares, ask2Shares: top.ask2Shares,
-                               bidOrders: top.bidOrders, askOrders: top.askOrders, now: now)
+        features[l].onBook(top, now: now)
         features[l].inventory = inventory[l]
         let market = uMarket.unsafelyUnwrapped
         market._withUnsafeGuaranteedRef {

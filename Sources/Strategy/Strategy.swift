@@ -6,6 +6,7 @@
 // Time is the feed's own clock (the ITCH timestamp of the message being applied, nanoseconds
 // since midnight), never the host's: a strategy fed the same messages decides the same things,
 // which is what makes a replay of a capture reproduce the live run's orders.
+public import Inference
 public import OrderBook
 public import OrderEvents
 public import TickwireCore
@@ -73,6 +74,17 @@ public struct BookTop: Sendable, Equatable {
                   bid2Shares: book.level(locate: locate, side: .buy, index: 1)?.shares ?? 0,
                   ask2Shares: book.level(locate: locate, side: .sell, index: 1)?.shares ?? 0,
                   bidOrders: b?.orders ?? 0, askOrders: a?.orders ?? 0)
+    }
+}
+
+extension FeatureState {
+    /// The one mapping from the book's touch to a stock's features, for every use: the live
+    /// strategies on each touch change they hear, the training recorder on each it sees (and the
+    /// backtester, through the same strategies). A feature row is the same wherever it is made.
+    @inline(__always)
+    public mutating func onBook(_ top: BookTop, now: UInt64) {
+        onBook(bid: top.bid.rawValue, bidShares: top.bidShares, ask: top.ask.rawValue, askShares: top.askShares,
+               bid2Shares: top.bid2Shares, ask2Shares: top.ask2Shares, bidOrders: top.bidOrders, askOrders: top.askOrders, now: now)
     }
 }
 

@@ -165,6 +165,11 @@ public final class Taker<Model: UptickModel>: Strategy {
          "signals": "\(counters.signals)"]
     }
 
+    /// The features of `locate` as this strategy keeps them (nil beyond its locates); cold.
+    public func featureState(_ locate: StockLocate) -> FeatureState? {
+        Int(locate.rawValue) < maxLocates ? features[Int(locate.rawValue)] : nil
+    }
+
     public func position(_ locate: StockLocate) -> Int64 {
         Int(locate.rawValue) < maxLocates ? position[Int(locate.rawValue)] : 0
     }
@@ -179,9 +184,7 @@ public final class Taker<Model: UptickModel>: Strategy {
         let l = Int(top.locate.rawValue)
         guard l < maxLocates else { return }
         if usesFeatures {
-            features[l].onBook(bid: top.bid.rawValue, bidShares: top.bidShares, ask: top.ask.rawValue, askShares: top.askShares,
-                               bid2Shares: top.bid2Shares, ask2Shares: top.ask2Shares,
-                               bidOrders: top.bidOrders, askOrders: top.askOrders, now: ctx.now)
+            features[l].onBook(top, now: ctx.now)
         }
         guard top.isTwoSided else { return }
         let last = lastOrderAt[l]

@@ -33,6 +33,7 @@ import Glibc
 public import Inference
 import ITCHBook
 import MarketData
+import Strategy
 public import OrderBook
 public import TickwireCore
 
@@ -143,6 +144,11 @@ public final class DatasetRecorder {
             writers = []
             regimeWriter = nil
         }
+    }
+
+    /// The features of `locate` as the recorder keeps them (nil beyond its locates).
+    public func featureState(_ locate: StockLocate) -> FeatureState? {
+        Int(locate.rawValue) < maxLocates ? features[Int(locate.rawValue)] : nil
     }
 
     /// Flushes the files.
@@ -271,13 +277,11 @@ public final class DatasetRecorder {
     func touchChanged(_ l: Int, _ now: UInt64) {
         guard l < maxLocates else { return }
         let loc = StockLocate(rawValue: UInt16(l))
-        let b = book.bestBid(loc), a = book.bestAsk(loc)
-        let bid = b?.price.rawValue ?? 0, ask = a?.price.rawValue ?? 0
-        let bs = b?.shares ?? 0, asz = a?.shares ?? 0
-        features[l].onBook(bid: bid, bidShares: bs, ask: ask, askShares: asz,
-                           bid2Shares: book.level(locate: loc, side: .buy, index: 1)?.shares ?? 0,
-                           ask2Shares: book.level(locate: loc, side: .sell, index: 1)?.shares ?? 0,
-                           bidOrders: b?.orders ?? 0, askOrders: a?.orders ?? 0, now: now)
+        // The touch as the engine hands it to a strategy, into the features by the same call.
+        let top = BookTop(book: book, locate: loc)
+        let bid = top.bid.rawValue, ask = top.ask.rawValue
+        let bs = top.bidShares, asz = top.askShares
+        features[l].onBook(top, now: now)
         market.onBook(locate: loc, bid: bid, bidShares: bs, ask: ask, askShares: asz, now: now)
         let twoSided = bs > 0 && asz > 0 && bid < ask
         let m2 = twoSided ? bid + ask : 0

@@ -1,6 +1,7 @@
 import Appliance
 import Exchange
 import Foundation
+import Inference
 import ITCHBook
 import MarketData
 import OrderBook
@@ -13,7 +14,9 @@ import Training
 /// 100 locates, orders to an echo venue), the replay builder and the training recorder each
 /// take the same messages through `ITCHBookFeed`, with their own sink; after every message the
 /// touched stock's book (five levels a side: price, shares, orders) and the live-order count
-/// must be the same in all three, and the final dumps identical. (The backtester will be the
+/// must be the same in all three, and the final dumps identical; and the feature rows of the
+/// traded stocks (the trained taker keeps `FeatureState` per stock, as the recorder does for the
+/// training sets) must be the same bytes after every message. (The backtester will be the
 /// fourth use.)
 @Suite struct OneBookPathTests {
     static var shared: URL {
@@ -41,22 +44,44 @@ import Training
         return s
     }
 
+    static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("models").path
+
+    /// A stock's feature row (the buy side's view) at feed time `now`, as bytes.
+    func row(_ f: FeatureState, now: UInt64) -> [UInt32] {
+        var r = [Float](repeating: 0, count: FeatureState.count)
+        r.withUnsafeMutableBufferPointer { f.write(into: $0.baseAddress!, now: now, side: .buy) }
+        return r.map(\.bitPattern)
+    }
+
     func runAllUses(_ bytes: [UInt8], label: String) throws {
         let locates = 65_536
+        let set = try ModelSet.load(directory: Self.models)
         var p = TakerParameters()
         p.threshold = 0.55
         p.cooldownNanos = 0
         p.maxPosition = 1 << 40
-        let traded = (1...100).map { StockLocate(rawValue: UInt16($0)) }
-        let (engine, _) = try TickToTradeRig<Taker<ImbalanceUptickModel>>.engine(
-            strategy: Taker(symbols: traded, model: ImbalanceUptickModel(), maxLocates: 101, parameters: p),
+        // The 100 busiest locates of the feed are traded.
+        var perLocate = [Int](repeating: 0, count: locates)
+        bytes.withUnsafeBytes { raw in
+            var w = ITCHFileWalker(raw)
+            while let m = w.next() {
+                if m.count >= 3 { perLocate[Int(m.loadUnaligned(fromByteOffset: 1, as: UInt16.self).bigEndian)] += 1 }
+            }
+        }
+        let busiest = perLocate.indices.filter { $0 > 0 && perLocate[$0] > 0 }.sorted { perLocate[$0] > perLocate[$1] }.prefix(100)
+        let traded = busiest.map { StockLocate(rawValue: UInt16($0)) }
+        let isTraded = Set(busiest)
+        let taker = Taker(symbols: traded, model: UptickPredictor(models: set), models: set, maxLocates: locates, parameters: p)
+        let (engine, _) = try TickToTradeRig<Taker<UptickPredictor>>.engine(
+            strategy: taker,
             symbols: 100, maxOrders: 1 << 21, bookLocates: locates)
         var live = engine.consumer
         var replay = ITCHBookBuilder(book: try OrderBook(configuration: OrderBookConfiguration(maxOrders: 1 << 21, maxLocates: locates)))
         let recorder = try DatasetRecorder(directory: nil, regime: false, maxLocates: locates)
 
-        var messages = 0, compared = 0
-        var firstDifference: String?
+        var messages = 0, compared = 0, rowsCompared = 0
+        var firstDifference: String?, firstRowDifference: String?
         bytes.withUnsafeBytes { raw in
             var w = ITCHFileWalker(raw)
             while let m = w.next() {
@@ -71,9 +96,21 @@ import Training
                 if a != b || a != c {
                     firstDifference = "\(label): message \(messages) (type \(UnicodeScalar(m[0]))), locate \(locate.rawValue): live \(a), replay \(b), training \(c)"
                 }
+                // Feature rows of a traded stock, at this message's feed time.
+                guard firstRowDifference == nil, isTraded.contains(Int(locate.rawValue)), m.count >= 11,
+                      let fl = taker.featureState(locate), let fr = recorder.featureState(locate) else { continue }
+                var now: UInt64 = 0
+                for k in 5..<11 { now = now << 8 | UInt64(m[k]) }
+                rowsCompared += 1
+                let x = row(fl, now: now), y = row(fr, now: now)
+                if x != y {
+                    firstRowDifference = "\(label): message \(messages), locate \(locate.rawValue): live \(x.map { Float(bitPattern: $0) }), training \(y.map { Float(bitPattern: $0) })"
+                }
             }
         }
         #expect(firstDifference == nil, "\(firstDifference ?? "")")
+        #expect(firstRowDifference == nil, "\(firstRowDifference ?? "")")
+        #expect(rowsCompared > 100, "\(label): \(rowsCompared) feature rows compared")
         #expect(messages > 500 && compared == messages, "\(label): \(messages) messages, \(compared) compared")
         let d = dump(engine.book)
         #expect(!d.isEmpty && d == dump(replay.book) && d == dump(recorder.book), "\(label): the final books differ")
