@@ -114,6 +114,8 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     let uDirectory: Unmanaged<SymbolDirectory>
     /// What the strategy's regime model said last (risk's regime guard follows it).
     var regimeAdverse = false
+    /// The strategy keeps a market-wide state: it hears every stock's touches and trades.
+    let followsMarket: Bool
     let uGateway: Unmanaged<OrderGateway<T>>
     let uStrategy: Unmanaged<S>
     let uStamps: Unmanaged<SPSCRing<StageStamps>>
@@ -128,6 +130,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         self.directory = directory
         self.gateway = gateway
         self.strategy = strategy
+        followsMarket = strategy.followsMarket
         stamps = SPSCRing(capacity: stampCapacity)
         uStamps = .passUnretained(stamps)
         outbox = .allocate(capacity: outboxCapacity)
@@ -154,7 +157,14 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     @inline(__always)
     func afterBook(_ u: BookUpdate, time: VenueTime, decoded: UInt64) {
         if u.outcome == .capacityExceeded { bookOverflowed(u.locate) }
-        guard u.bboChanged, uStrategy._withUnsafeGuaranteedRef({ $0.trades(u.locate) }) else { return }
+        guard u.bboChanged else { return }
+        guard uStrategy._withUnsafeGuaranteedRef({ $0.trades(u.locate) }) else {
+            if followsMarket { marketTouch(u.locate, time: time) }
+            return
+        }
+        // A traded stock's touch reaches the market-wide state once the decision is out (off
+        // the tick-to-trade path; the regime classifier reads it on its next evaluation).
+        defer { if followsMarket { marketTouch(u.locate, time: time) } }
         let tBook = tw_rdtsc()
         counters.strategyCalls &+= 1
         let top = uBook._withUnsafeGuaranteedRef { BookTop(book: $0, locate: u.locate) }
@@ -206,9 +216,20 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         if case .delivered = r {} else { counters.undecodable &+= 1 }
     }
 
+    /// Any stock's new touch, for a strategy that follows the market (as the recorder computes it).
+    @inline(__always)
+    func marketTouch(_ locate: StockLocate, time: VenueTime) {
+        let (b, a) = uBook._withUnsafeGuaranteedRef { ($0.bestBid(locate), $0.bestAsk(locate)) }
+        uStrategy._withUnsafeGuaranteedRef {
+            $0.onMarketTouch(locate: locate, bid: b?.price.rawValue ?? 0, bidShares: b?.shares ?? 0,
+                             ask: a?.price.rawValue ?? 0, askShares: a?.shares ?? 0, now: time.nanosSinceMidnight)
+        }
+    }
+
     @inline(__always)
     func onTrade(locate: StockLocate, price: Price, shares: UInt32, aggressor: Side, time: VenueTime) {
         counters.trades &+= 1
+        defer { if followsMarket { uStrategy._withUnsafeGuaranteedRef { $0.onMarketTrade(locate: locate, now: time.nanosSinceMidnight) } } }
         guard uStrategy._withUnsafeGuaranteedRef({ $0.trades(locate) }) else { return }
         let t = tw_rdtsc()
         ctx.reset(now: time.nanosSinceMidnight)

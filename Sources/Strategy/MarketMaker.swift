@@ -3,7 +3,8 @@
 //
 // With the trained models (`models:`), four of them steer it (all off the hot path's common
 // case: a touch change costs a feature update; models run when a decision needs them):
-//   - regime: `MarketState` over the quoted stocks, classified every 100 ms with hysteresis;
+//   - regime: `MarketState` over every stock of the feed (the engine tells it every touch and
+//     trade, as the training recorder sees them), classified every 100 ms with hysteresis;
 //   - parameter adaptation: every 100 ms per stock, the adapt model's forecast of the next
 //     second's mid move, with the regime, sets that stock's width, size and inventory limit
 //     (`QuoteAdaptation`);
@@ -230,11 +231,28 @@ public final class MarketMaker: Strategy {
 
     public func onTrade(locate: StockLocate, price: Price, shares: UInt32, aggressor: Side, _ ctx: inout StrategyContext) {
         let l = Int(locate.rawValue)
-        guard let uMarket, l < maxLocates else { return }
+        guard uMarket != nil, l < maxLocates else { return }
         features[l].onTrade(shares: shares, buyerInitiated: aggressor == .buy, now: ctx.now)
-        let now = ctx.now
+    }
+
+    /// With models: the regime's market-wide state follows every stock of the feed, as the
+    /// training recorder's does (the classifier was trained on that).
+    public var followsMarket: Bool { uMarket != nil }
+
+    @inline(__always)
+    public func onMarketTouch(locate: StockLocate, bid: Int64, bidShares: UInt64, ask: Int64, askShares: UInt64, now: UInt64) {
+        guard let uMarket else { return }
+        uMarket._withUnsafeGuaranteedRef { $0.onBook(locate: locate, bid: bid, bidShares: bidShares, ask: ask, askShares: askShares, now: now) }
+    }
+
+    @inline(__always)
+    public func onMarketTrade(locate: StockLocate, now: UInt64) {
+        guard let uMarket, Int(locate.rawValue) < maxLocates else { return }
         uMarket._withUnsafeGuaranteedRef { $0.onTrade(now: now) }
     }
+
+    /// The market-wide state the regime classifier reads (nil without models); cold.
+    public var marketState: MarketState? { market }
 
     // MARK: - Models
 
@@ -245,10 +263,8 @@ public final class MarketMaker: Strategy {
         let now = ctx.now
         features[l].onBook(top, now: now)
         features[l].inventory = inventory[l]
+        // The market-wide state hears this touch after the decision (`onMarketTouch`).
         let market = uMarket.unsafelyUnwrapped
-        market._withUnsafeGuaranteedRef {
-            $0.onBook(locate: top.locate, bid: top.bid.rawValue, bidShares: top.bidShares, ask: top.ask.rawValue, askShares: top.askShares, now: now)
-        }
         var ran = false
         let (evaluated, state, changed) = uClassifier.unsafelyUnwrapped._withUnsafeGuaranteedRef { c in
             market._withUnsafeGuaranteedRef { m in

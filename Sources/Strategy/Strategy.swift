@@ -183,11 +183,23 @@ public protocol Strategy: AnyObject {
     /// True while the strategy's regime model says the market is in a regime to stand aside in
     /// (volatile or drought): risk's regime guard follows it (`RiskLimits.tail.regimeAction`).
     var regimeIsAdverse: Bool { get }
+    /// True when the strategy keeps a market-wide state (the regime model's input): the caller
+    /// then tells it every touch change and every trade of every stock, traded or not, as the
+    /// training recorder sees them (for a traded stock after `onBook` or `onTrade` returned and
+    /// its orders went out, so that the decision does not wait for it). False: neither is called.
+    var followsMarket: Bool { get }
+    /// The touch of any stock changed (bid/ask 0 and shares 0 on an empty side).
+    func onMarketTouch(locate: StockLocate, bid: Int64, bidShares: UInt64, ask: Int64, askShares: UInt64, now: UInt64)
+    /// A trade of any stock printed (an execution of a displayed order, or a hidden one).
+    func onMarketTrade(locate: StockLocate, now: UInt64)
 }
 
 extension Strategy {
     public func modelSummary() -> [String: String] { [:] }
     public var regimeIsAdverse: Bool { false }
+    public var followsMarket: Bool { false }
+    public func onMarketTouch(locate: StockLocate, bid: Int64, bidShares: UInt64, ask: Int64, askShares: UInt64, now: UInt64) {}
+    public func onMarketTrade(locate: StockLocate, now: UInt64) {}
     public func onReplaceSent(id: UInt32, newID: UInt32?, _ ctx: inout StrategyContext) {}
     public func onCancelSent(id: UInt32, sent: Bool, _ ctx: inout StrategyContext) {}
 }

@@ -151,6 +151,9 @@ public final class DatasetRecorder {
         Int(locate.rawValue) < maxLocates ? features[Int(locate.rawValue)] : nil
     }
 
+    /// The market-wide state (the regime model's input) as the recorder keeps it.
+    public var marketState: MarketState { market }
+
     /// Flushes the files.
     public func finish() throws(SystemError) {
         for w in writers { try w.close() }

@@ -16,7 +16,8 @@ import Training
 /// touched stock's book (five levels a side: price, shares, orders) and the live-order count
 /// must be the same in all three, and the final dumps identical; and the feature rows of the
 /// traded stocks (the trained taker keeps `FeatureState` per stock, as the recorder does for the
-/// training sets) must be the same bytes after every message. (The backtester will be the
+/// training sets) must be the same bytes after every message, and so must the market-wide row
+/// the regime model reads (the market maker's against the recorder's). (The backtester will be the
 /// fourth use.)
 @Suite struct OneBookPathTests {
     static var shared: URL {
@@ -77,6 +78,16 @@ import Training
             strategy: taker,
             symbols: 100, maxOrders: 1 << 21, bookLocates: locates)
         var live = engine.consumer
+        // The market maker with the models: its regime state must follow the market as the
+        // recorder's does.
+        var mp = MarketMakerParameters()
+        mp.maxInventory = 1 << 40
+        let maker = MarketMaker(symbols: traded, maxLocates: locates, parameters: mp, models: set)
+        let (mmEngine, _) = try TickToTradeRig<MarketMaker>.engine(strategy: maker, symbols: 100, maxOrders: 1 << 21, bookLocates: locates)
+        var mmLive = mmEngine.consumer
+        let liveMarket = try #require(maker.marketState)
+        var marketRowsCompared = 0
+        var firstMarketDifference: String?
         var replay = ITCHBookBuilder(book: try OrderBook(configuration: OrderBookConfiguration(maxOrders: 1 << 21, maxLocates: locates)))
         let recorder = try DatasetRecorder(directory: nil, regime: false, maxLocates: locates)
 
@@ -87,14 +98,27 @@ import Training
             while let m = w.next() {
                 messages += 1
                 live.onMessage(m, sequence: UInt64(messages))
+                mmLive.onMessage(m, sequence: UInt64(messages))
                 replay.onMessage(m, sequence: UInt64(messages))
                 recorder.consume(m)
                 guard firstDifference == nil, m.count >= 3 else { continue }
                 let locate = StockLocate(rawValue: m.loadUnaligned(fromByteOffset: 1, as: UInt16.self).bigEndian)
                 let a = digest(engine.book, locate), b = digest(replay.book, locate), c = digest(recorder.book, locate)
                 compared += 1
-                if a != b || a != c {
+                if a != b || a != c || a != digest(mmEngine.book, locate) {
                     firstDifference = "\(label): message \(messages) (type \(UnicodeScalar(m[0]))), locate \(locate.rawValue): live \(a), replay \(b), training \(c)"
+                }
+                // The market-wide row (the regime model's input), at this message's feed time.
+                if firstMarketDifference == nil, m.count >= 11 {
+                    var now: UInt64 = 0
+                    for k in 5..<11 { now = now << 8 | UInt64(m[k]) }
+                    var x = [Float](repeating: 0, count: MarketState.count), y = x
+                    x.withUnsafeMutableBufferPointer { liveMarket.write(into: $0.baseAddress!, now: now) }
+                    y.withUnsafeMutableBufferPointer { recorder.marketState.write(into: $0.baseAddress!, now: now) }
+                    marketRowsCompared += 1
+                    if x.map(\.bitPattern) != y.map(\.bitPattern) {
+                        firstMarketDifference = "\(label): message \(messages): live market row \(x), training \(y)"
+                    }
                 }
                 // Feature rows of a traded stock, at this message's feed time.
                 guard firstRowDifference == nil, isTraded.contains(Int(locate.rawValue)), m.count >= 11,
@@ -110,6 +134,8 @@ import Training
         }
         #expect(firstDifference == nil, "\(firstDifference ?? "")")
         #expect(firstRowDifference == nil, "\(firstRowDifference ?? "")")
+        #expect(firstMarketDifference == nil, "\(firstMarketDifference ?? "")")
+        #expect(marketRowsCompared > 500, "\(label): \(marketRowsCompared) market rows compared")
         #expect(rowsCompared > 100, "\(label): \(rowsCompared) feature rows compared")
         #expect(messages > 500 && compared == messages, "\(label): \(messages) messages, \(compared) compared")
         let d = dump(engine.book)
