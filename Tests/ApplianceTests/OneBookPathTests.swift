@@ -1,10 +1,13 @@
 import Appliance
+import Capture
+import CShims
 import Exchange
 import Foundation
 import Inference
 import ITCHBook
 import MarketData
 import OrderBook
+import Packets
 import Strategy
 import Testing
 import TickwireCore
@@ -143,6 +146,108 @@ import Training
         #expect(recorder.messages == UInt64(messages) && replay.counters.delivered == live.counters.delivered && live.counters.delivered > 0, "\(label): every use counted every message")
         // The live use is the live engine, not a book alone: its strategy heard the touches and traded.
         #expect(engine.counters.messages == UInt64(messages) && engine.counters.strategyCalls > 0, "\(label): \(engine.counters)")
+    }
+
+    /// A consumer that records, after each message, a hash of the touched stock's book.
+    struct Recording<C: MoldUDP64Consumer>: MoldUDP64Consumer {
+        var inner: C
+        let book: OrderBook
+        let digest: (OrderBook, StockLocate) -> [Int64]
+        var hashes: [Int] = []
+        mutating func onMessage(_ message: UnsafeRawBufferPointer, sequence: UInt64) {
+            inner.onMessage(message, sequence: sequence)
+            let locate = message.count >= 3 ? StockLocate(rawValue: message.loadUnaligned(fromByteOffset: 1, as: UInt16.self).bigEndian) : StockLocate(rawValue: 0)
+            var h = Hasher()
+            h.combine(sequence)
+            h.combine(digest(book, locate))
+            hashes.append(h.finalize())
+        }
+    }
+
+    /// The training recorder as a MoldUDP64 consumer (as `record-features --capture` feeds it).
+    struct RecorderConsumer: MoldUDP64Consumer {
+        let recorder: DatasetRecorder
+        mutating func onMessage(_ message: UnsafeRawBufferPointer, sequence: UInt64) { recorder.consume(message) }
+    }
+
+    /// An A/B capture with losses: line A loses 4% of its packets (and bursts of 8), duplicates and
+    /// reorders some; line B is complete but three packets late, so arbitration fills every hole
+    /// of A from B. The three uses each take the capture through their own MoldUDP64 feed handler,
+    /// as live and replay do; the book after every message, and at the end, must be the same.
+    @Test func anABCaptureWithLossesBuildsTheSameBookInEveryUse() throws {
+        let symbols = 20
+        let model = OrderFlowModel(configuration: OrderFlowConfiguration(seed: 11, symbols: symbols))
+        let publisher = ITCHPublisher(symbols: FlowDay.symbols(symbols))
+        let session = MoldSession("TWSIM00001")
+        let store = MoldMessageStore(session: session)
+        let capturePath = FileManager.default.temporaryDirectory.appendingPathComponent("tw-onebook-\(getpid()).pcap").path
+        defer { try? FileManager.default.removeItem(atPath: capturePath) }
+        let capture = try VenueCapture(path: capturePath)
+        let lines = [
+            FaultyLine(line: .a, destination: .defaultA, faults: LineFaults(loss: 0.04, burst: 0.004, burstLength: 8, duplicate: 0.02, reorder: 0.02), seed: 3),
+            FaultyLine(line: .b, destination: .defaultB, faults: LineFaults(delayPackets: 3), seed: 3),
+        ]
+        let packer = MoldPacker(session: session, store: store, lines: lines,
+                                output: UDPFeedOutput(sender: nil, capture: capture, source: FeedAddress(ip: IPv4Address(127, 0, 0, 1), port: 40_000)))
+        var sink = PublishingSink(publisher: publisher, time: model.configuration.start, out: packer)
+        publisher.systemEvent("O", at: sink.time, to: &sink.out)
+        publisher.directory(at: sink.time, to: &sink.out)
+        model.openingBook(&sink)
+        publisher.systemEvent("Q", at: sink.time, to: &sink.out)
+        for i in 0..<30_000 {
+            model.step(&sink)
+            sink.time = VenueTime(nanosSinceMidnight: model.now)
+            if i % 4 == 3 { packer.flush() }
+        }
+        publisher.systemEvent("M", at: sink.time, to: &sink.out)
+        packer.endSession()
+        try capture.close()
+        #expect(packer.lines[0].counters.lost > 50, "line A lost packets")
+
+        let locates = 65_536
+        let set = try ModelSet.load(directory: Self.models)
+        var p = TakerParameters()
+        p.threshold = 0.55
+        p.cooldownNanos = 0
+        p.maxPosition = 1 << 40
+        let traded = (1...symbols).map { StockLocate(rawValue: UInt16($0)) }
+        let taker = Taker(symbols: traded, model: UptickPredictor(models: set), models: set, maxLocates: locates, parameters: p)
+        let (engine, _) = try TickToTradeRig<Taker<UptickPredictor>>.engine(strategy: taker, symbols: symbols, maxOrders: 1 << 21, bookLocates: locates)
+        let replayBook = try OrderBook(configuration: OrderBookConfiguration(maxOrders: 1 << 21, maxLocates: locates))
+        let recorder = try DatasetRecorder(directory: nil, regime: false, maxLocates: locates)
+        var conf = MoldUDP64Configuration()
+        conf.startSequence = 1
+        conf.arbitrationWindowNanos = 60_000_000_000  // the hole waits for line B: nothing is re-requested
+        let digest = { (b: OrderBook, l: StockLocate) in self.digest(b, l) }
+        let live = MoldFeedHandler(lineA: .defaultA, lineB: .defaultB, consumer: Recording(inner: engine.consumer, book: engine.book, digest: digest),
+                                   requester: NoRecovery(), configuration: conf)
+        let replay = MoldFeedHandler(lineA: .defaultA, lineB: .defaultB, consumer: Recording(inner: ITCHBookBuilder(book: replayBook), book: replayBook, digest: digest),
+                                     requester: NoRecovery(), configuration: conf)
+        let training = MoldFeedHandler(lineA: .defaultA, lineB: .defaultB, consumer: Recording(inner: RecorderConsumer(recorder: recorder), book: recorder.book, digest: digest),
+                                       requester: NoRecovery(), configuration: conf)
+        let reader = try PcapReader(path: capturePath)
+        var pkt = tw_pkt()
+        var frames = 0
+        var now: UInt64 = 0
+        while try reader.next(&pkt) {
+            frames += 1
+            now = max(now, pkt.rx_timestamp)
+            let frame = UnsafeRawBufferPointer(start: pkt.data, count: Int(pkt.len))
+            live.onFrame(frame, now: now); live.session.poll(now: now)
+            replay.onFrame(frame, now: now); replay.session.poll(now: now)
+            training.onFrame(frame, now: now); training.session.poll(now: now)
+        }
+        let l = live.session.consumer.hashes, r = replay.session.consumer.hashes, t = training.session.consumer.hashes
+        #expect(frames > 1_000)
+        #expect(l.count == store.count && r.count == store.count && t.count == store.count,
+                "every message delivered once in every use: \(l.count), \(r.count), \(t.count) of \(store.count)")
+        let firstDiff = zip(zip(l, r), t).enumerated().first { $0.element.0.0 != $0.element.0.1 || $0.element.0.0 != $0.element.1 }?.offset
+        #expect(firstDiff == nil, "the books differ first after message \((firstDiff ?? -2) + 1)")
+        #expect(live.session.counters.unrecoveredMessages == 0, "\(live.session.counters)")
+        let d = dump(engine.book)
+        #expect(!d.isEmpty && d == dump(replayBook) && d == dump(recorder.book))
+        // And the book is the venue's own: the matching engine's live orders, every one.
+        #expect(engine.book.liveOrders == model.engine.liveOrders)
     }
 
     @Test func theRealNASDAQSnippetBuildsTheSameBookInEveryUse() throws {
