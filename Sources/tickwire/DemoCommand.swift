@@ -333,6 +333,10 @@ struct DemoReport: Encodable {
     /// Where every thread of the appliance, the venue and the tap could run during the run
     /// (nil on one core).
     var affinity: AffinityReport?
+    /// Rx bursts that brought frames, and frames per such burst: a trigger's decode stage
+    /// includes the frames ahead of it in its burst.
+    var rxBursts: UInt64
+    var rxFramesPerBurst: Double
     var files: [String: String]
 
     init(outcome o: RunOutcome, mode: String, fallbackReason: String?, strategy: String, wireToWire: WireToWireResult?, files: [String: String]) {
@@ -340,6 +344,8 @@ struct DemoReport: Encodable {
         orderTransport = o.orderTransport
         tcp = o.tcp
         nic = o.nic
+        rxBursts = o.appliance.bursts
+        rxFramesPerBurst = o.appliance.bursts == 0 ? 0 : (Double(o.appliance.frames + o.appliance.datagrams) / Double(o.appliance.bursts) * 1000).rounded() / 1000
         nicClock = o.nicClock
         self.fallbackReason = fallbackReason
         self.strategy = strategy
@@ -399,6 +405,7 @@ struct DemoReport: Encodable {
             print("  nic \(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(p.ipackets) frames in, \(p.opackets) out; imissed \(p.imissed), ierrors \(p.ierrors), rx_nombuf \(p.rxNombuf), oerrors \(p.oerrors)"
                   + (p.imissed > 0 ? " (dropped at the NIC: a feed gap for risk)" : ""))
         }
+        print("  rx bursts              \(rxBursts), \(rxFramesPerBurst) frames each on average")
         if let t = tcp {
             print("  tickwire tcp           \(t.segmentsOut) segments out, \(t.segmentsIn) in; \(t.retransmits) retransmits, \(t.outOfOrderHeld) out of order held, \(t.reconnects) reconnects; srtt \(t.smoothedRttNs) ns; drops \(t.drops)")
         }
