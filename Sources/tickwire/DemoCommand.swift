@@ -88,6 +88,9 @@ struct DemoCommand: ParsableCommand {
         let spec = try strategyOptions.spec(symbols: symbols)
         guard let version = OUCHVersion(rawValue: ouch) else { throw ValidationError("--ouch is 4.2 or 5.0") }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        // One demo per machine: it owns the namespace, the veth and their addresses, and its
+        // set-up tears down what it finds of them. Held until this process exits.
+        if getuid() == 0, let holder = DemoNetwork.lock() { throw fail(holder) }
         flagForSignals()
         if compareTransports {
             guard backend == .dpdk else { throw ValidationError("--compare-transports needs --backend dpdk") }
@@ -469,6 +472,32 @@ struct DemoReport: Encodable {
 /// appliance's end `twd0` (10.212.0.1) in the root namespace.
 struct DemoNetwork {
     static let namespace = "twdemo"
+    static let lockPath = "/run/tickwire-demo.lock"
+    nonisolated(unsafe) static var lockFD: Int32 = -1
+
+    /// Takes the machine's demo lock (flock, released when the process exits). nil when taken;
+    /// otherwise why not: another demo holds it (its pid), or the lock file cannot be opened.
+    static func lock() -> String? {
+        let fd: Int32
+        switch Syscall.call("open(\(lockPath))", { open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }) {
+        case .success(let f): fd = f
+        case .failure(let e): return "cannot open \(lockPath): \(e)"
+        }
+        if case .failure(let e) = Syscall.call("flock(\(lockPath))", { flock(fd, LOCK_EX | LOCK_NB) }) {
+            var buf = [UInt8](repeating: 0, count: 32)
+            let n = (try? Syscall.checked("pread(\(lockPath))", { pread(fd, &buf, 31, 0) })) ?? 0
+            let pid = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+            _ = Syscall.close(fd)
+            return e.wouldBlock
+                ? "another tickwire demo (pid \(pid)) is running on this machine: it owns the namespace \(namespace), its veth and 10.212.0.0/24; wait for it to end"
+                : "\(lockPath): \(e)"
+        }
+        let me = Array("\(getpid())\n".utf8)
+        _ = Syscall.call("ftruncate(\(lockPath))", { ftruncate(fd, 0) })
+        _ = Syscall.call("pwrite(\(lockPath))", { pwrite(fd, me, me.count, 0) })
+        lockFD = fd
+        return nil
+    }
     static let nearEnd = "twd0"
     static let farEnd = "twd1"
     static let venueIP = "10.212.0.2"

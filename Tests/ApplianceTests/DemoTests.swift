@@ -71,6 +71,36 @@ enum DemoNamespace {
 }
 
 @Suite(.serialized) struct DemoTests {
+    /// One demo per machine: a second one, while the first holds the lock, is refused with who
+    /// holds it, before it touches the namespace the first one runs in. The test holds the lock
+    /// itself, as a running demo would (flock on the lock file, its pid inside).
+    @Test(.enabled(if: getuid() == 0, "the demo's lock is root's (/run)"))
+    func aSecondDemoIsRefusedWhileOneRuns() throws {
+        let path = "/run/tickwire-demo.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        // Wait for a running demo to end (none should run: this suite runs its demos one at a time).
+        var locked = false
+        for _ in 0..<600 where !locked {
+            locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+            if !locked { usleep(100_000) }
+        }
+        try #require(locked, "the demo lock stayed taken for a minute")
+        defer { flock(fd, LOCK_UN) }
+        let me = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pwrite(fd, me, me.count, 0)
+        let out = Paths.temp("demo-locked")
+        do {
+            _ = try tickwire(["demo", "--seconds", "1", "--out", out])
+            Issue.record("a second demo ran while the lock was held")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("another tickwire demo (pid \(getpid()))"), "\(text)")
+        }
+    }
+
     /// The demo end to end (venue in a namespace, feed through DPDK af_packet, orders over
     /// Tickwire's TCP; skipped where namespaces are not allowed), then the two claims built on its
     /// capture: the wire-to-wire pairing, and a replay through `tickwire replay --strategy`
