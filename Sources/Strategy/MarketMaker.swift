@@ -47,6 +47,13 @@ public struct MarketMakerParameters: Sendable, Equatable {
     public var toxicWidenTicks: Int64 = 2
     /// ...for this long (feed clock).
     public var toxicCooldownNanos: UInt64 = 200_000_000
+    /// After the gateway or risk refuses a quote (a new order or a replace), that quote is not
+    /// asked again for this long (feed clock), doubling with each refusal in a row up to
+    /// `maxRefusalBackoffNanos`; a quote that goes out resets it. Asking again at every touch
+    /// change would be a stream of refusals: risk's reject-streak guard reads that as a runaway
+    /// strategy and fires the kill switch.
+    public var refusalBackoffNanos: UInt64 = 10_000_000
+    public var maxRefusalBackoffNanos: UInt64 = 1_000_000_000
     public init() {}
 }
 
@@ -84,6 +91,8 @@ public struct MarketMakerCounters: Sendable, Equatable {
     public var cancelsSent: UInt64 = 0
     public var fills: UInt64 = 0
     public var refused: UInt64 = 0
+    /// Refusals after which a quote waited before being asked again (`refusalBackoffNanos`).
+    public var backoffs: UInt64 = 0
     /// With models: requotes skipped because P(fill) of the quote's place was high.
     public var holds: UInt64 = 0
     /// With models: fills after which the side was widened as toxic.
@@ -147,6 +156,9 @@ public final class MarketMaker: Strategy {
         var ahead: UInt64 = 0
         var pendingAhead: UInt64 = 0
         var pendingShares: UInt32 = 0
+        /// Not asked again before this feed time after a refusal, and the wait that set it.
+        var retryAt: UInt64 = 0
+        var backoff: UInt64 = 0
     }
 
     struct Owner {
@@ -376,9 +388,10 @@ public final class MarketMaker: Strategy {
         let q = quotes + slot
         switch q.pointee.state {
         case .none:
-            guard let want else { return }
+            guard let want, ctx.now >= q.pointee.retryAt else { return }
             if ctx.add(.new(tag: UInt32(slot), locate: locate, side: side, shares: size, price: want, kind: .day)) {
-                q.pointee = Quote(state: .sending, id: 0, price: want, pendingPrice: want, shares: size, sentAt: ctx.now, ahead: ahead, pendingAhead: ahead)
+                q.pointee = Quote(state: .sending, id: 0, price: want, pendingPrice: want, shares: size, sentAt: ctx.now, ahead: ahead, pendingAhead: ahead,
+                                  retryAt: q.pointee.retryAt, backoff: q.pointee.backoff)
             }
         case .live:
             guard let want else {
@@ -387,7 +400,8 @@ public final class MarketMaker: Strategy {
             }
             let tick = max(parameters.tick, 1)
             let away = abs(want.rawValue - q.pointee.price.rawValue)
-            guard away >= parameters.requoteTicks * tick, ctx.now &- q.pointee.sentAt >= parameters.minRequoteNanos else { return }
+            guard away >= parameters.requoteTicks * tick, ctx.now &- q.pointee.sentAt >= parameters.minRequoteNanos,
+                  ctx.now >= q.pointee.retryAt else { return }
             // One tick off: keep the place in the queue while it is likely to fill.
             if away <= tick, let fillModel {
                 let pFill = predict(fillModel, slot >> 1, side: side, ahead: q.pointee.ahead, now: ctx.now)
@@ -410,6 +424,16 @@ public final class MarketMaker: Strategy {
         }
     }
 
+    /// A refused quote waits before it is asked again: the first wait, then twice the last, up
+    /// to the cap.
+    @inline(__always)
+    func backOff(_ q: UnsafeMutablePointer<Quote>, now: UInt64) {
+        let b = q.pointee.backoff == 0 ? parameters.refusalBackoffNanos : min(q.pointee.backoff &* 2, parameters.maxRefusalBackoffNanos)
+        q.pointee.backoff = b
+        q.pointee.retryAt = now &+ b
+        counters.backoffs &+= 1
+    }
+
     @inline(__always)
     func own(_ id: UInt32, slot: Int) { owners[Int(id) & ownerMask] = Owner(id: id, slot: Int32(slot)) }
 
@@ -427,9 +451,11 @@ public final class MarketMaker: Strategy {
             quotes[s].state = .pendingNew
             own(id, slot: s)
             counters.quotesSent &+= 1
+            quotes[s].backoff = 0
         } else {
             quotes[s].state = .none
             counters.refused &+= 1
+            backOff(quotes + s, now: ctx.now)
         }
     }
 
@@ -440,9 +466,11 @@ public final class MarketMaker: Strategy {
         if let newID {
             own(newID, slot: s)
             counters.replacesSent &+= 1
+            quotes[s].backoff = 0
         } else {
             quotes[s].state = .live
             counters.refused &+= 1
+            backOff(quotes + s, now: ctx.now)
         }
     }
 

@@ -330,6 +330,12 @@ enum DemoNamespace {
         }
         #expect(feedMessages(metrics) > 0, "metrics: \(metrics.prefix(400))")
         #expect(metrics.contains("# TYPE tickwire_orders_sent_total counter"))
+        // Nothing but the operator engages the kill switch here (a market maker refused at its
+        // gross limit once tripped the reject-streak guard within seconds).
+        let before = scrape()
+        let engagedBefore = before.split(separator: "\n").first { $0.hasPrefix("tickwire_kill_switch_engaged ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+        #expect(engagedBefore == 0, "engaged before the operator's kill: \(before.split(separator: "\n").filter { $0.contains("kill") })")
         try "kill\n".write(toFile: control, atomically: true, encoding: .utf8)
         // The run goes on after a kill (flat, quoting nothing) until told to stop: SIGTERM once
         // the metrics show the operator's kill taken (the gateway's kill count).
