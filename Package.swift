@@ -153,7 +153,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["OrderEntry", "Packets", "Sockets", "TickwireCore"],
+            dependencies: ["OrderEntry", "Packets", "Sockets", "TickwireCore", "Exchange", "MarketData"],
             swiftSettings: strict
         ),
         .target(
@@ -220,8 +220,8 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference", "Exchange", "MarketData", "TickwireCore"], swiftSettings: strict),
         .testTarget(name: "HostTuningTests", dependencies: ["HostTuning", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "ApplianceTests", dependencies: ["Appliance", "Strategy", "Inference", "Training", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Packets", "DPDK", "Capture", "TickwireCore", "CShims"]),
-        .testTarget(name: "ExchangeTests", dependencies: ["Exchange", "MarketData", "ITCHBook", "OrderBook", "Packets", "Sockets", "TickwireCore", "CShims"]),
+        .testTarget(name: "ApplianceTests", dependencies: ["TestSupport", "Appliance", "Strategy", "Inference", "Training", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Packets", "DPDK", "Capture", "TickwireCore", "CShims"]),
+        .testTarget(name: "ExchangeTests", dependencies: ["TestSupport", "Exchange", "MarketData", "ITCHBook", "OrderBook", "Packets", "Sockets", "TickwireCore", "CShims"]),
     ],
     swiftLanguageModes: [.v6]
 )

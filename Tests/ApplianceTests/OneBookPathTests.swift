@@ -7,8 +7,10 @@ import Inference
 import ITCHBook
 import MarketData
 import OrderBook
+import OrderEntry
 import Packets
 import Strategy
+import TestSupport
 import Testing
 import TickwireCore
 import Training
@@ -58,13 +60,22 @@ import Training
         return r.map(\.bitPattern)
     }
 
-    func runAllUses(_ bytes: [UInt8], label: String) throws {
-        let locates = 65_536
-        let set = try ModelSet.load(directory: Self.models)
+    /// The live use: the trained taker on `traded`, in the engine of the tick-to-trade rig
+    /// (orders to an echo venue), with a book holding every locate.
+    func liveTaker(traded: [StockLocate], symbols: Int, locates: Int, models set: ModelSet) throws
+        -> (Taker<UptickPredictor>, TradingEngine<Taker<UptickPredictor>, EchoVenueTransport>) {
         var p = TakerParameters()
         p.threshold = 0.55
         p.cooldownNanos = 0
         p.maxPosition = 1 << 40
+        let taker = Taker(symbols: traded, model: UptickPredictor(models: set), models: set, maxLocates: locates, parameters: p)
+        let (engine, _) = try TickToTradeRig<Taker<UptickPredictor>>.engine(strategy: taker, symbols: symbols, maxOrders: 1 << 21, bookLocates: locates)
+        return (taker, engine)
+    }
+
+    func runAllUses(_ bytes: [UInt8], label: String) throws {
+        let locates = 65_536
+        let set = try ModelSet.load(directory: Self.models)
         // The 100 busiest locates of the feed are traded.
         var perLocate = [Int](repeating: 0, count: locates)
         bytes.withUnsafeBytes { raw in
@@ -76,10 +87,7 @@ import Training
         let busiest = perLocate.indices.filter { $0 > 0 && perLocate[$0] > 0 }.sorted { perLocate[$0] > perLocate[$1] }.prefix(100)
         let traded = busiest.map { StockLocate(rawValue: UInt16($0)) }
         let isTraded = Set(busiest)
-        let taker = Taker(symbols: traded, model: UptickPredictor(models: set), models: set, maxLocates: locates, parameters: p)
-        let (engine, _) = try TickToTradeRig<Taker<UptickPredictor>>.engine(
-            strategy: taker,
-            symbols: 100, maxOrders: 1 << 21, bookLocates: locates)
+        let (taker, engine) = try liveTaker(traded: traded, symbols: 100, locates: locates, models: set)
         var live = engine.consumer
         // The market maker with the models: its regime state must follow the market as the
         // recorder's does.
@@ -176,43 +184,19 @@ import Training
     /// as live and replay do; the book after every message, and at the end, must be the same.
     @Test func anABCaptureWithLossesBuildsTheSameBookInEveryUse() throws {
         let symbols = 20
-        let model = OrderFlowModel(configuration: OrderFlowConfiguration(seed: 11, symbols: symbols))
-        let publisher = ITCHPublisher(symbols: FlowDay.symbols(symbols))
-        let session = MoldSession("TWSIM00001")
-        let store = MoldMessageStore(session: session)
         let capturePath = FileManager.default.temporaryDirectory.appendingPathComponent("tw-onebook-\(getpid()).pcap").path
         defer { try? FileManager.default.removeItem(atPath: capturePath) }
-        let capture = try VenueCapture(path: capturePath)
-        let lines = [
+        let day = try LossyFeedCapture(path: capturePath, symbols: symbols, seed: 11, steps: 30_000, lines: [
             FaultyLine(line: .a, destination: .defaultA, faults: LineFaults(loss: 0.04, burst: 0.004, burstLength: 8, duplicate: 0.02, reorder: 0.02), seed: 3),
             FaultyLine(line: .b, destination: .defaultB, faults: LineFaults(delayPackets: 3), seed: 3),
-        ]
-        let packer = MoldPacker(session: session, store: store, lines: lines,
-                                output: UDPFeedOutput(sender: nil, capture: capture, source: FeedAddress(ip: IPv4Address(127, 0, 0, 1), port: 40_000)))
-        var sink = PublishingSink(publisher: publisher, time: model.configuration.start, out: packer)
-        publisher.systemEvent("O", at: sink.time, to: &sink.out)
-        publisher.directory(at: sink.time, to: &sink.out)
-        model.openingBook(&sink)
-        publisher.systemEvent("Q", at: sink.time, to: &sink.out)
-        for i in 0..<30_000 {
-            model.step(&sink)
-            sink.time = VenueTime(nanosSinceMidnight: model.now)
-            if i % 4 == 3 { packer.flush() }
-        }
-        publisher.systemEvent("M", at: sink.time, to: &sink.out)
-        packer.endSession()
-        try capture.close()
+        ])
+        let (model, store, packer) = (day.model, day.store, day.packer)
         #expect(packer.lines[0].counters.lost > 50, "line A lost packets")
 
         let locates = 65_536
         let set = try ModelSet.load(directory: Self.models)
-        var p = TakerParameters()
-        p.threshold = 0.55
-        p.cooldownNanos = 0
-        p.maxPosition = 1 << 40
         let traded = (1...symbols).map { StockLocate(rawValue: UInt16($0)) }
-        let taker = Taker(symbols: traded, model: UptickPredictor(models: set), models: set, maxLocates: locates, parameters: p)
-        let (engine, _) = try TickToTradeRig<Taker<UptickPredictor>>.engine(strategy: taker, symbols: symbols, maxOrders: 1 << 21, bookLocates: locates)
+        let (_, engine) = try liveTaker(traded: traded, symbols: symbols, locates: locates, models: set)
         let replayBook = try OrderBook(configuration: OrderBookConfiguration(maxOrders: 1 << 21, maxLocates: locates))
         let recorder = try DatasetRecorder(directory: nil, regime: false, maxLocates: locates)
         var conf = MoldUDP64Configuration()

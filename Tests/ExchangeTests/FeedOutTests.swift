@@ -1,6 +1,7 @@
 import Exchange
 import Foundation
 import MarketData
+import TestSupport
 import Testing
 import TickwireCore
 import Packets
@@ -74,33 +75,12 @@ struct CollectingOutput: PacketOutput {
     /// recovers every message and rebuilds the engine's book level by level.
     @Test func lossyFeedRecoversEveryMessageAndRebuildsTheEnginesBook() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
-        let symbols = 20
-        let model = OrderFlowModel(configuration: OrderFlowConfiguration(seed: 9, symbols: symbols))
-        let publisher = ITCHPublisher(symbols: FlowDay.symbols(symbols))
-        let session = MoldSession("TWSIM00001")
-        let store = MoldMessageStore(session: session)
         let capturePath = Paths.temp("lossy-venue.pcap")
-        let capture = try VenueCapture(path: capturePath)
-        let lines = [
+        let day = try LossyFeedCapture(path: capturePath, symbols: 20, seed: 9, steps: 30_000, lines: [
             FaultyLine(line: .a, destination: .defaultA, faults: LineFaults(loss: 0.04, burst: 0.004, burstLength: 8, duplicate: 0.02, reorder: 0.02), seed: 1),
             FaultyLine(line: .b, destination: .defaultB, faults: LineFaults(loss: 0.04, burst: 0.004, burstLength: 8, delayPackets: 3), seed: 1),
-        ]
-        let packer = MoldPacker(session: session, store: store, lines: lines,
-                                output: UDPFeedOutput(sender: nil, capture: capture, source: FeedAddress(ip: IPv4Address(127, 0, 0, 1), port: 40_000)))
-        var sink = PublishingSink(publisher: publisher, time: model.configuration.start, out: packer)
-        publisher.systemEvent("O", at: sink.time, to: &sink.out)
-        publisher.directory(at: sink.time, to: &sink.out)
-        model.openingBook(&sink)
-        publisher.systemEvent("Q", at: sink.time, to: &sink.out)
-        for i in 0..<30_000 {
-            model.step(&sink)
-            sink.time = VenueTime(nanosSinceMidnight: model.now)
-            if i % 4 == 3 { packer.flush() }
-            if i % 5_000 == 0 { packer.heartbeat() }
-        }
-        publisher.systemEvent("M", at: sink.time, to: &sink.out)
-        packer.endSession()
-        try capture.close()
+        ], heartbeatEvery: 5_000)
+        let (model, publisher, store, packer) = (day.model, day.publisher, day.store, day.packer)
         let lostA = packer.lines[0].counters.lost, lostB = packer.lines[1].counters.lost
         #expect(lostA > 50 && lostB > 50)
 
