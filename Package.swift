@@ -58,6 +58,7 @@ let package = Package(
         .library(name: "Risk", targets: ["Risk"]),
         .library(name: "Strategy", targets: ["Strategy"]),
         .library(name: "Appliance", targets: ["Appliance"]),
+        .library(name: "Backtest", targets: ["Backtest"]),
         .library(name: "HostTuning", targets: ["HostTuning"]),
         .library(name: "Inference", targets: ["Inference"]),
         // Test support shared by the tests and the fuzz targets (never linked into tickwire).
@@ -178,6 +179,13 @@ let package = Package(
             ],
             swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
+        // The backtester: the live engine against an exchange model over the recorded day's L3
+        // book (queue and latency models), over the same OUCH session and risk as live.
+        .target(
+            name: "Backtest",
+            dependencies: ["TickwireCore", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Strategy", "Appliance"],
+            swiftSettings: strict + singleOwnerHotPath + crossModule
+        ),
         // hw-profiles (YAML), host checks (`tune check`), the kernel command line, runtime
         // tuning writes and the EAL arguments of a profile; cold code, no DPDK.
         .target(
@@ -200,7 +208,7 @@ let package = Package(
         .executableTarget(
             name: "tickwire",
             dependencies: [
-                "CShims", "TickwireCore", "Packets", "DPDK", "Sockets", "Capture", "Net", "MarketData", "ITCHBook", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "HostTuning", "Inference", "Training",
+                "CShims", "TickwireCore", "Packets", "DPDK", "Sockets", "Capture", "Net", "MarketData", "ITCHBook", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "Backtest", "HostTuning", "Inference", "Training",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -221,6 +229,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference", "Exchange", "MarketData", "TickwireCore"], swiftSettings: strict),
         .testTarget(name: "HostTuningTests", dependencies: ["HostTuning", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ApplianceTests", dependencies: ["TestSupport", "Appliance", "Strategy", "Inference", "Training", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Packets", "DPDK", "Capture", "TickwireCore", "CShims"]),
+        .testTarget(name: "BacktestTests", dependencies: ["Backtest", "TestSupport", "Appliance", "Strategy", "Inference", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "TickwireCore"]),
         .testTarget(name: "ExchangeTests", dependencies: ["TestSupport", "Exchange", "MarketData", "ITCHBook", "OrderBook", "Packets", "Sockets", "TickwireCore", "CShims"]),
     ],
     swiftLanguageModes: [.v6]

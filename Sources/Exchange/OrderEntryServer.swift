@@ -695,22 +695,3 @@ public final class OrderEntryServer {
     }
 }
 
-/// The OUCH messages the server sends, by version (all have `encode(into:)`).
-protocol OUCH42Encodable { func encode(into out: UnsafeMutableRawBufferPointer) -> Int? }
-protocol OUCH50Encodable { func encode(into out: UnsafeMutableRawBufferPointer) -> Int? }
-extension OUCH42.Accepted: OUCH42Encodable {}
-extension OUCH42.Replaced: OUCH42Encodable {}
-extension OUCH42.Canceled: OUCH42Encodable {}
-extension OUCH42.Executed: OUCH42Encodable {}
-extension OUCH42.Rejected: OUCH42Encodable {}
-extension OUCH42.CancelReject: OUCH42Encodable {}
-extension OUCH42.OrderModified: OUCH42Encodable {}
-extension OUCH42.SystemEvent: OUCH42Encodable {}
-extension OUCH50.OrderAccepted: OUCH50Encodable {}
-extension OUCH50.OrderReplaced: OUCH50Encodable {}
-extension OUCH50.OrderCanceled: OUCH50Encodable {}
-extension OUCH50.OrderExecuted: OUCH50Encodable {}
-extension OUCH50.OrderRejected: OUCH50Encodable {}
-extension OUCH50.CancelReject: OUCH50Encodable {}
-extension OUCH50.OrderModified: OUCH50Encodable {}
-extension OUCH50.SystemEvent: OUCH50Encodable {}

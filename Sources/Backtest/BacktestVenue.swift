@@ -1,0 +1,981 @@
+// The venue of a backtest: an exchange model over the day's own L3 book, behind the same
+// SoupBinTCP 3.0 / OUCH 4.2 session the live gateway speaks, so that the gateway, its order
+// state machine and pre-trade risk run unchanged (a risk reject live is a risk reject here).
+//
+// What it holds:
+// - the venue's book: every order of the recorded feed, applied through the one ITCH-to-book
+//   path (`ITCHBookFeed`, this venue its sink), plus our resting orders, which join the back of
+//   their level's FIFO queue when they reach the venue (references from a range no feed uses:
+//   the top two bits set);
+// - our orders by token, with the replace chain's executed shares (OUCH's replace size counts
+//   them), the time each joined its queue and the shares ahead of it then;
+// - three streams in flight, each a `TimedQueue`: our bytes on their way in (order-entry
+//   latency), the venue's answers on their way back (response latency), and what the venue
+//   publishes on its way to our engine (feed latency): every recorded message as it applied,
+//   and ours (adds, executions, cancels, replaces) as a venue publishes them, so the strategy
+//   sees its own orders in the book exactly as it does live.
+//
+// What a message of the recorded feed does to our orders is the queue model's (`QueueModel`):
+// fills when the flow reaches them. What our orders do to the market is limited to what a
+// replay can know: a marketable order of ours takes the displayed liquidity at its arrival,
+// walking levels in price-time order, and the shares it took are gone from the venue's book
+// (and from the feed our engine sees: the venue publishes the executions), so a later recorded
+// execution of the same order is an over-execution of what is left, not a second fill for
+// someone. The flow does not react to us otherwise (it cannot: it is recorded).
+//
+// Cancel and replace follow the venue simulator (`Exchange.MatchingEngine` and its order entry):
+// a cancel gives the shares to leave; a replace keeps the order's place only for the same price
+// and no more shares, else it gets a new reference at the back of its new price, trading first
+// if it crosses; a replace to zero open shares cancels. Tokens are unique per day: a reused one
+// is ignored (counted). Anything the venue cannot read ends the session, as a venue would.
+//
+// Time is venue time (ns since midnight, the ITCH clock); our side's clock is the same line
+// (what a PTP-synchronised host has). The backtester (`Backtester`) drives everything in time
+// order; this type never looks at a wall clock.
+public import ITCHBook
+import MarketData
+public import OrderBook
+import OrderEntry
+public import TickwireCore
+import Foundation
+
+/// One fill of ours, as the venue made it (the TCA's input).
+public struct BacktestFill: Sendable, Equatable {
+    /// The gateway's order number (from the token).
+    public var orderID: UInt32
+    public var locate: StockLocate
+    public var side: Side
+    public var shares: UInt32
+    public var price: Price
+    /// Venue time of the execution (ns since midnight).
+    public var time: UInt64
+    /// "A": our resting order was hit; "R": ours took liquidity.
+    public var liquidity: UInt8
+    /// When the order joined its queue, and the shares ahead of it then (0 and 0 for a take).
+    public var joinedAt: UInt64
+    public var aheadAtEntry: UInt64
+    /// Shares ahead of it just before this fill (what the model had left; 0 once it was first).
+    public var aheadAtFill: UInt64
+    public var match: UInt64
+}
+
+public struct BacktestVenueCounters: Sendable, Equatable, Encodable {
+    public var ordersEntered: UInt64 = 0
+    public var ordersRejected: UInt64 = 0
+    public var replaces: UInt64 = 0
+    public var cancels: UInt64 = 0
+    public var cancelRejects: UInt64 = 0
+    public var duplicateTokens: UInt64 = 0
+    public var fills: UInt64 = 0
+    public var filledShares: UInt64 = 0
+    /// Fills of our resting orders by the recorded flow, and fills of ours that took liquidity.
+    public var passiveFills: UInt64 = 0
+    public var aggressiveFills: UInt64 = 0
+    /// Passive fills by an execution behind ours (L3), a trade through our price, a crossing
+    /// add or replace, a hidden print, or the probabilistic model's estimate.
+    public var fillsBehind: UInt64 = 0
+    public var fillsThrough: UInt64 = 0
+    public var fillsByCrossingAdd: UInt64 = 0
+    public var fillsByHiddenPrint: UInt64 = 0
+    public var fillsByEstimate: UInt64 = 0
+    /// Recorded messages that executed or cancelled more than was left of an order whose shares
+    /// we had taken (the liquidity was consumed once, by us).
+    public var consumedCollisions: UInt64 = 0
+    /// Session ended by input the venue could not read.
+    public var badInput: UInt64 = 0
+    public var messagesPublished: UInt64 = 0
+    public init() {}
+}
+
+public final class BacktestVenue: ByteStreamTransport {
+    public struct Configuration: Sendable {
+        public var latencies = BacktestLatencies()
+        public var queueModel: QueueModel = .l3FIFO
+        /// Whether an ITCH P print at our price fills our resting order (see `QueueModel`).
+        public var hiddenPrintsAtOurPriceFill = false
+        /// Live orders the venue's book holds (the feed's and ours).
+        public var maxOrders = 1 << 22
+        public var maxLocates = 65_536
+        /// Our orders live at once.
+        public var maxOurOrders = 1 << 16
+        /// The largest order the venue takes (as the simulator's engine).
+        public var maxShares: UInt32 = 1_000_000
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    /// The venue's book: the recorded feed's orders and ours.
+    public let book: OrderBook
+    public let directory: SymbolDirectory
+    var feed: ITCHBookFeed<ExchangeSink>
+    public internal(set) var counters = BacktestVenueCounters()
+    public private(set) var fills: [BacktestFill] = []
+
+    // Time.
+    /// The venue's clock: the time of what it is processing.
+    public private(set) var venueNow: UInt64 = 0
+    /// Our side's clock, set by the backtester before the engine runs (stamps our sends).
+    public var localNow: UInt64 = 0
+
+    // Streams in flight.
+    var inbound = TimedQueue()
+    var answers = TimedQueue()
+    var published = TimedQueue(capacity: 1 << 20)
+    var feedLatency: LatencySampler
+    var entryLatency: LatencySampler
+    var responseLatency: LatencySampler
+    var lastAnswerTime: UInt64 = 0
+
+    // The session.
+    public private(set) var isOpen = true
+    var framer = SoupBinTCPFramer(direction: .fromClient)
+    var loggedIn = false
+    let scratch: UnsafeMutableRawBufferPointer
+    let packet: UnsafeMutableRawBufferPointer
+
+    // Our orders.
+    var orders: UnsafeMutablePointer<VenueOrder>
+    var freeSlots: [Int32] = []
+    var liveSlots: [Int32] = []
+    var byToken: [Alpha14: Int32] = [:]
+    var usedTokens = Set<Alpha14>()
+    /// Our live orders per locate and side (locate * 2 + sell): the sink's fast test.
+    let ourCount: UnsafeMutablePointer<UInt16>
+    var nextSerial: UInt64 = 1
+    var nextMatch: UInt64 = 1 << 40
+    var joinSerial: UInt64 = 0
+    /// Stock -> locate, learnt from the directory when first asked.
+    var locateOf: [Alpha8: StockLocate] = [:]
+    var directoryCountSeen = -1
+
+    // The recorded message being applied (the sink may rewrite or drop what is published).
+    var currentAdd: OrderRef?
+    var suppressCurrent = false
+    var republishShares: UInt32?
+    var deleteInstead: OrderRef?
+    /// Walk buffers (refs and shares of one level, front first).
+    var walkRefs: UnsafeMutablePointer<UInt64>
+    var walkShares: UnsafeMutablePointer<UInt32>
+    let walkCapacity = 1 << 16
+
+    static let ourRefBit: UInt64 = 0xC000_0000_0000_0000
+
+    public init(configuration c: Configuration) throws {
+        configuration = c
+        book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: c.maxOrders, maxLocates: c.maxLocates))
+        directory = SymbolDirectory()
+        feed = ITCHBookFeed(book: book, directory: directory, sink: ExchangeSink(venue: nil, ourCount: nil))
+        feedLatency = LatencySampler(c.latencies.feed.model)
+        entryLatency = LatencySampler(c.latencies.entry.model)
+        responseLatency = LatencySampler(c.latencies.response.model)
+        scratch = .allocate(byteCount: 512, alignment: 8)
+        packet = .allocate(byteCount: 512, alignment: 8)
+        orders = .allocate(capacity: c.maxOurOrders)
+        ourCount = .allocate(capacity: c.maxLocates * 2)
+        ourCount.initialize(repeating: 0, count: c.maxLocates * 2)
+        walkRefs = .allocate(capacity: walkCapacity)
+        walkShares = .allocate(capacity: walkCapacity)
+        freeSlots = (0..<Int32(c.maxOurOrders)).reversed()
+        liveSlots.reserveCapacity(1024)
+        fills.reserveCapacity(1 << 14)
+        feed.sink = ExchangeSink(venue: .passUnretained(self), ourCount: ourCount)
+    }
+
+    deinit {
+        scratch.deallocate()
+        packet.deallocate()
+        orders.deallocate()
+        ourCount.deallocate()
+        walkRefs.deallocate()
+        walkShares.deallocate()
+        feedLatency.release()
+        entryLatency.release()
+        responseLatency.release()
+    }
+
+    // MARK: - ByteStreamTransport (our side)
+
+    /// Our gateway's bytes: they reach the venue one order-entry latency after `localNow`.
+    public func send(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard isOpen else { return -32 }  // EPIPE
+        inbound.push(bytes, at: localNow &+ entryLatency.next())
+        return bytes.count
+    }
+
+    /// The venue's answers that have reached us by `localNow`. A venue that has said nothing for
+    /// a second heartbeats, as the real one does (the gateway's dead-peer timer counts on it).
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) -> TransportRead {
+        if loggedIn, isOpen, answers.isEmpty, localNow >= lastAnswerTime &+ 1_000_000_000 {
+            if let n = SoupBinTCP.writeHeader(into: packet, type: .serverHeartbeat, payloadLength: 0) {
+                answers.push(UnsafeRawBufferPointer(rebasing: packet[0..<n]), at: localNow)
+                lastAnswerTime = localNow
+            }
+        }
+        var n = 0
+        while n < buffer.count, !answers.isEmpty, answers.nextTime <= localNow {
+            let f = answers.front
+            let k = min(f.count, buffer.count - n)
+            (buffer.baseAddress! + n).copyMemory(from: f.baseAddress!, byteCount: k)
+            answers.consumeFront(k)
+            n += k
+        }
+        if n > 0 { return .bytes(n) }
+        return isOpen ? .wouldBlock : .closed
+    }
+
+    public func close() { isOpen = false }
+
+    // MARK: - What the backtester schedules
+
+    /// When our next bytes reach the venue (UInt64.max: none in flight).
+    public var nextInboundTime: UInt64 { inbound.nextTime }
+    /// When the next answer reaches us.
+    public var nextAnswerTime: UInt64 { answers.nextTime }
+    /// When the next published message reaches our engine.
+    public var nextPublishedTime: UInt64 { published.nextTime }
+    /// Messages published and not yet delivered.
+    public var publishedInFlight: Int { published.count }
+
+    /// The front published message (valid until `popPublished`).
+    public var frontPublished: UnsafeRawBufferPointer { published.front }
+    public func popPublished() { published.pop() }
+
+    /// One message of the recorded feed, at its own timestamp: applied to the venue's book (our
+    /// resting orders filled as the queue model says) and published to our engine.
+    public func recorded(_ m: UnsafeRawBufferPointer, sequence: UInt64, time: UInt64) {
+        venueNow = max(venueNow, time)
+        currentAdd = nil
+        suppressCurrent = false
+        republishShares = nil
+        deleteInstead = nil
+        feed.onMessage(m, sequence: sequence)
+        if suppressCurrent {
+            if let d = deleteInstead { publishDelete(locateOfMessage(m), d) }
+            return
+        }
+        if let s = republishShares {
+            // The recorded add (or replace) rests with what our orders left of it.
+            published.push(at: venueNow &+ feedLatency.next(), maxBytes: m.count) { out in
+                out.baseAddress!.copyMemory(from: m.baseAddress!, byteCount: m.count)
+                let at = m[0] == UInt8(ascii: "U") ? 27 : 20
+                out.storeBytes(of: s.bigEndian, toByteOffset: at, as: UInt32.self)
+                return m.count
+            }
+        } else {
+            published.push(m, at: venueNow &+ feedLatency.next())
+        }
+        counters.messagesPublished &+= 1
+    }
+
+    /// Our bytes that have reached the venue by now: handled at their arrival time.
+    public func processInbound() {
+        guard !inbound.isEmpty else { return }
+        venueNow = max(venueNow, inbound.nextTime)
+        defer { inbound.pop() }
+        // A session that ended reads nothing more (the framer may hold the rest of a chunk).
+        guard isOpen else { return }
+        // The framer reads the record in place: it is popped only once every packet in it is
+        // handled (handling never pushes onto this queue).
+        framer.feed(inbound.front)
+        reading: while isOpen {
+            switch framer.next() {
+            case .needMoreData:
+                break reading
+            case .failed:
+                counters.badInput &+= 1
+                isOpen = false
+            case .packet(let p):
+                handle(p)
+            }
+        }
+    }
+
+    func handle(_ p: SoupBinTCP.Packet) {
+        guard loggedIn else {
+            guard p.type == .loginRequest else {
+                counters.badInput &+= 1
+                isOpen = false
+                return
+            }
+            loggedIn = true
+            if let n = SoupBinTCP.encodeLoginAccepted(into: packet, session: SoupBinTCP.session("BKTEST")!, sequenceNumber: 1) {
+                answer(UnsafeRawBufferPointer(rebasing: packet[0..<n]))
+            }
+            return
+        }
+        switch p.type {
+        case .clientHeartbeat, .debug:
+            return
+        case .logoutRequest:
+            isOpen = false
+        case .unsequencedData:
+            if !ouch(p.payload) {
+                counters.badInput &+= 1
+                isOpen = false
+            }
+        default:
+            counters.badInput &+= 1
+            isOpen = false
+        }
+    }
+
+    // MARK: - OUCH 4.2 in
+
+    func ouch(_ m: UnsafeRawBufferPointer) -> Bool {
+        guard case .success(let msg) = OUCH42.decodeInbound(m) else { return false }
+        switch msg {
+        case .enterOrder(let v):
+            enter(v.message)
+        case .replaceOrder(let v):
+            replace(v.message)
+        case .cancelOrder(let v):
+            let x = v.message
+            guard let slot = byToken[x.orderToken], orders[Int(slot)].live else {
+                counters.cancelRejects &+= 1
+                emit(OUCH42.CancelReject(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: x.orderToken))
+                return true
+            }
+            cancel(slot, leave: x.shares.rawValue, reason: "U")
+        case .modifyOrder(let v):
+            let x = v.message
+            guard let slot = byToken[x.orderToken], orders[Int(slot)].live, x.side.bookSide == orders[Int(slot)].side else {
+                counters.cancelRejects &+= 1
+                emit(OUCH42.CancelReject(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: x.orderToken))
+                return true
+            }
+            cancel(slot, leave: x.shares.rawValue, reason: "U", answer: false)
+            let left = orders[Int(slot)].live ? orders[Int(slot)].leaves : 0
+            emit(OUCH42.OrderModified(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: x.orderToken, side: x.side,
+                                      shares: Shares(rawValue: left)))
+        }
+        return true
+    }
+
+    func enter(_ o: OUCH42.EnterOrder) {
+        counters.ordersEntered &+= 1
+        if usedTokens.contains(o.orderToken) {
+            counters.duplicateTokens &+= 1
+            return
+        }
+        usedTokens.insert(o.orderToken)
+        let t = VenueTime(nanosSinceMidnight: venueNow)
+        guard let locate = locate(of: o.stock) else { return reject(o.orderToken, "S") }
+        guard let side = o.side.bookSide else { return reject(o.orderToken, "Y") }
+        guard o.shares.rawValue >= 1, o.shares.rawValue <= configuration.maxShares else { return reject(o.orderToken, "Z") }
+        let market = o.price.rawValue == 2_147_483_647
+        guard market || (o.price.rawValue > 0 && o.price.rawValue <= Int64(UInt32.max)) else { return reject(o.orderToken, "X") }
+        let ioc = market || o.timeInForce == OUCH42.immediateOrCancel
+        guard let slot = freeSlots.popLast() else { return reject(o.orderToken, "V") }
+        let ref = takeRef(slot)
+        orders[Int(slot)] = VenueOrder(token: o.orderToken, ref: ref, locate: locate, side: side, price: market ? .zero : o.price,
+                                       leaves: o.shares.rawValue, executed: 0, live: true, joinedAt: venueNow, aheadAtEntry: 0,
+                                       priority: 0, front: 0, tradedAtLevel: 0, stock: o.stock, tif: o.timeInForce, firm: o.firm,
+                                       display: o.display, capacity: o.capacity, sweep: o.intermarketSweepEligibility, cross: o.crossType)
+        byToken[o.orderToken] = slot
+        liveSlots.append(slot)
+        emit(OUCH42.Accepted(timestamp: t, orderToken: o.orderToken, side: o.side, shares: o.shares, stock: o.stock, price: o.price,
+                             timeInForce: o.timeInForce, firm: o.firm, display: o.display, orderReferenceNumber: OrderRef(rawValue: ref),
+                             capacity: o.capacity, intermarketSweepEligibility: o.intermarketSweepEligibility,
+                             minimumQuantity: Shares(rawValue: 0), crossType: o.crossType, orderState: "L", bboWeightIndicator: " "))
+        take(slot, limit: market ? nil : o.price.rawValue)
+        guard orders[Int(slot)].live else { return }
+        if ioc {
+            cancel(slot, leave: 0, reason: "I", publish: false)
+        } else {
+            rest(slot)
+        }
+    }
+
+    func replace(_ r: OUCH42.ReplaceOrder) {
+        counters.replaces &+= 1
+        if usedTokens.contains(r.replacementOrderToken) {
+            counters.duplicateTokens &+= 1
+            return
+        }
+        usedTokens.insert(r.replacementOrderToken)
+        guard let slot = byToken[r.existingOrderToken], orders[Int(slot)].live else {
+            counters.cancelRejects &+= 1
+            emit(OUCH42.CancelReject(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: r.existingOrderToken))
+            return
+        }
+        let o = orders[Int(slot)]
+        let open = OUCHRules.openAfterReplace(size: r.shares.rawValue, executedOnChain: o.executed).rawValue
+        guard r.price.rawValue > 0, r.price.rawValue <= Int64(UInt32.max), open <= configuration.maxShares else {
+            counters.cancelRejects &+= 1
+            emit(OUCH42.CancelReject(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: r.existingOrderToken))
+            return
+        }
+        if open == 0 {
+            cancel(slot, leave: 0, reason: "U")
+            return
+        }
+        let locate = o.locate
+        let keep = r.price == o.price && open <= o.leaves
+        if keep {
+            if open < o.leaves {
+                _ = book.cancel(ref: OrderRef(rawValue: o.ref), shares: Shares(rawValue: o.leaves - open))
+                publishCancel(locate, OrderRef(rawValue: o.ref), o.leaves - open)
+                orders[Int(slot)].leaves = open
+            }
+        }
+        byToken[o.token] = nil
+        byToken[r.replacementOrderToken] = slot
+        orders[Int(slot)].token = r.replacementOrderToken
+        orders[Int(slot)].tif = r.timeInForce
+        orders[Int(slot)].display = r.display
+        orders[Int(slot)].sweep = r.intermarketSweepEligibility
+        if keep {
+            answerReplaced(slot, previous: o.token)
+            return
+        }
+        // A new reference at the back of the new price, trading first if it crosses.
+        let newRef = takeRef(slot)
+        let oldRef = OrderRef(rawValue: o.ref)
+        leaveQueue(slot)
+        let crosses = crossesOpposite(locate: locate, side: o.side, price: r.price.rawValue)
+        orders[Int(slot)].ref = newRef
+        orders[Int(slot)].price = r.price
+        orders[Int(slot)].leaves = open
+        if !crosses {
+            _ = book.delete(ref: oldRef)
+            publishReplace(locate, old: oldRef, new: OrderRef(rawValue: newRef), shares: open, price: r.price)
+            answerReplaced(slot, previous: o.token)
+            join(slot)
+            _ = book.add(locate: locate, ref: OrderRef(rawValue: newRef), side: o.side, shares: Shares(rawValue: open), price: r.price)
+            return
+        }
+        _ = book.delete(ref: oldRef)
+        publishDelete(locate, oldRef)
+        answerReplaced(slot, previous: o.token)
+        take(slot, limit: r.price.rawValue)
+        if orders[Int(slot)].live { rest(slot) }
+    }
+
+    func answerReplaced(_ slot: Int32, previous: Alpha14) {
+        let o = orders[Int(slot)]
+        emit(OUCH42.Replaced(timestamp: VenueTime(nanosSinceMidnight: venueNow), replacementOrderToken: o.token, side: OUCHSide(o.side),
+                             shares: Shares(rawValue: o.leaves), stock: o.stock, price: o.price, timeInForce: o.tif, firm: o.firm,
+                             display: o.display, orderReferenceNumber: OrderRef(rawValue: o.ref), capacity: o.capacity,
+                             intermarketSweepEligibility: o.sweep, minimumQuantity: Shares(rawValue: 0), crossType: o.cross,
+                             orderState: "L", previousOrderToken: previous, bboWeightIndicator: " "))
+    }
+
+    /// Cancels down to `leave` shares (0: all). `publish`: the order rests in the book (an IOC's
+    /// remainder never did).
+    func cancel(_ slot: Int32, leave: UInt32, reason: ASCIICode, publish: Bool = true, answer: Bool = true) {
+        let o = orders[Int(slot)]
+        let cut = OUCHRules.cancelDecrement(open: o.leaves, intended: leave)
+        guard cut > 0 else { return }
+        counters.cancels &+= 1
+        let ref = OrderRef(rawValue: o.ref)
+        if publish {
+            if cut == o.leaves {
+                _ = book.delete(ref: ref)
+                publishDelete(o.locate, ref)
+            } else {
+                _ = book.cancel(ref: ref, shares: Shares(rawValue: cut))
+                publishCancel(o.locate, ref, cut)
+            }
+        }
+        if answer {
+            emit(OUCH42.Canceled(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: o.token,
+                                 decrementShares: Shares(rawValue: cut), reason: reason))
+        }
+        orders[Int(slot)].leaves = o.leaves - cut
+        if o.leaves == cut { retire(slot, resting: publish) }
+    }
+
+    func reject(_ token: Alpha14, _ reason: ASCIICode) {
+        counters.ordersRejected &+= 1
+        emit(OUCH42.Rejected(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: token, reason: reason))
+    }
+
+    // MARK: - Our orders in the book
+
+    func takeRef(_ slot: Int32) -> UInt64 {
+        let r = Self.ourRefBit | (nextSerial << 24) | UInt64(UInt32(bitPattern: slot))
+        nextSerial &+= 1
+        return r
+    }
+
+    @inline(__always)
+    static func isOurs(_ ref: UInt64) -> Bool { ref & ourRefBit == ourRefBit }
+    @inline(__always)
+    static func slot(of ref: UInt64) -> Int32 { Int32(truncatingIfNeeded: ref & 0xFF_FFFF) }
+
+    @inline(__always)
+    func countIndex(_ locate: StockLocate, _ side: Side) -> Int { Int(locate.rawValue) << 1 | (side == .sell ? 1 : 0) }
+
+    /// Puts what is left of a new (or repriced) order at the back of its level and publishes it.
+    func rest(_ slot: Int32) {
+        let o = orders[Int(slot)]
+        join(slot)
+        let u = book.add(locate: o.locate, ref: OrderRef(rawValue: o.ref), side: o.side, shares: Shares(rawValue: o.leaves), price: o.price)
+        if u.outcome != .applied {
+            // The venue's book is full: the order cannot rest (an IOC-like cancel).
+            ourCount[countIndex(o.locate, o.side)] &-= 1
+            cancel(slot, leave: 0, reason: "V", publish: false)
+            return
+        }
+        publishAdd(o.locate, OrderRef(rawValue: o.ref), o.side, o.leaves, o.price)
+    }
+
+    /// Records the order's entry into its queue: the time, the shares ahead, its rank among ours.
+    func join(_ slot: Int32) {
+        let o = orders[Int(slot)]
+        let ahead = levelShares(o.locate, o.side, o.price)
+        joinSerial &+= 1
+        orders[Int(slot)].joinedAt = venueNow
+        orders[Int(slot)].aheadAtEntry = ahead
+        orders[Int(slot)].priority = joinSerial
+        orders[Int(slot)].front = Double(ahead)
+        orders[Int(slot)].tradedAtLevel = 0
+        ourCount[countIndex(o.locate, o.side)] &+= 1
+    }
+
+    /// The order leaves its queue (before a reprice): no longer counted on its side.
+    func leaveQueue(_ slot: Int32) {
+        let o = orders[Int(slot)]
+        ourCount[countIndex(o.locate, o.side)] &-= 1
+    }
+
+    func retire(_ slot: Int32, resting: Bool) {
+        let o = orders[Int(slot)]
+        if resting { ourCount[countIndex(o.locate, o.side)] &-= 1 }
+        orders[Int(slot)].live = false
+        byToken[o.token] = nil
+        if let i = liveSlots.firstIndex(of: slot) { liveSlots.swapAt(i, liveSlots.count - 1); liveSlots.removeLast() }
+        freeSlots.append(slot)
+    }
+
+    /// Shares of the level (every order in it, ours included).
+    func levelShares(_ locate: StockLocate, _ side: Side, _ price: Price) -> UInt64 {
+        var s: UInt64 = 0
+        book.forEachOrder(locate: locate, side: side, price: price) { _, n in s &+= UInt64(n.rawValue) }
+        return s
+    }
+
+    func crossesOpposite(locate: StockLocate, side: Side, price: Int64) -> Bool {
+        guard let best = side == .buy ? book.bestAsk(locate) : book.bestBid(locate) else { return false }
+        return side == .buy ? price >= best.price.rawValue : price <= best.price.rawValue
+    }
+
+    /// Our order takes what it can of the other side at its arrival, best price first and in
+    /// queue order within a price, up to `limit` (nil: any price). Our own resting orders are
+    /// matched like anyone's (the simulator has no self-match prevention for our firm).
+    func take(_ slot: Int32, limit: Int64?) {
+        let side = orders[Int(slot)].side
+        let locate = orders[Int(slot)].locate
+        let other = side.opposite
+        while orders[Int(slot)].leaves > 0 {
+            guard let best = other == .sell ? book.bestAsk(locate) : book.bestBid(locate) else { return }
+            if let limit {
+                guard side == .buy ? best.price.rawValue <= limit : best.price.rawValue >= limit else { return }
+            }
+            let price = best.price
+            var n = 0
+            book.forEachOrder(locate: locate, side: other, price: price) { ref, shares in
+                guard n < walkCapacity else { return }
+                walkRefs[n] = ref.rawValue
+                walkShares[n] = shares.rawValue
+                n += 1
+            }
+            guard n > 0 else { return }
+            var i = 0
+            while i < n, orders[Int(slot)].leaves > 0 {
+                let ref = walkRefs[i]
+                let took = min(orders[Int(slot)].leaves, walkShares[i])
+                let match = nextMatch
+                nextMatch &+= 1
+                if Self.isOurs(ref) {
+                    // Our resting order on the other side: both are ours.
+                    passiveFill(Self.slot(of: ref), shares: took, price: price, match: match, cause: .behind)
+                } else {
+                    _ = book.execute(ref: OrderRef(rawValue: ref), shares: Shares(rawValue: took))
+                    publishExecute(locate, OrderRef(rawValue: ref), took, match)
+                }
+                aggressiveFill(slot, shares: took, price: price, match: match)
+                i += 1
+            }
+        }
+    }
+
+    enum FillCause { case behind, through, crossingAdd, hiddenPrint, estimate }
+
+    /// Our resting order was hit for `shares` at its price.
+    func passiveFill(_ slot: Int32, shares: UInt32, price: Price, match: UInt64, cause: FillCause, aheadAtFill: UInt64 = 0) {
+        let o = orders[Int(slot)]
+        guard o.live, shares > 0 else { return }
+        let ref = OrderRef(rawValue: o.ref)
+        _ = book.execute(ref: ref, shares: Shares(rawValue: shares))
+        publishExecute(o.locate, ref, shares, match)
+        counters.passiveFills &+= 1
+        switch cause {
+        case .behind: counters.fillsBehind &+= 1
+        case .through: counters.fillsThrough &+= 1
+        case .crossingAdd: counters.fillsByCrossingAdd &+= 1
+        case .hiddenPrint: counters.fillsByHiddenPrint &+= 1
+        case .estimate: counters.fillsByEstimate &+= 1
+        }
+        recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "A"), match: match, aheadAtFill: aheadAtFill)
+        if orders[Int(slot)].leaves == 0 { retire(slot, resting: true) }
+    }
+
+    func aggressiveFill(_ slot: Int32, shares: UInt32, price: Price, match: UInt64) {
+        counters.aggressiveFills &+= 1
+        orders[Int(slot)].joinedAt = venueNow
+        recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "R"), match: match, aheadAtFill: 0)
+        if orders[Int(slot)].leaves == 0 { retire(slot, resting: false) }
+    }
+
+    func recordFill(_ slot: Int32, shares: UInt32, price: Price, liquidity: UInt8, match: UInt64, aheadAtFill: UInt64) {
+        let o = orders[Int(slot)]
+        counters.fills &+= 1
+        counters.filledShares &+= UInt64(shares)
+        orders[Int(slot)].leaves = o.leaves - shares
+        orders[Int(slot)].executed = o.executed &+ shares
+        emit(OUCH42.Executed(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: o.token, executedShares: Shares(rawValue: shares),
+                             executionPrice: price, liquidityFlag: ASCIICode(rawValue: liquidity), matchNumber: match))
+        fills.append(BacktestFill(orderID: OrderTokens.orderNumber(o.token) ?? 0, locate: o.locate, side: o.side, shares: shares, price: price,
+                                  time: venueNow, liquidity: liquidity, joinedAt: o.joinedAt,
+                                  aheadAtEntry: liquidity == UInt8(ascii: "R") ? 0 : o.aheadAtEntry, aheadAtFill: aheadAtFill, match: match))
+    }
+
+    // MARK: - The recorded flow meets our resting orders (called by the sink)
+
+    /// A recorded execution of `x` (not ours) for `shares`: our orders on its side that the
+    /// aggressor would have reached first are filled, best first, up to `shares`.
+    func recordedExecution(_ x: BookOrder, ref: OrderRef, shares: UInt32) {
+        var left = shares
+        // Better-priced orders of ours: the aggressor traded through them.
+        while left > 0, let s = bestOurs(locate: x.locate, side: x.side, strictlyBetterThan: x.price.rawValue) {
+            let took = min(left, orders[Int(s)].leaves)
+            passiveFill(s, shares: took, price: orders[Int(s)].price, match: nextMatchNumber(), cause: .through)
+            left -= took
+        }
+        guard left > 0 else { return }
+        switch configuration.queueModel {
+        case .l3FIFO:
+            // Ours at the same price and ahead of x in the queue: the flow reached them first.
+            var n = 0
+            var sawX = false
+            book.forEachOrder(locate: x.locate, side: x.side, price: x.price) { r, s in
+                guard !sawX, n < walkCapacity else { return }
+                if r == ref { sawX = true; return }
+                walkRefs[n] = r.rawValue
+                walkShares[n] = s.rawValue
+                n += 1
+            }
+            var i = 0
+            while i < n, left > 0 {
+                if Self.isOurs(walkRefs[i]) {
+                    let s = Self.slot(of: walkRefs[i])
+                    let took = min(left, orders[Int(s)].leaves)
+                    passiveFill(s, shares: took, price: x.price, match: nextMatchNumber(), cause: .behind)
+                    left -= took
+                }
+                i += 1
+            }
+        case .probabilistic:
+            // A trade at our price comes off the estimated front; past it, it reached us.
+            forEachOurs(locate: x.locate, side: x.side, price: x.price.rawValue) { s in
+                guard left > 0 else { return }
+                orders[Int(s)].front -= Double(shares)
+                orders[Int(s)].tradedAtLevel &+= UInt64(shares)
+                if orders[Int(s)].front < 0 {
+                    let over = UInt32(min(Double(orders[Int(s)].leaves), (-orders[Int(s)].front).rounded(.down)))
+                    orders[Int(s)].front = 0
+                    let took = min(over, left)
+                    if took > 0 {
+                        passiveFill(s, shares: took, price: x.price, match: nextMatchNumber(), cause: .estimate)
+                        left -= took
+                    }
+                }
+            }
+        }
+    }
+
+    /// A recorded cancel, delete or replace takes `removed` shares from the level of `x`: with
+    /// the probabilistic model, our estimated front moves by the chance it came from ahead.
+    func recordedRemoval(_ x: BookOrder, removed: UInt32) {
+        guard case .probabilistic(let f) = configuration.queueModel, removed > 0 else { return }
+        forEachOurs(locate: x.locate, side: x.side, price: x.price.rawValue) { s in
+            let o = orders[Int(s)]
+            // The level without our own shares, as the recorded feed saw it before the removal.
+            let level = Double(levelShares(x.locate, x.side, x.price)) - Double(oursAt(x.locate, x.side, x.price.rawValue))
+            let chg = Double(removed)
+            let front = o.front
+            let back = max(level - front, 0)
+            let p = QueueModel.probabilityBehind(f, front: front, back: back)
+            let est = front - (1 - p) * chg + min(back - p * chg, 0)
+            orders[Int(s)].front = max(min(est, level - chg), 0)
+        }
+    }
+
+    /// A recorded order was added (or a replace made it) at `x`'s price on its side: if it
+    /// crosses our resting orders on the other side, it trades with them first (they rest, it is
+    /// the aggressor), best price first; what is left of it rests. Returns the shares it kept.
+    func recordedAddCrossing(_ x: BookOrder, ref: OrderRef) -> UInt32 {
+        var left = x.shares.rawValue
+        let other = x.side.opposite
+        while left > 0, let s = bestOurs(locate: x.locate, side: other, crossing: x.price.rawValue, bySide: x.side) {
+            let took = min(left, orders[Int(s)].leaves)
+            passiveFill(s, shares: took, price: orders[Int(s)].price, match: nextMatchNumber(), cause: .crossingAdd)
+            left -= took
+        }
+        return left
+    }
+
+    /// An ITCH P (a hidden order of `side` executed at `price`): ours on that side at a better
+    /// price (or the same, when configured) were ahead of it.
+    func recordedHiddenPrint(locate: StockLocate, side: Side, price: Int64, shares: UInt32) {
+        var left = shares
+        while left > 0 {
+            let s: Int32?
+            if configuration.hiddenPrintsAtOurPriceFill {
+                s = bestOurs(locate: locate, side: side, strictlyBetterThan: side == .buy ? price - 1 : price + 1)
+            } else {
+                s = bestOurs(locate: locate, side: side, strictlyBetterThan: price)
+            }
+            guard let s else { return }
+            let took = min(left, orders[Int(s)].leaves)
+            passiveFill(s, shares: took, price: orders[Int(s)].price, match: nextMatchNumber(), cause: .hiddenPrint)
+            left -= took
+        }
+    }
+
+    func nextMatchNumber() -> UInt64 {
+        let m = nextMatch
+        nextMatch &+= 1
+        return m
+    }
+
+    /// Our resting order on `side` with the best priority among those priced strictly better
+    /// than `price` (higher for buys, lower for sells), or nil.
+    func bestOurs(locate: StockLocate, side: Side, strictlyBetterThan price: Int64) -> Int32? {
+        var best: Int32?
+        for s in liveSlots {
+            let o = orders[Int(s)]
+            guard o.locate == locate, o.side == side, o.leaves > 0, isResting(s) else { continue }
+            let better = side == .buy ? o.price.rawValue > price : o.price.rawValue < price
+            guard better else { continue }
+            if let b = best {
+                let ob = orders[Int(b)]
+                let strictly = side == .buy ? o.price.rawValue > ob.price.rawValue : o.price.rawValue < ob.price.rawValue
+                if strictly || (o.price == ob.price && o.priority < ob.priority) { best = s }
+            } else {
+                best = s
+            }
+        }
+        return best
+    }
+
+    /// Our resting order on `side` that an order of `bySide` at `price` crosses, best first.
+    func bestOurs(locate: StockLocate, side: Side, crossing price: Int64, bySide: Side) -> Int32? {
+        // A sell at `price` crosses our buys at `price` or higher: "strictly better than price - 1".
+        bestOurs(locate: locate, side: side, strictlyBetterThan: side == .buy ? price - 1 : price + 1)
+    }
+
+    func isResting(_ slot: Int32) -> Bool { orders[Int(slot)].live && orders[Int(slot)].joinedAt <= venueNow && book.order(OrderRef(rawValue: orders[Int(slot)].ref)) != nil }
+
+    func forEachOurs(locate: StockLocate, side: Side, price: Int64, _ body: (Int32) -> Void) {
+        var i = 0
+        while i < liveSlots.count {
+            let s = liveSlots[i]
+            let o = orders[Int(s)]
+            if o.locate == locate, o.side == side, o.price.rawValue == price, isResting(s) { body(s) }
+            i += 1
+        }
+    }
+
+    func oursAt(_ locate: StockLocate, _ side: Side, _ price: Int64) -> UInt64 {
+        var n: UInt64 = 0
+        for s in liveSlots {
+            let o = orders[Int(s)]
+            if o.locate == locate, o.side == side, o.price.rawValue == price { n &+= UInt64(o.leaves) }
+        }
+        return n
+    }
+
+    // MARK: - Publishing (to our engine, one feed latency later)
+
+    func publish(_ write: (UnsafeMutableRawBufferPointer) -> Int?) {
+        if published.push(at: venueNow &+ feedLatency.next(), maxBytes: 64, write) { counters.messagesPublished &+= 1 }
+    }
+
+    func publishAdd(_ locate: StockLocate, _ ref: OrderRef, _ side: Side, _ shares: UInt32, _ price: Price) {
+        let stock = directory[locate] ?? Symbol(rawValue: 0)
+        let t = VenueTime(nanosSinceMidnight: venueNow)
+        publish { ITCHEncoder.addOrder(into: $0, stockLocate: locate, timestamp: t, orderRef: ref, side: side, shares: Shares(rawValue: shares), stock: stock, price: price) }
+    }
+
+    func publishExecute(_ locate: StockLocate, _ ref: OrderRef, _ shares: UInt32, _ match: UInt64) {
+        let t = VenueTime(nanosSinceMidnight: venueNow)
+        publish { ITCHEncoder.orderExecuted(into: $0, stockLocate: locate, timestamp: t, orderRef: ref, executedShares: Shares(rawValue: shares), matchNumber: match) }
+    }
+
+    func publishCancel(_ locate: StockLocate, _ ref: OrderRef, _ shares: UInt32) {
+        let t = VenueTime(nanosSinceMidnight: venueNow)
+        publish { ITCHEncoder.orderCancel(into: $0, stockLocate: locate, timestamp: t, orderRef: ref, cancelledShares: Shares(rawValue: shares)) }
+    }
+
+    func publishDelete(_ locate: StockLocate, _ ref: OrderRef) {
+        let t = VenueTime(nanosSinceMidnight: venueNow)
+        publish { ITCHEncoder.orderDelete(into: $0, stockLocate: locate, timestamp: t, orderRef: ref) }
+    }
+
+    func publishReplace(_ locate: StockLocate, old: OrderRef, new: OrderRef, shares: UInt32, price: Price) {
+        let t = VenueTime(nanosSinceMidnight: venueNow)
+        publish { ITCHEncoder.orderReplace(into: $0, stockLocate: locate, timestamp: t, originalOrderRef: old, newOrderRef: new, shares: Shares(rawValue: shares), price: price) }
+    }
+
+    func locateOfMessage(_ m: UnsafeRawBufferPointer) -> StockLocate {
+        guard m.count >= 3 else { return StockLocate(rawValue: 0) }
+        return StockLocate(rawValue: UInt16(m[1]) << 8 | UInt16(m[2]))
+    }
+
+    // MARK: - Answers (to our gateway, one response latency later)
+
+    func emit<M: OUCH42Encodable>(_ m: M) {
+        guard let n = m.encode(into: UnsafeMutableRawBufferPointer(rebasing: scratch[3...])),
+              SoupBinTCP.writeHeader(into: scratch, type: .sequencedData, payloadLength: n) != nil else { return }
+        answer(UnsafeRawBufferPointer(rebasing: scratch[0..<(3 + n)]))
+    }
+
+    func answer(_ bytes: UnsafeRawBufferPointer) {
+        lastAnswerTime = answers.push(bytes, at: venueNow &+ responseLatency.next())
+    }
+
+    // MARK: - Symbols
+
+    func locate(of stock: Alpha8) -> StockLocate? {
+        if let l = locateOf[stock] { return l }
+        guard directory.count != directoryCountSeen else { return nil }
+        directoryCountSeen = directory.count
+        for l in 1..<min(configuration.maxLocates, 65_536) {
+            let loc = StockLocate(rawValue: UInt16(l))
+            if let s = directory[loc], let a = Alpha8(s.description) { locateOf[a] = loc }
+        }
+        return locateOf[stock]
+    }
+
+    /// Our live orders (the venue's view): order number -> open shares.
+    public func liveOrders() -> [UInt32: UInt32] {
+        var d: [UInt32: UInt32] = [:]
+        for s in liveSlots { d[OrderTokens.orderNumber(orders[Int(s)].token) ?? 0] = orders[Int(s)].leaves }
+        return d
+    }
+}
+
+struct VenueOrder {
+    var token: Alpha14
+    var ref: UInt64
+    var locate: StockLocate
+    var side: Side
+    var price: Price
+    var leaves: UInt32
+    /// Shares executed over the replace chain.
+    var executed: UInt32
+    var live: Bool
+    var joinedAt: UInt64
+    var aheadAtEntry: UInt64
+    /// Join order among ours (earlier = ahead at the same price).
+    var priority: UInt64
+    /// The probabilistic model's estimate of the shares ahead.
+    var front: Double
+    var tradedAtLevel: UInt64
+    var stock: Alpha8
+    var tif: UInt32
+    var firm: Alpha4
+    var display: ASCIICode
+    var capacity: ASCIICode
+    var sweep: ASCIICode
+    var cross: ASCIICode
+}
+
+/// The venue as the sink of the one ITCH-to-book path: the recorded flow meets our resting
+/// orders here. Nothing is done for a stock and side where we have no order (one load).
+struct ExchangeSink: BookFeedSink {
+    let venue: Unmanaged<BacktestVenue>?
+    let ourCount: UnsafeMutablePointer<UInt16>?
+    var pendingAdd: OrderRef?
+    var replacedFrom: OrderRef?
+
+    static var wantsRemovedOrders: Bool { true }
+
+    init(venue: Unmanaged<BacktestVenue>?, ourCount: UnsafeMutablePointer<UInt16>?) {
+        self.venue = venue
+        self.ourCount = ourCount
+    }
+
+    @inline(__always)
+    func ours(_ locate: StockLocate, _ side: Side) -> Bool {
+        guard let ourCount else { return false }
+        return ourCount[Int(locate.rawValue) << 1 | (side == .sell ? 1 : 0)] > 0
+    }
+
+    @inline(__always)
+    mutating func message(sequence: UInt64) {
+        pendingAdd = nil
+        replacedFrom = nil
+    }
+
+    @inline(__always)
+    mutating func willAdd(locate: StockLocate, ref: OrderRef, time: VenueTime) {
+        guard let ourCount, ourCount[Int(locate.rawValue) << 1] > 0 || ourCount[Int(locate.rawValue) << 1 | 1] > 0 else { return }
+        pendingAdd = ref
+    }
+
+    @inline(__always)
+    mutating func willExecute(_ order: BookOrder?, ref: OrderRef, shares: Shares, time: VenueTime) {
+        guard let o = order else { return }
+        if BacktestVenue.isOurs(ref.rawValue) { return }
+        guard ours(o.locate, o.side) else {
+            if o.shares.rawValue < shares.rawValue, let v = venue { v._withUnsafeGuaranteedRef { $0.counters.consumedCollisions &+= 1 } }
+            return
+        }
+        venue?._withUnsafeGuaranteedRef {
+            if o.shares.rawValue < shares.rawValue { $0.counters.consumedCollisions &+= 1 }
+            $0.recordedExecution(o, ref: ref, shares: shares.rawValue)
+        }
+    }
+
+    @inline(__always)
+    mutating func willRemove(_ order: BookOrder?, ref: OrderRef, removed: UInt32, replacement: OrderRef?, time: VenueTime) {
+        guard let o = order else { return }
+        if let r = replacement, ours(o.locate, .buy) || ours(o.locate, .sell) {
+            pendingAdd = r
+            replacedFrom = ref
+        }
+        guard ours(o.locate, o.side) else { return }
+        venue?._withUnsafeGuaranteedRef { $0.recordedRemoval(o, removed: removed) }
+    }
+
+    @inline(__always)
+    mutating func applied(_ update: BookUpdate, time: VenueTime) {
+        guard let ref = pendingAdd else { return }
+        pendingAdd = nil
+        guard update.outcome == .applied, ours(update.locate, update.side.opposite), let v = venue else { return }
+        let from = replacedFrom
+        v._withUnsafeGuaranteedRef { venue in
+            guard let x = venue.book.order(ref) else { return }
+            let kept = venue.recordedAddCrossing(x, ref: ref)
+            guard kept < x.shares.rawValue else { return }
+            if kept == 0 {
+                _ = venue.book.delete(ref: ref)
+                venue.suppressCurrent = true
+                // A replace that our orders took whole: its old order is gone, publish that.
+                venue.deleteInstead = from
+            } else {
+                _ = venue.book.cancel(ref: ref, shares: Shares(rawValue: x.shares.rawValue - kept))
+                venue.republishShares = kept
+            }
+        }
+    }
+
+    @inline(__always)
+    mutating func hiddenTrade(_ m: ITCH.Trade) {
+        guard let side = m.side, ours(m.stockLocate, side), let v = venue else { return }
+        v._withUnsafeGuaranteedRef { $0.recordedHiddenPrint(locate: m.stockLocate, side: side, price: m.price.rawValue, shares: m.shares.rawValue) }
+    }
+}

@@ -1,0 +1,228 @@
+// A backtest: the live engine (`TradingEngine`: the one ITCH-to-book path, the strategy, the
+// gateway with its order state machine and pre-trade risk) trading against `BacktestVenue`, an
+// exchange model over the recorded day's own L3 book, with the three latencies between them.
+//
+// Everything happens on one simulated time line (ns since midnight, the ITCH clock), in order:
+//   a recorded message at its timestamp        -> the venue (its book, our resting orders' fills)
+//   our bytes, one order-entry latency on      -> the venue (accept, take liquidity, rest, cancel)
+//   a published message, one feed latency on   -> the engine's feed (book, strategy, orders out)
+//   an answer, one response latency on         -> the gateway (the strategy hears fills)
+//   every `pollIntervalNanos`                  -> the gateway's timers (heartbeats)
+// Events before a recorded message's timestamp run before it; at the same time the recorded
+// message goes first (an order arriving at t meets the book as the venue had it at t). Nothing
+// reads a wall clock: a backtest of the same input and settings makes the same orders and fills.
+//
+// At the end of the input the run winds down as a live one does: trading off, every open order
+// cancelled, the answers heard, the session logged out.
+public import Appliance
+import ITCHBook
+public import MarketData
+import OrderBook
+public import OrderEntry
+public import Risk
+public import Strategy
+import TickwireCore
+
+public struct BacktestConfiguration: Sendable {
+    public var venue = BacktestVenue.Configuration()
+    /// Live orders the engine's book holds (the feed's and ours).
+    public var engineMaxOrders = 1 << 22
+    public var maxLocates = 65_536
+    /// How often the gateway's timers run when nothing else happens (ns).
+    public var pollIntervalNanos: UInt64 = 100_000_000
+    /// Simulated time the wind-down waits for the last answers (ns).
+    public var windDownNanos: UInt64 = 1_000_000_000
+    public init() {}
+}
+
+/// What the engine did, one record per order it sent (the decision log of a backtest).
+public struct BacktestDecision: Sendable, Equatable {
+    /// The trigger's feed time (ITCH ns since midnight; 0 for a venue event's reaction).
+    public var feedTime: UInt64
+    /// Our clock when the order left (ns since midnight).
+    public var sentAt: UInt64
+    public var orderID: UInt32
+    public var locate: UInt16
+    /// "B" or "S".
+    public var side: UInt8
+    /// 0 new, 1 replace, 2 cancel.
+    public var action: UInt8
+    public var shares: UInt32
+    public var price: Int64
+}
+
+public final class Backtester<S: Strategy> {
+    public let venue: BacktestVenue
+    public let gateway: OrderGateway<BacktestVenue>
+    public let risk: RiskEngine
+    public let engine: TradingEngine<S, BacktestVenue>
+    public let strategy: S
+    public let configuration: BacktestConfiguration
+    var engineFeed: EngineConsumer<S, BacktestVenue>
+    var publishedSequence: UInt64 = 0
+    var nextPoll: UInt64 = 0
+    var started = false
+    public private(set) var finished = false
+    /// Recorded messages given to the venue.
+    public private(set) var recordedMessages: UInt64 = 0
+    /// Recorded messages too short to carry a timestamp (skipped).
+    public private(set) var untimed: UInt64 = 0
+    /// The last recorded timestamp.
+    public private(set) var lastTime: UInt64 = 0
+    public private(set) var firstTime: UInt64 = 0
+    /// Answers the gateway did not read when they were due (its session was down): dropped.
+    public private(set) var unreadAnswers: UInt64 = 0
+    public private(set) var decisions: [BacktestDecision] = []
+    let keepDecisions: Bool
+
+    public init(strategy: S, risk: RiskEngine, symbols: [Alpha8], configuration: BacktestConfiguration = BacktestConfiguration(),
+                keepDecisions: Bool = true) throws {
+        self.configuration = configuration
+        self.strategy = strategy
+        self.risk = risk
+        self.keepDecisions = keepDecisions
+        venue = try BacktestVenue(configuration: configuration.venue)
+        gateway = OrderGateway<BacktestVenue>(version: .v42, credentials: SoupBinTCPCredentials(username: "BKTEST", password: "x"),
+                                              symbols: symbols, risk: risk)
+        let book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: configuration.engineMaxOrders,
+                                                                       maxLocates: configuration.maxLocates))
+        engine = TradingEngine(book: book, gateway: gateway, strategy: strategy, stampCapacity: 1 << 12)
+        engineFeed = engine.consumer
+        if keepDecisions { decisions.reserveCapacity(1 << 14) }
+    }
+
+    // MARK: - Input
+
+    /// One recorded ITCH message (from a BinaryFILE walk or a MoldUDP64 session, in sequence).
+    @inline(__always)
+    public func onRecorded(_ m: UnsafeRawBufferPointer, sequence: UInt64) {
+        guard m.count >= 11 else {
+            untimed &+= 1
+            return
+        }
+        let t = Self.timestamp(m)
+        if !started { start(at: t) }
+        let at = max(t, lastTime)  // a timestamp that goes back is taken at the last one
+        lastTime = at
+        recordedMessages &+= 1
+        advance(before: at)
+        venue.recorded(m, sequence: sequence, time: at)
+    }
+
+    /// The ITCH timestamp: 6 bytes big-endian at offset 5.
+    @inline(__always)
+    static func timestamp(_ m: UnsafeRawBufferPointer) -> UInt64 {
+        var t: UInt64 = 0
+        var i = 5
+        while i < 11 {
+            t = t << 8 | UInt64(m[i])
+            i += 1
+        }
+        return t
+    }
+
+    func start(at t: UInt64) {
+        started = true
+        firstTime = t
+        venue.localNow = t
+        gateway.connect(venue, now: Int64(t))
+        nextPoll = t
+    }
+
+    // MARK: - The time line
+
+    /// Runs every event due before `t` in time order.
+    func advance(before t: UInt64) {
+        while true {
+            let a = venue.nextInboundTime
+            let f = venue.nextPublishedTime
+            let r = venue.nextAnswerTime
+            let p = nextPoll
+            let m = min(min(a, f), min(r, p))
+            guard m < t else { return }
+            if a == m {
+                venue.processInbound()
+            } else if f == m {
+                deliverPublished(at: m)
+            } else if r == m {
+                let before = venue.answersQueued
+                poll(at: m)
+                if venue.nextAnswerTime == r && venue.answersQueued == before {
+                    venue.dropFrontAnswer()
+                    unreadAnswers &+= 1
+                }
+            } else {
+                poll(at: m)
+                nextPoll = m &+ configuration.pollIntervalNanos
+            }
+        }
+    }
+
+    @inline(__always)
+    func deliverPublished(at t: UInt64) {
+        venue.localNow = t
+        engine.burstNanos = Int64(t)
+        publishedSequence &+= 1
+        engineFeed.onMessage(venue.frontPublished, sequence: publishedSequence)
+        venue.popPublished()
+        drainStamps()
+    }
+
+    func poll(at t: UInt64) {
+        venue.localNow = t
+        engine.pollVenue(now: Int64(t))
+        drainStamps()
+    }
+
+    @inline(__always)
+    func drainStamps() {
+        while let s = engine.stamps.pop() {
+            guard keepDecisions else { continue }
+            decisions.append(BacktestDecision(feedTime: s.feedTime, sentAt: venue.localNow, orderID: s.orderID, locate: s.locate,
+                                              side: s.side, action: s.action, shares: s.shares, price: s.price))
+        }
+    }
+
+    // MARK: - The end
+
+    /// Delivers what is in flight, winds the strategy down (trading off, every open order
+    /// cancelled, the answers heard), logs out. Call once, after the last recorded message.
+    public func finish() {
+        guard !finished else { return }
+        finished = true
+        guard started else { return }
+        // Everything due by the last recorded message runs; then trading stops, what is open is
+        // cancelled, and what is still in flight (the last messages, the answers) is heard.
+        advance(before: lastTime &+ 1)
+        venue.localNow = max(venue.localNow, lastTime)
+        engine.trading = false
+        gateway.cancelAll(now: Int64(venue.localNow))
+        drainStamps()
+        advance(before: lastTime &+ configuration.windDownNanos)
+        venue.localNow = max(venue.localNow, lastTime &+ configuration.windDownNanos)
+        gateway.client.logout(now: Int64(venue.localNow))
+        advance(before: lastTime &+ 2 &* configuration.windDownNanos)
+    }
+
+    // MARK: - Results
+
+    public var openOrders: Int {
+        var n = 0
+        gateway.store.forEachOpen { _ in n += 1 }
+        return n
+    }
+}
+
+extension BacktestVenue {
+    var answersQueued: Int { answers.count }
+    func dropFrontAnswer() { answers.pop() }
+}
+
+/// A MoldUDP64 capture's messages into a backtest: the consumer of the feed handler's session.
+public struct BacktestFeedInput<S: Strategy>: MoldUDP64Consumer {
+    let backtester: Unmanaged<Backtester<S>>
+    public init(_ b: Backtester<S>) { backtester = .passUnretained(b) }
+    public mutating func onMessage(_ message: UnsafeRawBufferPointer, sequence: UInt64) {
+        backtester._withUnsafeGuaranteedRef { $0.onRecorded(message, sequence: sequence) }
+    }
+}

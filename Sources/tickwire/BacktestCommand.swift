@@ -1,0 +1,308 @@
+// `tickwire backtest FILE`: a strategy as it runs live (the engine, the gateway, pre-trade risk)
+// against an exchange model over the recorded day's L3 book (Sources/Backtest), with a queue
+// model and three latency models. Input: an ITCH 5.0 BinaryFILE or a pcap capture of MoldUDP64
+// (decoded through the live feed handler's session first). Prints what the strategy did and
+// earned; `--fills-out` and `--decisions-out` write the per-fill and per-order records.
+import ArgumentParser
+import Backtest
+import Capture
+import CShims
+import Foundation
+import ITCHBook
+import MarketData
+import OrderEntry
+import Risk
+import Strategy
+import TickwireCore
+
+struct BacktestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backtest",
+        abstract: "Backtest a strategy on an ITCH file or a MoldUDP64 capture: the live engine, gateway and risk against an L3 exchange model.",
+        discussion: """
+        The strategy, the book path, the gateway (OUCH 4.2 over SoupBinTCP) and pre-trade risk are \
+        the live ones; the venue is a model over the recorded book: our orders join the back of \
+        their price level's FIFO queue when they reach it, executions of orders behind ours (or \
+        through our price) fill us, marketable orders take the displayed book at arrival. \
+        Latencies: feed (venue stamp -> our decision), order entry (our send -> venue), response \
+        (venue -> us); a constant (20us) or empirical:FILE (ns per line, drawn at random, seeded).
+        """
+    )
+
+    @Argument(help: "An ITCH 5.0 BinaryFILE, or a pcap/pcapng capture of MoldUDP64.")
+    var file: String
+
+    @OptionGroup var strategyOptions: StrategyOptions
+
+    @Option(name: .customLong("queue-model"), help: "l3 (FIFO by order identity), prob-power:N or prob-log (level sizes only).")
+    var queueModel: String = "l3"
+
+    @Option(name: .customLong("feed-latency"), help: "Venue timestamp -> our decision: e.g. 20us, or empirical:FILE.")
+    var feedLatency: String = "20us"
+
+    @Option(name: .customLong("entry-latency"), help: "Our send -> the venue acting on it.")
+    var entryLatency: String = "15us"
+
+    @Option(name: .customLong("response-latency"), help: "The venue's answer -> our receipt.")
+    var responseLatency: String = "15us"
+
+    @Option(help: "Seed of the empirical latency draws.")
+    var seed: UInt64 = 1
+
+    @Flag(name: .customLong("hidden-prints-fill"), help: "An ITCH P at our price fills our resting order (real NASDAQ data; not the simulator's synthetic prints).")
+    var hiddenPrintsFill = false
+
+    @Option(name: .customLong("feed-a"), help: "Capture input: line A group:port.")
+    var feedA: String = FeedAddress.defaultA.description
+
+    @Option(name: .customLong("feed-b"), help: "Capture input: line B group:port.")
+    var feedB: String = FeedAddress.defaultB.description
+
+    @Option(name: .customLong("max-orders"), help: "Live orders the books preallocate for.")
+    var maxOrders: Int = 4_000_000
+
+    @Option(name: .customLong("fills-out"), help: "Write one CSV row per fill here.")
+    var fillsOut: String?
+
+    @Option(name: .customLong("decisions-out"), help: "Write one CSV row per order sent (new, replace, cancel) here.")
+    var decisionsOut: String?
+
+    @Flag(help: "Print the summary as one line of JSON.")
+    var json = false
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: file) else { throw fail("no such file: \(file)") }
+        guard let qm = QueueModel(name: queueModel) else {
+            throw ValidationError("--queue-model is l3, prob-power:N (0...16) or prob-log, not \(queueModel)")
+        }
+        var conf = BacktestConfiguration()
+        do {
+            conf.venue.latencies = BacktestLatencies(feed: FeedLatency(try LatencyModel.parse(feedLatency, seed: seed)),
+                                                     entry: OrderEntryLatency(try LatencyModel.parse(entryLatency, seed: seed &+ 1)),
+                                                     response: ResponseLatency(try LatencyModel.parse(responseLatency, seed: seed &+ 2)))
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        conf.venue.queueModel = qm
+        conf.venue.hiddenPrintsAtOurPriceFill = hiddenPrintsFill
+        guard maxOrders >= 1_000, maxOrders <= 64_000_000 else { throw ValidationError("--max-orders must be in [1000, 64e6]") }
+        conf.venue.maxOrders = maxOrders
+        conf.engineMaxOrders = maxOrders
+
+        let input = try BacktestInput.load(path: file, feedA: feedA, feedB: feedB)
+        guard input.messages > 0 else { throw fail("\(file): no ITCH messages in it") }
+        let spec = try strategyOptions.spec(symbols: input.symbols.count - 1)
+        let report: BacktestReport
+        switch spec.kind {
+        case .marketMaker:
+            report = try runBacktest(spec.marketMaker(symbols: input.symbols.count - 1), spec: spec, input: input, configuration: conf)
+        case .taker:
+            report = try runBacktest(spec.taker(symbols: input.symbols.count - 1), spec: spec, input: input, configuration: conf)
+        }
+        if json {
+            printJSON(report)
+        } else {
+            report.printText()
+        }
+    }
+
+    func runBacktest<S: Strategy>(_ strategy: S, spec: StrategySpec, input: BacktestInput, configuration: BacktestConfiguration) throws -> BacktestReport {
+        var conf = configuration
+        conf.maxLocates = input.symbols.count
+        conf.venue.maxLocates = input.symbols.count
+        let risk = try RiskEngine(limits: spec.limits, maxLocates: input.symbols.count)
+        let b = try Backtester(strategy: strategy, risk: risk, symbols: input.symbols, configuration: conf)
+        let started = tw_clock_monotonic_raw_ns()
+        input.bytes.withUnsafeBytes { raw in
+            var walker = ITCHFileWalker(raw, framing: input.framing)
+            var seq: UInt64 = 0
+            while let m = walker.next() {
+                seq &+= 1
+                b.onRecorded(m, sequence: seq)
+            }
+        }
+        b.finish()
+        let elapsed = tw_clock_monotonic_raw_ns() - started
+        if let fillsOut { try writeFills(b, to: fillsOut) }
+        if let decisionsOut { try writeDecisions(b, to: decisionsOut) }
+        return BacktestReport(backtester: b, input: input, file: file, queueModel: queueModel, elapsedNs: elapsed, spec: spec)
+    }
+
+    func writeFills<S: Strategy>(_ b: Backtester<S>, to path: String) throws {
+        var s = "time_ns,order_id,locate,symbol,side,shares,price,liquidity,joined_ns,ahead_at_entry,ahead_at_fill,match\n"
+        for f in b.venue.fills {
+            s += "\(f.time),\(f.orderID),\(f.locate.rawValue),\(Int(f.locate.rawValue) < b.gateway.symbols.count ? b.gateway.symbols[Int(f.locate.rawValue)].description.trimmingCharacters(in: .whitespaces) : "?"),\(f.side == .buy ? "B" : "S"),\(f.shares),"
+            s += "\(f.price.rawValue),\(Character(Unicode.Scalar(f.liquidity))),\(f.joinedAt),\(f.aheadAtEntry),\(f.aheadAtFill),\(f.match)\n"
+        }
+        do { try s.write(toFile: path, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(path): \(error)") }
+    }
+
+    func writeDecisions<S: Strategy>(_ b: Backtester<S>, to path: String) throws {
+        var s = "feed_time_ns,sent_ns,order_id,locate,side,action,shares,price\n"
+        for d in b.decisions {
+            let action = d.action == 0 ? "new" : d.action == 1 ? "replace" : "cancel"
+            s += "\(d.feedTime),\(d.sentAt),\(d.orderID),\(d.locate),\(d.side == 0 ? "" : String(Character(Unicode.Scalar(d.side)))),\(action),\(d.shares),\(d.price)\n"
+        }
+        do { try s.write(toFile: path, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(path): \(error)") }
+    }
+}
+
+/// The recorded day, in memory as an ITCH BinaryFILE (a capture's in-sequence messages are
+/// framed the same way), with the stock names its directory gives each locate.
+struct BacktestInput {
+    var bytes: [UInt8]
+    var framing: ITCHFileWalker.Framing
+    var messages: Int
+    /// Locate -> OUCH stock name (index 0 unused); as many as the highest locate seen.
+    var symbols: [Alpha8]
+    var kind: String
+    var gaps: UInt64 = 0
+
+    static func load(path: String, feedA: String, feedB: String) throws -> BacktestInput {
+        let kind = try InputKind.detect(path: path)
+        var bytes: [UInt8]
+        var framing = ITCHFileWalker.Framing.auto
+        var gaps: UInt64 = 0
+        switch kind {
+        case .itchFile:
+            do { bytes = try ITCHFile.load(path: path) } catch { throw fail("\(error)") }
+            framing = bytes.withUnsafeBytes { ITCHFileWalker.detect($0) }
+        case .capture:
+            guard let a = FeedAddress(feedA), let b = FeedAddress(feedB) else {
+                throw ValidationError("--feed-a/--feed-b take IP:PORT, e.g. 233.54.12.111:26477")
+            }
+            (bytes, gaps) = try decodeCapture(path: path, lineA: a, lineB: b)
+            framing = .lengthPrefixed
+        }
+        // The directory's names, and the highest locate any message uses.
+        var names: [Int: Alpha8] = [:]
+        var maxLocate = 0
+        var count = 0
+        bytes.withUnsafeBytes { raw in
+            var w = ITCHFileWalker(raw, framing: framing)
+            while let m = w.next() {
+                count += 1
+                guard m.count >= 3 else { continue }
+                let l = Int(m[1]) << 8 | Int(m[2])
+                maxLocate = max(maxLocate, l)
+                if m[0] == UInt8(ascii: "R"), m.count >= 19 {
+                    let s = String(decoding: UnsafeRawBufferPointer(rebasing: m[11..<19]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                    if let a = Alpha8(s) { names[l] = a }
+                }
+            }
+        }
+        var symbols: [Alpha8] = [.blank]
+        if maxLocate >= 1 {
+            for l in 1...maxLocate {
+                symbols.append(names[l] ?? Alpha8(SyntheticDay.symbol(locate: l).description) ?? .blank)
+            }
+        }
+        return BacktestInput(bytes: bytes, framing: framing, messages: count, symbols: symbols, kind: kind == .itchFile ? "itch" : "capture", gaps: gaps)
+    }
+
+    /// A MoldUDP64 capture through the live feed handler's session (A/B arbitration, in
+    /// sequence), its messages framed as a BinaryFILE (2-byte length prefix).
+    static func decodeCapture(path: String, lineA: FeedAddress, lineB: FeedAddress) throws -> ([UInt8], UInt64) {
+        final class Sink { var bytes: [UInt8] = [] }
+        struct Collect: MoldUDP64Consumer {
+            let sink: Sink
+            mutating func onMessage(_ message: UnsafeRawBufferPointer, sequence: UInt64) {
+                sink.bytes.append(UInt8(truncatingIfNeeded: message.count >> 8))
+                sink.bytes.append(UInt8(truncatingIfNeeded: message.count))
+                sink.bytes.append(contentsOf: message)
+            }
+        }
+        let sink = Sink()
+        var conf = MoldUDP64Configuration()
+        conf.startSequence = 1
+        let feed = MoldFeedHandler(lineA: lineA, lineB: lineB, consumer: Collect(sink: sink), requester: NoRecovery(), configuration: conf)
+        let reader: PcapReader
+        do { reader = try PcapReader(path: path) } catch { throw fail("\(error)") }
+        var pkts = [tw_pkt](repeating: tw_pkt(), count: 32)
+        var now: UInt64 = 0
+        while true {
+            let n: Int
+            do { n = try pkts.withUnsafeMutableBufferPointer { try reader.read(into: $0.baseAddress!, capacity: 32) } } catch { throw fail("\(path): \(error)") }
+            if n == 0 { break }
+            for p in pkts[0..<n] {
+                now = max(now, p.rx_timestamp)
+                feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: now)
+                feed.session.poll(now: now)
+            }
+        }
+        feed.session.resolveNow(now: now, giveUp: true)
+        return (sink.bytes, feed.session.counters.gaps)
+    }
+}
+
+struct BacktestReport: Encodable {
+    var file: String
+    var input: String
+    var strategy: String
+    var traded: Int
+    var queueModel: String
+    var latencies: [String: String]
+    var messages: UInt64
+    var msgsPerSec: Double
+    var elapsedS: Double
+    var venueSeconds: Double
+    var orders: UInt64
+    var replaces: UInt64
+    var cancels: UInt64
+    var riskRejects: UInt64
+    var refused: UInt64
+    var fills: UInt64
+    var filledShares: UInt64
+    var passiveFills: UInt64
+    var aggressiveFills: UInt64
+    var fillCauses: [String: UInt64]
+    var pnl: Double
+    var realizedPnl: Double
+    var openOrdersAtEnd: Int
+    var killSwitch: String?
+    var gaps: UInt64
+    var venue: BacktestVenueCounters
+
+    init<S: Strategy>(backtester b: Backtester<S>, input: BacktestInput, file: String, queueModel: String, elapsedNs: Int64, spec: StrategySpec) {
+        self.file = file
+        self.input = input.kind
+        strategy = spec.kind.rawValue
+        traded = spec.traded
+        self.queueModel = queueModel
+        let l = b.configuration.venue.latencies
+        latencies = ["feed": l.feed.model.description, "entry": l.entry.model.description, "response": l.response.model.description]
+        messages = b.recordedMessages
+        elapsedS = Double(elapsedNs) / 1e9
+        msgsPerSec = (Double(messages) / max(elapsedS, 1e-9)).rounded()
+        venueSeconds = Double(b.lastTime &- b.firstTime) / 1e9
+        let c = b.engine.counters
+        orders = c.ordersSent
+        replaces = c.replacesSent
+        cancels = b.gateway.counters.cancelsSent
+        riskRejects = c.riskRejects
+        refused = c.refused
+        fills = c.fills
+        filledShares = c.filledShares
+        let v = b.venue.counters
+        passiveFills = v.passiveFills
+        aggressiveFills = v.aggressiveFills
+        fillCauses = ["behind": v.fillsBehind, "through": v.fillsThrough, "crossing_add": v.fillsByCrossingAdd,
+                      "hidden_print": v.fillsByHiddenPrint, "estimate": v.fillsByEstimate, "took": v.aggressiveFills]
+        pnl = Double(b.risk.positions.totalPnL) / 10_000
+        realizedPnl = Double(b.risk.positions.totalRealized) / 10_000
+        openOrdersAtEnd = b.openOrders
+        killSwitch = b.risk.killReason.map { "\($0)" }
+        gaps = input.gaps
+        venue = v
+    }
+
+    func printText() {
+        print("backtest \(file) (\(input)): \(strategy) on \(traded) stocks, queue model \(queueModel)")
+        print("  messages   \(messages) in \(String(format: "%.2f", elapsedS)) s (\(String(format: "%.2f", msgsPerSec / 1e6)) M msgs/s), \(String(format: "%.1f", venueSeconds)) s of venue time")
+        print("  latencies  feed \(latencies["feed"] ?? ""), entry \(latencies["entry"] ?? ""), response \(latencies["response"] ?? "")")
+        print("  orders     \(orders) new, \(replaces) replaces, \(cancels) cancels; \(riskRejects) risk rejects")
+        print("  fills      \(fills) (\(filledShares) shares): \(passiveFills) passive, \(aggressiveFills) took liquidity")
+        print("  PnL        \(String(format: "%.2f", pnl)) USD (realized \(String(format: "%.2f", realizedPnl)))")
+        if let killSwitch { print("  kill switch: \(killSwitch)") }
+    }
+}
