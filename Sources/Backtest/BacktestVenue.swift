@@ -78,6 +78,9 @@ public struct BacktestVenueCounters: Sendable, Equatable, Encodable {
     public var fillsByCrossingAdd: UInt64 = 0
     public var fillsByHiddenPrint: UInt64 = 0
     public var fillsByEstimate: UInt64 = 0
+    /// Fills of our resting order by a marketable order of ours (the venue simulator has no
+    /// self-match prevention for our firm, so neither has its model): counted once, as passive.
+    public var selfTrades: UInt64 = 0
     /// Recorded messages that executed or cancelled more than was left of an order whose shares
     /// we had taken (the liquidity was consumed once, by us).
     public var consumedCollisions: UInt64 = 0
@@ -91,8 +94,8 @@ public final class BacktestVenue: ByteStreamTransport {
     public struct Configuration: Sendable {
         public var latencies = BacktestLatencies()
         public var queueModel: QueueModel = .l3FIFO
-        /// Whether an ITCH P print at our price fills our resting order (see `QueueModel`).
-        public var hiddenPrintsAtOurPriceFill = false
+        /// What an ITCH P print does to our resting orders on its side (see `QueueModel`).
+        public var hiddenPrints: HiddenPrintPolicy = .through
         /// Live orders the venue's book holds (the feed's and ours).
         public var maxOrders = 1 << 22
         public var maxLocates = 65_536
@@ -137,10 +140,17 @@ public final class BacktestVenue: ByteStreamTransport {
     var orders: UnsafeMutablePointer<VenueOrder>
     var freeSlots: [Int32] = []
     var liveSlots: [Int32] = []
+    /// Tokens of the form our gateway writes ("TW" + the order number) are indexed by number
+    /// (slot + 1 while live, 0 when not; `tokenUsed` once seen); any other token by hashing.
+    var tokenSlot: [Int32] = []
+    var tokenUsed: [Bool] = []
     var byToken: [Alpha14: Int32] = [:]
     var usedTokens = Set<Alpha14>()
     /// Our live orders per locate and side (locate * 2 + sell): the sink's fast test.
     let ourCount: UnsafeMutablePointer<UInt16>
+    /// The stocks whose book the venue keeps (the strategy's: `model(only:)`); an order for
+    /// another is rejected ("S"), and their messages are only published.
+    let modelled: UnsafeMutablePointer<Bool>
     var nextSerial: UInt64 = 1
     var nextMatch: UInt64 = 1 << 40
     var joinSerial: UInt64 = 0
@@ -157,6 +167,8 @@ public final class BacktestVenue: ByteStreamTransport {
     var walkRefs: UnsafeMutablePointer<UInt64>
     var walkShares: UnsafeMutablePointer<UInt32>
     let walkCapacity = 1 << 16
+    let slotScratch: UnsafeMutablePointer<Int32>
+    let slotScratchCapacity = 4096
 
     static let ourRefBit: UInt64 = 0xC000_0000_0000_0000
 
@@ -173,8 +185,11 @@ public final class BacktestVenue: ByteStreamTransport {
         orders = .allocate(capacity: c.maxOurOrders)
         ourCount = .allocate(capacity: c.maxLocates * 2)
         ourCount.initialize(repeating: 0, count: c.maxLocates * 2)
+        modelled = .allocate(capacity: c.maxLocates)
+        modelled.initialize(repeating: true, count: c.maxLocates)
         walkRefs = .allocate(capacity: walkCapacity)
         walkShares = .allocate(capacity: walkCapacity)
+        slotScratch = .allocate(capacity: slotScratchCapacity)
         freeSlots = (0..<Int32(c.maxOurOrders)).reversed()
         liveSlots.reserveCapacity(1024)
         fills.reserveCapacity(1 << 14)
@@ -186,8 +201,10 @@ public final class BacktestVenue: ByteStreamTransport {
         packet.deallocate()
         orders.deallocate()
         ourCount.deallocate()
+        modelled.deallocate()
         walkRefs.deallocate()
         walkShares.deallocate()
+        slotScratch.deallocate()
         feedLatency.release()
         entryLatency.release()
         responseLatency.release()
@@ -195,10 +212,12 @@ public final class BacktestVenue: ByteStreamTransport {
 
     // MARK: - ByteStreamTransport (our side)
 
-    /// Our gateway's bytes: they reach the venue one order-entry latency after `localNow`.
+    /// Our gateway's bytes: they reach the venue one order-entry latency after `localNow`. The
+    /// login is not part of the day: the session is up when the recorded day starts (the login
+    /// and its answer take no time).
     public func send(_ bytes: UnsafeRawBufferPointer) -> Int {
         guard isOpen else { return -32 }  // EPIPE
-        inbound.push(bytes, at: localNow &+ entryLatency.next())
+        inbound.push(bytes, at: loggedIn ? localNow &+ entryLatency.next() : localNow)
         return bytes.count
     }
 
@@ -244,6 +263,14 @@ public final class BacktestVenue: ByteStreamTransport {
     /// resting orders filled as the queue model says) and published to our engine.
     public func recorded(_ m: UnsafeRawBufferPointer, sequence: UInt64, time: UInt64) {
         venueNow = max(venueNow, time)
+        let locate = Int(locateOfMessage(m).rawValue)
+        if locate >= configuration.maxLocates || !modelled[locate], Self.isOrderMessage(m[0]) {
+            // A stock we cannot trade here: the venue keeps no book for it, it only publishes.
+            published.push(m, at: venueNow &+ feedLatency.next())
+            counters.messagesPublished &+= 1
+            return
+        }
+        feed.sink.currentLocate = StockLocate(rawValue: UInt16(truncatingIfNeeded: locate))
         currentAdd = nil
         suppressCurrent = false
         republishShares = nil
@@ -265,6 +292,22 @@ public final class BacktestVenue: ByteStreamTransport {
             published.push(m, at: venueNow &+ feedLatency.next())
         }
         counters.messagesPublished &+= 1
+    }
+
+    /// Keeps the venue's book only for the stocks `trades` says (the strategy's): the others'
+    /// order messages are published without the venue applying them (half the book work on a day
+    /// where most stocks are not traded). Call before the first message.
+    public func model(only trades: (StockLocate) -> Bool) {
+        for l in 0..<configuration.maxLocates { modelled[l] = trades(StockLocate(rawValue: UInt16(truncatingIfNeeded: l))) }
+    }
+
+    /// Add, execute, cancel, delete, replace and hidden-trade messages (A F E C X D U P).
+    @inline(__always)
+    static func isOrderMessage(_ type: UInt8) -> Bool {
+        switch type {
+        case 0x41, 0x46, 0x45, 0x43, 0x58, 0x44, 0x55, 0x50: return true
+        default: return false
+        }
     }
 
     /// Our bytes that have reached the venue by now: handled at their arrival time.
@@ -299,7 +342,7 @@ public final class BacktestVenue: ByteStreamTransport {
             }
             loggedIn = true
             if let n = SoupBinTCP.encodeLoginAccepted(into: packet, session: SoupBinTCP.session("BKTEST")!, sequenceNumber: 1) {
-                answer(UnsafeRawBufferPointer(rebasing: packet[0..<n]))
+                lastAnswerTime = answers.push(UnsafeRawBufferPointer(rebasing: packet[0..<n]), at: venueNow)
             }
             return
         }
@@ -330,7 +373,7 @@ public final class BacktestVenue: ByteStreamTransport {
             replace(v.message)
         case .cancelOrder(let v):
             let x = v.message
-            guard let slot = byToken[x.orderToken], orders[Int(slot)].live else {
+            guard let slot = slot(for: x.orderToken), orders[Int(slot)].live else {
                 counters.cancelRejects &+= 1
                 emit(OUCH42.CancelReject(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: x.orderToken))
                 return true
@@ -338,7 +381,7 @@ public final class BacktestVenue: ByteStreamTransport {
             cancel(slot, leave: x.shares.rawValue, reason: "U")
         case .modifyOrder(let v):
             let x = v.message
-            guard let slot = byToken[x.orderToken], orders[Int(slot)].live, x.side.bookSide == orders[Int(slot)].side else {
+            guard let slot = slot(for: x.orderToken), orders[Int(slot)].live, x.side.bookSide == orders[Int(slot)].side else {
                 counters.cancelRejects &+= 1
                 emit(OUCH42.CancelReject(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: x.orderToken))
                 return true
@@ -353,13 +396,14 @@ public final class BacktestVenue: ByteStreamTransport {
 
     func enter(_ o: OUCH42.EnterOrder) {
         counters.ordersEntered &+= 1
-        if usedTokens.contains(o.orderToken) {
+        guard useToken(o.orderToken) else {
             counters.duplicateTokens &+= 1
             return
         }
-        usedTokens.insert(o.orderToken)
         let t = VenueTime(nanosSinceMidnight: venueNow)
-        guard let locate = locate(of: o.stock) else { return reject(o.orderToken, "S") }
+        guard let locate = locate(of: o.stock), Int(locate.rawValue) < configuration.maxLocates, modelled[Int(locate.rawValue)] else {
+            return reject(o.orderToken, "S")
+        }
         guard let side = o.side.bookSide else { return reject(o.orderToken, "Y") }
         guard o.shares.rawValue >= 1, o.shares.rawValue <= configuration.maxShares else { return reject(o.orderToken, "Z") }
         let market = o.price.rawValue == 2_147_483_647
@@ -371,7 +415,7 @@ public final class BacktestVenue: ByteStreamTransport {
                                        leaves: o.shares.rawValue, executed: 0, live: true, joinedAt: venueNow, aheadAtEntry: 0,
                                        priority: 0, front: 0, tradedAtLevel: 0, stock: o.stock, tif: o.timeInForce, firm: o.firm,
                                        display: o.display, capacity: o.capacity, sweep: o.intermarketSweepEligibility, cross: o.crossType)
-        byToken[o.orderToken] = slot
+        setToken(o.orderToken, slot)
         liveSlots.append(slot)
         emit(OUCH42.Accepted(timestamp: t, orderToken: o.orderToken, side: o.side, shares: o.shares, stock: o.stock, price: o.price,
                              timeInForce: o.timeInForce, firm: o.firm, display: o.display, orderReferenceNumber: OrderRef(rawValue: ref),
@@ -388,12 +432,11 @@ public final class BacktestVenue: ByteStreamTransport {
 
     func replace(_ r: OUCH42.ReplaceOrder) {
         counters.replaces &+= 1
-        if usedTokens.contains(r.replacementOrderToken) {
+        guard useToken(r.replacementOrderToken) else {
             counters.duplicateTokens &+= 1
             return
         }
-        usedTokens.insert(r.replacementOrderToken)
-        guard let slot = byToken[r.existingOrderToken], orders[Int(slot)].live else {
+        guard let slot = slot(for: r.existingOrderToken), orders[Int(slot)].live else {
             counters.cancelRejects &+= 1
             emit(OUCH42.CancelReject(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: r.existingOrderToken))
             return
@@ -418,8 +461,8 @@ public final class BacktestVenue: ByteStreamTransport {
                 orders[Int(slot)].leaves = open
             }
         }
-        byToken[o.token] = nil
-        byToken[r.replacementOrderToken] = slot
+        setToken(o.token, nil)
+        setToken(r.replacementOrderToken, slot)
         orders[Int(slot)].token = r.replacementOrderToken
         orders[Int(slot)].tif = r.timeInForce
         orders[Int(slot)].display = r.display
@@ -543,7 +586,7 @@ public final class BacktestVenue: ByteStreamTransport {
         let o = orders[Int(slot)]
         if resting { ourCount[countIndex(o.locate, o.side)] &-= 1 }
         orders[Int(slot)].live = false
-        byToken[o.token] = nil
+        setToken(o.token, nil)
         if let i = liveSlots.firstIndex(of: slot) { liveSlots.swapAt(i, liveSlots.count - 1); liveSlots.removeLast() }
         freeSlots.append(slot)
     }
@@ -589,7 +632,7 @@ public final class BacktestVenue: ByteStreamTransport {
                 nextMatch &+= 1
                 if Self.isOurs(ref) {
                     // Our resting order on the other side: both are ours.
-                    passiveFill(Self.slot(of: ref), shares: took, price: price, match: match, cause: .behind)
+                    passiveFill(Self.slot(of: ref), shares: took, price: price, match: match, cause: .ownOrder)
                 } else {
                     _ = book.execute(ref: OrderRef(rawValue: ref), shares: Shares(rawValue: took))
                     publishExecute(locate, OrderRef(rawValue: ref), took, match)
@@ -600,7 +643,7 @@ public final class BacktestVenue: ByteStreamTransport {
         }
     }
 
-    enum FillCause { case behind, through, crossingAdd, hiddenPrint, estimate }
+    enum FillCause { case behind, through, crossingAdd, hiddenPrint, estimate, ownOrder }
 
     /// Our resting order was hit for `shares` at its price.
     func passiveFill(_ slot: Int32, shares: UInt32, price: Price, match: UInt64, cause: FillCause, aheadAtFill: UInt64 = 0) {
@@ -616,6 +659,7 @@ public final class BacktestVenue: ByteStreamTransport {
         case .crossingAdd: counters.fillsByCrossingAdd &+= 1
         case .hiddenPrint: counters.fillsByHiddenPrint &+= 1
         case .estimate: counters.fillsByEstimate &+= 1
+        case .ownOrder: counters.selfTrades &+= 1
         }
         recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "A"), match: match, aheadAtFill: aheadAtFill)
         if orders[Int(slot)].leaves == 0 { retire(slot, resting: true) }
@@ -729,10 +773,11 @@ public final class BacktestVenue: ByteStreamTransport {
     /// An ITCH P (a hidden order of `side` executed at `price`): ours on that side at a better
     /// price (or the same, when configured) were ahead of it.
     func recordedHiddenPrint(locate: StockLocate, side: Side, price: Int64, shares: UInt32) {
+        guard configuration.hiddenPrints != .ignore else { return }
         var left = shares
         while left > 0 {
             let s: Int32?
-            if configuration.hiddenPrintsAtOurPriceFill {
+            if configuration.hiddenPrints == .atOurPrice {
                 s = bestOurs(locate: locate, side: side, strictlyBetterThan: side == .buy ? price - 1 : price + 1)
             } else {
                 s = bestOurs(locate: locate, side: side, strictlyBetterThan: price)
@@ -753,21 +798,25 @@ public final class BacktestVenue: ByteStreamTransport {
     /// Our resting order on `side` with the best priority among those priced strictly better
     /// than `price` (higher for buys, lower for sells), or nil.
     func bestOurs(locate: StockLocate, side: Side, strictlyBetterThan price: Int64) -> Int32? {
-        var best: Int32?
-        for s in liveSlots {
-            let o = orders[Int(s)]
-            guard o.locate == locate, o.side == side, o.leaves > 0, isResting(s) else { continue }
-            let better = side == .buy ? o.price.rawValue > price : o.price.rawValue < price
-            guard better else { continue }
-            if let b = best {
-                let ob = orders[Int(b)]
-                let strictly = side == .buy ? o.price.rawValue > ob.price.rawValue : o.price.rawValue < ob.price.rawValue
-                if strictly || (o.price == ob.price && o.priority < ob.priority) { best = s }
-            } else {
-                best = s
+        var best: Int32 = -1
+        var bestPrice: Int64 = 0
+        var i = 0
+        let n = liveSlots.count
+        while i < n {
+            let s = liveSlots[i]
+            i += 1
+            let o = orders + Int(s)
+            guard o.pointee.locate == locate, o.pointee.side == side, o.pointee.leaves > 0 else { continue }
+            let p = o.pointee.price.rawValue
+            guard side == .buy ? p > price : p < price else { continue }
+            if best >= 0 {
+                let strictly = side == .buy ? p > bestPrice : p < bestPrice
+                guard strictly || (p == bestPrice && o.pointee.priority < orders[Int(best)].priority) else { continue }
             }
+            best = s
+            bestPrice = p
         }
-        return best
+        return best >= 0 ? best : nil
     }
 
     /// Our resting order on `side` that an order of `bySide` at `price` crosses, best first.
@@ -776,14 +825,21 @@ public final class BacktestVenue: ByteStreamTransport {
         bestOurs(locate: locate, side: side, strictlyBetterThan: side == .buy ? price - 1 : price + 1)
     }
 
-    func isResting(_ slot: Int32) -> Bool { orders[Int(slot)].live && orders[Int(slot)].joinedAt <= venueNow && book.order(OrderRef(rawValue: orders[Int(slot)].ref)) != nil }
+    /// A live order of ours rests in the venue's book whenever the recorded flow is applied (it
+    /// is out of the book only inside `enter` and `replace`, between its removal and `rest`).
+    @inline(__always)
+    func isResting(_ slot: Int32) -> Bool { orders[Int(slot)].live }
 
     func forEachOurs(locate: StockLocate, side: Side, price: Int64, _ body: (Int32) -> Void) {
+        // Collected first: `body` may fill an order, which takes it out of `liveSlots`.
+        var n = 0
+        for s in liveSlots where n < slotScratchCapacity {
+            let o = orders + Int(s)
+            if o.pointee.locate == locate, o.pointee.side == side, o.pointee.price.rawValue == price { slotScratch[n] = s; n += 1 }
+        }
         var i = 0
-        while i < liveSlots.count {
-            let s = liveSlots[i]
-            let o = orders[Int(s)]
-            if o.locate == locate, o.side == side, o.price.rawValue == price, isResting(s) { body(s) }
+        while i < n {
+            if isResting(slotScratch[i]) { body(slotScratch[i]) }
             i += 1
         }
     }
@@ -846,6 +902,45 @@ public final class BacktestVenue: ByteStreamTransport {
         lastAnswerTime = answers.push(bytes, at: venueNow &+ responseLatency.next())
     }
 
+    // MARK: - Tokens
+
+    /// Marks a token used for the day; false when it was already.
+    func useToken(_ t: Alpha14) -> Bool {
+        if let n = OrderTokens.orderNumber(t), n < 1 << 26 {
+            let i = Int(n)
+            if i >= tokenUsed.count { grow(to: i) }
+            if tokenUsed[i] { return false }
+            tokenUsed[i] = true
+            return true
+        }
+        return usedTokens.insert(t).inserted
+    }
+
+    func slot(for t: Alpha14) -> Int32? {
+        if let n = OrderTokens.orderNumber(t), n < 1 << 26 {
+            let i = Int(n)
+            guard i < tokenSlot.count, tokenSlot[i] > 0 else { return nil }
+            return tokenSlot[i] - 1
+        }
+        return byToken[t]
+    }
+
+    func setToken(_ t: Alpha14, _ slot: Int32?) {
+        if let n = OrderTokens.orderNumber(t), n < 1 << 26 {
+            let i = Int(n)
+            if i >= tokenSlot.count { grow(to: i) }
+            tokenSlot[i] = slot.map { $0 + 1 } ?? 0
+            return
+        }
+        byToken[t] = slot
+    }
+
+    func grow(to i: Int) {
+        let n = max(i + 1, tokenSlot.count * 2, 1 << 12)
+        tokenSlot.append(contentsOf: repeatElement(0, count: n - tokenSlot.count))
+        tokenUsed.append(contentsOf: repeatElement(false, count: n - tokenUsed.count))
+    }
+
     // MARK: - Symbols
 
     func locate(of stock: Alpha8) -> StockLocate? {
@@ -900,8 +995,12 @@ struct ExchangeSink: BookFeedSink {
     let ourCount: UnsafeMutablePointer<UInt16>?
     var pendingAdd: OrderRef?
     var replacedFrom: OrderRef?
+    /// The stock of the message being applied (set by the venue before it dispatches).
+    var currentLocate = StockLocate(rawValue: 0)
 
-    static var wantsRemovedOrders: Bool { true }
+    // The order a cancel, delete or replace removes is looked up here, and only for a stock where
+    // we have orders (most messages are for others: no lookup at all).
+    static var wantsRemovedOrders: Bool { false }
 
     init(venue: Unmanaged<BacktestVenue>?, ourCount: UnsafeMutablePointer<UInt16>?) {
         self.venue = venue
@@ -942,13 +1041,16 @@ struct ExchangeSink: BookFeedSink {
 
     @inline(__always)
     mutating func willRemove(_ order: BookOrder?, ref: OrderRef, removed: UInt32, replacement: OrderRef?, time: VenueTime) {
-        guard let o = order else { return }
-        if let r = replacement, ours(o.locate, .buy) || ours(o.locate, .sell) {
+        guard ours(currentLocate, .buy) || ours(currentLocate, .sell), let v = venue,
+              let o = v._withUnsafeGuaranteedRef({ $0.book.order(ref) }) else { return }
+        if let r = replacement {
             pendingAdd = r
             replacedFrom = ref
         }
         guard ours(o.locate, o.side) else { return }
-        venue?._withUnsafeGuaranteedRef { $0.recordedRemoval(o, removed: removed) }
+        // Without the order, the feed passes a cancel's shares and 0 for a delete or replace.
+        let n = removed == 0 || replacement != nil ? o.shares.rawValue : min(removed, o.shares.rawValue)
+        v._withUnsafeGuaranteedRef { $0.recordedRemoval(o, removed: n) }
     }
 
     @inline(__always)

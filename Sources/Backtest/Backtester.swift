@@ -88,6 +88,7 @@ public final class Backtester<S: Strategy> {
                                                                        maxLocates: configuration.maxLocates))
         engine = TradingEngine(book: book, gateway: gateway, strategy: strategy, stampCapacity: 1 << 12)
         engineFeed = engine.consumer
+        venue.model(only: { strategy.trades($0) })
         if keepDecisions { decisions.reserveCapacity(1 << 14) }
     }
 
@@ -125,8 +126,10 @@ public final class Backtester<S: Strategy> {
         started = true
         firstTime = t
         venue.localNow = t
+        // The session is up before the day's first message (`BacktestVenue.send`).
         gateway.connect(venue, now: Int64(t))
-        nextPoll = t
+        advance(before: t &+ 1)
+        nextPoll = t &+ configuration.pollIntervalNanos
     }
 
     // MARK: - The time line

@@ -20,11 +20,17 @@
 //
 // Both models share the price-based rules that need no identity: our resting order is filled by
 // a trade through its price, and by an order added (or replaced) on the other side at a price
-// that crosses it, which then rests with what is left of it. A hidden-order print (ITCH P) at a
-// price worse than ours is a trade through ours; one at our price fills us only with
-// `hiddenPrintsAtOurPriceFill` (NASDAQ's displayed orders have priority over hidden ones at the
-// same price, so on real data they should; the venue simulator's P prints are synthetic and
-// never trade its book, so on its days they must not).
+// that crosses it, which then rests with what is left of it. A hidden-order print (ITCH P)
+// does what `HiddenPrintPolicy` says: on NASDAQ a print at a price worse than ours is a trade
+// through ours (`through`, the default), and displayed orders have priority over hidden ones at
+// the same price, so one at our price reached us too (`atOurPrice`); the venue simulator's P
+// prints are synthetic and never trade its book, so on its days they are ignored (`ignore`).
+
+public enum HiddenPrintPolicy: String, Sendable, Equatable, CaseIterable {
+    case ignore
+    case through
+    case atOurPrice = "at-price"
+}
 
 public enum QueueModel: Sendable, Equatable, CustomStringConvertible {
     case l3FIFO

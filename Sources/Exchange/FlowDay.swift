@@ -56,8 +56,11 @@ public enum FlowDay {
     /// Symbols of a generated day: "SYN0001"... (as the simple synthetic day names them).
     public static func symbols(_ n: Int) -> [Symbol] { (1...max(n, 1)).map { SyntheticDay.symbol(locate: $0) } }
 
-    /// Generates the day, handing about a megabyte at a time to `write`.
-    public static func generate(_ c: OrderFlowConfiguration, messages: Int,
+    /// Generates the day, handing about a megabyte at a time to `write`. `rate` > 0 stamps the
+    /// flow as the paced venue does (`VenueSimulator.venueTime`): the later of the model's clock
+    /// and `rate` messages a second from the start, so that a generated day runs at the speed of
+    /// the demo's feed; 0 keeps the model's own clock.
+    public static func generate(_ c: OrderFlowConfiguration, messages: Int, rate: Double = 0,
                                 write: (UnsafeRawBufferPointer) throws -> Void) rethrows -> FlowDaySummary {
         let model = OrderFlowModel(configuration: c, maxOrders: 1 << 22)
         let publisher = ITCHPublisher(symbols: symbols(c.symbols))
@@ -81,30 +84,36 @@ public enum FlowDay {
         model.cross(UInt8(ascii: "O"), &sink)
         var regimeNs: [Regime: UInt64] = [:]
         var last = model.now
+        let start = c.start.nanosSinceMidnight
+        func stamp(_ written: Int) -> UInt64 {
+            rate > 0 ? max(model.now, start &+ UInt64(Double(written) / rate * 1e9)) : model.now
+        }
+        sink.time = VenueTime(nanosSinceMidnight: stamp(total + sink.out.kept))
         while sink.out.limit > sink.out.kept {
             model.step(&sink)
-            sink.time = VenueTime(nanosSinceMidnight: model.now)
-            regimeNs[model.regime, default: 0] += model.now - last
-            last = model.now
+            let now = stamp(total + sink.out.kept)
+            sink.time = VenueTime(nanosSinceMidnight: now)
+            regimeNs[model.regime, default: 0] += now - last
+            last = now
             if sink.out.bytes.count >= 1 << 20 { try flush(&sink) }
         }
         sink.out.limit = sink.out.kept + (messages - total - sink.out.kept)
         if closing > 0 { model.cross(UInt8(ascii: "C"), &sink) }
         for code in ["M", "E", "C"] as [Character] {
-            publisher.systemEvent(code, at: VenueTime(nanosSinceMidnight: model.now), to: &sink.out)
+            publisher.systemEvent(code, at: VenueTime(nanosSinceMidnight: max(model.now, last)), to: &sink.out)
         }
         try flush(&sink)
         var seconds: [String: Double] = [:]
         for (r, ns) in regimeNs { seconds[r.description] = Double(ns) / 1e9 }
         return FlowDaySummary(messages: total, bytes: bytes, events: model.events, liveOrders: model.engine.liveOrders,
-                              venueSeconds: Double(model.now - c.start.nanosSinceMidnight) / 1e9, regimeSeconds: seconds)
+                              venueSeconds: Double(max(model.now, last) - c.start.nanosSinceMidnight) / 1e9, regimeSeconds: seconds)
     }
 
     /// The whole day in memory.
-    public static func generate(_ c: OrderFlowConfiguration, messages: Int) -> (bytes: [UInt8], summary: FlowDaySummary) {
+    public static func generate(_ c: OrderFlowConfiguration, messages: Int, rate: Double = 0) -> (bytes: [UInt8], summary: FlowDaySummary) {
         var out: [UInt8] = []
         out.reserveCapacity(messages * 34)
-        let s = generate(c, messages: messages) { out.append(contentsOf: $0) }
+        let s = generate(c, messages: messages, rate: rate) { out.append(contentsOf: $0) }
         return (out, s)
     }
 }

@@ -49,8 +49,8 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "Seed of the empirical latency draws.")
     var seed: UInt64 = 1
 
-    @Flag(name: .customLong("hidden-prints-fill"), help: "An ITCH P at our price fills our resting order (real NASDAQ data; not the simulator's synthetic prints).")
-    var hiddenPrintsFill = false
+    @Option(name: .customLong("hidden-prints"), help: "What an ITCH P does to our resting orders: through (a print below our bid / above our ask fills us), at-price (also at our price), ignore (the simulator's synthetic prints).")
+    var hiddenPrints: String = "through"
 
     @Option(name: .customLong("feed-a"), help: "Capture input: line A group:port.")
     var feedA: String = FeedAddress.defaultA.description
@@ -84,7 +84,8 @@ struct BacktestCommand: ParsableCommand {
             throw ValidationError("\(error)")
         }
         conf.venue.queueModel = qm
-        conf.venue.hiddenPrintsAtOurPriceFill = hiddenPrintsFill
+        guard let hp = HiddenPrintPolicy(rawValue: hiddenPrints) else { throw ValidationError("--hidden-prints is ignore, through or at-price") }
+        conf.venue.hiddenPrints = hp
         guard maxOrders >= 1_000, maxOrders <= 64_000_000 else { throw ValidationError("--max-orders must be in [1000, 64e6]") }
         conf.venue.maxOrders = maxOrders
         conf.engineMaxOrders = maxOrders
@@ -287,7 +288,7 @@ struct BacktestReport: Encodable {
         passiveFills = v.passiveFills
         aggressiveFills = v.aggressiveFills
         fillCauses = ["behind": v.fillsBehind, "through": v.fillsThrough, "crossing_add": v.fillsByCrossingAdd,
-                      "hidden_print": v.fillsByHiddenPrint, "estimate": v.fillsByEstimate, "took": v.aggressiveFills]
+                      "hidden_print": v.fillsByHiddenPrint, "estimate": v.fillsByEstimate, "own_order": v.selfTrades, "took": v.aggressiveFills]
         pnl = Double(b.risk.positions.totalPnL) / 10_000
         realizedPnl = Double(b.risk.positions.totalRealized) / 10_000
         openOrdersAtEnd = b.openOrders

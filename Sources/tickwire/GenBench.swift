@@ -35,6 +35,9 @@ struct GenITCH: ParsableCommand {
     @Option(help: "Stocks (locates 1...N), activity heavy-tailed across them (default: 100 for flow, 1000 for simple).")
     var stocks: Int?
 
+    @Option(help: "flow model: stamp the messages as the paced venue does, this many a second (the demo's feed runs at 50000); 0: the model's own clock.")
+    var rate: Double = 0
+
     @Option(name: .customLong("live-orders"), help: "simple model: live orders once the books have filled (split across stocks by activity).")
     var liveOrders: Int = 200_000
 
@@ -61,6 +64,8 @@ struct GenITCH: ParsableCommand {
             throw ValidationError("--messages and --live-orders must be positive and --stocks within 1...65534")
         }
         guard model == "flow" || model == "simple" else { throw ValidationError("--model is flow or simple, not \(model)") }
+        guard rate == 0 || (rate >= 100 && rate <= 10_000_000) else { throw ValidationError("--rate is 0 or within 100...1e7 messages a second") }
+        guard rate == 0 || model == "flow" else { throw ValidationError("--rate paces the flow model's day (--model flow)") }
         let fd: Int32
         switch Syscall.call("open(\(out))", { open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }) {
         case .success(let d): fd = d
@@ -83,7 +88,7 @@ struct GenITCH: ParsableCommand {
             if model == "flow" {
                 var c = OrderFlowConfiguration(seed: seed, symbols: stocks)
                 c.seed = seed
-                flow = try FlowDay.generate(c, messages: messages, write: writeAll)
+                flow = try FlowDay.generate(c, messages: messages, rate: rate, write: writeAll)
             } else {
                 var c = SyntheticDayConfiguration(messages: messages, seed: seed)
                 c.stocks = stocks

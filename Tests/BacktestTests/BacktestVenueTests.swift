@@ -157,4 +157,169 @@ let aaa = StockLocate(rawValue: 1)
         #expect(dump(b.engine.book) == dump(b.venue.book))
         #expect(b.openOrders == 0)
     }
+
+    /// A marketable order takes the displayed book at its arrival, best price first; what it
+    /// took is gone: the recorded execution of the same order later is not a second fill.
+    @Test func aTakeWalksTheBookAndConsumesItOnce() throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid)
+        t.add(1_500, 11, .sell, 100, ask + 100)
+        t.add(2_000, 10, .sell, 100, ask)
+        // Decided at 2,000 (heard at 3,000), arrives at 4,000: 100 at ask, 50 at ask + 100.
+        t.add(3_000, 2, .buy, 100, bid - 100)
+        t.execute(6_000, 11, 100)   // the recorded aggressor: order 11 had 50 left
+        t.add(7_000, 3, .buy, 10, bid - 200)
+        let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 150, price: Price(rawValue: ask + 100), kind: .ioc) }])
+        #expect(s.executions.map(\.shares) == [100, 50])
+        #expect(s.executions.map(\.price) == [ask, ask + 100])
+        #expect(b.venue.fills.allSatisfy { $0.liquidity == UInt8(ascii: "R") })
+        #expect(b.venue.counters.aggressiveFills == 2)
+        #expect(b.venue.counters.consumedCollisions == 1)
+        #expect(b.engine.book.bestAsk(aaa) == nil)
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+        #expect(b.gateway.positions[1] == 150)
+    }
+
+    /// An order added on the other side at a price that crosses our resting bid trades with it
+    /// first (we rest: liquidity added); the engine sees the add with what is left of it.
+    @Test func aCrossingAddFillsOurRestingOrderAndRestsTheRest() throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid - 100)
+        t.add(2_000, 2, .sell, 100, ask)
+        t.add(8_000, 3, .sell, 150, bid)    // crosses our bid at `bid`: 100 of it are ours
+        t.add(9_000, 4, .buy, 10, bid - 200)
+        let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) }])
+        #expect(s.executions.map(\.shares) == [100])
+        #expect(s.executions.first?.price == bid)
+        #expect(b.venue.counters.fillsByCrossingAdd == 1)
+        #expect(b.engine.book.order(OrderRef(rawValue: 3))?.shares.rawValue == 50)
+        #expect(b.engine.book.bestAsk(aaa)?.price.rawValue == bid)
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+    }
+
+    /// An add that our orders take whole never rests, and a replace moved across our order is
+    /// published as the old order's delete.
+    @Test func aCrossingAddOrReplaceTakenWholeIsNotPublished() throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid - 100)
+        t.add(2_000, 2, .sell, 100, ask)
+        t.add(8_000, 3, .sell, 40, bid)           // taken whole by our 100
+        t.replace(9_000, 2, 5, 30, bid)           // the ask moved onto our bid: taken whole too
+        t.add(10_000, 4, .sell, 10, ask + 500)
+        let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) }])
+        #expect(s.executions.map(\.shares) == [40, 30])
+        #expect(b.engine.book.order(OrderRef(rawValue: 3)) == nil)
+        #expect(b.engine.book.order(OrderRef(rawValue: 2)) == nil)
+        #expect(b.engine.book.order(OrderRef(rawValue: 5)) == nil)
+        #expect(b.engine.book.counters.unknownRefs == b.venue.book.counters.unknownRefs)
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+    }
+
+    /// An execution at a worse price than our resting order means the aggressor went through
+    /// ours: we are filled first, up to the execution's size; so does a hidden print below us.
+    @Test func tradesThroughOurPriceFillUs() throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 500, bid - 100)
+        t.add(2_000, 2, .sell, 100, ask)
+        t.execute(6_000, 1, 40)               // a buy at bid - 100 executed: through our bid
+        t.hidden(7_000, .buy, 25, bid - 100)  // a hidden buy below ours printed
+        t.hidden(8_000, .buy, 25, bid)        // at our price: not by default
+        t.add(9_000, 3, .buy, 10, bid - 200)
+        let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) }])
+        #expect(s.executions.map(\.shares) == [40, 25])
+        #expect(b.venue.counters.fillsThrough == 1)
+        #expect(b.venue.counters.fillsByHiddenPrint == 1)
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+    }
+
+    /// What happens between our send and the order's arrival is not ours: an execution behind
+    /// the level's last order before we arrive fills nobody of ours.
+    @Test func eventsBeforeOurArrivalDoNotFillUs() throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid)
+        t.add(2_000, 2, .sell, 100, ask)
+        // Decided at 2,000 (heard at 3,000), reaches the venue at 4,000.
+        t.add(3_000, 3, .buy, 100, bid)
+        t.execute(3_999, 1, 100)
+        t.execute(3_999, 3, 50)       // the level traded out before we got there
+        t.execute(4_000, 3, 10)       // same nanosecond as our arrival: the recorded event first
+        t.execute(4_001, 3, 40)       // order 3 is ahead of us: still nothing
+        t.add(5_000, 4, .buy, 100, bid)
+        t.execute(6_000, 4, 70)       // behind us: 70 of ours
+        let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) }])
+        #expect(s.executions.map(\.shares) == [70])
+        #expect(b.venue.fills.first?.aheadAtEntry == 40)
+        #expect(b.venue.fills.first.map { $0.joinedAt } == 4_000)
+        // The gateway heard of it one response latency after the venue made it.
+        #expect(b.venue.fills.first?.time == 6_000)
+    }
+
+    /// A replace keeps the order's place only for the same price and no more shares; anything
+    /// else sends it to the back.
+    @Test func aReplaceKeepsPriorityOnlyWhenItShrinksAtTheSamePrice() throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid)
+        t.add(2_000, 2, .sell, 100, ask)
+        t.add(5_000, 3, .buy, 100, bid)     // behind ours
+        // At 5,000 ours is replaced down to 80 (arrives 7,000): still ahead of order 3.
+        t.add(5_000, 9, .sell, 100, ask + 100)
+        t.execute(8_000, 3, 10)             // behind us: 10 of ours
+        // At 9,000 ours is replaced up to 200 (arrives 11,000): behind order 3 now.
+        t.cancel(9_000, 2, 10)              // a touch change: the strategy acts
+        t.execute(12_000, 3, 10)            // ahead of us now: nothing
+        t.add(13_000, 7, .buy, 10, bid - 100)
+        let (b, s) = try runScript(t, [
+            .init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) },
+            .init(at: 5_000) { s in s.ids[1].map { .replace(id: $0, shares: 80, price: Price(rawValue: bid)) } },
+            .init(at: 9_000) { s in s.ids[1].map { .replace(id: $0, shares: 210, price: Price(rawValue: bid)) } },
+        ])
+        #expect(s.executions.map(\.shares) == [10])
+        #expect(b.venue.counters.replaces == 2)
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+    }
+
+    /// Pre-trade risk is the live one: an order over its size limit never reaches the venue.
+    @Test func riskRefusesWhatItRefusesLive() throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid)
+        t.add(2_000, 2, .sell, 100, ask)
+        t.add(3_000, 3, .buy, 10, bid - 100)
+        var limits = looseLimits()
+        limits.maxOrderShares = 100
+        let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 500, price: Price(rawValue: bid), kind: .day) }],
+                                   limits: limits)
+        #expect(b.engine.counters.riskRejects == 1)
+        #expect(b.venue.counters.ordersEntered == 0)
+        guard case .refused = s.submitResults.first else {
+            Issue.record("expected a risk refusal, got \(s.submitResults)")
+            return
+        }
+    }
+
+    /// The probabilistic model knows only the level's size: trades at our price come off the
+    /// estimated front, and a cancel comes from ahead with a chance set by its function.
+    @Test func theProbabilisticModelFillsOnceTheEstimatedFrontIsTraded() throws {
+        func run(_ q: QueueModel) throws -> [UInt32] {
+            var t = Tape()
+            t.add(1_000, 1, .buy, 100, bid)
+            t.add(1_500, 2, .buy, 100, bid)
+            t.add(2_000, 3, .sell, 100, ask)
+            t.add(5_000, 4, .buy, 600, bid)   // behind ours
+            t.cancel(6_000, 4, 100)           // a cancel from behind (the model cannot know)
+            t.execute(7_000, 1, 100)
+            t.execute(8_000, 2, 60)
+            t.add(9_000, 5, .buy, 10, bid - 100)
+            return try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) }],
+                                 queueModel: q).1.executions.map(\.shares)
+        }
+        // L3 knows order 2 still has 40 ahead of us: no fill.
+        #expect(try run(.l3FIFO) == [])
+        // power n = 0: the cancel of 100 came half from ahead (front 200 -> 150): the trades of
+        // 160 at our price overshoot the front by 10.
+        #expect(try run(.probabilistic(.power(0))) == [10])
+        // n = 1: 3/4 of it from behind (600 behind, 200 ahead): front 175, not reached.
+        #expect(try run(.probabilistic(.power(1))) == [])
+        // A large n puts the cancel behind us (front stays near 200): 160 traded is not enough.
+        #expect(try run(.probabilistic(.power(8))) == [])
+    }
 }
