@@ -151,6 +151,8 @@ public final class BacktestVenue: ByteStreamTransport {
     /// The stocks whose book the venue keeps (the strategy's: `model(only:)`); an order for
     /// another is rejected ("S"), and their messages are only published.
     let modelled: UnsafeMutablePointer<Bool>
+    /// The first of our resting orders per locate and side (-1: none); linked through the orders.
+    let sideHead: UnsafeMutablePointer<Int32>
     var nextSerial: UInt64 = 1
     var nextMatch: UInt64 = 1 << 40
     var joinSerial: UInt64 = 0
@@ -185,6 +187,8 @@ public final class BacktestVenue: ByteStreamTransport {
         orders = .allocate(capacity: c.maxOurOrders)
         ourCount = .allocate(capacity: c.maxLocates * 2)
         ourCount.initialize(repeating: 0, count: c.maxLocates * 2)
+        sideHead = .allocate(capacity: c.maxLocates * 2)
+        sideHead.initialize(repeating: -1, count: c.maxLocates * 2)
         modelled = .allocate(capacity: c.maxLocates)
         modelled.initialize(repeating: true, count: c.maxLocates)
         walkRefs = .allocate(capacity: walkCapacity)
@@ -202,6 +206,7 @@ public final class BacktestVenue: ByteStreamTransport {
         orders.deallocate()
         ourCount.deallocate()
         modelled.deallocate()
+        sideHead.deallocate()
         walkRefs.deallocate()
         walkShares.deallocate()
         slotScratch.deallocate()
@@ -556,7 +561,7 @@ public final class BacktestVenue: ByteStreamTransport {
         let u = book.add(locate: o.locate, ref: OrderRef(rawValue: o.ref), side: o.side, shares: Shares(rawValue: o.leaves), price: o.price)
         if u.outcome != .applied {
             // The venue's book is full: the order cannot rest (an IOC-like cancel).
-            ourCount[countIndex(o.locate, o.side)] &-= 1
+            unlink(slot)
             cancel(slot, leave: 0, reason: "V", publish: false)
             return
         }
@@ -573,18 +578,35 @@ public final class BacktestVenue: ByteStreamTransport {
         orders[Int(slot)].priority = joinSerial
         orders[Int(slot)].front = Double(ahead)
         orders[Int(slot)].tradedAtLevel = 0
-        ourCount[countIndex(o.locate, o.side)] &+= 1
+        link(slot)
     }
 
     /// The order leaves its queue (before a reprice): no longer counted on its side.
-    func leaveQueue(_ slot: Int32) {
-        let o = orders[Int(slot)]
-        ourCount[countIndex(o.locate, o.side)] &-= 1
+    func leaveQueue(_ slot: Int32) { unlink(slot) }
+
+    /// Our resting orders of one stock and side, in a list (most sides hold one or none).
+    func link(_ slot: Int32) {
+        let i = countIndex(orders[Int(slot)].locate, orders[Int(slot)].side)
+        ourCount[i] &+= 1
+        orders[Int(slot)].nextOnSide = sideHead[i]
+        orders[Int(slot)].prevOnSide = -1
+        if sideHead[i] >= 0 { orders[Int(sideHead[i])].prevOnSide = slot }
+        sideHead[i] = slot
+    }
+
+    func unlink(_ slot: Int32) {
+        let i = countIndex(orders[Int(slot)].locate, orders[Int(slot)].side)
+        ourCount[i] &-= 1
+        let p = orders[Int(slot)].prevOnSide, n = orders[Int(slot)].nextOnSide
+        if p >= 0 { orders[Int(p)].nextOnSide = n } else { sideHead[i] = n }
+        if n >= 0 { orders[Int(n)].prevOnSide = p }
+        orders[Int(slot)].prevOnSide = -1
+        orders[Int(slot)].nextOnSide = -1
     }
 
     func retire(_ slot: Int32, resting: Bool) {
         let o = orders[Int(slot)]
-        if resting { ourCount[countIndex(o.locate, o.side)] &-= 1 }
+        if resting { unlink(slot) }
         orders[Int(slot)].live = false
         setToken(o.token, nil)
         if let i = liveSlots.firstIndex(of: slot) { liveSlots.swapAt(i, liveSlots.count - 1); liveSlots.removeLast() }
@@ -800,13 +822,11 @@ public final class BacktestVenue: ByteStreamTransport {
     func bestOurs(locate: StockLocate, side: Side, strictlyBetterThan price: Int64) -> Int32? {
         var best: Int32 = -1
         var bestPrice: Int64 = 0
-        var i = 0
-        let n = liveSlots.count
-        while i < n {
-            let s = liveSlots[i]
-            i += 1
+        var s = sideHead[countIndex(locate, side)]
+        while s >= 0 {
+            defer { s = orders[Int(s)].nextOnSide }
             let o = orders + Int(s)
-            guard o.pointee.locate == locate, o.pointee.side == side, o.pointee.leaves > 0 else { continue }
+            guard o.pointee.leaves > 0 else { continue }
             let p = o.pointee.price.rawValue
             guard side == .buy ? p > price : p < price else { continue }
             if best >= 0 {
@@ -833,9 +853,10 @@ public final class BacktestVenue: ByteStreamTransport {
     func forEachOurs(locate: StockLocate, side: Side, price: Int64, _ body: (Int32) -> Void) {
         // Collected first: `body` may fill an order, which takes it out of `liveSlots`.
         var n = 0
-        for s in liveSlots where n < slotScratchCapacity {
-            let o = orders + Int(s)
-            if o.pointee.locate == locate, o.pointee.side == side, o.pointee.price.rawValue == price { slotScratch[n] = s; n += 1 }
+        var s = sideHead[countIndex(locate, side)]
+        while s >= 0, n < slotScratchCapacity {
+            if orders[Int(s)].price.rawValue == price { slotScratch[n] = s; n += 1 }
+            s = orders[Int(s)].nextOnSide
         }
         var i = 0
         while i < n {
@@ -986,6 +1007,8 @@ struct VenueOrder {
     var capacity: ASCIICode
     var sweep: ASCIICode
     var cross: ASCIICode
+    var nextOnSide: Int32 = -1
+    var prevOnSide: Int32 = -1
 }
 
 /// The venue as the sink of the one ITCH-to-book path: the recorded flow meets our resting

@@ -120,6 +120,15 @@ public final class MoldMessageStore: @unchecked Sendable {
         return offsets.count - 1
     }
 
+    /// Every stored message in sequence (under the lock: not while a server answers from it).
+    public func forEachMessage(_ body: (UnsafeRawBufferPointer) -> Void) {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<(offsets.count - 1) { body(UnsafeRawBufferPointer(rebasing: raw[offsets[i]..<offsets[i + 1]])) }
+        }
+    }
+
     /// Builds the packets answering a re-request for `count` messages from `sequence`, each at
     /// most `maxPacketBytes`, and passes them to `send`.
     public func answer(sequence: UInt64, count: UInt16, maxPacketBytes: Int = 1400,

@@ -157,13 +157,14 @@ struct BacktestInput {
     /// Locate -> OUCH stock name (index 0 unused); as many as the highest locate seen.
     var symbols: [Alpha8]
     var kind: String
-    var gaps: UInt64 = 0
+    /// Capture input: messages lost on both lines (the session gave them up; no re-requests here).
+    var unrecovered: UInt64 = 0
 
     static func load(path: String, feedA: String, feedB: String) throws -> BacktestInput {
         let kind = try InputKind.detect(path: path)
         var bytes: [UInt8]
         var framing = ITCHFileWalker.Framing.auto
-        var gaps: UInt64 = 0
+        var unrecovered: UInt64 = 0
         switch kind {
         case .itchFile:
             do { bytes = try ITCHFile.load(path: path) } catch { throw fail("\(error)") }
@@ -172,7 +173,7 @@ struct BacktestInput {
             guard let a = FeedAddress(feedA), let b = FeedAddress(feedB) else {
                 throw ValidationError("--feed-a/--feed-b take IP:PORT, e.g. 233.54.12.111:26477")
             }
-            (bytes, gaps) = try decodeCapture(path: path, lineA: a, lineB: b)
+            (bytes, unrecovered) = try decodeCapture(path: path, lineA: a, lineB: b)
             framing = .lengthPrefixed
         }
         // The directory's names, and the highest locate any message uses.
@@ -198,7 +199,7 @@ struct BacktestInput {
                 symbols.append(names[l] ?? Alpha8(SyntheticDay.symbol(locate: l).description) ?? .blank)
             }
         }
-        return BacktestInput(bytes: bytes, framing: framing, messages: count, symbols: symbols, kind: kind == .itchFile ? "itch" : "capture", gaps: gaps)
+        return BacktestInput(bytes: bytes, framing: framing, messages: count, symbols: symbols, kind: kind == .itchFile ? "itch" : "capture", unrecovered: unrecovered)
     }
 
     /// A MoldUDP64 capture through the live feed handler's session (A/B arbitration, in
@@ -232,7 +233,7 @@ struct BacktestInput {
             }
         }
         feed.session.resolveNow(now: now, giveUp: true)
-        return (sink.bytes, feed.session.counters.gaps)
+        return (sink.bytes, feed.session.counters.unrecoveredMessages)
     }
 }
 
@@ -261,7 +262,7 @@ struct BacktestReport: Encodable {
     var realizedPnl: Double
     var openOrdersAtEnd: Int
     var killSwitch: String?
-    var gaps: UInt64
+    var unrecoveredMessages: UInt64
     var venue: BacktestVenueCounters
 
     init<S: Strategy>(backtester b: Backtester<S>, input: BacktestInput, file: String, queueModel: String, elapsedNs: Int64, spec: StrategySpec) {
@@ -293,7 +294,7 @@ struct BacktestReport: Encodable {
         realizedPnl = Double(b.risk.positions.totalRealized) / 10_000
         openOrdersAtEnd = b.openOrders
         killSwitch = b.risk.killReason.map { "\($0)" }
-        gaps = input.gaps
+        unrecoveredMessages = input.unrecovered
         venue = v
     }
 
@@ -305,5 +306,6 @@ struct BacktestReport: Encodable {
         print("  fills      \(fills) (\(filledShares) shares): \(passiveFills) passive, \(aggressiveFills) took liquidity")
         print("  PnL        \(String(format: "%.2f", pnl)) USD (realized \(String(format: "%.2f", realizedPnl)))")
         if let killSwitch { print("  kill switch: \(killSwitch)") }
+        if unrecoveredMessages > 0 { print("  warning: \(unrecoveredMessages) messages lost on both lines of the capture (the books of their stocks may be wrong)") }
     }
 }

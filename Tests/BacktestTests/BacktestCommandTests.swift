@@ -1,0 +1,124 @@
+import Exchange
+import Foundation
+import MarketData
+import TestSupport
+import Testing
+import TickwireCore
+
+enum CLI {
+    static var binary: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/tickwire").path
+    }
+    static func temp(_ name: String) -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("tw-backtest-\(getpid())")
+        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        return d.appendingPathComponent(name).path
+    }
+    /// Runs tickwire; its exit status, stdout and stderr.
+    static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+    static func json(_ args: [String]) throws -> [String: Any] {
+        let r = try run(args)
+        #expect(r.status == 0, "\(args): \(r.err)")
+        return try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any] ?? [:]
+    }
+}
+
+@Suite(.serialized) struct BacktestCommandTests {
+    static let day: String = {
+        let path = CLI.temp("day.itch")
+        _ = try? CLI.run(["gen", "itch", "--messages", "200000", "--rate", "50000", "--stocks", "60", "--out", path])
+        return path
+    }()
+
+    /// The contract: the keys, on a simulated day, with the market maker at the demo's settings.
+    @Test func backtestPrintsTheContractKeysAndWritesItsRecords() throws {
+        let fills = CLI.temp("fills.csv"), decisions = CLI.temp("decisions.csv")
+        let j = try CLI.json(["backtest", Self.day, "--strategy", "mm", "--traded", "20", "--json", "--fills-out", fills, "--decisions-out", decisions])
+        for k in ["messages", "msgs_per_sec", "orders", "fills", "filled_shares", "pnl"] { #expect(j[k] != nil, "\(k)") }
+        #expect(j["messages"] as? Int == 200_000)
+        let nFills = j["fills"] as? Int ?? 0
+        #expect(nFills > 10)
+        #expect((j["orders"] as? Int ?? 0) > 10)
+        #expect((j["filled_shares"] as? Int ?? 0) >= nFills)
+        #expect(j["kill_switch"] == nil)
+        let rows = try String(contentsOfFile: fills, encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == nFills + 1)
+        #expect(rows.first?.hasPrefix("time_ns,order_id,locate,symbol,side,shares,price,liquidity") == true)
+        let d = try String(contentsOfFile: decisions, encoding: .utf8).split(separator: "\n")
+        #expect(d.count > (j["orders"] as? Int ?? 0))
+        // The taker and the probabilistic model run too.
+        let t = try CLI.json(["backtest", Self.day, "--strategy", "taker", "--traded", "20", "--queue-model", "prob-power:2", "--json"])
+        #expect(t["messages"] as? Int == 200_000)
+        #expect(t["queue_model"] as? String == "prob-power:2")
+    }
+
+    /// A MoldUDP64 capture of a day on two lossy lines backtests exactly as the same messages in
+    /// a BinaryFILE: the capture goes through the live feed handler's A/B session first.
+    @Test func aCaptureAndItsBinaryFileBacktestTheSame() throws {
+        let cap = CLI.temp("ab.pcap"), file = CLI.temp("ab.itch")
+        // Line A loses 5% of its packets, line B none but it duplicates and reorders: the A/B
+        // session must rebuild the whole day from the two.
+        let lines = [FaultyLine(line: .a, destination: .defaultA, faults: LineFaults(loss: 0.05), seed: 3),
+                     FaultyLine(line: .b, destination: .defaultB, faults: LineFaults(duplicate: 0.02, reorder: 0.02), seed: 4)]
+        let day = try LossyFeedCapture(path: cap, symbols: 20, seed: 5, steps: 60_000, lines: lines)
+        var bytes: [UInt8] = []
+        day.store.forEachMessage { m in
+            bytes.append(UInt8(m.count >> 8))
+            bytes.append(UInt8(m.count & 0xFF))
+            bytes.append(contentsOf: m)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let a = try CLI.json(["backtest", cap, "--strategy", "mm", "--traded", "10", "--models", "none", "--json"])
+        let b = try CLI.json(["backtest", file, "--strategy", "mm", "--traded", "10", "--models", "none", "--json"])
+        #expect(a["input"] as? String == "capture")
+        #expect(a["unrecovered_messages"] as? Int == 0)
+        #expect(a["messages"] as? Int == day.store.count)
+        for k in ["messages", "orders", "replaces", "cancels", "fills", "filled_shares", "pnl"] {
+            #expect("\(a[k] ?? "-")" == "\(b[k] ?? "-")", "\(k)")
+        }
+        #expect((a["fills"] as? Int ?? 0) > 0)
+    }
+
+    /// Wrong input gets a clear error, never a trap.
+    @Test func badInputIsRefusedClearly() throws {
+        let missing = try CLI.run(["backtest", CLI.temp("nope.itch")])
+        #expect(missing.status == 1 && missing.err.contains("no such file"))
+        let badModel = try CLI.run(["backtest", Self.day, "--queue-model", "fifo-ish"])
+        #expect(badModel.status != 0 && badModel.err.contains("--queue-model"))
+        let badLatency = try CLI.run(["backtest", Self.day, "--feed-latency", "fast"])
+        #expect(badLatency.status != 0 && badLatency.err.contains("not a latency"))
+        let noSamples = CLI.temp("empty.txt")
+        try "# nothing\n".write(toFile: noSamples, atomically: true, encoding: .utf8)
+        let emptyEmpirical = try CLI.run(["backtest", Self.day, "--entry-latency", "empirical:\(noSamples)"])
+        #expect(emptyEmpirical.status != 0 && emptyEmpirical.err.contains("no latencies"))
+        // Garbage, and a day cut in the middle of a message: decoded as far as it goes.
+        let junk = CLI.temp("junk.itch")
+        var rng = SystemRandomNumberGenerator()
+        try Data((0..<100_000).map { _ in UInt8.random(in: 0...255, using: &rng) }).write(to: URL(fileURLWithPath: junk))
+        let j = try CLI.run(["backtest", junk, "--json"])
+        #expect(j.status == 0 || j.status == 1, "\(j.err)")
+        let cut = CLI.temp("cut.itch")
+        let whole = try Data(contentsOf: URL(fileURLWithPath: Self.day))
+        try whole.prefix(whole.count / 2 + 7).write(to: URL(fileURLWithPath: cut))
+        let c = try CLI.json(["backtest", cut, "--strategy", "mm", "--traded", "20", "--json"])
+        #expect((c["messages"] as? Int ?? 0) > 50_000)
+        // Empirical latencies from a file.
+        let samples = CLI.temp("lat.txt")
+        try "12000\n15000\n40000\n".write(toFile: samples, atomically: true, encoding: .utf8)
+        let e = try CLI.json(["backtest", Self.day, "--entry-latency", "empirical:\(samples)", "--json"])
+        #expect((e["latencies"] as? [String: String])?["entry"]?.hasPrefix("empirical (3 values") == true)
+    }
+}
