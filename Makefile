@@ -83,7 +83,7 @@ soak: release
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	$(SWIFT) build --package-path Fuzz -c debug -Xswiftc -sanitize=fuzzer,address
-	@for t in ITCH MoldUDP64 IEX Pcap SoupBinTCP OUCH Net Gateway; do mkdir -p .build/fuzz-corpus/$$t; \
+	@for t in ITCH MoldUDP64 IEX Pcap SoupBinTCP OUCH Net Gateway Backtest; do mkdir -p .build/fuzz-corpus/$$t; \
 	  case $$t in SoupBinTCP|OUCH|Gateway) Fuzz/.build/debug/Fuzz$$t --write-seeds .build/fuzz-corpus/$$t || exit 1;; esac; \
 	  if [ -d Fuzz/Seeds/$$t ]; then cp Fuzz/Seeds/$$t/* .build/fuzz-corpus/$$t/; fi; \
 	  Fuzz/.build/debug/Fuzz$$t .build/fuzz-corpus/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 || exit 1; done

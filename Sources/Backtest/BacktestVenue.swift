@@ -87,6 +87,8 @@ public struct BacktestVenueCounters: Sendable, Equatable, Encodable {
     /// Session ended by input the venue could not read.
     public var badInput: UInt64 = 0
     public var messagesPublished: UInt64 = 0
+    /// Messages of ours the venue could not encode (must stay 0).
+    public var unpublishable: UInt64 = 0
     public init() {}
 }
 
@@ -877,7 +879,13 @@ public final class BacktestVenue: ByteStreamTransport {
     // MARK: - Publishing (to our engine, one feed latency later)
 
     func publish(_ write: (UnsafeMutableRawBufferPointer) -> Int?) {
-        if published.push(at: venueNow &+ feedLatency.next(), maxBytes: 64, write) { counters.messagesPublished &+= 1 }
+        if published.push(at: venueNow &+ feedLatency.next(), maxBytes: 64, write) {
+            counters.messagesPublished &+= 1
+        } else {
+            // Not encodable (a time past ITCH's 48 bits, a price past 32): the engine's book would
+            // part from the venue's. The backtester keeps times within the day, so never.
+            counters.unpublishable &+= 1
+        }
     }
 
     func publishAdd(_ locate: StockLocate, _ ref: OrderRef, _ side: Side, _ shares: UInt32, _ price: Price) {

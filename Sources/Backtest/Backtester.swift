@@ -67,6 +67,12 @@ public final class Backtester<S: Strategy> {
     public private(set) var recordedMessages: UInt64 = 0
     /// Recorded messages too short to carry a timestamp (skipped).
     public private(set) var untimed: UInt64 = 0
+    /// Recorded timestamps past the end of the day (applied at the last good one), and those
+    /// earlier than the one before (applied at it).
+    public private(set) var timesOutOfDay: UInt64 = 0
+    public private(set) var timesBack: UInt64 = 0
+    /// 24 h in ns: no ITCH time of a day is later.
+    static var endOfDay: UInt64 { 86_400_000_000_000 }
     /// The last recorded timestamp.
     public private(set) var lastTime: UInt64 = 0
     public private(set) var firstTime: UInt64 = 0
@@ -101,8 +107,16 @@ public final class Backtester<S: Strategy> {
             untimed &+= 1
             return
         }
-        let t = Self.timestamp(m)
+        var t = Self.timestamp(m)
+        if t > Self.endOfDay {
+            // Past midnight: not a time of this day (a corrupt message). It is applied at the last
+            // good time, so the clock never leaves the day (every time must fit ITCH's 48 bits
+            // when the venue publishes at it, the wind-down's included).
+            timesOutOfDay &+= 1
+            t = lastTime
+        }
         if !started { start(at: t) }
+        if t < lastTime { timesBack &+= 1 }
         let at = max(t, lastTime)  // a timestamp that goes back is taken at the last one
         lastTime = at
         recordedMessages &+= 1
@@ -127,9 +141,9 @@ public final class Backtester<S: Strategy> {
         firstTime = t
         venue.localNow = t
         // The session is up before the day's first message (`BacktestVenue.send`).
+        nextPoll = t &+ configuration.pollIntervalNanos
         gateway.connect(venue, now: Int64(t))
         advance(before: t &+ 1)
-        nextPoll = t &+ configuration.pollIntervalNanos
     }
 
     // MARK: - The time line
@@ -157,6 +171,12 @@ public final class Backtester<S: Strategy> {
             } else {
                 poll(at: m)
                 nextPoll = m &+ configuration.pollIntervalNanos
+                // Nothing in flight across a long quiet stretch (a night, a halt): the timers need
+                // no turn every interval, one before `t` does (the venue heartbeats on demand).
+                if venue.nextInboundTime == .max, venue.nextPublishedTime == .max, venue.nextAnswerTime == .max,
+                   t != .max, t > nextPoll &+ configuration.pollIntervalNanos {
+                    nextPoll = t &- configuration.pollIntervalNanos
+                }
             }
         }
     }

@@ -263,6 +263,9 @@ struct BacktestReport: Encodable {
     var openOrdersAtEnd: Int
     var killSwitch: String?
     var unrecoveredMessages: UInt64
+    /// Recorded timestamps past midnight (applied at the last good time) or going back.
+    var timesOutOfDay: UInt64
+    var timesBack: UInt64
     var venue: BacktestVenueCounters
 
     init<S: Strategy>(backtester b: Backtester<S>, input: BacktestInput, file: String, queueModel: String, elapsedNs: Int64, spec: StrategySpec) {
@@ -295,6 +298,8 @@ struct BacktestReport: Encodable {
         openOrdersAtEnd = b.openOrders
         killSwitch = b.risk.killReason.map { "\($0)" }
         unrecoveredMessages = input.unrecovered
+        timesOutOfDay = b.timesOutOfDay
+        timesBack = b.timesBack
         venue = v
     }
 

@@ -322,4 +322,22 @@ let aaa = StockLocate(rawValue: 1)
         // A large n puts the cancel behind us (front stays near 200): 160 traded is not enough.
         #expect(try run(.probabilistic(.power(8))) == [])
     }
+
+    /// A corrupt timestamp past midnight does not move the clock (the venue could not publish at
+    /// a time past ITCH's 48 bits, and the engine's book would part from the venue's): it is
+    /// applied at the last good time and counted. (Found by FuzzBacktest.)
+    @Test func aTimePastMidnightDoesNotMoveTheClock() throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid)
+        t.add(2_000, 2, .sell, 100, ask)
+        t.add(0xFFFF_FFFF_FFFF, 3, .buy, 100, bid - 100)
+        t.add(3_000, 4, .sell, 100, ask + 100)
+        let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) }])
+        #expect(s.ids[1] != nil)
+        #expect(b.timesOutOfDay == 1)
+        #expect(b.lastTime == 3_000)
+        #expect(b.venue.counters.unpublishable == 0)
+        #expect(b.openOrders == 0)
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+    }
 }
