@@ -51,6 +51,22 @@ public enum WireToWire {
     public static func analyze(capture path: String, decisions: [DecisionRecord], orderEntryPort: UInt16)
         throws(CaptureError) -> (result: WireToWireResult, values: [UInt64])
     {
+        let a = try analyzeSplit(capture: path, decisions: decisions, orderEntryPort: orderEntryPort)
+        return (a.result, a.values)
+    }
+
+    /// Per order, the split at the software's stamps (for orders whose decision log has the
+    /// wall-clock columns): the wire to our rx, our rx to the send, the send to the wire. The
+    /// backtester's empirical latencies come from these (`tickwire latency --latencies-out`).
+    public struct Split: Sendable {
+        public var wireToRx: [UInt64] = []
+        public var rxToSend: [UInt64] = []
+        public var sendToWire: [UInt64] = []
+    }
+
+    public static func analyzeSplit(capture path: String, decisions: [DecisionRecord], orderEntryPort: UInt16)
+        throws(CaptureError) -> (result: WireToWireResult, values: [UInt64], split: Split)
+    {
         var r = WireToWireResult()
         // Which trigger sequence numbers matter, and which order messages.
         var triggerTime: [UInt64: UInt64] = [:]
@@ -137,7 +153,7 @@ public enum WireToWire {
             r.sendToWireNanos = LatencySummary(values: sendToWire)
             r.outsideSoftwareNanos = LatencySummary(values: outside)
         }
-        return (r, values)
+        return (r, values, Split(wireToRx: wireToRx, rxToSend: rxToSend, sendToWire: sendToWire))
     }
 
     /// MoldUDP64 header of a datagram whose messages fill it exactly (other UDP on the tap is

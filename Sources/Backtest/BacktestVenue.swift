@@ -640,6 +640,8 @@ public final class BacktestVenue: ByteStreamTransport {
                 guard side == .buy ? best.price.rawValue <= limit : best.price.rawValue >= limit else { return }
             }
             let price = best.price
+            // A level at a price no order can carry (a corrupt feed) is not liquidity.
+            guard price.rawValue > 0 else { return }
             var n = 0
             book.forEachOrder(locate: locate, side: other, price: price) { ref, shares in
                 guard n < walkCapacity else { return }
@@ -649,9 +651,16 @@ public final class BacktestVenue: ByteStreamTransport {
             }
             guard n > 0 else { return }
             var i = 0
+            var tookHere = false
             while i < n, orders[Int(slot)].leaves > 0 {
                 let ref = walkRefs[i]
                 let took = min(orders[Int(slot)].leaves, walkShares[i])
+                guard took > 0 else {
+                    // An order of no shares (a corrupt feed): nothing to take.
+                    i += 1
+                    continue
+                }
+                tookHere = true
                 let match = nextMatch
                 nextMatch &+= 1
                 if Self.isOurs(ref) {
@@ -664,6 +673,9 @@ public final class BacktestVenue: ByteStreamTransport {
                 aggressiveFill(slot, shares: took, price: price, match: match)
                 i += 1
             }
+            // The best level had nothing to take (orders of no shares): the walk ends here rather
+            // than coming back to the same level.
+            guard tookHere else { return }
         }
     }
 

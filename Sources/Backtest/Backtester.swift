@@ -221,10 +221,23 @@ public final class Backtester<S: Strategy> {
         engine.trading = false
         gateway.cancelAll(now: Int64(venue.localNow))
         drainStamps()
-        advance(before: lastTime &+ configuration.windDownNanos)
+        settle(until: lastTime &+ configuration.windDownNanos)
         venue.localNow = max(venue.localNow, lastTime &+ configuration.windDownNanos)
         gateway.client.logout(now: Int64(venue.localNow))
-        advance(before: lastTime &+ 2 &* configuration.windDownNanos)
+        settle(until: venue.localNow &+ configuration.windDownNanos)
+    }
+
+    /// Runs the time line to `until`, and on past it while anything is still in flight (a
+    /// latency longer than the wind-down must not lose a fill: every answer is heard).
+    func settle(until: UInt64) {
+        advance(before: until)
+        var turns = 0
+        while turns < 1_000_000 {
+            let next = min(venue.nextInboundTime, min(venue.nextPublishedTime, venue.nextAnswerTime))
+            guard next != .max else { return }
+            advance(before: next &+ 1)
+            turns += 1
+        }
     }
 
     // MARK: - Results

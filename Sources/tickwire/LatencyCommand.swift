@@ -19,6 +19,9 @@ struct LatencyCommand: ParsableCommand {
     @Option(name: .customLong("order-entry-port"), help: "The venue's SoupBinTCP port.")
     var orderEntryPort: UInt16 = 26500
 
+    @Option(name: .customLong("latencies-out"), help: "Write the backtester's empirical latencies here (a folder): feed.ns, entry.ns, response.ns.")
+    var latenciesOut: String?
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -33,9 +36,11 @@ struct LatencyCommand: ParsableCommand {
         }
         if bad > 0 { FileHandle.standardError.write(Data("tickwire: \(bad) unreadable lines in \(logPath) skipped\n".utf8)) }
         let result: WireToWireResult
-        do { result = try WireToWire.analyze(capture: capture, decisions: records, orderEntryPort: orderEntryPort).result } catch {
+        let split: WireToWire.Split
+        do { (result, _, split) = try WireToWire.analyzeSplit(capture: capture, decisions: records, orderEntryPort: orderEntryPort) } catch {
             throw fail("\(error)")
         }
+        if let latenciesOut { try writeLatencies(split, to: latenciesOut) }
         if json {
             printJSON(result)
         } else {
@@ -50,5 +55,27 @@ struct LatencyCommand: ParsableCommand {
                 }
             }
         }
+    }
+
+    /// The three latencies of `tickwire backtest`, one value in ns per line, one line per order
+    /// the capture and the decision log pair (the tap is on the venue's end of the link):
+    /// - feed.ns: the trigger's packet on the wire -> our send (wire_to_rx + rx_to_send): the
+    ///   venue's stamp to our decision, less the venue's own delay between stamping and sending;
+    /// - entry.ns: our send -> the order on the wire at the venue (send_to_wire);
+    /// - response.ns: the venue -> our rx, for which the tap has no receive time of ours: the
+    ///   same link's venue-to-us delay as the feed's packets take it (wire_to_rx). Same link,
+    ///   same direction, same stack on our side: an estimate, said as one.
+    func writeLatencies(_ s: WireToWire.Split, to dir: String) throws {
+        guard !s.wireToRx.isEmpty else {
+            throw fail("no order has the split at the software's stamps (the decision log needs its wall-clock columns)")
+        }
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch { throw fail("cannot create \(dir): \(error)") }
+        func write(_ name: String, _ v: [UInt64]) throws {
+            let text = "# ns, one per order (tickwire latency --latencies-out)\n" + v.map(String.init).joined(separator: "\n") + "\n"
+            do { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(dir)/\(name): \(error)") }
+        }
+        try write("feed.ns", zip(s.wireToRx, s.rxToSend).map { $0 &+ $1 })
+        try write("entry.ns", s.sendToWire)
+        try write("response.ns", s.wireToRx)
     }
 }

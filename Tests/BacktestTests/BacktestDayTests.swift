@@ -63,6 +63,8 @@ import TickwireCore
         #expect(b.venue.liveOrders().isEmpty)
         #expect(b.venue.counters.badInput == 0)
         #expect(b.unreadAnswers == 0)
+        #expect(b.gateway.counters.venueViolations == 0)
+        #expect(b.venue.counters.unpublishable == 0)
         // The engine's book is the venue's, one feed latency later: once everything is
         // delivered they are the same, message for message.
         // (The venue keeps books only for the traded stocks.)

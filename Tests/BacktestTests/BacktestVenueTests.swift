@@ -340,4 +340,42 @@ let aaa = StockLocate(rawValue: 1)
         #expect(b.openOrders == 0)
         #expect(dump(b.engine.book) == dump(b.venue.book))
     }
+
+    /// A recorded order of no shares, or at price 0 (a corrupt feed), is not liquidity: a take
+    /// walks past it (it used to fill us for 0 shares at price 0, which the gateway rightly
+    /// refused as a venue violation: found by FuzzBacktest).
+    @Test func aTakeSkipsOrdersOfNoSharesOrNoPrice() throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid)
+        t.add(1_500, 9, .sell, 0, ask)          // no shares
+        t.add(2_000, 2, .sell, 100, ask)
+        t.add(9_000, 3, .buy, 10, bid - 100)
+        let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 50, price: Price(rawValue: ask), kind: .ioc) }])
+        #expect(s.executions.map(\.shares) == [50])
+        #expect(b.gateway.counters.venueViolations == 0)
+        #expect(b.risk.killReason == nil)
+    }
+
+    /// Latencies longer than the wind-down: the run still hears every answer before it ends.
+    @Test func theWindDownWaitsForWhatIsInFlight() throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid)
+        t.add(2_000, 2, .sell, 100, ask)
+        t.add(2_100, 3, .buy, 10, bid - 100)
+        t.add(10_000, 4, .buy, 10, bid - 200)   // the day ends here: our order is still on its way
+        let s = ScriptStrategy([.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 50, price: Price(rawValue: ask), kind: .day) }])
+        var c = BacktestConfiguration()
+        c.venue.latencies = BacktestLatencies(feed: FeedLatency(.constant(nanos: 1_000)), entry: OrderEntryLatency(.constant(nanos: 3_000_000_000)),
+                                              response: ResponseLatency(.constant(nanos: 2_000_000_000)))
+        c.venue.maxOrders = 1 << 12
+        c.venue.maxLocates = 8
+        c.engineMaxOrders = 1 << 12
+        c.maxLocates = 8
+        let b = try Backtester(strategy: s, risk: try RiskEngine(limits: looseLimits(), maxLocates: 8), symbols: [.blank, Alpha8("AAA")!], configuration: c)
+        for (i, m) in t.messages.enumerated() { m.withUnsafeBytes { b.onRecorded($0, sequence: UInt64(i + 1)) } }
+        b.finish()
+        #expect(s.executions.map(\.shares) == [50])
+        #expect(b.engine.counters.fills == b.venue.counters.fills)
+        #expect(b.openOrders == 0)
+    }
 }

@@ -42,6 +42,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     b.finish()
     precondition(b.venue.counters.unpublishable == 0, "the venue could not publish one of ours")
+    precondition(b.gateway.counters.venueViolations == 0, "the venue sent what the live gateway refuses")
     precondition(b.engine.counters.fills == b.venue.counters.fills, "a fill the gateway never heard of")
     precondition(b.engine.counters.filledShares == b.venue.counters.filledShares)
     precondition(b.venue.liveOrders().isEmpty, "an order left open at the venue")
