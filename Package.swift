@@ -59,6 +59,7 @@ let package = Package(
         .library(name: "Strategy", targets: ["Strategy"]),
         .library(name: "Appliance", targets: ["Appliance"]),
         .library(name: "Backtest", targets: ["Backtest"]),
+        .library(name: "TCA", targets: ["TCA"]),
         .library(name: "HostTuning", targets: ["HostTuning"]),
         .library(name: "Inference", targets: ["Inference"]),
         // Test support shared by the tests and the fuzz targets (never linked into tickwire).
@@ -186,6 +187,12 @@ let package = Package(
             dependencies: ["TickwireCore", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Strategy", "Appliance"],
             swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
+        // Transaction cost analysis of a backtest or a live run (offline).
+        .target(
+            name: "TCA",
+            dependencies: ["TickwireCore", "MarketData", "ITCHBook", "OrderBook"],
+            swiftSettings: strict
+        ),
         // hw-profiles (YAML), host checks (`tune check`), the kernel command line, runtime
         // tuning writes and the EAL arguments of a profile; cold code, no DPDK.
         .target(
@@ -208,7 +215,7 @@ let package = Package(
         .executableTarget(
             name: "tickwire",
             dependencies: [
-                "CShims", "TickwireCore", "Packets", "DPDK", "Sockets", "Capture", "Net", "MarketData", "ITCHBook", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "Backtest", "HostTuning", "Inference", "Training",
+                "CShims", "TickwireCore", "Packets", "DPDK", "Sockets", "Capture", "Net", "MarketData", "ITCHBook", "OrderBook", "Exchange", "OrderEntry", "Risk", "Strategy", "Appliance", "Backtest", "TCA", "HostTuning", "Inference", "Training",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -229,7 +236,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference", "Exchange", "MarketData", "TickwireCore"], swiftSettings: strict),
         .testTarget(name: "HostTuningTests", dependencies: ["HostTuning", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ApplianceTests", dependencies: ["TestSupport", "Appliance", "Strategy", "Inference", "Training", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Packets", "DPDK", "Capture", "TickwireCore", "CShims"]),
-        .testTarget(name: "BacktestTests", dependencies: ["Backtest", "TestSupport", "Appliance", "Strategy", "Inference", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "TickwireCore"]),
+        .testTarget(name: "BacktestTests", dependencies: ["Backtest", "TCA", "TestSupport", "Appliance", "Strategy", "Inference", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "TickwireCore"]),
         .testTarget(name: "ExchangeTests", dependencies: ["TestSupport", "Exchange", "MarketData", "ITCHBook", "OrderBook", "Packets", "Sockets", "TickwireCore", "CShims"]),
     ],
     swiftLanguageModes: [.v6]

@@ -188,24 +188,33 @@ public enum WireToWire {
         }
     }
 
-    struct StreamKey: Hashable {
-        var source: UInt32
-        var sourcePort: UInt16
-        var destination: UInt32
+    public struct StreamKey: Hashable, Sendable {
+        public var source: UInt32
+        public var sourcePort: UInt16
+        public var destination: UInt32
+        public init(source: UInt32, sourcePort: UInt16, destination: UInt32) {
+            self.source = source
+            self.sourcePort = sourcePort
+            self.destination = destination
+        }
     }
 
     /// One direction of a TCP connection, reassembled in order and framed by the gateway's own
     /// SoupBinTCP framer. Bytes the capture lacks end the framing (what follows a hole cannot be
     /// trusted to start on a packet) until the next connection.
-    final class Stream {
+    public final class Stream {
         var next: UInt32
-        var framer = SoupBinTCPFramer(direction: .fromClient)
+        var framer: SoupBinTCPFramer
         var synced = true
 
-        init(next: UInt32) { self.next = next }
+        /// `fromServer`: the venue's direction (answers); else the client's (orders).
+        public init(next: UInt32, fromServer: Bool = false) {
+            self.next = next
+            framer = SoupBinTCPFramer(direction: fromServer ? .fromServer : .fromClient)
+        }
 
         /// Feeds a segment's payload; hands over every complete packet: (type, payload).
-        func append(_ data: UnsafeRawBufferPointer, seq: UInt32, holes: inout Int, _ body: (UInt8, UnsafeRawBufferPointer) -> Void) {
+        public func append(_ data: UnsafeRawBufferPointer, seq: UInt32, holes: inout Int, _ body: (UInt8, UnsafeRawBufferPointer) -> Void) {
             let delta = Int32(bitPattern: seq &- next)
             if delta > 0 {
                 holes += Int(delta)

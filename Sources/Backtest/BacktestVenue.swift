@@ -43,6 +43,8 @@ import Foundation
 public struct BacktestFill: Sendable, Equatable {
     /// The gateway's order number (from the token).
     public var orderID: UInt32
+    /// The venue's reference of the order when it filled (ours: in the published feed).
+    public var ref: UInt64
     public var locate: StockLocate
     public var side: Side
     public var shares: UInt32
@@ -271,7 +273,7 @@ public final class BacktestVenue: ByteStreamTransport {
     public func recorded(_ m: UnsafeRawBufferPointer, sequence: UInt64, time: UInt64) {
         venueNow = max(venueNow, time)
         let locate = Int(locateOfMessage(m).rawValue)
-        if locate >= configuration.maxLocates || !modelled[locate], Self.isOrderMessage(m[0]) {
+        if locate >= configuration.maxLocates || !modelled[locate], Self.isOrderMessage(m[0]), !refersToOurBook(m) {
             // A stock we cannot trade here: the venue keeps no book for it, it only publishes.
             published.push(m, at: venueNow &+ feedLatency.next())
             counters.messagesPublished &+= 1
@@ -306,6 +308,21 @@ public final class BacktestVenue: ByteStreamTransport {
     /// where most stocks are not traded). Call before the first message.
     public func model(only trades: (StockLocate) -> Bool) {
         for l in 0..<configuration.maxLocates { modelled[l] = trades(StockLocate(rawValue: UInt16(truncatingIfNeeded: l))) }
+    }
+
+    /// An execute, cancel, delete or replace whose order is in the venue's book although the
+    /// message names another stock: the book applies it by the order's reference (the engine's
+    /// does too), so the venue must (only a corrupt feed does this; found by FuzzBacktest).
+    @inline(__always)
+    func refersToOurBook(_ m: UnsafeRawBufferPointer) -> Bool {
+        switch m[0] {
+        case 0x45, 0x43, 0x58, 0x44, 0x55: break
+        default: return false
+        }
+        guard m.count >= 19 else { return false }
+        var r: UInt64 = 0
+        for i in 11..<19 { r = r << 8 | UInt64(m[i]) }
+        return book.order(OrderRef(rawValue: r)) != nil
     }
 
     /// Add, execute, cancel, delete, replace and hidden-trade messages (A F E C X D U P).
@@ -716,7 +733,7 @@ public final class BacktestVenue: ByteStreamTransport {
         orders[Int(slot)].executed = o.executed &+ shares
         emit(OUCH42.Executed(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: o.token, executedShares: Shares(rawValue: shares),
                              executionPrice: price, liquidityFlag: ASCIICode(rawValue: liquidity), matchNumber: match))
-        fills.append(BacktestFill(orderID: OrderTokens.orderNumber(o.token) ?? 0, locate: o.locate, side: o.side, shares: shares, price: price,
+        fills.append(BacktestFill(orderID: OrderTokens.orderNumber(o.token) ?? 0, ref: o.ref, locate: o.locate, side: o.side, shares: shares, price: price,
                                   time: venueNow, liquidity: liquidity, joinedAt: o.joinedAt,
                                   aheadAtEntry: liquidity == UInt8(ascii: "R") ? 0 : o.aheadAtEntry, aheadAtFill: aheadAtFill, match: match))
     }

@@ -181,14 +181,27 @@ public final class Backtester<S: Strategy> {
         }
     }
 
+    /// When set, every message the engine hears is also kept here (length-prefixed, a BinaryFILE):
+    /// the feed the strategy saw, for the TCA and `--feed-out`.
+    public var keepFeed = false
+    public private(set) var feedSeen: [UInt8] = []
+
     @inline(__always)
     func deliverPublished(at t: UInt64) {
         venue.localNow = t
         engine.burstNanos = Int64(t)
         publishedSequence &+= 1
+        if keepFeed { keep(venue.frontPublished) }
         engineFeed.onMessage(venue.frontPublished, sequence: publishedSequence)
         venue.popPublished()
         drainStamps()
+    }
+
+    @inline(never)
+    func keep(_ m: UnsafeRawBufferPointer) {
+        feedSeen.append(UInt8(truncatingIfNeeded: m.count >> 8))
+        feedSeen.append(UInt8(truncatingIfNeeded: m.count))
+        feedSeen.append(contentsOf: m)
     }
 
     func poll(at t: UInt64) {

@@ -13,6 +13,7 @@ import MarketData
 import OrderEntry
 import Risk
 import Strategy
+import TCA
 import TickwireCore
 
 struct BacktestCommand: ParsableCommand {
@@ -67,6 +68,15 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("decisions-out"), help: "Write one CSV row per order sent (new, replace, cancel) here.")
     var decisionsOut: String?
 
+    @Option(name: .customLong("feed-out"), help: "Write the feed the engine heard (the recorded day with our orders in it, as the venue published it) as an ITCH BinaryFILE: tickwire tca --feed reads it.")
+    var feedOut: String?
+
+    @Option(name: .customLong("tca-out"), help: "Run the transaction cost analysis on the fills and write its files into this folder (as tickwire tca).")
+    var tcaOut: String?
+
+    @Option(help: "With --tca-out: fees per share in dollars by liquidity (negative: a rebate).")
+    var fees: String = "add=-0.0020,remove=0.0030"
+
     @Flag(help: "Print the summary as one line of JSON.")
     var json = false
 
@@ -113,6 +123,7 @@ struct BacktestCommand: ParsableCommand {
         conf.venue.maxLocates = input.symbols.count
         let risk = try RiskEngine(limits: spec.limits, maxLocates: input.symbols.count)
         let b = try Backtester(strategy: strategy, risk: risk, symbols: input.symbols, configuration: conf)
+        b.keepFeed = feedOut != nil || tcaOut != nil
         let started = tw_clock_monotonic_raw_ns()
         input.bytes.withUnsafeBytes { raw in
             var walker = ITCHFileWalker(raw, framing: input.framing)
@@ -126,14 +137,34 @@ struct BacktestCommand: ParsableCommand {
         let elapsed = tw_clock_monotonic_raw_ns() - started
         if let fillsOut { try writeFills(b, to: fillsOut) }
         if let decisionsOut { try writeDecisions(b, to: decisionsOut) }
-        return BacktestReport(backtester: b, input: input, file: file, queueModel: queueModel, elapsedNs: elapsed, spec: spec)
+        if let feedOut {
+            do { try Data(b.feedSeen).write(to: URL(fileURLWithPath: feedOut)) } catch { throw fail("cannot write \(feedOut): \(error)") }
+        }
+        var tca: TCAReport?
+        if let tcaOut {
+            guard let schedule = FeeSchedule(fees) else { throw ValidationError("--fees is add=D,remove=D (dollars per share)") }
+            var tc = TCAConfiguration()
+            tc.fees = schedule
+            let fills = b.venue.fills.map { f in
+                TCAFill(time: f.time, orderID: f.orderID, ref: f.ref, locate: f.locate, side: f.side, shares: f.shares, price: f.price.rawValue, liquidity: f.liquidity)
+            }
+            let c = b.engine.counters
+            let input = TCAInput(feed: b.feedSeen, fills: fills, counts: TCAOrderCounts(orders: Int(c.ordersSent), replaces: Int(c.replacesSent), cancels: Int(c.cancelsSent)),
+                                 names: TCAInput.directoryNames(b.feedSeen))
+            let result = try runTCA(input, configuration: tc)
+            try TCAOutput.write(result, to: tcaOut)
+            tca = result.report
+        }
+        var report = BacktestReport(backtester: b, input: input, file: file, queueModel: queueModel, elapsedNs: elapsed, spec: spec)
+        report.tca = tca
+        return report
     }
 
     func writeFills<S: Strategy>(_ b: Backtester<S>, to path: String) throws {
-        var s = "time_ns,order_id,locate,symbol,side,shares,price,liquidity,joined_ns,ahead_at_entry,ahead_at_fill,match\n"
+        var s = "time_ns,order_id,locate,symbol,side,shares,price,liquidity,joined_ns,ahead_at_entry,ahead_at_fill,match,ref\n"
         for f in b.venue.fills {
             s += "\(f.time),\(f.orderID),\(f.locate.rawValue),\(Int(f.locate.rawValue) < b.gateway.symbols.count ? b.gateway.symbols[Int(f.locate.rawValue)].description.trimmingCharacters(in: .whitespaces) : "?"),\(f.side == .buy ? "B" : "S"),\(f.shares),"
-            s += "\(f.price.rawValue),\(Character(Unicode.Scalar(f.liquidity))),\(f.joinedAt),\(f.aheadAtEntry),\(f.aheadAtFill),\(f.match)\n"
+            s += "\(f.price.rawValue),\(Character(Unicode.Scalar(f.liquidity))),\(f.joinedAt),\(f.aheadAtEntry),\(f.aheadAtFill),\(f.match),\(f.ref)\n"
         }
         do { try s.write(toFile: path, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(path): \(error)") }
     }
@@ -267,6 +298,8 @@ struct BacktestReport: Encodable {
     var timesOutOfDay: UInt64
     var timesBack: UInt64
     var venue: BacktestVenueCounters
+    /// With --tca-out: the analysis's summary (as tickwire tca prints it).
+    var tca: TCAReport?
 
     init<S: Strategy>(backtester b: Backtester<S>, input: BacktestInput, file: String, queueModel: String, elapsedNs: Int64, spec: StrategySpec) {
         self.file = file

@@ -170,6 +170,26 @@ enum DemoNamespace {
         #expect((rows["uptick"] ?? 0) > 1_000, "\(rows)")
         let auc = rf?["auc"] as? [String: Double] ?? [:]
         #expect((auc["uptick"] ?? 0) > 0.55, "\(auc)")
+
+        // Transaction cost analysis of the live run from its capture (the feed, and our fills from
+        // the OUCH session in it), and of a backtest of the same capture: one analysis, one shape.
+        let lines = ["--feed-a", "239.192.10.1:26477", "--feed-b", "239.192.10.2:26477"]
+        let liveTCA = try #require(try JSONSerialization.jsonObject(with: try tickwire(
+            ["tca", "--capture", out + "/capture.pcap", "--order-entry-port", "26611", "--out", out + "/tca", "--json"] + lines)) as? [String: Any])
+        #expect(liveTCA["fills"] as? Int == r["fills"] as? Int, "every fill of the run, read back from the capture")
+        let livePnL = try #require(liveTCA["pnl"] as? [String: Any])
+        let beforeFees = (livePnL["spread_usd"] as? Double ?? .nan) + (livePnL["inventory_usd"] as? Double ?? .nan)
+        let demoPnL = r["pnl"] as? Double ?? .nan
+        #expect(abs(beforeFees - demoPnL) < 0.5 + 0.01 * abs(demoPnL), "TCA \(livePnL) vs the run's \(demoPnL)")
+        for f in ["summary.json", "fills.csv", "markouts.png", "pnl.png"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/tca/" + f), "\(f)")
+        }
+        let bt = try #require(try JSONSerialization.jsonObject(with: try tickwire(
+            ["backtest", out + "/capture.pcap", "--strategy", "taker", "--max-position", "1000000",
+             "--models", Paths.root.appendingPathComponent("models").path, "--tca-out", out + "/backtest-tca", "--json"] + lines)) as? [String: Any])
+        let btTCA = try #require(bt["tca"] as? [String: Any])
+        #expect(Set(btTCA.keys) == Set(liveTCA.keys))
+        #expect(Set((btTCA["pnl"] as? [String: Any] ?? [:]).keys) == Set(livePnL.keys))
     }
 
     /// `make demo`'s command, short: both transports one after the other in one process (the

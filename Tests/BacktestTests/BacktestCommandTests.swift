@@ -121,4 +121,38 @@ enum CLI {
         let e = try CLI.json(["backtest", Self.day, "--entry-latency", "empirical:\(samples)", "--json"])
         #expect((e["latencies"] as? [String: String])?["entry"]?.hasPrefix("empirical (3 values") == true)
     }
+
+    /// The analysis of a backtest in process (--tca-out) and from its records (tickwire tca
+    /// --feed --fills --decisions) is one code path: the same summary, byte for byte, and PNGs.
+    @Test func tcaInProcessAndFromTheRecordsAgree() throws {
+        let dir = CLI.temp("tca-a"), dir2 = CLI.temp("tca-b")
+        let feed = CLI.temp("tca.feed"), fills = CLI.temp("tca.fills"), decisions = CLI.temp("tca.decisions")
+        let j = try CLI.json(["backtest", Self.day, "--strategy", "mm", "--traded", "20", "--tca-out", dir, "--feed-out", feed,
+                              "--fills-out", fills, "--decisions-out", decisions, "--json"])
+        let tca = try #require(j["tca"] as? [String: Any])
+        #expect(tca["fills"] as? Int == j["fills"] as? Int)
+        let pnl = try #require(tca["pnl"] as? [String: Any])
+        // The decomposition adds up, and before fees it is the backtest's own mark-to-market PnL.
+        let spread = pnl["spread_usd"] as? Double ?? .nan, inventory = pnl["inventory_usd"] as? Double ?? .nan
+        let fees = pnl["fees_usd"] as? Double ?? .nan, total = pnl["pnl_usd"] as? Double ?? .nan
+        #expect(abs(spread + inventory + fees - total) < 1e-6)
+        #expect(abs(spread + inventory - (j["pnl"] as? Double ?? .nan)) < 0.01, "\(pnl) vs \(j["pnl"] ?? "")")
+        let markouts = try #require(tca["markouts"] as? [[String: Any]])
+        #expect(markouts.map { $0["horizon_ms"] as? Double } == [100, 1_000, 5_000, 30_000])
+        let r = try CLI.run(["tca", "--feed", feed, "--fills", fills, "--decisions", decisions, "--out", dir2])
+        #expect(r.status == 0, "\(r.err)")
+        let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: dir2 + "/summary.json"))
+        #expect(a == b)
+        for f in ["fills.csv", "pnl.csv", "markouts.png", "pnl.png"] {
+            #expect(FileManager.default.fileExists(atPath: dir2 + "/" + f), "\(f)")
+        }
+        let rows = try String(contentsOfFile: dir2 + "/fills.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == (j["fills"] as? Int ?? -1) + 1)
+        // Wrong input: a clear error.
+        let bad = try CLI.run(["tca", "--feed", feed, "--fills", decisions])
+        #expect(bad.status != 0 && bad.err.contains("no column"))
+        let none = try CLI.run(["tca"])
+        #expect(none.status != 0 && none.err.contains("--capture"))
+    }
 }

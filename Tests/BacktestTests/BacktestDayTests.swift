@@ -69,7 +69,7 @@ import TickwireCore
         // delivered they are the same, message for message.
         // (The venue keeps books only for the traded stocks.)
         func traded(_ book: OrderBook) -> [Substring] {
-            book.dump(symbols: { _ in "S" }).split(separator: "\n").filter { Int($0.split(separator: " ")[0])! <= 10 }
+            book.dump(symbols: { _ in "S" }).split(separator: "\n").filter { (1...10).contains(Int($0.split(separator: " ")[0]) ?? 0) }
         }
         #expect(traded(b.engine.book) == traded(b.venue.book))
         #expect(traded(b.engine.book).count > 100)

@@ -378,4 +378,23 @@ let aaa = StockLocate(rawValue: 1)
         #expect(b.engine.counters.fills == b.venue.counters.fills)
         #expect(b.openOrders == 0)
     }
+
+    /// A message naming another stock but an order of ours in the venue's book (a corrupt feed)
+    /// is applied by both books alike: the book goes by the order's reference (FuzzBacktest).
+    @Test func aMessageWithTheWrongStockStillKeepsTheBooksTogether() throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid)
+        t.add(1_100, 3, .buy, 100, bid)
+        t.add(2_000, 2, .sell, 100, ask)
+        t.put { ITCHEncoder.orderReplace(into: $0, stockLocate: StockLocate(rawValue: 5), timestamp: VenueTime(nanosSinceMidnight: 6_000),
+                                         originalOrderRef: OrderRef(rawValue: 3), newOrderRef: OrderRef(rawValue: 30), shares: Shares(rawValue: 50),
+                                         price: Price(rawValue: bid + 50)) }
+        t.put { ITCHEncoder.orderDelete(into: $0, stockLocate: StockLocate(rawValue: 6), timestamp: VenueTime(nanosSinceMidnight: 7_000),
+                                        orderRef: OrderRef(rawValue: 1)) }
+        t.add(8_000, 4, .buy, 10, bid - 100)
+        let (b, _) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) }])
+        #expect(b.venue.book.order(OrderRef(rawValue: 30))?.price.rawValue == bid + 50)
+        #expect(b.venue.book.order(OrderRef(rawValue: 1)) == nil)
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+    }
 }

@@ -48,7 +48,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     precondition(b.venue.liveOrders().isEmpty, "an order left open at the venue")
     precondition(b.openOrders == 0, "an order left open in the gateway")
     func lines(_ book: OrderBook) -> [Substring] {
-        book.dump(symbols: { _ in "S" }).split(separator: "\n").filter { (Int($0.split(separator: " ")[0]) ?? 0) <= 3 }
+        book.dump(symbols: { _ in "S" }).split(separator: "\n").filter { (1...3).contains(Int($0.split(separator: " ")[0]) ?? 0) }
     }
     precondition(lines(b.engine.book) == lines(b.venue.book), "the engine's book is not the venue's")
     return 0
