@@ -30,6 +30,7 @@ let package = Package(
                 .product(name: "Appliance", package: "Tickwire"),
                 .product(name: "Exchange", package: "Tickwire"),
                 .product(name: "Inference", package: "Tickwire"),
+                .product(name: "Backtest", package: "Tickwire"),
             ],
             path: "Benchmarks/HotPath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -201,7 +201,7 @@ public final class BacktestVenue: ByteStreamTransport {
         freeSlots = (0..<Int32(c.maxOurOrders)).reversed()
         liveSlots.reserveCapacity(1024)
         fills.reserveCapacity(1 << 14)
-        feed.sink = ExchangeSink(venue: .passUnretained(self), ourCount: ourCount)
+        feed.sink = ExchangeSink(venue: .passUnretained(self), ourCount: ourCount, locates: c.maxLocates)
     }
 
     deinit {
@@ -1053,6 +1053,8 @@ struct VenueOrder {
 struct ExchangeSink: BookFeedSink {
     let venue: Unmanaged<BacktestVenue>?
     let ourCount: UnsafeMutablePointer<UInt16>?
+    /// Locates `ourCount` has room for (a corrupt feed names any of 65,536).
+    let locates: Int
     var pendingAdd: OrderRef?
     var replacedFrom: OrderRef?
     /// The stock of the message being applied (set by the venue before it dispatches).
@@ -1062,14 +1064,15 @@ struct ExchangeSink: BookFeedSink {
     // we have orders (most messages are for others: no lookup at all).
     static var wantsRemovedOrders: Bool { false }
 
-    init(venue: Unmanaged<BacktestVenue>?, ourCount: UnsafeMutablePointer<UInt16>?) {
+    init(venue: Unmanaged<BacktestVenue>?, ourCount: UnsafeMutablePointer<UInt16>?, locates: Int = 0) {
         self.venue = venue
         self.ourCount = ourCount
+        self.locates = locates
     }
 
     @inline(__always)
     func ours(_ locate: StockLocate, _ side: Side) -> Bool {
-        guard let ourCount else { return false }
+        guard let ourCount, Int(locate.rawValue) < locates else { return false }
         return ourCount[Int(locate.rawValue) << 1 | (side == .sell ? 1 : 0)] > 0
     }
 
@@ -1081,7 +1084,7 @@ struct ExchangeSink: BookFeedSink {
 
     @inline(__always)
     mutating func willAdd(locate: StockLocate, ref: OrderRef, time: VenueTime) {
-        guard let ourCount, ourCount[Int(locate.rawValue) << 1] > 0 || ourCount[Int(locate.rawValue) << 1 | 1] > 0 else { return }
+        guard ours(locate, .buy) || ours(locate, .sell) else { return }
         pendingAdd = ref
     }
 

@@ -391,9 +391,13 @@ let aaa = StockLocate(rawValue: 1)
                                          price: Price(rawValue: bid + 50)) }
         t.put { ITCHEncoder.orderDelete(into: $0, stockLocate: StockLocate(rawValue: 6), timestamp: VenueTime(nanosSinceMidnight: 7_000),
                                         orderRef: OrderRef(rawValue: 1)) }
+        // A locate past every table of the venue (it read past one: AddressSanitizer, FuzzBacktest).
+        t.put { ITCHEncoder.orderReplace(into: $0, stockLocate: StockLocate(rawValue: 60_000), timestamp: VenueTime(nanosSinceMidnight: 7_500),
+                                         originalOrderRef: OrderRef(rawValue: 30), newOrderRef: OrderRef(rawValue: 31), shares: Shares(rawValue: 40),
+                                         price: Price(rawValue: bid + 50)) }
         t.add(8_000, 4, .buy, 10, bid - 100)
         let (b, _) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) }])
-        #expect(b.venue.book.order(OrderRef(rawValue: 30))?.price.rawValue == bid + 50)
+        #expect(b.venue.book.order(OrderRef(rawValue: 31))?.shares.rawValue == 40)
         #expect(b.venue.book.order(OrderRef(rawValue: 1)) == nil)
         #expect(dump(b.engine.book) == dump(b.venue.book))
     }

@@ -55,6 +55,7 @@ let benchmarks: @Sendable () -> Void = {
     tickToTradeBenchmarks()
     applianceRunBenchmarks()
     modelBenchmarks()
+    backtestBenchmarks()
 
     let ring = SPSCRing<UInt64>(capacity: 1024)
     Benchmark("SPSCRing_push_pop_1000") { benchmark in
