@@ -35,6 +35,9 @@ struct BacktestCommand: ParsableCommand {
 
     @OptionGroup var strategyOptions: StrategyOptions
 
+    @Flag(name: .customLong("most-active"), help: "Trade the --traded stocks with the most order messages in the file (a real day's locates 1...N are arbitrary stocks), not locates 1...N.")
+    var mostActive = false
+
     @Option(name: .customLong("queue-model"), help: "l3 (FIFO by order identity), prob-power:N or prob-log (level sizes only).")
     var queueModel: String = "l3"
 
@@ -102,7 +105,12 @@ struct BacktestCommand: ParsableCommand {
 
         let input = try BacktestInput.load(path: file, feedA: feedA, feedB: feedB)
         guard input.messages > 0 else { throw fail("\(file): no ITCH messages in it") }
-        let spec = try strategyOptions.spec(symbols: input.symbols.count - 1)
+        var spec = try strategyOptions.spec(symbols: input.symbols.count - 1)
+        if mostActive {
+            let ranked = input.activity.enumerated().filter { $0.offset > 0 && $0.element > 0 }.sorted { ($1.element, $0.offset) < ($0.element, $1.offset) }
+            spec.locates = ranked.prefix(spec.traded).map { StockLocate(rawValue: UInt16($0.offset)) }.sorted { $0.rawValue < $1.rawValue }
+            guard spec.locates?.isEmpty == false else { throw fail("\(file): no stock has an order message") }
+        }
         let report: BacktestReport
         switch spec.kind {
         case .marketMaker:
@@ -188,6 +196,8 @@ struct BacktestInput {
     /// Locate -> OUCH stock name (index 0 unused); as many as the highest locate seen.
     var symbols: [Alpha8]
     var kind: String
+    /// Order messages (add, execute, cancel, delete, replace) per locate.
+    var activity: [Int] = []
     /// Capture input: messages lost on both lines (the session gave them up; no re-requests here).
     var unrecovered: UInt64 = 0
 
@@ -211,6 +221,7 @@ struct BacktestInput {
         var names: [Int: Alpha8] = [:]
         var maxLocate = 0
         var count = 0
+        var activity = [Int](repeating: 0, count: 65_536)
         bytes.withUnsafeBytes { raw in
             var w = ITCHFileWalker(raw, framing: framing)
             while let m = w.next() {
@@ -218,8 +229,17 @@ struct BacktestInput {
                 guard m.count >= 3 else { continue }
                 let l = Int(m[1]) << 8 | Int(m[2])
                 maxLocate = max(maxLocate, l)
+                switch m[0] {
+                case UInt8(ascii: "A"), UInt8(ascii: "F"), UInt8(ascii: "E"), UInt8(ascii: "C"), UInt8(ascii: "X"), UInt8(ascii: "D"), UInt8(ascii: "U"):
+                    activity[l] += 1
+                default: break
+                }
                 if m[0] == UInt8(ascii: "R"), m.count >= 19 {
                     let s = String(decoding: UnsafeRawBufferPointer(rebasing: m[11..<19]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                    if let a = Alpha8(s) { names[l] = a }
+                } else if m[0] == UInt8(ascii: "A") || m[0] == UInt8(ascii: "F"), m.count >= 32, names[l] == nil {
+                    // A day joined after its directory (a snippet): the adds name their stock.
+                    let s = String(decoding: UnsafeRawBufferPointer(rebasing: m[24..<32]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
                     if let a = Alpha8(s) { names[l] = a }
                 }
             }
@@ -230,7 +250,8 @@ struct BacktestInput {
                 symbols.append(names[l] ?? Alpha8(SyntheticDay.symbol(locate: l).description) ?? .blank)
             }
         }
-        return BacktestInput(bytes: bytes, framing: framing, messages: count, symbols: symbols, kind: kind == .itchFile ? "itch" : "capture", unrecovered: unrecovered)
+        return BacktestInput(bytes: bytes, framing: framing, messages: count, symbols: symbols, kind: kind == .itchFile ? "itch" : "capture",
+                             activity: Array(activity.prefix(maxLocate + 1)), unrecovered: unrecovered)
     }
 
     /// A MoldUDP64 capture through the live feed handler's session (A/B arbitration, in
@@ -273,6 +294,8 @@ struct BacktestReport: Encodable {
     var input: String
     var strategy: String
     var traded: Int
+    /// The stocks traded, by name.
+    var tradedStocks: [String]
     var queueModel: String
     var latencies: [String: String]
     var messages: UInt64
@@ -306,6 +329,9 @@ struct BacktestReport: Encodable {
         self.input = input.kind
         strategy = spec.kind.rawValue
         traded = spec.traded
+        tradedStocks = spec.tradedLocates.map { l in
+            Int(l.rawValue) < input.symbols.count ? input.symbols[Int(l.rawValue)].description.trimmingCharacters(in: .whitespaces) : "?"
+        }
         self.queueModel = queueModel
         let l = b.configuration.venue.latencies
         latencies = ["feed": l.feed.model.description, "entry": l.entry.model.description, "response": l.response.model.description]

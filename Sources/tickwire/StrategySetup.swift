@@ -65,7 +65,10 @@ struct StrategySpec {
         guard maxPosition >= 100, maxPosition <= 100_000_000 else { throw ValidationError("--max-position must be in [100, 1e8]") }
     }
 
-    var tradedLocates: [StockLocate] { (1...max(traded, 1)).map { StockLocate(rawValue: UInt16($0)) } }
+    /// The stocks traded: locates 1...traded, unless a command chose others (`backtest --most-active`).
+    var locates: [StockLocate]?
+
+    var tradedLocates: [StockLocate] { locates ?? (1...max(traded, 1)).map { StockLocate(rawValue: UInt16($0)) } }
 
     func marketMaker(symbols: Int) -> MarketMaker {
         var p = MarketMakerParameters()

@@ -155,4 +155,18 @@ enum CLI {
         let none = try CLI.run(["tca"])
         #expect(none.status != 0 && none.err.contains("--capture"))
     }
+
+    /// Real NASDAQ data (../shared/data): a snippet joined after the directory, so the stocks
+    /// are named by their adds; the most active ones traded; the venue takes every order.
+    @Test func aRealNasdaqSnippetBacktests() throws {
+        let snippet = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/data/itch/12302019_SNIPPET.NASDAQ_ITCH50").path
+        try #require(FileManager.default.fileExists(atPath: snippet), "../shared/data is beside the repository")
+        let j = try CLI.json(["backtest", snippet, "--strategy", "mm", "--traded", "5", "--most-active", "--hidden-prints", "at-price", "--json"])
+        #expect(j["messages"] as? Int == 1_000)
+        let stocks = j["traded_stocks"] as? [String] ?? []
+        #expect(stocks.count == 5 && stocks.contains("QQQ"), "\(stocks)")
+        #expect((j["orders"] as? Int ?? 0) > 0)
+        #expect((j["venue"] as? [String: Any])?["orders_rejected"] as? Int == 0, "the venue knows every stock the gateway names")
+    }
 }
