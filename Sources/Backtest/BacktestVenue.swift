@@ -91,6 +91,8 @@ public struct BacktestVenueCounters: Sendable, Equatable, Encodable {
     public var messagesPublished: UInt64 = 0
     /// Messages of ours the venue could not encode (must stay 0).
     public var unpublishable: UInt64 = 0
+    /// Recorded messages that named a live order of ours (dropped: a corrupt feed).
+    public var refsToOurs: UInt64 = 0
     public init() {}
 }
 
@@ -279,6 +281,13 @@ public final class BacktestVenue: ByteStreamTransport {
             counters.messagesPublished &+= 1
             return
         }
+        if namesOneOfOurs(m) {
+            // A recorded message that names a live order of ours by its reference (only a corrupt
+            // or hostile feed can): neither book may apply it, or our order would change behind
+            // the gateway's back.
+            counters.refsToOurs &+= 1
+            return
+        }
         feed.sink.currentLocate = StockLocate(rawValue: UInt16(truncatingIfNeeded: locate))
         currentAdd = nil
         suppressCurrent = false
@@ -323,6 +332,19 @@ public final class BacktestVenue: ByteStreamTransport {
         var r: UInt64 = 0
         for i in 11..<19 { r = r << 8 | UInt64(m[i]) }
         return book.order(OrderRef(rawValue: r)) != nil
+    }
+
+    /// An execute, cancel, delete or replace of a live order of ours.
+    @inline(__always)
+    func namesOneOfOurs(_ m: UnsafeRawBufferPointer) -> Bool {
+        switch m[0] {
+        case 0x45, 0x43, 0x58, 0x44, 0x55: break
+        default: return false
+        }
+        guard m.count >= 19, m[11] & 0xC0 == 0xC0 else { return false }
+        var r: UInt64 = 0
+        for i in 11..<19 { r = r << 8 | UInt64(m[i]) }
+        return ourSlot(r) != nil
     }
 
     /// Add, execute, cancel, delete, replace and hidden-trade messages (A F E C X D U P).
@@ -567,6 +589,16 @@ public final class BacktestVenue: ByteStreamTransport {
 
     @inline(__always)
     static func isOurs(_ ref: UInt64) -> Bool { ref & ourRefBit == ourRefBit }
+
+    /// The slot of a live order of ours with this reference, or nil: a recorded feed may use any
+    /// 64-bit reference, ours included (FuzzBacktest's find: it read a slot past the table).
+    @inline(__always)
+    func ourSlot(_ ref: UInt64) -> Int32? {
+        guard Self.isOurs(ref) else { return nil }
+        let s = Self.slot(of: ref)
+        guard Int(s) < configuration.maxOurOrders, orders[Int(s)].live, orders[Int(s)].ref == ref else { return nil }
+        return s
+    }
     @inline(__always)
     static func slot(of ref: UInt64) -> Int32 { Int32(truncatingIfNeeded: ref & 0xFF_FFFF) }
 
@@ -680,9 +712,9 @@ public final class BacktestVenue: ByteStreamTransport {
                 tookHere = true
                 let match = nextMatch
                 nextMatch &+= 1
-                if Self.isOurs(ref) {
+                if let own = ourSlot(ref) {
                     // Our resting order on the other side: both are ours.
-                    passiveFill(Self.slot(of: ref), shares: took, price: price, match: match, cause: .ownOrder)
+                    passiveFill(own, shares: took, price: price, match: match, cause: .ownOrder)
                 } else {
                     _ = book.execute(ref: OrderRef(rawValue: ref), shares: Shares(rawValue: took))
                     publishExecute(locate, OrderRef(rawValue: ref), took, match)
@@ -765,8 +797,7 @@ public final class BacktestVenue: ByteStreamTransport {
             }
             var i = 0
             while i < n, left > 0 {
-                if Self.isOurs(walkRefs[i]) {
-                    let s = Self.slot(of: walkRefs[i])
+                if let s = ourSlot(walkRefs[i]) {
                     let took = min(left, orders[Int(s)].leaves)
                     passiveFill(s, shares: took, price: x.price, match: nextMatchNumber(), cause: .behind)
                     left -= took
@@ -1091,7 +1122,7 @@ struct ExchangeSink: BookFeedSink {
     @inline(__always)
     mutating func willExecute(_ order: BookOrder?, ref: OrderRef, shares: Shares, time: VenueTime) {
         guard let o = order else { return }
-        if BacktestVenue.isOurs(ref.rawValue) { return }
+        if venue?._withUnsafeGuaranteedRef({ $0.ourSlot(ref.rawValue) }) != nil { return }
         guard ours(o.locate, o.side) else {
             if o.shares.rawValue < shares.rawValue, let v = venue { v._withUnsafeGuaranteedRef { $0.counters.consumedCollisions &+= 1 } }
             return

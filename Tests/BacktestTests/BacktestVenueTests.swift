@@ -401,4 +401,22 @@ let aaa = StockLocate(rawValue: 1)
         #expect(b.venue.book.order(OrderRef(rawValue: 1)) == nil)
         #expect(dump(b.engine.book) == dump(b.venue.book))
     }
+
+    /// A recorded message that names one of our live orders (a feed can use any reference) is
+    /// dropped: the order changes only by the venue's own doing, which the gateway hears.
+    @Test func aRecordedMessageNamingOurOrderIsDropped() throws {
+        let ours: UInt64 = 0xC000_0000_0100_0000  // the first order of a backtest: serial 1, slot 0
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid)
+        t.add(2_000, 2, .sell, 100, ask)
+        t.delete(6_000, ours)
+        t.execute(6_500, ours, 50)
+        t.add(8_000, 3, .buy, 10, bid - 100)
+        let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) }])
+        #expect(s.events.contains { if case .accepted(_, let r) = $0 { r.rawValue == ours } else { false } })
+        #expect(b.venue.counters.refsToOurs == 2)
+        #expect(s.executions.isEmpty)
+        #expect(b.openOrders == 0)
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+    }
 }
