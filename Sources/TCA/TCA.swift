@@ -146,6 +146,8 @@ public struct TCAMarkout: Sendable, Encodable, Equatable {
 public struct TCAGroup: Sendable, Encodable, Equatable {
     public var fills: Int = 0
     public var shares: UInt64 = 0
+    /// Net shares held at the end (by symbol; 0 in the other groups).
+    public var position: Int64 = 0
     public var spreadUsd: Double = 0
     public var inventoryUsd: Double = 0
     public var feesUsd: Double = 0
@@ -400,6 +402,7 @@ public final class TCA {
             g.feesUsd = feesBy[l] ?? 0
             g.inventoryUsd = mtmL - g.spreadUsd
             g.pnlUsd = mtmL + g.feesUsd
+            g.position = position[l] ?? 0
             if g.shares > 0 { g.markoutTicks = g.markoutTicks.map { $0 / Double(g.shares) } }
             groups[name] = g
         }
