@@ -35,6 +35,9 @@ struct BacktestCommand: ParsableCommand {
 
     @OptionGroup var strategyOptions: StrategyOptions
 
+    @Option(name: .customLong("offset-ticks"), help: "With --strategy fixed: how many ticks behind the touch its quotes rest (0: at the touch).")
+    var offsetTicks: Int64 = 0
+
     @Flag(name: .customLong("most-active"), help: "Trade the --traded stocks with the most order messages in the file (a real day's locates 1...N are arbitrary stocks), not locates 1...N.")
     var mostActive = false
 
@@ -105,18 +108,34 @@ struct BacktestCommand: ParsableCommand {
 
         let input = try BacktestInput.load(path: file, feedA: feedA, feedB: feedB)
         guard input.messages > 0 else { throw fail("\(file): no ITCH messages in it") }
-        var spec = try strategyOptions.spec(symbols: input.symbols.count - 1)
+        // `--strategy fixed`: the fixed-offset market maker for comparing backtesters (no models;
+        // risk's limits are the market maker's).
+        let fixed = strategyOptions.strategy == "fixed"
+        var spec: StrategySpec
+        if fixed {
+            spec = StrategySpec(kind: .marketMaker, traded: strategyOptions.traded, maxPosition: strategyOptions.maxPosition, models: nil)
+            try spec.validate(symbols: input.symbols.count - 1)
+        } else {
+            spec = try strategyOptions.spec(symbols: input.symbols.count - 1)
+        }
         if mostActive {
             let ranked = input.activity.enumerated().filter { $0.offset > 0 && $0.element > 0 }.sorted { ($1.element, $0.offset) < ($0.element, $1.offset) }
             spec.locates = ranked.prefix(spec.traded).map { StockLocate(rawValue: UInt16($0.offset)) }.sorted { $0.rawValue < $1.rawValue }
             guard spec.locates?.isEmpty == false else { throw fail("\(file): no stock has an order message") }
         }
-        let report: BacktestReport
+        var report: BacktestReport
+        if fixed {
+            guard offsetTicks >= 0, offsetTicks <= 100 else { throw ValidationError("--offset-ticks must be in [0, 100]") }
+            report = try runBacktest(FixedOffsetMaker(symbols: spec.tradedLocates, maxLocates: input.symbols.count, offsetTicks: offsetTicks,
+                                                      maxPosition: spec.maxPosition), spec: spec, input: input, configuration: conf)
+            report.strategy = "fixed"
+        } else {
         switch spec.kind {
         case .marketMaker:
             report = try runBacktest(spec.marketMaker(symbols: input.symbols.count - 1), spec: spec, input: input, configuration: conf)
         case .taker:
             report = try runBacktest(spec.taker(symbols: input.symbols.count - 1), spec: spec, input: input, configuration: conf)
+        }
         }
         if json {
             printJSON(report)

@@ -9,7 +9,7 @@ import Strategy
 import TickwireCore
 
 struct StrategyOptions: ParsableArguments {
-    @Option(help: "Strategy: mm (market maker) or taker.")
+    @Option(help: "Strategy: mm (market maker) or taker; backtest also takes fixed (a fixed-offset market maker, for comparing backtesters).")
     var strategy: String = "mm"
 
     @Option(help: "Symbols the strategy trades (locates 1...N).")

@@ -59,6 +59,11 @@ enum CLI {
         #expect(rows.first?.hasPrefix("time_ns,order_id,locate,symbol,side,shares,price,liquidity") == true)
         let d = try String(contentsOfFile: decisions, encoding: .utf8).split(separator: "\n")
         #expect(d.count > (j["orders"] as? Int ?? 0))
+        // The fixed-offset market maker (for comparing backtesters) cancels and enters again, never
+        // replaces.
+        let f = try CLI.json(["backtest", Self.day, "--strategy", "fixed", "--traded", "1", "--offset-ticks", "1", "--json"])
+        #expect(f["strategy"] as? String == "fixed")
+        #expect((f["orders"] as? Int ?? 0) > 10 && f["replaces"] as? Int == 0 && (f["cancels"] as? Int ?? 0) > 0)
         // The taker and the probabilistic model run too.
         let t = try CLI.json(["backtest", Self.day, "--strategy", "taker", "--traded", "20", "--queue-model", "prob-power:2", "--json"])
         #expect(t["messages"] as? Int == 200_000)
