@@ -95,11 +95,24 @@ def convert(path, locate, feed_latency):
 
 
 @njit
-def fixed_offset_mm(hbt, offset_ticks, qty, max_position):
-    """One order a side `offset_ticks` behind the touch; cancelled and entered again, never replaced."""
+def fixed_offset_mm(hbt, offset_ticks, qty, max_position, fills_out):
+    """One order a side `offset_ticks` behind the touch; cancelled and entered again, never replaced.
+    Each fill goes into `fills_out` (exchange time, side, price tick, quantity); returns (orders sent,
+    fills recorded)."""
     next_id = 1
     orders_sent = 0
+    n_fills = 0
     while hbt.wait_next_feed(True, 1_000_000_000) in (0, 2, 3):
+        orders = hbt.orders(0)
+        values = orders.values()
+        while values.has_next():
+            o = values.get()
+            if o.status == 3 and n_fills < fills_out.shape[0]:
+                fills_out[n_fills, 0] = o.exch_timestamp
+                fills_out[n_fills, 1] = o.side
+                fills_out[n_fills, 2] = o.exec_price_tick
+                fills_out[n_fills, 3] = o.exec_qty
+                n_fills += 1
         hbt.clear_inactive_orders(0)
         depth = hbt.depth(0)
         tick = depth.tick_size
@@ -129,7 +142,7 @@ def fixed_offset_mm(hbt, offset_ticks, qty, max_position):
                 hbt.submit_sell_order(0, next_id, targets[1] * tick, qty, GTC, LIMIT, False)
             next_id += 1
             orders_sent += 1
-    return orders_sent
+    return orders_sent, n_fills
 
 
 def main():
@@ -157,12 +170,14 @@ def main():
              .l3_fifo_queue_model().no_partial_fill_exchange()
              .trading_value_fee_model(0.0, 0.0).tick_size(0.01).lot_size(1.0))
     hbt = HashMapMarketDepthBacktest([asset])
-    fixed_offset_mm(hbt, 0, 1.0, 1e9)  # compile (numba) on the same data, then run for real
+    fills_out = np.zeros((1 << 20, 4), dtype=np.int64)
+    fixed_offset_mm(hbt, 0, 1.0, 1e9, fills_out)  # compile (numba) on the same data, then run for real
     hbt.close()
     hbt = HashMapMarketDepthBacktest([asset])
     t0 = time.perf_counter()
-    sent = fixed_offset_mm(hbt, a.offset, 100.0, 1_000.0)
+    sent, n = fixed_offset_mm(hbt, a.offset, 100.0, 1_000.0, fills_out)
     hbt_seconds = time.perf_counter() - t0
+    hbt_list = [(int(r[0]), "B" if r[1] == 1 else "S", int(r[2]) * 100) for r in fills_out[:n]]
     sv = hbt.state_values(0)
     hbt_fills = int(sv.num_trades)
     hbt.close()
@@ -174,7 +189,8 @@ def main():
         for m in itch_messages(a.itch):
             if len(m) >= 3 and (m[0:1] in (b"S", b"R") or struct.unpack_from(">H", m, 1)[0] == a.locate):
                 f.write(struct.pack(">H", len(m)) + m)
-    out = subprocess.run([a.tickwire, "backtest", str(one), "--strategy", "fixed", "--traded", "1", "--offset-ticks", str(a.offset),
+    tw_fills = str(one) + ".fills.csv"
+    out = subprocess.run([a.tickwire, "backtest", str(one), "--strategy", "fixed", "--fills-out", tw_fills, "--traded", "1", "--offset-ticks", str(a.offset),
                           "--feed-latency", f"{a.feed_latency}ns", "--entry-latency", f"{a.entry_latency}ns",
                           "--response-latency", f"{a.response_latency}ns", "--hidden-prints", "ignore", "--models", "none",
                           "--max-orders", "200000", "--json"],
@@ -182,11 +198,27 @@ def main():
     if out.returncode != 0:
         sys.exit(f"compare.py: tickwire backtest failed: {out.stderr.strip()}")
     tw = json.loads(out.stdout)
+    # Fill by fill: the same side and price within a millisecond of each other, once each.
+    tw_list = []
+    for line in Path(tw_fills).read_text().splitlines()[1:]:
+        f = line.split(",")
+        tw_list.append((int(f[0]), f[4], int(f[6])))
+    unmatched = list(tw_list)
+    matched = 0
+    hbt_only = []
+    for h in hbt_list:
+        k = next((i for i, t in enumerate(unmatched) if t[1] == h[1] and t[2] == h[2] and abs(t[0] - h[0]) <= 1_000_000), None)
+        if k is None:
+            hbt_only.append(h)
+        else:
+            matched += 1
+            unmatched.pop(k)
     print(json.dumps({
         "locate": a.locate, "offset_ticks": a.offset, "itch_messages_of_the_stock": used, "hftbacktest_events": len(events),
         "hftbacktest": {"orders": sent, "fills": hbt_fills, "events_per_sec": round(len(events) / hbt_seconds)},
         "tickwire": {"orders": tw["orders"], "fills": tw["fills"], "filled_shares": tw["filled_shares"], "messages": tw["messages"],
                      "msgs_per_sec": tw["msgs_per_sec"], "fill_causes": tw["fill_causes"]},
+        "fills_matched": matched, "hftbacktest_only": hbt_only[:20], "tickwire_only": unmatched[:20],
     }))
 
 
