@@ -297,6 +297,11 @@ enum TCAOutput {
 
     /// markouts.png and pnl.png (gnuplot; none, said on stderr, when it is missing).
     static func charts(_ res: TCAResult, dir: String) {
+        guard !res.rows.isEmpty else {
+            // Nothing to draw (gnuplot refuses a plot without points): said, not failed.
+            FileHandle.standardError.write(Data("tickwire: no fills: no charts\n".utf8))
+            return
+        }
         guard Subprocess.run(["gnuplot", "--version"]).0 == 0 else {
             FileHandle.standardError.write(Data("tickwire: gnuplot is not installed: no PNG (make deps installs gnuplot-nox)\n".utf8))
             return

@@ -154,6 +154,13 @@ enum CLI {
         }
         let rows = try String(contentsOfFile: dir2 + "/fills.csv", encoding: .utf8).split(separator: "\n")
         #expect(rows.count == (j["fills"] as? Int ?? -1) + 1)
+        // No fills: the summary, and no charts (said, not an error).
+        let empty = CLI.temp("tca-empty.csv"), dir3 = CLI.temp("tca-c")
+        let header = try String(contentsOfFile: fills, encoding: .utf8).split(separator: "\n")[0]
+        try (String(header) + "\n").write(toFile: empty, atomically: true, encoding: .utf8)
+        let e = try CLI.run(["tca", "--feed", feed, "--fills", empty, "--out", dir3, "--json"])
+        #expect(e.status == 0 && e.err.contains("no fills"), "\(e.err)")
+        #expect(FileManager.default.fileExists(atPath: dir3 + "/summary.json"))
         // Wrong input: a clear error.
         let bad = try CLI.run(["tca", "--feed", feed, "--fills", decisions])
         #expect(bad.status != 0 && bad.err.contains("no column"))
