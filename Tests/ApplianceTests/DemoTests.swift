@@ -1,5 +1,6 @@
 import Appliance
 import Foundation
+import Synchronization
 import Testing
 
 enum Paths {
@@ -16,8 +17,18 @@ enum Paths {
 
 /// Runs the tickwire binary; returns its stdout (throws with its stderr on a non-zero exit).
 func tickwire(_ args: [String]) throws -> Data {
+    try run(Paths.binary, args)
+}
+
+/// Runs `tickwire demo ARGS` in a network namespace of its own, as `tickwire(_:)` does.
+func demo(_ args: [String]) throws -> Data {
+    let own = try DemoNamespace.Own()
+    return try withExtendedLifetime(own) { try run(DemoNamespace.ip, own.arguments(["demo"] + args)) }
+}
+
+private func run(_ executable: String, _ args: [String]) throws -> Data {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: Paths.binary)
+    p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
@@ -30,6 +41,16 @@ func tickwire(_ args: [String]) throws -> Data {
         throw NSError(domain: "tickwire", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: String(decoding: e, as: UTF8.self)])
     }
     return data
+}
+
+/// True when `a`'s elements appear in `b` in the same order (not necessarily adjacent).
+func isSubsequence<T: Equatable>(_ a: [T], of b: [T]) -> Bool {
+    var i = b.startIndex
+    for x in a {
+        guard let j = b[i...].firstIndex(of: x) else { return false }
+        i = j + 1
+    }
+    return true
 }
 
 /// The new orders of a decision log: trigger sequence, locate, side, shares, price.
@@ -48,9 +69,11 @@ func newOrders(_ path: String) throws -> [[Substring]] {
 /// run a command inside it (a chroot can allow the first and refuse the second). Elsewhere the
 /// demo falls back to loopback sockets, which is not what the demo tests check: they skip.
 enum DemoNamespace {
+    static var ip: String { FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip" }
+
     static let usable: Bool = {
         guard getuid() == 0 else { return false }
-        let ip = FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip"
+        let ip = Self.ip
         guard FileManager.default.isExecutableFile(atPath: ip) else { return false }
         func status(_ args: [String]) -> Int32 {
             let p = Process()
@@ -68,6 +91,45 @@ enum DemoNamespace {
         return status(["netns", "exec", name, ip, "link", "show", "lo"]) == 0
     }()
     static let skipReason: Comment = "needs root and a network namespace it can create and enter (the demo's venue runs in one)"
+
+    /// A namespace for one demo under test, loopback up; deleted with it. The demo's appliance
+    /// opens DPDK's af_packet, whose 22.11 PACKET_FANOUT group id is getpid() XOR ifindex: in
+    /// the test runner's namespace it could meet an equal id of another af_packet user (this
+    /// process's own ports in WireTests) on another device, and the kernel refuses the second
+    /// (EINVAL). Alone in a namespace it cannot. `ip netns exec` keeps the pid.
+    final class Own {
+        let name: String
+        private static let count = Atomic<Int>(0)
+
+        init() throws {
+            name = "twdemo\(getpid() % 100_000)o\(Self.count.add(1, ordering: .relaxed).newValue)"
+            for args in [["netns", "add", name], ["netns", "exec", name, DemoNamespace.ip, "link", "set", "lo", "up"]] {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: DemoNamespace.ip)
+                p.arguments = args
+                p.standardOutput = FileHandle.nullDevice
+                p.standardError = FileHandle.nullDevice
+                try p.run()
+                p.waitUntilExit()
+                guard p.terminationStatus == 0 else {
+                    throw NSError(domain: "ip", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "ip \(args.joined(separator: " ")) failed"])
+                }
+            }
+        }
+
+        func arguments(_ tickwireArguments: [String]) -> [String] {
+            ["netns", "exec", name, Paths.binary] + tickwireArguments
+        }
+
+        deinit {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: DemoNamespace.ip)
+            p.arguments = ["netns", "del", name]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            if (try? p.run()) != nil { p.waitUntilExit() }
+        }
+    }
 }
 
 @Suite(.serialized) struct DemoTests {
@@ -93,7 +155,7 @@ enum DemoNamespace {
         _ = pwrite(fd, me, me.count, 0)
         let out = Paths.temp("demo-locked")
         do {
-            _ = try tickwire(["demo", "--seconds", "1", "--out", out])
+            _ = try demo(["--seconds", "1", "--out", out])
             Issue.record("a second demo ran while the lock was held")
         } catch {
             let text = "\(error)"
@@ -109,7 +171,7 @@ enum DemoNamespace {
     func demoTradesAndReplayOfItsCaptureMakesTheSameOrders() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
         let out = Paths.temp("demo")
-        let data = try tickwire(["demo", "--seconds", "4", "--rate", "20000", "--strategy", "taker", "--max-position", "1000000",
+        let data = try demo(["--seconds", "4", "--rate", "20000", "--strategy", "taker", "--max-position", "1000000",
                                  "--models", Paths.root.appendingPathComponent("models").path, "--order-port", "26611", "--out", out, "--json"])
         let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(r["mode"] as? String == "netns+dpdk", "the demo ran on DPDK against the venue's namespace, not the loopback fallback")
@@ -158,8 +220,21 @@ enum DemoNamespace {
         let lastTrigger = live.map { UInt64($0[0]) ?? 0 }.max() ?? 0
         let replayed = replay.filter { (UInt64($0[0]) ?? 0) <= lastTrigger }
         #expect(live.count == orders)
-        #expect(replayed.count == live.count)
-        #expect(replayed == live)
+        // The replay's venue answers at once; the live venue answers a round trip later, so a
+        // burst (a gap's recovery delivers tens of thousands of messages at once) can fill the
+        // live run's open-order limit, and risk refuses there what the replay sends. Those are
+        // the only orders one has and not the other: the live orders are the replay's, in order,
+        // less as many as the live run's open-order rejects (none on an idle machine; 9 of
+        // 1,144 in one run beside the network tests).
+        let openRejects = (r["risk_reject_reasons"] as? [String: Int])?["maxOpenOrders"] ?? 0
+        #expect(openRejects == (r["risk_rejects"] as? Int ?? -1), "no other risk reject: \(r["risk_reject_reasons"] ?? "-")")
+        #expect(replayed.count == live.count + openRejects)
+        if openRejects == 0 {
+            let first = zip(live, replayed).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            #expect(replayed == live, "first difference at \(first.map(String.init) ?? "-")")
+        } else {
+            #expect(isSubsequence(live, of: replayed), "every live order is the replay's, in order")
+        }
 
         // The capture as a training set: record-features reads the same feed and the shipped
         // models rank its held-out labels better than chance.
@@ -207,7 +282,7 @@ enum DemoNamespace {
     func compareTransportsRunsBothAndReportsTheRatio() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
         let out = Paths.temp("compare")
-        let data = try tickwire(["demo", "--compare-transports", "--seconds", "3", "--rate", "20000", "--strategy", "taker",
+        let data = try demo(["--compare-transports", "--seconds", "3", "--rate", "20000", "--strategy", "taker",
                                  "--max-position", "1000000", "--models", "none", "--order-port", "26613", "--out", out, "--json"])
         let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(r["mode"] as? String == "netns+dpdk")
@@ -229,10 +304,11 @@ enum DemoNamespace {
     func hotThreadMakesNoSyscallButThePMDsTxKick() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
         let out = Paths.temp("strace-demo")
+        let own = try DemoNamespace.Own()
         let demo = Process()
-        demo.executableURL = URL(fileURLWithPath: Paths.binary)
-        demo.arguments = ["demo", "--seconds", "6", "--rate", "20000", "--strategy", "taker", "--max-position", "1000000",
-                          "--order-port", "26612", "--out", out, "--json"]
+        demo.executableURL = URL(fileURLWithPath: DemoNamespace.ip)
+        demo.arguments = own.arguments(["demo", "--seconds", "6", "--rate", "20000", "--strategy", "taker", "--max-position", "1000000",
+                                        "--order-port", "26612", "--out", out, "--json"])
         let stdout = Pipe()
         demo.standardOutput = stdout
         demo.standardError = FileHandle.nullDevice
@@ -261,6 +337,7 @@ enum DemoNamespace {
         strace.waitUntilExit()
         let report = stdout.fileHandleForReading.readDataToEndOfFile()
         demo.waitUntilExit()
+        withExtendedLifetime(own) {}
         let r = try #require(try JSONSerialization.jsonObject(with: report) as? [String: Any])
         #expect(r["order_transport"] as? String == "tickwire")
         #expect((r["orders"] as? Int ?? 0) > 0)

@@ -211,10 +211,10 @@ struct GatewayOverTickwireTCPTests {
         let journal = NetTestBed.temp("gw.journal")
         try? FileManager.default.removeItem(atPath: journal)
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: NetTestBed.tickwire)
-        p.arguments = ["gateway", "--transport", "tickwire", "--iface", bed.near, "--ip", "\(bed.ourIP)/24",
-                       "--order-entry", "\(bed.kernelIP):26600", "--orders", "15000", "--rate", "3000", "--symbols", "5",
-                       "--journal", journal, "--json"]
+        p.executableURL = URL(fileURLWithPath: NetTestBed.ip)
+        p.arguments = bed.ours(["gateway", "--transport", "tickwire", "--iface", bed.near, "--ip", "\(bed.ourIP)/24",
+                                "--order-entry", "\(bed.kernelIP):26600", "--orders", "15000", "--rate", "3000", "--symbols", "5",
+                                "--journal", journal, "--json"])
         var env = ProcessInfo.processInfo.environment
         env["TICKWIRE_OUCH_USER"] = "TW1"
         env["TICKWIRE_OUCH_PASSWORD"] = "secret"
@@ -264,7 +264,7 @@ struct HostileInputTests {
         try #require(FileManager.default.isExecutableFile(atPath: NetTestBed.tickwire), "build tickwire first (swift build)")
         let bed = try NetTestBed(subnet: 70)
         defer { bed.destroy() }
-        let mac = try String(contentsOfFile: "/sys/class/net/\(bed.near)/address", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let mac = try bed.nearMAC()
         let peerOut = NetTestBed.temp("hostile.peer")
         let peer = try bed.startPeer(port: 5104, send: 2_000_000, receive: 2_000_000, output: peerOut)
         let hostileOut = NetTestBed.temp("hostile.frames")

@@ -3,8 +3,13 @@ import Synchronization
 import Testing
 
 /// Test hosts of our own: the Linux kernel's TCP/IP at 10.79.N.2 in a namespace, reached from
-/// the near end of a veth in our namespace, which has no kernel address (above L2 it is
-/// Tickwire's, through DPDK's af_packet PMD in `tickwire netcheck`). Between them a second
+/// the near end of a veth in a namespace of Tickwire's own, which has no kernel address (above
+/// L2 it is Tickwire's, through DPDK's af_packet PMD in `tickwire netcheck`). Tickwire runs in
+/// that namespace alone (`ip netns exec`, which keeps the pid): DPDK 22.11's af_packet names
+/// its PACKET_FANOUT group getpid() XOR ifindex, and the kernel refuses (EINVAL) a second group
+/// of the same id on another device in the same namespace, so two af_packet processes sharing
+/// one namespace fail at random under parallel tests (it did once in CI: the gateway's port
+/// would not open). Between them a second
 /// namespace bridges the two links; its nftables bridge rules are where loss is injected, so
 /// that neither TCP learns of a drop except by its absence (a drop in the sending host's own
 /// output or egress hook is reported back to its TCP as a local error and retried at once).
@@ -13,7 +18,8 @@ import Testing
 final class NetTestBed: @unchecked Sendable {
     let ns: String        // the kernel host
     let bridgeNS: String  // the wire between
-    let near: String      // ours, in this namespace
+    let usNS: String      // ours: the near end and the tickwire process, alone
+    let near: String      // ours, in usNS
     let far: String       // the kernel host's interface
     let subnet: Int
     let tag: String
@@ -52,6 +58,7 @@ final class NetTestBed: @unchecked Sendable {
         self.subnet = subnet
         ns = "twn\(tag)"
         bridgeNS = "twn\(tag)w"
+        usNS = "twn\(tag)u"
         near = "twn\(tag)a"
         far = "twn\(tag)b"
         let ip = Self.ip
@@ -59,12 +66,15 @@ final class NetTestBed: @unchecked Sendable {
         let steps: [[String]] = [
             ["netns", "add", ns],
             ["netns", "add", bridgeNS],
+            ["netns", "add", usNS],
             ["link", "add", near, "type", "veth", "peer", "name", b0],
+            ["link", "set", near, "netns", usNS],
             ["link", "add", far, "type", "veth", "peer", "name", b1],
             ["link", "set", b0, "netns", bridgeNS],
             ["link", "set", b1, "netns", bridgeNS],
             ["link", "set", far, "netns", ns],
-            ["link", "set", near, "up"],
+            ["netns", "exec", usNS, ip, "link", "set", "lo", "up"],
+            ["netns", "exec", usNS, ip, "link", "set", near, "up"],
             ["netns", "exec", bridgeNS, ip, "link", "add", "br0", "type", "bridge"],
             ["netns", "exec", bridgeNS, ip, "link", "set", b0, "master", "br0"],
             ["netns", "exec", bridgeNS, ip, "link", "set", b1, "master", "br0"],
@@ -78,6 +88,7 @@ final class NetTestBed: @unchecked Sendable {
             // No IPv6 on these links: router solicitations would only be noise in the captures.
             ["netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"],
             ["netns", "exec", bridgeNS, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"],
+            ["netns", "exec", usNS, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"],
         ]
         for s in steps {
             let r = try sh(ip, s)
@@ -86,7 +97,6 @@ final class NetTestBed: @unchecked Sendable {
                 throw TestBedError("ip \(s.joined(separator: " ")) failed: \(r.stderr)")
             }
         }
-        _ = try? sh("/usr/bin/env", ["sysctl", "-q", "-w", "net.ipv6.conf.\(near).disable_ipv6=1"])
         guard let ethtool = Self.tool("ethtool") else {
             destroy()
             throw TestBedError("ethtool is not installed (make deps installs it)")
@@ -96,6 +106,7 @@ final class NetTestBed: @unchecked Sendable {
 
     func destroy() {
         for p in background where p.isRunning { p.terminate() }
+        _ = try? sh(Self.ip, ["netns", "del", usNS])
         _ = try? sh(Self.ip, ["link", "del", near])
         _ = try? sh(Self.ip, ["netns", "del", ns])
         _ = try? sh(Self.ip, ["netns", "del", bridgeNS])
@@ -157,9 +168,20 @@ final class NetTestBed: @unchecked Sendable {
         throw TestBedError("the peer did not start: \((try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? "")")
     }
 
+    /// `tickwire ARGS` in our namespace, as ip(8)'s arguments (ip netns exec keeps the pid).
+    func ours(_ args: [String]) -> [String] {
+        ["netns", "exec", usNS, Self.tickwire] + args
+    }
+
+    /// The near end's MAC address.
+    func nearMAC() throws -> String {
+        try sh(Self.ip, ["netns", "exec", usNS, "cat", "/sys/class/net/\(near)/address"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// `tickwire netcheck` on the near end; its JSON report.
     func netcheck(_ args: [String], timeout: TimeInterval = 180) throws -> [String: Any] {
-        let r = try sh(Self.tickwire, ["netcheck", "--iface", near, "--ip", "\(ourIP)/24", "--json"] + args, timeout: timeout)
+        let r = try sh(Self.ip, ours(["netcheck", "--iface", near, "--ip", "\(ourIP)/24", "--json"] + args), timeout: timeout)
         guard let line = r.stdout.split(separator: "\n").last,
               let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
             throw TestBedError("netcheck exit \(r.status): \(r.stderr) \(r.stdout)")
@@ -170,8 +192,8 @@ final class NetTestBed: @unchecked Sendable {
     /// `tickwire netcheck` on the near end in the background, its JSON report into `output`.
     func netcheckInBackground(_ args: [String], output: String) throws -> Process {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.tickwire)
-        p.arguments = ["netcheck", "--iface", near, "--ip", "\(ourIP)/24", "--json"] + args
+        p.executableURL = URL(fileURLWithPath: Self.ip)
+        p.arguments = ours(["netcheck", "--iface", near, "--ip", "\(ourIP)/24", "--json"] + args)
         _ = FileManager.default.createFile(atPath: output, contents: nil)
         p.standardOutput = FileHandle(forWritingAtPath: output)
         p.standardError = FileHandle.nullDevice
