@@ -284,7 +284,15 @@ public final class DPDKPort: @unchecked Sendable {
                             configuration: Configuration = .init()) throws(SystemError) {
         var port: UInt16 = 0
         let rc = tw_vdev_create(name, arguments, &port)
-        if rc < 0 { throw EAL.error("rte_vdev_init(\(name), \(arguments))", rc) }
+        if rc < 0 {
+            // DPDK 22.11's af_packet names its PACKET_FANOUT group getpid() XOR ifindex; the
+            // kernel refuses (EINVAL, logged above) an equal id held on another device in the
+            // same network namespace by another af_packet process.
+            let hint = name.contains("af_packet")
+                ? " (if the PMD's log says PACKET_FANOUT: another af_packet process in this network namespace holds the fanout group id getpid() XOR ifindex on another device; run each af_packet process in a namespace of its own, or start again)"
+                : ""
+            throw EAL.error("rte_vdev_init(\(name), \(arguments))\(hint)", rc)
+        }
         do {
             try self.init(port: port, mempool: mempool, configuration: configuration, vdevName: name)
         } catch {
