@@ -237,7 +237,7 @@ let package = Package(
         .testTarget(name: "HostTuningTests", dependencies: ["HostTuning", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ApplianceTests", dependencies: ["TestSupport", "Appliance", "Strategy", "Inference", "Training", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Packets", "DPDK", "Capture", "TickwireCore", "CShims"]),
         .testTarget(name: "BacktestTests", dependencies: ["Backtest", "TCA", "TestSupport", "Appliance", "Strategy", "Inference", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "TickwireCore"]),
-        .testTarget(name: "ExchangeTests", dependencies: ["TestSupport", "Exchange", "MarketData", "ITCHBook", "OrderBook", "Packets", "Sockets", "TickwireCore", "CShims"]),
+        .testTarget(name: "ExchangeTests", dependencies: ["TestSupport", "Exchange", "MarketData", "ITCHBook", "OrderBook", "Packets", "Sockets", "TickwireCore", "CShims", "Capture"]),
     ],
     swiftLanguageModes: [.v6]
 )

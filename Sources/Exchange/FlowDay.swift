@@ -60,7 +60,13 @@ public enum FlowDay {
     /// flow as the paced venue does (`VenueSimulator.venueTime`): the later of the model's clock
     /// and `rate` messages a second from the start, so that a generated day runs at the speed of
     /// the demo's feed; 0 keeps the model's own clock.
-    public static func generate(_ c: OrderFlowConfiguration, messages: Int, rate: Double = 0,
+    ///
+    /// `eventTimes`: each event stamped with its own time, as the venue paced by event time
+    /// stamps it (`VenueConfiguration.paceByEventTime`; `rate` is then not used), and
+    /// `untilNanos` (venue time) ends the day at the first event past it, as that venue's
+    /// session ends when the wall clock passes it.
+    public static func generate(_ c: OrderFlowConfiguration, messages: Int, rate: Double = 0, eventTimes: Bool = false,
+                                untilNanos: UInt64 = .max,
                                 write: (UnsafeRawBufferPointer) throws -> Void) rethrows -> FlowDaySummary {
         let model = OrderFlowModel(configuration: c, maxOrders: 1 << 22)
         let publisher = ITCHPublisher(symbols: symbols(c.symbols))
@@ -90,11 +96,20 @@ public enum FlowDay {
         }
         sink.time = VenueTime(nanosSinceMidnight: stamp(total + sink.out.kept))
         while sink.out.limit > sink.out.kept {
-            model.step(&sink)
-            let now = stamp(total + sink.out.kept)
-            sink.time = VenueTime(nanosSinceMidnight: now)
-            regimeNs[model.regime, default: 0] += now - last
-            last = now
+            if eventTimes {
+                model.advance()
+                if model.now > untilNanos { break }
+                sink.time = VenueTime(nanosSinceMidnight: model.now)
+                model.act(&sink)
+                regimeNs[model.regime, default: 0] += model.now - last
+                last = model.now
+            } else {
+                model.step(&sink)
+                let now = stamp(total + sink.out.kept)
+                sink.time = VenueTime(nanosSinceMidnight: now)
+                regimeNs[model.regime, default: 0] += now - last
+                last = now
+            }
             if sink.out.bytes.count >= 1 << 20 { try flush(&sink) }
         }
         sink.out.limit = sink.out.kept + (messages - total - sink.out.kept)
@@ -110,10 +125,11 @@ public enum FlowDay {
     }
 
     /// The whole day in memory.
-    public static func generate(_ c: OrderFlowConfiguration, messages: Int, rate: Double = 0) -> (bytes: [UInt8], summary: FlowDaySummary) {
+    public static func generate(_ c: OrderFlowConfiguration, messages: Int, rate: Double = 0, eventTimes: Bool = false,
+                                untilNanos: UInt64 = .max) -> (bytes: [UInt8], summary: FlowDaySummary) {
         var out: [UInt8] = []
-        out.reserveCapacity(messages * 34)
-        let s = generate(c, messages: messages, rate: rate) { out.append(contentsOf: $0) }
+        out.reserveCapacity(min(messages, 1 << 20) * 34)
+        let s = generate(c, messages: messages, rate: rate, eventTimes: eventTimes, untilNanos: untilNanos) { out.append(contentsOf: $0) }
         return (out, s)
     }
 }

@@ -91,6 +91,12 @@ public struct OrderFlowConfiguration: Sendable {
     public var attributedShare: Double = 0.05
     /// Share of events that are trades against hidden liquidity (ITCH P).
     public var hiddenTradeShare: Double = 0.004
+    /// Whether the flow sees the trading clients' orders when it decides (the touch, the
+    /// queue sizes, the spread, which order to cancel or move). Off, it decides on the book of
+    /// its own orders alone, so a client's resting order changes nothing it does until it
+    /// trades (a backtest's premise: the recorded flow does not react to us); the clients'
+    /// orders still trade with it. `tickwire exchange --reaction off|on`.
+    public var reactsToClients = true
 
     public init(seed: UInt64 = 1, symbols: Int = 100) {
         self.seed = seed
@@ -185,22 +191,34 @@ public final class OrderFlowModel {
             let activity = (cumulative[s - 1] - (s > 1 ? cumulative[s - 2] : 0)) * Double(c.symbols)
             let shares = UInt64(max(1, Int(activity * 20 * (0.5 + rng.uniform())))) * UInt64(c.averageSize)
             var price = reference[s]
-            if let b = engine.bestPrice(locate, .buy), let a = engine.bestPrice(locate, .sell) { price = (b + a) / 2 / c.tick * c.tick }
+            if let b = viewBest(locate, .buy), let a = viewBest(locate, .sell) { price = (b + a) / 2 / c.tick * c.tick }
             sink.on(.mdCross(locate: locate, shares: shares, price: Price(rawValue: price), match: engine.nextMatchNumber(), type: type))
         }
     }
 
     /// One event of the flow (one request to the engine, or a hidden trade).
     public func step<S: EngineSink>(_ sink: inout S) {
-        let c = configuration
+        advance()
+        act(&sink)
+    }
+
+    /// The first half of `step`: the clock moves to the next event's time (`now`), which
+    /// `act` then makes. Apart, so that a venue paced by event time can wait for `now` before
+    /// making the event; the random draws are the same, in the same order, as `step`'s.
+    public func advance() {
         advanceClock()
         events &+= 1
+    }
+
+    /// The second half of `step`: the event at `now`.
+    public func act<S: EngineSink>(_ sink: inout S) {
+        let c = configuration
         let s = pickSymbol()
         let locate = StockLocate(rawValue: UInt16(s))
-        guard let bid = engine.bestPrice(locate, .buy), let ask = engine.bestPrice(locate, .sell) else {
+        guard let bid = viewBest(locate, .buy), let ask = viewBest(locate, .sell) else {
             // An empty side refills at once, a few ticks from the reference.
-            let side: Side = engine.bestPrice(locate, .buy) == nil ? .buy : .sell
-            let other = engine.bestPrice(locate, side.opposite)
+            let side: Side = viewBest(locate, .buy) == nil ? .buy : .sell
+            let other = viewBest(locate, side.opposite)
             let anchor = other.map { side == .buy ? $0 - c.tick : $0 + c.tick } ?? reference[s]
             let ticks = Int64(rng.below(3))
             submit(locate, side, side == .buy ? anchor - ticks * c.tick : anchor + ticks * c.tick, size(), &sink)
@@ -225,7 +243,7 @@ public final class OrderFlowModel {
             }
             var j = 0
             while j < k {
-                let l = engine.levelSize(locate, sd, j)
+                let l = viewLevel(locate, sd, j)
                 if l.orders == 0 { break }
                 let d = Int((best - l.price).magnitude / UInt64(c.tick))
                 if d >= k { break }
@@ -277,9 +295,9 @@ public final class OrderFlowModel {
             } else {
                 let j = levelAt[side * k + within - k]
                 guard j >= 0 else { return }
-                let n = engine.levelSize(locate, sd, j).orders
+                let n = viewLevel(locate, sd, j).orders
                 // Only the background's own orders: a client's order is its owner's to cancel.
-                guard let o = engine.order(locate, sd, level: j, position: rng.below(n)), isBackground(o.owner) else { return }
+                guard let o = viewOrder(locate, sd, level: j, position: rng.below(n)), isBackground(o.owner) else { return }
                 let keep: UInt32 = rng.below(100) < 12 && o.shares.rawValue > 100 ? o.shares.rawValue / 2 : 0
                 engine.cancel(ref: o.ref, owner: o.owner, remaining: Shares(rawValue: keep), &sink)
             }
@@ -288,7 +306,7 @@ public final class OrderFlowModel {
         switch pick - base {
         case 0, 1:
             let sd: Side = pick == base ? .buy : .sell
-            let touch = Double(engine.levelSize(locate, sd.opposite, 0).shares)
+            let touch = Double(viewLevel(locate, sd.opposite, 0).shares)
             var shares = size()
             if rng.uniform() < p.walk { shares = UInt32(min(touch * (1.2 + 2 * rng.uniform()), 900_000)) + shares }
             let owner = owners[rng.below(owners.count)]
@@ -307,8 +325,8 @@ public final class OrderFlowModel {
             while d < k - 1 && rng.below(100) < 40 { d += 1 }
             let j = levelAt[side * k + d]
             guard j >= 0 else { return }
-            let n = engine.levelSize(locate, sd, j).orders
-            guard let o = engine.order(locate, sd, level: j, position: rng.below(n)), isBackground(o.owner) else { return }
+            let n = viewLevel(locate, sd, j).orders
+            guard let o = viewOrder(locate, sd, level: j, position: rng.below(n)), isBackground(o.owner) else { return }
             // One tick away from or toward the touch (never through the other side), new size.
             var price = o.price.rawValue
             let away = sd == .buy ? -c.tick : c.tick
@@ -328,7 +346,24 @@ public final class OrderFlowModel {
     /// The background participants' sessions start at 1000; sessions below are trading
     /// clients (order entry), whose orders the flow trades against but never cancels or moves.
     @inline(__always)
-    func isBackground(_ owner: OrderOwner) -> Bool { owner.session >= 1000 }
+    func isBackground(_ owner: OrderOwner) -> Bool { owner.isBackground }
+
+    // The book as the flow sees it: whole, or without the clients' orders (reactsToClients).
+    @inline(__always)
+    func viewBest(_ locate: StockLocate, _ side: Side) -> Int64? {
+        configuration.reactsToClients ? engine.bestPrice(locate, side) : engine.backgroundBestPrice(locate, side)
+    }
+
+    @inline(__always)
+    func viewLevel(_ locate: StockLocate, _ side: Side, _ j: Int) -> (price: Int64, shares: UInt64, orders: Int) {
+        configuration.reactsToClients ? engine.levelSize(locate, side, j) : engine.backgroundLevelSize(locate, side, j)
+    }
+
+    @inline(__always)
+    func viewOrder(_ locate: StockLocate, _ side: Side, level j: Int, position: Int) -> MatchingEngine.LiveOrder? {
+        configuration.reactsToClients ? engine.order(locate, side, level: j, position: position)
+            : engine.backgroundOrder(locate, side, level: j, position: position)
+    }
 
     func submit<S: EngineSink>(_ locate: StockLocate, _ side: Side, _ price: Int64, _ shares: UInt32, _ sink: inout S) {
         guard price > 0 else { return }

@@ -33,6 +33,13 @@ public struct VenueConfiguration: Sendable {
     /// stays `rate` (1: none).
     public var microburstFactor: Double = 1
     public var microburstNanos: Int64 = 10_000_000
+    /// Pace by the flow's own event times instead of `rate` messages a second: each event goes
+    /// out when the wall clock reaches its time (venue time runs with the wall clock, and a
+    /// volatile regime is faster on the wire too), stamped with that time. What is published
+    /// then equals `FlowDay.generate(eventTimes: true)` of the same flow, stamps included, as
+    /// long as no client trades; so a backtest of that day and a paper run against this venue
+    /// see the same market on the same clock (`tickwire validate`).
+    public var paceByEventTime = false
     public var heartbeatSeconds: Double = 1
     public var maxPacketBytes = 1400
     /// Write everything sent as pcap (ns timestamps).
@@ -84,6 +91,8 @@ public struct VenueSummary: Sendable, Encodable {
     public var captureFrames: UInt64
     public var regimeSeconds: [String: Double]
     public var session: String
+    /// Venue time of the flow's start (nanoseconds since midnight).
+    public var flowStartNs: UInt64 = 0
     /// Each order-entry user's state at the end of continuous trading, before the closing cross:
     /// open orders (venue reference -> open shares) and positions (locate -> net shares), to
     /// compare with what a client believed when it stopped.
@@ -129,7 +138,11 @@ public final class VenueSimulator {
 
     /// Venue time now: the model's clock, never behind the wall clock's progress when paced.
     func venueClock(_ now: Int64, _ t0: Int64) -> VenueTime {
-        VenueTime(nanosSinceMidnight: max(model.now, configuration.flow.start.nanosSinceMidnight &+ UInt64(max(now - t0, 0))))
+        let wall = configuration.flow.start.nanosSinceMidnight &+ UInt64(max(now - t0, 0))
+        // Paced by event time, model.now is the next event's, not yet made: the wall clock is
+        // the venue's, and no event already out is later than it.
+        if configuration.paceByEventTime { return VenueTime(nanosSinceMidnight: wall) }
+        return VenueTime(nanosSinceMidnight: max(model.now, wall))
     }
 
     /// The order-entry port (useful when configured as 0).
@@ -169,6 +182,7 @@ public final class VenueSimulator {
         model.cross(UInt8(ascii: "O"), &sink)
         orderEntry?.systemEvent("S", at: sink.feed.time)
         packer.flush()
+        if c.paceByEventTime { model.advance() }
         let end = t0 + Int64(seconds * 1e9)
         let heartbeatNs = Int64(c.heartbeatSeconds * 1e9)
         var lastSend = t0
@@ -183,6 +197,31 @@ public final class VenueSimulator {
                 if publisher.published != before { packer.flush() }
             }
             if let limit, publisher.published >= limit { break }
+            if c.paceByEventTime {
+                // The event at model.now (drawn by the previous advance) goes out once the wall
+                // clock reaches it.
+                let wall = c.flow.start.nanosSinceMidnight &+ UInt64(max(now - t0, 0))
+                var batch = 0
+                while model.now <= wall && batch < 4096 {
+                    sink.feed.time = VenueTime(nanosSinceMidnight: model.now)
+                    model.act(&sink)
+                    regimeNs[model.regime, default: 0] += model.now - lastVenue
+                    lastVenue = model.now
+                    model.advance()
+                    batch += 1
+                    if let limit, publisher.published >= limit { break }
+                }
+                if batch > 0 {
+                    packer.flush()
+                    lastSend = now
+                } else if now - lastSend >= heartbeatNs {
+                    packer.heartbeat()
+                    lastSend = now
+                } else if Int64(model.now &- wall) > 200_000 {
+                    usleep(100)
+                }
+                continue
+            }
             let due = c.rate > 0 ? Self.messagesDue(after: now - t0, rate: c.rate, burstFactor: c.microburstFactor, burstNanos: c.microburstNanos)
                                  : publisher.published + 4096
             if publisher.published < due {
@@ -235,7 +274,8 @@ public final class VenueSimulator {
             rerequestsServed: server.served, rerequestPort: server.port, ordersReceived: orderEntry?.counters.ordersReceived ?? 0,
             orderPort: orderEntry?.port, orderEntry: orderEntry?.counters,
             liveOrders: model.engine.liveOrders, sendErrors: packer.output.sendErrors,
-            captureFrames: capture?.frames ?? 0, regimeSeconds: regimes, session: c.session, users: users)
+            captureFrames: capture?.frames ?? 0, regimeSeconds: regimes, session: c.session,
+            flowStartNs: c.flow.start.nanosSinceMidnight, users: users)
     }
 }
 

@@ -87,6 +87,16 @@ struct BacktestCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        let report = try execute()
+        if json {
+            printJSON(report)
+        } else {
+            report.printText()
+        }
+    }
+
+    /// The backtest, its files written; the report.
+    func execute() throws -> BacktestReport {
         guard FileManager.default.fileExists(atPath: file) else { throw fail("no such file: \(file)") }
         guard let qm = QueueModel(name: queueModel) else {
             throw ValidationError("--queue-model is l3, prob-power:N (0...16) or prob-log, not \(queueModel)")
@@ -137,11 +147,7 @@ struct BacktestCommand: ParsableCommand {
             report = try runBacktest(spec.taker(symbols: input.symbols.count - 1), spec: spec, input: input, configuration: conf)
         }
         }
-        if json {
-            printJSON(report)
-        } else {
-            report.printText()
-        }
+        return report
     }
 
     func runBacktest<S: Strategy>(_ strategy: S, spec: StrategySpec, input: BacktestInput, configuration: BacktestConfiguration) throws -> BacktestReport {

@@ -125,7 +125,10 @@ struct DemoCommand: ParsableCommand {
     }
 
     /// One demo run with `transport`, its files under `out`.
-    func runOnce(transport: OrderTransportKind, spec: StrategySpec, version: OUCHVersion, out: String) throws -> DemoReport {
+    /// `venue`: more arguments for the venue simulator (`tickwire validate`: its seed, the
+    /// flow's reaction, pacing by event time, the flow's start).
+    func runOnce(transport: OrderTransportKind, spec: StrategySpec, version: OUCHVersion, out: String,
+                 venue venueExtra: [String] = []) throws -> DemoReport {
         let kind = spec.kind
         let traded = strategyOptions.traded
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -177,7 +180,7 @@ struct DemoCommand: ParsableCommand {
         var venueArgs = [me, "exchange", "--seconds", String(seconds + 1), "--rate", String(rate), "--symbols", String(symbols),
                          "--interface", venueIP, "--feed-a", lineA.description, "--feed-b", lineB.description,
                          "--rerequest", rerequest.description, "--order-entry", "\(venueIP):\(orderPort)",
-                         "--start-delay", "3", "--linger", "1", "--json"]
+                         "--start-delay", "3", "--linger", "1", "--json"] + venueExtra
         if fallbackReason == nil { venueArgs = ["ip", "netns", "exec", DemoNetwork.namespace] + venueArgs }
         guard let venue = Subprocess.start(venueArgs, stdout: out + "/venue.json", stderr: out + "/venue.log") else {
             throw fail("cannot start the venue simulator (\(venueArgs.joined(separator: " ")))")

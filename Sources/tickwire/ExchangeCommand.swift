@@ -81,6 +81,15 @@ struct ExchangeCommand: ParsableCommand {
     @Option(name: .customLong("start-delay"), help: "Seconds with order entry up before the feed starts (clients log in first).")
     var startDelay: Double = 0
 
+    @Option(help: "on: the flow sees the trading clients' orders when it decides (the touch, queue sizes, which order to cancel); off: it decides on its own orders alone, so a client's order changes nothing it does until it trades (what a backtest assumes). Clients' orders trade with it either way.")
+    var reaction: FlowReaction = .on
+
+    @Option(help: "messages: --rate messages a second, stamped with the flow's clock; events: each event goes out when the wall clock reaches its time and is stamped with it (venue time runs with the wall clock; the day equals a generated one of the same seed, as tickwire validate needs).")
+    var pace: VenuePacing = .messages
+
+    @Option(name: .customLong("flow-start-ns"), help: "Venue time of the flow's start, nanoseconds since midnight (default: now, UTC).")
+    var flowStartNs: UInt64?
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -109,7 +118,14 @@ struct ExchangeCommand: ParsableCommand {
         // Live: venue time is today's time of day (UTC), and flows with the wall clock when paced
         // (the model makes about 1.02 messages per event).
         c.flow.start = VenueTime(nanosSinceMidnight: UInt64(tw_clock_realtime_ns()) % 86_400_000_000_000)
+        if let flowStartNs {
+            guard flowStartNs < 86_400_000_000_000 else { throw ValidationError("--flow-start-ns is nanoseconds since midnight (below 86,400e9)") }
+            c.flow.start = VenueTime(nanosSinceMidnight: flowStartNs)
+        }
         if rate > 0 { c.flow.eventsPerSecond = rate / 1.02 }
+        guard pace == .messages || rate > 0 else { throw ValidationError("--pace events needs a --rate (the flow's calm events a second)") }
+        c.flow.reactsToClients = reaction == .on
+        c.paceByEventTime = pace == .events
         c.session = session
         c.feedA = a
         c.feedB = b
@@ -155,3 +171,11 @@ struct ExchangeCommand: ParsableCommand {
 
 /// Raised by SIGINT/SIGTERM: the venue ends its session at the next turn.
 let exchangeStop = Atomic<Bool>(false)
+
+enum FlowReaction: String, ExpressibleByArgument, CaseIterable {
+    case on, off
+}
+
+enum VenuePacing: String, ExpressibleByArgument, CaseIterable {
+    case messages, events
+}

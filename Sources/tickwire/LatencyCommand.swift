@@ -40,7 +40,7 @@ struct LatencyCommand: ParsableCommand {
         do { (result, _, split) = try WireToWire.analyzeSplit(capture: capture, decisions: records, orderEntryPort: orderEntryPort) } catch {
             throw fail("\(error)")
         }
-        if let latenciesOut { try writeLatencies(split, to: latenciesOut) }
+        if let latenciesOut { try Self.writeLatencies(split, to: latenciesOut) }
         if json {
             printJSON(result)
         } else {
@@ -65,7 +65,7 @@ struct LatencyCommand: ParsableCommand {
     /// - response.ns: the venue -> our rx, for which the tap has no receive time of ours: the
     ///   same link's venue-to-us delay as the feed's packets take it (wire_to_rx). Same link,
     ///   same direction, same stack on our side: an estimate, said as one.
-    func writeLatencies(_ s: WireToWire.Split, to dir: String) throws {
+    static func writeLatencies(_ s: WireToWire.Split, to dir: String) throws {
         guard !s.wireToRx.isEmpty else {
             throw fail("no order has the split at the software's stamps (the decision log needs its wall-clock columns)")
         }

@@ -212,3 +212,71 @@ func byType(_ bytes: [UInt8]) -> [Character: Int] {
         #expect(Double(followed) / Double(withImbalance) > 0.6, "\(followed) of \(withImbalance)")
     }
 }
+
+/// The flow's reaction to the trading clients' orders (`reactsToClients`, `tickwire exchange
+/// --reaction`): a client's buy rests two ticks under the bid of the busiest stock and never
+/// trades. Off, the flow's own messages are exactly those of the same seed without the client
+/// (its references renumbered: the client's order takes one of the stock's references, which
+/// shifts the later ones); on, the client's shares in the queue sizes change what the flow does.
+@Suite struct FlowReactionTests {
+    /// The flow's market-data events, the client's left out and references renumbered in order
+    /// of first appearance; and whether the client's order traded.
+    func flow(client: Bool, reacts: Bool, ticksUnder: Int64 = 2, steps: Int = 4_000) -> (events: [String], clientTraded: Bool) {
+        var c = OrderFlowConfiguration(seed: 11, symbols: 3)
+        c.reactsToClients = reacts
+        let model = OrderFlowModel(configuration: c)
+        var log = EventLog()
+        model.openingBook(&log)
+        var clientRef: OrderRef?
+        if client {
+            let locate = StockLocate(rawValue: 1)
+            let bid = model.engine.bestPrice(locate, .buy) ?? 0
+            clientRef = model.engine.submit(NewOrder(locate: locate, side: .buy, shares: Shares(rawValue: 300), price: Price(rawValue: bid - ticksUnder * c.tick),
+                                                     owner: OrderOwner(session: 1, firm: 1)), &log)
+        }
+        if client { #expect(clientRef != nil, "the client's order rests: \(log.events.last.map { "\($0)" } ?? "-")") }
+        for _ in 0..<steps { model.step(&log) }
+        var names: [UInt64: Int] = [:]
+        func name(_ r: OrderRef) -> Int {
+            if let n = names[r.rawValue] { return n }
+            names[r.rawValue] = names.count
+            return names.count - 1
+        }
+        var out: [String] = []
+        var traded = false
+        for e in log.events {
+            switch e {
+            case let .mdAdd(l, ref, side, shares, price, firm) where ref != clientRef:
+                out.append("A \(l.rawValue) \(name(ref)) \(side) \(shares.rawValue) \(price.rawValue) \(firm ?? 0)")
+            case let .mdExecute(l, ref, shares, match):
+                if ref == clientRef { traded = true } else { out.append("E \(l.rawValue) \(name(ref)) \(shares.rawValue) \(match)") }
+            case let .mdCancel(l, ref, shares) where ref != clientRef:
+                out.append("X \(l.rawValue) \(name(ref)) \(shares.rawValue)")
+            case let .mdDelete(l, ref) where ref != clientRef:
+                out.append("D \(l.rawValue) \(name(ref))")
+            case let .mdReplace(l, old, new, shares, price):
+                out.append("U \(l.rawValue) \(name(old)) \(name(new)) \(shares.rawValue) \(price.rawValue)")
+            case let .mdHiddenTrade(l, side, shares, price, match):
+                out.append("P \(l.rawValue) \(side) \(shares.rawValue) \(price.rawValue) \(match)")
+            default:
+                break
+            }
+        }
+        return (out, traded)
+    }
+
+    @Test func offTheFlowIgnoresARestingClientOrder() {
+        let alone = flow(client: false, reacts: false)
+        let with = flow(client: true, reacts: false)
+        #expect(!with.clientTraded, "the client's order stays out of the way (else the comparison is not of reaction alone)")
+        #expect(alone.events.count > 3_000)
+        #expect(with.events == alone.events, "first difference at \(zip(with.events, alone.events).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? -1)")
+    }
+
+    @Test func onTheFlowReactsToIt() {
+        let alone = flow(client: false, reacts: true)
+        let with = flow(client: true, reacts: true)
+        #expect(alone.events == flow(client: false, reacts: false).events, "without clients the switch changes nothing")
+        #expect(with.events != alone.events)
+    }
+}

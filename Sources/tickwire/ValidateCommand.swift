@@ -1,0 +1,374 @@
+// `tickwire validate`: one strategy, one seeded simulator day, three ways, side by side:
+// (a) backtest: the day's flow, generated alone (no participant), through `tickwire backtest`
+//     with the latencies measured in (b);
+// (b) paper: the demo's live run (DPDK, Tickwire's TCP) against the venue simulator, the true
+//     matching engine, paced by event time so that its market runs on the same clock as (a)'s;
+// (c) replay: (b)'s capture, its feed through the strategy again (echo venue) and its order
+//     session read for fills (TCA from the wire).
+// Then the order-by-order agreement of (a) and (b): the same orders placed (stock, side, price,
+// shares, on the same trigger), the same filled or not, and where they first part on each stock.
+import Appliance
+import CShims
+import Packets
+import ArgumentParser
+import Exchange
+import Foundation
+import MarketData
+import OrderEntry
+import TCA
+import TickwireCore
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Backtest vs paper vs replay on one seeded simulator day: fills, filled shares, PnL, and order-by-order agreement.",
+        discussion: """
+        The paper run is the demo's (venue in a namespace, DPDK, Tickwire's TCP; needs root), \
+        with the venue paced by event time so that its market is the backtest's day on the same \
+        clock while we do not trade with it. --reaction off keeps the flow from seeing our orders \
+        (what the backtest assumes), so what remains between (a) and (b) is model error: queue \
+        position, latency, and our fills' own impact on the flow; --reaction on adds the flow's \
+        reaction to our quotes.
+        """
+    )
+
+    @Option(help: "Seconds of paper trading.")
+    var seconds: Double = 20
+
+    @Option(help: "The flow's events a second in its calm regime (about as many ITCH messages).")
+    var rate: Double = 50_000
+
+    @Option(help: "Symbols of the simulated venue.")
+    var symbols: Int = 100
+
+    @Option(help: "Seed of the day's flow.")
+    var seed: UInt64 = 1
+
+    @OptionGroup var strategyOptions: StrategyOptions
+
+    @Option(help: "off: the flow does not see our orders when it decides (the backtest's premise); on: it does.")
+    var reaction: FlowReaction = .off
+
+    @Option(name: .customLong("order-port"), help: "The venue's SoupBinTCP port.")
+    var orderPort: UInt16 = 26520
+
+    @Option(name: .customLong("match-window-us"), help: "Two orders of the same stock, side, price and shares are the same order when their triggers' venue times are this close.")
+    var matchWindowMicros: Double = 1_000
+
+    @Option(help: "Where everything goes: paper/ (the demo's files), day.itch, latencies/, backtest/, replay.csv, report.json.")
+    var out: String = "out/validate"
+
+    @Flag(help: "Print the report as one JSON object.")
+    var json = false
+
+    func log(_ s: String) {
+        FileHandle.standardError.write(Data(("validate: " + s + "\n").utf8))
+    }
+
+    func run() throws {
+        guard seconds >= 2, seconds <= 600 else { throw ValidationError("--seconds must be in [2, 600]") }
+        guard rate >= 1_000, rate <= 500_000 else { throw ValidationError("--rate must be in [1000, 500000]") }
+        guard symbols >= 1, symbols <= 10_000 else { throw ValidationError("--symbols must be in 1...10000") }
+        guard matchWindowMicros >= 0, matchWindowMicros <= 1e6 else { throw ValidationError("--match-window-us must be in [0, 1e6]") }
+        guard strategyOptions.strategy != "fixed" else { throw ValidationError("--strategy is mm or taker") }
+        let spec = try strategyOptions.spec(symbols: symbols)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        if getuid() == 0, let holder = DemoNetwork.lock() { throw fail(holder) }
+
+        // The flow's start: about when the venue's feed will start (the demo gives order entry
+        // 3 s first), so that venue time is close to the time of day; 09:30 if the run would
+        // pass midnight.
+        let day: UInt64 = 86_400_000_000_000
+        var flowStart = (UInt64(tw_clock_realtime_ns()) &+ 3_500_000_000) % day
+        if flowStart + UInt64((seconds + 10) * 1e9) >= day { flowStart = 34_200_000_000_000 }
+        let sessionSeconds = seconds + 1  // the demo runs its venue a second longer than it trades
+
+        // (b) paper.
+        log("paper: \(Int(seconds)) s against the venue (seed \(seed), reaction \(reaction.rawValue), paced by event time)")
+        var demoArgs = ["--seconds", String(seconds), "--rate", String(rate), "--symbols", String(symbols), "--out", out + "/paper",
+                        "--order-port", String(orderPort), "--strategy", strategyOptions.strategy, "--traded", String(strategyOptions.traded),
+                        "--max-position", String(strategyOptions.maxPosition), "--models", strategyOptions.models]
+        if json { demoArgs.append("--json") }
+        let demo = try DemoCommand.parse(demoArgs)
+        demo.flagForSignals()
+        let paper = try demo.runOnce(transport: .tickwire, spec: spec, version: .v42, out: out + "/paper",
+                                     venue: ["--seed", String(seed), "--reaction", reaction.rawValue, "--pace", "events",
+                                             "--flow-start-ns", String(flowStart)])
+        guard paper.mode == "netns+dpdk" else {
+            throw fail("the paper run fell back to loopback (\(paper.fallbackReason ?? "?")): validate needs the demo's namespace and DPDK (root)")
+        }
+        let capture = out + "/paper/capture.pcap"
+        let paperDecisions = out + "/paper/decisions.csv"
+
+        // The latencies the paper run had, per order, for the backtest.
+        let records = try Self.decisionRecords(paperDecisions)
+        let split: WireToWire.Split
+        do { (_, _, split) = try WireToWire.analyzeSplit(capture: capture, decisions: records, orderEntryPort: orderPort) } catch {
+            throw fail("the paper capture: \(error)")
+        }
+        try LatencyCommand.writeLatencies(split, to: out + "/latencies")
+
+        // (a) the day alone, and its backtest.
+        var flow = OrderFlowConfiguration(seed: seed, symbols: symbols)
+        flow.eventsPerSecond = rate / 1.02
+        flow.start = VenueTime(nanosSinceMidnight: flowStart)
+        let dayPath = out + "/day.itch"
+        guard FileManager.default.createFile(atPath: dayPath, contents: nil), let fh = FileHandle(forWritingAtPath: dayPath) else {
+            throw fail("cannot write \(dayPath)")
+        }
+        let generated = FlowDay.generate(flow, messages: Int(sessionSeconds * rate * 4) + 100_000, eventTimes: true,
+                                         untilNanos: flowStart + UInt64(sessionSeconds * 1e9)) { fh.write(Data($0)) }
+        try? fh.close()
+        log("backtest: the day alone, \(generated.messages) messages, with the paper run's latencies")
+        try FileManager.default.createDirectory(atPath: out + "/backtest", withIntermediateDirectories: true)
+        let bt = try BacktestCommand.parse([dayPath, "--strategy", strategyOptions.strategy, "--traded", String(strategyOptions.traded),
+                                            "--max-position", String(strategyOptions.maxPosition), "--models", strategyOptions.models,
+                                            "--feed-latency", "empirical:\(out)/latencies/feed.ns",
+                                            "--entry-latency", "empirical:\(out)/latencies/entry.ns",
+                                            "--response-latency", "empirical:\(out)/latencies/response.ns",
+                                            "--seed", String(seed), "--hidden-prints", "ignore",
+                                            "--fills-out", out + "/backtest/fills.csv", "--decisions-out", out + "/backtest/decisions.csv",
+                                            "--tca-out", out + "/backtest/tca"]).execute()
+
+        // (c) replay of the paper capture: the strategy's orders on it, the venue's fills in it.
+        log("replay: the paper capture")
+        let lineA = FeedAddress(ip: IPv4Address(239, 192, 10, 1), port: 26477)
+        let lineB = FeedAddress(ip: IPv4Address(239, 192, 10, 2), port: 26477)
+        let replayed: StrategyReplayReport
+        switch spec.kind {
+        case .marketMaker:
+            replayed = try replayWithStrategy(spec.marketMaker(symbols: symbols), spec: spec, capture: capture, symbols: symbols, lineA: lineA,
+                                              lineB: lineB, maxOrders: 1 << 22, decisionsOut: out + "/replay.csv")
+        case .taker:
+            replayed = try replayWithStrategy(spec.taker(symbols: symbols), spec: spec, capture: capture, symbols: symbols, lineA: lineA,
+                                              lineB: lineB, maxOrders: 1 << 22, decisionsOut: out + "/replay.csv")
+        }
+        let wire = try TCAInput.fromCapture(capture, orderEntryPort: orderPort, lineA: lineA, lineB: lineB)
+        var tcaConf = TCAConfiguration()
+        tcaConf.maxLocates = symbols + 1
+        let wireTCA = try runTCA(wire, configuration: tcaConf)
+        try TCAOutput.write(wireTCA, to: out + "/paper/tca")
+
+        // Side by side.
+        let paperOrders = try Self.orders(paperDecisions, time: "feed_time_ns")
+        let btOrders = try Self.orders(out + "/backtest/decisions.csv", time: "feed_time_ns")
+        let paperFills = Dictionary(grouping: wire.fills, by: { (f: TCAFill) in f.orderID }).mapValues { $0.reduce(0) { $0 + UInt64($1.shares) } }
+        let btFills = try Self.filledByOrder(out + "/backtest/fills.csv")
+        let agreement = Self.agree(paper: paperOrders, backtest: btOrders, paperFilled: paperFills, backtestFilled: btFills,
+                                   window: UInt64(matchWindowMicros * 1_000))
+        var report = ValidateReport(
+            seed: seed, seconds: seconds, rate: rate, symbols: symbols, strategy: spec.kind.rawValue, traded: spec.traded,
+            reaction: reaction.rawValue, flowStartNs: flowStart,
+            backtest: ValidateSide(orders: Int(bt.orders + bt.replaces), fills: Int(bt.fills), filledShares: Int(bt.filledShares), pnl: bt.pnl),
+            paper: ValidateSide(orders: Int(paper.orders + paper.replaces), fills: Int(paper.fills), filledShares: Int(paper.filledShares), pnl: paper.pnl),
+            replay: ValidateSide(orders: Int(replayed.orders + replayed.replaces), fills: wireTCA.report.pnl.fills,
+                                 filledShares: Int(wireTCA.report.pnl.shares), pnl: wireTCA.report.pnl.spreadUsd + wireTCA.report.pnl.inventoryUsd),
+            agreement: agreement,
+            latenciesNs: ["feed_p50": Self.median(split.wireToRx.indices.map { split.wireToRx[$0] &+ split.rxToSend[$0] }),
+                          "entry_p50": Self.median(split.sendToWire), "response_p50": Self.median(split.wireToRx)],
+            backtestFillCauses: bt.fillCauses, paperFeedGaps: paper.feedGaps, paperRiskRejects: paper.riskRejects,
+            files: ["paper": out + "/paper", "day": dayPath, "latencies": out + "/latencies", "backtest": out + "/backtest",
+                    "replay_decisions": out + "/replay.csv", "report": out + "/report.json"])
+        report.agreement.filledSharesDiff = Self.relative(report.backtest.filledShares, report.paper.filledShares)
+        report.agreement.pnlDiff = Self.relative(report.backtest.pnl, report.paper.pnl)
+        try jsonString(report).write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
+        if json { printJSON(report) } else { report.printText() }
+    }
+
+    // MARK: - Reading
+
+    static func decisionRecords(_ path: String) throws -> [DecisionRecord] {
+        guard let text = TextFile.read(path) else { throw fail("cannot read \(path)") }
+        return text.split(separator: "\n").dropFirst().compactMap { DecisionRecord(csv: $0) }
+    }
+
+    /// An order placed: a new order or a replacement (a new price or size under a new id).
+    struct PlacedOrder {
+        var id: UInt32
+        var time: UInt64
+        var locate: UInt16
+        var side: String
+        var shares: UInt32
+        var price: Int64
+        var key: String { "\(locate) \(side) \(price) \(shares)" }
+    }
+
+    /// The new and replace rows of a decision log (the live one's or the backtest's: read by
+    /// the header's names).
+    static func orders(_ path: String, time: String) throws -> [PlacedOrder] {
+        guard let text = TextFile.read(path) else { throw fail("cannot read \(path)") }
+        var lines = text.split(separator: "\n")
+        guard let header = lines.first?.split(separator: ",").map(String.init) else { return [] }
+        lines.removeFirst()
+        func col(_ n: String) throws -> Int {
+            guard let i = header.firstIndex(of: n) else { throw fail("\(path): no column \(n)") }
+            return i
+        }
+        let (ci, ca, cl, cs, csh, cp, ct) = (try col("order_id"), try col("action"), try col("locate"), try col("side"), try col("shares"),
+                                             try col("price"), try col(time))
+        var out: [PlacedOrder] = []
+        for line in lines {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == header.count, f[ca] == "new" || f[ca] == "replace", let id = UInt32(f[ci]), let l = UInt16(f[cl]),
+                  let sh = UInt32(f[csh]), let p = Int64(f[cp]), let t = UInt64(f[ct]) else { continue }
+            out.append(PlacedOrder(id: id, time: t, locate: l, side: f[cs], shares: sh, price: p))
+        }
+        return out
+    }
+
+    static func filledByOrder(_ path: String) throws -> [UInt32: UInt64] {
+        guard let text = TextFile.read(path) else { throw fail("cannot read \(path)") }
+        var lines = text.split(separator: "\n")
+        guard let header = lines.first?.split(separator: ",").map(String.init),
+              let ci = header.firstIndex(of: "order_id"), let cs = header.firstIndex(of: "shares") else { return [:] }
+        lines.removeFirst()
+        var out: [UInt32: UInt64] = [:]
+        for line in lines {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count == header.count, let id = UInt32(f[ci]), let s = UInt64(f[cs]) else { continue }
+            out[id, default: 0] += s
+        }
+        return out
+    }
+
+    // MARK: - Agreement
+
+    /// Pairs the two runs' orders: per stock, side, price and shares, in time order, two orders
+    /// whose triggers are within `window` ns are the same order. Agreement: of all orders either
+    /// run placed, the share that both placed and both filled (any part) or both left unfilled.
+    /// Each stock's first disagreement is its cause; what follows on that stock may be its
+    /// consequence (positions and quotes differ from there), so they are counted apart.
+    static func agree(paper: [PlacedOrder], backtest: [PlacedOrder], paperFilled: [UInt32: UInt64], backtestFilled: [UInt32: UInt64],
+                      window: UInt64) -> ValidateAgreement {
+        var a = ValidateAgreement()
+        a.paperOrders = paper.count
+        a.backtestOrders = backtest.count
+        struct Event { var time: UInt64; var locate: UInt16; var kind: String }
+        var disagreements: [Event] = []
+        let p = Dictionary(grouping: paper, by: \.key).mapValues { $0.sorted { $0.time < $1.time } }
+        let b = Dictionary(grouping: backtest, by: \.key).mapValues { $0.sorted { $0.time < $1.time } }
+        for key in Set(p.keys).union(b.keys) {
+            let ps = p[key] ?? [], bs = b[key] ?? []
+            var i = 0, j = 0
+            while i < ps.count || j < bs.count {
+                if i < ps.count, j < bs.count, ps[i].time &- bs[j].time < window || bs[j].time &- ps[i].time < window
+                    || (ps[i].time == 0 && bs[j].time == 0) {
+                    let pf = (paperFilled[ps[i].id] ?? 0) > 0, bf = (backtestFilled[bs[j].id] ?? 0) > 0
+                    if ps[i].time == bs[j].time { a.sameTrigger += 1 }
+                    switch (pf, bf) {
+                    case (true, true): a.bothFilled += 1
+                    case (false, false): a.neitherFilled += 1
+                    case (true, false):
+                        a.filledInPaperOnly += 1
+                        disagreements.append(Event(time: ps[i].time, locate: ps[i].locate, kind: "filled in paper only"))
+                    case (false, true):
+                        a.filledInBacktestOnly += 1
+                        disagreements.append(Event(time: ps[i].time, locate: ps[i].locate, kind: "filled in backtest only"))
+                    }
+                    i += 1
+                    j += 1
+                } else if j >= bs.count || (i < ps.count && ps[i].time < bs[j].time) {
+                    a.placedInPaperOnly += 1
+                    disagreements.append(Event(time: ps[i].time, locate: ps[i].locate, kind: "placed in paper only"))
+                    i += 1
+                } else {
+                    a.placedInBacktestOnly += 1
+                    disagreements.append(Event(time: bs[j].time, locate: bs[j].locate, kind: "placed in backtest only"))
+                    j += 1
+                }
+            }
+        }
+        let union = a.bothFilled + a.neitherFilled + a.filledInPaperOnly + a.filledInBacktestOnly + a.placedInPaperOnly + a.placedInBacktestOnly
+        a.orderFillAgreement = union == 0 ? 1 : Double(a.bothFilled + a.neitherFilled) / Double(union)
+        // Per stock, the first disagreement in time, by kind.
+        var first: [UInt16: Event] = [:]
+        for d in disagreements where first[d.locate].map({ d.time < $0.time }) ?? true { first[d.locate] = d }
+        for d in first.values { a.firstDivergenceByKind[d.kind, default: 0] += 1 }
+        a.stocksDiverged = first.count
+        a.disagreementsAfterFirst = disagreements.count - first.count
+        if let earliest = first.values.map(\.time).min(), earliest > 0 { a.firstDivergenceNs = earliest }
+        return a
+    }
+
+    static func relative(_ x: Int, _ reference: Int) -> Double {
+        reference == 0 ? (x == 0 ? 0 : .infinity) : Double(x - reference) / Double(reference)
+    }
+
+    static func relative(_ x: Double, _ reference: Double) -> Double {
+        reference == 0 ? (x == 0 ? 0 : .infinity) : (x - reference) / abs(reference)
+    }
+
+    static func median(_ v: [UInt64]) -> UInt64 {
+        guard !v.isEmpty else { return 0 }
+        return v.sorted()[v.count / 2]
+    }
+}
+
+struct ValidateSide: Encodable {
+    /// Orders placed: new orders and replacements.
+    var orders: Int
+    var fills: Int
+    var filledShares: Int
+    var pnl: Double
+}
+
+struct ValidateAgreement: Encodable {
+    /// Of all orders either run placed, the share both placed and both filled or both did not.
+    var orderFillAgreement: Double = 0
+    /// (backtest - paper) / paper.
+    var filledSharesDiff: Double = 0
+    var pnlDiff: Double = 0
+    var paperOrders = 0
+    var backtestOrders = 0
+    /// Pairs on the very same trigger (the same venue time).
+    var sameTrigger = 0
+    var bothFilled = 0
+    var neitherFilled = 0
+    var filledInPaperOnly = 0
+    var filledInBacktestOnly = 0
+    var placedInPaperOnly = 0
+    var placedInBacktestOnly = 0
+    /// Each diverging stock's first disagreement, by kind (the causes), and how many followed.
+    var firstDivergenceByKind: [String: Int] = [:]
+    var stocksDiverged = 0
+    var disagreementsAfterFirst = 0
+    /// Venue time of the earliest divergence (ns since midnight).
+    var firstDivergenceNs: UInt64?
+}
+
+struct ValidateReport: Encodable {
+    var seed: UInt64
+    var seconds: Double
+    var rate: Double
+    var symbols: Int
+    var strategy: String
+    var traded: Int
+    var reaction: String
+    var flowStartNs: UInt64
+    var backtest: ValidateSide
+    var paper: ValidateSide
+    var replay: ValidateSide
+    var agreement: ValidateAgreement
+    /// The paper run's latencies (medians), which the backtest drew from.
+    var latenciesNs: [String: UInt64]
+    var backtestFillCauses: [String: UInt64]
+    var paperFeedGaps: UInt64
+    var paperRiskRejects: UInt64
+    var files: [String: String]
+
+    func printText() {
+        func row(_ name: String, _ s: ValidateSide) -> String {
+            "  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) orders \(s.orders)  fills \(s.fills)  filled shares \(s.filledShares)  PnL \(String(format: "%.2f", s.pnl)) USD"
+        }
+        print("validate: \(strategy) on \(traded) of \(symbols) stocks, seed \(seed), \(Int(seconds)) s at \(Int(rate)) events/s, flow reaction \(reaction)")
+        print(row("backtest", backtest))
+        print(row("paper", paper))
+        print(row("replay", replay))
+        let a = agreement
+        print(String(format: "  agreement: order-by-order fills %.1f%%, filled shares %+.1f%%, PnL %+.1f%%", a.orderFillAgreement * 100,
+                     a.filledSharesDiff * 100, a.pnlDiff * 100))
+        print("    both filled \(a.bothFilled), neither \(a.neitherFilled), filled in paper only \(a.filledInPaperOnly), in backtest only \(a.filledInBacktestOnly), placed in paper only \(a.placedInPaperOnly), in backtest only \(a.placedInBacktestOnly)")
+        print("    first divergence per stock (\(a.stocksDiverged) stocks): \(a.firstDivergenceByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); \(a.disagreementsAfterFirst) disagreements after them")
+        print("  files: \(files["report"] ?? "")")
+    }
+}
