@@ -131,6 +131,9 @@ public final class BacktestVenue: ByteStreamTransport {
     var answers = TimedQueue()
     var published = TimedQueue(capacity: 1 << 20)
     var feedLatency: LatencySampler
+    /// The venue instant of the last feed draw, and the draw (`feedArrival`).
+    var feedDrawAt: UInt64 = .max
+    var feedDraw: UInt64 = 0
     var entryLatency: LatencySampler
     var responseLatency: LatencySampler
     var lastAnswerTime: UInt64 = 0
@@ -277,7 +280,7 @@ public final class BacktestVenue: ByteStreamTransport {
         let locate = Int(locateOfMessage(m).rawValue)
         if locate >= configuration.maxLocates || !modelled[locate], Self.isOrderMessage(m[0]), !refersToOurBook(m) {
             // A stock we cannot trade here: the venue keeps no book for it, it only publishes.
-            published.push(m, at: venueNow &+ feedLatency.next())
+            published.push(m, at: feedArrival())
             counters.messagesPublished &+= 1
             return
         }
@@ -300,14 +303,14 @@ public final class BacktestVenue: ByteStreamTransport {
         }
         if let s = republishShares {
             // The recorded add (or replace) rests with what our orders left of it.
-            published.push(at: venueNow &+ feedLatency.next(), maxBytes: m.count) { out in
+            published.push(at: feedArrival(), maxBytes: m.count) { out in
                 out.baseAddress!.copyMemory(from: m.baseAddress!, byteCount: m.count)
                 let at = m[0] == UInt8(ascii: "U") ? 27 : 20
                 out.storeBytes(of: s.bigEndian, toByteOffset: at, as: UInt32.self)
                 return m.count
             }
         } else {
-            published.push(m, at: venueNow &+ feedLatency.next())
+            published.push(m, at: feedArrival())
         }
         counters.messagesPublished &+= 1
     }
@@ -938,8 +941,21 @@ public final class BacktestVenue: ByteStreamTransport {
 
     // MARK: - Publishing (to our engine, one feed latency later)
 
+    /// When what the venue publishes now reaches our engine. One draw per venue instant: the
+    /// messages of one event (an order's executions, our add and what it crossed) leave in one
+    /// packet and arrive together, as they do live; a draw per message would spread them over
+    /// the latency's range and make the strategy decide on half an event.
+    @inline(__always)
+    func feedArrival() -> UInt64 {
+        if venueNow != feedDrawAt {
+            feedDrawAt = venueNow
+            feedDraw = feedLatency.next()
+        }
+        return venueNow &+ feedDraw
+    }
+
     func publish(_ write: (UnsafeMutableRawBufferPointer) -> Int?) {
-        if published.push(at: venueNow &+ feedLatency.next(), maxBytes: 64, write) {
+        if published.push(at: feedArrival(), maxBytes: 64, write) {
             counters.messagesPublished &+= 1
         } else {
             // Not encodable (a time past ITCH's 48 bits, a price past 32): the engine's book would

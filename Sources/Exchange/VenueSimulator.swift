@@ -139,9 +139,12 @@ public final class VenueSimulator {
     /// Venue time now: the model's clock, never behind the wall clock's progress when paced.
     func venueClock(_ now: Int64, _ t0: Int64) -> VenueTime {
         let wall = configuration.flow.start.nanosSinceMidnight &+ UInt64(max(now - t0, 0))
-        // Paced by event time, model.now is the next event's, not yet made: the wall clock is
-        // the venue's, and no event already out is later than it.
-        if configuration.paceByEventTime { return VenueTime(nanosSinceMidnight: wall) }
+        // Paced by event time, model.now is the next event's, not yet made. The venue's clock is
+        // the wall clock, except while the flow lags it (a burst, a slow build): then a client's
+        // message is placed just before the next event, after every event already out, so that
+        // stamps stay in sequence and the client meets the market as it stood when its message
+        // was handled (what a backtest's venue does with an order arriving at that time).
+        if configuration.paceByEventTime { return VenueTime(nanosSinceMidnight: min(wall, model.now)) }
         return VenueTime(nanosSinceMidnight: max(model.now, wall))
     }
 
@@ -155,20 +158,28 @@ public final class VenueSimulator {
     /// and keeps answering re-requests for `linger` seconds more.
     /// `startDelay`: seconds during which order entry is up (logins are answered) before the
     /// feed's first packet, so that a trading client can log in and join the feed from its start.
+    /// `startOnLogin`: the feed starts 100 ms after the first client's login instead, the start
+    /// delay being then the longest wait (a client that takes its time to come up, as a debug
+    /// build's EAL and book do, misses nothing of the feed).
     /// `stop`: asked once per turn; true ends the session early (a signal, a test).
     /// `ended`: called once the session has ended and its capture is complete and closed, before
     /// the linger (what the venue's book holds then is final: a client may compare it while its
     /// re-requests are still answered).
-    public func run(seconds: Double, messages limit: UInt64? = nil, linger: Double = 0.5, startDelay: Double = 0,
+    public func run(seconds: Double, messages limit: UInt64? = nil, linger: Double = 0.5, startDelay: Double = 0, startOnLogin: Bool = false,
                     stop: (() -> Bool)? = nil, ended: (() -> Void)? = nil) -> VenueSummary {
         server.start()
         let c = configuration
         var sink = VenueSink(feed: PublishingSink(publisher: publisher, time: c.flow.start, out: packer), orderEntry: orderEntry)
         if startDelay > 0, let orderEntry {
-            let until = tw_clock_monotonic_raw_ns() + Int64(startDelay * 1e9)
+            var until = tw_clock_monotonic_raw_ns() + Int64(startDelay * 1e9)
+            var loggedIn = false
             while true {
                 let now = tw_clock_monotonic_raw_ns()
-                if now >= until { break }
+                if now >= until || stop?() == true { break }
+                if startOnLogin && !loggedIn && orderEntry.counters.logins > 0 {
+                    loggedIn = true
+                    until = min(until, now + 100_000_000)
+                }
                 orderEntry.poll(monotonicNs: now, venueTime: c.flow.start, &sink)
                 usleep(500)
             }
@@ -193,6 +204,9 @@ public final class VenueSimulator {
             if now >= end || stop?() == true { break }
             if let orderEntry {
                 let before = publisher.published
+                // Paced by event time, what a client's order makes on the feed is stamped with
+                // the venue's clock when it arrives (else with the last flow event's time).
+                if c.paceByEventTime { sink.feed.time = venueClock(now, t0) }
                 orderEntry.poll(monotonicNs: now, venueTime: venueClock(now, t0), &sink)
                 if publisher.published != before { packer.flush() }
             }
@@ -201,8 +215,11 @@ public final class VenueSimulator {
                 // The event at model.now (drawn by the previous advance) goes out once the wall
                 // clock reaches it.
                 let wall = c.flow.start.nanosSinceMidnight &+ UInt64(max(now - t0, 0))
+                // Sixteen events at most between two polls of order entry: a venue that lags the
+                // clock (a slow build, a busy core) still handles a client's message within a few
+                // events of its arrival, not after the whole backlog.
                 var batch = 0
-                while model.now <= wall && batch < 4096 {
+                while model.now <= wall && batch < 16 {
                     sink.feed.time = VenueTime(nanosSinceMidnight: model.now)
                     model.act(&sink)
                     regimeNs[model.regime, default: 0] += model.now - lastVenue

@@ -256,6 +256,15 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
         lineA?.close()
         lineB?.close()
     }
+    // The book before the login: made after it, its preallocation (two million orders, every
+    // locate) ate the venue's start delay and the feed's first seconds went by unread (a gap
+    // at every demo's start, recovered by re-request, its orders' wire to wire in seconds).
+    let book: OrderBook
+    // Every locate a feed can name (not only the configuration's symbols): a real feed's
+    // locates run past the stocks traded, and none may be refused for being out of range.
+    do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: setup.maxOrders, maxLocates: 65_536)) } catch {
+        throw ApplianceRunError.setup("book: \(error)")
+    }
     let risk: RiskEngine
     do { risk = try RiskEngine(limits: setup.limits, maxLocates: setup.symbols + 1) } catch {
         throw ApplianceRunError.setup("risk limits: \(error)")
@@ -279,7 +288,7 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
         log("logged in to \(setup.orderEntry) (OUCH \(setup.version.rawValue)) over Tickwire's TCP from \(netConfig.address); feed from \(source.label)")
         let requester = NetRecoveryClient(host: link.host, server: setup.rerequest.ip, port: setup.rerequest.port)
         var reconnect = NetReconnect(venue: setup.orderEntry.ip, port: setup.orderEntry.port)
-        var outcome = try trade(strategy: strategy, gateway: gateway, requester: requester, risk: risk, journal: journal, setup: setup,
+        var outcome = try trade(strategy: strategy, book: book, gateway: gateway, requester: requester, risk: risk, journal: journal, setup: setup,
                                 source: source, port: port, seconds: seconds, flag: flag, log: log,
                                 loop: { $0.run(link: link, flag: flag, reconnect: &reconnect) }, pump: { link.pump() })
         // Our FIN after the logout, the venue's FIN, then the IGMP leaves.
@@ -302,7 +311,7 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
     do { requester = try UDPRecoveryClient(server: setup.rerequest.ip, port: setup.rerequest.port) } catch {
         throw ApplianceRunError.setup("re-request socket: \(error)")
     }
-    return try trade(strategy: strategy, gateway: gateway, requester: requester, risk: risk, journal: journal, setup: setup,
+    return try trade(strategy: strategy, book: book, gateway: gateway, requester: requester, risk: risk, journal: journal, setup: setup,
                      source: source, port: port, seconds: seconds, flag: flag, log: log,
                      loop: { appliance in
                          if let port {
@@ -334,16 +343,10 @@ func rxTimestampSource(_ port: DPDKPort?) -> String {
 /// loop (`loop`), the wind-down (cancel what is open while `pump` keeps the port turning), the
 /// report.
 func trade<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Requester>(
-    strategy: S, gateway: OrderGateway<T>, requester: R, risk: RiskEngine, journal: JournalWriter?, setup: TradingSetup,
+    strategy: S, book: OrderBook, gateway: OrderGateway<T>, requester: R, risk: RiskEngine, journal: JournalWriter?, setup: TradingSetup,
     source: FeedSource, port: DPDKPort?, seconds: Double, flag: RunFlag, log: (String) -> Void,
     loop: (Appliance<S, T, R>) -> Void, pump: () -> Void
 ) throws -> RunOutcome {
-    let book: OrderBook
-    // Every locate a feed can name (not only the configuration's symbols): a real feed's
-    // locates run past the stocks traded, and none may be refused for being out of range.
-    do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: setup.maxOrders, maxLocates: 65_536)) } catch {
-        throw ApplianceRunError.setup("book: \(error)")
-    }
     let engine = TradingEngine(book: book, gateway: gateway, strategy: strategy)
     let clock = TSCClock.calibrate(windowNanos: 50_000_000)
     let appliance = Appliance(engine: engine, lineA: setup.lineA, lineB: setup.lineB, requester: requester, clock: clock)

@@ -176,11 +176,13 @@ struct DemoCommand: ParsableCommand {
         if tap == nil { log("tcpdump is not available: no wire-to-wire figures") }
         usleep(500_000)
 
-        // The venue: order entry up at once, the feed after a start delay (we log in first).
+        // The venue: order entry up at once, the feed 100 ms after our login (up to 30 s): a
+        // fixed delay was shorter than a debug build's start (EAL, port, book), and the feed's
+        // first seconds went by unread, recovered by re-request.
         var venueArgs = [me, "exchange", "--seconds", String(seconds + 1), "--rate", String(rate), "--symbols", String(symbols),
                          "--interface", venueIP, "--feed-a", lineA.description, "--feed-b", lineB.description,
                          "--rerequest", rerequest.description, "--order-entry", "\(venueIP):\(orderPort)",
-                         "--start-delay", "3", "--linger", "1", "--json"] + venueExtra
+                         "--start-delay", "30", "--start-on-login", "--linger", "1", "--json"] + venueExtra
         if fallbackReason == nil { venueArgs = ["ip", "netns", "exec", DemoNetwork.namespace] + venueArgs }
         guard let venue = Subprocess.start(venueArgs, stdout: out + "/venue.json", stderr: out + "/venue.log") else {
             throw fail("cannot start the venue simulator (\(venueArgs.joined(separator: " ")))")

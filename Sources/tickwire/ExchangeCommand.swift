@@ -81,6 +81,9 @@ struct ExchangeCommand: ParsableCommand {
     @Option(name: .customLong("start-delay"), help: "Seconds with order entry up before the feed starts (clients log in first).")
     var startDelay: Double = 0
 
+    @Flag(name: .customLong("start-on-login"), help: "Start the feed 100 ms after the first client logs in; --start-delay is then the longest wait.")
+    var startOnLogin = false
+
     @Option(help: "on: the flow sees the trading clients' orders when it decides (the touch, queue sizes, which order to cancel); off: it decides on its own orders alone, so a client's order changes nothing it does until it trades (what a backtest assumes). Clients' orders trade with it either way.")
     var reaction: FlowReaction = .on
 
@@ -152,7 +155,7 @@ struct ExchangeCommand: ParsableCommand {
         // The book is written when the session ends, before the linger: a client replaying the
         // capture compares with it while its re-requests are still answered.
         var bookError: String?
-        let s = venue.run(seconds: seconds, messages: messages, linger: linger, startDelay: max(0, min(startDelay, 60)),
+        let s = venue.run(seconds: seconds, messages: messages, linger: linger, startDelay: max(0, min(startDelay, 60)), startOnLogin: startOnLogin,
                           stop: { exchangeStop.load(ordering: .relaxed) }, ended: {
                               guard let bookOut else { return }
                               let text = venue.model.engine.dump { venue.publisher.symbols[Int($0.rawValue)].description }

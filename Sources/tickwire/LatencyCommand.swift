@@ -65,10 +65,23 @@ struct LatencyCommand: ParsableCommand {
     /// - response.ns: the venue -> our rx, for which the tap has no receive time of ours: the
     ///   same link's venue-to-us delay as the feed's packets take it (wire_to_rx). Same link,
     ///   same direction, same stack on our side: an estimate, said as one.
-    static func writeLatencies(_ s: WireToWire.Split, to dir: String) throws {
-        guard !s.wireToRx.isEmpty else {
+    /// An order whose trigger took more than `recoveredAbove` ns from the wire to us is left
+    /// out: its packet was lost to us and the trigger came by re-request, so the pair measures
+    /// the gap's recovery, not the link (said on stderr, with how many).
+    @discardableResult
+    static func writeLatencies(_ split: WireToWire.Split, to dir: String, recoveredAbove: UInt64 = 10_000_000) throws -> WireToWire.Split {
+        guard !split.wireToRx.isEmpty else {
             throw fail("no order has the split at the software's stamps (the decision log needs its wall-clock columns)")
         }
+        var s = split
+        let keep = split.wireToRx.indices.filter { split.wireToRx[$0] <= recoveredAbove }
+        if keep.count < split.wireToRx.count {
+            s.wireToRx = keep.map { split.wireToRx[$0] }
+            s.rxToSend = keep.map { split.rxToSend[$0] }
+            s.sendToWire = keep.map { split.sendToWire[$0] }
+            FileHandle.standardError.write(Data("tickwire: \(split.wireToRx.count - keep.count) of \(split.wireToRx.count) orders left out of the latencies: their trigger reached us more than \(recoveredAbove / 1_000_000) ms after the wire (recovered by re-request)\n".utf8))
+        }
+        guard !s.wireToRx.isEmpty else { throw fail("every order's trigger came by re-request: no latency to learn from") }
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch { throw fail("cannot create \(dir): \(error)") }
         func write(_ name: String, _ v: [UInt64]) throws {
             let text = "# ns, one per order (tickwire latency --latencies-out)\n" + v.map(String.init).joined(separator: "\n") + "\n"
@@ -77,5 +90,6 @@ struct LatencyCommand: ParsableCommand {
         try write("feed.ns", zip(s.wireToRx, s.rxToSend).map { $0 &+ $1 })
         try write("entry.ns", s.sendToWire)
         try write("response.ns", s.wireToRx)
+        return s
     }
 }

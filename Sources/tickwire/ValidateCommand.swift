@@ -102,11 +102,11 @@ struct ValidateCommand: ParsableCommand {
 
         // The latencies the paper run had, per order, for the backtest.
         let records = try Self.decisionRecords(paperDecisions)
-        let split: WireToWire.Split
-        do { (_, _, split) = try WireToWire.analyzeSplit(capture: capture, decisions: records, orderEntryPort: orderPort) } catch {
+        let measured: WireToWire.Split
+        do { (_, _, measured) = try WireToWire.analyzeSplit(capture: capture, decisions: records, orderEntryPort: orderPort) } catch {
             throw fail("the paper capture: \(error)")
         }
-        try LatencyCommand.writeLatencies(split, to: out + "/latencies")
+        let split = try LatencyCommand.writeLatencies(measured, to: out + "/latencies")
 
         // (a) the day alone, and its backtest.
         var flow = OrderFlowConfiguration(seed: seed, symbols: symbols)
