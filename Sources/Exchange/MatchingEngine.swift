@@ -172,10 +172,6 @@ struct EngineLevel {
     var count: Int32
     var head: Int32
     var tail: Int32
-    /// What of it is the trading clients' (not the background flow's): the flow's view of
-    /// the book with its reaction to clients off leaves these out.
-    var clientShares: UInt64 = 0
-    var clientCount: Int32 = 0
 }
 
 public final class MatchingEngine {
@@ -486,61 +482,6 @@ public final class MatchingEngine {
         return levels[Int(last)].price
     }
 
-    // MARK: - The book without the clients' orders
-
-    // The background flow's view when it must not react to the trading clients: levels that
-    // hold client orders only are not there, the others count background orders and shares
-    // only. Level indexes count background levels from the best.
-
-    /// The `backgroundIndex`-th level holding background orders, as an index into `sides[s]`
-    /// (counted from the end), or nil.
-    @inline(__always)
-    func backgroundLevel(_ s: Int, _ backgroundIndex: Int) -> Int32? {
-        guard s < sides.count else { return nil }
-        let arr = sides[s]
-        var k = backgroundIndex
-        var i = arr.count - 1
-        while i >= 0 {
-            let l = levels[Int(arr[i])]
-            if l.count > l.clientCount {
-                if k == 0 { return arr[i] }
-                k -= 1
-            }
-            i -= 1
-        }
-        return nil
-    }
-
-    /// `levelSize` of the background's orders alone.
-    @inline(__always)
-    public func backgroundLevelSize(_ locate: StockLocate, _ side: Side, _ levelIndex: Int) -> (price: Int64, shares: UInt64, orders: Int) {
-        guard let lv = backgroundLevel(sideIndex(locate, side), levelIndex) else { return (0, 0, 0) }
-        let l = levels[Int(lv)]
-        return (l.price, l.shares - l.clientShares, Int(l.count - l.clientCount))
-    }
-
-    /// `bestPrice` of the background's orders alone.
-    public func backgroundBestPrice(_ locate: StockLocate, _ side: Side) -> Int64? {
-        backgroundLevel(sideIndex(locate, side), 0).map { levels[Int($0)].price }
-    }
-
-    /// The background order at `position` (0 = first in time, clients' orders not counted) of
-    /// the `levelIndex`-th background level.
-    public func backgroundOrder(_ locate: StockLocate, _ side: Side, level levelIndex: Int, position: Int) -> LiveOrder? {
-        guard position >= 0, let lv = backgroundLevel(sideIndex(locate, side), levelIndex) else { return nil }
-        var h = levels[Int(lv)].head
-        var k = position
-        while h >= 0 {
-            let o = orders[Int(h)]
-            if o.owner.isBackground {
-                if k == 0 { return live(o) }
-                k -= 1
-            }
-            h = o.next
-        }
-        return nil
-    }
-
     // MARK: - Internals
 
     @inline(__always)
@@ -653,10 +594,6 @@ public final class MatchingEngine {
         levels[Int(lv)].tail = h
         levels[Int(lv)].count += 1
         levels[Int(lv)].shares += UInt64(shares)
-        if !owner.isBackground {
-            levels[Int(lv)].clientCount += 1
-            levels[Int(lv)].clientShares += UInt64(shares)
-        }
         let r = Int(truncatingIfNeeded: ref) & recentMask
         let old = recent[r]
         if old >= 0 { overflow[orders[Int(old)].ref] = old }
@@ -666,9 +603,7 @@ public final class MatchingEngine {
 
     func reduce(_ h: Int32, by n: UInt32) {
         orders[Int(h)].shares -= n
-        let lv = Int(orders[Int(h)].level)
-        levels[lv].shares -= UInt64(n)
-        if !orders[Int(h)].owner.isBackground { levels[lv].clientShares -= UInt64(n) }
+        levels[Int(orders[Int(h)].level)].shares -= UInt64(n)
     }
 
     /// Unlinks and frees an order; removes its level when it empties.
@@ -679,10 +614,6 @@ public final class MatchingEngine {
         if o.next >= 0 { orders[Int(o.next)].prev = o.prev } else { levels[Int(lv)].tail = o.prev }
         levels[Int(lv)].shares -= UInt64(o.shares)
         levels[Int(lv)].count -= 1
-        if !o.owner.isBackground {
-            levels[Int(lv)].clientShares -= UInt64(o.shares)
-            levels[Int(lv)].clientCount -= 1
-        }
         if levels[Int(lv)].count == 0 {
             let s = sideIndex(StockLocate(rawValue: o.locate), o.side)
             if let at = sides[s].lastIndex(of: lv) { sides[s].remove(at: at) }

@@ -92,10 +92,11 @@ public struct OrderFlowConfiguration: Sendable {
     /// Share of events that are trades against hidden liquidity (ITCH P).
     public var hiddenTradeShare: Double = 0.004
     /// Whether the flow sees the trading clients' orders when it decides (the touch, the
-    /// queue sizes, the spread, which order to cancel or move). Off, it decides on the book of
-    /// its own orders alone, so a client's resting order changes nothing it does until it
-    /// trades (a backtest's premise: the recorded flow does not react to us); the clients'
-    /// orders still trade with it. `tickwire exchange --reaction off|on`.
+    /// queue sizes, the spread, which order to cancel or move, what its orders executed). Off,
+    /// it decides on a shadow book of its own orders alone, which never meets a client: every
+    /// request it makes is the one it makes without clients (a backtest's premise: the recorded
+    /// flow does not react to us), and the venue's engine matches each against the real book,
+    /// clients' orders in it, by price and time. `tickwire exchange --reaction off|on`.
     public var reactsToClients = true
 
     public init(seed: UInt64 = 1, symbols: Int = 100) {
@@ -122,6 +123,11 @@ public final class OrderFlowModel {
     let levelAt: UnsafeMutablePointer<Int>
     let weight: UnsafeMutablePointer<Double>
     let weightCount: Int
+    /// With the reaction to clients off: the flow's book without them, where it decides, and
+    /// its orders' references there -> in `engine` (while live in both).
+    let shadow: MatchingEngine?
+    var shadowToReal: [UInt64: UInt64] = [:]
+    var shadowSink = ShadowSink()
 
     /// The engine is made here, with one locate per symbol (1...symbols).
     public init(configuration c: OrderFlowConfiguration, maxOrders: Int = 1 << 20) {
@@ -129,6 +135,7 @@ public final class OrderFlowModel {
         var ec = MatchingEngineConfiguration(symbols: c.symbols, maxOrders: maxOrders)
         ec.firstRef = 1
         engine = MatchingEngine(configuration: ec)
+        shadow = c.reactsToClients ? nil : MatchingEngine(configuration: ec)
         rng = FlowRandom(seed: c.seed)
         now = c.start.nanosSinceMidnight
         var acc = 0.0
@@ -299,7 +306,7 @@ public final class OrderFlowModel {
                 // Only the background's own orders: a client's order is its owner's to cancel.
                 guard let o = viewOrder(locate, sd, level: j, position: rng.below(n)), isBackground(o.owner) else { return }
                 let keep: UInt32 = rng.below(100) < 12 && o.shares.rawValue > 100 ? o.shares.rawValue / 2 : 0
-                engine.cancel(ref: o.ref, owner: o.owner, remaining: Shares(rawValue: keep), &sink)
+                cancel(o, remaining: keep, &sink)
             }
             return
         }
@@ -311,11 +318,11 @@ public final class OrderFlowModel {
             if rng.uniform() < p.walk { shares = UInt32(min(touch * (1.2 + 2 * rng.uniform()), 900_000)) + shares }
             let owner = owners[rng.below(owners.count)]
             if rng.below(10) < 7 {
-                engine.submit(NewOrder(locate: locate, side: sd, shares: Shares(rawValue: shares), price: .zero, kind: .market, owner: owner), &sink)
+                request(NewOrder(locate: locate, side: sd, shares: Shares(rawValue: shares), price: .zero, kind: .market, owner: owner), &sink)
             } else {
                 let limit = sd == .buy ? ask + 2 * c.tick : max(bid - 2 * c.tick, c.tick)
-                engine.submit(NewOrder(locate: locate, side: sd, shares: Shares(rawValue: shares), price: Price(rawValue: limit), kind: .ioc,
-                                       owner: owner), &sink)
+                request(NewOrder(locate: locate, side: sd, shares: Shares(rawValue: shares), price: Price(rawValue: limit), kind: .ioc,
+                                 owner: owner), &sink)
             }
         case 2, 3:
             let sd: Side = pick == base + 2 ? .buy : .sell
@@ -334,7 +341,7 @@ public final class OrderFlowModel {
             if sd == .buy ? price >= ask : price <= bid { price = o.price.rawValue + away }
             if price <= 0 { return }
             let shares = max(100, Int(o.shares.rawValue) + 100 * (rng.below(5) - 2))
-            engine.replace(ref: o.ref, owner: o.owner, shares: Shares(rawValue: UInt32(shares)), price: Price(rawValue: price), &sink)
+            replace(o, shares: UInt32(shares), price: price, &sink)
         default:
             let sd: Side = pick == base + 4 ? .buy : .sell
             submit(locate, sd, sd == .buy ? bid + c.tick : ask - c.tick, size(), &sink)
@@ -348,29 +355,85 @@ public final class OrderFlowModel {
     @inline(__always)
     func isBackground(_ owner: OrderOwner) -> Bool { owner.isBackground }
 
-    // The book as the flow sees it: whole, or without the clients' orders (reactsToClients).
+    // The book as the flow sees it: the venue's (clients' orders in it), or its shadow.
     @inline(__always)
     func viewBest(_ locate: StockLocate, _ side: Side) -> Int64? {
-        configuration.reactsToClients ? engine.bestPrice(locate, side) : engine.backgroundBestPrice(locate, side)
+        (shadow ?? engine).bestPrice(locate, side)
     }
 
     @inline(__always)
     func viewLevel(_ locate: StockLocate, _ side: Side, _ j: Int) -> (price: Int64, shares: UInt64, orders: Int) {
-        configuration.reactsToClients ? engine.levelSize(locate, side, j) : engine.backgroundLevelSize(locate, side, j)
+        (shadow ?? engine).levelSize(locate, side, j)
     }
 
     @inline(__always)
     func viewOrder(_ locate: StockLocate, _ side: Side, level j: Int, position: Int) -> MatchingEngine.LiveOrder? {
-        configuration.reactsToClients ? engine.order(locate, side, level: j, position: position)
-            : engine.backgroundOrder(locate, side, level: j, position: position)
+        (shadow ?? engine).order(locate, side, level: j, position: position)
+    }
+
+    // The flow's requests: to the venue's engine; with a shadow, there first, then to the
+    // venue's engine with the shadow's references mapped to the venue's.
+
+    /// A new order (limit, market or IOC).
+    func request<S: EngineSink>(_ o: NewOrder, _ sink: inout S) {
+        guard let shadow else {
+            engine.submit(o, &sink)
+            return
+        }
+        let s = shadow.submit(o, &shadowSink)
+        let r = engine.submit(o, &sink)
+        if let s, let r, shadow.order(s) != nil, engine.order(r) != nil { shadowToReal[s.rawValue] = r.rawValue }
+        forgetExecuted()
+    }
+
+    /// Cancels `o` (the flow's view of it) down to `remaining` shares.
+    func cancel<S: EngineSink>(_ o: MatchingEngine.LiveOrder, remaining: UInt32, _ sink: inout S) {
+        guard let shadow else {
+            engine.cancel(ref: o.ref, owner: o.owner, remaining: Shares(rawValue: remaining), &sink)
+            return
+        }
+        shadow.cancel(ref: o.ref, owner: o.owner, remaining: Shares(rawValue: remaining), &shadowSink)
+        if let r = shadowToReal[o.ref.rawValue] {
+            // The venue's copy may hold fewer shares (a client traded with it): OUCH's rule
+            // (cancel down to the size asked for, nothing if it is below) applies there.
+            if engine.order(OrderRef(rawValue: r)) != nil {
+                engine.cancel(ref: OrderRef(rawValue: r), owner: o.owner, remaining: Shares(rawValue: remaining), &sink)
+            }
+            if remaining == 0 || engine.order(OrderRef(rawValue: r)) == nil { shadowToReal[o.ref.rawValue] = nil }
+        }
+        if shadow.order(o.ref) == nil { shadowToReal[o.ref.rawValue] = nil }
+        shadowSink.executed.removeAll(keepingCapacity: true)
+    }
+
+    /// Moves `o` (the flow's view of it) to `price` with `shares`.
+    func replace<S: EngineSink>(_ o: MatchingEngine.LiveOrder, shares: UInt32, price: Int64, _ sink: inout S) {
+        guard let shadow else {
+            engine.replace(ref: o.ref, owner: o.owner, shares: Shares(rawValue: shares), price: Price(rawValue: price), &sink)
+            return
+        }
+        let s = shadow.replace(ref: o.ref, owner: o.owner, shares: Shares(rawValue: shares), price: Price(rawValue: price), &shadowSink)
+        var r: OrderRef?
+        if let old = shadowToReal.removeValue(forKey: o.ref.rawValue), engine.order(OrderRef(rawValue: old)) != nil {
+            r = engine.replace(ref: OrderRef(rawValue: old), owner: o.owner, shares: Shares(rawValue: shares), price: Price(rawValue: price), &sink)
+        }
+        if let s, let r, shadow.order(s) != nil, engine.order(r) != nil { shadowToReal[s.rawValue] = r.rawValue }
+        forgetExecuted()
+    }
+
+    /// Shadow orders a request executed in full are gone from the map (their venue copies,
+    /// where a client took the execution instead, stay and trade on).
+    func forgetExecuted() {
+        guard let shadow else { return }
+        for ref in shadowSink.executed where shadow.order(OrderRef(rawValue: ref)) == nil { shadowToReal[ref] = nil }
+        shadowSink.executed.removeAll(keepingCapacity: true)
     }
 
     func submit<S: EngineSink>(_ locate: StockLocate, _ side: Side, _ price: Int64, _ shares: UInt32, _ sink: inout S) {
         guard price > 0 else { return }
         let owner = owners[rng.below(owners.count)]
         let attributed = rng.uniform() < configuration.attributedShare
-        engine.submit(NewOrder(locate: locate, side: side, shares: Shares(rawValue: shares), price: Price(rawValue: price),
-                               kind: .limit, owner: owner, attributed: attributed), &sink)
+        request(NewOrder(locate: locate, side: side, shares: Shares(rawValue: shares), price: Price(rawValue: price),
+                         kind: .limit, owner: owner, attributed: attributed), &sink)
     }
 
     /// Mostly round lots around the average size, some odd lots.
@@ -446,4 +509,12 @@ struct FlowRandom {
     mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(g.next() % UInt64(n)) }
     /// Uniform in [0, 1).
     @inline(__always) mutating func uniform() -> Double { g.uniform() }
+}
+
+/// What the flow's shadow book does, for the flow model: the references it executed.
+struct ShadowSink: EngineSink {
+    var executed: [UInt64] = []
+    mutating func on(_ e: EngineEvent) {
+        if case let .mdExecute(_, ref, _, _) = e { executed.append(ref.rawValue) }
+    }
 }

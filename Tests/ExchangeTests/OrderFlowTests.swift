@@ -221,7 +221,9 @@ func byType(_ bytes: [UInt8]) -> [Character: Int] {
 @Suite struct FlowReactionTests {
     /// The flow's market-data events, the client's left out and references renumbered in order
     /// of first appearance; and whether the client's order traded.
-    func flow(client: Bool, reacts: Bool, ticksUnder: Int64 = 2, steps: Int = 4_000) -> (events: [String], clientTraded: Bool) {
+    func flow(client: Bool, reacts: Bool, ticksUnder: Int64 = 2, side clientSide: Side = .buy, steps: Int = 4_000)
+        -> (events: [String], clientTraded: Bool, clientExecutions: Int)
+    {
         var c = OrderFlowConfiguration(seed: 11, symbols: 3)
         c.reactsToClients = reacts
         let model = OrderFlowModel(configuration: c)
@@ -230,8 +232,9 @@ func byType(_ bytes: [UInt8]) -> [Character: Int] {
         var clientRef: OrderRef?
         if client {
             let locate = StockLocate(rawValue: 1)
-            let bid = model.engine.bestPrice(locate, .buy) ?? 0
-            clientRef = model.engine.submit(NewOrder(locate: locate, side: .buy, shares: Shares(rawValue: 300), price: Price(rawValue: bid - ticksUnder * c.tick),
+            let touch = model.engine.bestPrice(locate, clientSide) ?? 0
+            let price = clientSide == .buy ? touch - ticksUnder * c.tick : touch + ticksUnder * c.tick
+            clientRef = model.engine.submit(NewOrder(locate: locate, side: clientSide, shares: Shares(rawValue: 300), price: Price(rawValue: price),
                                                      owner: OrderOwner(session: 1, firm: 1)), &log)
         }
         if client { #expect(clientRef != nil, "the client's order rests: \(log.events.last.map { "\($0)" } ?? "-")") }
@@ -244,12 +247,13 @@ func byType(_ bytes: [UInt8]) -> [Character: Int] {
         }
         var out: [String] = []
         var traded = false
+        var executions = 0
         for e in log.events {
             switch e {
             case let .mdAdd(l, ref, side, shares, price, firm) where ref != clientRef:
                 out.append("A \(l.rawValue) \(name(ref)) \(side) \(shares.rawValue) \(price.rawValue) \(firm ?? 0)")
             case let .mdExecute(l, ref, shares, match):
-                if ref == clientRef { traded = true } else { out.append("E \(l.rawValue) \(name(ref)) \(shares.rawValue) \(match)") }
+                if ref == clientRef { traded = true; executions += 1 } else { out.append("E \(l.rawValue) \(name(ref)) \(shares.rawValue) \(match)") }
             case let .mdCancel(l, ref, shares) where ref != clientRef:
                 out.append("X \(l.rawValue) \(name(ref)) \(shares.rawValue)")
             case let .mdDelete(l, ref) where ref != clientRef:
@@ -262,7 +266,7 @@ func byType(_ bytes: [UInt8]) -> [Character: Int] {
                 break
             }
         }
-        return (out, traded)
+        return (out, traded, executions)
     }
 
     @Test func offTheFlowIgnoresARestingClientOrder() {
@@ -271,6 +275,44 @@ func byType(_ bytes: [UInt8]) -> [Character: Int] {
         #expect(!with.clientTraded, "the client's order stays out of the way (else the comparison is not of reaction alone)")
         #expect(alone.events.count > 3_000)
         #expect(with.events == alone.events, "first difference at \(zip(with.events, alone.events).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? -1)")
+    }
+
+    /// A client's order that trades: joined at the ask, it takes executions a market buy would
+    /// have given the orders behind it, and an add of the flow's that reaches its price trades
+    /// with it. Off, the flow's requests are still those of the flow alone: its adds (stock,
+    /// side, price, in order) are the same, save those that traded with the client, published
+    /// smaller or not at all (the venue's engine matches each request against the book with the
+    /// client in it). On, the flow's requests change.
+    @Test func offTheFlowsRequestsIgnoreATradingClient() {
+        struct Add: Equatable { var key: String; var shares: Int }
+        func adds(_ events: [String]) -> [Add] {
+            events.filter { $0.hasPrefix("A ") }.map {
+                let f = $0.split(separator: " ").map(String.init)  // A locate name side shares price firm
+                return Add(key: "\(f[1]) \(f[3]) \(f[5])", shares: Int(f[4]) ?? 0)
+            }
+        }
+        /// Whether `b` is `a` with at most `skips` adds taken out or made smaller.
+        func sameSave(_ a: [Add], _ b: [Add], skips: Int) -> Bool {
+            var i = 0, j = 0, used = 0
+            while i < a.count {
+                if j < b.count && a[i] == b[j] {
+                    i += 1; j += 1
+                } else if j < b.count && a[i].key == b[j].key && b[j].shares < a[i].shares {
+                    used += 1; i += 1; j += 1
+                } else {
+                    used += 1; i += 1
+                }
+                if used > skips { return false }
+            }
+            return j == b.count
+        }
+        let alone = flow(client: false, reacts: false)
+        let with = flow(client: true, reacts: false, ticksUnder: 0, side: .sell)
+        #expect(with.clientTraded, "the client's order at the ask traded")
+        #expect(adds(alone.events).count > 1_000)
+        #expect(sameSave(adds(alone.events), adds(with.events), skips: with.clientExecutions))
+        let reacting = flow(client: true, reacts: true, ticksUnder: 0, side: .sell)
+        #expect(!sameSave(adds(alone.events), adds(reacting.events), skips: reacting.clientExecutions), "on, the flow's requests change")
     }
 
     @Test func onTheFlowReactsToIt() {
