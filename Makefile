@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev zlib1g-dev pkg-config tshark tcpdump gnuplot-nox iproute2 python3 ethtool nftables iputils-ping strace
 RELEASE_BIN := .build/release/tickwire
 
-.PHONY: all deps build release test demo models bench fuzz soak clean
+.PHONY: all deps build release test demo validate models bench fuzz soak clean
 
 all: build
 
@@ -43,6 +43,14 @@ test: deps
 # CSV, PNG, the captures). Loopback sockets without root.
 demo: release
 	$(RELEASE_BIN) demo --compare-transports --out out/demo
+
+# Backtest vs paper vs replay on one seeded simulator day (root: the paper run is the demo's):
+# the market maker at the demo's settings against the venue with the flow's reaction to our
+# orders off, then on; fills, filled shares, PnL and order-by-order agreement side by side,
+# under out/validate/{off,on} (report.json each).
+validate: release
+	$(RELEASE_BIN) validate --reaction off --out out/validate/off
+	$(RELEASE_BIN) validate --reaction on --out out/validate/on
 
 # The five microstructure models end to end (research/make_models.sh): datasets from the
 # simulator, training (Python venv .venv-research from research/requirements.txt, PyPI), export

@@ -26,7 +26,7 @@ func demo(_ args: [String]) throws -> Data {
     return try withExtendedLifetime(own) { try run(DemoNamespace.ip, own.arguments(["demo"] + args)) }
 }
 
-private func run(_ executable: String, _ args: [String]) throws -> Data {
+func run(_ executable: String, _ args: [String]) throws -> Data {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
@@ -296,6 +296,40 @@ enum DemoNamespace {
 
     // In this suite, not RunCommandTests: it runs the demo, whose namespace and veth pair are
     // one per machine, so it must not run beside the other demo test.
+    /// `tickwire validate`: the backtest of the day alone, the paper run against the venue paced
+    /// by event time with the flow's reaction off, the replay of its capture, side by side. The
+    /// contract's keys; the backtest's day is the paper run's market on the same clock (orders
+    /// on the very same trigger, stamp for stamp, at the start); the agreement's counts add up.
+    @Test(.enabled(if: DemoNamespace.usable, DemoNamespace.skipReason))
+    func validateReportsTheThreeRunsSideBySide() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
+        let out = Paths.temp("validate")
+        let own = try DemoNamespace.Own()
+        let data = try withExtendedLifetime(own) {
+            try run(DemoNamespace.ip, own.arguments(["validate", "--seconds", "3", "--rate", "20000", "--symbols", "10", "--traded", "3",
+                                                     "--models", Paths.root.appendingPathComponent("models").path, "--out", out, "--json"]))
+        }
+        let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for side in ["backtest", "paper", "replay"] {
+            let s = try #require(r[side] as? [String: Any], "\(side)")
+            for k in ["orders", "fills", "filled_shares"] { #expect(s[k] is Int, "\(side).\(k)") }
+            #expect(s["pnl"] is Double, "\(side).pnl")
+            #expect((s["orders"] as? Int ?? 0) > 0, "\(side) placed orders")
+        }
+        let a = try #require(r["agreement"] as? [String: Any])
+        for k in ["order_fill_agreement", "filled_shares_diff", "pnl_diff"] { #expect(a[k] is Double, "agreement.\(k)") }
+        let agreement = a["order_fill_agreement"] as? Double ?? -1
+        #expect(agreement >= 0 && agreement <= 1)
+        #expect((a["same_trigger"] as? Int ?? 0) >= 3, "the first orders of both runs on the very same trigger: \(a)")
+        let counted = ["both_filled", "neither_filled", "filled_in_paper_only", "filled_in_backtest_only"].reduce(0) { $0 + (a[$1] as? Int ?? 0) }
+        #expect(counted + (a["placed_in_paper_only"] as? Int ?? 0) == (a["paper_orders"] as? Int ?? -1))
+        #expect(counted + (a["placed_in_backtest_only"] as? Int ?? 0) == (a["backtest_orders"] as? Int ?? -1))
+        #expect((r["paper_feed_gaps"] as? Int) == 0, "the feed starts after our login: no gap at the start")
+        for f in ["/report.json", "/day.itch", "/latencies/feed.ns", "/backtest/fills.csv", "/paper/capture.pcap", "/replay.csv"] {
+            #expect(FileManager.default.fileExists(atPath: out + f), "\(f)")
+        }
+    }
+
     /// With Tickwire's TCP the hot thread calls the kernel for nothing but the af_packet PMD's
     /// transmit kick (sendto, once per tx burst; a hardware PMD writes a doorbell register
     /// instead): strace -c on the hot thread in the middle of a demo.
