@@ -62,6 +62,11 @@ public enum WireToWire {
         public var wireToRx: [UInt64] = []
         public var rxToSend: [UInt64] = []
         public var sendToWire: [UInt64] = []
+        /// Every order, replace and cancel (tick-driven or not) that the venue answered in the
+        /// capture: our send (the decision log's encoded stamp) -> the venue's answer (accepted,
+        /// replaced, canceled; OUCH 4.2) on the wire at the venue's end of the link. What a
+        /// backtest's order-entry latency stands for: the link and the venue's own handling.
+        public var sendToAnswer: [UInt64] = []
     }
 
     public static func analyzeSplit(capture path: String, decisions: [DecisionRecord], orderEntryPort: UInt16)
@@ -75,6 +80,7 @@ public enum WireToWire {
             r.tickDecisions += 1
         }
         var orderTime: [UInt64: UInt64] = [:]  // (action << 32 | id) -> capture ns
+        var answerTime: [UInt64: UInt64] = [:]  // (action << 32 | id) -> capture ns of the venue's answer
         var streams: [StreamKey: Stream] = [:]
         let reader = try PcapReader(path: path)
         var p = tw_pkt()
@@ -94,22 +100,31 @@ public enum WireToWire {
                 }
             } else if ip.ipProtocol == 6, l4.count >= 20 {
                 let dport = UInt16(l4[2]) << 8 | UInt16(l4[3])
-                guard dport == orderEntryPort else { continue }
                 let sport = UInt16(l4[0]) << 8 | UInt16(l4[1])
+                let fromVenue = sport == orderEntryPort
+                guard dport == orderEntryPort || fromVenue else { continue }
                 let seq = UInt32(l4[4]) << 24 | UInt32(l4[5]) << 16 | UInt32(l4[6]) << 8 | UInt32(l4[7])
                 let dataOffset = Int(l4[12] >> 4) * 4
                 let flags = l4[13]
                 guard dataOffset >= 20, dataOffset <= l4.count else { continue }
                 let key = StreamKey(source: ip.source.value, sourcePort: sport, destination: ip.destination.value)
                 if flags & 0x02 != 0 {  // SYN: a new connection; its data starts at seq + 1
-                    streams[key] = Stream(next: seq &+ 1)
+                    streams[key] = Stream(next: seq &+ 1, fromServer: fromVenue)
                     continue
                 }
                 let payload = UnsafeRawBufferPointer(rebasing: l4[dataOffset...])
                 guard !payload.isEmpty else { continue }
-                let st = streams[key] ?? Stream(next: seq)
+                let st = streams[key] ?? Stream(next: seq, fromServer: fromVenue)
                 streams[key] = st
                 var holes = 0
+                if fromVenue {
+                    st.append(payload, seq: seq, holes: &holes) { type, body in
+                        guard type == UInt8(ascii: "S"), let (action, id) = answerMessage(body) else { return }
+                        let k = UInt64(action) << 32 | UInt64(id)
+                        if answerTime[k] == nil { answerTime[k] = ts }
+                    }
+                    continue
+                }
                 st.append(payload, seq: seq, holes: &holes) { type, body in
                     guard type == UInt8(ascii: "U"), let (action, id) = orderMessage(body) else { return }
                     r.ordersOnWire += 1
@@ -145,6 +160,12 @@ public enum WireToWire {
                 }
             }
         }
+        var sendToAnswer: [UInt64] = []
+        for d in decisions where d.encodedWallNanos > 0 {
+            if let a = answerTime[UInt64(d.action) << 32 | UInt64(d.orderID)], Int64(truncatingIfNeeded: a) >= d.encodedWallNanos {
+                sendToAnswer.append(UInt64(Int64(truncatingIfNeeded: a) - d.encodedWallNanos))
+            }
+        }
         r.pairs = values.count
         r.wireToWireNanos = LatencySummary(values: values)
         if !wireToRx.isEmpty {
@@ -153,7 +174,7 @@ public enum WireToWire {
             r.sendToWireNanos = LatencySummary(values: sendToWire)
             r.outsideSoftwareNanos = LatencySummary(values: outside)
         }
-        return (r, values, Split(wireToRx: wireToRx, rxToSend: rxToSend, sendToWire: sendToWire))
+        return (r, values, Split(wireToRx: wireToRx, rxToSend: rxToSend, sendToWire: sendToWire, sendToAnswer: sendToAnswer))
     }
 
     /// MoldUDP64 header of a datagram whose messages fill it exactly (other UDP on the tap is
@@ -184,6 +205,23 @@ public enum WireToWire {
         case (UInt8(ascii: "U"), 40...): return be32(5).map { (1, $0) }           // 5.0 Replace Order
         case (UInt8(ascii: "X"), 19): return token(1).map { (2, $0) }            // 4.2 Cancel Order
         case (UInt8(ascii: "X"), 9...): return be32(1).map { (2, $0) }            // 5.0 Cancel Order
+        default: return nil
+        }
+    }
+
+    /// The venue's answer to an order message of ours (OUCH 4.2, by length): (action, order
+    /// number) as `orderMessage` names the request: 0 accepted, 1 replaced (the replacement's
+    /// number), 2 canceled.
+    static func answerMessage(_ m: UnsafeRawBufferPointer) -> (UInt8, UInt32)? {
+        guard let type = m.first else { return nil }
+        func token(_ at: Int) -> UInt32? {
+            guard m.count >= at + 14 else { return nil }
+            return OrderTokens.orderNumber(Alpha14(loading: m.baseAddress! + at))
+        }
+        switch (type, m.count) {
+        case (UInt8(ascii: "A"), 66): return token(9).map { (0, $0) }   // Accepted
+        case (UInt8(ascii: "U"), 80): return token(9).map { (1, $0) }   // Replaced (the replacement's token)
+        case (UInt8(ascii: "C"), 28): return token(9).map { (2, $0) }   // Canceled
         default: return nil
         }
     }

@@ -61,7 +61,10 @@ struct LatencyCommand: ParsableCommand {
     /// the capture and the decision log pair (the tap is on the venue's end of the link):
     /// - feed.ns: the trigger's packet on the wire -> our send (wire_to_rx + rx_to_send): the
     ///   venue's stamp to our decision, less the venue's own delay between stamping and sending;
-    /// - entry.ns: our send -> the order on the wire at the venue (send_to_wire);
+    /// - entry.ns: our send -> the venue's answer to it on the wire at its end (accepted,
+    ///   replaced, canceled: the link and the venue's own handling, which a backtest's venue
+    ///   acts on at once), every order message the venue answered in the capture; where the
+    ///   capture has no answers, our send -> the order on the wire (send_to_wire);
     /// - response.ns: the venue -> our rx, for which the tap has no receive time of ours: the
     ///   same link's venue-to-us delay as the feed's packets take it (wire_to_rx). Same link,
     ///   same direction, same stack on our side: an estimate, said as one.
@@ -88,7 +91,7 @@ struct LatencyCommand: ParsableCommand {
             do { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(dir)/\(name): \(error)") }
         }
         try write("feed.ns", zip(s.wireToRx, s.rxToSend).map { $0 &+ $1 })
-        try write("entry.ns", s.sendToWire)
+        try write("entry.ns", s.sendToAnswer.isEmpty ? s.sendToWire : s.sendToAnswer)
         try write("response.ns", s.wireToRx)
         return s
     }

@@ -8,6 +8,7 @@
 // Then the order-by-order agreement of (a) and (b): the same orders placed (stock, side, price,
 // shares, on the same trigger), the same filled or not, and where they first part on each stock.
 import Appliance
+import Capture
 import CShims
 import Packets
 import ArgumentParser
@@ -52,7 +53,7 @@ struct ValidateCommand: ParsableCommand {
     @Option(name: .customLong("order-port"), help: "The venue's SoupBinTCP port.")
     var orderPort: UInt16 = 26520
 
-    @Option(name: .customLong("match-window-us"), help: "Two orders of the same stock, side, price and shares are the same order when their triggers' venue times are this close.")
+    @Option(name: .customLong("match-window-us"), help: "Two orders of the same stock, side, price and shares are the same order when their triggers' venue stamps are this close (orders made on the venue's answers: sent within 50 ms).")
     var matchWindowMicros: Double = 1_000
 
     @Option(help: "Where everything goes: paper/ (the demo's files), day.itch, latencies/, backtest/, replay.csv, report.json.")
@@ -144,14 +145,20 @@ struct ValidateCommand: ParsableCommand {
                                               lineB: lineB, maxOrders: 1 << 22, decisionsOut: out + "/replay.csv")
         }
         let wire = try TCAInput.fromCapture(capture, orderEntryPort: orderPort, lineA: lineA, lineB: lineB)
+        let lag = try Self.venueLag(capture: capture, line: lineA)
         var tcaConf = TCAConfiguration()
         tcaConf.maxLocates = symbols + 1
         let wireTCA = try runTCA(wire, configuration: tcaConf)
         try TCAOutput.write(wireTCA, to: out + "/paper/tca")
 
         // Side by side.
-        let paperOrders = try Self.orders(paperDecisions, time: "feed_time_ns")
-        let btOrders = try Self.orders(out + "/backtest/decisions.csv", time: "feed_time_ns")
+        // Both runs' decisions on the venue's clock: the backtest's are (sent_ns); the paper
+        // run's wall-clock sends are moved by the least (rx - trigger's venue stamp) of its
+        // decisions: the venue's clock against ours, to within the fastest feed path.
+        let offset = records.filter { $0.feedTime > 0 && $0.rxWallNanos > 0 }
+            .map { Int64($0.rxWallNanos % 86_400_000_000_000) - Int64($0.feedTime) }.min() ?? 0
+        let paperOrders = try Self.orders(paperDecisions, time: "sent_wall_ns") { t in UInt64(max(0, Int64(t % 86_400_000_000_000) - offset)) }
+        let btOrders = try Self.orders(out + "/backtest/decisions.csv", time: "sent_ns") { $0 }
         let paperFills = Dictionary(grouping: wire.fills, by: { (f: TCAFill) in f.orderID }).mapValues { $0.reduce(0) { $0 + UInt64($1.shares) } }
         let btFills = try Self.filledByOrder(out + "/backtest/fills.csv")
         let agreement = Self.agree(paper: paperOrders, backtest: btOrders, paperFilled: paperFills, backtestFilled: btFills,
@@ -165,8 +172,8 @@ struct ValidateCommand: ParsableCommand {
                                  filledShares: Int(wireTCA.report.pnl.shares), pnl: wireTCA.report.pnl.spreadUsd + wireTCA.report.pnl.inventoryUsd),
             agreement: agreement,
             latenciesNs: ["feed_p50": Self.median(split.wireToRx.indices.map { split.wireToRx[$0] &+ split.rxToSend[$0] }),
-                          "entry_p50": Self.median(split.sendToWire), "response_p50": Self.median(split.wireToRx)],
-            backtestFillCauses: bt.fillCauses, paperFeedGaps: paper.feedGaps, paperRiskRejects: paper.riskRejects,
+                          "entry_p50": Self.median(split.sendToAnswer.isEmpty ? split.sendToWire : split.sendToAnswer), "response_p50": Self.median(split.wireToRx)],
+            backtestFillCauses: bt.fillCauses, paperFeedGaps: paper.feedGaps, paperRiskRejects: paper.riskRejects, paperVenueLag: lag,
             files: ["paper": out + "/paper", "day": dayPath, "latencies": out + "/latencies", "backtest": out + "/backtest",
                     "replay_decisions": out + "/replay.csv", "report": out + "/report.json"])
         report.agreement.filledSharesDiff = Self.relative(report.backtest.filledShares, report.paper.filledShares)
@@ -177,6 +184,40 @@ struct ValidateCommand: ParsableCommand {
 
     // MARK: - Reading
 
+    /// How far the paper venue's feed fell behind its own clock: each line-A packet's time at
+    /// the tap less its first message's venue stamp, less the least of these (the clocks'
+    /// offset and the fastest send). Paced by event time, a packet leaves when the clock reaches
+    /// its stamp; a venue that cannot keep up (a volatile regime's burst on a shared core) sends
+    /// late, and our orders then meet the flow where it stands, not where the clock is.
+    static func venueLag(capture: String, line: FeedAddress) throws -> VenueLag {
+        let reader: PcapReader
+        do { reader = try PcapReader(path: capture) } catch { throw fail("\(capture): \(error)") }
+        var p = tw_pkt()
+        var late: [Int64] = []
+        do {
+            while try reader.next(&p) {
+                let frame = UnsafeRawBufferPointer(start: p.data, count: Int(p.len))
+                guard let eth = EthernetView(frame), eth.etherType == 0x0800, let ip = IPv4View(eth.payload), !ip.isFragment, ip.ipProtocol == 17,
+                      ip.destination == line.ip, ip.payload.count > 8 else { continue }
+                let l4 = ip.payload
+                guard UInt16(l4[2]) << 8 | UInt16(l4[3]) == line.port,
+                      let mold = MoldUDP64Packet(UnsafeRawBufferPointer(rebasing: l4[8...])), mold.messageCount > 0 else { continue }
+                var stamp: UInt64?
+                mold.forEachMessage { m, _ in
+                    if stamp == nil, m.count >= 11 { stamp = m[5..<11].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+                }
+                guard let stamp else { continue }
+                late.append(Int64(p.rx_timestamp % 86_400_000_000_000) - Int64(stamp))
+            }
+        } catch {
+            throw fail("\(capture): \(error)")
+        }
+        guard let least = late.min() else { return VenueLag() }
+        let v = late.map { UInt64($0 - least) }.sorted()
+        return VenueLag(packets: v.count, p50Ns: v[v.count / 2], p99Ns: v[min(v.count - 1, v.count * 99 / 100)], maxNs: v[v.count - 1],
+                        overOneMs: Double(v.filter { $0 > 1_000_000 }.count) / Double(v.count))
+    }
+
     static func decisionRecords(_ path: String) throws -> [DecisionRecord] {
         guard let text = TextFile.read(path) else { throw fail("cannot read \(path)") }
         return text.split(separator: "\n").dropFirst().compactMap { DecisionRecord(csv: $0) }
@@ -185,7 +226,10 @@ struct ValidateCommand: ParsableCommand {
     /// An order placed: a new order or a replacement (a new price or size under a new id).
     struct PlacedOrder {
         var id: UInt32
+        /// When it was sent, on the venue's clock.
         var time: UInt64
+        /// Its trigger's venue stamp (0: not a market-data decision).
+        var trigger: UInt64
         var locate: UInt16
         var side: String
         var shares: UInt32
@@ -195,7 +239,7 @@ struct ValidateCommand: ParsableCommand {
 
     /// The new and replace rows of a decision log (the live one's or the backtest's: read by
     /// the header's names).
-    static func orders(_ path: String, time: String) throws -> [PlacedOrder] {
+    static func orders(_ path: String, time: String, venueTime: (UInt64) -> UInt64) throws -> [PlacedOrder] {
         guard let text = TextFile.read(path) else { throw fail("cannot read \(path)") }
         var lines = text.split(separator: "\n")
         guard let header = lines.first?.split(separator: ",").map(String.init) else { return [] }
@@ -204,14 +248,14 @@ struct ValidateCommand: ParsableCommand {
             guard let i = header.firstIndex(of: n) else { throw fail("\(path): no column \(n)") }
             return i
         }
-        let (ci, ca, cl, cs, csh, cp, ct) = (try col("order_id"), try col("action"), try col("locate"), try col("side"), try col("shares"),
-                                             try col("price"), try col(time))
+        let (ci, ca, cl, cs, csh, cp, ct, cf) = (try col("order_id"), try col("action"), try col("locate"), try col("side"), try col("shares"),
+                                                 try col("price"), try col(time), try col("feed_time_ns"))
         var out: [PlacedOrder] = []
         for line in lines {
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard f.count == header.count, f[ca] == "new" || f[ca] == "replace", let id = UInt32(f[ci]), let l = UInt16(f[cl]),
-                  let sh = UInt32(f[csh]), let p = Int64(f[cp]), let t = UInt64(f[ct]) else { continue }
-            out.append(PlacedOrder(id: id, time: t, locate: l, side: f[cs], shares: sh, price: p))
+                  let sh = UInt32(f[csh]), let p = Int64(f[cp]), let t = UInt64(f[ct]), let trigger = UInt64(f[cf]) else { continue }
+            out.append(PlacedOrder(id: id, time: venueTime(t), trigger: trigger, locate: l, side: f[cs], shares: sh, price: p))
         }
         return out
     }
@@ -233,8 +277,18 @@ struct ValidateCommand: ParsableCommand {
 
     // MARK: - Agreement
 
-    /// Pairs the two runs' orders: per stock, side, price and shares, in time order, two orders
-    /// whose triggers are within `window` ns are the same order. Agreement: of all orders either
+    /// Two orders of the same stock, side, price and shares are one: on triggers (venue stamps)
+    /// within `window` of each other; or, both made on the venue's answers (no trigger), sent
+    /// within 50 ms (the paper run's sends are on the wall clock, which a lagging venue's clock
+    /// trails by milliseconds).
+    static func same(_ p: PlacedOrder, _ b: PlacedOrder, window: UInt64) -> Bool {
+        func near(_ x: UInt64, _ y: UInt64, _ w: UInt64) -> Bool { x &- y < w || y &- x < w }
+        if p.trigger != 0 && b.trigger != 0 { return near(p.trigger, b.trigger, window) }
+        return p.trigger == 0 && b.trigger == 0 && near(p.time, b.time, 50_000_000)
+    }
+
+    /// Pairs the two runs' orders: per stock, side, price and shares, in the order they were sent,
+    /// the same order (`same`) in both. Agreement: of all orders either
     /// run placed, the share that both placed and both filled (any part) or both left unfilled.
     /// Each stock's first disagreement is its cause; what follows on that stock may be its
     /// consequence (positions and quotes differ from there), so they are counted apart.
@@ -251,10 +305,9 @@ struct ValidateCommand: ParsableCommand {
             let ps = p[key] ?? [], bs = b[key] ?? []
             var i = 0, j = 0
             while i < ps.count || j < bs.count {
-                if i < ps.count, j < bs.count, ps[i].time &- bs[j].time < window || bs[j].time &- ps[i].time < window
-                    || (ps[i].time == 0 && bs[j].time == 0) {
+                if i < ps.count, j < bs.count, Self.same(ps[i], bs[j], window: window) {
                     let pf = (paperFilled[ps[i].id] ?? 0) > 0, bf = (backtestFilled[bs[j].id] ?? 0) > 0
-                    if ps[i].time == bs[j].time { a.sameTrigger += 1 }
+                    if ps[i].trigger != 0 && ps[i].trigger == bs[j].trigger { a.sameTrigger += 1 }
                     switch (pf, bf) {
                     case (true, true): a.bothFilled += 1
                     case (false, false): a.neitherFilled += 1
@@ -280,6 +333,8 @@ struct ValidateCommand: ParsableCommand {
         }
         let union = a.bothFilled + a.neitherFilled + a.filledInPaperOnly + a.filledInBacktestOnly + a.placedInPaperOnly + a.placedInBacktestOnly
         a.orderFillAgreement = union == 0 ? 1 : Double(a.bothFilled + a.neitherFilled) / Double(union)
+        let paired = a.bothFilled + a.neitherFilled + a.filledInPaperOnly + a.filledInBacktestOnly
+        a.pairedFillAgreement = paired == 0 ? 1 : Double(a.bothFilled + a.neitherFilled) / Double(paired)
         // Per stock, the first disagreement in time, by kind.
         var first: [UInt16: Event] = [:]
         for d in disagreements where first[d.locate].map({ d.time < $0.time }) ?? true { first[d.locate] = d }
@@ -304,6 +359,15 @@ struct ValidateCommand: ParsableCommand {
     }
 }
 
+struct VenueLag: Encodable {
+    var packets = 0
+    var p50Ns: UInt64 = 0
+    var p99Ns: UInt64 = 0
+    var maxNs: UInt64 = 0
+    /// Share of the packets sent more than a millisecond behind the venue's clock.
+    var overOneMs = 0.0
+}
+
 struct ValidateSide: Encodable {
     /// Orders placed: new orders and replacements.
     var orders: Int
@@ -315,6 +379,9 @@ struct ValidateSide: Encodable {
 struct ValidateAgreement: Encodable {
     /// Of all orders either run placed, the share both placed and both filled or both did not.
     var orderFillAgreement: Double = 0
+    /// Of the orders both runs placed, the share filled in both or in neither: the fill model
+    /// alone, the decisions' divergence left out.
+    var pairedFillAgreement: Double = 0
     /// (backtest - paper) / paper.
     var filledSharesDiff: Double = 0
     var pnlDiff: Double = 0
@@ -354,6 +421,8 @@ struct ValidateReport: Encodable {
     var backtestFillCauses: [String: UInt64]
     var paperFeedGaps: UInt64
     var paperRiskRejects: UInt64
+    /// How far the paper venue's feed fell behind its clock (`ValidateCommand.venueLag`).
+    var paperVenueLag: VenueLag
     var files: [String: String]
 
     func printText() {
@@ -365,10 +434,13 @@ struct ValidateReport: Encodable {
         print(row("paper", paper))
         print(row("replay", replay))
         let a = agreement
-        print(String(format: "  agreement: order-by-order fills %.1f%%, filled shares %+.1f%%, PnL %+.1f%%", a.orderFillAgreement * 100,
-                     a.filledSharesDiff * 100, a.pnlDiff * 100))
+        print(String(format: "  agreement: order-by-order fills %.1f%% (of the orders both placed: %.1f%%), filled shares %+.1f%%, PnL %+.1f%%",
+                     a.orderFillAgreement * 100, a.pairedFillAgreement * 100, a.filledSharesDiff * 100, a.pnlDiff * 100))
         print("    both filled \(a.bothFilled), neither \(a.neitherFilled), filled in paper only \(a.filledInPaperOnly), in backtest only \(a.filledInBacktestOnly), placed in paper only \(a.placedInPaperOnly), in backtest only \(a.placedInBacktestOnly)")
         print("    first divergence per stock (\(a.stocksDiverged) stocks): \(a.firstDivergenceByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); \(a.disagreementsAfterFirst) disagreements after them")
+        let l = paperVenueLag
+        print(String(format: "  paper venue behind its clock: p50 %.0f us, p99 %.1f ms, max %.1f ms; %.1f%% of packets over 1 ms", Double(l.p50Ns) / 1e3,
+                     Double(l.p99Ns) / 1e6, Double(l.maxNs) / 1e6, l.overOneMs * 100))
         print("  files: \(files["report"] ?? "")")
     }
 }

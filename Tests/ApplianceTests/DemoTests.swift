@@ -317,7 +317,13 @@ enum DemoNamespace {
             #expect((s["orders"] as? Int ?? 0) > 0, "\(side) placed orders")
         }
         let a = try #require(r["agreement"] as? [String: Any])
-        for k in ["order_fill_agreement", "filled_shares_diff", "pnl_diff"] { #expect(a[k] is Double, "agreement.\(k)") }
+        for k in ["order_fill_agreement", "paired_fill_agreement", "filled_shares_diff", "pnl_diff"] { #expect(a[k] is Double, "agreement.\(k)") }
+        let lag = try #require(r["paper_venue_lag"] as? [String: Any], "how far the paper venue fell behind its clock")
+        #expect((lag["packets"] as? Int ?? 0) > 1_000 && lag["p99_ns"] is Int)
+        // entry.ns: our send to the venue's answer on the wire, one per answered order message.
+        let entry = try String(contentsOfFile: out + "/latencies/entry.ns", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        // (A replace of an order filled meanwhile has no answer of its own, nor what the session's end cut off.)
+        #expect(Double(entry.count) >= 0.9 * Double(a["paper_orders"] as? Int ?? 0), "an answer for nearly every order and replace: \(entry.count)")
         let agreement = a["order_fill_agreement"] as? Double ?? -1
         #expect(agreement >= 0 && agreement <= 1)
         #expect((a["same_trigger"] as? Int ?? 0) >= 3, "the first orders of both runs on the very same trigger: \(a)")
