@@ -46,10 +46,10 @@ demo: release
 
 # Backtest vs paper vs replay on one seeded simulator day (root: the paper run is the demo's):
 # the market maker at the demo's settings against the venue with the flow's reaction to our
-# orders off, then on; fills, filled shares, PnL and order-by-order agreement side by side,
-# under out/validate/{off,on} (report.json each).
+# orders off (and the paper run twice: the floor under any agreement), then on; fills, filled
+# shares, PnL and order-by-order agreement side by side, under out/validate/{off,on}.
 validate: release
-	$(RELEASE_BIN) validate --reaction off --out out/validate/off
+	$(RELEASE_BIN) validate --reaction off --paper-twice --out out/validate/off
 	$(RELEASE_BIN) validate --reaction on --out out/validate/on
 
 # The five microstructure models end to end (research/make_models.sh): datasets from the

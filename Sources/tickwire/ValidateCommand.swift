@@ -56,6 +56,9 @@ struct ValidateCommand: ParsableCommand {
     @Option(name: .customLong("match-window-us"), help: "Two orders of the same stock, side, price and shares are the same order when their triggers' venue stamps are this close (orders made on the venue's answers: sent within 50 ms).")
     var matchWindowMicros: Double = 1_000
 
+    @Flag(name: .customLong("paper-twice"), help: "Run the paper run a second time (same seed, same clock) and report how far the two agree: the floor under any backtest's agreement with paper.")
+    var paperTwice = false
+
     @Option(help: "Where everything goes: paper/ (the demo's files), day.itch, latencies/, backtest/, replay.csv, report.json.")
     var out: String = "out/validate"
 
@@ -155,11 +158,9 @@ struct ValidateCommand: ParsableCommand {
         // Both runs' decisions on the venue's clock: the backtest's are (sent_ns); the paper
         // run's wall-clock sends are moved by the least (rx - trigger's venue stamp) of its
         // decisions: the venue's clock against ours, to within the fastest feed path.
-        let offset = records.filter { $0.feedTime > 0 && $0.rxWallNanos > 0 }
-            .map { Int64($0.rxWallNanos % 86_400_000_000_000) - Int64($0.feedTime) }.min() ?? 0
-        let paperOrders = try Self.orders(paperDecisions, time: "sent_wall_ns") { t in UInt64(max(0, Int64(t % 86_400_000_000_000) - offset)) }
+        let paperOrders = try Self.paperOrders(paperDecisions, records: records)
         let btOrders = try Self.orders(out + "/backtest/decisions.csv", time: "sent_ns") { $0 }
-        let paperFills = Dictionary(grouping: wire.fills, by: { (f: TCAFill) in f.orderID }).mapValues { $0.reduce(0) { $0 + UInt64($1.shares) } }
+        let paperFills = Self.filledByOrder(wire.fills)
         let btFills = try Self.filledByOrder(out + "/backtest/fills.csv")
         let agreement = Self.agree(paper: paperOrders, backtest: btOrders, paperFilled: paperFills, backtestFilled: btFills,
                                    window: UInt64(matchWindowMicros * 1_000))
@@ -178,11 +179,42 @@ struct ValidateCommand: ParsableCommand {
                     "replay_decisions": out + "/replay.csv", "report": out + "/report.json"])
         report.agreement.filledSharesDiff = Self.relative(report.backtest.filledShares, report.paper.filledShares)
         report.agreement.pnlDiff = Self.relative(report.backtest.pnl, report.paper.pnl)
+        if paperTwice {
+            // The same day on the same clock, traded again: what timing alone makes of it.
+            log("paper, again: the floor under the agreement")
+            let again = try demo.runOnce(transport: .tickwire, spec: spec, version: .v42, out: out + "/paper2",
+                                         venue: ["--seed", String(seed), "--reaction", reaction.rawValue, "--pace", "events",
+                                                 "--flow-start-ns", String(flowStart)])
+            let records2 = try Self.decisionRecords(out + "/paper2/decisions.csv")
+            let wire2 = try TCAInput.fromCapture(out + "/paper2/capture.pcap", orderEntryPort: orderPort, lineA: lineA, lineB: lineB)
+            var floor = Self.agree(paper: paperOrders, backtest: try Self.paperOrders(out + "/paper2/decisions.csv", records: records2),
+                                   paperFilled: paperFills, backtestFilled: Self.filledByOrder(wire2.fills), window: UInt64(matchWindowMicros * 1_000))
+            floor.filledSharesDiff = Self.relative(Int(again.filledShares), Int(paper.filledShares))
+            floor.pnlDiff = Self.relative(again.pnl, paper.pnl)
+            report.paperAgain = ValidateSide(orders: Int(again.orders + again.replaces), fills: Int(again.fills), filledShares: Int(again.filledShares),
+                                             pnl: again.pnl)
+            report.paperVsPaper = floor
+        }
         try jsonString(report).write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
         if json { printJSON(report) } else { report.printText() }
     }
 
     // MARK: - Reading
+
+    /// A paper run's orders, their wall-clock sends moved onto the venue's clock by the least
+    /// (rx - trigger's venue stamp) of its decisions (the clocks' offset, to within the fastest
+    /// feed path).
+    static func paperOrders(_ path: String, records: [DecisionRecord]) throws -> [PlacedOrder] {
+        let offset = records.filter { $0.feedTime > 0 && $0.rxWallNanos > 0 }
+            .map { Int64($0.rxWallNanos % 86_400_000_000_000) - Int64($0.feedTime) }.min() ?? 0
+        return try orders(path, time: "sent_wall_ns") { t in UInt64(max(0, Int64(t % 86_400_000_000_000) - offset)) }
+    }
+
+    static func filledByOrder(_ fills: [TCAFill]) -> [UInt32: UInt64] {
+        var out: [UInt32: UInt64] = [:]
+        for f in fills { out[f.orderID, default: 0] += UInt64(f.shares) }
+        return out
+    }
 
     /// How far the paper venue's feed fell behind its own clock: each line-A packet's time at
     /// the tap less its first message's venue stamp, less the least of these (the clocks'
@@ -423,6 +455,10 @@ struct ValidateReport: Encodable {
     var paperRiskRejects: UInt64
     /// How far the paper venue's feed fell behind its clock (`ValidateCommand.venueLag`).
     var paperVenueLag: VenueLag
+    /// With --paper-twice: the second paper run, and its agreement with the first (in the
+    /// agreement's terms, the second run in the backtest's place).
+    var paperAgain: ValidateSide?
+    var paperVsPaper: ValidateAgreement?
     var files: [String: String]
 
     func printText() {
@@ -438,6 +474,11 @@ struct ValidateReport: Encodable {
                      a.orderFillAgreement * 100, a.pairedFillAgreement * 100, a.filledSharesDiff * 100, a.pnlDiff * 100))
         print("    both filled \(a.bothFilled), neither \(a.neitherFilled), filled in paper only \(a.filledInPaperOnly), in backtest only \(a.filledInBacktestOnly), placed in paper only \(a.placedInPaperOnly), in backtest only \(a.placedInBacktestOnly)")
         print("    first divergence per stock (\(a.stocksDiverged) stocks): \(a.firstDivergenceByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); \(a.disagreementsAfterFirst) disagreements after them")
+        if let f = paperVsPaper, let again = paperAgain {
+            print(row("paper 2", again))
+            print(String(format: "  paper vs paper: order-by-order fills %.1f%% (of the orders both placed: %.1f%%), filled shares %+.1f%%, PnL %+.1f%%",
+                         f.orderFillAgreement * 100, f.pairedFillAgreement * 100, f.filledSharesDiff * 100, f.pnlDiff * 100))
+        }
         let l = paperVenueLag
         print(String(format: "  paper venue behind its clock: p50 %.0f us, p99 %.1f ms, max %.1f ms; %.1f%% of packets over 1 ms", Double(l.p50Ns) / 1e3,
                      Double(l.p99Ns) / 1e6, Double(l.maxNs) / 1e6, l.overOneMs * 100))

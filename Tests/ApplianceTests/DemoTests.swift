@@ -297,9 +297,10 @@ enum DemoNamespace {
     // In this suite, not RunCommandTests: it runs the demo, whose namespace and veth pair are
     // one per machine, so it must not run beside the other demo test.
     /// `tickwire validate`: the backtest of the day alone, the paper run against the venue paced
-    /// by event time with the flow's reaction off, the replay of its capture, side by side. The
-    /// contract's keys; the backtest's day is the paper run's market on the same clock (orders
-    /// on the very same trigger, stamp for stamp, at the start); the agreement's counts add up.
+    /// by event time with the flow's reaction off, the replay of its capture, side by side, and
+    /// the paper run again (the floor). The contract's keys; the backtest's day is the paper
+    /// run's market on the same clock (orders on the very same trigger, stamp for stamp, at the
+    /// start); the agreement's counts add up.
     @Test(.enabled(if: DemoNamespace.usable, DemoNamespace.skipReason))
     func validateReportsTheThreeRunsSideBySide() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
@@ -307,7 +308,8 @@ enum DemoNamespace {
         let own = try DemoNamespace.Own()
         let data = try withExtendedLifetime(own) {
             try run(DemoNamespace.ip, own.arguments(["validate", "--seconds", "3", "--rate", "20000", "--symbols", "10", "--traded", "3",
-                                                     "--models", Paths.root.appendingPathComponent("models").path, "--out", out, "--json"]))
+                                                     "--models", Paths.root.appendingPathComponent("models").path, "--paper-twice",
+                                                     "--out", out, "--json"]))
         }
         let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         for side in ["backtest", "paper", "replay"] {
@@ -318,6 +320,11 @@ enum DemoNamespace {
         }
         let a = try #require(r["agreement"] as? [String: Any])
         for k in ["order_fill_agreement", "paired_fill_agreement", "filled_shares_diff", "pnl_diff"] { #expect(a[k] is Double, "agreement.\(k)") }
+        // The floor: the paper run again, on the same day and clock.
+        let again = try #require(r["paper_again"] as? [String: Any])
+        #expect((again["orders"] as? Int ?? 0) > 0)
+        let floor = try #require(r["paper_vs_paper"] as? [String: Any])
+        #expect((floor["same_trigger"] as? Int ?? 0) >= 3 && floor["order_fill_agreement"] is Double, "\(floor)")
         let lag = try #require(r["paper_venue_lag"] as? [String: Any], "how far the paper venue fell behind its clock")
         #expect((lag["packets"] as? Int ?? 0) > 1_000 && lag["p99_ns"] is Int)
         // entry.ns: our send to the venue's answer on the wire, one per answered order message.
