@@ -93,6 +93,10 @@ public struct BacktestVenueCounters: Sendable, Equatable, Encodable {
     public var unpublishable: UInt64 = 0
     /// Recorded messages that named a live order of ours (dropped: a corrupt feed).
     public var refsToOurs: UInt64 = 0
+    /// Shares of recorded executions that went to our orders first and stayed on the recorded
+    /// order (`displaceRecordedExecutions`), and the executions taken whole (not applied).
+    public var displacedShares: UInt64 = 0
+    public var displacedExecutions: UInt64 = 0
     public init() {}
 }
 
@@ -109,6 +113,13 @@ public final class BacktestVenue: ByteStreamTransport {
         public var maxOurOrders = 1 << 16
         /// The largest order the venue takes (as the simulator's engine).
         public var maxShares: UInt32 = 1_000_000
+        /// A recorded execution that fills ours (behind us, or through our price) executes the
+        /// recorded order only for what is left of it: the aggressor's shares went to us first,
+        /// and what it would have taken from that order stays there, as it does on a real
+        /// engine (the order keeps its priority; a later recorded delete takes it, a later
+        /// execution may). Off, both are executed in full (the recorded day as it was, our
+        /// fills on top: hftbacktest's L3 model).
+        public var displaceRecordedExecutions = true
         public init() {}
     }
 
@@ -174,6 +185,17 @@ public final class BacktestVenue: ByteStreamTransport {
     var suppressCurrent = false
     var republishShares: UInt32?
     var deleteInstead: OrderRef?
+    /// The recorded execution being applied met our orders already (`displace`): the sink
+    /// leaves it alone.
+    var executionHandled = false
+    /// A recorded execution rewritten to what is left of it after ours.
+    let rewritten: UnsafeMutableRawPointer
+    /// Recorded orders holding displaced shares (reference -> shares the recorded day does not
+    /// know of). They leave with the order: when the recorded day ends it (executed in full,
+    /// cancelled to nothing, deleted, replaced), the venue deletes what is left, so that no
+    /// share the day never had outlives its order (a recorded order at a price the day later
+    /// crosses would cross the books).
+    var displaced: [UInt64: UInt32] = [:]
     /// Walk buffers (refs and shares of one level, front first).
     var walkRefs: UnsafeMutablePointer<UInt64>
     var walkShares: UnsafeMutablePointer<UInt32>
@@ -193,6 +215,7 @@ public final class BacktestVenue: ByteStreamTransport {
         responseLatency = LatencySampler(c.latencies.response.model)
         scratch = .allocate(byteCount: 512, alignment: 8)
         packet = .allocate(byteCount: 512, alignment: 8)
+        rewritten = .allocate(byteCount: 64, alignment: 8)
         orders = .allocate(capacity: c.maxOurOrders)
         ourCount = .allocate(capacity: c.maxLocates * 2)
         ourCount.initialize(repeating: 0, count: c.maxLocates * 2)
@@ -212,6 +235,7 @@ public final class BacktestVenue: ByteStreamTransport {
     deinit {
         scratch.deallocate()
         packet.deallocate()
+        rewritten.deallocate()
         orders.deallocate()
         ourCount.deallocate()
         modelled.deallocate()
@@ -296,6 +320,26 @@ public final class BacktestVenue: ByteStreamTransport {
         suppressCurrent = false
         republishShares = nil
         deleteInstead = nil
+        executionHandled = false
+        var m = m
+        if configuration.displaceRecordedExecutions, let (x, ref, shares) = recordedExecutionOnOurSide(m) {
+            // Ours first; the recorded order executes for what the aggressor has left.
+            if x.shares.rawValue < shares { counters.consumedCollisions &+= 1 }
+            let taken = recordedExecution(x, ref: ref, shares: shares)
+            executionHandled = true
+            if taken > 0 {
+                counters.displacedShares &+= UInt64(taken)
+                displaced[ref.rawValue, default: 0] &+= min(taken, shares)
+                if taken >= shares {
+                    counters.displacedExecutions &+= 1
+                    endDisplacedIfDone(ref: ref)
+                    return
+                }
+                rewritten.copyMemory(from: m.baseAddress!, byteCount: m.count)
+                rewritten.storeBytes(of: (shares - taken).bigEndian, toByteOffset: 19, as: UInt32.self)
+                m = UnsafeRawBufferPointer(start: rewritten, count: m.count)
+            }
+        }
         feed.onMessage(m, sequence: sequence)
         if suppressCurrent {
             if let d = deleteInstead { publishDelete(locateOfMessage(m), d) }
@@ -313,6 +357,25 @@ public final class BacktestVenue: ByteStreamTransport {
             published.push(m, at: feedArrival())
         }
         counters.messagesPublished &+= 1
+        if !displaced.isEmpty, m.count >= 19, m[0] == 0x45 || m[0] == 0x43 || m[0] == 0x58 || m[0] == 0x44 || m[0] == 0x55 {
+            var r: UInt64 = 0
+            for i in 11..<19 { r = r << 8 | UInt64(m[i]) }
+            endDisplacedIfDone(ref: OrderRef(rawValue: r))
+        }
+    }
+
+    /// After a recorded message about `ref`: if the order holds displaced shares and the recorded
+    /// day has ended it (nothing of its own shares left, or gone), what is left goes too.
+    func endDisplacedIfDone(ref: OrderRef) {
+        guard let held = displaced[ref.rawValue] else { return }
+        guard let x = book.order(ref) else {
+            displaced[ref.rawValue] = nil
+            return
+        }
+        guard x.shares.rawValue <= held else { return }
+        displaced[ref.rawValue] = nil
+        _ = book.delete(ref: ref)
+        publishDelete(x.locate, ref)
     }
 
     /// Keeps the venue's book only for the stocks `trades` says (the strategy's): the others'
@@ -348,6 +411,20 @@ public final class BacktestVenue: ByteStreamTransport {
         var r: UInt64 = 0
         for i in 11..<19 { r = r << 8 | UInt64(m[i]) }
         return ourSlot(r) != nil
+    }
+
+    /// A well-formed recorded execution (E, C) of an order in the venue's book, not ours, on a
+    /// side where we have orders: (the order, its reference, the shares executed).
+    @inline(__always)
+    func recordedExecutionOnOurSide(_ m: UnsafeRawBufferPointer) -> (BookOrder, OrderRef, UInt32)? {
+        guard (m[0] == 0x45 && m.count == 31) || (m[0] == 0x43 && m.count == 36) else { return nil }
+        var r: UInt64 = 0
+        for i in 11..<19 { r = r << 8 | UInt64(m[i]) }
+        guard ourSlot(r) == nil, let x = book.order(OrderRef(rawValue: r)), Int(x.locate.rawValue) < configuration.maxLocates,
+              ourCount[Int(x.locate.rawValue) << 1 | (x.side == .sell ? 1 : 0)] > 0 else { return nil }
+        let shares = UInt32(m[19]) << 24 | UInt32(m[20]) << 16 | UInt32(m[21]) << 8 | UInt32(m[22])
+        guard shares > 0 else { return nil }
+        return (x, OrderRef(rawValue: r), shares)
     }
 
     /// Add, execute, cancel, delete, replace and hidden-trade messages (A F E C X D U P).
@@ -776,8 +853,10 @@ public final class BacktestVenue: ByteStreamTransport {
     // MARK: - The recorded flow meets our resting orders (called by the sink)
 
     /// A recorded execution of `x` (not ours) for `shares`: our orders on its side that the
-    /// aggressor would have reached first are filled, best first, up to `shares`.
-    func recordedExecution(_ x: BookOrder, ref: OrderRef, shares: UInt32) {
+    /// aggressor would have reached first are filled, best first, up to `shares`. Returns the
+    /// shares they took.
+    @discardableResult
+    func recordedExecution(_ x: BookOrder, ref: OrderRef, shares: UInt32) -> UInt32 {
         var left = shares
         // Better-priced orders of ours: the aggressor traded through them.
         while left > 0, let s = bestOurs(locate: x.locate, side: x.side, strictlyBetterThan: x.price.rawValue) {
@@ -785,7 +864,7 @@ public final class BacktestVenue: ByteStreamTransport {
             passiveFill(s, shares: took, price: orders[Int(s)].price, match: nextMatchNumber(), cause: .through)
             left -= took
         }
-        guard left > 0 else { return }
+        guard left > 0 else { return shares }
         switch configuration.queueModel {
         case .l3FIFO:
             // Ours at the same price and ahead of x in the queue: the flow reached them first.
@@ -824,6 +903,7 @@ public final class BacktestVenue: ByteStreamTransport {
                 }
             }
         }
+        return shares - left
     }
 
     /// A recorded cancel, delete or replace takes `removed` shares from the level of `x`: with
@@ -1138,6 +1218,8 @@ struct ExchangeSink: BookFeedSink {
     @inline(__always)
     mutating func willExecute(_ order: BookOrder?, ref: OrderRef, shares: Shares, time: VenueTime) {
         guard let o = order else { return }
+        // Met our orders before the feed applied it (displacement): nothing more to do.
+        if venue?._withUnsafeGuaranteedRef({ $0.executionHandled }) == true { return }
         if venue?._withUnsafeGuaranteedRef({ $0.ourSlot(ref.rawValue) }) != nil { return }
         guard ours(o.locate, o.side) else {
             if o.shares.rawValue < shares.rawValue, let v = venue { v._withUnsafeGuaranteedRef { $0.counters.consumedCollisions &+= 1 } }

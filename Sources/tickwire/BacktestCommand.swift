@@ -59,6 +59,9 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("hidden-prints"), help: "What an ITCH P does to our resting orders: through (a print below our bid / above our ask fills us), at-price (also at our price), ignore (the simulator's synthetic prints).")
     var hiddenPrints: String = "through"
 
+    @Flag(name: .customLong("no-displacement"), help: "A recorded execution that fills ours also executes the recorded order in full (the day as it was, our fills on top, as hftbacktest's L3 model); by default the recorded order keeps what the aggressor gave us first.")
+    var noDisplacement = false
+
     @Option(name: .customLong("feed-a"), help: "Capture input: line A group:port.")
     var feedA: String = FeedAddress.defaultA.description
 
@@ -112,6 +115,7 @@ struct BacktestCommand: ParsableCommand {
         conf.venue.queueModel = qm
         guard let hp = HiddenPrintPolicy(rawValue: hiddenPrints) else { throw ValidationError("--hidden-prints is ignore, through or at-price") }
         conf.venue.hiddenPrints = hp
+        conf.venue.displaceRecordedExecutions = !noDisplacement
         guard maxOrders >= 1_000, maxOrders <= 64_000_000 else { throw ValidationError("--max-orders must be in [1000, 64e6]") }
         conf.venue.maxOrders = maxOrders
         conf.engineMaxOrders = maxOrders

@@ -103,17 +103,19 @@ func looseLimits() -> RiskLimits {
 }
 
 func runScript(_ tape: Tape, _ steps: [ScriptStrategy.Step], queueModel: QueueModel = .l3FIFO,
-               limits: RiskLimits = looseLimits()) throws -> (Backtester<ScriptStrategy>, ScriptStrategy) {
+               limits: RiskLimits = looseLimits(), displace: Bool = true) throws -> (Backtester<ScriptStrategy>, ScriptStrategy) {
     let s = ScriptStrategy(steps)
     var c = BacktestConfiguration()
     c.venue.latencies = microsecondLatencies()
     c.venue.queueModel = queueModel
+    c.venue.displaceRecordedExecutions = displace
     c.venue.maxOrders = 1 << 12
     c.venue.maxLocates = 8
     c.engineMaxOrders = 1 << 12
     c.maxLocates = 8
     let risk = try RiskEngine(limits: limits, maxLocates: 8)
     let b = try Backtester(strategy: s, risk: risk, symbols: [.blank, Alpha8("AAA")!], configuration: c)
+    b.keepFeed = true
     for (i, m) in tape.messages.enumerated() {
         m.withUnsafeBytes { b.onRecorded($0, sequence: UInt64(i + 1)) }
     }
@@ -156,6 +158,47 @@ let aaa = StockLocate(rawValue: 1)
         // Everything the venue published reached the engine: the two books are the same.
         #expect(dump(b.engine.book) == dump(b.venue.book))
         #expect(b.openOrders == 0)
+    }
+
+    /// Displacement: an execution of an order behind ours fills ours first (50), and the
+    /// recorded order executes only for what the aggressor had left (30 of 80), keeping the 50
+    /// it would have lost, as on a real engine. When the recorded day then executes the rest of
+    /// its own shares, the 50 leave with it (the venue deletes the order). Off, the recorded
+    /// order executes in full both times (the day as it was, our fill on top).
+    @Test(arguments: [true, false])
+    func anExecutionThatFillsUsFirstLeavesTheRecordedOrderWhatItGaveUs(displace: Bool) throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid)
+        t.add(3_000, 3, .sell, 100, ask)   // the engine hears it at 4,000; ours reaches the venue at 5,000
+        t.add(6_000, 4, .buy, 300, bid)    // behind us
+        t.execute(7_000, 4, 80)            // reaches us first: 50 of ours, 30 of order 4
+        t.add(7_500, 5, .sell, 10, ask)    // (a message after it, to look at the books)
+        t.execute(8_000, 4, 220)           // the rest of order 4's recorded shares
+        t.add(9_000, 6, .sell, 10, ask)
+        let (b, s) = try runScript(t, [
+            .init(at: 3_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 50, price: Price(rawValue: bid), kind: .day) },
+        ], displace: displace)
+        #expect(s.executions.map(\.shares) == [50])
+        #expect(b.venue.counters.fillsBehind == 1)
+        #expect(b.venue.counters.displacedShares == (displace ? 50 : 0))
+        // At the end order 4 is gone either way: executed in full, or its 50 left with it.
+        #expect(b.venue.book.order(OrderRef(rawValue: 4)) == nil)
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+        // What the engine heard of order 4: 30 then 220 (displaced, then deleted), or 80 then 220.
+        let heard = b.feedSeen
+        var executed: [UInt32] = [], deleted = 0
+        heard.withUnsafeBytes { raw in
+            var w = ITCHFileWalker(raw)
+            while let m = w.next() {
+                guard m.count >= 19 else { continue }
+                let ref = m[11..<19].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                guard ref == 4 else { continue }
+                if m[0] == UInt8(ascii: "E") { executed.append(m[19..<23].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }) }
+                if m[0] == UInt8(ascii: "D") { deleted += 1 }
+            }
+        }
+        #expect(executed == (displace ? [30, 220] : [80, 220]))
+        #expect(deleted == (displace ? 1 : 0))
     }
 
     /// A marketable order takes the displayed book at its arrival, best price first; what it

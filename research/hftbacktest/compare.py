@@ -13,7 +13,9 @@ What it does:
    fixed-offset market maker: one order of 100 shares a side, `offset` ticks behind the touch,
    cancelled and entered again when the touch moves (hftbacktest does not model replacing one's
    own order, so neither side replaces);
-3. runs `tickwire backtest DAY --strategy fixed` with the same stock, offset and latencies;
+3. runs `tickwire backtest DAY --strategy fixed` with the same stock, offset and latencies,
+   and `--no-displacement` (hftbacktest's L3 model executes the recorded order in full even
+   when it fills ours first);
 4. prints one JSON line: each side's orders, fills and events a second, in one run.
 
 Known differences in the models (see the issue's note): hftbacktest fills a resting order whole
@@ -192,7 +194,7 @@ def main():
     tw_fills = str(one) + ".fills.csv"
     out = subprocess.run([a.tickwire, "backtest", str(one), "--strategy", "fixed", "--fills-out", tw_fills, "--traded", "1", "--offset-ticks", str(a.offset),
                           "--feed-latency", f"{a.feed_latency}ns", "--entry-latency", f"{a.entry_latency}ns",
-                          "--response-latency", f"{a.response_latency}ns", "--hidden-prints", "ignore", "--models", "none",
+                          "--response-latency", f"{a.response_latency}ns", "--hidden-prints", "ignore", "--no-displacement", "--models", "none",
                           "--max-orders", "200000", "--json"],
                          capture_output=True, text=True)
     if out.returncode != 0:
