@@ -341,6 +341,9 @@ struct BacktestReport: Encodable {
     var passiveFills: UInt64
     var aggressiveFills: UInt64
     var fillCauses: [String: UInt64]
+    /// Market guard trips by guard (as the live run's report): the strategy quotes wider or not
+    /// at all while one is tripped.
+    var guardTrips: [String: UInt64]
     var pnl: Double
     var realizedPnl: Double
     var openOrdersAtEnd: Int
@@ -381,6 +384,9 @@ struct BacktestReport: Encodable {
         aggressiveFills = v.aggressiveFills
         fillCauses = ["behind": v.fillsBehind, "through": v.fillsThrough, "crossing_add": v.fillsByCrossingAdd,
                       "hidden_print": v.fillsByHiddenPrint, "estimate": v.fillsByEstimate, "own_order": v.selfTrades, "took": v.aggressiveFills]
+        var trips: [String: UInt64] = [:]
+        for g in MarketGuard.allCases where b.risk.tripCount(g) > 0 { trips["\(g)"] = b.risk.tripCount(g) }
+        guardTrips = trips
         pnl = Double(b.risk.positions.totalPnL) / 10_000
         realizedPnl = Double(b.risk.positions.totalRealized) / 10_000
         openOrdersAtEnd = b.openOrders
