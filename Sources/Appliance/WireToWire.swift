@@ -67,6 +67,10 @@ public enum WireToWire {
         /// replaced, canceled; OUCH 4.2) on the wire at the venue's end of the link. What a
         /// backtest's order-entry latency stands for: the link and the venue's own handling.
         public var sendToAnswer: [UInt64] = []
+
+        /// A backtest's order-entry latency from this run: `sendToAnswer`, or where the capture
+        /// has no answers, our send -> the order on the wire (`sendToWire`).
+        public var entry: [UInt64] { sendToAnswer.isEmpty ? sendToWire : sendToAnswer }
     }
 
     public static func analyzeSplit(capture path: String, decisions: [DecisionRecord], orderEntryPort: UInt16)
@@ -190,10 +194,7 @@ public enum WireToWire {
     /// with action 0 enter, 1 replace (the replacement's number), 2 cancel.
     static func orderMessage(_ m: UnsafeRawBufferPointer) -> (UInt8, UInt32)? {
         guard let type = m.first else { return nil }
-        func token(_ at: Int) -> UInt32? {
-            guard m.count >= at + 14 else { return nil }
-            return OrderTokens.orderNumber(Alpha14(loading: m.baseAddress! + at))
-        }
+        func token(_ at: Int) -> UInt32? { orderNumber(m, tokenAt: at) }
         func be32(_ at: Int) -> UInt32? {
             guard m.count >= at + 4 else { return nil }
             return UInt32(m[at]) << 24 | UInt32(m[at + 1]) << 16 | UInt32(m[at + 2]) << 8 | UInt32(m[at + 3])
@@ -214,16 +215,18 @@ public enum WireToWire {
     /// number), 2 canceled.
     static func answerMessage(_ m: UnsafeRawBufferPointer) -> (UInt8, UInt32)? {
         guard let type = m.first else { return nil }
-        func token(_ at: Int) -> UInt32? {
-            guard m.count >= at + 14 else { return nil }
-            return OrderTokens.orderNumber(Alpha14(loading: m.baseAddress! + at))
-        }
         switch (type, m.count) {
-        case (UInt8(ascii: "A"), 66): return token(9).map { (0, $0) }   // Accepted
-        case (UInt8(ascii: "U"), 80): return token(9).map { (1, $0) }   // Replaced (the replacement's token)
-        case (UInt8(ascii: "C"), 28): return token(9).map { (2, $0) }   // Canceled
+        case (UInt8(ascii: "A"), 66): return orderNumber(m, tokenAt: 9).map { (0, $0) }   // Accepted
+        case (UInt8(ascii: "U"), 80): return orderNumber(m, tokenAt: 9).map { (1, $0) }   // Replaced (the replacement's token)
+        case (UInt8(ascii: "C"), 28): return orderNumber(m, tokenAt: 9).map { (2, $0) }   // Canceled
         default: return nil
         }
+    }
+
+    /// The order number of the OUCH 4.2 token at `at` in `m` (nil: short, or not one of ours).
+    static func orderNumber(_ m: UnsafeRawBufferPointer, tokenAt at: Int) -> UInt32? {
+        guard m.count >= at + 14 else { return nil }
+        return OrderTokens.orderNumber(Alpha14(loading: m.baseAddress! + at))
     }
 
     public struct StreamKey: Hashable, Sendable {

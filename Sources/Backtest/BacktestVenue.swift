@@ -357,11 +357,7 @@ public final class BacktestVenue: ByteStreamTransport {
             published.push(m, at: feedArrival())
         }
         counters.messagesPublished &+= 1
-        if !displaced.isEmpty, m.count >= 19, m[0] == 0x45 || m[0] == 0x43 || m[0] == 0x58 || m[0] == 0x44 || m[0] == 0x55 {
-            var r: UInt64 = 0
-            for i in 11..<19 { r = r << 8 | UInt64(m[i]) }
-            endDisplacedIfDone(ref: OrderRef(rawValue: r))
-        }
+        if !displaced.isEmpty, let r = Self.orderRef(m) { endDisplacedIfDone(ref: OrderRef(rawValue: r)) }
     }
 
     /// After a recorded message about `ref`: if the order holds displaced shares and the recorded
@@ -390,36 +386,36 @@ public final class BacktestVenue: ByteStreamTransport {
     /// does too), so the venue must (only a corrupt feed does this; found by FuzzBacktest).
     @inline(__always)
     func refersToOurBook(_ m: UnsafeRawBufferPointer) -> Bool {
-        switch m[0] {
-        case 0x45, 0x43, 0x58, 0x44, 0x55: break
-        default: return false
-        }
-        guard m.count >= 19 else { return false }
-        var r: UInt64 = 0
-        for i in 11..<19 { r = r << 8 | UInt64(m[i]) }
+        guard let r = Self.orderRef(m) else { return false }
         return book.order(OrderRef(rawValue: r)) != nil
     }
 
     /// An execute, cancel, delete or replace of a live order of ours.
     @inline(__always)
     func namesOneOfOurs(_ m: UnsafeRawBufferPointer) -> Bool {
+        guard let r = Self.orderRef(m), r & Self.ourRefBit == Self.ourRefBit else { return false }
+        return ourSlot(r) != nil
+    }
+
+    /// The order reference an execute, cancel, delete or replace (E C X D U) names (at 11, the
+    /// replace's original); nil for other messages or one too short to hold it.
+    @inline(__always)
+    static func orderRef(_ m: UnsafeRawBufferPointer) -> UInt64? {
         switch m[0] {
         case 0x45, 0x43, 0x58, 0x44, 0x55: break
-        default: return false
+        default: return nil
         }
-        guard m.count >= 19, m[11] & 0xC0 == 0xC0 else { return false }
+        guard m.count >= 19 else { return nil }
         var r: UInt64 = 0
         for i in 11..<19 { r = r << 8 | UInt64(m[i]) }
-        return ourSlot(r) != nil
+        return r
     }
 
     /// A well-formed recorded execution (E, C) of an order in the venue's book, not ours, on a
     /// side where we have orders: (the order, its reference, the shares executed).
     @inline(__always)
     func recordedExecutionOnOurSide(_ m: UnsafeRawBufferPointer) -> (BookOrder, OrderRef, UInt32)? {
-        guard (m[0] == 0x45 && m.count == 31) || (m[0] == 0x43 && m.count == 36) else { return nil }
-        var r: UInt64 = 0
-        for i in 11..<19 { r = r << 8 | UInt64(m[i]) }
+        guard (m[0] == 0x45 && m.count == 31) || (m[0] == 0x43 && m.count == 36), let r = Self.orderRef(m) else { return nil }
         guard ourSlot(r) == nil, let x = book.order(OrderRef(rawValue: r)), Int(x.locate.rawValue) < configuration.maxLocates,
               ourCount[Int(x.locate.rawValue) << 1 | (x.side == .sell ? 1 : 0)] > 0 else { return nil }
         let shares = UInt32(m[19]) << 24 | UInt32(m[20]) << 16 | UInt32(m[21]) << 8 | UInt32(m[22])

@@ -304,7 +304,7 @@ public final class OrderFlowModel {
                 guard j >= 0 else { return }
                 let n = viewLevel(locate, sd, j).orders
                 // Only the background's own orders: a client's order is its owner's to cancel.
-                guard let o = viewOrder(locate, sd, level: j, position: rng.below(n)), isBackground(o.owner) else { return }
+                guard let o = viewOrder(locate, sd, level: j, position: rng.below(n)), o.owner.isBackground else { return }
                 let keep: UInt32 = rng.below(100) < 12 && o.shares.rawValue > 100 ? o.shares.rawValue / 2 : 0
                 cancel(o, remaining: keep, &sink)
             }
@@ -333,7 +333,7 @@ public final class OrderFlowModel {
             let j = levelAt[side * k + d]
             guard j >= 0 else { return }
             let n = viewLevel(locate, sd, j).orders
-            guard let o = viewOrder(locate, sd, level: j, position: rng.below(n)), isBackground(o.owner) else { return }
+            guard let o = viewOrder(locate, sd, level: j, position: rng.below(n)), o.owner.isBackground else { return }
             // One tick away from or toward the touch (never through the other side), new size.
             var price = o.price.rawValue
             let away = sd == .buy ? -c.tick : c.tick
@@ -349,11 +349,6 @@ public final class OrderFlowModel {
     }
 
     // MARK: - Parts
-
-    /// The background participants' sessions start at 1000; sessions below are trading
-    /// clients (order entry), whose orders the flow trades against but never cancels or moves.
-    @inline(__always)
-    func isBackground(_ owner: OrderOwner) -> Bool { owner.isBackground }
 
     // The book as the flow sees it: the venue's (clients' orders in it), or its shadow.
     @inline(__always)

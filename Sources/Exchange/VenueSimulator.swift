@@ -138,7 +138,7 @@ public final class VenueSimulator {
 
     /// Venue time now: the model's clock, never behind the wall clock's progress when paced.
     func venueClock(_ now: Int64, _ t0: Int64) -> VenueTime {
-        let wall = configuration.flow.start.nanosSinceMidnight &+ UInt64(max(now - t0, 0))
+        let wall = wallClock(now, t0)
         // Paced by event time, model.now is the next event's, not yet made. The venue's clock is
         // the wall clock, except while the flow lags it (a burst, a slow build): then a client's
         // message is placed just before the next event, after every event already out, so that
@@ -146,6 +146,12 @@ public final class VenueSimulator {
         // was handled (what a backtest's venue does with an order arriving at that time).
         if configuration.paceByEventTime { return VenueTime(nanosSinceMidnight: min(wall, model.now)) }
         return VenueTime(nanosSinceMidnight: max(model.now, wall))
+    }
+
+    /// The wall clock's progress since the feed's start `t0`, as venue time.
+    @inline(__always)
+    func wallClock(_ now: Int64, _ t0: Int64) -> UInt64 {
+        configuration.flow.start.nanosSinceMidnight &+ UInt64(max(now - t0, 0))
     }
 
     /// The order-entry port (useful when configured as 0).
@@ -206,15 +212,16 @@ public final class VenueSimulator {
                 let before = publisher.published
                 // Paced by event time, what a client's order makes on the feed is stamped with
                 // the venue's clock when it arrives (else with the last flow event's time).
-                if c.paceByEventTime { sink.feed.time = venueClock(now, t0) }
-                orderEntry.poll(monotonicNs: now, venueTime: venueClock(now, t0), &sink)
+                let clock = venueClock(now, t0)
+                if c.paceByEventTime { sink.feed.time = clock }
+                orderEntry.poll(monotonicNs: now, venueTime: clock, &sink)
                 if publisher.published != before { packer.flush() }
             }
             if let limit, publisher.published >= limit { break }
             if c.paceByEventTime {
                 // The event at model.now (drawn by the previous advance) goes out once the wall
                 // clock reaches it.
-                let wall = c.flow.start.nanosSinceMidnight &+ UInt64(max(now - t0, 0))
+                let wall = wallClock(now, t0)
                 // Order entry is read between every two events: a venue that lags the clock (a
                 // burst, a slow build, a busy core) and catches up still meets a client's message
                 // where it arrived in the flow, not a batch later (a batch of sixteen events is

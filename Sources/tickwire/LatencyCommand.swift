@@ -28,13 +28,7 @@ struct LatencyCommand: ParsableCommand {
     func run() throws {
         guard FileManager.default.fileExists(atPath: capture) else { throw fail("no such file: \(capture)") }
         let logPath = decisions ?? (URL(fileURLWithPath: capture).deletingLastPathComponent().path + "/decisions.csv")
-        guard let text = TextFile.read(logPath) else { throw fail("cannot read the decision log \(logPath) (give --decisions)") }
-        var records: [DecisionRecord] = []
-        var bad = 0
-        for line in text.split(separator: "\n").dropFirst() {
-            if let r = DecisionRecord(csv: line) { records.append(r) } else { bad += 1 }
-        }
-        if bad > 0 { FileHandle.standardError.write(Data("tickwire: \(bad) unreadable lines in \(logPath) skipped\n".utf8)) }
+        let records = try Self.decisionLog(logPath, unreadable: "cannot read the decision log \(logPath) (give --decisions)")
         let result: WireToWireResult
         let split: WireToWire.Split
         do { (result, _, split) = try WireToWire.analyzeSplit(capture: capture, decisions: records, orderEntryPort: orderEntryPort) } catch {
@@ -55,6 +49,18 @@ struct LatencyCommand: ParsableCommand {
                 }
             }
         }
+    }
+
+    /// A decision log's records; its unreadable lines skipped, said on stderr.
+    static func decisionLog(_ path: String, unreadable: String) throws -> [DecisionRecord] {
+        guard let text = TextFile.read(path) else { throw fail(unreadable) }
+        var records: [DecisionRecord] = []
+        var bad = 0
+        for line in text.split(separator: "\n").dropFirst() {
+            if let r = DecisionRecord(csv: line) { records.append(r) } else { bad += 1 }
+        }
+        if bad > 0 { FileHandle.standardError.write(Data("tickwire: \(bad) unreadable lines in \(path) skipped\n".utf8)) }
+        return records
     }
 
     /// The three latencies of `tickwire backtest`, one value in ns per line, one line per order
@@ -91,7 +97,7 @@ struct LatencyCommand: ParsableCommand {
             do { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(dir)/\(name): \(error)") }
         }
         try write("feed.ns", zip(s.wireToRx, s.rxToSend).map { $0 &+ $1 })
-        try write("entry.ns", s.sendToAnswer.isEmpty ? s.sendToWire : s.sendToAnswer)
+        try write("entry.ns", s.entry)
         try write("response.ns", s.wireToRx)
         return s
     }

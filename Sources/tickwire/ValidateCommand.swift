@@ -79,8 +79,8 @@ struct ValidateCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         if getuid() == 0, let holder = DemoNetwork.lock() { throw fail(holder) }
 
-        // The flow's start: about when the venue's feed will start (the demo gives order entry
-        // 3 s first), so that venue time is close to the time of day; 09:30 if the run would
+        // The flow's start: about when the venue's feed will start (it waits for our login, a
+        // few seconds), so that venue time is close to the time of day; 09:30 if the run would
         // pass midnight.
         let day: UInt64 = 86_400_000_000_000
         var flowStart = (UInt64(tw_clock_realtime_ns()) &+ 3_500_000_000) % day
@@ -89,15 +89,13 @@ struct ValidateCommand: ParsableCommand {
 
         // (b) paper.
         log("paper: \(Int(seconds)) s against the venue (seed \(seed), reaction \(reaction.rawValue), paced by event time)")
-        var demoArgs = ["--seconds", String(seconds), "--rate", String(rate), "--symbols", String(symbols), "--out", out + "/paper",
-                        "--order-port", String(orderPort), "--strategy", strategyOptions.strategy, "--traded", String(strategyOptions.traded),
-                        "--max-position", String(strategyOptions.maxPosition), "--models", strategyOptions.models]
-        if json { demoArgs.append("--json") }
-        let demo = try DemoCommand.parse(demoArgs)
+        let demo = try DemoCommand.parse(["--seconds", String(seconds), "--rate", String(rate), "--symbols", String(symbols),
+                                          "--out", out + "/paper", "--order-port", String(orderPort), "--strategy", strategyOptions.strategy,
+                                          "--traded", String(strategyOptions.traded), "--max-position", String(strategyOptions.maxPosition),
+                                          "--models", strategyOptions.models])
         demo.flagForSignals()
-        let paper = try demo.runOnce(transport: .tickwire, spec: spec, version: .v42, out: out + "/paper",
-                                     venue: ["--seed", String(seed), "--reaction", reaction.rawValue, "--pace", "events",
-                                             "--flow-start-ns", String(flowStart)])
+        let venue = ["--seed", String(seed), "--reaction", reaction.rawValue, "--pace", "events", "--flow-start-ns", String(flowStart)]
+        let paper = try demo.runOnce(transport: .tickwire, spec: spec, version: .v42, out: out + "/paper", venue: venue)
         guard paper.mode == "netns+dpdk" else {
             throw fail("the paper run fell back to loopback (\(paper.fallbackReason ?? "?")): validate needs the demo's namespace and DPDK (root)")
         }
@@ -154,10 +152,7 @@ struct ValidateCommand: ParsableCommand {
         let wireTCA = try runTCA(wire, configuration: tcaConf)
         try TCAOutput.write(wireTCA, to: out + "/paper/tca")
 
-        // Side by side.
-        // Both runs' decisions on the venue's clock: the backtest's are (sent_ns); the paper
-        // run's wall-clock sends are moved by the least (rx - trigger's venue stamp) of its
-        // decisions: the venue's clock against ours, to within the fastest feed path.
+        // Side by side, both runs' decisions on the venue's clock (`paperOrders`).
         let paperOrders = try Self.paperOrders(paperDecisions, records: records)
         let btOrders = try Self.orders(out + "/backtest/decisions.csv", time: "sent_ns") { $0 }
         let paperFills = Self.filledByOrder(wire.fills)
@@ -168,12 +163,12 @@ struct ValidateCommand: ParsableCommand {
             seed: seed, seconds: seconds, rate: rate, symbols: symbols, strategy: spec.kind.rawValue, traded: spec.traded,
             reaction: reaction.rawValue, flowStartNs: flowStart,
             backtest: ValidateSide(orders: Int(bt.orders + bt.replaces), fills: Int(bt.fills), filledShares: Int(bt.filledShares), pnl: bt.pnl),
-            paper: ValidateSide(orders: Int(paper.orders + paper.replaces), fills: Int(paper.fills), filledShares: Int(paper.filledShares), pnl: paper.pnl),
+            paper: ValidateSide(paper),
             replay: ValidateSide(orders: Int(replayed.orders + replayed.replaces), fills: wireTCA.report.pnl.fills,
                                  filledShares: Int(wireTCA.report.pnl.shares), pnl: wireTCA.report.pnl.spreadUsd + wireTCA.report.pnl.inventoryUsd),
             agreement: agreement,
             latenciesNs: ["feed_p50": Self.median(split.wireToRx.indices.map { split.wireToRx[$0] &+ split.rxToSend[$0] }),
-                          "entry_p50": Self.median(split.sendToAnswer.isEmpty ? split.sendToWire : split.sendToAnswer), "response_p50": Self.median(split.wireToRx)],
+                          "entry_p50": Self.median(split.entry), "response_p50": Self.median(split.wireToRx)],
             backtestFillCauses: bt.fillCauses, paperFeedGaps: paper.feedGaps, paperRiskRejects: paper.riskRejects, paperVenueLag: lag,
             files: ["paper": out + "/paper", "day": dayPath, "latencies": out + "/latencies", "backtest": out + "/backtest",
                     "replay_decisions": out + "/replay.csv", "report": out + "/report.json"])
@@ -182,17 +177,14 @@ struct ValidateCommand: ParsableCommand {
         if paperTwice {
             // The same day on the same clock, traded again: what timing alone makes of it.
             log("paper, again: the floor under the agreement")
-            let again = try demo.runOnce(transport: .tickwire, spec: spec, version: .v42, out: out + "/paper2",
-                                         venue: ["--seed", String(seed), "--reaction", reaction.rawValue, "--pace", "events",
-                                                 "--flow-start-ns", String(flowStart)])
+            let again = try demo.runOnce(transport: .tickwire, spec: spec, version: .v42, out: out + "/paper2", venue: venue)
             let records2 = try Self.decisionRecords(out + "/paper2/decisions.csv")
             let wire2 = try TCAInput.fromCapture(out + "/paper2/capture.pcap", orderEntryPort: orderPort, lineA: lineA, lineB: lineB)
             var floor = Self.agree(paper: paperOrders, backtest: try Self.paperOrders(out + "/paper2/decisions.csv", records: records2),
                                    paperFilled: paperFills, backtestFilled: Self.filledByOrder(wire2.fills), window: UInt64(matchWindowMicros * 1_000))
             floor.filledSharesDiff = Self.relative(Int(again.filledShares), Int(paper.filledShares))
             floor.pnlDiff = Self.relative(again.pnl, paper.pnl)
-            report.paperAgain = ValidateSide(orders: Int(again.orders + again.replaces), fills: Int(again.fills), filledShares: Int(again.filledShares),
-                                             pnl: again.pnl)
+            report.paperAgain = ValidateSide(again)
             report.paperVsPaper = floor
         }
         try jsonString(report).write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
@@ -251,8 +243,7 @@ struct ValidateCommand: ParsableCommand {
     }
 
     static func decisionRecords(_ path: String) throws -> [DecisionRecord] {
-        guard let text = TextFile.read(path) else { throw fail("cannot read \(path)") }
-        return text.split(separator: "\n").dropFirst().compactMap { DecisionRecord(csv: $0) }
+        try LatencyCommand.decisionLog(path, unreadable: "cannot read \(path)")
     }
 
     /// An order placed: a new order or a replacement (a new price or size under a new id).
@@ -406,6 +397,13 @@ struct ValidateSide: Encodable {
     var fills: Int
     var filledShares: Int
     var pnl: Double
+}
+
+extension ValidateSide {
+    /// A paper run's, from its report.
+    init(_ r: DemoReport) {
+        self.init(orders: Int(r.orders + r.replaces), fills: Int(r.fills), filledShares: Int(r.filledShares), pnl: r.pnl)
+    }
 }
 
 struct ValidateAgreement: Encodable {
