@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev zlib1g-dev pkg-config tshark tcpdump gnuplot-nox iproute2 python3 ethtool nftables iputils-ping strace
 RELEASE_BIN := .build/release/tickwire
 
-.PHONY: all deps build release test demo validate models bench fuzz soak clean
+.PHONY: all deps build release test demo validate models research research-venv research-test bench fuzz soak clean
 
 all: build
 
@@ -28,10 +28,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# The test suite (Swift Testing), then the allocation benchmark's thresholds.
+# The test suite (Swift Testing), the research pipeline on local Ray (research/tests), then the
+# allocation benchmark's thresholds.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) --no-print-directory research-test
 	$(MAKE) bench-check
 
 # The appliance against the embedded venue simulator, twice with the same seed (about 20 s
@@ -52,14 +54,43 @@ validate: release
 	$(RELEASE_BIN) validate --reaction off --paper-twice --out out/validate/off
 	$(RELEASE_BIN) validate --reaction on --out out/validate/on
 
-# The five microstructure models end to end (research/make_models.sh): datasets from the
-# simulator, training (Python venv .venv-research from research/requirements.txt, PyPI), export
-# to models/, the held-out day through the Swift runtime, and models/REPORT.md.
+# The research virtual environment (research/requirements.txt, PyPI), made or brought up to date
+# when the requirements change.
 VENV := .venv-research
-models: release
+research-venv:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="python3 python3-venv"
-	@[ -x $(VENV)/bin/python ] || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -r research/requirements.txt; }
-	PYTHON=$(VENV)/bin/python research/make_models.sh
+	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
+	@[ $(VENV)/.installed -nt research/requirements.txt ] || { echo "make: installing research/requirements.txt into $(VENV)"; \
+	  $(VENV)/bin/pip install -q -r research/requirements.txt && touch $(VENV)/.installed; }
+
+# The research pipeline end to end on local Ray with 2 workers (and 1, for the determinism check),
+# small days, the debug binary of `make test`'s build.
+research-test: research-venv
+	TICKWIRE=$(CURDIR)/.build/debug/tickwire $(VENV)/bin/python -B research/tests/test_research.py
+
+# Research at scale (research/tickwire_research, README "Research at scale"): 3 simulated days and
+# the real NASDAQ snippet into the catalogue (datasets/), the five models trained from it
+# (out/research/models), the report (out/research); ends with one JSON line: catalogue, days,
+# tables, workers. RESEARCH_WORKERS local Ray workers; RAY_ADDRESS for a cluster.
+RESEARCH_WORKERS ?= 2
+RESEARCH_MESSAGES ?= 2000000
+RESEARCH := cd research && ../$(VENV)/bin/python -m tickwire_research --tickwire ../$(RELEASE_BIN) --workers $(RESEARCH_WORKERS) $(if $(RAY_ADDRESS),--address $(RAY_ADDRESS))
+research: release research-venv
+	$(RESEARCH) simulate --days 3 --messages $(RESEARCH_MESSAGES) > /dev/null
+	$(RESEARCH) --venue nasdaq ingest --input ../../shared/data/itch/12302019_SNIPPET.NASDAQ_ITCH50 --day 2019-12-30 > /dev/null
+	$(RESEARCH) train --days seed-0001,seed-0002 --heldout seed-0003 --out ../out/research/models > /dev/null
+	$(RESEARCH) report --out ../out/research > /dev/null
+	@$(RESEARCH) --json summary
+
+# The five microstructure models end to end, through the research pipeline: two training days
+# (seeds 1 and 2, 6M messages each) and a held-out day (seed 99, 3M) simulated into the catalogue,
+# LightGBM and scikit-learn fits on Ray from it, export to models/, the held-out day through the
+# Swift runtime, and models/REPORT.md (research/train.py holds the model code;
+# research/make_models.sh is the same without Ray or the catalogue).
+models: release research-venv
+	$(RESEARCH) simulate --days 2 --first-seed 1 --messages 6000000 > /dev/null
+	$(RESEARCH) simulate --days 1 --first-seed 99 --messages 3000000 > /dev/null
+	$(RESEARCH) train --days seed-0001,seed-0002 --heldout seed-0099 --out ../models
 
 # package-benchmark suites (Benchmarks/ is its own package): full run with figures.
 bench: deps

@@ -499,6 +499,49 @@ def print_summary(report, out):
 
 # ---------------------------------------------------------------------------------------------
 
+def fit_gbdt(task, train_df, held_df, out, seed):
+    """One GBDT model: trained, exported to `out` (model, wrapper, parity fixture, calibration
+    plot), evaluated on the held-out rows. Returns its report section. Deterministic."""
+    booster = train_gbdt(task, train_df, seed)
+    export_gbdt(out, task, booster, len(train_df), seed)
+    x_held = held_df[STOCK_FEATURES].to_numpy()
+    p = booster.predict(x_held.astype(np.float64))
+    if task == "adapt":
+        section = eval_regression(train_df, held_df, p)
+    else:
+        section = eval_binary(train_df, held_df, p)
+        calibration_plot(os.path.join(out, "report", f"calibration_{task}.png"), task,
+                         held_df["label"].to_numpy(), p, section["auc"])
+    section["importance_gain_pct"] = gain_importance(booster)
+    idx = parity_rows(len(held_df), seed)
+    write_parity(os.path.join(out, "parity", f"{task}.csv"), STOCK_FEATURES, x_held[idx],
+                 booster.predict(x_held[idx].astype(np.float64)))
+    return section
+
+
+def fit_regime(train_df, held_df, out, seed):
+    """The three one-vs-rest regime models: trained, exported, evaluated."""
+    models = train_regime(train_df, held_df)
+    x_held32 = held_df[REGIME_FEATURES].to_numpy()
+    x_held = x_held32.astype(np.float64)
+    probs = np.column_stack([logistic_prob(x_held, c, b) for c, b, _ in models])
+    idx = parity_rows(len(held_df), seed)
+    for (coef, intercept, _), name in zip(models, REGIME_CLASSES):
+        export_logistic(out, name, coef, intercept, len(train_df))
+        write_parity(os.path.join(out, "parity", f"regime_{name}.csv"), REGIME_FEATURES,
+                     x_held32[idx], logistic_prob(x_held[idx], coef, intercept))
+    section = eval_regime(train_df, held_df, probs)
+    section["converged"] = {n: m[2] for n, m in zip(REGIME_CLASSES, models)}
+    return section
+
+
+def write_report(report, out):
+    write_json(os.path.join(out, "report.json"), report)
+    with open(os.path.join(out, "REPORT.md"), "w") as fh:
+        fh.write(render_markdown(report))
+    print_summary(report, out)
+
+
 def dir_summary(role, directory, data):
     return {"role": role, "dir": directory, "meta": data["meta"],
             "rows": {t: len(data[t]) for t in GBDT_TASKS + ["regime"]}}
@@ -516,39 +559,10 @@ def run(args):
                        "heldout": dir_summary("heldout", args.heldout, held)}}
 
     for task in GBDT_TASKS:
-        train_df, held_df = concat_train(train_data, task), held[task]
-        booster = train_gbdt(task, train_df, args.seed)
-        export_gbdt(out, task, booster, len(train_df), args.seed)
-        x_held = held_df[STOCK_FEATURES].to_numpy()
-        p = booster.predict(x_held.astype(np.float64))
-        if task == "adapt":
-            report[task] = eval_regression(train_df, held_df, p)
-        else:
-            report[task] = eval_binary(train_df, held_df, p)
-            calibration_plot(os.path.join(out, "report", f"calibration_{task}.png"), task,
-                             held_df["label"].to_numpy(), p, report[task]["auc"])
-        report[task]["importance_gain_pct"] = gain_importance(booster)
-        idx = parity_rows(len(held_df), args.seed)
-        write_parity(os.path.join(out, "parity", f"{task}.csv"), STOCK_FEATURES, x_held[idx],
-                     booster.predict(x_held[idx].astype(np.float64)))
+        report[task] = fit_gbdt(task, concat_train(train_data, task), held[task], out, args.seed)
+    report["regime"] = fit_regime(concat_train(train_data, "regime"), held["regime"], out, args.seed)
 
-    train_df, held_df = concat_train(train_data, "regime"), held["regime"]
-    models = train_regime(train_df, held_df)
-    x_held32 = held_df[REGIME_FEATURES].to_numpy()
-    x_held = x_held32.astype(np.float64)
-    probs = np.column_stack([logistic_prob(x_held, c, b) for c, b, _ in models])
-    idx = parity_rows(len(held_df), args.seed)
-    for (coef, intercept, _), name in zip(models, REGIME_CLASSES):
-        export_logistic(out, name, coef, intercept, len(train_df))
-        write_parity(os.path.join(out, "parity", f"regime_{name}.csv"), REGIME_FEATURES,
-                     x_held32[idx], logistic_prob(x_held[idx], coef, intercept))
-    report["regime"] = eval_regime(train_df, held_df, probs)
-    report["regime"]["converged"] = {n: m[2] for n, m in zip(REGIME_CLASSES, models)}
-
-    write_json(os.path.join(out, "report.json"), report)
-    with open(os.path.join(out, "REPORT.md"), "w") as fh:
-        fh.write(render_markdown(report))
-    print_summary(report, out)
+    write_report(report, out)
 
 
 def main():

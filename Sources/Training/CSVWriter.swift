@@ -66,3 +66,45 @@ public final class CSVWriter {
         }
     }
 }
+
+/// An ITCH 5.0 BinaryFILE writer: each message behind its 2-byte big-endian length, buffered.
+public final class ITCHFileWriter {
+    public let path: String
+    let file: UnsafeMutablePointer<FILE>
+    var buffer: [UInt8] = []
+    public private(set) var messages = 0
+    public private(set) var failed = false
+
+    public init(path: String) throws(SystemError) {
+        guard let f = fopen(path, "w") else {
+            throw Errno(errno).error("fopen(\(path))")
+        }
+        self.path = path
+        file = f
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    deinit { fclose(file) }
+
+    public func write(_ m: UnsafeRawBufferPointer) {
+        buffer.append(UInt8(truncatingIfNeeded: m.count >> 8))
+        buffer.append(UInt8(truncatingIfNeeded: m.count))
+        buffer.append(contentsOf: m)
+        messages += 1
+        if buffer.count >= 1 << 20 { flush() }
+    }
+
+    func flush() {
+        if !buffer.isEmpty {
+            let n = buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+            if n != buffer.count { failed = true }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what is buffered and flushes the stream; throws if any write failed.
+    public func finish() throws(SystemError) {
+        flush()
+        if fflush(file) != 0 || failed { throw Errno(errno).error("write(\(path))") }
+    }
+}

@@ -20,16 +20,22 @@ public struct SimulatedDaySummary: Sendable {
 public enum SimulatedDay {
     struct RecorderSink: ITCHMessageSink {
         let recorder: DatasetRecorder
-        mutating func message(_ m: UnsafeRawBufferPointer) { recorder.consume(m) }
+        let file: ITCHFileWriter?
+        mutating func message(_ m: UnsafeRawBufferPointer) {
+            recorder.consume(m)
+            file?.write(m)
+        }
     }
 
-    /// Runs the flow model until the recorder has seen `messages` messages.
+    /// Runs the flow model until the recorder has seen `messages` messages; with `itchOut`,
+    /// every message the recorder saw is also written there (an ITCH BinaryFILE of the very day
+    /// the rows were recorded from: the research catalogue's input of a simulated day).
     public static func record(_ flow: OrderFlowConfiguration, messages: UInt64, rate: Double,
-                              into recorder: DatasetRecorder) -> SimulatedDaySummary {
+                              into recorder: DatasetRecorder, itchOut: ITCHFileWriter? = nil) -> SimulatedDaySummary {
         let model = OrderFlowModel(configuration: flow, maxOrders: 1 << 21)
         let publisher = ITCHPublisher(symbols: FlowDay.symbols(flow.symbols))
         let start = flow.start.nanosSinceMidnight
-        var sink = PublishingSink(publisher: publisher, time: flow.start, out: RecorderSink(recorder: recorder))
+        var sink = PublishingSink(publisher: publisher, time: flow.start, out: RecorderSink(recorder: recorder, file: itchOut))
         publisher.systemEvent("O", at: flow.start, to: &sink.out)
         publisher.directory(at: flow.start, to: &sink.out)
         publisher.systemEvent("S", at: flow.start, to: &sink.out)

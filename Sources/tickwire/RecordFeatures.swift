@@ -50,6 +50,9 @@ struct RecordFeatures: ParsableCommand {
     @Option(help: "Feed rate the timestamps follow (messages/s, as the paced venue stamps them); 0: the flow model's clock.")
     var rate: Double = 50_000
 
+    @Option(name: .customLong("itch-out"), help: "Simulated day: also write the day's messages here (ITCH BinaryFILE), the very messages the rows come from.")
+    var itchOut: String?
+
     @Option(help: "Load these models and add their predictions to every row.")
     var models: String?
 
@@ -86,6 +89,7 @@ struct RecordFeatures: ParsableCommand {
             throw ValidationError(String(describing: error))
         }
         guard itch == nil || capture == nil else { throw ValidationError("--itch and --capture are alternatives") }
+        guard itchOut == nil || (itch == nil && capture == nil) else { throw ValidationError("--itch-out writes a simulated day: not with --itch or --capture") }
         let simulated = itch == nil && capture == nil
         let recorder = try DatasetRecorder(directory: out, models: set, regime: simulated)
         var summary = Summary(source: "", messages: 0, feedSeconds: 0, rows: [:], regimeRows: 0, regimeSeconds: [:])
@@ -116,7 +120,11 @@ struct RecordFeatures: ParsableCommand {
             summary.feedSeconds = r.feedSeconds
             if r.gaps > 0 { FileHandle.standardError.write(Data("record-features: \(r.gaps) gaps in the capture's feed were not recovered\n".utf8)) }
         } else {
-            let day = SimulatedDay.record(SimulatedDay.flow(seed: seed, symbols: symbols), messages: messages, rate: rate, into: recorder)
+            let file: ITCHFileWriter?
+            do { file = try itchOut.map { try ITCHFileWriter(path: $0) } } catch { throw ValidationError("cannot write \(itchOut ?? ""): \(error)") }
+            let day = SimulatedDay.record(SimulatedDay.flow(seed: seed, symbols: symbols), messages: messages, rate: rate, into: recorder,
+                                          itchOut: file)
+            do { try file?.finish() } catch { throw ValidationError("\(error)") }
             summary.source = "simulator seed \(seed), \(symbols) stocks, rate \(rate)"
             (summary.seed, summary.symbols, summary.rate) = (seed, symbols, rate)
             summary.feedSeconds = day.feedSeconds

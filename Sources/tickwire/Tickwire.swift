@@ -6,7 +6,7 @@ struct Tickwire: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tickwire",
         abstract: "Tickwire: a kernel-bypass tick-to-trade appliance (DPDK + Swift).",
-        subcommands: [Doctor.self, Replay.self, Gen.self, RecordFeatures.self, BacktestCommand.self, TCACommand.self, Bench.self, ExchangeCommand.self, GatewayCommand.self, DemoCommand.self, RunCommand.self, LatencyCommand.self, Tune.self, NetCheck.self, ValidateCommand.self]
+        subcommands: [Doctor.self, Replay.self, Gen.self, RecordFeatures.self, BacktestCommand.self, TCACommand.self, Bench.self, ExchangeCommand.self, GatewayCommand.self, DemoCommand.self, RunCommand.self, LatencyCommand.self, Tune.self, NetCheck.self, ValidateCommand.self, EventsCommand.self]
     )
 }
 

@@ -1,0 +1,471 @@
+// `tickwire events`: a day's feed as the research catalogue's tables (research/tickwire_research).
+// The feed goes through the one ITCH -> book path (ITCHBookFeed) with a sink that writes
+// fixed-width little-endian records: normalized order events, top of book on change, the
+// touched side's 10 levels on change, and trades. Each table goes to its own file, which may be
+// a FIFO: the research side reads the records as they come and writes Parquet row groups, so
+// neither side holds a day in memory. The record layouts are the catalogue's schema files
+// (research/tickwire_research/schemas/*.json): a change here is a new schema version there.
+import ArgumentParser
+import Capture
+import CShims
+import Foundation
+import ITCHBook
+import MarketData
+import OrderBook
+import TickwireCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A buffered writer of fixed-width records to a path (a regular file or a FIFO).
+final class RecordFile {
+    let path: String
+    let fd: Int32
+    let buffer: UnsafeMutableRawPointer
+    let capacity = 1 << 20
+    var used = 0
+    private(set) var rows: UInt64 = 0
+    private(set) var failure: String?
+
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ValidationError("cannot open \(path) for writing: \(String(cString: strerror(errno)))") }
+        buffer = .allocate(byteCount: capacity, alignment: 64)
+    }
+
+    deinit {
+        flush()
+        close(fd)
+        buffer.deallocate()
+    }
+
+    /// Room for one record of `size` bytes, zeroed; the caller stores its fields, then `commit`.
+    @inline(__always)
+    func reserve(_ size: Int) -> UnsafeMutableRawPointer {
+        if used + size > capacity { flush() }
+        let p = buffer + used
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        return p
+    }
+
+    @inline(__always)
+    func commit(_ size: Int) {
+        used += size
+        rows &+= 1
+    }
+
+    func flush() {
+        var off = 0
+        while off < used, failure == nil {
+            let n = write(fd, buffer + off, used - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = "write \(path): \(String(cString: strerror(errno)))"
+                break
+            }
+            off += n
+        }
+        used = 0
+    }
+}
+
+/// The catalogue's record layouts (byte offsets; little-endian; the symbol is 8 ASCII bytes,
+/// space-padded). `research/tickwire_research/schemas/` describes the same bytes.
+enum EventRecord {
+    static let size = 72
+    enum Action: UInt8 { case add = 1, cancel = 2, modify = 3, execute = 4, trade = 5, clear = 6 }
+    enum Flag: UInt8 {
+        case snapshot = 1
+        case lastInPacket = 2
+        /// The book could not apply the message as sent (unknown or duplicate reference,
+        /// over-execution, capacity): the book is no longer the venue's for this stock.
+        case badBook = 4
+    }
+}
+
+enum TopRecord { static let size = 72 }
+enum DepthRecord { static let size = 200; static let levels = 10 }
+enum TradeRecord { static let size = 72 }
+
+/// The sink that writes the tables. `current` is the raw message being applied (set before
+/// `onMessage`), so the callbacks can read the fields the book's interface does not carry.
+struct CatalogueSink: BookFeedSink {
+    static var wantsRemovedOrders: Bool { true }
+    let book: OrderBook
+    let directory: SymbolDirectory
+    let events: RecordFile?
+    let tops: RecordFile?
+    let depth: RecordFile?
+    let trades: RecordFile?
+    var current = UnsafeRawBufferPointer(start: nil, count: 0)
+    var receiveNs: Int64 = 0
+    var sequence: UInt64 = 0
+    /// The last event record, held back until the next (its last-in-packet flag is decided by
+    /// what follows): a copy of its bytes.
+    var held = [UInt8](repeating: 0, count: EventRecord.size)
+    var holding = false
+    /// The price and side of the order the current message touched, for the depth check.
+    var touchedPrice: Int64 = 0
+    var touchedSide: Side = .buy
+    var touchedNewPrice: Int64 = 0
+    var pendingEvent = false
+    /// Last 10-level snapshot written per (locate, side): (price, shares, orders) per level.
+    var lastDepth: [Int: [Int64]] = [:]
+    var badBookMessages: UInt64 = 0
+
+    init(book: OrderBook, directory: SymbolDirectory, events: RecordFile?, tops: RecordFile?, depth: RecordFile?, trades: RecordFile?) {
+        self.book = book
+        self.directory = directory
+        self.events = events
+        self.tops = tops
+        self.depth = depth
+        self.trades = trades
+    }
+
+    var type: UInt8 { current.count > 0 ? current[0] : 0 }
+    var venueNs: Int64 {
+        guard current.count >= 11 else { return 0 }
+        return Int64((5..<11).reduce(UInt64(0)) { $0 << 8 | UInt64(current[$1]) })
+    }
+
+    func u64(_ at: Int) -> UInt64 {
+        guard current.count >= at + 8 else { return 0 }
+        return (at..<at + 8).reduce(UInt64(0)) { $0 << 8 | UInt64(current[$1]) }
+    }
+
+    /// The message's own locate (bytes 1-2): the stock of an order the book does not know.
+    var messageLocate: StockLocate {
+        guard current.count >= 3 else { return StockLocate(rawValue: 0) }
+        return StockLocate(rawValue: UInt16(current[1]) << 8 | UInt16(current[2]))
+    }
+
+    func u32(_ at: Int) -> UInt32 {
+        guard current.count >= at + 4 else { return 0 }
+        return (at..<at + 4).reduce(UInt32(0)) { $0 << 8 | UInt32(current[$1]) }
+    }
+
+    func symbol(_ locate: StockLocate) -> UInt64 {
+        var raw: UInt64 = 0
+        let name = Array((directory[locate]?.description ?? "").utf8.prefix(8))
+        for i in 0..<8 { raw |= UInt64(i < name.count ? name[i] : 0x20) << (8 * UInt64(i)) }
+        return raw
+    }
+
+    mutating func message(sequence: UInt64) { self.sequence = sequence }
+
+    /// Writes the held event (with `last` as its last-in-packet flag) and holds `record`.
+    mutating func hold(_ record: UnsafeRawPointer?) {
+        if holding, let events {
+            let p = events.reserve(EventRecord.size)
+            held.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: EventRecord.size) }
+            events.commit(EventRecord.size)
+        }
+        if let record {
+            held.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: record, byteCount: EventRecord.size) }
+            holding = true
+        } else {
+            holding = false
+        }
+    }
+
+    /// The end of a packet (or, for a file, of every message): the held event is its last.
+    mutating func endOfPacket() {
+        if holding { held[60] |= EventRecord.Flag.lastInPacket.rawValue }
+        hold(nil)
+    }
+
+    mutating func event(_ action: EventRecord.Action, locate: StockLocate, side: Side?, price: Int64, size: UInt32,
+                        remaining: UInt32, ref: UInt64, newRef: UInt64, bad: Bool) {
+        guard events != nil else { return }
+        var r = [UInt8](repeating: 0, count: EventRecord.size)
+        r.withUnsafeMutableBytes { b in
+            let p = b.baseAddress!
+            p.storeBytes(of: receiveNs.littleEndian, toByteOffset: 0, as: Int64.self)
+            p.storeBytes(of: venueNs.littleEndian, toByteOffset: 8, as: Int64.self)
+            p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
+            p.storeBytes(of: ref.littleEndian, toByteOffset: 24, as: UInt64.self)
+            p.storeBytes(of: newRef.littleEndian, toByteOffset: 32, as: UInt64.self)
+            p.storeBytes(of: price.littleEndian, toByteOffset: 40, as: Int64.self)
+            p.storeBytes(of: size.littleEndian, toByteOffset: 48, as: UInt32.self)
+            p.storeBytes(of: remaining.littleEndian, toByteOffset: 52, as: UInt32.self)
+            p.storeBytes(of: locate.rawValue.littleEndian, toByteOffset: 56, as: UInt16.self)
+            p.storeBytes(of: action.rawValue, toByteOffset: 58, as: UInt8.self)
+            p.storeBytes(of: side.map { $0 == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S") } ?? UInt8(ascii: " "), toByteOffset: 59, as: UInt8.self)
+            p.storeBytes(of: bad ? EventRecord.Flag.badBook.rawValue : 0, toByteOffset: 60, as: UInt8.self)
+            p.storeBytes(of: type, toByteOffset: 61, as: UInt8.self)
+            p.storeBytes(of: symbol(locate), toByteOffset: 64, as: UInt64.self)
+        }
+        r.withUnsafeBytes { hold($0.baseAddress!) }
+    }
+
+    mutating func trade(locate: StockLocate, side: Side?, price: Int64, size: UInt64, ref: UInt64, match: UInt64, printable: Bool) {
+        guard let trades else { return }
+        let p = trades.reserve(TradeRecord.size)
+        p.storeBytes(of: receiveNs.littleEndian, toByteOffset: 0, as: Int64.self)
+        p.storeBytes(of: venueNs.littleEndian, toByteOffset: 8, as: Int64.self)
+        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
+        p.storeBytes(of: ref.littleEndian, toByteOffset: 24, as: UInt64.self)
+        p.storeBytes(of: match.littleEndian, toByteOffset: 32, as: UInt64.self)
+        p.storeBytes(of: price.littleEndian, toByteOffset: 40, as: Int64.self)
+        p.storeBytes(of: size.littleEndian, toByteOffset: 48, as: UInt64.self)
+        p.storeBytes(of: locate.rawValue.littleEndian, toByteOffset: 56, as: UInt16.self)
+        p.storeBytes(of: side.map { $0 == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S") } ?? UInt8(ascii: " "), toByteOffset: 58, as: UInt8.self)
+        p.storeBytes(of: type, toByteOffset: 59, as: UInt8.self)
+        p.storeBytes(of: UInt8(printable ? 1 : 0), toByteOffset: 60, as: UInt8.self)
+        p.storeBytes(of: symbol(locate), toByteOffset: 64, as: UInt64.self)
+        trades.commit(TradeRecord.size)
+    }
+
+    mutating func willAdd(locate: StockLocate, ref: OrderRef, time: VenueTime) {}
+
+    mutating func willExecute(_ order: BookOrder?, ref: OrderRef, shares: Shares, time: VenueTime) {
+        let printable = type == UInt8(ascii: "C") ? (current.count > 31 && current[31] == UInt8(ascii: "Y")) : true
+        let price = type == UInt8(ascii: "C") ? Int64(u32(32)) : (order?.price.rawValue ?? 0)
+        let left = order.map { $0.shares.rawValue > shares.rawValue ? $0.shares.rawValue - shares.rawValue : 0 } ?? 0
+        let locate = order?.locate ?? messageLocate
+        event(.execute, locate: locate, side: order?.side, price: price, size: shares.rawValue, remaining: left,
+              ref: ref.rawValue, newRef: 0, bad: order == nil || order!.shares.rawValue < shares.rawValue)
+        trade(locate: locate, side: order?.side, price: price, size: UInt64(shares.rawValue), ref: ref.rawValue,
+              match: u64(23), printable: printable)
+        touchedPrice = order?.price.rawValue ?? 0
+        touchedSide = order?.side ?? .buy
+        touchedNewPrice = touchedPrice
+    }
+
+    mutating func willRemove(_ order: BookOrder?, ref: OrderRef, removed: UInt32, replacement: OrderRef?, time: VenueTime) {
+        let locate = order?.locate ?? messageLocate
+        touchedPrice = order?.price.rawValue ?? 0
+        touchedSide = order?.side ?? .buy
+        touchedNewPrice = touchedPrice
+        if let replacement {
+            // U: new shares at 31, new price at 35 - 4 ... offsets: old ref 11, new ref 19, shares 27, price 31.
+            let newShares = u32(27), newPrice = Int64(u32(31))
+            touchedNewPrice = newPrice
+            event(.modify, locate: locate, side: order?.side, price: newPrice, size: newShares, remaining: newShares,
+                  ref: ref.rawValue, newRef: replacement.rawValue, bad: order == nil)
+        } else {
+            let isDelete = type == UInt8(ascii: "D")
+            let asked = isDelete ? (order?.shares.rawValue ?? 0) : u32(19)
+            let left = order.map { $0.shares.rawValue > asked ? $0.shares.rawValue - asked : 0 } ?? 0
+            event(.cancel, locate: locate, side: order?.side, price: order?.price.rawValue ?? 0, size: isDelete ? removed : asked,
+                  remaining: isDelete ? 0 : left, ref: ref.rawValue, newRef: 0,
+                  bad: order == nil || (!isDelete && order!.shares.rawValue < asked))
+        }
+    }
+
+    mutating func applied(_ update: BookUpdate, time: VenueTime) {
+        let locate = update.locate
+        if type == UInt8(ascii: "A") || type == UInt8(ascii: "F") {
+            let ref = u64(11)
+            let o = book.order(OrderRef(rawValue: ref))
+            let shares = u32(20), price = Int64(u32(32))
+            event(.add, locate: locate, side: update.side, price: price, size: shares, remaining: shares, ref: ref, newRef: 0,
+                  bad: update.outcome != .applied || o == nil)
+            touchedPrice = price
+            touchedSide = update.side
+            touchedNewPrice = price
+        }
+        if update.outcome != .applied { badBookMessages &+= 1 }
+        guard update.outcome != .unknownRef else { return }
+        if update.bboChanged, let tops { writeTop(locate, tops) }
+        if let depth { writeDepth(locate, update.side, depth) }
+    }
+
+    func writeTop(_ locate: StockLocate, _ out: RecordFile) {
+        let p = out.reserve(TopRecord.size)
+        p.storeBytes(of: receiveNs.littleEndian, toByteOffset: 0, as: Int64.self)
+        p.storeBytes(of: venueNs.littleEndian, toByteOffset: 8, as: Int64.self)
+        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
+        let bid = book.bestBid(locate), ask = book.bestAsk(locate)
+        p.storeBytes(of: (bid?.price.rawValue ?? 0).littleEndian, toByteOffset: 24, as: Int64.self)
+        p.storeBytes(of: (ask?.price.rawValue ?? 0).littleEndian, toByteOffset: 32, as: Int64.self)
+        p.storeBytes(of: UInt32(clamping: bid?.shares ?? 0).littleEndian, toByteOffset: 40, as: UInt32.self)
+        p.storeBytes(of: UInt32(clamping: ask?.shares ?? 0).littleEndian, toByteOffset: 44, as: UInt32.self)
+        p.storeBytes(of: UInt32(clamping: bid?.orders ?? 0).littleEndian, toByteOffset: 48, as: UInt32.self)
+        p.storeBytes(of: UInt32(clamping: ask?.orders ?? 0).littleEndian, toByteOffset: 52, as: UInt32.self)
+        p.storeBytes(of: locate.rawValue.littleEndian, toByteOffset: 56, as: UInt16.self)
+        p.storeBytes(of: symbol(locate), toByteOffset: 64, as: UInt64.self)
+        out.commit(TopRecord.size)
+    }
+
+    /// The touched side's first 10 levels, written when they differ from the last written.
+    mutating func writeDepth(_ locate: StockLocate, _ side: Side, _ out: RecordFile) {
+        let key = Int(locate.rawValue) << 1 | (side == .sell ? 1 : 0)
+        var now = [Int64](repeating: 0, count: 3 * DepthRecord.levels)
+        var count = 0
+        while count < DepthRecord.levels, let l = book.level(locate: locate, side: side, index: count) {
+            now[3 * count] = l.price.rawValue
+            now[3 * count + 1] = Int64(clamping: l.shares)
+            now[3 * count + 2] = Int64(l.orders)
+            count += 1
+        }
+        if lastDepth[key] == now { return }
+        lastDepth[key] = now
+        let p = out.reserve(DepthRecord.size)
+        p.storeBytes(of: receiveNs.littleEndian, toByteOffset: 0, as: Int64.self)
+        p.storeBytes(of: venueNs.littleEndian, toByteOffset: 8, as: Int64.self)
+        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
+        p.storeBytes(of: locate.rawValue.littleEndian, toByteOffset: 24, as: UInt16.self)
+        p.storeBytes(of: side == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S"), toByteOffset: 26, as: UInt8.self)
+        p.storeBytes(of: UInt8(count), toByteOffset: 27, as: UInt8.self)
+        p.storeBytes(of: symbol(locate), toByteOffset: 32, as: UInt64.self)
+        for i in 0..<DepthRecord.levels {
+            p.storeBytes(of: now[3 * i].littleEndian, toByteOffset: 40 + 16 * i, as: Int64.self)
+            p.storeBytes(of: UInt32(clamping: now[3 * i + 1]).littleEndian, toByteOffset: 48 + 16 * i, as: UInt32.self)
+            p.storeBytes(of: UInt32(clamping: now[3 * i + 2]).littleEndian, toByteOffset: 52 + 16 * i, as: UInt32.self)
+        }
+        out.commit(DepthRecord.size)
+    }
+
+    mutating func hiddenTrade(_ m: ITCH.Trade) {
+        directory.learn(m.stockLocate, m.stock)
+        event(.trade, locate: m.stockLocate, side: m.side, price: m.price.rawValue, size: m.shares.rawValue, remaining: 0,
+              ref: m.orderRef.rawValue, newRef: 0, bad: false)
+        trade(locate: m.stockLocate, side: m.side, price: m.price.rawValue, size: UInt64(m.shares.rawValue),
+              ref: m.orderRef.rawValue, match: m.matchNumber, printable: true)
+    }
+
+    mutating func crossTrade(_ m: ITCH.CrossTrade) {
+        directory.learn(m.stockLocate, m.stock)
+        event(.trade, locate: m.stockLocate, side: nil, price: m.crossPrice.rawValue, size: UInt32(clamping: m.shares),
+              remaining: 0, ref: 0, newRef: 0, bad: false)
+        trade(locate: m.stockLocate, side: nil, price: m.crossPrice.rawValue, size: m.shares, ref: 0, match: m.matchNumber,
+              printable: true)
+    }
+}
+
+struct EventsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "A day's feed as the research catalogue's tables: order events, top of book, 10 levels, trades (fixed-width records).",
+        discussion: """
+            Every message goes through the same ITCH -> book path as live, replay and the backtester. \
+            Each --*-out path (a file or a FIFO) gets little-endian records whose layouts are \
+            research/tickwire_research/schemas/*.json: events 72 bytes, tob 72, depth 200, trades 72. \
+            Prints one JSON line: messages, counts by ITCH type, rows per table, bad-book messages.
+            """
+    )
+
+    @Option(help: "An ITCH 5.0 BinaryFILE.")
+    var itch: String?
+
+    @Option(help: "A pcap capture of a MoldUDP64 feed (lines A and B arbitrated; a gap is counted, not recovered).")
+    var capture: String?
+
+    @Option(name: .customLong("feed-a"), help: "With --capture: line A group:port.")
+    var feedA: String = FeedAddress.defaultA.description
+
+    @Option(name: .customLong("feed-b"), help: "With --capture: line B group:port.")
+    var feedB: String = FeedAddress.defaultB.description
+
+    @Option(name: .customLong("events-out"), help: "Normalized order events.")
+    var eventsOut: String?
+
+    @Option(name: .customLong("tob-out"), help: "Top of book, on every change of a stock's best bid or offer.")
+    var tobOut: String?
+
+    @Option(name: .customLong("depth-out"), help: "The touched side's 10 levels, on every change of them.")
+    var depthOut: String?
+
+    @Option(name: .customLong("trades-out"), help: "Trades: executions of displayed orders, hidden (P) and cross (Q) trades.")
+    var tradesOut: String?
+
+    @Option(name: .customLong("max-orders"), help: "Live orders the book preallocates for.")
+    var maxOrders: Int = 4_000_000
+
+    struct Report: Encodable {
+        var source: String
+        var input: String
+        var messages: UInt64
+        var byType: [String: UInt64]
+        var rows: [String: UInt64]
+        var badBookMessages: UInt64
+        var gaps: UInt64
+        var firstVenueNs: Int64
+        var lastVenueNs: Int64
+    }
+
+    func run() throws {
+        guard (itch == nil) != (capture == nil) else { throw ValidationError("give one input: --itch FILE or --capture FILE") }
+        let files = try [eventsOut, tobOut, depthOut, tradesOut].map { try $0.map { try RecordFile(path: $0) } }
+        let book: OrderBook
+        do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: maxOrders)) } catch { throw ValidationError("\(error)") }
+        let directory = SymbolDirectory()
+        let sink = CatalogueSink(book: book, directory: directory, events: files[0], tops: files[1], depth: files[2], trades: files[3])
+        var feed = ITCHBookFeed(book: book, directory: directory, sink: sink)
+        var first: Int64 = -1, last: Int64 = 0
+        var gaps: UInt64 = 0
+        if let itch {
+            let bytes: [UInt8]
+            do { bytes = try ITCHFile.load(path: itch) } catch { throw ValidationError("cannot read \(itch): \(error)") }
+            bytes.withUnsafeBytes { raw in
+                var walker = ITCHFileWalker(raw)
+                var seq: UInt64 = 0
+                while let m = walker.next() {
+                    seq &+= 1
+                    feed.sink.current = m
+                    let t = feed.sink.venueNs
+                    feed.sink.receiveNs = t
+                    if first < 0 && m.count >= 11 { first = t }
+                    last = max(last, t)
+                    feed.onMessage(m, sequence: seq)
+                    feed.sink.endOfPacket()
+                }
+            }
+        } else if let capture {
+            guard let a = FeedAddress(feedA), let b = FeedAddress(feedB) else { throw ValidationError("--feed-a/--feed-b take IP:PORT") }
+            struct Consumer: MoldUDP64Consumer {
+                var feed: ITCHBookFeed<CatalogueSink>
+                var first: Int64 = -1, last: Int64 = 0
+                mutating func onMessage(_ m: UnsafeRawBufferPointer, sequence: UInt64) {
+                    feed.sink.current = m
+                    let t = feed.sink.venueNs
+                    if first < 0 && m.count >= 11 { first = t }
+                    last = max(last, t)
+                    feed.onMessage(m, sequence: sequence)
+                }
+            }
+            let reader: PcapReader
+            do { reader = try PcapReader(path: capture) } catch { throw ValidationError("\(error)") }
+            var conf = MoldUDP64Configuration()
+            conf.startSequence = 1
+            let mold = MoldFeedHandler(lineA: a, lineB: b, consumer: Consumer(feed: feed), requester: NoRecovery(), configuration: conf)
+            var pkts = [tw_pkt](repeating: tw_pkt(), count: 32)
+            var now: UInt64 = 0
+            while true {
+                let n: Int
+                do { n = try pkts.withUnsafeMutableBufferPointer { try reader.read(into: $0.baseAddress!, capacity: 32) } } catch {
+                    throw ValidationError("\(capture): \(error)")
+                }
+                if n == 0 { break }
+                for p in pkts[0..<n] {
+                    now = max(now, p.rx_timestamp)
+                    mold.session.consumer.feed.sink.receiveNs = Int64(bitPattern: now)
+                    mold.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: now)
+                    mold.session.poll(now: now)
+                    mold.session.consumer.feed.sink.endOfPacket()
+                }
+            }
+            mold.session.resolveNow(now: now, giveUp: true)
+            mold.session.consumer.feed.sink.endOfPacket()
+            feed = mold.session.consumer.feed
+            first = mold.session.consumer.first
+            last = mold.session.consumer.last
+            gaps = mold.session.counters.gaps
+        }
+        feed.sink.endOfPacket()
+        var rows: [String: UInt64] = [:]
+        for (name, f) in zip(["events", "tob", "depth", "trades"], files) {
+            guard let f else { continue }
+            f.flush()
+            if let failure = f.failure { throw ValidationError(failure) }
+            rows[name] = f.rows
+        }
+        var byType: [String: UInt64] = [:]
+        for (t, n) in feed.counters.byType { byType[String(t)] = n }
+        printJSON(Report(source: itch ?? capture ?? "", input: itch != nil ? "itch" : "capture", messages: feed.counters.total,
+                         byType: byType, rows: rows, badBookMessages: feed.sink.badBookMessages, gaps: gaps,
+                         firstVenueNs: max(first, 0), lastVenueNs: last))
+    }
+}
