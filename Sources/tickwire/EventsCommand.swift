@@ -111,7 +111,11 @@ struct CatalogueSink: BookFeedSink {
     var touchedNewPrice: Int64 = 0
     var pendingEvent = false
     /// Last 10-level snapshot written per (locate, side): (price, shares, orders) per level.
-    var lastDepth: [Int: [Int64]] = [:]
+    /// Per (locate, side): the offset of its last written snapshot in `depthStore`, + 1 (0: none).
+    var depthSlot: [Int32]
+    var depthStore: [Int64] = []
+    var depthScratch = [Int64](repeating: 0, count: 3 * DepthRecord.levels)
+    var symbolCache: [UInt64]
     var badBookMessages: UInt64 = 0
 
     init(book: OrderBook, directory: SymbolDirectory, events: RecordFile?, tops: RecordFile?, depth: RecordFile?, trades: RecordFile?) {
@@ -121,6 +125,8 @@ struct CatalogueSink: BookFeedSink {
         self.tops = tops
         self.depth = depth
         self.trades = trades
+        depthSlot = [Int32](repeating: 0, count: 2 * 65_536)
+        symbolCache = [UInt64](repeating: 0, count: 65_536)
     }
 
     var type: UInt8 { current.count > 0 ? current[0] : 0 }
@@ -145,45 +151,47 @@ struct CatalogueSink: BookFeedSink {
         return (at..<at + 4).reduce(UInt32(0)) { $0 << 8 | UInt32(current[$1]) }
     }
 
-    func symbol(_ locate: StockLocate) -> UInt64 {
+    /// The stock's name as 8 space-padded ASCII bytes (little-endian in a UInt64), cached per
+    /// locate once the directory (or an add) has named it.
+    mutating func symbol(_ locate: StockLocate) -> UInt64 {
+        let i = Int(locate.rawValue)
+        if symbolCache[i] != 0 { return symbolCache[i] }
+        guard let s = directory[locate] else { return 0x2020_2020_2020_2020 }
         var raw: UInt64 = 0
-        let name = Array((directory[locate]?.description ?? "").utf8.prefix(8))
-        for i in 0..<8 { raw |= UInt64(i < name.count ? name[i] : 0x20) << (8 * UInt64(i)) }
+        let name = Array(s.description.utf8.prefix(8))
+        for k in 0..<8 { raw |= UInt64(k < name.count ? name[k] : 0x20) << (8 * UInt64(k)) }
+        symbolCache[i] = raw
         return raw
     }
 
     mutating func message(sequence: UInt64) { self.sequence = sequence }
 
-    /// Writes the held event (with `last` as its last-in-packet flag) and holds `record`.
-    mutating func hold(_ record: UnsafeRawPointer?) {
-        if holding, let events {
-            let p = events.reserve(EventRecord.size)
-            held.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: EventRecord.size) }
-            events.commit(EventRecord.size)
-        }
-        if let record {
-            held.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: record, byteCount: EventRecord.size) }
-            holding = true
-        } else {
-            holding = false
-        }
+    /// Writes the held event, if any, to the events file.
+    mutating func flushHeld() {
+        guard holding, let events else { holding = false; return }
+        let p = events.reserve(EventRecord.size)
+        held.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: EventRecord.size) }
+        events.commit(EventRecord.size)
+        holding = false
     }
 
     /// The end of a packet (or, for a file, of every message): the held event is its last.
     mutating func endOfPacket() {
         if holding { held[60] |= EventRecord.Flag.lastInPacket.rawValue }
-        hold(nil)
+        flushHeld()
     }
 
     mutating func event(_ action: EventRecord.Action, locate: StockLocate, side: Side?, price: Int64, size: UInt32,
                         remaining: UInt32, ref: UInt64, newRef: UInt64, bad: Bool) {
         guard events != nil else { return }
-        var r = [UInt8](repeating: 0, count: EventRecord.size)
-        r.withUnsafeMutableBytes { b in
+        flushHeld()
+        let (rx, vt, seq, ty, sym) = (receiveNs, venueNs, sequence, type, symbol(locate))
+        held.withUnsafeMutableBytes { b in
             let p = b.baseAddress!
-            p.storeBytes(of: receiveNs.littleEndian, toByteOffset: 0, as: Int64.self)
-            p.storeBytes(of: venueNs.littleEndian, toByteOffset: 8, as: Int64.self)
-            p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
+            p.initializeMemory(as: UInt8.self, repeating: 0, count: EventRecord.size)
+            p.storeBytes(of: rx.littleEndian, toByteOffset: 0, as: Int64.self)
+            p.storeBytes(of: vt.littleEndian, toByteOffset: 8, as: Int64.self)
+            p.storeBytes(of: seq.littleEndian, toByteOffset: 16, as: UInt64.self)
             p.storeBytes(of: ref.littleEndian, toByteOffset: 24, as: UInt64.self)
             p.storeBytes(of: newRef.littleEndian, toByteOffset: 32, as: UInt64.self)
             p.storeBytes(of: price.littleEndian, toByteOffset: 40, as: Int64.self)
@@ -193,14 +201,15 @@ struct CatalogueSink: BookFeedSink {
             p.storeBytes(of: action.rawValue, toByteOffset: 58, as: UInt8.self)
             p.storeBytes(of: side.map { $0 == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S") } ?? UInt8(ascii: " "), toByteOffset: 59, as: UInt8.self)
             p.storeBytes(of: bad ? EventRecord.Flag.badBook.rawValue : 0, toByteOffset: 60, as: UInt8.self)
-            p.storeBytes(of: type, toByteOffset: 61, as: UInt8.self)
-            p.storeBytes(of: symbol(locate), toByteOffset: 64, as: UInt64.self)
+            p.storeBytes(of: ty, toByteOffset: 61, as: UInt8.self)
+            p.storeBytes(of: sym, toByteOffset: 64, as: UInt64.self)
         }
-        r.withUnsafeBytes { hold($0.baseAddress!) }
+        holding = true
     }
 
     mutating func trade(locate: StockLocate, side: Side?, price: Int64, size: UInt64, ref: UInt64, match: UInt64, printable: Bool) {
         guard let trades else { return }
+        let sym = symbol(locate)
         let p = trades.reserve(TradeRecord.size)
         p.storeBytes(of: receiveNs.littleEndian, toByteOffset: 0, as: Int64.self)
         p.storeBytes(of: venueNs.littleEndian, toByteOffset: 8, as: Int64.self)
@@ -213,7 +222,7 @@ struct CatalogueSink: BookFeedSink {
         p.storeBytes(of: side.map { $0 == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S") } ?? UInt8(ascii: " "), toByteOffset: 58, as: UInt8.self)
         p.storeBytes(of: type, toByteOffset: 59, as: UInt8.self)
         p.storeBytes(of: UInt8(printable ? 1 : 0), toByteOffset: 60, as: UInt8.self)
-        p.storeBytes(of: symbol(locate), toByteOffset: 64, as: UInt64.self)
+        p.storeBytes(of: sym, toByteOffset: 64, as: UInt64.self)
         trades.commit(TradeRecord.size)
     }
 
@@ -272,7 +281,8 @@ struct CatalogueSink: BookFeedSink {
         if let depth { writeDepth(locate, update.side, depth) }
     }
 
-    func writeTop(_ locate: StockLocate, _ out: RecordFile) {
+    mutating func writeTop(_ locate: StockLocate, _ out: RecordFile) {
+        let sym = symbol(locate)
         let p = out.reserve(TopRecord.size)
         p.storeBytes(of: receiveNs.littleEndian, toByteOffset: 0, as: Int64.self)
         p.storeBytes(of: venueNs.littleEndian, toByteOffset: 8, as: Int64.self)
@@ -285,23 +295,33 @@ struct CatalogueSink: BookFeedSink {
         p.storeBytes(of: UInt32(clamping: bid?.orders ?? 0).littleEndian, toByteOffset: 48, as: UInt32.self)
         p.storeBytes(of: UInt32(clamping: ask?.orders ?? 0).littleEndian, toByteOffset: 52, as: UInt32.self)
         p.storeBytes(of: locate.rawValue.littleEndian, toByteOffset: 56, as: UInt16.self)
-        p.storeBytes(of: symbol(locate), toByteOffset: 64, as: UInt64.self)
+        p.storeBytes(of: sym, toByteOffset: 64, as: UInt64.self)
         out.commit(TopRecord.size)
     }
 
     /// The touched side's first 10 levels, written when they differ from the last written.
     mutating func writeDepth(_ locate: StockLocate, _ side: Side, _ out: RecordFile) {
         let key = Int(locate.rawValue) << 1 | (side == .sell ? 1 : 0)
-        var now = [Int64](repeating: 0, count: 3 * DepthRecord.levels)
+        let width = 3 * DepthRecord.levels
         var count = 0
-        while count < DepthRecord.levels, let l = book.level(locate: locate, side: side, index: count) {
-            now[3 * count] = l.price.rawValue
-            now[3 * count + 1] = Int64(clamping: l.shares)
-            now[3 * count + 2] = Int64(l.orders)
-            count += 1
+        depthScratch.withUnsafeMutableBufferPointer { now in
+            for i in 0..<width { now[i] = 0 }
+            while count < DepthRecord.levels, let l = book.level(locate: locate, side: side, index: count) {
+                now[3 * count] = l.price.rawValue
+                now[3 * count + 1] = Int64(clamping: l.shares)
+                now[3 * count + 2] = Int64(l.orders)
+                count += 1
+            }
         }
-        if lastDepth[key] == now { return }
-        lastDepth[key] = now
+        if depthSlot[key] == 0 {
+            depthStore.append(contentsOf: repeatElement(-1, count: width))
+            depthSlot[key] = Int32(depthStore.count / width)
+        }
+        let base = (Int(depthSlot[key]) - 1) * width
+        var same = true
+        for i in 0..<width where depthStore[base + i] != depthScratch[i] { same = false; break }
+        if same { return }
+        for i in 0..<width { depthStore[base + i] = depthScratch[i] }
         let p = out.reserve(DepthRecord.size)
         p.storeBytes(of: receiveNs.littleEndian, toByteOffset: 0, as: Int64.self)
         p.storeBytes(of: venueNs.littleEndian, toByteOffset: 8, as: Int64.self)
@@ -311,9 +331,9 @@ struct CatalogueSink: BookFeedSink {
         p.storeBytes(of: UInt8(count), toByteOffset: 27, as: UInt8.self)
         p.storeBytes(of: symbol(locate), toByteOffset: 32, as: UInt64.self)
         for i in 0..<DepthRecord.levels {
-            p.storeBytes(of: now[3 * i].littleEndian, toByteOffset: 40 + 16 * i, as: Int64.self)
-            p.storeBytes(of: UInt32(clamping: now[3 * i + 1]).littleEndian, toByteOffset: 48 + 16 * i, as: UInt32.self)
-            p.storeBytes(of: UInt32(clamping: now[3 * i + 2]).littleEndian, toByteOffset: 52 + 16 * i, as: UInt32.self)
+            p.storeBytes(of: depthScratch[3 * i].littleEndian, toByteOffset: 40 + 16 * i, as: Int64.self)
+            p.storeBytes(of: UInt32(clamping: depthScratch[3 * i + 1]).littleEndian, toByteOffset: 48 + 16 * i, as: UInt32.self)
+            p.storeBytes(of: UInt32(clamping: depthScratch[3 * i + 2]).littleEndian, toByteOffset: 52 + 16 * i, as: UInt32.self)
         }
         out.commit(DepthRecord.size)
     }
@@ -397,8 +417,8 @@ struct EventsCommand: ParsableCommand {
         var first: Int64 = -1, last: Int64 = 0
         var gaps: UInt64 = 0
         if let itch {
-            let bytes: [UInt8]
-            do { bytes = try ITCHFile.load(path: itch) } catch { throw ValidationError("cannot read \(itch): \(error)") }
+            let bytes: MappedITCHFile
+            do { bytes = try MappedITCHFile(path: itch) } catch { throw ValidationError("cannot read \(itch): \(error)") }
             bytes.withUnsafeBytes { raw in
                 var walker = ITCHFileWalker(raw)
                 var seq: UInt64 = 0

@@ -94,8 +94,8 @@ struct RecordFeatures: ParsableCommand {
         let recorder = try DatasetRecorder(directory: out, models: set, regime: simulated)
         var summary = Summary(source: "", messages: 0, feedSeconds: 0, rows: [:], regimeRows: 0, regimeSeconds: [:])
         if let itch {
-            let bytes: [UInt8]
-            do { bytes = try ITCHFile.load(path: itch) } catch { throw ValidationError("cannot read \(itch): \(error)") }
+            let bytes: MappedITCHFile
+            do { bytes = try MappedITCHFile(path: itch) } catch { throw ValidationError("cannot read \(itch): \(error)") }
             var first: UInt64 = 0, last: UInt64 = 0
             bytes.withUnsafeBytes { raw in
                 var walker = ITCHFileWalker(raw)

@@ -208,5 +208,73 @@ class ResearchPipeline(unittest.TestCase):
         self.assertIn("no day 'nope'", p.stderr)
 
 
+class EventRecords(unittest.TestCase):
+    """`tickwire events` on a hand-made day: every field of every record, read with the schema
+    files' layouts (the catalogue's reader)."""
+
+    def test_fields_of_each_action(self):
+        import struct
+        import numpy as np
+        from tickwire_research.catalogue import schema as sch
+
+        def ts(n):
+            return n.to_bytes(6, "big")
+
+        loc = 7
+        msgs = [
+            b"A" + struct.pack(">HH", loc, 0) + ts(1000) + struct.pack(">QcI8sI", 1, b"B", 100, b"TEST    ", 100000),
+            b"A" + struct.pack(">HH", loc, 0) + ts(2000) + struct.pack(">QcI8sI", 2, b"S", 200, b"TEST    ", 100100),
+            b"E" + struct.pack(">HH", loc, 0) + ts(3000) + struct.pack(">QIQ", 1, 30, 7),
+            b"C" + struct.pack(">HH", loc, 0) + ts(4000) + struct.pack(">QIQcI", 2, 50, 8, b"Y", 100050),
+            b"X" + struct.pack(">HH", loc, 0) + ts(5000) + struct.pack(">QI", 1, 20),
+            b"U" + struct.pack(">HH", loc, 0) + ts(6000) + struct.pack(">QQII", 2, 3, 120, 100200),
+            b"D" + struct.pack(">HH", loc, 0) + ts(7000) + struct.pack(">Q", 3),
+            b"D" + struct.pack(">HH", loc, 0) + ts(8000) + struct.pack(">Q", 99),
+            b"P" + struct.pack(">HH", loc, 0) + ts(9000) + struct.pack(">QcI8sIQ", 0, b"B", 300, b"TEST    ", 100010, 9),
+        ]
+        tmp = tempfile.mkdtemp(prefix="tw-events-test-")
+        try:
+            day = os.path.join(tmp, "day.itch")
+            with open(day, "wb") as fh:
+                for m in msgs:
+                    fh.write(len(m).to_bytes(2, "big") + m)
+            outs = {t: os.path.join(tmp, f"{t}.bin") for t in ("events", "tob", "depth", "trades")}
+            p = subprocess.run([TICKWIRE, "events", "--itch", day] + sum(([f"--{t}-out", f] for t, f in outs.items()), []),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            report = json.loads(p.stdout.strip().splitlines()[-1])
+            self.assertEqual(report["messages"], 9)
+            self.assertEqual(report["bad_book_messages"], 1)
+            tables = {t: sch(t).records_to_table(np.fromfile(f, sch(t).record_dtype())).to_pylist() for t, f in outs.items()}
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        ev = tables["events"]
+        got = [(e["action"], e["side"], e["order_id"], e["new_order_id"], e["price"], e["size"], e["remaining"],
+                e["bad_book"], e["msg_type"], e["venue_ns"], e["seq"]) for e in ev]
+        self.assertEqual(got, [
+            ("add", "B", 1, 0, 100000, 100, 100, False, "A", 1000, 1),
+            ("add", "S", 2, 0, 100100, 200, 200, False, "A", 2000, 2),
+            ("execute", "B", 1, 0, 100000, 30, 70, False, "E", 3000, 3),
+            ("execute", "S", 2, 0, 100050, 50, 150, False, "C", 4000, 4),
+            ("cancel", "B", 1, 0, 100000, 20, 50, False, "X", 5000, 5),
+            ("modify", "S", 2, 3, 100200, 120, 120, False, "U", 6000, 6),
+            ("cancel", "S", 3, 0, 100200, 120, 0, False, "D", 7000, 7),
+            ("cancel", "", 99, 0, 0, 0, 0, True, "D", 8000, 8),
+            ("trade", "B", 0, 0, 100010, 300, 0, False, "P", 9000, 9),
+        ])
+        self.assertTrue(all(e["symbol"] == "TEST" and e["locate"] == loc and e["last_in_packet"] for e in ev))
+        tob = [(t["bid_price"], t["bid_size"], t["ask_price"], t["ask_size"]) for t in tables["tob"]]
+        self.assertEqual(tob, [(100000, 100, 0, 0), (100000, 100, 100100, 200), (100000, 70, 100100, 200),
+                               (100000, 70, 100100, 150), (100000, 50, 100100, 150), (100000, 50, 100200, 120),
+                               (100000, 50, 0, 0)])
+        tr = [(t["msg_type"], t["order_id"], t["match"], t["price"], t["size"], t["side"], t["printable"]) for t in tables["trades"]]
+        self.assertEqual(tr, [("E", 1, 7, 100000, 30, "B", True), ("C", 2, 8, 100050, 50, "S", True),
+                              ("P", 0, 9, 100010, 300, "B", True)])
+        depth = tables["depth"]
+        self.assertEqual([(d["side"], d["levels"], d["price_1"], d["size_1"]) for d in depth],
+                         [("B", 1, 100000, 100), ("S", 1, 100100, 200), ("B", 1, 100000, 70), ("S", 1, 100100, 150),
+                          ("B", 1, 100000, 50), ("S", 1, 100200, 120), ("S", 0, 0, 0)])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -34,7 +34,7 @@ def cmd_simulate(args, ray):
                                       "symbols": args.symbols, "rate": args.rate})
         days.append(day)
     calls = [(cat.root, args.venue, d, tw, args.fault_marker if d == args.fault_day else None) for d in days]
-    results, secs = run_tasks(ray, ingest_day, calls, "simulate+ingest")
+    results, secs = run_tasks(ray, ingest_day, calls, "simulate+ingest", fresh_worker=True)
     return {"simulated": days, "seconds": round(secs, 2), "days": results}
 
 
@@ -65,32 +65,39 @@ def cmd_ingest(args, ray):
         for d in days:
             cat.manifest(args.venue, d)
     calls = [(cat.root, args.venue, d, tw, args.fault_marker if d == args.fault_day else None) for d in days]
-    results, secs = run_tasks(ray, ingest_day, calls, "ingest")
+    results, secs = run_tasks(ray, ingest_day, calls, "ingest", fresh_worker=True)
     return {"ingested": days, "seconds": round(secs, 2), "days": results}
 
 
-def load_training_day(cat, venue, day, held_meta=None):
-    """A day's feature tables as train.py's dataset dict (DataFrames in the recorder's row order),
-    read with Ray Data."""
+def load_training_days(cat, venue, days):
+    """The days' feature tables as train.py's dataset dicts (DataFrames in the recorder's row
+    order), read with Ray Data: one read per table over every day's files."""
     import ray.data
     import pyarrow.parquet as pq
+    import pyarrow.fs as pafs
+    from ray.data.datasource.partitioning import Partitioning
     from .catalogue import check_version
-    m = cat.manifest(venue, day)
-    data = {}
+    manifests = [cat.manifest(venue, d) for d in days]
+    data = [{} for _ in days]
     for task in ["uptick", "fill", "toxicity", "adapt", "regime"]:
         table = f"features_{task}"
-        files = cat.files(venue, table, [day])
-        if not files:
-            raise CatalogueError(f"{venue}/{day}: no {table} rows (ingest the day; regime rows exist for simulated days only)")
+        files = []
+        for d in days:
+            f = cat.files(venue, table, [d])
+            if not f:
+                raise CatalogueError(f"{venue}/{d}: no {table} rows (ingest the day; regime rows exist for simulated days only)")
+            files += f
         for f in files:
             check_version(table, pq.ParquetFile(f).schema_arrow.metadata, f)
-        df = ray.data.read_parquet(files).to_pandas().sort_values("row", kind="stable").reset_index(drop=True)
-        if task == "regime":
-            df["label"] = df["label"].astype("int64")
-        elif task != "adapt":
-            df["label"] = df["label"].astype("int64")
-        data[task] = df
-    data["meta"] = held_meta or {k: m.get(k) for k in ("kind", "seed", "messages", "symbols", "rate", "input")}
+        base = os.path.join(cat.root, venue, table)
+        df = ray.data.read_parquet(files, filesystem=pafs.LocalFileSystem(),
+                                   partitioning=Partitioning("hive", base_dir=base, field_names=["day"])).to_pandas()
+        df["label"] = df["label"].astype("float64" if task == "adapt" else "int64")
+        for i, d in enumerate(days):
+            data[i][task] = (df[df["day"] == d].drop(columns=["day"]).sort_values("row", kind="stable")
+                             .reset_index(drop=True))
+    for i, m in enumerate(manifests):
+        data[i]["meta"] = {k: m.get(k) for k in ("kind", "seed", "messages", "symbols", "rate", "input")}
     return data
 
 
@@ -122,9 +129,8 @@ def cmd_train(args, ray):
     """The five models from any set of days: one Ray task per model family, data from the
     catalogue through Ray Data; then the held-out day through the Swift runtime and the report
     (models/REPORT.md), as research/make_models.sh did."""
-    import pandas as pd
     import train as T
-    from .cluster import run_tasks
+    from .cluster import run_tasks, worker_count
     cat = Catalogue(args.catalogue)
     days = parse_days(args.days) or [d for _, d in cat.days(args.venue) if d != args.heldout]
     if not args.heldout:
@@ -132,8 +138,7 @@ def cmd_train(args, ray):
     if args.heldout in days:
         raise CatalogueError(f"the held-out day {args.heldout} is also a training day")
     t0 = time.time()
-    train_data = [load_training_day(cat, args.venue, d) for d in days]
-    held = load_training_day(cat, args.venue, args.heldout)
+    *train_data, held = load_training_days(cat, args.venue, days + [args.heldout])
     out = args.out
     os.makedirs(os.path.join(out, "parity"), exist_ok=True)
     os.makedirs(os.path.join(out, "report"), exist_ok=True)
@@ -142,7 +147,10 @@ def cmd_train(args, ray):
         refs_train = {t: ray.put(T.concat_train(train_data, t)) for t in T.GBDT_TASKS + ["regime"]}
         refs_held = {t: ray.put(held_data[t]) for t in T.GBDT_TASKS + ["regime"]}
         calls = [(t, refs_train[t], refs_held[t], os.path.abspath(out), args.seed) for t in T.GBDT_TASKS]
-        sections, _ = run_tasks(ray, fit_gbdt_task, calls, "train")
+        # LightGBM runs a fixed number of threads (the same model whatever the cluster): a task
+        # asks for that many CPUs, or all of a smaller cluster's.
+        cpus = min(T.LGB_PARAMS["num_threads"], max(1, worker_count(ray)))
+        sections, _ = run_tasks(ray, fit_gbdt_task, calls, "train", num_cpus=cpus)
         (regime,), _ = run_tasks(ray, fit_regime_task, [(refs_train["regime"], refs_held["regime"], os.path.abspath(out), args.seed)], "regime")
         report = {"seed": args.seed, "trained": datetime.date.today().isoformat(), "parity_rows": T.PARITY_ROWS,
                   "data": {"train": [T.dir_summary("train", f"{cat.root}/{args.venue}/{d}", x) for d, x in zip(days, train_data)],
@@ -180,7 +188,7 @@ def cmd_backtest(args, ray):
     days = parse_days(args.days) or [d for _, d in cat.days(args.venue)]
     params = dict(BACKTEST_DEFAULTS, **dict(kv.split("=", 1) for kv in args.param or []))
     calls = [(cat.root, args.venue, d, tw, args.run, params, os.path.abspath(args.models)) for d in days]
-    results, secs = run_tasks(ray, backtest_day, calls, "backtest")
+    results, secs = run_tasks(ray, backtest_day, calls, "backtest", fresh_worker=True)
     return {"run": args.run, "params": params, "seconds": round(secs, 2), "days": results}
 
 

@@ -31,9 +31,8 @@ META_TABLE = b"tickwire.table"
 META_VERSION = b"tickwire.schema_version"
 ROW_GROUP_ROWS = 1 << 17          # rows per Parquet row group (a fixed count: byte-identical files)
 BLOCK_ROWS = 1 << 16              # records converted at a time (a fixed count, for the same reason)
-MAX_HELD_ROWS = 1 << 21           # rows a per-symbol writer buffers across symbols before it spills
-PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, use_dictionary=True,
-                       write_statistics=True, data_page_size=1 << 20)
+MAX_HELD_ROWS = 1 << 18           # rows a per-symbol writer buffers across symbols before it spills (memory bound)
+PARQUET_OPTIONS = dict(compression="zstd", compression_level=1, write_statistics=True, data_page_size=1 << 20)
 ARROW_TYPES = {"int64": pa.int64(), "uint64": pa.uint64(), "uint32": pa.uint32(), "uint16": pa.uint16(),
                "uint8": pa.uint8(), "int8": pa.int8(), "float32": pa.float32(), "float64": pa.float64(),
                "bool": pa.bool_(), "dictionary<string>": pa.dictionary(pa.int32(), pa.string())}
@@ -348,7 +347,11 @@ class PartitionWriter:
         if w is None:
             d = self.staging if key is None else os.path.join(self.staging, f"symbol={key}")
             os.makedirs(d, exist_ok=True)
-            w = pq.ParquetWriter(os.path.join(d, "part-0.parquet"), self.schema.arrow, **PARQUET_OPTIONS)
+            # Dictionary pages for the string columns only: trying them on every integer column
+            # costs more than it saves on these tables.
+            dict_cols = [f.name for f in self.schema.arrow if pa.types.is_dictionary(f.type)]
+            w = pq.ParquetWriter(os.path.join(d, "part-0.parquet"), self.schema.arrow, use_dictionary=dict_cols,
+                                 **PARQUET_OPTIONS)
             self.writers[key] = w
         return w
 
@@ -360,14 +363,17 @@ class PartitionWriter:
         if not self.schema.per_symbol:
             self._append(None, table)
             return
-        sym = table.column("symbol").combine_chunks().dictionary_decode().to_numpy(zero_copy_only=False)
-        order = np.argsort(sym, kind="stable")
-        sorted_sym = sym[order]
-        starts = np.flatnonzero(np.r_[True, sorted_sym[1:] != sorted_sym[:-1]])
+        # Grouped by locate (an integer sort), named by the group's symbol.
+        loc = table.column("locate").to_numpy()
+        order = np.argsort(loc, kind="stable")
+        sorted_loc = loc[order]
+        starts = np.flatnonzero(np.r_[True, sorted_loc[1:] != sorted_loc[:-1]])
         ends = np.r_[starts[1:], len(order)]
+        ordered = table.take(pa.array(order))  # one gather per block; each stock's rows a slice
+        symbols = ordered.column("symbol")
         for s, e in zip(starts, ends):
-            key = safe_symbol(sorted_sym[s])
-            self._append(key, table.take(pa.array(np.sort(order[s:e]))))
+            key = safe_symbol(symbols[int(s)].as_py())
+            self._append(key, ordered.slice(int(s), int(e - s)))
         if self.held > MAX_HELD_ROWS:
             self._spill()
 
@@ -388,14 +394,18 @@ class PartitionWriter:
             self.held += rest.num_rows
 
     def _spill(self):
-        """Writes every buffer as a (short) row group: the bound on memory across many symbols.
-        Called only between whole input blocks, so where it happens depends on the rows alone."""
-        for key in sorted(k for k in self.buffers if k is not None) + ([None] if None in self.buffers else []):
+        """Writes the largest buffers as (short) row groups until half the bound is left: the
+        bound on memory across many symbols. Called only between whole input blocks, and the
+        choice depends on the buffered rows alone, so where it happens depends on the rows."""
+        for key in sorted(self.buffers, key=lambda k: (-sum(t.num_rows for t in self.buffers[k]), k or "")):
+            if self.held <= MAX_HELD_ROWS // 2:
+                break
             buf = self.buffers[key]
             if buf:
+                n = sum(t.num_rows for t in buf)
                 self._writer(key).write_table(unify(pa.concat_tables(buf).combine_chunks()), row_group_size=ROW_GROUP_ROWS)
+                self.held -= n
             self.buffers[key] = []
-        self.held = 0
 
     def close(self):
         for key, buf in sorted(self.buffers.items(), key=lambda kv: (kv[0] is not None, kv[0] or "")):

@@ -3,7 +3,6 @@ backtested. Plain functions (the Ray layer in `cluster.py` runs them as tasks), 
 `tickwire` binary on its input; every output goes through a staging folder and a rename."""
 import json
 import os
-import resource
 import shutil
 import subprocess
 import tempfile
@@ -29,14 +28,45 @@ def find_tickwire(explicit=None):
     return path
 
 
-def run_tool(args, what):
-    """Runs tickwire; returns the JSON of its last stdout line. A failure names the command."""
-    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def run_tool(args, what, peaks=None):
+    """Runs tickwire; returns the JSON of its last stdout line. A failure names the command.
+    With `peaks` (a list), appends the run's peak resident memory in MiB (VmHWM, polled)."""
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = {}
+    reader = threading.Thread(target=lambda: out.update(zip(("stdout", "stderr"), p.communicate())), daemon=True)
+    reader.start()
+    hwm = 0
+    while reader.is_alive():
+        hwm = max(hwm, vm_hwm_kib(p.pid))
+        reader.join(0.02)
+    if peaks is not None:
+        peaks.append(round(hwm / 1024, 1))
     if p.returncode != 0:
-        tail = (p.stderr or p.stdout).strip().splitlines()[-3:]
+        tail = (out.get("stderr") or out.get("stdout") or "").strip().splitlines()[-3:]
         raise RuntimeError(f"{what}: `{' '.join(args[:3])} ...` exited {p.returncode}: {' | '.join(tail)}")
-    lines = [ln for ln in p.stdout.strip().splitlines() if ln.startswith("{")]
+    lines = [ln for ln in (out.get("stdout") or "").strip().splitlines() if ln.startswith("{")]
     return json.loads(lines[-1]) if lines else {}
+
+
+def vm_hwm_kib(pid="self"):
+    """Peak resident memory of a live process (its current program's, from /proc), 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def reset_peak():
+    """Starts this process's peak-memory count afresh (a reused Ray worker ran other tasks)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
 
 
 class RecordPump(threading.Thread):
@@ -110,12 +140,14 @@ def ingest_day(root, venue, day, tickwire, fault_marker=None):
 
     `fault_marker` (tests): when the file does not exist yet, create it and kill this process
     once the day's tables are staged, before they are published."""
+    reset_peak()
     cat = Catalogue(root)
     m = cat.manifest(venue, day)
     tw = find_tickwire(tickwire)
     inp = cat.input_path(m)
     work = tempfile.mkdtemp(prefix=f"tw-ingest-{day}-")
     staged = {}
+    peaks = []
     try:
         tables = STREAM_TABLES + [f"features_{t}" for t in FEATURE_TASKS]
         for t in tables:
@@ -127,12 +159,12 @@ def ingest_day(root, venue, day, tickwire, fault_marker=None):
             fresh = not os.path.isfile(inp)
             if fresh:
                 args += ["--itch-out", inp + ".tmp"]
-            features = run_tool(args, f"record-features for {venue}/{day}")
+            features = run_tool(args, f"record-features for {venue}/{day}", peaks)
             if fresh:
                 os.replace(inp + ".tmp", inp)
         else:
             flag = "--itch" if m["kind"] == "itch" else "--capture"
-            features = run_tool([tw, "record-features", "--out", feat, flag, inp, "--json"], f"record-features for {venue}/{day}")
+            features = run_tool([tw, "record-features", "--out", feat, flag, inp, "--json"], f"record-features for {venue}/{day}", peaks)
 
         writers, pumps, paths = {}, [], []
         for t in STREAM_TABLES:
@@ -147,7 +179,7 @@ def ingest_day(root, venue, day, tickwire, fault_marker=None):
         flag = "--itch" if m["kind"] in ("itch", "simulated") else "--capture"
         args = [tw, "events", flag, inp] + sum(([f"--{t}-out", f] for t, f in zip(STREAM_TABLES, paths)), [])
         try:
-            events = run_tool(args, f"events for {venue}/{day}")
+            events = run_tool(args, f"events for {venue}/{day}", peaks)
         finally:
             for f in paths:
                 unblock_fifo(f)
@@ -182,20 +214,14 @@ def ingest_day(root, venue, day, tickwire, fault_marker=None):
         summary = {"venue": venue, "day": day, "messages": events.get("messages"), "by_type": events.get("by_type"),
                    "bad_book_messages": events.get("bad_book_messages"), "rows": rows,
                    "feature_rows": features.get("rows"), "input_bytes": os.path.getsize(inp),
-                   "peak_rss_mb": peak_rss_mb()}
+                   "peak_rss_mb": {"task": round(vm_hwm_kib() / 1024, 1), "record_features": peaks[0], "events": peaks[1]}}
         write_summary(cat, venue, day, summary)
         return summary
     finally:
         for d in staged.values():
             shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
-
-
-def peak_rss_mb():
-    """Peak resident memory of this worker process and of the largest tickwire child so far (MiB;
-    a reused worker reports its peak over every task it ran)."""
-    return {"task": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "tickwire": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
+        pa.default_memory_pool().release_unused()  # a reused worker gives back what this day took
 
 
 def write_summary(cat, venue, day, summary):
