@@ -78,9 +78,14 @@ class ResearchPipeline(unittest.TestCase):
             models = os.path.join(cls.tmp, f"models{workers}")
             tr = last_json(cli("--catalogue", cat, "--workers", str(workers), "train", "--heldout", "seed-0003",
                                "--out", models))
+            extra = {}
+            if workers == 2:
+                extra["backtest"] = last_json(cli("--catalogue", cat, "backtest", "--days", "seed-0001", "--models", models))
+                extra["sweep"] = last_json(cli("--catalogue", cat, "sweep", "--days", "seed-0001", "--models", models,
+                                               "--grid", "strategy=fixed", "--grid", "offset-ticks=0,1", "--name", "offsets"))
             summ = last_json(cli("--catalogue", cat, "--workers", str(workers), "summary"))
             cls.cats[workers], cls.models[workers] = cat, models
-            cls.results[workers] = {"simulate": sim, "ingest": ing, "train": tr, "summary": summ, "marker": marker}
+            cls.results[workers] = dict(extra, simulate=sim, ingest=ing, train=tr, summary=summ, marker=marker)
 
     @classmethod
     def tearDownClass(cls):
@@ -99,7 +104,7 @@ class ResearchPipeline(unittest.TestCase):
                     continue
                 self.assertTrue(files or t not in ("events", "tob", "depth", "trades"), t)
         # Nothing of the killed attempt is left, and each day's rows are there once.
-        left = [p for p in glob.glob(os.path.join(self.cats[2], "**", ".*"), recursive=True)]
+        left = [p for p in glob.glob(os.path.join(self.cats[2], "**", ".*"), recursive=True) if "/_tune/" not in p]
         self.assertEqual(left, [])
         day = [d for d in r["simulate"]["days"] if d["day"] == "seed-0002"][0]
         events = pq.read_table(cat.files("sim", "events", ["seed-0002"])[0])
@@ -108,7 +113,10 @@ class ResearchPipeline(unittest.TestCase):
         self.assertEqual(len(set(seqs.tolist())), len(seqs), "duplicate event rows")
 
     def test_one_and_two_workers_write_identical_tables_and_models(self):
-        a, b = digests(self.cats[2], "**/*.parquet"), digests(self.cats[1], "**/*.parquet")
+        def ingested(root):  # the backtest and sweep ran on the 2-worker catalogue only
+            return {k: v for k, v in digests(root, "**/*.parquet").items()
+                    if not k.startswith(("sim/fills/", "sim/tca/", "sim/sweeps/", "_tune/"))}
+        a, b = ingested(self.cats[2]), ingested(self.cats[1])
         self.assertGreater(len(a), 20)
         self.assertEqual(a, b)
         ma = digests(self.models[2], "**/*.txt") | digests(self.models[2], "**/*.csv") | digests(self.models[2], "regime_*.json")
@@ -141,13 +149,37 @@ class ResearchPipeline(unittest.TestCase):
                     self.assertEqual(pf.schema_arrow.metadata[b"tickwire.schema_version"], str(s.version).encode())
                     rows += pf.metadata.num_rows
                 self.assertEqual(rows, n, f"{venue}/{day} {t}")
-        self.assertEqual(summary["tables"], expected)
+        self.assertEqual({t: n for t, n in summary["tables"].items() if t not in ("fills", "tca")}, expected)
         for t in ("events", "tob", "depth", "trades", "features_uptick", "features_regime"):
             self.assertGreater(expected.get(t, 0), 0, t)
         # Per-symbol tables: one folder per stock.
         syms = os.listdir(cat.partition_dir("sim", "tob", "seed-0001"))
         self.assertGreater(len(syms), 50)
         self.assertTrue(all(s.startswith("symbol=") for s in syms))
+
+    def test_backtest_and_sweep_write_their_tables(self):
+        r = self.results[2]
+        bt = r["backtest"]["days"][0]
+        self.assertGreater(bt["backtest"]["fills"], 0)
+        cat = Catalogue(self.cats[2])
+        for table in ("fills", "tca"):
+            t = cat.read("sim", f"{table}/run=default", ["seed-0001"])
+            self.assertEqual(t.num_rows, bt["backtest"]["fills"], table)
+            self.assertEqual(set(t.column("run").to_pylist()), {"default"})
+        sw = r["sweep"]
+        self.assertEqual(sw["trials"], 2)
+        rows = pq.read_table(sw["sweep"]).to_pylist()
+        self.assertEqual(sorted(x["offset-ticks"] for x in rows), ["0", "1"])
+        for x in rows:
+            # Each trial's fills are in the catalogue under its run, and add up to what it reported.
+            t = cat.read("sim", f"fills/run={x['run']}", ["seed-0001"])
+            self.assertEqual(t.num_rows, x["fills"])
+        self.assertEqual(sw["best"]["pnl"], max(x["pnl"] for x in rows))
+        rep = last_json(cli("--catalogue", self.cats[2], "report", "--out", os.path.join(self.tmp, "report")))
+        self.assertIn("default", rep["backtest_runs"])
+        self.assertEqual(rep["days"], 3)
+        self.assertTrue(os.path.getsize(rep["plot"]) > 10000)
+        self.assertGreater(rep["bytes_per_million_messages"]["events"], 0)
 
     def test_the_snippets_counts_are_its_published_counts(self):
         cat = Catalogue(self.cats[2])

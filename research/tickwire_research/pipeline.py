@@ -261,8 +261,14 @@ def backtest_day(root, venue, day, tickwire, run, params, models):
             cat.publish(venue, name, day, staging)
         with open(os.path.join(tca_dir, "summary.json")) as fh:
             tca = json.load(fh)
-        return {"venue": venue, "day": day, "run": run, "params": params, "rows": rows,
-                "backtest": {k: summary.get(k) for k in ("messages", "orders", "fills", "filled_shares", "pnl", "msgs_per_sec")},
-                "tca": tca}
+        result = {"venue": venue, "day": day, "run": run, "params": params, "rows": rows,
+                  "backtest": {k: summary.get(k) for k in ("messages", "orders", "fills", "filled_shares", "pnl", "msgs_per_sec")},
+                  "tca": tca}
+        # The day's summary beside its tables, for `report` (PnL across days and runs).
+        from .catalogue import atomic_write_text
+        d = os.path.join(cat.root, venue, "backtests", f"run={run}")
+        os.makedirs(d, exist_ok=True)
+        atomic_write_text(os.path.join(d, f"{day}.json"), json.dumps(result, indent=1, sort_keys=True) + "\n")
+        return result
     finally:
         shutil.rmtree(work, ignore_errors=True)

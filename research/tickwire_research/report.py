@@ -47,9 +47,25 @@ def write_report(cat, venue, out):
         v["bytes_per_million_messages"] = round(v["bytes"] / messages * 1e6) if messages else None
     doc = {"venue": venue, "days": per_day, "messages": messages, "tables": totals,
            "input_bytes_per_million_messages": round(sum(r["input_bytes"] or 0 for r in per_day) / messages * 1e6) if messages else None}
+    runs = {}
+    bdir = os.path.join(cat.root, venue, "backtests")
+    if os.path.isdir(bdir):
+        for r in sorted(os.listdir(bdir)):
+            for f in sorted(os.listdir(os.path.join(bdir, r))):
+                with open(os.path.join(bdir, r, f)) as fh:
+                    b = json.load(fh)
+                runs.setdefault(r[4:], []).append({"day": b["day"], **b["backtest"]})
+    doc["backtests"] = runs
     with open(os.path.join(out, "catalogue.json"), "w") as fh:
         json.dump(doc, fh, indent=1, sort_keys=True)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, axes = plt.subplots(1, 3 if runs else 2, figsize=(18 if runs else 12, 4.5))
+    if runs:
+        for name, rows in sorted(runs.items()):
+            axes[2].plot([r["day"] for r in rows], [r["pnl"] or 0 for r in rows], marker="o", label=name)
+        axes[2].axhline(0, color="grey", lw=0.5)
+        axes[2].set_title("backtest PnL per day (USD)")
+        axes[2].tick_params(axis="x", rotation=30, labelsize=7)
+        axes[2].legend(fontsize=6)
     names = sorted(totals)
     for i, t in enumerate(names):
         axes[0].bar([j + i / (len(names) + 1) for j in range(len(per_day))],
@@ -64,5 +80,5 @@ def write_report(cat, venue, out):
     fig.savefig(os.path.join(out, "catalogue.png"), dpi=110)
     plt.close(fig)
     return {"report": os.path.join(out, "catalogue.json"), "plot": os.path.join(out, "catalogue.png"),
-            "days": len(per_day), "messages": messages,
+            "days": len(per_day), "messages": messages, "backtest_runs": sorted(runs),
             "bytes_per_million_messages": {t: v["bytes_per_million_messages"] for t, v in totals.items()}}
