@@ -25,9 +25,8 @@ def start(address=None, workers=2, quiet=True):
         raise CatalogueError(f"cannot reach the Ray cluster at {address}: {e}") from None
     import logging
     import ray.data
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    ray.data.DataContext.get_current().enable_progress_bars = False
     return ray
 
 
