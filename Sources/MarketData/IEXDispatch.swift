@@ -27,6 +27,9 @@ public protocol IEXHandler {
     mutating func onUnknownMessage(_ message: IEXMessage)
     /// A known type shorter than its specified length: not decoded.
     mutating func onShortMessage(_ message: IEXMessage)
+    /// A replay cleared its DEEP book (the sequence restarted at 1): what was known of the
+    /// book is void until the feed rebuilds it.
+    mutating func onBookCleared()
 }
 
 extension IEXHandler {
@@ -44,6 +47,7 @@ extension IEXHandler {
     @inlinable public mutating func onPriceLevelUpdate(_ message: IEXPriceLevelUpdate) {}
     @inlinable public mutating func onUnknownMessage(_ message: IEXMessage) {}
     @inlinable public mutating func onShortMessage(_ message: IEXMessage) {}
+    @inlinable public mutating func onBookCleared() {}
 }
 
 /// What happened to one message.

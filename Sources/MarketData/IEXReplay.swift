@@ -182,7 +182,10 @@ public struct IEXFrameReplayer<H: IEXHandler> {
         stats.lastSendTime = segment.sendTime
 
         let outcome = tracker.track(segment)
-        if outcome.kind == .restart && resetBookOnRestart { inner.book.clear() }
+        if outcome.kind == .restart && resetBookOnRestart {
+            inner.book.clear()
+            inner.user.onBookCleared()
+        }
 
         var it = segment.messages
         var index = 0

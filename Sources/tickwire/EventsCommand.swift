@@ -355,6 +355,174 @@ struct CatalogueSink: BookFeedSink {
     }
 }
 
+/// IEX DEEP and TOPS into the same tables. DEEP has no order identity: a price level update
+/// becomes an add (a new level), a modify (a new size) or a cancel (size 0) with order id 0;
+/// TOPS quote updates become top-of-book rows; trade reports, trades. IEX has no locates: a
+/// stock gets the next number the first time it is seen (deterministic for a capture). IEX
+/// timestamps are ns since the epoch: venue time; the receive time is the same (the replay does
+/// not pass the capture's). A sequence restart that clears the book writes a `clear` event.
+struct IEXCatalogueSink: IEXHandler {
+    let events: RecordFile?
+    let tops: RecordFile?
+    let depth: RecordFile?
+    let trades: RecordFile?
+    var locates: [UInt64: UInt16] = [:]
+    /// (symbol, side) -> price -> size: the DEEP book as the events describe it.
+    var levels: [UInt64: [Int64: UInt32]] = [:]
+    var lastTop: [UInt64: [Int64]] = [:]
+    var lastDepth: [UInt64: [Int64]] = [:]
+    var sequence: UInt64 = 0
+    var messages: UInt64 = 0
+
+    mutating func locate(_ s: IEXSymbol) -> UInt16 {
+        if let l = locates[s.rawValue] { return l }
+        let l = UInt16(truncatingIfNeeded: locates.count + 1)
+        locates[s.rawValue] = l
+        return l
+    }
+
+    static func name(_ s: IEXSymbol) -> UInt64 {
+        var raw: UInt64 = 0
+        let bytes = Array(s.description.utf8.prefix(8))
+        for k in 0..<8 { raw |= UInt64(k < bytes.count ? bytes[k] : 0x20) << (8 * UInt64(k)) }
+        return raw
+    }
+
+    mutating func event(_ action: EventRecord.Action, _ type: UInt8, _ s: IEXSymbol, side: Side?, price: Int64, size: UInt32,
+                        remaining: UInt32, flags: UInt8, time: Int64) {
+        sequence &+= 1
+        guard let events else { return }
+        let loc = locate(s)
+        let p = events.reserve(EventRecord.size)
+        p.storeBytes(of: time.littleEndian, toByteOffset: 0, as: Int64.self)
+        p.storeBytes(of: time.littleEndian, toByteOffset: 8, as: Int64.self)
+        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
+        p.storeBytes(of: price.littleEndian, toByteOffset: 40, as: Int64.self)
+        p.storeBytes(of: size.littleEndian, toByteOffset: 48, as: UInt32.self)
+        p.storeBytes(of: remaining.littleEndian, toByteOffset: 52, as: UInt32.self)
+        p.storeBytes(of: loc.littleEndian, toByteOffset: 56, as: UInt16.self)
+        p.storeBytes(of: action.rawValue, toByteOffset: 58, as: UInt8.self)
+        p.storeBytes(of: side.map { $0 == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S") } ?? UInt8(ascii: " "), toByteOffset: 59, as: UInt8.self)
+        p.storeBytes(of: flags, toByteOffset: 60, as: UInt8.self)
+        p.storeBytes(of: type, toByteOffset: 61, as: UInt8.self)
+        p.storeBytes(of: Self.name(s), toByteOffset: 64, as: UInt64.self)
+        events.commit(EventRecord.size)
+    }
+
+    mutating func top(_ s: IEXSymbol, bid: (Int64, UInt32, UInt32), ask: (Int64, UInt32, UInt32), time: Int64) {
+        guard let tops else { return }
+        let now: [Int64] = [bid.0, Int64(bid.1), Int64(bid.2), ask.0, Int64(ask.1), Int64(ask.2)]
+        if lastTop[s.rawValue] == now { return }
+        lastTop[s.rawValue] = now
+        let loc = locate(s)
+        let p = tops.reserve(TopRecord.size)
+        p.storeBytes(of: time.littleEndian, toByteOffset: 0, as: Int64.self)
+        p.storeBytes(of: time.littleEndian, toByteOffset: 8, as: Int64.self)
+        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
+        p.storeBytes(of: bid.0.littleEndian, toByteOffset: 24, as: Int64.self)
+        p.storeBytes(of: ask.0.littleEndian, toByteOffset: 32, as: Int64.self)
+        p.storeBytes(of: bid.1.littleEndian, toByteOffset: 40, as: UInt32.self)
+        p.storeBytes(of: ask.1.littleEndian, toByteOffset: 44, as: UInt32.self)
+        p.storeBytes(of: bid.2.littleEndian, toByteOffset: 48, as: UInt32.self)
+        p.storeBytes(of: ask.2.littleEndian, toByteOffset: 52, as: UInt32.self)
+        p.storeBytes(of: loc.littleEndian, toByteOffset: 56, as: UInt16.self)
+        p.storeBytes(of: Self.name(s), toByteOffset: 64, as: UInt64.self)
+        tops.commit(TopRecord.size)
+    }
+
+    /// A side's best `count` levels, best first.
+    func best(_ s: IEXSymbol, _ side: Side, _ count: Int) -> [(Int64, UInt32)] {
+        let book = levels[s.rawValue << 1 | (side == .sell ? 1 : 0)] ?? [:]
+        let sorted = book.sorted { side == .buy ? $0.key > $1.key : $0.key < $1.key }
+        return sorted.prefix(count).map { ($0.key, $0.value) }
+    }
+
+    mutating func writeDepth(_ s: IEXSymbol, _ side: Side, time: Int64) {
+        guard let depth else { return }
+        let b = best(s, side, DepthRecord.levels)
+        let key = Self.name(s) ^ (side == .sell ? 1 : 0) << 63
+        let now = b.flatMap { [$0.0, Int64($0.1)] }
+        if lastDepth[key] == now { return }
+        lastDepth[key] = now
+        let loc = locate(s)
+        let p = depth.reserve(DepthRecord.size)
+        p.storeBytes(of: time.littleEndian, toByteOffset: 0, as: Int64.self)
+        p.storeBytes(of: time.littleEndian, toByteOffset: 8, as: Int64.self)
+        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
+        p.storeBytes(of: loc.littleEndian, toByteOffset: 24, as: UInt16.self)
+        p.storeBytes(of: side == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S"), toByteOffset: 26, as: UInt8.self)
+        p.storeBytes(of: UInt8(b.count), toByteOffset: 27, as: UInt8.self)
+        p.storeBytes(of: Self.name(s), toByteOffset: 32, as: UInt64.self)
+        for (i, l) in b.enumerated() {
+            p.storeBytes(of: l.0.littleEndian, toByteOffset: 40 + 16 * i, as: Int64.self)
+            p.storeBytes(of: l.1.littleEndian, toByteOffset: 48 + 16 * i, as: UInt32.self)
+            // DEEP publishes sizes, not orders: the order count stays 0.
+        }
+        depth.commit(DepthRecord.size)
+    }
+
+    mutating func onPriceLevelUpdate(_ m: IEXPriceLevelUpdate) {
+        messages &+= 1
+        let key = m.symbol.rawValue << 1 | (m.side == .sell ? 1 : 0)
+        let price = m.price.rawValue, size = m.size.rawValue
+        let before = levels[key]?[price] ?? 0
+        let action: EventRecord.Action = size == 0 ? .cancel : (before == 0 ? .add : .modify)
+        if size == 0 { levels[key]?[price] = nil } else { levels[key, default: [:]][price] = size }
+        event(action, m.bytes[0], m.symbol, side: m.side, price: price, size: size == 0 ? before : size, remaining: size,
+              flags: m.isEventComplete ? EventRecord.Flag.lastInPacket.rawValue : 0, time: m.timestamp)
+        if m.isEventComplete {
+            let bid = best(m.symbol, .buy, 1).first ?? (0, 0), ask = best(m.symbol, .sell, 1).first ?? (0, 0)
+            top(m.symbol, bid: (bid.0, bid.1, 0), ask: (ask.0, ask.1, 0), time: m.timestamp)
+            writeDepth(m.symbol, .buy, time: m.timestamp)
+            writeDepth(m.symbol, .sell, time: m.timestamp)
+        }
+    }
+
+    mutating func onQuoteUpdate(_ m: IEXQuoteUpdate) {
+        messages &+= 1
+        sequence &+= 1
+        top(m.symbol, bid: (m.bidPrice.rawValue, m.bidSize.rawValue, 0), ask: (m.askPrice.rawValue, m.askSize.rawValue, 0),
+            time: m.timestamp)
+    }
+
+    mutating func onTradeReport(_ m: IEXTradeReport) {
+        messages &+= 1
+        event(.trade, m.bytes[0], m.symbol, side: nil, price: m.price.rawValue, size: m.size.rawValue, remaining: 0,
+              flags: EventRecord.Flag.lastInPacket.rawValue, time: m.timestamp)
+        guard let trades else { return }
+        let loc = locate(m.symbol)
+        let p = trades.reserve(TradeRecord.size)
+        p.storeBytes(of: m.timestamp.littleEndian, toByteOffset: 0, as: Int64.self)
+        p.storeBytes(of: m.timestamp.littleEndian, toByteOffset: 8, as: Int64.self)
+        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
+        p.storeBytes(of: m.tradeID.littleEndian, toByteOffset: 32, as: UInt64.self)
+        p.storeBytes(of: m.price.rawValue.littleEndian, toByteOffset: 40, as: Int64.self)
+        p.storeBytes(of: UInt64(m.size.rawValue).littleEndian, toByteOffset: 48, as: UInt64.self)
+        p.storeBytes(of: loc.littleEndian, toByteOffset: 56, as: UInt16.self)
+        p.storeBytes(of: UInt8(ascii: " "), toByteOffset: 58, as: UInt8.self)
+        p.storeBytes(of: m.bytes[0], toByteOffset: 59, as: UInt8.self)
+        p.storeBytes(of: UInt8(1), toByteOffset: 60, as: UInt8.self)
+        p.storeBytes(of: Self.name(m.symbol), toByteOffset: 64, as: UInt64.self)
+        trades.commit(TradeRecord.size)
+    }
+
+    mutating func onBookCleared() {
+        guard !levels.isEmpty else { return }
+        levels.removeAll()
+        lastDepth.removeAll()
+        sequence &+= 1
+        if let events {
+            let p = events.reserve(EventRecord.size)
+            p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
+            p.storeBytes(of: EventRecord.Action.clear.rawValue, toByteOffset: 58, as: UInt8.self)
+            p.storeBytes(of: UInt8(ascii: " "), toByteOffset: 59, as: UInt8.self)
+            p.storeBytes(of: EventRecord.Flag.lastInPacket.rawValue, toByteOffset: 60, as: UInt8.self)
+            p.storeBytes(of: UInt64(0x2020_2020_2020_2020), toByteOffset: 64, as: UInt64.self)
+            events.commit(EventRecord.size)
+        }
+    }
+}
+
 struct EventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
@@ -372,6 +540,12 @@ struct EventsCommand: ParsableCommand {
 
     @Option(help: "A pcap capture of a MoldUDP64 feed (lines A and B arbitrated; a gap is counted, not recovered).")
     var capture: String?
+
+    @Option(help: "A pcap capture (.gz too) of IEX-TP: DEEP price levels or TOPS quotes, and trades.")
+    var iex: String?
+
+    @Option(name: .customLong("iex-port"), help: "With --iex: only this UDP port.")
+    var iexPort: UInt16?
 
     @Option(name: .customLong("feed-a"), help: "With --capture: line A group:port.")
     var feedA: String = FeedAddress.defaultA.description
@@ -407,8 +581,31 @@ struct EventsCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard (itch == nil) != (capture == nil) else { throw ValidationError("give one input: --itch FILE or --capture FILE") }
+        guard [itch, capture, iex].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give one input: --itch FILE, --capture FILE or --iex FILE")
+        }
         let files = try [eventsOut, tobOut, depthOut, tradesOut].map { try $0.map { try RecordFile(path: $0) } }
+        if let iex {
+            var handler = IEXCatalogueSink(events: files[0], tops: files[1], depth: files[2], trades: files[3])
+            var book = IEXDeepBook()
+            let stats: IEXReplayStats
+            do { stats = try IEXReplay.replayIEX(pcapPath: iex, port: iexPort, book: &book, handler: &handler) } catch {
+                throw ValidationError("\(iex): \(error)")
+            }
+            var rows: [String: UInt64] = [:]
+            for (name, f) in zip(["events", "tob", "depth", "trades"], files) {
+                guard let f else { continue }
+                f.flush()
+                if let failure = f.failure { throw ValidationError(failure) }
+                rows[name] = f.rows
+            }
+            var byType: [String: UInt64] = [:]
+            for (t, n) in stats.messagesByType { byType[String(t)] = n }
+            printJSON(Report(source: iex, input: "iex", messages: stats.messages, byType: byType, rows: rows, badBookMessages: 0,
+                             gaps: stats.gaps, firstVenueNs: Int64(clamping: stats.firstSendTime),
+                             lastVenueNs: Int64(clamping: stats.lastSendTime)))
+            return
+        }
         let book: OrderBook
         do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: maxOrders)) } catch { throw ValidationError("\(error)") }
         let directory = SymbolDirectory()

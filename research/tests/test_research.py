@@ -27,6 +27,8 @@ from tickwire_research import CatalogueError  # noqa: E402
 from tickwire_research.catalogue import Catalogue, schema, table_names  # noqa: E402
 
 SNIPPET = os.path.join(PROJECT, "..", "shared", "data", "itch", "12302019_SNIPPET.NASDAQ_ITCH50")
+TOPS = os.path.join(PROJECT, "..", "shared", "data", "iex", "TOPS16.pcap")
+DEEP = os.path.join(PROJECT, "..", "shared", "data", "iex", "DEEP10.pcap.gz")
 # Published with the file (shared/data/README.md).
 SNIPPET_COUNTS = {"A": 367, "F": 193, "U": 225, "D": 167, "E": 28, "X": 6, "C": 1, "P": 4, "Q": 4, "I": 4, "S": 1}
 MESSAGES = int(os.environ.get("RESEARCH_TEST_MESSAGES", "600000"))
@@ -238,6 +240,48 @@ class ResearchPipeline(unittest.TestCase):
         p = cli("--catalogue", self.cats[1], "train", "--heldout", "seed-0003", "--days", "nope", check=False)
         self.assertEqual(p.returncode, 2)
         self.assertIn("no day 'nope'", p.stderr)
+
+
+class IEXDays(unittest.TestCase):
+    """The real IEX captures into the catalogue (local Ray, 2 workers): TOPS quotes and trades,
+    DEEP price levels with its eleven sequence restarts and a last frame cut short."""
+
+    def test_tops_and_deep_captures(self):
+        for f in (TOPS, DEEP):
+            if not os.path.isfile(f):
+                self.skipTest(f"no {f}")
+        tmp = tempfile.mkdtemp(prefix="tw-research-iex-")
+        try:
+            cat_dir = os.path.join(tmp, "cat")
+            for path, day in ((TOPS, "2017-07-10-tops"), (DEEP, "2017-04-25-deep")):
+                cli("--catalogue", cat_dir, "--venue", "iex", "ingest", "--input", path, "--kind", "iex", "--day", day)
+            cat = Catalogue(cat_dir)
+            tops = read_json(os.path.join(cat.day_dir("iex", "2017-07-10-tops"), "ingest.json"))
+            # Published with the file: 57,674 messages.
+            self.assertEqual(tops["messages"], 57674)
+            self.assertEqual(tops["by_type"]["Q"], 27217)
+            self.assertEqual(tops["rows"]["trades"], tops["by_type"]["T"])
+            ev = cat.read("iex", "events", ["2017-07-10-tops"]).to_pandas()
+            self.assertEqual(set(ev["action"].astype(str)), {"trade"})
+            tob = cat.read("iex", "tob", ["2017-07-10-tops"])
+            self.assertGreater(tob.num_rows, 1000)
+            deep = read_json(os.path.join(cat.day_dir("iex", "2017-04-25-deep"), "ingest.json"))
+            # 392,010 published; the last frame is cut short and its 11 messages cannot be read.
+            self.assertEqual(deep["messages"], 392010 - 11)
+            ev = cat.read("iex", "events", ["2017-04-25-deep"]).to_pandas()
+            acts = ev["action"].astype(str).value_counts().to_dict()
+            self.assertEqual(acts.get("add", 0) + acts.get("modify", 0) + acts.get("cancel", 0),
+                             deep["by_type"]["8"] + deep["by_type"]["5"])
+            self.assertEqual(acts["trade"], deep["by_type"]["T"])
+            self.assertEqual(acts["clear"], 10)  # eleven restarts, one of them with the book already empty
+            self.assertTrue((ev.loc[ev["action"] == "add", "size"] > 0).all())
+            self.assertTrue((ev.loc[ev["action"] == "cancel", "remaining"] == 0).all())
+            for t in ("events", "tob", "depth", "trades"):
+                for f in cat.files("iex", t, ["2017-04-25-deep"]):
+                    self.assertEqual(pq.ParquetFile(f).schema_arrow.remove_metadata(), schema(t).arrow.remove_metadata())
+            self.assertFalse(cat.files("iex", "features_uptick"))  # IEX days carry no feature rows
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class EventRecords(unittest.TestCase):

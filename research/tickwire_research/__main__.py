@@ -280,7 +280,7 @@ def main(argv=None):
     s = sub.add_parser("ingest", help="a day's input (or the catalogue's days again) into the tables")
     s.add_argument("--input", help="an ITCH 5.0 BinaryFILE or a MoldUDP64 pcap to add as --day")
     s.add_argument("--day", help="the new day's name (e.g. 2019-12-30)")
-    s.add_argument("--kind", choices=["itch", "capture"])
+    s.add_argument("--kind", choices=["itch", "capture", "iex"], help="default: capture for a pcap (MoldUDP64), else itch; iex for IEX-TP")
     s.add_argument("--days", help="comma-separated days to re-ingest (default: every day of --venue)")
     for p in sub.choices.values():
         p.add_argument("--fault-day", help=argparse.SUPPRESS)

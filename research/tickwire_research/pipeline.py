@@ -162,6 +162,9 @@ def ingest_day(root, venue, day, tickwire, fault_marker=None):
             features = run_tool(args, f"record-features for {venue}/{day}", peaks)
             if fresh:
                 os.replace(inp + ".tmp", inp)
+        elif m["kind"] == "iex":
+            features = {}  # no order identity, no ITCH: the models' features are not recorded from IEX
+            peaks.append(0.0)
         else:
             flag = "--itch" if m["kind"] == "itch" else "--capture"
             features = run_tool([tw, "record-features", "--out", feat, flag, inp, "--json"], f"record-features for {venue}/{day}", peaks)
@@ -176,7 +179,7 @@ def ingest_day(root, venue, day, tickwire, fault_marker=None):
             pumps.append(RecordPump(fifo, t, writers[t]))
         for p in pumps:
             p.start()
-        flag = "--itch" if m["kind"] in ("itch", "simulated") else "--capture"
+        flag = {"itch": "--itch", "simulated": "--itch", "capture": "--capture", "iex": "--iex"}[m["kind"]]
         args = [tw, "events", flag, inp] + sum(([f"--{t}-out", f] for t, f in zip(STREAM_TABLES, paths)), [])
         try:
             events = run_tool(args, f"events for {venue}/{day}", peaks)
@@ -197,8 +200,8 @@ def ingest_day(root, venue, day, tickwire, fault_marker=None):
         for task in FEATURE_TASKS:
             path = os.path.join(feat, f"{task}.csv")
             name = f"features_{task}"
-            if task == "regime" and m["kind"] != "simulated":
-                continue  # a recorded day has no true regime
+            if (task == "regime" and m["kind"] != "simulated") or m["kind"] == "iex":
+                continue  # a recorded day has no true regime; an IEX day no feature rows
             staged[name] = cat.staging_dir(venue, name, day)
             w = PartitionWriter(schema(name), staged[name])
             csv_to_table(path, name, w)
