@@ -216,6 +216,10 @@ class ResearchPipeline(unittest.TestCase):
         p = cli("--catalogue", copy, "train", "--heldout", "seed-0003", "--days", "seed-0001", check=False)
         self.assertEqual(p.returncode, 2)
         self.assertIn("schema version '99' of table 'features_uptick' is unknown", p.stderr)
+        for cmd in (["summary"], ["report", "--out", os.path.join(self.tmp, "report-copy")]):
+            p = cli("--catalogue", copy, *cmd, check=False)
+            self.assertEqual(p.returncode, 2, cmd)
+            self.assertIn("schema version '99'", p.stderr)
 
     def test_clear_errors(self):
         missing = os.path.join(self.tmp, "nothing-here")
@@ -228,9 +232,11 @@ class ResearchPipeline(unittest.TestCase):
         # A day whose input is gone.
         cat = Catalogue(self.cats[1])
         cat.add_day("nasdaq", "2020-01-02", {"kind": "itch", "input": "gone.itch"})
-        p = cli("--catalogue", self.cats[1], "--venue", "nasdaq", "ingest", "--days", "2020-01-02", check=False)
-        self.assertEqual(p.returncode, 2)
-        self.assertIn("has no input", p.stderr)
+        for cmd in (["ingest", "--days", "2020-01-02"], ["backtest", "--days", "2020-01-02"],
+                    ["sweep", "--days", "2020-01-02", "--grid", "offset-ticks=0,1"]):
+            p = cli("--catalogue", self.cats[1], "--venue", "nasdaq", *cmd, check=False)
+            self.assertEqual(p.returncode, 2, cmd)
+            self.assertIn("has no input", p.stderr)
         shutil.rmtree(cat.day_dir("nasdaq", "2020-01-02"))
         p = subprocess.run([sys.executable, "-m", "tickwire_research", "--catalogue", self.cats[1], "--tickwire",
                             os.path.join(self.tmp, "no-such-binary"), "--venue", "nasdaq", "ingest", "--days", "2019-12-30"],

@@ -179,6 +179,18 @@ def cmd_train(args, ray):
 BACKTEST_DEFAULTS = {"strategy": "mm", "traded": 20}
 
 
+def check_days(cat, venue, days, models):
+    """Before any task runs: every day known and with its input, the models folder there."""
+    if not days:
+        raise CatalogueError(f"no days of venue '{venue}' in {cat.root}")
+    for d in days:
+        m = cat.manifest(venue, d)
+        if not os.path.isfile(cat.input_path(m)):
+            raise CatalogueError(f"day '{d}' of venue '{venue}' has no input yet ({cat.input_path(m)}): ingest it first")
+    if models != "none" and not os.path.isdir(models):
+        raise CatalogueError(f"no models folder at {models} (train first, or --models none)")
+
+
 def cmd_backtest(args, ray):
     """The backtester over days: one Ray task per day; fills and TCA rows into the catalogue."""
     from .cluster import run_tasks
@@ -186,8 +198,10 @@ def cmd_backtest(args, ray):
     cat = Catalogue(args.catalogue)
     tw = find_tickwire(args.tickwire)
     days = parse_days(args.days) or [d for _, d in cat.days(args.venue)]
+    check_days(cat, args.venue, days, args.models)
     params = dict(BACKTEST_DEFAULTS, **dict(kv.split("=", 1) for kv in args.param or []))
-    calls = [(cat.root, args.venue, d, tw, args.run, params, os.path.abspath(args.models)) for d in days]
+    models = args.models if args.models == "none" else os.path.abspath(args.models)
+    calls = [(cat.root, args.venue, d, tw, args.run, params, models) for d in days]
     results, secs = run_tasks(ray, backtest_day, calls, "backtest", fresh_worker=True)
     return {"run": args.run, "params": params, "seconds": round(secs, 2), "days": results}
 
@@ -202,13 +216,15 @@ def cmd_sweep(args, ray):
     cat = Catalogue(args.catalogue)
     tw = find_tickwire(args.tickwire)
     days = parse_days(args.days) or [d for _, d in cat.days(args.venue)]
+    check_days(cat, args.venue, days, args.models)
     grid = {}
     for g in args.grid or []:
         k, vs = g.split("=", 1)
         grid[k] = tune.grid_search(vs.split(","))
     if not grid:
         raise CatalogueError("--grid KEY=V1,V2 ... (backtest options, e.g. offset-ticks=0,1,2)")
-    root, venue, models = cat.root, args.venue, os.path.abspath(args.models)
+    root, venue = cat.root, args.venue
+    models = args.models if args.models == "none" else os.path.abspath(args.models)
 
     def trial(config):
         params = dict(BACKTEST_DEFAULTS, **{k: v for k, v in config.items()})

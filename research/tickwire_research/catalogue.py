@@ -179,8 +179,8 @@ class Catalogue:
                 if not os.path.isfile(dst):
                     shutil.copyfile(s.path, dst)
         if not os.path.isdir(self.root):
-            raise CatalogueError(f"no catalogue at {self.root} (create one: python -m tickwire_research simulate "
-                                 f"or ingest --catalogue {root})")
+            raise CatalogueError(f"no catalogue at {self.root} (make one: python -m tickwire_research --catalogue {root} "
+                                 f"simulate, or ... ingest --input FILE --day NAME)")
         if not os.path.isfile(marker):
             raise CatalogueError(f"{self.root} is not a catalogue (no catalogue.json)")
         with open(marker) as fh:
@@ -310,7 +310,9 @@ class Catalogue:
                 n = 0
                 for sub in self.table_dirs(v, table):
                     for f in self.files(v, sub):
-                        n += pq.ParquetFile(f).metadata.num_rows
+                        pf = pq.ParquetFile(f)
+                        check_version(table, pf.schema_arrow.metadata, f)
+                        n += pf.metadata.num_rows
                 if n:
                     counts[table] = counts.get(table, 0) + n
         return counts

@@ -5,15 +5,17 @@ import os
 
 import pyarrow.parquet as pq
 
-from .catalogue import table_names
+from .catalogue import check_version, table_names
 
 
 def table_bytes(cat, venue, table, day):
     n, rows = 0, 0
     for sub in cat.table_dirs(venue, table):
         for f in cat.files(venue, sub, [day]):
+            pf = pq.ParquetFile(f)
+            check_version(table, pf.schema_arrow.metadata, f)
             n += os.path.getsize(f)
-            rows += pq.ParquetFile(f).metadata.num_rows
+            rows += pf.metadata.num_rows
     return n, rows
 
 
