@@ -175,7 +175,7 @@ let package = Package(
         .target(
             name: "Appliance",
             dependencies: [
-                "CShims", "TickwireCore", "Packets", "DPDK", "Sockets", "Capture", "Net", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Strategy",
+                "CShims", "TickwireCore", "Packets", "DPDK", "Sockets", "Capture", "Net", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Strategy", "Inference",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict + singleOwnerHotPath + crossModule

@@ -3,6 +3,8 @@
 // end; it also keeps every order's decision record (its trigger's sequence number and feed
 // time) for the decision log, which `tickwire latency` uses to pair orders with triggers.
 import CShims
+import Inference
+import Strategy
 import Foundation
 public import Histogram
 public import TickwireCore
@@ -73,29 +75,56 @@ public struct DecisionRecord: Sendable, Equatable {
     public var rxWallNanos: Int64 = 0
     public var encodedWallNanos: Int64 = 0
     public var sentWallNanos: Int64 = 0
+    /// Why the strategy placed (or kept) the order: `DecisionReason`'s raw value.
+    public var reason: UInt8 = 0
+    /// The strategy's regime: 0 none, else 1 + `MarketRegime`'s raw value.
+    public var regime: UInt8 = 0
+
+    /// Action names by code: a `hold` line is an order kept in place (no wire message).
+    public static let actionNames = ["new", "replace", "cancel", "hold"]
+
+    /// True for an order message on the wire (new, replace, cancel); false for a `hold`.
+    public var isWireMessage: Bool { action <= 2 }
+
+    /// The reason's name ("rule", "widened", "take", "held").
+    public var reasonName: String { (DecisionReason(rawValue: reason) ?? .rule).description }
+
+    /// The regime's name, "none" without a regime model.
+    public var regimeName: String { Self.regimeName(regime) }
+
+    public static func regimeName(_ code: UInt8) -> String {
+        code == 0 ? "none" : (MarketRegime(rawValue: code &- 1)?.description ?? "none")
+    }
 
     /// The log's header line.
-    public static let csvHeader = "order_id,action,locate,side,shares,price,trigger_sequence,feed_time_ns,tick_to_trade_ns,rx_wall_ns,encoded_wall_ns,sent_wall_ns"
+    public static let csvHeader = "order_id,action,locate,side,shares,price,trigger_sequence,feed_time_ns,tick_to_trade_ns,rx_wall_ns,encoded_wall_ns,sent_wall_ns,reason,regime"
 
     public var csvLine: String {
-        let a = ["new", "replace", "cancel"][Int(min(action, 2))]
+        let a = Self.actionNames[Int(min(action, 3))]
         let s = side == 0 ? "" : String(UnicodeScalar(side))
-        return "\(orderID),\(a),\(locate),\(s),\(shares),\(price),\(triggerSequence),\(feedTime),\(tickToTradeNanos),\(rxWallNanos),\(encodedWallNanos),\(sentWallNanos)"
+        return "\(orderID),\(a),\(locate),\(s),\(shares),\(price),\(triggerSequence),\(feedTime),\(tickToTradeNanos),\(rxWallNanos),\(encodedWallNanos),\(sentWallNanos),\(reasonName),\(regimeName)"
     }
 
     /// Parses a line written by `csvLine` (nil: not one). Logs of earlier versions, without the
-    /// wall-clock columns, parse with those at 0.
+    /// wall-clock columns or the reason and regime, parse with those at 0.
     public init?(csv line: Substring) {
         let f = line.split(separator: ",", omittingEmptySubsequences: false)
-        guard f.count == 9 || f.count == 12, let id = UInt32(f[0]), let l = UInt16(f[2]), let sh = UInt32(f[4]), let p = Int64(f[5]),
-              let seq = UInt64(f[6]), let ft = UInt64(f[7]), let t = UInt64(f[8]) else { return nil }
-        let act: UInt8 = f[1] == "new" ? 0 : f[1] == "replace" ? 1 : f[1] == "cancel" ? 2 : 255
-        guard act != 255 else { return nil }
-        self.init(orderID: id, action: act, locate: l, side: f[3].utf8.first ?? 0, shares: sh, price: p,
+        guard f.count == 9 || f.count == 12 || f.count == 14, let id = UInt32(f[0]), let l = UInt16(f[2]), let sh = UInt32(f[4]), let p = Int64(f[5]),
+              let seq = UInt64(f[6]), let ft = UInt64(f[7]), let t = UInt64(f[8]),
+              let act = Self.actionNames.firstIndex(where: { $0 == f[1] }) else { return nil }
+        self.init(orderID: id, action: UInt8(act), locate: l, side: f[3].utf8.first ?? 0, shares: sh, price: p,
                   triggerSequence: seq, feedTime: ft, tickToTradeNanos: t)
-        if f.count == 12 {
+        if f.count >= 12 {
             guard let r = Int64(f[9]), let e = Int64(f[10]), let x = Int64(f[11]) else { return nil }
             (rxWallNanos, encodedWallNanos, sentWallNanos) = (r, e, x)
+        }
+        if f.count == 14 {
+            guard let why = DecisionReason.allCases.first(where: { $0.description == f[12] }) else { return nil }
+            reason = why.rawValue
+            if f[13] != "none" {
+                guard let g = MarketRegime.allCases.first(where: { $0.description == f[13] }) else { return nil }
+                regime = g.rawValue + 1
+            }
         }
     }
 
@@ -124,6 +153,8 @@ public struct LatencyRecorder: Sendable {
     /// Second and later orders of one tick: logged, not in the histograms (their stages
     /// include the risk checks and encodes of the orders before them; all leave in one send).
     public private(set) var laterOrders: UInt64 = 0
+    /// `hold` records (orders kept in place): logged, not in the histograms.
+    public private(set) var holds: UInt64 = 0
     /// Stamps out of order (a later stage before an earlier one): counted, not recorded.
     public private(set) var inconsistent: UInt64 = 0
     /// Every recorded order's stage durations (ns, in `stageRowColumns` order: nic_to_rx, 0
@@ -159,13 +190,19 @@ public struct LatencyRecorder: Sendable {
         let total = s.sent >= start ? clock.nanoseconds(cycles: s.sent - start) : 0
         var d = DecisionRecord(orderID: s.orderID, action: s.action, locate: s.locate, side: s.side, shares: s.shares,
                                price: s.price, triggerSequence: s.triggerSequence, feedTime: s.feedTime,
-                               tickToTradeNanos: s.triggerSequence == 0 ? 0 : total)
+                               tickToTradeNanos: s.triggerSequence == 0 || s.action > 2 ? 0 : total)
+        d.reason = s.reason
+        d.regime = s.regime
         if wallClock.isReady {
             d.rxWallNanos = wallClock.convert(s.rx) ?? 0
             d.encodedWallNanos = wallClock.convert(s.encoded) ?? 0
             d.sentWallNanos = wallClock.convert(s.sent) ?? 0
         }
         decisions.append(d)
+        guard s.action <= 2 else {
+            holds &+= 1
+            return
+        }
         guard s.triggerSequence != 0 else {
             venueTriggered &+= 1
             return

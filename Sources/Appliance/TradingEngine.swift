@@ -46,8 +46,13 @@ public struct StageStamps: Sendable, Equatable, BitwiseCopyable {
     public var locate: UInt16 = 0
     /// "B" or "S".
     public var side: UInt8 = 0
-    /// 0 new, 1 replace, 2 cancel.
+    /// 0 new, 1 replace, 2 cancel, 3 hold (a live order kept in place: no wire message, no
+    /// latency; the decision log's `hold` line).
     public var action: UInt8 = 0
+    /// Why (`DecisionReason`'s raw value).
+    public var reason: UInt8 = 0
+    /// The strategy's regime then: 0 none (no regime model), else 1 + `MarketRegime`'s raw value.
+    public var regime: UInt8 = 0
     /// 0 for the first order a tick sent; the stages of later ones include the risk checks and
     /// encodes of those before them, so only the first goes into the stage histograms (all go
     /// into the decision log).
@@ -73,6 +78,8 @@ public struct EngineCounters: Sendable, Equatable {
     public var venueEvents: UInt64 = 0
     /// Stage records lost because the telemetry ring was full.
     public var stampsDropped: UInt64 = 0
+    /// `hold` records put in the decision log (orders the strategy kept in place).
+    public var holdsLogged: UInt64 = 0
     public var outboxOverflow: UInt64 = 0
     public var trades: UInt64 = 0
     /// Book messages refused for lack of room (each stock's book is then unusable).
@@ -177,7 +184,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         uStrategy._withUnsafeGuaranteedRef { $0.onBook(top, &ctx) }
         let adverse = uStrategy._withUnsafeGuaranteedRef { $0.regimeIsAdverse }
         if adverse != regimeAdverse { regimeChanged(adverse) }
-        guard ctx.count > 0 else { return }
+        guard ctx.count > 0 || ctx.heldCount > 0 else { return }
         var s = StageStamps()
         s.nic = frameNicTSC
         s.rx = burstTSC
@@ -188,6 +195,35 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         s.triggerSequence = sequence
         s.feedTime = time.nanosSinceMidnight
         if execute(stamps: s) > 0 { counters.triggeringTicks &+= 1 }
+        if ctx.heldCount > 0 { logHolds(s) }
+    }
+
+    /// The orders the strategy kept in place in this callback, into the decision log as `hold`
+    /// records (cold: a hold is a model's decision, not a tick-to-trade).
+    @inline(never)
+    func logHolds(_ base: StageStamps) {
+        var s = base
+        s.action = 3
+        s.reason = DecisionReason.held.rawValue
+        s.regime = regimeCode()
+        (s.risk, s.encoded, s.sent) = (0, 0, 0)
+        for k in 0..<ctx.heldCount {
+            let id = ctx.held(at: k)
+            guard let o = uGateway._withUnsafeGuaranteedRef({ $0.store.order(id) }) else { continue }
+            s.orderID = id
+            s.locate = o.locate.rawValue
+            s.side = o.side.rawValue
+            s.shares = o.leaves
+            s.price = o.price.rawValue
+            counters.holdsLogged &+= 1
+            if !uStamps._withUnsafeGuaranteedRef({ $0.push(s) }) { counters.stampsDropped &+= 1 }
+        }
+    }
+
+    /// The strategy's regime for a stage record: 0 none, else 1 + its raw value.
+    @inline(__always)
+    func regimeCode() -> UInt8 {
+        uStrategy._withUnsafeGuaranteedRef { $0.currentRegime.map { $0.rawValue &+ 1 } ?? 0 }
     }
 
     /// The strategy's regime model changed its mind: risk's regime guard follows on every stock
@@ -234,7 +270,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         let t = tw_rdtsc()
         ctx.reset(now: time.nanosSinceMidnight)
         uStrategy._withUnsafeGuaranteedRef { $0.onTrade(locate: locate, price: price, shares: shares, aggressor: aggressor, &ctx) }
-        guard ctx.count > 0 else { return }
+        guard ctx.count > 0 || ctx.heldCount > 0 else { return }
         var s = StageStamps()
         s.nic = frameNicTSC
         s.rx = burstTSC
@@ -245,6 +281,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         s.triggerSequence = sequence
         s.feedTime = time.nanosSinceMidnight
         _ = execute(stamps: s)
+        if ctx.heldCount > 0 { logHolds(s) }
     }
 
     // MARK: - Actions
@@ -260,11 +297,14 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         var sent = 0
         let now = burstNanos
         guard ctx.count > 0 else { return 0 }
+        let regime = regimeCode()
         uGateway._withUnsafeGuaranteedRef { $0.holdSends() }
         while i < ctx.count {
             let a = ctx[i]
-            i &+= 1
             var s = base
+            s.reason = ctx.reason(at: i).rawValue
+            s.regime = regime
+            i &+= 1
             switch a {
             case .new(let tag, let locate, let side, let shares, let price, let kind):
                 guard trading else {
@@ -355,11 +395,13 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         }
         ctx.reset(now: ctx.now)
         uStrategy._withUnsafeGuaranteedRef { $0.onOrder(e, &ctx) }
-        guard ctx.count > 0 else { return }
+        guard ctx.count > 0 || ctx.heldCount > 0 else { return }
         var s = StageStamps()
         let t = tw_rdtsc()
         (s.rx, s.decoded, s.book, s.model, s.strategy) = (t, t, t, t, t)
+        s.feedTime = ctx.now
         _ = execute(stamps: s)
+        if ctx.heldCount > 0 { logHolds(s) }
     }
 }
 

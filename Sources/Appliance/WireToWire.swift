@@ -77,6 +77,8 @@ public enum WireToWire {
         throws(CaptureError) -> (result: WireToWireResult, values: [UInt64], split: Split)
     {
         var r = WireToWireResult()
+        // `hold` lines are decisions without a wire message.
+        let decisions = decisions.filter(\.isWireMessage)
         // Which trigger sequence numbers matter, and which order messages.
         var triggerTime: [UInt64: UInt64] = [:]
         for d in decisions where d.triggerSequence != 0 {

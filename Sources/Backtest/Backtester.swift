@@ -45,10 +45,14 @@ public struct BacktestDecision: Sendable, Equatable {
     public var locate: UInt16
     /// "B" or "S".
     public var side: UInt8
-    /// 0 new, 1 replace, 2 cancel.
+    /// 0 new, 1 replace, 2 cancel, 3 hold (kept in place: no message to the venue).
     public var action: UInt8
     public var shares: UInt32
     public var price: Int64
+    /// Why (`DecisionReason`'s raw value), and the strategy's regime (0 none, else 1 + the
+    /// `MarketRegime`), as the live decision log has them.
+    public var reason: UInt8 = 0
+    public var regime: UInt8 = 0
 }
 
 public final class Backtester<S: Strategy> {
@@ -215,7 +219,7 @@ public final class Backtester<S: Strategy> {
         while let s = engine.stamps.pop() {
             guard keepDecisions else { continue }
             decisions.append(BacktestDecision(feedTime: s.feedTime, sentAt: venue.localNow, orderID: s.orderID, locate: s.locate,
-                                              side: s.side, action: s.action, shares: s.shares, price: s.price))
+                                              side: s.side, action: s.action, shares: s.shares, price: s.price, reason: s.reason, regime: s.regime))
         }
     }
 

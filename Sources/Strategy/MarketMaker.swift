@@ -159,6 +159,8 @@ public final class MarketMaker: Strategy {
         /// Not asked again before this feed time after a refusal, and the wait that set it.
         var retryAt: UInt64 = 0
         var backoff: UInt64 = 0
+        /// The fill model kept this placement in place at least once (logged once per placement).
+        var held = false
     }
 
     struct Owner {
@@ -215,6 +217,9 @@ public final class MarketMaker: Strategy {
 
     /// Volatile or drought, by the regime model (never without models).
     public var regimeIsAdverse: Bool { (classifier?.state ?? .calm) != .calm }
+
+    /// The regime model's state (nil without models).
+    public var currentRegime: MarketRegime? { classifier?.state }
 
     public func modelSummary() -> [String: String] {
         guard let models, let classifier else { return [:] }
@@ -344,8 +349,16 @@ public final class MarketMaker: Strategy {
     /// orders rest (0: no guard).
     @inline(__always)
     func wanted(_ top: BookTop, inventory inv: Int64, _ l: Int, now: UInt64, widen: Int64 = 0) -> (bid: Price?, ask: Price?, size: UInt32) {
+        let w = wantedWithReasons(top, inventory: inv, l, now: now, widen: widen)
+        return (w.bid, w.ask, w.size)
+    }
+
+    /// `wanted`, and for each side whether a model put the quote wider than the rule.
+    @inline(__always)
+    func wantedWithReasons(_ top: BookTop, inventory inv: Int64, _ l: Int, now: UInt64, widen: Int64 = 0)
+        -> (bid: Price?, ask: Price?, size: UInt32, bidWidened: Bool, askWidened: Bool) {
         let p = parameters
-        guard top.isTwoSided else { return (nil, nil, p.size) }
+        guard top.isTwoSided else { return (nil, nil, p.size, false, false) }
         var extraBid: Int64 = 0, extraAsk: Int64 = 0
         var size = p.size, limit = p.maxInventory
         if adaptModel != nil {
@@ -368,28 +381,29 @@ public final class MarketMaker: Strategy {
             ask = max(ask, ceilTo(top.ask.rawValue + widen, tick))
         }
         return (inv < limit && bid > 0 ? Price(rawValue: bid) : nil,
-                inv > -limit ? Price(rawValue: ask) : nil, size)
+                inv > -limit ? Price(rawValue: ask) : nil, size, extraBid > 0, extraAsk > 0)
     }
 
     @inline(__always) func floorTo(_ v: Int64, _ t: Int64) -> Int64 { v >= 0 ? v / t * t : -((-v + t - 1) / t) * t }
     @inline(__always) func ceilTo(_ v: Int64, _ t: Int64) -> Int64 { -floorTo(-v, t) }
 
     func requote(_ l: Int, _ top: BookTop, _ ctx: inout StrategyContext) {
-        let w = wanted(top, inventory: inventory[l], l, now: ctx.now, widen: ctx.requiredOffset(top.locate))
+        let w = wantedWithReasons(top, inventory: inventory[l], l, now: ctx.now, widen: ctx.requiredOffset(top.locate))
         // Shares ahead of a quote placed at the wanted price: the whole level when it joins it.
         let aheadBid = w.bid == top.bid ? top.bidShares : 0
         let aheadAsk = w.ask == top.ask ? top.askShares : 0
-        manage(slot: 2 * l, locate: top.locate, side: .buy, want: w.bid, size: w.size, ahead: aheadBid, &ctx)
-        manage(slot: 2 * l + 1, locate: top.locate, side: .sell, want: w.ask, size: w.size, ahead: aheadAsk, &ctx)
+        manage(slot: 2 * l, locate: top.locate, side: .buy, want: w.bid, size: w.size, ahead: aheadBid, reason: w.bidWidened ? .widened : .rule, &ctx)
+        manage(slot: 2 * l + 1, locate: top.locate, side: .sell, want: w.ask, size: w.size, ahead: aheadAsk, reason: w.askWidened ? .widened : .rule, &ctx)
     }
 
     @inline(__always)
-    func manage(slot: Int, locate: StockLocate, side: Side, want: Price?, size: UInt32, ahead: UInt64, _ ctx: inout StrategyContext) {
+    func manage(slot: Int, locate: StockLocate, side: Side, want: Price?, size: UInt32, ahead: UInt64, reason: DecisionReason = .rule,
+                _ ctx: inout StrategyContext) {
         let q = quotes + slot
         switch q.pointee.state {
         case .none:
             guard let want, ctx.now >= q.pointee.retryAt else { return }
-            if ctx.add(.new(tag: UInt32(slot), locate: locate, side: side, shares: size, price: want, kind: .day)) {
+            if ctx.add(.new(tag: UInt32(slot), locate: locate, side: side, shares: size, price: want, kind: .day), reason: reason) {
                 q.pointee = Quote(state: .sending, id: 0, price: want, pendingPrice: want, shares: size, sentAt: ctx.now, ahead: ahead, pendingAhead: ahead,
                                   retryAt: q.pointee.retryAt, backoff: q.pointee.backoff)
             }
@@ -408,12 +422,17 @@ public final class MarketMaker: Strategy {
                 ctx.markModel()
                 if pFill >= parameters.holdFillProbability {
                     counters.holds &+= 1
+                    if !q.pointee.held {
+                        q.pointee.held = true
+                        ctx.noteHeld(id: q.pointee.id)
+                    }
                     q.pointee.sentAt = ctx.now  // decided now: not asked again before minRequoteNanos
                     return
                 }
             }
-            if ctx.add(.replace(id: q.pointee.id, shares: size, price: want)) {
+            if ctx.add(.replace(id: q.pointee.id, shares: size, price: want), reason: reason) {
                 q.pointee.state = .pendingReplace
+                q.pointee.held = false
                 q.pointee.pendingPrice = want
                 q.pointee.pendingShares = size
                 q.pointee.pendingAhead = ahead

@@ -97,6 +97,30 @@ public enum StrategyAction: Sendable, Equatable {
     case replace(id: UInt32, shares: UInt32, price: Price)
 }
 
+/// Why an order was placed, or kept where it was: the model decision the TCA groups fills by
+/// (`tickwire tca`'s `by_decision`), logged with every order in the decision log.
+public enum DecisionReason: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// Placed where the strategy's rule puts it, no model moved it.
+    case rule = 0
+    /// Placed wider than the rule by a model (the adapt model's extra ticks, a toxic fill's
+    /// widening).
+    case widened = 1
+    /// Took liquidity on a model's signal (the taker).
+    case take = 2
+    /// Kept in place by a model instead of moved (the fill model's hold): a decision without a
+    /// message on the wire, logged as action `hold`.
+    case held = 3
+
+    public var description: String {
+        switch self {
+        case .rule: "rule"
+        case .widened: "widened"
+        case .take: "take"
+        case .held: "held"
+        }
+    }
+}
+
 /// The outbox of one callback: a fixed number of actions, no allocation. Actions past the
 /// capacity are refused (`add` returns false) and counted by the caller as overflow.
 public struct StrategyContext {
@@ -106,6 +130,11 @@ public struct StrategyContext {
     public let capacity: Int
     @usableFromInline var _count: Int = 0
     @usableFromInline var _overflow: Int = 0
+    /// The reasons of the first 16 actions, 4 bits each (later ones read `.rule`).
+    @usableFromInline var _reasons: UInt64 = 0
+    /// Orders the strategy kept in place in this callback (`noteHeld`): at most 4.
+    @usableFromInline var _held: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+    @usableFromInline var _heldCount: Int = 0
     /// TSC after the strategy's models ran in this callback (0: none ran), for the appliance's
     /// "model" stage: set with `markModel()`.
     public var modelTSC: UInt64 = 0
@@ -135,19 +164,52 @@ public struct StrategyContext {
 
     @inlinable
     @discardableResult
-    public mutating func add(_ a: StrategyAction) -> Bool {
+    public mutating func add(_ a: StrategyAction, reason: DecisionReason = .rule) -> Bool {
         guard _count < capacity else { _overflow &+= 1; return false }
         (slots + _count).initialize(to: a)
+        if reason != .rule, _count < 16 { _reasons |= UInt64(reason.rawValue) << UInt64(4 * _count) }
         _count &+= 1
         return true
     }
 
     @inlinable public subscript(i: Int) -> StrategyAction { slots[i] }
 
+    /// Why action `i` was added.
+    @inlinable public func reason(at i: Int) -> DecisionReason {
+        guard i >= 0, i < 16 else { return .rule }
+        return DecisionReason(rawValue: UInt8(truncatingIfNeeded: (_reasons >> UInt64(4 * i)) & 0xF)) ?? .rule
+    }
+
+    /// The strategy kept its live order `id` where it is on a model's word (a `held` decision,
+    /// logged without a wire message). Past 4 in one callback they are not logged.
+    @inlinable public mutating func noteHeld(id: UInt32) {
+        switch _heldCount {
+        case 0: _held.0 = id
+        case 1: _held.1 = id
+        case 2: _held.2 = id
+        case 3: _held.3 = id
+        default: return
+        }
+        _heldCount &+= 1
+    }
+
+    /// Orders kept in place in this callback.
+    @inlinable public var heldCount: Int { _heldCount }
+    @inlinable public func held(at i: Int) -> UInt32 {
+        switch i {
+        case 0: _held.0
+        case 1: _held.1
+        case 2: _held.2
+        default: _held.3
+        }
+    }
+
     /// Empties the outbox for the next callback.
     @inlinable public mutating func reset(now: UInt64) {
         _count = 0
         _overflow = 0
+        _reasons = 0
+        _heldCount = 0
         modelTSC = 0
         self.now = now
     }
@@ -188,6 +250,9 @@ public protocol Strategy: AnyObject {
     /// training recorder sees them (for a traded stock after `onBook` or `onTrade` returned and
     /// its orders went out, so that the decision does not wait for it). False: neither is called.
     var followsMarket: Bool { get }
+    /// The regime the strategy's regime model holds now, for the decision log and the TCA's
+    /// `by_regime` (nil: the strategy has no regime model).
+    var currentRegime: MarketRegime? { get }
     /// The touch of any stock changed (bid/ask 0 and shares 0 on an empty side).
     func onMarketTouch(locate: StockLocate, bid: Int64, bidShares: UInt64, ask: Int64, askShares: UInt64, now: UInt64)
     /// A trade of any stock printed (an execution of a displayed order, or a hidden one).
@@ -197,6 +262,7 @@ public protocol Strategy: AnyObject {
 extension Strategy {
     public func modelSummary() -> [String: String] { [:] }
     public var regimeIsAdverse: Bool { false }
+    public var currentRegime: MarketRegime? { nil }
     public var followsMarket: Bool { false }
     public func onMarketTouch(locate: StockLocate, bid: Int64, bidShares: UInt64, ask: Int64, askShares: UInt64, now: UInt64) {}
     public func onMarketTrade(locate: StockLocate, now: UInt64) {}

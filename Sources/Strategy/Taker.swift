@@ -205,7 +205,7 @@ public final class Taker<Model: UptickModel>: Strategy {
         }
         counters.signals &+= 1
         let shares = UInt32(truncatingIfNeeded: min(UInt64(parameters.size), shown))
-        guard shares > 0, ctx.add(.new(tag: UInt32(l), locate: top.locate, side: side, shares: shares, price: price, kind: .ioc)) else { return }
+        guard shares > 0, ctx.add(.new(tag: UInt32(l), locate: top.locate, side: side, shares: shares, price: price, kind: .ioc), reason: .take) else { return }
         lastOrderAt[l] = max(ctx.now, 1)
     }
 

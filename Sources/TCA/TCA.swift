@@ -53,6 +53,18 @@ public struct TCAFill: Sendable, Equatable {
     }
 }
 
+/// The strategy's decision behind one order of ours (from the decision log, live or backtest):
+/// why it was placed or kept ("rule", "widened", "take", "held") and the regime then ("none"
+/// without a regime model). Fills are grouped by them.
+public struct TCAOrderDecision: Sendable, Equatable {
+    public var reason: String
+    public var regime: String
+    public init(reason: String, regime: String) {
+        self.reason = reason
+        self.regime = regime
+    }
+}
+
 /// What we sent: for the fill, cancel and replace ratios.
 public struct TCAOrderCounts: Sendable, Equatable, Encodable {
     public var orders: Int = 0
@@ -182,6 +194,12 @@ public struct TCAReport: Sendable, Encodable {
     public var pnl: TCAGroup
     public var bySymbol: [String: TCAGroup]
     public var byLiquidity: [String: TCAGroup]
+    /// By the decision behind the filled order (its log line: "rule", "widened", "take", or
+    /// "held" when a model kept it in place before it filled; "unknown": not in the log), and
+    /// by the strategy's regime when it was placed. Empty without a decision log. Spread, fees
+    /// and markouts per group; inventory and PnL are the whole book's, not split by group.
+    public var byDecision: [String: TCAGroup]
+    public var byRegime: [String: TCAGroup]
     public var fees: FeeSchedule
     public var horizonsMs: [Double]
     public var feedMessages: UInt64
@@ -216,10 +234,14 @@ public final class TCA {
     /// Shares ahead of our order just before each of its executions: (ref) -> queue of values.
     var aheadAtExecution: [UInt64: [UInt64]] = [:]
     var names: [StockLocate: String] = [:]
+    /// Order ID -> the decision behind it (empty: no decision log).
+    let decisions: [UInt32: TCAOrderDecision]
 
-    public init(fills: [TCAFill], counts: TCAOrderCounts, configuration: TCAConfiguration = TCAConfiguration()) throws {
+    public init(fills: [TCAFill], counts: TCAOrderCounts, decisions: [UInt32: TCAOrderDecision] = [:],
+                configuration: TCAConfiguration = TCAConfiguration()) throws {
         self.configuration = configuration
         self.counts = counts
+        self.decisions = decisions
         book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: configuration.maxOrders, maxLocates: configuration.maxLocates))
         feed = ITCHBookFeed(book: book, directory: SymbolDirectory(), sink: TCASink(tca: nil))
         let sorted = fills.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
@@ -328,6 +350,7 @@ public final class TCA {
         var spreadBy: [StockLocate: Double] = [:], feesBy: [StockLocate: Double] = [:]
         var mark: [StockLocate: Double] = [:]
         var groups: [String: TCAGroup] = [:], liq: [String: TCAGroup] = [:]
+        var byDecision: [String: TCAGroup] = [:], byRegime: [String: TCAGroup] = [:]
         var series: [TCAPnLPoint] = []
         var spreadTotal = 0.0, feesTotal = 0.0
         func mtm() -> Double {
@@ -375,14 +398,21 @@ public final class TCA {
                 for h in mk.indices { g.markoutTicks[h] += mk[h] * sh }
                 groups[key] = g
             }
-            let lk = f.liquidity == UInt8(ascii: "R") ? "took" : "added"
-            var lg = liq[lk] ?? TCAGroup(markoutTicks: Array(repeating: 0, count: configuration.horizons.count))
-            lg.fills += 1
-            lg.shares += UInt64(f.shares)
-            lg.spreadUsd += spread
-            lg.feesUsd -= fee
-            for h in mk.indices { lg.markoutTicks[h] += mk[h] * sh }
-            liq[lk] = lg
+            func add(_ key: String, to table: inout [String: TCAGroup]) {
+                var g = table[key] ?? TCAGroup(markoutTicks: Array(repeating: 0, count: configuration.horizons.count))
+                g.fills += 1
+                g.shares += UInt64(f.shares)
+                g.spreadUsd += spread
+                g.feesUsd -= fee
+                for h in mk.indices { g.markoutTicks[h] += mk[h] * sh }
+                table[key] = g
+            }
+            add(f.liquidity == UInt8(ascii: "R") ? "took" : "added", to: &liq)
+            if !decisions.isEmpty {
+                let d = decisions[f.orderID]
+                add(d?.reason ?? "unknown", to: &byDecision)
+                add(d?.regime ?? "unknown", to: &byRegime)
+            }
             let total = mtm()
             series.append(TCAPnLPoint(time: f.time, spread: spreadTotal, inventory: total - spreadTotal, fees: feesTotal, total: total + feesTotal))
         }
@@ -406,12 +436,17 @@ public final class TCA {
             if g.shares > 0 { g.markoutTicks = g.markoutTicks.map { $0 / Double(g.shares) } }
             groups[name] = g
         }
-        for k in Array(liq.keys) {
-            if var g = liq[k], g.shares > 0 {
-                g.markoutTicks = g.markoutTicks.map { $0 / Double(g.shares) }
-                liq[k] = g
+        func perShare(_ table: inout [String: TCAGroup]) {
+            for k in Array(table.keys) {
+                if var g = table[k], g.shares > 0 {
+                    g.markoutTicks = g.markoutTicks.map { $0 / Double(g.shares) }
+                    table[k] = g
+                }
             }
         }
+        perShare(&liq)
+        perShare(&byDecision)
+        perShare(&byRegime)
         var pnl = TCAGroup()
         pnl.fills = rows.count
         pnl.shares = rows.reduce(0) { $0 + UInt64($1.fill.shares) }
@@ -438,7 +473,7 @@ public final class TCA {
             takeSlippageTicks: TCAStatistic(slippage),
             aheadAtEntryShares: TCAStatistic(aheadEntry), aheadAtFillShares: TCAStatistic(aheadFill),
             timeInQueueMs: TCAStatistic(inQueue),
-            pnl: pnl, bySymbol: groups, byLiquidity: liq, fees: configuration.fees,
+            pnl: pnl, bySymbol: groups, byLiquidity: liq, byDecision: byDecision, byRegime: byRegime, fees: configuration.fees,
             horizonsMs: configuration.horizons.map { Double($0) / 1e6 }, feedMessages: messages)
         return (report, rows, series)
     }

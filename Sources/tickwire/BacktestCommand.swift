@@ -4,6 +4,7 @@
 // (decoded through the live feed handler's session first). Prints what the strategy did and
 // earned; `--fills-out` and `--decisions-out` write the per-fill and per-order records.
 import ArgumentParser
+import Appliance
 import Backtest
 import Capture
 import CShims
@@ -186,8 +187,12 @@ struct BacktestCommand: ParsableCommand {
                 TCAFill(time: f.time, orderID: f.orderID, ref: f.ref, locate: f.locate, side: f.side, shares: f.shares, price: f.price.rawValue, liquidity: f.liquidity)
             }
             let c = b.engine.counters
+            let byOrder = TCAInput.decisions(b.decisions.map { d in
+                (d.orderID, DecisionRecord.actionNames[Int(min(d.action, 3))], (DecisionReason(rawValue: d.reason) ?? .rule).description,
+                 DecisionRecord.regimeName(d.regime))
+            }).byOrder
             let input = TCAInput(feed: b.feedSeen, fills: fills, counts: TCAOrderCounts(orders: Int(c.ordersSent), replaces: Int(c.replacesSent), cancels: Int(c.cancelsSent)),
-                                 names: TCAInput.directoryNames(b.feedSeen))
+                                 names: TCAInput.directoryNames(b.feedSeen), decisions: byOrder)
             let result = try runTCA(input, configuration: tc)
             try TCAOutput.write(result, to: tcaOut)
             tca = result.report
@@ -207,10 +212,12 @@ struct BacktestCommand: ParsableCommand {
     }
 
     func writeDecisions<S: Strategy>(_ b: Backtester<S>, to path: String) throws {
-        var s = "feed_time_ns,sent_ns,order_id,locate,side,action,shares,price\n"
+        var s = "feed_time_ns,sent_ns,order_id,locate,side,action,shares,price,reason,regime\n"
         for d in b.decisions {
-            let action = d.action == 0 ? "new" : d.action == 1 ? "replace" : "cancel"
-            s += "\(d.feedTime),\(d.sentAt),\(d.orderID),\(d.locate),\(d.side == 0 ? "" : String(Character(Unicode.Scalar(d.side)))),\(action),\(d.shares),\(d.price)\n"
+            let action = DecisionRecord.actionNames[Int(min(d.action, 3))]
+            let reason = (DecisionReason(rawValue: d.reason) ?? .rule).description
+            s += "\(d.feedTime),\(d.sentAt),\(d.orderID),\(d.locate),\(d.side == 0 ? "" : String(Character(Unicode.Scalar(d.side)))),\(action),\(d.shares),\(d.price),"
+            s += "\(reason),\(DecisionRecord.regimeName(d.regime))\n"
         }
         do { try s.write(toFile: path, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(path): \(error)") }
     }
@@ -355,6 +362,9 @@ struct BacktestReport: Encodable {
     var venue: BacktestVenueCounters
     /// With --tca-out: the analysis's summary (as tickwire tca prints it).
     var tca: TCAReport?
+    /// The strategy's model counters (adaptations, holds, toxic fills, regime), as the live
+    /// run's report has them; empty without models.
+    var models: [String: String]
 
     init<S: Strategy>(backtester b: Backtester<S>, input: BacktestInput, file: String, queueModel: String, elapsedNs: Int64, spec: StrategySpec) {
         self.file = file
@@ -395,6 +405,7 @@ struct BacktestReport: Encodable {
         timesOutOfDay = b.timesOutOfDay
         timesBack = b.timesBack
         venue = v
+        models = b.strategy.modelSummary()
     }
 
     func printText() {

@@ -37,7 +37,7 @@ struct TCACommand: ParsableCommand {
     @Option(help: "A backtest's fills (tickwire backtest --fills-out).")
     var fills: String?
 
-    @Option(help: "A backtest's decision log (tickwire backtest --decisions-out): the order counts.")
+    @Option(help: "The run's decision log (a live run's decisions.csv, or tickwire backtest --decisions-out): fills by decision and by regime; for a backtest also the order counts.")
     var decisions: String?
 
     @Option(name: .customLong("order-entry-port"), help: "Capture: the venue's SoupBinTCP port.")
@@ -65,9 +65,11 @@ struct TCACommand: ParsableCommand {
         let input: TCAInput
         if let capture {
             guard feed == nil, fills == nil else { throw ValidationError("give --capture, or --feed with --fills, not both") }
-            guard FileManager.default.fileExists(atPath: capture) else { throw fail("no such file: \(capture)") }
+            for f in [capture] + (decisions.map { [$0] } ?? []) where !FileManager.default.fileExists(atPath: f) { throw fail("no such file: \(f)") }
             guard let a = FeedAddress(feedA), let b = FeedAddress(feedB) else { throw ValidationError("--feed-a/--feed-b take IP:PORT") }
-            input = try TCAInput.fromCapture(capture, orderEntryPort: orderEntryPort, lineA: a, lineB: b)
+            var i = try TCAInput.fromCapture(capture, orderEntryPort: orderEntryPort, lineA: a, lineB: b)
+            if let decisions { i.decisions = try TCAInput.decisionLog(decisions).byOrder }
+            input = i
         } else {
             guard let feed, let fills else { throw ValidationError("give --capture, or --feed with --fills") }
             for f in [feed, fills] + (decisions.map { [$0] } ?? []) where !FileManager.default.fileExists(atPath: f) {
@@ -94,6 +96,48 @@ struct TCAInput {
     var counts: TCAOrderCounts
     /// Locate -> name, from the feed's directory.
     var names: [Int: String] = [:]
+    /// Order ID -> the decision behind it (from a decision log; empty without one).
+    var decisions: [UInt32: TCAOrderDecision] = [:]
+
+    /// A decision log, live (`decisions.csv`) or a backtest's (`--decisions-out`): the columns
+    /// are found by name. Per order: why it was placed (its new or replace line), "held" once a
+    /// `hold` line kept it, and the regime when it was placed. Logs written before the reason
+    /// and regime columns give "unknown".
+    static func decisionLog(_ path: String) throws -> (byOrder: [UInt32: TCAOrderDecision], counts: TCAOrderCounts) {
+        guard let text = TextFile.read(path) else { throw fail("cannot read \(path)") }
+        var lines = text.split(separator: "\n")
+        guard let header = lines.first?.split(separator: ",").map(String.init),
+              let ci = header.firstIndex(of: "order_id"), let ca = header.firstIndex(of: "action") else {
+            throw fail("\(path): not a decision log (no order_id and action columns)")
+        }
+        lines.removeFirst()
+        let cr = header.firstIndex(of: "reason"), cg = header.firstIndex(of: "regime")
+        return decisions(lines.map { line in
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count == header.count, let id = UInt32(f[ci]) else { return nil }
+            return (id, String(f[ca]), cr.map { String(f[$0]) } ?? "unknown", cg.map { String(f[$0]) } ?? "unknown")
+        })
+    }
+
+    /// Per order, from (order id, action, reason, regime) in log order (nil: an unreadable line).
+    static func decisions(_ rows: [(UInt32, String, String, String)?]) -> (byOrder: [UInt32: TCAOrderDecision], counts: TCAOrderCounts) {
+        var out: [UInt32: TCAOrderDecision] = [:]
+        var counts = TCAOrderCounts()
+        for case let (id, action, reason, regime)? in rows {
+            switch action {
+            case "new", "replace":
+                out[id] = TCAOrderDecision(reason: reason, regime: regime)
+                if action == "new" { counts.orders += 1 } else { counts.replaces += 1 }
+            case "hold":
+                out[id, default: TCAOrderDecision(reason: "held", regime: regime)].reason = "held"
+            case "cancel":
+                counts.cancels += 1
+            default:
+                break
+            }
+        }
+        return (out, counts)
+    }
 
     /// A backtest's records: its feed (--feed-out), fills (--fills-out), decisions.
     static func fromBacktest(feed: String, fills: String, decisions: String?) throws -> TCAInput {
@@ -120,20 +164,9 @@ struct TCAInput {
                                price: p, liquidity: f[cq] == "A" ? UInt8(ascii: "A") : UInt8(ascii: "R")))
         }
         var counts = TCAOrderCounts()
-        if let decisions {
-            guard let d = TextFile.read(decisions) else { throw fail("cannot read \(decisions)") }
-            for line in d.split(separator: "\n").dropFirst() {
-                let f = line.split(separator: ",", omittingEmptySubsequences: false)
-                guard f.count >= 6 else { continue }
-                switch f[5] {
-                case "new": counts.orders += 1
-                case "replace": counts.replaces += 1
-                case "cancel": counts.cancels += 1
-                default: break
-                }
-            }
-        }
-        return TCAInput(feed: bytes, fills: out, counts: counts, names: directoryNames(bytes))
+        var byOrder: [UInt32: TCAOrderDecision] = [:]
+        if let decisions { (byOrder, counts) = try decisionLog(decisions) }
+        return TCAInput(feed: bytes, fills: out, counts: counts, names: directoryNames(bytes), decisions: byOrder)
     }
 
     /// A run's capture: the MoldUDP64 feed through the live session (A/B), and the OUCH 4.2
@@ -236,11 +269,12 @@ struct TCAResult {
     var pnl: [TCAPnLPoint]
     var names: [Int: String]
     var horizons: [UInt64]
+    var decisions: [UInt32: TCAOrderDecision] = [:]
 }
 
 func runTCA(_ input: TCAInput, configuration: TCAConfiguration) throws -> TCAResult {
     let tca: TCA
-    do { tca = try TCA(fills: input.fills, counts: input.counts, configuration: configuration) } catch { throw fail("\(error)") }
+    do { tca = try TCA(fills: input.fills, counts: input.counts, decisions: input.decisions, configuration: configuration) } catch { throw fail("\(error)") }
     input.feed.withUnsafeBytes { raw in
         var w = ITCHFileWalker(raw, framing: .lengthPrefixed)
         var seq: UInt64 = 0
@@ -251,7 +285,7 @@ func runTCA(_ input: TCAInput, configuration: TCAConfiguration) throws -> TCARes
     }
     let names = input.names
     let r = tca.finish(symbol: { names[Int($0.rawValue)] ?? "L\($0.rawValue)" })
-    return TCAResult(report: r.report, rows: r.rows, pnl: r.pnl, names: names, horizons: configuration.horizons)
+    return TCAResult(report: r.report, rows: r.rows, pnl: r.pnl, names: names, horizons: configuration.horizons, decisions: input.decisions)
 }
 
 enum TCAOutput {
@@ -265,6 +299,14 @@ enum TCAOutput {
         print(String(format: "  effective spread %+.3f ticks; take slippage %+.3f ticks; queue ahead at entry %.0f shares, at fill %.0f; %.1f ms in queue",
                      r.effectiveSpreadTicks.mean, r.takeSlippageTicks.mean, r.aheadAtEntryShares.mean, r.aheadAtFillShares.mean, r.timeInQueueMs.mean))
         print(String(format: "  PnL %.2f USD = spread %.2f + inventory %.2f + fees %.2f", r.pnl.pnlUsd, r.pnl.spreadUsd, r.pnl.inventoryUsd, r.pnl.feesUsd))
+        for (title, table) in [("decision", r.byDecision), ("regime", r.byRegime)] where !table.isEmpty {
+            for (k, g) in table.sorted(by: { $0.key < $1.key }) {
+                let mk = g.markoutTicks.map { String(format: "%+.3f", $0) }.joined(separator: " ")
+                let name = k.padding(toLength: max(k.count, 8), withPad: " ", startingAt: 0)
+                print("  by \(title) \(name) \(g.fills) fills, \(g.shares) shares; " + String(format: "spread %+.2f, fees %+.2f USD; ", g.spreadUsd, g.feesUsd)
+                      + "markouts \(mk) ticks/share")
+            }
+        }
     }
 
     static func write(_ res: TCAResult, to dir: String) throws {
@@ -274,7 +316,7 @@ enum TCAOutput {
         enc.outputFormatting = [.sortedKeys, .prettyPrinted]
         let hs = res.horizons.map { "\($0 / 1_000_000)ms" }
         var csv = "time_ns,order_id,ref,locate,symbol,side,shares,price,liquidity,arrival_mid," + hs.map { "mid_\($0)" }.joined(separator: ",") + ","
-            + hs.map { "markout_ticks_\($0)" }.joined(separator: ",") + ",ahead_at_entry,ahead_at_fill,joined_ns,fee\n"
+            + hs.map { "markout_ticks_\($0)" }.joined(separator: ",") + ",ahead_at_entry,ahead_at_fill,joined_ns,fee,decision,regime\n"
         for r in res.rows {
             let f = r.fill
             let s: Double = f.side == .buy ? 1 : -1
@@ -282,7 +324,9 @@ enum TCAOutput {
             line += "\(Character(Unicode.Scalar(f.liquidity))),\(r.arrivalMid),"
             line += r.mids.map { "\($0)" }.joined(separator: ",") + ","
             line += r.mids.map { String(format: "%.4f", s * ($0 - Double(f.price)) / 100) }.joined(separator: ",") + ","
-            line += "\(r.aheadAtEntry.map(String.init) ?? ""),\(r.aheadAtFill.map(String.init) ?? ""),\(r.joinedAt.map(String.init) ?? ""),\(r.fee)\n"
+            let d = res.decisions[f.orderID]
+            line += "\(r.aheadAtEntry.map(String.init) ?? ""),\(r.aheadAtFill.map(String.init) ?? ""),\(r.joinedAt.map(String.init) ?? ""),\(r.fee),"
+            line += "\(d?.reason ?? ""),\(d?.regime ?? "")\n"
             csv += line
         }
         var pnl = "time_ns,spread_usd,inventory_usd,fees_usd,total_usd\n"

@@ -145,7 +145,8 @@ struct ValidateCommand: ParsableCommand {
             replayed = try replayWithStrategy(spec.taker(symbols: symbols), spec: spec, capture: capture, symbols: symbols, lineA: lineA,
                                               lineB: lineB, maxOrders: 1 << 22, decisionsOut: out + "/replay.csv")
         }
-        let wire = try TCAInput.fromCapture(capture, orderEntryPort: orderPort, lineA: lineA, lineB: lineB)
+        var wire = try TCAInput.fromCapture(capture, orderEntryPort: orderPort, lineA: lineA, lineB: lineB)
+        wire.decisions = try TCAInput.decisionLog(paperDecisions).byOrder
         let lag = try Self.venueLag(capture: capture, line: lineA)
         var tcaConf = TCAConfiguration()
         tcaConf.maxLocates = symbols + 1

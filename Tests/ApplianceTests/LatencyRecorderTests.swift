@@ -58,4 +58,27 @@ import TickwireCore
         #expect(r.tickToTrade.totalCount == 0 && r.stageRows.isEmpty)
         #expect(r.decisions.count == 3, "every order is in the decision log")
     }
+
+    /// A hold (an order kept in place) is in the log, with its reason and regime, and in no
+    /// histogram; the log's lines parse back, and so do those of earlier versions.
+    @Test func holdsAreLoggedNotTimedAndTheLogRoundTrips() throws {
+        var r = LatencyRecorder(clock: clock)
+        var hold = stamps(rx: 1_000, deltas: [1, 1, 1, 1, 1, 1, 1])
+        (hold.action, hold.reason, hold.regime, hold.orderID, hold.side) = (3, 3, 2, 42, UInt8(ascii: "B"))
+        r.record(hold)
+        var new = stamps(rx: 1_000, deltas: [1, 1, 1, 1, 1, 1, 1])
+        (new.reason, new.regime, new.orderID) = (1, 1, 43)
+        r.record(new)
+        #expect(r.holds == 1 && r.tickToTrade.totalCount == 1)
+        let lines = r.decisions.map(\.csvLine)
+        #expect(lines[0].hasPrefix("42,hold,") && lines[0].hasSuffix(",held,volatile"), "\(lines[0])")
+        #expect(lines[1].hasSuffix(",widened,calm"), "\(lines[1])")
+        let back = lines.compactMap { DecisionRecord(csv: Substring($0)) }
+        #expect(back.count == 2 && back[0].action == 3 && back[0].reason == 3 && back[0].regime == 2 && back[0].tickToTradeNanos == 0)
+        #expect(back[1].reason == 1 && back[1].regime == 1 && back[1].isWireMessage && !back[0].isWireMessage)
+        #expect(DecisionRecord(csv: "7,new,1,B,100,100000,5,6,7")?.reason == 0, "a 9-column log of an earlier version")
+        #expect(DecisionRecord(csv: "7,new,1,B,100,100000,5,6,7,0,0,0")?.regime == 0, "a 12-column log")
+        #expect(DecisionRecord(csv: "7,new,1,B,100,100000,5,6,7,0,0,0,bogus,calm") == nil)
+        #expect(DecisionRecord(csv: "7,bogus,1,B,100,100000,5,6,7") == nil)
+    }
 }

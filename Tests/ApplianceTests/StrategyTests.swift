@@ -180,6 +180,22 @@ import TickwireCore
         ctx.reset(now: 5)
         #expect(ctx.count == 0 && ctx.overflow == 0 && ctx.now == 5)
     }
+
+    /// Each action keeps its reason; holds are noted apart (4 at most); reset forgets both.
+    @Test func outboxKeepsEachActionsReasonAndTheHolds() {
+        let p = UnsafeMutablePointer<StrategyAction>.allocate(capacity: 20)
+        defer { p.deallocate() }
+        var ctx = StrategyContext(slots: p, capacity: 20)
+        let reasons: [DecisionReason] = [.rule, .widened, .take, .widened, .rule]
+        for (i, r) in reasons.enumerated() { ctx.add(.cancel(id: UInt32(i)), reason: r) }
+        #expect((0..<5).map { ctx.reason(at: $0) } == reasons)
+        for i in 5..<18 { ctx.add(.cancel(id: UInt32(i)), reason: .take) }
+        #expect(ctx.reason(at: 15) == .take && ctx.reason(at: 16) == .rule, "past 16 actions the reason reads rule")
+        for id in 1...6 { ctx.noteHeld(id: UInt32(id * 10)) }
+        #expect(ctx.heldCount == 4 && (0..<4).map { ctx.held(at: $0) } == [10, 20, 30, 40])
+        ctx.reset(now: 1)
+        #expect(ctx.heldCount == 0 && ctx.reason(at: 1) == .rule)
+    }
 }
 
 /// The strategies with the shipped models (`models/`).
@@ -230,8 +246,14 @@ import TickwireCore
             for i in 0..<ctx.count { if case .replace = ctx[i] { replaces += 1 } }
             if hold {
                 #expect(replaces == 0 && mm.counters.holds > 0, "held: \(mm.counters)")
+                // Each held quote is noted once for the decision log, by its order number.
+                #expect(Set((0..<ctx.heldCount).map { ctx.held(at: $0) }) == [1, 2])
+                ctx.reset(now: 53_000_000)
+                mm.onBook(top(bid: 1_000_100, bidShares: 400, ask: 1_000_200, askShares: 400), &ctx)
+                #expect(mm.counters.holds > 2 && ctx.heldCount == 0, "held again: not noted twice for one placement")
             } else {
                 #expect(replaces > 0 && mm.counters.holds == 0, "requoted: \(mm.counters)")
+                #expect(ctx.heldCount == 0)
             }
         }
     }
@@ -253,7 +275,12 @@ import TickwireCore
             ctx.reset(now: 60_000_000)
             mm.onOrder(.executed(id: 1, locate: l, side: .buy, shares: 100, price: Price(rawValue: 1_000_000), match: 1), &ctx)
             #expect(mm.counters.toxicFills == (toxic ? 1 : 0))
-            for i in 0..<ctx.count { if case let .new(_, _, .buy, _, px, _) = ctx[i] { bids[toxic] = px.rawValue } }
+            for i in 0..<ctx.count {
+                if case let .new(_, _, .buy, _, px, _) = ctx[i] {
+                    bids[toxic] = px.rawValue
+                    #expect(ctx.reason(at: i) == (toxic ? .widened : .rule), "the widened quote says why")
+                }
+            }
         }
         let toxicBid = bids[true], normalBid = bids[false]
         #expect(toxicBid != nil && normalBid != nil)

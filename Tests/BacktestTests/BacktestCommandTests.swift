@@ -154,6 +154,32 @@ enum CLI {
         }
         let rows = try String(contentsOfFile: dir2 + "/fills.csv", encoding: .utf8).split(separator: "\n")
         #expect(rows.count == (j["fills"] as? Int ?? -1) + 1)
+        #expect(rows.first?.hasSuffix(",decision,regime") == true)
+        // By decision and by regime: every fill in one group; with the models the market maker
+        // holds quotes (a hold line per kept placement, each naming an order placed before it)
+        // and widens some.
+        let byDecision = try #require(tca["by_decision"] as? [String: [String: Any]])
+        let byRegime = try #require(tca["by_regime"] as? [String: [String: Any]])
+        #expect(byDecision.values.reduce(0) { $0 + ($1["fills"] as? Int ?? 0) } == j["fills"] as? Int)
+        #expect(byRegime.values.reduce(0) { $0 + ($1["fills"] as? Int ?? 0) } == j["fills"] as? Int)
+        #expect(Set(byDecision.keys).isSubset(of: ["rule", "widened", "held"]), "\(byDecision.keys)")
+        #expect(Set(byRegime.keys).isSubset(of: ["calm", "volatile", "drought"]), "\(byRegime.keys)")
+        let log = try String(contentsOfFile: decisions, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(log.first?.suffix(2) == ["reason", "regime"])
+        var placed = Set<Substring>(), holds = 0, widened = 0
+        for f in log.dropFirst() {
+            switch f[5] {
+            case "new", "replace":
+                placed.insert(f[2])
+                if f[8] == "widened" { widened += 1 }
+            case "hold":
+                holds += 1
+                #expect(placed.contains(f[2]) && f[8] == "held", "a hold names an order placed before it: \(f)")
+            default: break
+            }
+        }
+        let models = try #require(j["models"] as? [String: String])
+        #expect(holds > 0 && widened > 0 && holds <= Int(models["holds"] ?? "") ?? 0, "\(holds) hold lines, \(widened) widened, \(models)")
         // No fills: the summary, and no charts (said, not an error).
         let empty = CLI.temp("tca-empty.csv"), dir3 = CLI.temp("tca-c")
         let header = try String(contentsOfFile: fills, encoding: .utf8).split(separator: "\n")[0]

@@ -57,5 +57,23 @@ import TickwireCore
         #expect(r.bySymbol["AAA"]?.fills == 2)
         #expect(r.byLiquidity["added"]?.fills == 1 && r.byLiquidity["took"]?.fills == 1)
         #expect(r.fillRatio == 2.0 / 6 && r.cancelRatio == 0.25 && r.replaceRatio == 0.5)
+        #expect(r.byDecision.isEmpty && r.byRegime.isEmpty, "no decision log, no groups")
+
+        // With the decisions behind the orders: each fill in its group, the groups' spreads
+        // and fees adding up to the whole; an order the log does not name is "unknown".
+        let cases: [([UInt32: TCAOrderDecision], [String: Int])] = [
+            ([1: TCAOrderDecision(reason: "held", regime: "calm"), 2: TCAOrderDecision(reason: "take", regime: "volatile")], ["held": 1, "take": 1]),
+            ([1: TCAOrderDecision(reason: "widened", regime: "calm")], ["widened": 1, "unknown": 1]),
+        ]
+        for (decisions, expected) in cases {
+            let t2 = try TCA(fills: fills, counts: TCAOrderCounts(orders: 4, replaces: 2, cancels: 1), decisions: decisions, configuration: c)
+            for (i, m) in t.messages.enumerated() { m.withUnsafeBytes { t2.onMessage($0, sequence: UInt64(i + 1)) } }
+            let g = t2.finish(symbol: { _ in "AAA" }).report
+            #expect(g.byDecision.mapValues { $0.fills } == expected)
+            #expect(abs(g.byDecision.values.reduce(0) { $0 + $1.spreadUsd } - g.pnl.spreadUsd) < 1e-9)
+            #expect(abs(g.byDecision.values.reduce(0) { $0 + $1.feesUsd } - g.pnl.feesUsd) < 1e-9)
+            #expect(g.byRegime.values.reduce(0) { $0 + $1.fills } == 2)
+            if let held = g.byDecision["held"] { #expect(held.markoutTicks == [2, 2, 2, 2], "fill 1: +2 ticks a share at every horizon") }
+        }
     }
 }
