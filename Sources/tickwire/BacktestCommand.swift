@@ -42,8 +42,14 @@ struct BacktestCommand: ParsableCommand {
     @Flag(name: .customLong("most-active"), help: "Trade the --traded stocks with the most order messages in the file (a real day's locates 1...N are arbitrary stocks), not locates 1...N.")
     var mostActive = false
 
-    @Option(name: .customLong("queue-model"), help: "l3 (FIFO by order identity), prob-power:N or prob-log (level sizes only).")
-    var queueModel: String = "l3"
+    @Option(name: .customLong("queue-model"), help: "l3 (FIFO by order identity), prob-power:N or prob-log (level sizes only). Default: l3, or prob-power:2 with --iex.")
+    var queueModel: String?
+
+    @Flag(help: "The file is a pcap (.gz too) of IEX-TP: DEEP price levels (or TOPS quotes) and trades, backtested through their translation into ITCH orders (IEXToITCH) with a probabilistic queue model.")
+    var iex = false
+
+    @Option(name: .customLong("iex-port"), help: "With --iex: only this UDP port.")
+    var iexPort: UInt16?
 
     @Option(name: .customLong("feed-latency"), help: "Venue timestamp -> our decision: e.g. 20us, or empirical:FILE.")
     var feedLatency: String = "20us"
@@ -102,8 +108,12 @@ struct BacktestCommand: ParsableCommand {
     /// The backtest, its files written; the report.
     func execute() throws -> BacktestReport {
         guard FileManager.default.fileExists(atPath: file) else { throw fail("no such file: \(file)") }
+        let queueModel = self.queueModel ?? (iex ? "prob-power:2" : "l3")
         guard let qm = QueueModel(name: queueModel) else {
             throw ValidationError("--queue-model is l3, prob-power:N (0...16) or prob-log, not \(queueModel)")
+        }
+        if iex, qm == .l3FIFO {
+            throw ValidationError("an IEX feed has no order identity (its levels become orders of the translation's making): --queue-model prob-power:N or prob-log")
         }
         var conf = BacktestConfiguration()
         do {
@@ -121,7 +131,7 @@ struct BacktestCommand: ParsableCommand {
         conf.venue.maxOrders = maxOrders
         conf.engineMaxOrders = maxOrders
 
-        let input = try BacktestInput.load(path: file, feedA: feedA, feedB: feedB)
+        let input = iex ? try BacktestInput.loadIEX(path: file, port: iexPort) : try BacktestInput.load(path: file, feedA: feedA, feedB: feedB)
         guard input.messages > 0 else { throw fail("\(file): no ITCH messages in it") }
         // `--strategy fixed`: the fixed-offset market maker for comparing backtesters (no models;
         // risk's limits are the market maker's).
@@ -197,7 +207,7 @@ struct BacktestCommand: ParsableCommand {
             try TCAOutput.write(result, to: tcaOut)
             tca = result.report
         }
-        var report = BacktestReport(backtester: b, input: input, file: file, queueModel: queueModel, elapsedNs: elapsed, spec: spec)
+        var report = BacktestReport(backtester: b, input: input, file: file, queueModel: conf.venue.queueModel.description, elapsedNs: elapsed, spec: spec)
         report.tca = tca
         return report
     }
@@ -236,6 +246,23 @@ struct BacktestInput {
     var activity: [Int] = []
     /// Capture input: messages lost on both lines (the session gave them up; no re-requests here).
     var unrecovered: UInt64 = 0
+    /// IEX input: what the translation into ITCH did.
+    var iex: IEXTranslationCounters?
+
+    /// An IEX-TP capture translated into ITCH order messages (`IEXToITCH`): its levels as orders,
+    /// its trades as executions of them or as hidden prints.
+    static func loadIEX(path: String, port: UInt16?) throws -> BacktestInput {
+        var book = IEXDeepBook()
+        var translator = IEXToITCH()
+        let stats: IEXReplayStats
+        do { stats = try IEXReplay.replayIEX(pcapPath: path, port: port, book: &book, handler: &translator) } catch { throw fail("\(path): \(error)") }
+        translator.finish()
+        guard stats.messages > 0 else { throw fail("\(path): no IEX-TP messages in it\(port.map { " on port \($0)" } ?? "")") }
+        let bytes = translator.bytes
+        var input = try fromBytes(bytes, framing: .lengthPrefixed, kind: "iex", unrecovered: stats.gaps)
+        input.iex = translator.counters
+        return input
+    }
 
     static func load(path: String, feedA: String, feedB: String) throws -> BacktestInput {
         let kind = try InputKind.detect(path: path)
@@ -253,6 +280,11 @@ struct BacktestInput {
             (bytes, unrecovered) = try decodeCapture(path: path, lineA: a, lineB: b)
             framing = .lengthPrefixed
         }
+        return try fromBytes(bytes, framing: framing, kind: kind == .itchFile ? "itch" : "capture", unrecovered: unrecovered)
+    }
+
+    /// The day's messages in memory: the stock names and each stock's order activity.
+    static func fromBytes(_ bytes: [UInt8], framing: ITCHFileWalker.Framing, kind: String, unrecovered: UInt64) throws -> BacktestInput {
         // The directory's names, and the highest locate any message uses.
         var names: [Int: Alpha8] = [:]
         var maxLocate = 0
@@ -286,7 +318,7 @@ struct BacktestInput {
                 symbols.append(names[l] ?? Alpha8(SyntheticDay.symbol(locate: l).description) ?? .blank)
             }
         }
-        return BacktestInput(bytes: bytes, framing: framing, messages: count, symbols: symbols, kind: kind == .itchFile ? "itch" : "capture",
+        return BacktestInput(bytes: bytes, framing: framing, messages: count, symbols: symbols, kind: kind,
                              activity: Array(activity.prefix(maxLocate + 1)), unrecovered: unrecovered)
     }
 
@@ -360,6 +392,8 @@ struct BacktestReport: Encodable {
     var timesOutOfDay: UInt64
     var timesBack: UInt64
     var venue: BacktestVenueCounters
+    /// With --iex: the translation's counts (levels added, executions, cancels, hidden prints).
+    var iexTranslation: IEXTranslationCounters?
     /// With --tca-out: the analysis's summary (as tickwire tca prints it).
     var tca: TCAReport?
     /// The strategy's model counters (adaptations, holds, toxic fills, regime), as the live
@@ -406,6 +440,7 @@ struct BacktestReport: Encodable {
         timesBack = b.timesBack
         venue = v
         models = b.strategy.modelSummary()
+        iexTranslation = input.iex
     }
 
     func printText() {
