@@ -59,6 +59,29 @@ public struct BacktestFill: Sendable, Equatable {
     /// Shares ahead of it just before this fill (what the model had left; 0 once it was first).
     public var aheadAtFill: UInt64
     public var match: UInt64
+    /// Why the venue filled it.
+    public var cause: BacktestFillCause = .took
+    /// The recorded message that did it: its order reference (the order executed, added across
+    /// ours, or printed), 0 when our own order took liquidity.
+    public var trigger: UInt64 = 0
+}
+
+/// Why the backtest venue filled one of our orders (the report's `fill_causes`).
+public enum BacktestFillCause: String, Sendable, Equatable, CaseIterable {
+    /// L3: an execution of a recorded order behind ours in its level's queue.
+    case behind
+    /// An execution at a price worse than ours: the aggressor went through our price.
+    case through
+    /// A recorded order added (or replaced) across our price.
+    case crossingAdd = "crossing_add"
+    /// A hidden print through our price (`HiddenPrintPolicy`).
+    case hiddenPrint = "hidden_print"
+    /// The probabilistic model: a trade past the estimated shares ahead.
+    case estimate
+    /// Against another order of ours.
+    case ownOrder = "own_order"
+    /// Ours took liquidity.
+    case took
 }
 
 public struct BacktestVenueCounters: Sendable, Equatable, Encodable {
@@ -120,6 +143,13 @@ public final class BacktestVenue: ByteStreamTransport {
         /// execution may). Off, both are executed in full (the recorded day as it was, our
         /// fills on top: hftbacktest's L3 model).
         public var displaceRecordedExecutions = true
+        /// Off (hftbacktest's L3 rule, for comparing with it): a recorded execution at a price
+        /// worse than ours fills ours only where ours is no better than the recorded book's own
+        /// touch on that side (the aggressor swept levels of the recorded book); an order of ours
+        /// that improved the touch is not filled by an execution at the touch, though price
+        /// priority would have filled it first. On (the default): every order of ours priced
+        /// better than the execution is filled first.
+        public var throughFillsBetterThanTouch = true
         public init() {}
     }
 
@@ -301,6 +331,8 @@ public final class BacktestVenue: ByteStreamTransport {
     /// resting orders filled as the queue model says) and published to our engine.
     public func recorded(_ m: UnsafeRawBufferPointer, sequence: UInt64, time: UInt64) {
         venueNow = max(venueNow, time)
+        recordedTrigger = m.count >= 19 && Self.refersToAnOrder(m[0]) ? m.loadUnaligned(fromByteOffset: 11, as: UInt64.self).bigEndian : 0
+        defer { recordedTrigger = 0 }
         let locate = Int(locateOfMessage(m).rawValue)
         if locate >= configuration.maxLocates || !modelled[locate], Self.isOrderMessage(m[0]), !refersToOurBook(m) {
             // A stock we cannot trade here: the venue keeps no book for it, it only publishes.
@@ -400,6 +432,16 @@ public final class BacktestVenue: ByteStreamTransport {
     /// The order reference an execute, cancel, delete or replace (E C X D U) names (at 11, the
     /// replace's original); nil for other messages or one too short to hold it.
     @inline(__always)
+    /// The recorded message being applied: its order reference (A, F, E, C, X, D, U, P), for the
+    /// fills it causes.
+    var recordedTrigger: UInt64 = 0
+    @inline(__always) static func refersToAnOrder(_ type: UInt8) -> Bool {
+        switch type {
+        case 0x41, 0x46, 0x45, 0x43, 0x58, 0x44, 0x55, 0x50: true
+        default: false
+        }
+    }
+
     static func orderRef(_ m: UnsafeRawBufferPointer) -> UInt64? {
         switch m[0] {
         case 0x45, 0x43, 0x58, 0x44, 0x55: break
@@ -804,7 +846,7 @@ public final class BacktestVenue: ByteStreamTransport {
         }
     }
 
-    enum FillCause { case behind, through, crossingAdd, hiddenPrint, estimate, ownOrder }
+    typealias FillCause = BacktestFillCause
 
     /// Our resting order was hit for `shares` at its price.
     func passiveFill(_ slot: Int32, shares: UInt32, price: Price, match: UInt64, cause: FillCause, aheadAtFill: UInt64 = 0) {
@@ -821,19 +863,20 @@ public final class BacktestVenue: ByteStreamTransport {
         case .hiddenPrint: counters.fillsByHiddenPrint &+= 1
         case .estimate: counters.fillsByEstimate &+= 1
         case .ownOrder: counters.selfTrades &+= 1
+        case .took: break
         }
-        recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "A"), match: match, aheadAtFill: aheadAtFill)
+        recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "A"), match: match, aheadAtFill: aheadAtFill, cause: cause)
         if orders[Int(slot)].leaves == 0 { retire(slot, resting: true) }
     }
 
     func aggressiveFill(_ slot: Int32, shares: UInt32, price: Price, match: UInt64) {
         counters.aggressiveFills &+= 1
         orders[Int(slot)].joinedAt = venueNow
-        recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "R"), match: match, aheadAtFill: 0)
+        recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "R"), match: match, aheadAtFill: 0, cause: .took)
         if orders[Int(slot)].leaves == 0 { retire(slot, resting: false) }
     }
 
-    func recordFill(_ slot: Int32, shares: UInt32, price: Price, liquidity: UInt8, match: UInt64, aheadAtFill: UInt64) {
+    func recordFill(_ slot: Int32, shares: UInt32, price: Price, liquidity: UInt8, match: UInt64, aheadAtFill: UInt64, cause: BacktestFillCause) {
         let o = orders[Int(slot)]
         counters.fills &+= 1
         counters.filledShares &+= UInt64(shares)
@@ -843,7 +886,8 @@ public final class BacktestVenue: ByteStreamTransport {
                              executionPrice: price, liquidityFlag: ASCIICode(rawValue: liquidity), matchNumber: match))
         fills.append(BacktestFill(orderID: OrderTokens.orderNumber(o.token) ?? 0, ref: o.ref, locate: o.locate, side: o.side, shares: shares, price: price,
                                   time: venueNow, liquidity: liquidity, joinedAt: o.joinedAt,
-                                  aheadAtEntry: liquidity == UInt8(ascii: "R") ? 0 : o.aheadAtEntry, aheadAtFill: aheadAtFill, match: match))
+                                  aheadAtEntry: liquidity == UInt8(ascii: "R") ? 0 : o.aheadAtEntry, aheadAtFill: aheadAtFill, match: match,
+                                  cause: cause, trigger: cause == .took ? 0 : recordedTrigger))
     }
 
     // MARK: - The recorded flow meets our resting orders (called by the sink)
@@ -855,7 +899,8 @@ public final class BacktestVenue: ByteStreamTransport {
     func recordedExecution(_ x: BookOrder, ref: OrderRef, shares: UInt32) -> UInt32 {
         var left = shares
         // Better-priced orders of ours: the aggressor traded through them.
-        while left > 0, let s = bestOurs(locate: x.locate, side: x.side, strictlyBetterThan: x.price.rawValue) {
+        let limit = configuration.throughFillsBetterThanTouch ? nil : recordedTouch(x.locate, x.side)
+        while left > 0, let s = bestOurs(locate: x.locate, side: x.side, strictlyBetterThan: x.price.rawValue, noBetterThan: limit) {
             let took = min(left, orders[Int(s)].leaves)
             passiveFill(s, shares: took, price: orders[Int(s)].price, match: nextMatchNumber(), cause: .through)
             left -= took
@@ -960,7 +1005,7 @@ public final class BacktestVenue: ByteStreamTransport {
 
     /// Our resting order on `side` with the best priority among those priced strictly better
     /// than `price` (higher for buys, lower for sells), or nil.
-    func bestOurs(locate: StockLocate, side: Side, strictlyBetterThan price: Int64) -> Int32? {
+    func bestOurs(locate: StockLocate, side: Side, strictlyBetterThan price: Int64, noBetterThan limit: Int64? = nil) -> Int32? {
         var best: Int32 = -1
         var bestPrice: Int64 = 0
         var s = sideHead[countIndex(locate, side)]
@@ -970,6 +1015,7 @@ public final class BacktestVenue: ByteStreamTransport {
             guard o.pointee.leaves > 0 else { continue }
             let p = o.pointee.price.rawValue
             guard side == .buy ? p > price : p < price else { continue }
+            if let limit { guard side == .buy ? p <= limit : p >= limit else { continue } }
             if best >= 0 {
                 let strictly = side == .buy ? p > bestPrice : p < bestPrice
                 guard strictly || (p == bestPrice && o.pointee.priority < orders[Int(best)].priority) else { continue }
@@ -1004,6 +1050,16 @@ public final class BacktestVenue: ByteStreamTransport {
             if isResting(slotScratch[i]) { body(slotScratch[i]) }
             i += 1
         }
+    }
+
+    /// The recorded book's best price on `side`, our orders left out (nil: none).
+    func recordedTouch(_ locate: StockLocate, _ side: Side) -> Int64? {
+        var i = 0
+        while let lv = book.level(locate: locate, side: side, index: i) {
+            if lv.shares > oursAt(locate, side, lv.price.rawValue) { return lv.price.rawValue }
+            i += 1
+        }
+        return nil
     }
 
     func oursAt(_ locate: StockLocate, _ side: Side, _ price: Int64) -> UInt64 {

@@ -3,7 +3,9 @@
 // side, `offsetTicks` behind the touch (0: at the touch). When the touch moves away from a quote,
 // the quote is cancelled and, once the venue says so, entered again at the new price: it never
 // replaces (hftbacktest does not model a replace of one's own order), so both backtesters see the
-// same requests. A side stops quoting at the position limit. No models, no features.
+// same requests. It decides on every touch change and on every answer of the venue (a cancel
+// confirmed, a fill), from the last touch, as hftbacktest's loop does on each feed event and
+// order response. A side stops quoting at the position limit. No models, no features.
 public import OrderBook
 public import OrderEvents
 public import TickwireCore
@@ -26,6 +28,8 @@ public final class FixedOffsetMaker: Strategy {
     /// Per locate: [buy, sell].
     var quotes: [[Quote]]
     var position: [Int64]
+    /// The last two-sided touch per locate: the venue's answers are decided against it.
+    var lastTop: [BookTop?]
     /// Order number -> locate * 2 + side, for the venue's answers.
     var owner: [UInt32: Int] = [:]
     public private(set) var fills = 0
@@ -40,12 +44,18 @@ public final class FixedOffsetMaker: Strategy {
         traded = t
         quotes = Array(repeating: [Quote(), Quote()], count: maxLocates)
         position = Array(repeating: 0, count: maxLocates)
+        lastTop = Array(repeating: nil, count: maxLocates)
     }
 
     public func trades(_ locate: StockLocate) -> Bool { Int(locate.rawValue) < traded.count && traded[Int(locate.rawValue)] }
 
     public func onBook(_ top: BookTop, _ ctx: inout StrategyContext) {
         guard top.isTwoSided else { return }
+        lastTop[Int(top.locate.rawValue)] = top
+        quote(top, &ctx)
+    }
+
+    func quote(_ top: BookTop, _ ctx: inout StrategyContext) {
         let l = Int(top.locate.rawValue)
         for s in 0..<2 {
             let side: Side = s == 0 ? .buy : .sell
@@ -93,9 +103,11 @@ public final class FixedOffsetMaker: Strategy {
             let left = quotes[k >> 1][k & 1].leaves > n ? quotes[k >> 1][k & 1].leaves - n : 0
             quotes[k >> 1][k & 1].leaves = left
             if left == 0 { done(id, k) }
+            requote(k, &ctx)
         case .canceled(let id, _), .rejected(let id, _), .cancelRejected(let id):
             guard let k = owner[id] else { return }
             done(id, k)
+            requote(k, &ctx)
         default:
             return
         }
@@ -104,5 +116,10 @@ public final class FixedOffsetMaker: Strategy {
     func done(_ id: UInt32, _ k: Int) {
         owner[id] = nil
         if quotes[k >> 1][k & 1].id == id { quotes[k >> 1][k & 1] = Quote() }
+    }
+
+    /// After the venue's answer: both sides of the stock decided again on its last touch.
+    func requote(_ k: Int, _ ctx: inout StrategyContext) {
+        if k >> 1 < lastTop.count, let top = lastTop[k >> 1] { quote(top, &ctx) }
     }
 }

@@ -66,6 +66,9 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("hidden-prints"), help: "What an ITCH P does to our resting orders: through (a print below our bid / above our ask fills us), at-price (also at our price), ignore (the simulator's synthetic prints).")
     var hiddenPrints: String = "through"
 
+    @Option(name: .customLong("through-fills"), help: "all: a recorded execution fills every order of ours priced better than it (price priority); from-touch: only ours no better than the recorded book's own touch (hftbacktest's L3 rule, for comparing with it).")
+    var throughFills: String = "all"
+
     @Flag(name: .customLong("no-displacement"), help: "A recorded execution that fills ours also executes the recorded order in full (the day as it was, our fills on top, as hftbacktest's L3 model); by default the recorded order keeps what the aggressor gave us first.")
     var noDisplacement = false
 
@@ -127,6 +130,8 @@ struct BacktestCommand: ParsableCommand {
         guard let hp = HiddenPrintPolicy(rawValue: hiddenPrints) else { throw ValidationError("--hidden-prints is ignore, through or at-price") }
         conf.venue.hiddenPrints = hp
         conf.venue.displaceRecordedExecutions = !noDisplacement
+        guard throughFills == "all" || throughFills == "from-touch" else { throw ValidationError("--through-fills is all or from-touch") }
+        conf.venue.throughFillsBetterThanTouch = throughFills == "all"
         guard maxOrders >= 1_000, maxOrders <= 64_000_000 else { throw ValidationError("--max-orders must be in [1000, 64e6]") }
         conf.venue.maxOrders = maxOrders
         conf.engineMaxOrders = maxOrders
@@ -213,10 +218,11 @@ struct BacktestCommand: ParsableCommand {
     }
 
     func writeFills<S: Strategy>(_ b: Backtester<S>, to path: String) throws {
-        var s = "time_ns,order_id,locate,symbol,side,shares,price,liquidity,joined_ns,ahead_at_entry,ahead_at_fill,match,ref\n"
+        var s = "time_ns,order_id,locate,symbol,side,shares,price,liquidity,joined_ns,ahead_at_entry,ahead_at_fill,match,ref,cause,trigger_ref\n"
         for f in b.venue.fills {
             s += "\(f.time),\(f.orderID),\(f.locate.rawValue),\(Int(f.locate.rawValue) < b.gateway.symbols.count ? b.gateway.symbols[Int(f.locate.rawValue)].description.trimmingCharacters(in: .whitespaces) : "?"),\(f.side == .buy ? "B" : "S"),\(f.shares),"
-            s += "\(f.price.rawValue),\(Character(Unicode.Scalar(f.liquidity))),\(f.joinedAt),\(f.aheadAtEntry),\(f.aheadAtFill),\(f.match),\(f.ref)\n"
+            s += "\(f.price.rawValue),\(Character(Unicode.Scalar(f.liquidity))),\(f.joinedAt),\(f.aheadAtEntry),\(f.aheadAtFill),\(f.match),\(f.ref),"
+            s += "\(f.cause.rawValue),\(f.trigger)\n"
         }
         do { try s.write(toFile: path, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(path): \(error)") }
     }

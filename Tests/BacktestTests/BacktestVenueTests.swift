@@ -103,12 +103,13 @@ func looseLimits() -> RiskLimits {
 }
 
 func runScript(_ tape: Tape, _ steps: [ScriptStrategy.Step], queueModel: QueueModel = .l3FIFO,
-               limits: RiskLimits = looseLimits(), displace: Bool = true) throws -> (Backtester<ScriptStrategy>, ScriptStrategy) {
+               limits: RiskLimits = looseLimits(), displace: Bool = true, throughBetterThanTouch: Bool = true) throws -> (Backtester<ScriptStrategy>, ScriptStrategy) {
     let s = ScriptStrategy(steps)
     var c = BacktestConfiguration()
     c.venue.latencies = microsecondLatencies()
     c.venue.queueModel = queueModel
     c.venue.displaceRecordedExecutions = displace
+    c.venue.throughFillsBetterThanTouch = throughBetterThanTouch
     c.venue.maxOrders = 1 << 12
     c.venue.maxLocates = 8
     c.engineMaxOrders = 1 << 12
@@ -273,6 +274,30 @@ let aaa = StockLocate(rawValue: 1)
         #expect(b.venue.counters.fillsThrough == 1)
         #expect(b.venue.counters.fillsByHiddenPrint == 1)
         #expect(dump(b.engine.book) == dump(b.venue.book))
+    }
+
+    /// hftbacktest's L3 rule (`throughFillsBetterThanTouch` off): an execution at the recorded
+    /// touch does not fill our order that improved the touch; an execution past a recorded level
+    /// fills ours at that level. Price priority (the default) fills both.
+    @Test(arguments: [true, false])
+    func throughFillsFromTheTouchOnlyAsHftbacktestDoes(priority: Bool) throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 500, bid - 100)
+        t.add(2_000, 2, .sell, 100, ask)
+        t.execute(6_000, 1, 40)                // at the recorded touch; ours is better
+        let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) }],
+                                   throughBetterThanTouch: priority)
+        #expect(s.executions.map(\.shares) == (priority ? [40] : []))
+        var t2 = Tape()
+        t2.add(1_000, 1, .buy, 100, bid)
+        t2.add(1_000, 3, .buy, 500, bid - 100)
+        t2.add(2_000, 2, .sell, 100, ask)
+        t2.execute(6_000, 3, 40)               // past the touch (ours at it, behind order 1)
+        let (b2, s2) = try runScript(t2, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) }],
+                                     throughBetterThanTouch: priority)
+        #expect(s2.executions.map(\.shares) == [40])
+        #expect(b2.venue.fills.map(\.cause) == [.through] && b2.venue.fills.first?.trigger == 3, "the fill names its cause and the recorded order")
+        #expect(dump(b.engine.book) == dump(b.venue.book) && dump(b2.engine.book) == dump(b2.venue.book))
     }
 
     /// What happens between our send and the order's arrival is not ours: an execution behind
