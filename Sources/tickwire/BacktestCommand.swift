@@ -341,24 +341,8 @@ struct BacktestInput {
             }
         }
         let sink = Sink()
-        var conf = MoldUDP64Configuration()
-        conf.startSequence = 1
-        let feed = MoldFeedHandler(lineA: lineA, lineB: lineB, consumer: Collect(sink: sink), requester: NoRecovery(), configuration: conf)
-        let reader: PcapReader
-        do { reader = try PcapReader(path: path) } catch { throw fail("\(error)") }
-        var pkts = [tw_pkt](repeating: tw_pkt(), count: 32)
-        var now: UInt64 = 0
-        while true {
-            let n: Int
-            do { n = try pkts.withUnsafeMutableBufferPointer { try reader.read(into: $0.baseAddress!, capacity: 32) } } catch { throw fail("\(path): \(error)") }
-            if n == 0 { break }
-            for p in pkts[0..<n] {
-                now = max(now, p.rx_timestamp)
-                feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: now)
-                feed.session.poll(now: now)
-            }
-        }
-        feed.session.resolveNow(now: now, giveUp: true)
+        let feed: MoldFeedHandler<Collect, NoRecovery>
+        do { feed = try replayMoldCapture(path, lineA: lineA, lineB: lineB, consumer: Collect(sink: sink)) } catch { throw fail("\(error)") }
         return (sink.bytes, feed.session.counters.unrecoveredMessages)
     }
 }

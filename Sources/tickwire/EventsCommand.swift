@@ -88,6 +88,103 @@ enum TopRecord { static let size = 72 }
 enum DepthRecord { static let size = 200; static let levels = 10 }
 enum TradeRecord { static let size = 72 }
 
+/// The three fields every record starts with: receive time, venue time, sequence.
+struct RecordStamp {
+    var receive: Int64
+    var venue: Int64
+    var sequence: UInt64
+
+    @inline(__always)
+    func store(_ p: UnsafeMutableRawPointer) {
+        p.storeBytes(of: receive.littleEndian, toByteOffset: 0, as: Int64.self)
+        p.storeBytes(of: venue.littleEndian, toByteOffset: 8, as: Int64.self)
+        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
+    }
+}
+
+/// "B", "S", or " " for none.
+@inline(__always) func sideByte(_ side: Side?) -> UInt8 {
+    side.map { $0 == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S") } ?? UInt8(ascii: " ")
+}
+
+// One writer per layout, for the ITCH and the IEX sinks alike. Each writes a whole record into
+// `p` (EventRecord.size, ... bytes), the bytes no field covers zeroed.
+extension EventRecord {
+    @inline(__always)
+    static func write(_ p: UnsafeMutableRawPointer, _ stamp: RecordStamp, action: Action, locate: UInt16, side: Side?, price: Int64,
+                      size: UInt32, remaining: UInt32, ref: UInt64, newRef: UInt64, flags: UInt8, type: UInt8, symbol: UInt64) {
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: Self.size)
+        stamp.store(p)
+        p.storeBytes(of: ref.littleEndian, toByteOffset: 24, as: UInt64.self)
+        p.storeBytes(of: newRef.littleEndian, toByteOffset: 32, as: UInt64.self)
+        p.storeBytes(of: price.littleEndian, toByteOffset: 40, as: Int64.self)
+        p.storeBytes(of: size.littleEndian, toByteOffset: 48, as: UInt32.self)
+        p.storeBytes(of: remaining.littleEndian, toByteOffset: 52, as: UInt32.self)
+        p.storeBytes(of: locate.littleEndian, toByteOffset: 56, as: UInt16.self)
+        p.storeBytes(of: action.rawValue, toByteOffset: 58, as: UInt8.self)
+        p.storeBytes(of: sideByte(side), toByteOffset: 59, as: UInt8.self)
+        p.storeBytes(of: flags, toByteOffset: 60, as: UInt8.self)
+        p.storeBytes(of: type, toByteOffset: 61, as: UInt8.self)
+        p.storeBytes(of: symbol, toByteOffset: 64, as: UInt64.self)
+    }
+}
+
+extension TopRecord {
+    /// A side: price, shares, orders.
+    @inline(__always)
+    static func write(_ p: UnsafeMutableRawPointer, _ stamp: RecordStamp, bid: (Int64, UInt32, UInt32), ask: (Int64, UInt32, UInt32),
+                      locate: UInt16, symbol: UInt64) {
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: Self.size)
+        stamp.store(p)
+        p.storeBytes(of: bid.0.littleEndian, toByteOffset: 24, as: Int64.self)
+        p.storeBytes(of: ask.0.littleEndian, toByteOffset: 32, as: Int64.self)
+        p.storeBytes(of: bid.1.littleEndian, toByteOffset: 40, as: UInt32.self)
+        p.storeBytes(of: ask.1.littleEndian, toByteOffset: 44, as: UInt32.self)
+        p.storeBytes(of: bid.2.littleEndian, toByteOffset: 48, as: UInt32.self)
+        p.storeBytes(of: ask.2.littleEndian, toByteOffset: 52, as: UInt32.self)
+        p.storeBytes(of: locate.littleEndian, toByteOffset: 56, as: UInt16.self)
+        p.storeBytes(of: symbol, toByteOffset: 64, as: UInt64.self)
+    }
+}
+
+extension DepthRecord {
+    /// `count` levels, best first: `level(i)` is (price, shares, orders); the rest zero.
+    @inline(__always)
+    static func write(_ p: UnsafeMutableRawPointer, _ stamp: RecordStamp, locate: UInt16, side: Side, symbol: UInt64, count: Int,
+                      level: (Int) -> (Int64, UInt32, UInt32)) {
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: Self.size)
+        stamp.store(p)
+        p.storeBytes(of: locate.littleEndian, toByteOffset: 24, as: UInt16.self)
+        p.storeBytes(of: sideByte(side), toByteOffset: 26, as: UInt8.self)
+        p.storeBytes(of: UInt8(count), toByteOffset: 27, as: UInt8.self)
+        p.storeBytes(of: symbol, toByteOffset: 32, as: UInt64.self)
+        for i in 0..<min(count, levels) {
+            let (price, shares, orders) = level(i)
+            p.storeBytes(of: price.littleEndian, toByteOffset: 40 + 16 * i, as: Int64.self)
+            p.storeBytes(of: shares.littleEndian, toByteOffset: 48 + 16 * i, as: UInt32.self)
+            p.storeBytes(of: orders.littleEndian, toByteOffset: 52 + 16 * i, as: UInt32.self)
+        }
+    }
+}
+
+extension TradeRecord {
+    @inline(__always)
+    static func write(_ p: UnsafeMutableRawPointer, _ stamp: RecordStamp, ref: UInt64, match: UInt64, price: Int64, size: UInt64,
+                      locate: UInt16, side: Side?, type: UInt8, printable: Bool, symbol: UInt64) {
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: Self.size)
+        stamp.store(p)
+        p.storeBytes(of: ref.littleEndian, toByteOffset: 24, as: UInt64.self)
+        p.storeBytes(of: match.littleEndian, toByteOffset: 32, as: UInt64.self)
+        p.storeBytes(of: price.littleEndian, toByteOffset: 40, as: Int64.self)
+        p.storeBytes(of: size.littleEndian, toByteOffset: 48, as: UInt64.self)
+        p.storeBytes(of: locate.littleEndian, toByteOffset: 56, as: UInt16.self)
+        p.storeBytes(of: sideByte(side), toByteOffset: 58, as: UInt8.self)
+        p.storeBytes(of: type, toByteOffset: 59, as: UInt8.self)
+        p.storeBytes(of: UInt8(printable ? 1 : 0), toByteOffset: 60, as: UInt8.self)
+        p.storeBytes(of: symbol, toByteOffset: 64, as: UInt64.self)
+    }
+}
+
 /// The sink that writes the tables. `current` is the raw message being applied (set before
 /// `onMessage`), so the callbacks can read the fields the book's interface does not carry.
 struct CatalogueSink: BookFeedSink {
@@ -130,6 +227,7 @@ struct CatalogueSink: BookFeedSink {
     }
 
     var type: UInt8 { current.count > 0 ? current[0] : 0 }
+    var stamp: RecordStamp { RecordStamp(receive: receiveNs, venue: venueNs, sequence: sequence) }
     var venueNs: Int64 {
         guard current.count >= 11 else { return 0 }
         return Int64((5..<11).reduce(UInt64(0)) { $0 << 8 | UInt64(current[$1]) })
@@ -185,24 +283,10 @@ struct CatalogueSink: BookFeedSink {
                         remaining: UInt32, ref: UInt64, newRef: UInt64, bad: Bool) {
         guard events != nil else { return }
         flushHeld()
-        let (rx, vt, seq, ty, sym) = (receiveNs, venueNs, sequence, type, symbol(locate))
+        let (st, ty, sym) = (stamp, type, symbol(locate))
         held.withUnsafeMutableBytes { b in
-            let p = b.baseAddress!
-            p.initializeMemory(as: UInt8.self, repeating: 0, count: EventRecord.size)
-            p.storeBytes(of: rx.littleEndian, toByteOffset: 0, as: Int64.self)
-            p.storeBytes(of: vt.littleEndian, toByteOffset: 8, as: Int64.self)
-            p.storeBytes(of: seq.littleEndian, toByteOffset: 16, as: UInt64.self)
-            p.storeBytes(of: ref.littleEndian, toByteOffset: 24, as: UInt64.self)
-            p.storeBytes(of: newRef.littleEndian, toByteOffset: 32, as: UInt64.self)
-            p.storeBytes(of: price.littleEndian, toByteOffset: 40, as: Int64.self)
-            p.storeBytes(of: size.littleEndian, toByteOffset: 48, as: UInt32.self)
-            p.storeBytes(of: remaining.littleEndian, toByteOffset: 52, as: UInt32.self)
-            p.storeBytes(of: locate.rawValue.littleEndian, toByteOffset: 56, as: UInt16.self)
-            p.storeBytes(of: action.rawValue, toByteOffset: 58, as: UInt8.self)
-            p.storeBytes(of: side.map { $0 == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S") } ?? UInt8(ascii: " "), toByteOffset: 59, as: UInt8.self)
-            p.storeBytes(of: bad ? EventRecord.Flag.badBook.rawValue : 0, toByteOffset: 60, as: UInt8.self)
-            p.storeBytes(of: ty, toByteOffset: 61, as: UInt8.self)
-            p.storeBytes(of: sym, toByteOffset: 64, as: UInt64.self)
+            EventRecord.write(b.baseAddress!, st, action: action, locate: locate.rawValue, side: side, price: price, size: size,
+                              remaining: remaining, ref: ref, newRef: newRef, flags: bad ? EventRecord.Flag.badBook.rawValue : 0, type: ty, symbol: sym)
         }
         holding = true
     }
@@ -210,19 +294,8 @@ struct CatalogueSink: BookFeedSink {
     mutating func trade(locate: StockLocate, side: Side?, price: Int64, size: UInt64, ref: UInt64, match: UInt64, printable: Bool) {
         guard let trades else { return }
         let sym = symbol(locate)
-        let p = trades.reserve(TradeRecord.size)
-        p.storeBytes(of: receiveNs.littleEndian, toByteOffset: 0, as: Int64.self)
-        p.storeBytes(of: venueNs.littleEndian, toByteOffset: 8, as: Int64.self)
-        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
-        p.storeBytes(of: ref.littleEndian, toByteOffset: 24, as: UInt64.self)
-        p.storeBytes(of: match.littleEndian, toByteOffset: 32, as: UInt64.self)
-        p.storeBytes(of: price.littleEndian, toByteOffset: 40, as: Int64.self)
-        p.storeBytes(of: size.littleEndian, toByteOffset: 48, as: UInt64.self)
-        p.storeBytes(of: locate.rawValue.littleEndian, toByteOffset: 56, as: UInt16.self)
-        p.storeBytes(of: side.map { $0 == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S") } ?? UInt8(ascii: " "), toByteOffset: 58, as: UInt8.self)
-        p.storeBytes(of: type, toByteOffset: 59, as: UInt8.self)
-        p.storeBytes(of: UInt8(printable ? 1 : 0), toByteOffset: 60, as: UInt8.self)
-        p.storeBytes(of: sym, toByteOffset: 64, as: UInt64.self)
+        TradeRecord.write(trades.reserve(TradeRecord.size), stamp, ref: ref, match: match, price: price, size: size, locate: locate.rawValue,
+                          side: side, type: type, printable: printable, symbol: sym)
         trades.commit(TradeRecord.size)
     }
 
@@ -283,19 +356,11 @@ struct CatalogueSink: BookFeedSink {
 
     mutating func writeTop(_ locate: StockLocate, _ out: RecordFile) {
         let sym = symbol(locate)
-        let p = out.reserve(TopRecord.size)
-        p.storeBytes(of: receiveNs.littleEndian, toByteOffset: 0, as: Int64.self)
-        p.storeBytes(of: venueNs.littleEndian, toByteOffset: 8, as: Int64.self)
-        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
         let bid = book.bestBid(locate), ask = book.bestAsk(locate)
-        p.storeBytes(of: (bid?.price.rawValue ?? 0).littleEndian, toByteOffset: 24, as: Int64.self)
-        p.storeBytes(of: (ask?.price.rawValue ?? 0).littleEndian, toByteOffset: 32, as: Int64.self)
-        p.storeBytes(of: UInt32(clamping: bid?.shares ?? 0).littleEndian, toByteOffset: 40, as: UInt32.self)
-        p.storeBytes(of: UInt32(clamping: ask?.shares ?? 0).littleEndian, toByteOffset: 44, as: UInt32.self)
-        p.storeBytes(of: UInt32(clamping: bid?.orders ?? 0).littleEndian, toByteOffset: 48, as: UInt32.self)
-        p.storeBytes(of: UInt32(clamping: ask?.orders ?? 0).littleEndian, toByteOffset: 52, as: UInt32.self)
-        p.storeBytes(of: locate.rawValue.littleEndian, toByteOffset: 56, as: UInt16.self)
-        p.storeBytes(of: sym, toByteOffset: 64, as: UInt64.self)
+        func side(_ l: PriceLevel?) -> (Int64, UInt32, UInt32) {
+            (l?.price.rawValue ?? 0, UInt32(clamping: l?.shares ?? 0), UInt32(clamping: l?.orders ?? 0))
+        }
+        TopRecord.write(out.reserve(TopRecord.size), stamp, bid: side(bid), ask: side(ask), locate: locate.rawValue, symbol: sym)
         out.commit(TopRecord.size)
     }
 
@@ -322,18 +387,11 @@ struct CatalogueSink: BookFeedSink {
         for i in 0..<width where depthStore[base + i] != depthScratch[i] { same = false; break }
         if same { return }
         for i in 0..<width { depthStore[base + i] = depthScratch[i] }
-        let p = out.reserve(DepthRecord.size)
-        p.storeBytes(of: receiveNs.littleEndian, toByteOffset: 0, as: Int64.self)
-        p.storeBytes(of: venueNs.littleEndian, toByteOffset: 8, as: Int64.self)
-        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
-        p.storeBytes(of: locate.rawValue.littleEndian, toByteOffset: 24, as: UInt16.self)
-        p.storeBytes(of: side == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S"), toByteOffset: 26, as: UInt8.self)
-        p.storeBytes(of: UInt8(count), toByteOffset: 27, as: UInt8.self)
-        p.storeBytes(of: symbol(locate), toByteOffset: 32, as: UInt64.self)
-        for i in 0..<DepthRecord.levels {
-            p.storeBytes(of: depthScratch[3 * i].littleEndian, toByteOffset: 40 + 16 * i, as: Int64.self)
-            p.storeBytes(of: UInt32(clamping: depthScratch[3 * i + 1]).littleEndian, toByteOffset: 48 + 16 * i, as: UInt32.self)
-            p.storeBytes(of: UInt32(clamping: depthScratch[3 * i + 2]).littleEndian, toByteOffset: 52 + 16 * i, as: UInt32.self)
+        let sym = symbol(locate)
+        depthScratch.withUnsafeBufferPointer { now in
+            DepthRecord.write(out.reserve(DepthRecord.size), stamp, locate: locate.rawValue, side: side, symbol: sym, count: count) { i in
+                (now[3 * i], UInt32(clamping: now[3 * i + 1]), UInt32(clamping: now[3 * i + 2]))
+            }
         }
         out.commit(DepthRecord.size)
     }
@@ -374,6 +432,9 @@ struct IEXCatalogueSink: IEXHandler {
     var sequence: UInt64 = 0
     var messages: UInt64 = 0
 
+    /// IEX has one clock: the venue's time is the receive time.
+    func stamp(_ time: Int64) -> RecordStamp { RecordStamp(receive: time, venue: time, sequence: sequence) }
+
     mutating func locate(_ s: IEXSymbol) -> UInt16 {
         if let l = locates[s.rawValue] { return l }
         let l = UInt16(truncatingIfNeeded: locates.count + 1)
@@ -393,19 +454,8 @@ struct IEXCatalogueSink: IEXHandler {
         sequence &+= 1
         guard let events else { return }
         let loc = locate(s)
-        let p = events.reserve(EventRecord.size)
-        p.storeBytes(of: time.littleEndian, toByteOffset: 0, as: Int64.self)
-        p.storeBytes(of: time.littleEndian, toByteOffset: 8, as: Int64.self)
-        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
-        p.storeBytes(of: price.littleEndian, toByteOffset: 40, as: Int64.self)
-        p.storeBytes(of: size.littleEndian, toByteOffset: 48, as: UInt32.self)
-        p.storeBytes(of: remaining.littleEndian, toByteOffset: 52, as: UInt32.self)
-        p.storeBytes(of: loc.littleEndian, toByteOffset: 56, as: UInt16.self)
-        p.storeBytes(of: action.rawValue, toByteOffset: 58, as: UInt8.self)
-        p.storeBytes(of: side.map { $0 == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S") } ?? UInt8(ascii: " "), toByteOffset: 59, as: UInt8.self)
-        p.storeBytes(of: flags, toByteOffset: 60, as: UInt8.self)
-        p.storeBytes(of: type, toByteOffset: 61, as: UInt8.self)
-        p.storeBytes(of: Self.name(s), toByteOffset: 64, as: UInt64.self)
+        EventRecord.write(events.reserve(EventRecord.size), stamp(time), action: action, locate: loc, side: side, price: price, size: size,
+                          remaining: remaining, ref: 0, newRef: 0, flags: flags, type: type, symbol: Self.name(s))
         events.commit(EventRecord.size)
     }
 
@@ -415,18 +465,7 @@ struct IEXCatalogueSink: IEXHandler {
         if lastTop[s.rawValue] == now { return }
         lastTop[s.rawValue] = now
         let loc = locate(s)
-        let p = tops.reserve(TopRecord.size)
-        p.storeBytes(of: time.littleEndian, toByteOffset: 0, as: Int64.self)
-        p.storeBytes(of: time.littleEndian, toByteOffset: 8, as: Int64.self)
-        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
-        p.storeBytes(of: bid.0.littleEndian, toByteOffset: 24, as: Int64.self)
-        p.storeBytes(of: ask.0.littleEndian, toByteOffset: 32, as: Int64.self)
-        p.storeBytes(of: bid.1.littleEndian, toByteOffset: 40, as: UInt32.self)
-        p.storeBytes(of: ask.1.littleEndian, toByteOffset: 44, as: UInt32.self)
-        p.storeBytes(of: bid.2.littleEndian, toByteOffset: 48, as: UInt32.self)
-        p.storeBytes(of: ask.2.littleEndian, toByteOffset: 52, as: UInt32.self)
-        p.storeBytes(of: loc.littleEndian, toByteOffset: 56, as: UInt16.self)
-        p.storeBytes(of: Self.name(s), toByteOffset: 64, as: UInt64.self)
+        TopRecord.write(tops.reserve(TopRecord.size), stamp(time), bid: bid, ask: ask, locate: loc, symbol: Self.name(s))
         tops.commit(TopRecord.size)
     }
 
@@ -445,18 +484,9 @@ struct IEXCatalogueSink: IEXHandler {
         if lastDepth[key] == now { return }
         lastDepth[key] = now
         let loc = locate(s)
-        let p = depth.reserve(DepthRecord.size)
-        p.storeBytes(of: time.littleEndian, toByteOffset: 0, as: Int64.self)
-        p.storeBytes(of: time.littleEndian, toByteOffset: 8, as: Int64.self)
-        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
-        p.storeBytes(of: loc.littleEndian, toByteOffset: 24, as: UInt16.self)
-        p.storeBytes(of: side == .buy ? UInt8(ascii: "B") : UInt8(ascii: "S"), toByteOffset: 26, as: UInt8.self)
-        p.storeBytes(of: UInt8(b.count), toByteOffset: 27, as: UInt8.self)
-        p.storeBytes(of: Self.name(s), toByteOffset: 32, as: UInt64.self)
-        for (i, l) in b.enumerated() {
-            p.storeBytes(of: l.0.littleEndian, toByteOffset: 40 + 16 * i, as: Int64.self)
-            p.storeBytes(of: l.1.littleEndian, toByteOffset: 48 + 16 * i, as: UInt32.self)
-            // DEEP publishes sizes, not orders: the order count stays 0.
+        // DEEP publishes sizes, not orders: the order count stays 0.
+        DepthRecord.write(depth.reserve(DepthRecord.size), stamp(time), locate: loc, side: side, symbol: Self.name(s), count: b.count) { i in
+            (b[i].0, b[i].1, 0)
         }
         depth.commit(DepthRecord.size)
     }
@@ -491,18 +521,8 @@ struct IEXCatalogueSink: IEXHandler {
               flags: EventRecord.Flag.lastInPacket.rawValue, time: m.timestamp)
         guard let trades else { return }
         let loc = locate(m.symbol)
-        let p = trades.reserve(TradeRecord.size)
-        p.storeBytes(of: m.timestamp.littleEndian, toByteOffset: 0, as: Int64.self)
-        p.storeBytes(of: m.timestamp.littleEndian, toByteOffset: 8, as: Int64.self)
-        p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
-        p.storeBytes(of: m.tradeID.littleEndian, toByteOffset: 32, as: UInt64.self)
-        p.storeBytes(of: m.price.rawValue.littleEndian, toByteOffset: 40, as: Int64.self)
-        p.storeBytes(of: UInt64(m.size.rawValue).littleEndian, toByteOffset: 48, as: UInt64.self)
-        p.storeBytes(of: loc.littleEndian, toByteOffset: 56, as: UInt16.self)
-        p.storeBytes(of: UInt8(ascii: " "), toByteOffset: 58, as: UInt8.self)
-        p.storeBytes(of: m.bytes[0], toByteOffset: 59, as: UInt8.self)
-        p.storeBytes(of: UInt8(1), toByteOffset: 60, as: UInt8.self)
-        p.storeBytes(of: Self.name(m.symbol), toByteOffset: 64, as: UInt64.self)
+        TradeRecord.write(trades.reserve(TradeRecord.size), stamp(m.timestamp), ref: 0, match: m.tradeID, price: m.price.rawValue,
+                          size: UInt64(m.size.rawValue), locate: loc, side: nil, type: m.bytes[0], printable: true, symbol: Self.name(m.symbol))
         trades.commit(TradeRecord.size)
     }
 
@@ -512,12 +532,10 @@ struct IEXCatalogueSink: IEXHandler {
         lastDepth.removeAll()
         sequence &+= 1
         if let events {
-            let p = events.reserve(EventRecord.size)
-            p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
-            p.storeBytes(of: EventRecord.Action.clear.rawValue, toByteOffset: 58, as: UInt8.self)
-            p.storeBytes(of: UInt8(ascii: " "), toByteOffset: 59, as: UInt8.self)
-            p.storeBytes(of: EventRecord.Flag.lastInPacket.rawValue, toByteOffset: 60, as: UInt8.self)
-            p.storeBytes(of: UInt64(0x2020_2020_2020_2020), toByteOffset: 64, as: UInt64.self)
+            // No stock, no time: the whole book.
+            EventRecord.write(events.reserve(EventRecord.size), RecordStamp(receive: 0, venue: 0, sequence: sequence), action: .clear, locate: 0,
+                              side: nil, price: 0, size: 0, remaining: 0, ref: 0, newRef: 0, flags: EventRecord.Flag.lastInPacket.rawValue,
+                              type: 0, symbol: 0x2020_2020_2020_2020)
             events.commit(EventRecord.size)
         }
     }
@@ -592,18 +610,11 @@ struct EventsCommand: ParsableCommand {
             do { stats = try IEXReplay.replayIEX(pcapPath: iex, port: iexPort, book: &book, handler: &handler) } catch {
                 throw ValidationError("\(iex): \(error)")
             }
-            var rows: [String: UInt64] = [:]
-            for (name, f) in zip(["events", "tob", "depth", "trades"], files) {
-                guard let f else { continue }
-                f.flush()
-                if let failure = f.failure { throw ValidationError(failure) }
-                rows[name] = f.rows
-            }
             var byType: [String: UInt64] = [:]
             for (t, n) in stats.messagesByType { byType[String(t)] = n }
-            printJSON(Report(source: iex, input: "iex", messages: stats.messages, byType: byType, rows: rows, badBookMessages: 0,
-                             gaps: stats.gaps, firstVenueNs: Int64(clamping: stats.firstSendTime),
-                             lastVenueNs: Int64(clamping: stats.lastSendTime)))
+            try finish(files, Report(source: iex, input: "iex", messages: stats.messages, byType: byType, rows: [:], badBookMessages: 0,
+                                     gaps: stats.gaps, firstVenueNs: Int64(clamping: stats.firstSendTime),
+                                     lastVenueNs: Int64(clamping: stats.lastSendTime)))
             return
         }
         let book: OrderBook
@@ -643,46 +654,34 @@ struct EventsCommand: ParsableCommand {
                     feed.onMessage(m, sequence: sequence)
                 }
             }
-            let reader: PcapReader
-            do { reader = try PcapReader(path: capture) } catch { throw ValidationError("\(error)") }
-            var conf = MoldUDP64Configuration()
-            conf.startSequence = 1
-            let mold = MoldFeedHandler(lineA: a, lineB: b, consumer: Consumer(feed: feed), requester: NoRecovery(), configuration: conf)
-            var pkts = [tw_pkt](repeating: tw_pkt(), count: 32)
-            var now: UInt64 = 0
-            while true {
-                let n: Int
-                do { n = try pkts.withUnsafeMutableBufferPointer { try reader.read(into: $0.baseAddress!, capacity: 32) } } catch {
-                    throw ValidationError("\(capture): \(error)")
-                }
-                if n == 0 { break }
-                for p in pkts[0..<n] {
-                    now = max(now, p.rx_timestamp)
-                    mold.session.consumer.feed.sink.receiveNs = Int64(bitPattern: now)
-                    mold.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: now)
-                    mold.session.poll(now: now)
-                    mold.session.consumer.feed.sink.endOfPacket()
-                }
-            }
-            mold.session.resolveNow(now: now, giveUp: true)
-            mold.session.consumer.feed.sink.endOfPacket()
+            let mold: MoldFeedHandler<Consumer, NoRecovery>
+            do {
+                mold = try replayMoldCapture(capture, lineA: a, lineB: b, consumer: Consumer(feed: feed),
+                                             beforeFrame: { session, now in session.consumer.feed.sink.receiveNs = Int64(bitPattern: now) },
+                                             afterFrame: { session in session.consumer.feed.sink.endOfPacket() })
+            } catch { throw ValidationError("\(error)") }
             feed = mold.session.consumer.feed
             first = mold.session.consumer.first
             last = mold.session.consumer.last
             gaps = mold.session.counters.gaps
         }
         feed.sink.endOfPacket()
-        var rows: [String: UInt64] = [:]
+        var byType: [String: UInt64] = [:]
+        for (t, n) in feed.counters.byType { byType[String(t)] = n }
+        try finish(files, Report(source: itch ?? capture ?? "", input: itch != nil ? "itch" : "capture", messages: feed.counters.total,
+                                 byType: byType, rows: [:], badBookMessages: feed.sink.badBookMessages, gaps: gaps,
+                                 firstVenueNs: max(first, 0), lastVenueNs: last))
+    }
+
+    /// Every table flushed (a failed write is the run's error), its rows into the report, printed.
+    func finish(_ files: [RecordFile?], _ report: Report) throws {
+        var report = report
         for (name, f) in zip(["events", "tob", "depth", "trades"], files) {
             guard let f else { continue }
             f.flush()
             if let failure = f.failure { throw ValidationError(failure) }
-            rows[name] = f.rows
+            report.rows[name] = f.rows
         }
-        var byType: [String: UInt64] = [:]
-        for (t, n) in feed.counters.byType { byType[String(t)] = n }
-        printJSON(Report(source: itch ?? capture ?? "", input: itch != nil ? "itch" : "capture", messages: feed.counters.total,
-                         byType: byType, rows: rows, badBookMessages: feed.sink.badBookMessages, gaps: gaps,
-                         firstVenueNs: max(first, 0), lastVenueNs: last))
+        printJSON(report)
     }
 }

@@ -174,26 +174,10 @@ struct RecordFeatures: ParsableCommand {
                 recorder.consume(m)
             }
         }
-        let reader: PcapReader
-        do { reader = try PcapReader(path: capture) } catch { throw ValidationError("\(error)") }
-        var conf = MoldUDP64Configuration()
-        conf.startSequence = 1
-        let feed = MoldFeedHandler(lineA: lineA, lineB: lineB, consumer: Consumer(recorder: recorder), requester: NoRecovery(), configuration: conf)
-        var pkts = [tw_pkt](repeating: tw_pkt(), count: 32)
-        var now: UInt64 = 0
-        while true {
-            let n: Int
-            do { n = try pkts.withUnsafeMutableBufferPointer { try reader.read(into: $0.baseAddress!, capacity: 32) } } catch {
-                throw ValidationError("\(capture): \(error)")
-            }
-            if n == 0 { break }
-            for p in pkts[0..<n] {
-                now = max(now, p.rx_timestamp)
-                feed.onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), now: now)
-                feed.session.poll(now: now)
-            }
+        let feed: MoldFeedHandler<Consumer, NoRecovery>
+        do { feed = try replayMoldCapture(capture, lineA: lineA, lineB: lineB, consumer: Consumer(recorder: recorder)) } catch {
+            throw ValidationError("\(error)")
         }
-        feed.session.resolveNow(now: now, giveUp: true)
         let c = feed.session.consumer
         return (Double(c.last &- c.first) / 1e9, feed.session.counters.gaps)
     }
