@@ -78,8 +78,8 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("feed-b"), help: "Capture input: line B group:port.")
     var feedB: String = FeedAddress.defaultB.description
 
-    @Option(name: .customLong("max-orders"), help: "Live orders the books preallocate for.")
-    var maxOrders: Int = 4_000_000
+    @Option(name: .customLong("max-orders"), help: "Live orders the books preallocate for (default: sized from the day: its live orders at their peak, bounded from above, and room for ours).")
+    var maxOrders: Int?
 
     @Option(name: .customLong("fills-out"), help: "Write one CSV row per fill here.")
     var fillsOut: String?
@@ -132,12 +132,15 @@ struct BacktestCommand: ParsableCommand {
         conf.venue.displaceRecordedExecutions = !noDisplacement
         guard throughFills == "all" || throughFills == "from-touch" else { throw ValidationError("--through-fills is all or from-touch") }
         conf.venue.throughFillsBetterThanTouch = throughFills == "all"
-        guard maxOrders >= 1_000, maxOrders <= 64_000_000 else { throw ValidationError("--max-orders must be in [1000, 64e6]") }
-        conf.venue.maxOrders = maxOrders
-        conf.engineMaxOrders = maxOrders
+        if let maxOrders { guard maxOrders >= 1_000, maxOrders <= 64_000_000 else { throw ValidationError("--max-orders must be in [1000, 64e6]") } }
 
         let input = iex ? try BacktestInput.loadIEX(path: file, port: iexPort) : try BacktestInput.load(path: file, feedA: feedA, feedB: feedB)
         guard input.messages > 0 else { throw fail("\(file): no ITCH messages in it") }
+        // The books hold at most the day's live orders plus ours: sized from the day (an upper
+        // bound on its live orders at their peak), not for the largest day there is.
+        let sized = maxOrders ?? input.ordersBound
+        conf.venue.maxOrders = sized
+        conf.engineMaxOrders = sized
         // `--strategy fixed`: the fixed-offset market maker for comparing backtesters (no models;
         // risk's limits are the market maker's).
         let fixed = strategyOptions.strategy == "fixed"
@@ -254,6 +257,12 @@ struct BacktestInput {
     var unrecovered: UInt64 = 0
     /// IEX input: what the translation into ITCH did.
     var iex: IEXTranslationCounters?
+    /// The most recorded orders live at once, bounded from above (`peakLiveOrders`).
+    var peakLiveBound = 0
+
+    /// What a book of this day must hold: the peak bound, and room for our own orders and those
+    /// in flight (65,536), a power of two; at least 2^16, at most 2^26.
+    var ordersBound: Int { bookCapacity(peakLive: peakLiveBound) }
 
     /// An IEX-TP capture translated into ITCH order messages (`IEXToITCH`): its levels as orders,
     /// its trades as executions of them or as hidden prints.
@@ -324,8 +333,10 @@ struct BacktestInput {
                 symbols.append(names[l] ?? Alpha8(SyntheticDay.symbol(locate: l).description) ?? .blank)
             }
         }
-        return BacktestInput(bytes: bytes, framing: framing, messages: count, symbols: symbols, kind: kind,
-                             activity: Array(activity.prefix(maxLocate + 1)), unrecovered: unrecovered)
+        var input = BacktestInput(bytes: bytes, framing: framing, messages: count, symbols: symbols, kind: kind,
+                                  activity: Array(activity.prefix(maxLocate + 1)), unrecovered: unrecovered)
+        input.peakLiveBound = bytes.withUnsafeBytes { peakLiveOrders($0, framing: framing) }
+        return input
     }
 
     /// A MoldUDP64 capture through the live feed handler's session (A/B arbitration, in
@@ -382,6 +393,9 @@ struct BacktestReport: Encodable {
     var timesOutOfDay: UInt64
     var timesBack: UInt64
     var venue: BacktestVenueCounters
+    /// Live orders each book (the venue's, the engine's) was made for: `--max-orders`, or sized
+    /// from the day.
+    var bookCapacity: Int
     /// With --iex: the translation's counts (levels added, executions, cancels, hidden prints).
     var iexTranslation: IEXTranslationCounters?
     /// With --tca-out: the analysis's summary (as tickwire tca prints it).
@@ -431,6 +445,7 @@ struct BacktestReport: Encodable {
         venue = v
         models = b.strategy.modelSummary()
         iexTranslation = input.iex
+        bookCapacity = b.configuration.venue.maxOrders
     }
 
     func printText() {
@@ -443,4 +458,44 @@ struct BacktestReport: Encodable {
         if let killSwitch { print("  kill switch: \(killSwitch)") }
         if unrecoveredMessages > 0 { print("  warning: \(unrecoveredMessages) messages lost on both lines of the capture (the books of their stocks may be wrong)") }
     }
+}
+
+/// The most orders live at once in a day of ITCH, bounded from above: every added reference
+/// (A, F, the new one of a U) counts until a delete or replace names it (an order executed or
+/// cancelled in full without one still counts; one named but never added, as in a day joined
+/// late, changes nothing).
+func peakLiveOrders(_ raw: UnsafeRawBufferPointer, framing: ITCHFileWalker.Framing) -> Int {
+    var w = ITCHFileWalker(raw, framing: framing)
+    var live = Set<UInt64>()
+    var peak = 0
+    @inline(__always) func ref(_ m: UnsafeRawBufferPointer, _ at: Int) -> UInt64 {
+        (at..<at + 8).reduce(UInt64(0)) { $0 << 8 | UInt64(m[$1]) }
+    }
+    while let m = w.next() {
+        guard m.count >= 19 else { continue }
+        switch m[0] {
+        case UInt8(ascii: "A"), UInt8(ascii: "F"):
+            live.insert(ref(m, 11))
+            peak = max(peak, live.count)
+        case UInt8(ascii: "D"):
+            live.remove(ref(m, 11))
+        case UInt8(ascii: "U"):
+            guard m.count >= 27 else { continue }
+            live.remove(ref(m, 11))
+            live.insert(ref(m, 19))
+            peak = max(peak, live.count)
+        default:
+            continue
+        }
+    }
+    return peak
+}
+
+/// A book's capacity for a day whose live orders peak at `peakLive`: room for ours and those in
+/// flight too (65,536), a power of two, at least 2^16 and at most 2^26.
+func bookCapacity(peakLive: Int) -> Int {
+    let need = peakLive + (1 << 16)
+    var n = 1 << 16
+    while n < need, n < 1 << 26 { n <<= 1 }
+    return n
 }

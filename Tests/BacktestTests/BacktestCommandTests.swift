@@ -194,6 +194,26 @@ enum CLI {
         #expect(none.status != 0 && none.err.contains("--capture"))
     }
 
+    /// The books are sized from the day (its live orders at their peak, and room for ours), not
+    /// for the largest day there is: the same backtest as with 4 M orders preallocated.
+    @Test func theBooksAreSizedFromTheDay() throws {
+        let args = ["backtest", Self.day, "--strategy", "mm", "--traded", "20", "--json"]
+        let sized = try CLI.json(args), big = try CLI.json(args + ["--max-orders", "4000000"])
+        #expect(sized["book_capacity"] as? Int == 1 << 17, "\(sized["book_capacity"] ?? "")")
+        #expect(big["book_capacity"] as? Int == 4_000_000)
+        func canon(_ v: Any?) -> String {
+            guard let v, let d = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys, .fragmentsAllowed]) else { return "nil" }
+            return String(decoding: d, as: UTF8.self)
+        }
+        for k in ["messages", "orders", "replaces", "cancels", "fills", "filled_shares", "pnl", "fill_causes", "guard_trips", "venue"] {
+            #expect(canon(sized[k]) == canon(big[k]), "\(k)")
+        }
+        let snippet = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/data/itch/12302019_SNIPPET.NASDAQ_ITCH50").path
+        let s = try CLI.json(["backtest", snippet, "--most-active", "--traded", "5", "--json"])
+        #expect(s["book_capacity"] as? Int == 1 << 17 && (s["fills"] as? Int ?? 0) > 0, "\(s["book_capacity"] ?? "")")
+    }
+
     /// Real IEX data (../shared/data): level feeds, backtested through their translation into
     /// ITCH orders with the probabilistic queue model; the L3 model refused.
     @Test func iexCapturesBacktestWithTheProbabilisticModel() throws {
