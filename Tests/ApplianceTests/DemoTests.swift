@@ -250,8 +250,16 @@ enum DemoNamespace {
         // the OUCH session in it), and of a backtest of the same capture: one analysis, one shape.
         let lines = ["--feed-a", "239.192.10.1:26477", "--feed-b", "239.192.10.2:26477"]
         let liveTCA = try #require(try JSONSerialization.jsonObject(with: try tickwire(
-            ["tca", "--capture", out + "/capture.pcap", "--order-entry-port", "26611", "--out", out + "/tca", "--json"] + lines)) as? [String: Any])
+            ["tca", "--capture", out + "/capture.pcap", "--order-entry-port", "26611", "--decisions", out + "/decisions.csv", "--out", out + "/tca",
+             "--json"] + lines)) as? [String: Any])
         #expect(liveTCA["fills"] as? Int == r["fills"] as? Int, "every fill of the run, read back from the capture")
+        // Every fill of the run traced to the decision behind its order in the run's log: the
+        // taker's takes, without a regime model.
+        let byDecision = try #require(liveTCA["by_decision"] as? [String: [String: Any]])
+        if (r["fills"] as? Int ?? 0) > 0 {
+            #expect(Set(byDecision.keys) == ["take"] && byDecision["take"]?["fills"] as? Int == r["fills"] as? Int, "\(byDecision.keys)")
+            #expect(Set((liveTCA["by_regime"] as? [String: Any] ?? [:]).keys) == ["none"])
+        }
         let livePnL = try #require(liveTCA["pnl"] as? [String: Any])
         // Every position, share for share, as the run's risk engine holds it.
         let bySymbol = try #require(liveTCA["by_symbol"] as? [String: [String: Any]])
