@@ -11,17 +11,19 @@ import TickwireCore
     static let sym = IEXSymbol("ZIEXT")!
 
     /// One IEX message's bytes (little-endian fields at the spec's offsets).
-    static func message(_ type: UInt8, flags: UInt8 = 0, time: Int64, size: UInt32, price: Int64, extra: [UInt8] = []) -> [UInt8] {
+    static func message(_ type: UInt8, flags: UInt8 = 0, time: Int64, size: UInt32, price: Int64, extra: [UInt8] = [],
+                        symbol: IEXSymbol = sym) -> [UInt8] {
         var b: [UInt8] = [type, flags]
         b += withUnsafeBytes(of: time.littleEndian, Array.init)
-        b += withUnsafeBytes(of: sym.rawValue.littleEndian, Array.init)
+        b += withUnsafeBytes(of: symbol.rawValue.littleEndian, Array.init)
         b += withUnsafeBytes(of: size.littleEndian, Array.init)
         b += withUnsafeBytes(of: price.littleEndian, Array.init)
         return b + extra
     }
 
-    static func level(_ t: inout IEXToITCH, _ side: Side, _ size: UInt32, _ price: Int64, complete: Bool = true, time: Int64) {
-        let b = message(side == .buy ? 0x38 : 0x35, flags: complete ? 1 : 0, time: time, size: size, price: price)
+    static func level(_ t: inout IEXToITCH, _ side: Side, _ size: UInt32, _ price: Int64, complete: Bool = true, time: Int64,
+                      symbol: IEXSymbol = sym) {
+        let b = message(side == .buy ? 0x38 : 0x35, flags: complete ? 1 : 0, time: time, size: size, price: price, symbol: symbol)
         b.withUnsafeBytes { t.onPriceLevelUpdate(IEXPriceLevelUpdate(IEXMessage($0)!)!) }
     }
 
@@ -77,6 +79,22 @@ import TickwireCore
         #expect(t.counters.executedShares == 150 && t.counters.printedShares == 70 && t.counters.clears == 1)
         #expect(t.counters.adds == 4 && t.counters.executions == 2 && t.counters.cancels == 1 && t.counters.deletes == 3 && t.counters.hiddenPrints == 1)
         #expect(t.names == ["", "ZIEXT"])
+    }
+
+    /// Another symbol's messages between a trade and the level update it caused (as IEX sends
+    /// them) do not end its event: the decrease is still an execution. A later time does: the
+    /// trade left unpaid is a print.
+    @Test func aTradeIsPaidByItsEventsLevelUpdateAcrossOtherSymbols() {
+        var t = IEXToITCH()
+        let other = IEXSymbol("ZXIET")!
+        Self.level(&t, .sell, 300, 100_100, time: 10)
+        Self.trade(&t, 100, 100_100, time: 20)
+        Self.level(&t, .buy, 500, 99_000, time: 20, symbol: other)
+        Self.level(&t, .sell, 200, 100_100, time: 20)
+        Self.trade(&t, 50, 100_100, time: 30)
+        Self.level(&t, .sell, 150, 100_100, time: 40)   // a later event: the trade was not this decrease
+        #expect(Self.decoded(t.bytes) == ["R 1", "A 1 S 300 @100100", "R 2", "A 2 B 500 @99000", "E 1 100",
+                                          "P S 50 @100100", "X 1 50"])
     }
 
     /// TOPS: each side's quote is its top level; a price that moved empties the old one.
