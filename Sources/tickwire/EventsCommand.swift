@@ -583,8 +583,8 @@ struct EventsCommand: ParsableCommand {
     @Option(name: .customLong("trades-out"), help: "Trades: executions of displayed orders, hidden (P) and cross (Q) trades.")
     var tradesOut: String?
 
-    @Option(name: .customLong("max-orders"), help: "Live orders the book preallocates for.")
-    var maxOrders: Int = 4_000_000
+    @Option(name: .customLong("max-orders"), help: "Live orders the book preallocates for (default: with --itch, sized from the day; else 4,000,000).")
+    var maxOrders: Int?
 
     struct Report: Encodable {
         var source: String
@@ -617,16 +617,22 @@ struct EventsCommand: ParsableCommand {
                                      lastVenueNs: Int64(clamping: stats.lastSendTime)))
             return
         }
+        var mapped: MappedITCHFile?
+        if let itch {
+            do { mapped = try MappedITCHFile(path: itch) } catch { throw ValidationError("cannot read \(itch): \(error)") }
+        }
+        // A file's book is sized from the day (its live orders at their peak, bounded from
+        // above); a capture's, for a large day.
+        let capacity = maxOrders ?? mapped.map { m in m.withUnsafeBytes { bookCapacity(peakLive: peakLiveOrders($0, framing: ITCHFileWalker.detect($0))) } }
+            ?? 4_000_000
         let book: OrderBook
-        do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: maxOrders)) } catch { throw ValidationError("\(error)") }
+        do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: capacity)) } catch { throw ValidationError("\(error)") }
         let directory = SymbolDirectory()
         let sink = CatalogueSink(book: book, directory: directory, events: files[0], tops: files[1], depth: files[2], trades: files[3])
         var feed = ITCHBookFeed(book: book, directory: directory, sink: sink)
         var first: Int64 = -1, last: Int64 = 0
         var gaps: UInt64 = 0
-        if let itch {
-            let bytes: MappedITCHFile
-            do { bytes = try MappedITCHFile(path: itch) } catch { throw ValidationError("cannot read \(itch): \(error)") }
+        if let bytes = mapped {
             bytes.withUnsafeBytes { raw in
                 var walker = ITCHFileWalker(raw)
                 var seq: UInt64 = 0
