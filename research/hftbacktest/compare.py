@@ -105,14 +105,15 @@ def convert(path, locate, feed_latency):
 
 
 @njit
-def fixed_offset_mm(hbt, offset_ticks, qty, max_position, fills_out, orders_out):
+def fixed_offset_mm(hbt, offset_ticks, qty, max_position, fills_out, orders_out, cancels_out):
     """One order a side `offset_ticks` behind the touch; cancelled and entered again, never replaced.
     Each fill goes into `fills_out` (exchange time, side, price tick, quantity, order id), each order
-    sent into `orders_out` (local time, side, price tick, order id); returns (orders sent, fills
-    recorded)."""
+    sent into `orders_out` (local time, side, price tick, order id), each cancel into `cancels_out`
+    (local time, order id); returns (orders sent, fills recorded, cancels recorded)."""
     next_id = 1
     orders_sent = 0
     n_fills = 0
+    n_cancels = 0
     while hbt.wait_next_feed(True, 1_000_000_000) in (0, 2, 3):
         orders = hbt.orders(0)
         values = orders.values()
@@ -142,6 +143,10 @@ def fixed_offset_mm(hbt, offset_ticks, qty, max_position, fills_out, orders_out)
                 have[s] = True
                 if o.req == 0 and o.price_tick != targets[s] and o.cancellable:
                     hbt.cancel(0, o.order_id, False)
+                    if n_cancels < cancels_out.shape[0]:
+                        cancels_out[n_cancels, 0] = hbt.current_timestamp
+                        cancels_out[n_cancels, 1] = o.order_id
+                        n_cancels += 1
         for s in range(2):
             if have[s]:
                 continue
@@ -159,7 +164,7 @@ def fixed_offset_mm(hbt, offset_ticks, qty, max_position, fills_out, orders_out)
                 orders_out[orders_sent, 3] = next_id
             next_id += 1
             orders_sent += 1
-    return orders_sent, n_fills
+    return orders_sent, n_fills, n_cancels
 
 
 def main():
@@ -189,14 +194,20 @@ def main():
     hbt = HashMapMarketDepthBacktest([asset])
     fills_out = np.zeros((1 << 20, 5), dtype=np.int64)
     orders_out = np.zeros((1 << 22, 4), dtype=np.int64)
-    fixed_offset_mm(hbt, 0, 1.0, 1e9, fills_out, orders_out)  # compile (numba) on the same data, then run for real
+    cancels_out = np.zeros((1 << 22, 2), dtype=np.int64)
+    fixed_offset_mm(hbt, 0, 1.0, 1e9, fills_out, orders_out, cancels_out)  # compile (numba) on the same data, then run for real
     hbt.close()
     hbt = HashMapMarketDepthBacktest([asset])
     t0 = time.perf_counter()
-    sent, n = fixed_offset_mm(hbt, a.offset, 100.0, 1_000.0, fills_out, orders_out)
+    sent, n, n_cancels = fixed_offset_mm(hbt, a.offset, 100.0, 1_000.0, fills_out, orders_out, cancels_out)
     hbt_seconds = time.perf_counter() - t0
     hbt_list = [(int(r[0]), "B" if r[1] == 1 else "S", int(r[2]) * 100, int(r[4])) for r in fills_out[:n]]
     hbt_sent = {int(r[3]): (int(r[0]), "B" if r[1] == 0 else "S", int(r[2]) * 100) for r in orders_out[:min(sent, orders_out.shape[0])]}
+    # Each hftbacktest order's time in the queue: from its arrival to its cancel's arrival or its fill.
+    hbt_end = {int(r[1]): int(r[0]) + a.entry_latency for r in cancels_out[:n_cancels]}
+    for r in fills_out[:n]:
+        hbt_end[int(r[4])] = min(hbt_end.get(int(r[4]), 1 << 62), int(r[0]))
+    hbt_life = [(t + a.entry_latency, side, price, oid, hbt_end.get(oid)) for oid, (t, side, price) in hbt_sent.items()]
     sv = hbt.state_values(0)
     hbt_fills = int(sv.num_trades)
     hbt.close()
@@ -247,7 +258,7 @@ def main():
         else:
             matched += 1
             unmatched.pop(k)
-    explained = explain(a.itch, a.locate, unmatched, hbt_only, hbt_sent, tw_decisions, a.entry_latency, a.feed_latency)
+    explained = explain(a.itch, a.locate, unmatched, hbt_only, hbt_sent, tw_decisions, a.entry_latency, a.feed_latency, hbt_life)
     print(json.dumps({
         "locate": a.locate, "offset_ticks": a.offset, "itch_messages_of_the_stock": used, "hftbacktest_events": len(events),
         "hftbacktest": {"orders": sent, "fills": hbt_fills, "orders_filled": hbt_fills, "filled_shares": 100 * hbt_fills,
@@ -263,7 +274,7 @@ def main():
     }))
 
 
-def explain(itch, locate, tw_only, hbt_only, hbt_sent, tw_decisions, entry_latency, feed_latency):
+def explain(itch, locate, tw_only, hbt_only, hbt_sent, tw_decisions, entry_latency, feed_latency, hbt_life):
     """Each unmatched fill, message by message: the recorded message that filled ours (Tickwire's
     fills CSV names it), the stock's touch in the recorded book just before it (our orders are
     not in it), and why the other backtester did not fill there."""
@@ -326,7 +337,10 @@ def explain(itch, locate, tw_only, hbt_only, hbt_sent, tw_decisions, entry_laten
                 better = (side == "S" and ask and price < ask) or (side == "B" and bid and price > bid)
                 reason = ("through_better_than_the_feeds_touch" if better else "through_beyond_the_feeds_touch")
             elif cause == "behind":
-                reason = "behind_in_the_queue"
+                # What hftbacktest had at that level when the execution behind ours came.
+                there = [h for h in hbt_life if h[1] == side and h[2] == price and h[0] <= ft and (h[4] is None or h[4] > ft)]
+                reason = "behind_hftbacktest_had_no_order_there" if not there else "behind_hftbacktest_order_there_not_reached"
+                f = {**f, "hftbacktest_orders_there": [{"order": h[3], "arrival_ns": h[0], "gone_ns": h[4]} for h in there]}
             else:
                 reason = cause
             why.append({"cause": cause, "reason": reason, **f})
