@@ -258,7 +258,16 @@ def main():
         else:
             matched += 1
             unmatched.pop(k)
-    explained = explain(a.itch, a.locate, unmatched, hbt_only, hbt_sent, tw_decisions, a.entry_latency, a.feed_latency, hbt_life)
+    # When each Tickwire order was filled in full (it left its queue then).
+    tw_done = {}
+    left = {}
+    for line in Path(tw_fills).read_text().splitlines()[1:]:
+        f = line.split(",")
+        oid = int(f[1])
+        left[oid] = left.get(oid, 100) - int(f[5])
+        if left[oid] <= 0 and oid not in tw_done:
+            tw_done[oid] = int(f[0])
+    explained = explain(a.itch, a.locate, unmatched, hbt_only, hbt_sent, tw_decisions, a.entry_latency, a.feed_latency, hbt_life, tw_done)
     print(json.dumps({
         "locate": a.locate, "offset_ticks": a.offset, "itch_messages_of_the_stock": used, "hftbacktest_events": len(events),
         "hftbacktest": {"orders": sent, "fills": hbt_fills, "orders_filled": hbt_fills, "filled_shares": 100 * hbt_fills,
@@ -274,7 +283,7 @@ def main():
     }))
 
 
-def explain(itch, locate, tw_only, hbt_only, hbt_sent, tw_decisions, entry_latency, feed_latency, hbt_life):
+def explain(itch, locate, tw_only, hbt_only, hbt_sent, tw_decisions, entry_latency, feed_latency, hbt_life, tw_done):
     """Each unmatched fill, message by message: the recorded message that filled ours (Tickwire's
     fills CSV names it), the stock's touch in the recorded book just before it (our orders are
     not in it), and why the other backtester did not fill there."""
@@ -364,7 +373,10 @@ def explain(itch, locate, tw_only, hbt_only, hbt_sent, tw_decisions, entry_laten
     for (t, side, price, hid) in hbt_only:
         h_sent = hbt_sent.get(hid, (0, side, price))[0]
         h_arrival = h_sent + entry_latency
-        twn = [p for p in placed if p[1] == side and p[2] == price and p[0] <= t and (p[4] is None or p[4] + feed_latency >= h_arrival)]
+        # Tickwire's orders at that price still in the queue when hftbacktest's filled: arrived,
+        # not cancelled (the cancel reaching the venue), not filled in full before.
+        twn = [p for p in placed if p[1] == side and p[2] == price and p[0] <= t
+               and (p[4] is None or p[4] + feed_latency + entry_latency > t) and tw_done.get(p[3], 1 << 62) > t]
         tw_at = min((p[0] for p in twn), default=None)
         reason = "tickwire_had_no_order_there"
         if tw_at is not None:
