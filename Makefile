@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev zlib1g-dev pkg-config tshark tcpdump gnuplot-nox iproute2 python3 ethtool nftables iputils-ping strace
 RELEASE_BIN := .build/release/tickwire
 
-.PHONY: all deps build release test demo validate models research research-venv research-test bench fuzz soak clean
+.PHONY: all deps build release test demo validate models research research-venv research-test compare-hftbacktest bench fuzz soak clean
 
 all: build
 
@@ -67,6 +67,21 @@ research-venv:
 # small days, the debug binary of `make test`'s build.
 research-test: research-venv
 	TICKWIRE=$(CURDIR)/.build/debug/tickwire $(VENV)/bin/python -B research/tests/test_research.py
+
+# Tickwire's backtester side by side with hftbacktest (research/hftbacktest/compare.py, README
+# "Backtests and transaction cost analysis"): a simulated day of COMPARE_MESSAGES messages, its
+# stock 1 through both with one fixed-offset market maker; one JSON line. hftbacktest's numba pins
+# numpy and llvmlite below the research venv's, so it has a venv of its own.
+COMPARE_MESSAGES ?= 5000000
+HFT_VENV := .venv-hft
+compare-hftbacktest: release
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="python3 python3-venv"
+	@[ -x $(HFT_VENV)/bin/python ] || python3 -m venv $(HFT_VENV)
+	@[ $(HFT_VENV)/.installed -nt research/hftbacktest/requirements.txt ] || { echo "make: installing research/hftbacktest/requirements.txt into $(HFT_VENV)"; \
+	  $(HFT_VENV)/bin/pip install -q -r research/hftbacktest/requirements.txt && touch $(HFT_VENV)/.installed; }
+	@mkdir -p out/compare
+	@[ -s out/compare/day.itch ] || $(RELEASE_BIN) gen itch --messages $(COMPARE_MESSAGES) --rate 50000 --out out/compare/day.itch
+	$(HFT_VENV)/bin/python research/hftbacktest/compare.py out/compare/day.itch --locate 1 --offset 1 --tickwire $(RELEASE_BIN)
 
 # Research at scale (research/tickwire_research, README "Research at scale"): 3 simulated days and
 # the real NASDAQ snippet into the catalogue (datasets/), the five models trained from it
