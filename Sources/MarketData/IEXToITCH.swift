@@ -77,6 +77,8 @@ public struct IEXToITCH: IEXHandler {
 
     var locates: [UInt64: UInt16] = [:]
     var levels: [LevelKey: Level] = [:]
+    /// Each symbol's ask prices with a level (for the side of a print), kept with `levels`.
+    var askPrices: [UInt64: Set<Int64>] = [:]
     /// Trades of the current event not yet paid for by a level, per symbol.
     var pending: [UInt64: [Trade]] = [:]
     /// TOPS: the last quote per symbol (bid price, bid size, ask price, ask size).
@@ -209,6 +211,9 @@ public struct IEXToITCH: IEXHandler {
             }
         }
         levels[key] = level.total == 0 ? nil : level
+        if side == .sell {
+            if level.total == 0 { askPrices[s.rawValue]?.remove(price) } else { askPrices[s.rawValue, default: []].insert(price) }
+        }
     }
 
     /// The trades of `s`'s event that no level paid for: hidden prints.
@@ -236,9 +241,7 @@ public struct IEXToITCH: IEXHandler {
 
     func bestAsk(_ s: IEXSymbol) -> Int64? {
         if let q = quotes[s.rawValue], q.3 > 0 { return q.2 }
-        var best: Int64?
-        for k in levels.keys where k.symbol == s.rawValue && k.side == .sell { best = min(best ?? k.price, k.price) }
-        return best
+        return askPrices[s.rawValue]?.min()
     }
 
     /// A message of `s` at another time than its pending trades: their event is over.
@@ -307,6 +310,7 @@ public struct IEXToITCH: IEXHandler {
             }
         }
         levels.removeAll()
+        askPrices.removeAll()
         quotes.removeAll()
         pending.removeAll()
         event.removeAll()

@@ -205,10 +205,7 @@ struct BacktestCommand: ParsableCommand {
                 TCAFill(time: f.time, orderID: f.orderID, ref: f.ref, locate: f.locate, side: f.side, shares: f.shares, price: f.price.rawValue, liquidity: f.liquidity)
             }
             let c = b.engine.counters
-            let byOrder = TCAInput.decisions(b.decisions.map { d in
-                (d.orderID, DecisionRecord.actionNames[Int(min(d.action, 3))], (DecisionReason(rawValue: d.reason) ?? .rule).description,
-                 DecisionRecord.regimeName(d.regime))
-            }).byOrder
+            let byOrder = TCAInput.decisions(b.decisions.map { ($0.orderID, $0.actionName, $0.reasonName, $0.regimeName) }).byOrder
             let input = TCAInput(feed: b.feedSeen, fills: fills, counts: TCAOrderCounts(orders: Int(c.ordersSent), replaces: Int(c.replacesSent), cancels: Int(c.cancelsSent)),
                                  names: TCAInput.directoryNames(b.feedSeen), decisions: byOrder)
             let result = try runTCA(input, configuration: tc)
@@ -233,10 +230,8 @@ struct BacktestCommand: ParsableCommand {
     func writeDecisions<S: Strategy>(_ b: Backtester<S>, to path: String) throws {
         var s = "feed_time_ns,sent_ns,order_id,locate,side,action,shares,price,reason,regime\n"
         for d in b.decisions {
-            let action = DecisionRecord.actionNames[Int(min(d.action, 3))]
-            let reason = (DecisionReason(rawValue: d.reason) ?? .rule).description
-            s += "\(d.feedTime),\(d.sentAt),\(d.orderID),\(d.locate),\(d.side == 0 ? "" : String(Character(Unicode.Scalar(d.side)))),\(action),\(d.shares),\(d.price),"
-            s += "\(reason),\(DecisionRecord.regimeName(d.regime))\n"
+            s += "\(d.feedTime),\(d.sentAt),\(d.orderID),\(d.locate),\(d.side == 0 ? "" : String(Character(Unicode.Scalar(d.side)))),\(d.actionName),"
+            s += "\(d.shares),\(d.price),\(d.reasonName),\(d.regimeName)\n"
         }
         do { try s.write(toFile: path, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(path): \(error)") }
     }
@@ -498,4 +493,11 @@ func bookCapacity(peakLive: Int) -> Int {
     var n = 1 << 16
     while n < need, n < 1 << 26 { n <<= 1 }
     return n
+}
+
+/// A backtest decision's codes by name, as the live decision log writes them.
+extension BacktestDecision {
+    var actionName: String { DecisionRecord.actionNames[Int(min(action, 3))] }
+    var reasonName: String { (DecisionReason(rawValue: reason) ?? .rule).description }
+    var regimeName: String { DecisionRecord.regimeName(regime) }
 }

@@ -40,13 +40,12 @@ final class RecordFile {
         buffer.deallocate()
     }
 
-    /// Room for one record of `size` bytes, zeroed; the caller stores its fields, then `commit`.
+    /// Room for one record of `size` bytes; the caller writes all of them (the layouts' `write`
+    /// zeroes what no field covers), then `commit`.
     @inline(__always)
     func reserve(_ size: Int) -> UnsafeMutableRawPointer {
         if used + size > capacity { flush() }
-        let p = buffer + used
-        p.initializeMemory(as: UInt8.self, repeating: 0, count: size)
-        return p
+        return buffer + used
     }
 
     @inline(__always)
@@ -100,6 +99,14 @@ struct RecordStamp {
         p.storeBytes(of: venue.littleEndian, toByteOffset: 8, as: Int64.self)
         p.storeBytes(of: sequence.littleEndian, toByteOffset: 16, as: UInt64.self)
     }
+}
+
+/// A stock name as the records hold it: its first 8 ASCII bytes, space-padded, byte 0 lowest.
+func packedSymbol(_ name: String) -> UInt64 {
+    let bytes = Array(name.utf8.prefix(8))
+    var raw: UInt64 = 0
+    for k in 0..<8 { raw |= UInt64(k < bytes.count ? bytes[k] : 0x20) << (8 * UInt64(k)) }
+    return raw
 }
 
 /// "B", "S", or " " for none.
@@ -255,11 +262,8 @@ struct CatalogueSink: BookFeedSink {
         let i = Int(locate.rawValue)
         if symbolCache[i] != 0 { return symbolCache[i] }
         guard let s = directory[locate] else { return 0x2020_2020_2020_2020 }
-        var raw: UInt64 = 0
-        let name = Array(s.description.utf8.prefix(8))
-        for k in 0..<8 { raw |= UInt64(k < name.count ? name[k] : 0x20) << (8 * UInt64(k)) }
-        symbolCache[i] = raw
-        return raw
+        symbolCache[i] = packedSymbol(s.description)
+        return symbolCache[i]
     }
 
     mutating func message(sequence: UInt64) { self.sequence = sequence }
@@ -442,12 +446,7 @@ struct IEXCatalogueSink: IEXHandler {
         return l
     }
 
-    static func name(_ s: IEXSymbol) -> UInt64 {
-        var raw: UInt64 = 0
-        let bytes = Array(s.description.utf8.prefix(8))
-        for k in 0..<8 { raw |= UInt64(k < bytes.count ? bytes[k] : 0x20) << (8 * UInt64(k)) }
-        return raw
-    }
+    static func name(_ s: IEXSymbol) -> UInt64 { packedSymbol(s.description) }
 
     mutating func event(_ action: EventRecord.Action, _ type: UInt8, _ s: IEXSymbol, side: Side?, price: Int64, size: UInt32,
                         remaining: UInt32, flags: UInt8, time: Int64) {
