@@ -285,7 +285,7 @@ public final class BacktestVenue: ByteStreamTransport {
     /// and its answer take no time).
     public func send(_ bytes: UnsafeRawBufferPointer) -> Int {
         guard isOpen else { return -32 }  // EPIPE
-        inbound.push(bytes, at: loggedIn ? localNow &+ entryLatency.next() : localNow)
+        inbound.push(bytes, at: loggedIn ? localNow &+ entryLatency.next(at: localNow) : localNow)
         return bytes.count
     }
 
@@ -1077,11 +1077,14 @@ public final class BacktestVenue: ByteStreamTransport {
     /// messages of one event (an order's executions, our add and what it crossed) leave in one
     /// packet and arrive together, as they do live; a draw per message would spread them over
     /// the latency's range and make the strategy decide on half an event.
+    /// A trace (`LatencyModel.trace`) is asked per message instead: it holds the recorded run's
+    /// latency message by message, a burst's spread included.
     @inline(__always)
     func feedArrival() -> UInt64 {
+        if feedLatency.isTrace { return venueNow &+ feedLatency.next(at: venueNow) }
         if venueNow != feedDrawAt {
             feedDrawAt = venueNow
-            feedDraw = feedLatency.next()
+            feedDraw = feedLatency.next(at: venueNow)
         }
         return venueNow &+ feedDraw
     }
@@ -1136,7 +1139,7 @@ public final class BacktestVenue: ByteStreamTransport {
     }
 
     func answer(_ bytes: UnsafeRawBufferPointer) {
-        lastAnswerTime = answers.push(bytes, at: venueNow &+ responseLatency.next())
+        lastAnswerTime = answers.push(bytes, at: venueNow &+ responseLatency.next(at: venueNow))
     }
 
     // MARK: - Tokens

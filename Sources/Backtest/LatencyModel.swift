@@ -6,9 +6,11 @@
 //   OrderEntryLatency our send -> the venue acting on it (our NIC, the wire, the venue's gateway)
 //   ResponseLatency   the venue's answer (accept, fill, cancel) -> our receipt of it
 //
-// Each is drawn from a `LatencyModel`: a constant, or empirical: the values of a recorded run
+// Each is drawn from a `LatencyModel`: a constant; empirical: the values of a recorded run
 // (a demo's or a live run's), drawn at random with a seeded generator, so that a backtest is
-// repeatable and its latencies have the recorded run's spread and tail. Streams stay ordered: the
+// repeatable and its latencies have the recorded run's spread and tail; or a trace: the recorded
+// run's latency as it was at each moment (venue clock), so that its slow spells (a venue that
+// fell behind its own clock in a burst) fall on the same moments of the day. Streams stay ordered: the
 // backtester never lets a later event of one stream overtake an earlier one (a feed and a TCP
 // session deliver in order), whatever the draws.
 import Foundation
@@ -19,10 +21,37 @@ public enum LatencyModel: Sendable, Equatable, CustomStringConvertible {
     case constant(nanos: UInt64)
     /// Values recorded in a run (ns), drawn uniformly at random (seeded).
     case empirical(samples: [UInt64], seed: UInt64)
+    /// A recorded run's latency by venue time, one point per recorded event: events at a time
+    /// the trace has points for take those points' values in turn (a burst stamped with one
+    /// time, as a day's opening, keeps the spread its messages had), and an event at any other
+    /// time the value of the last point before it (the first point's before the trace).
+    /// `times` never goes back.
+    case trace(times: [UInt64], values: [UInt64])
 
-    /// "20us", "1.5ms", "800ns", "0" (constant), or "empirical:FILE" (one value in ns per line;
-    /// lines that do not parse are refused, naming the line).
+    /// "20us", "1.5ms", "800ns", "0" (constant), "empirical:FILE" (one value in ns per line),
+    /// or "trace:FILE" (per line the venue time in ns since midnight and the latency then in ns,
+    /// times never going back). Lines that do not parse are refused, naming the line.
     public static func parse(_ text: String, seed: UInt64 = 1) throws -> LatencyModel {
+        if text.hasPrefix("trace:") {
+            let path = String(text.dropFirst("trace:".count))
+            guard let data = FileManager.default.contents(atPath: path), let s = String(data: data, encoding: .utf8) else {
+                throw LatencyModelError("cannot read \(path)")
+            }
+            var times: [UInt64] = [], values: [UInt64] = []
+            for (i, line) in s.split(whereSeparator: \.isNewline).enumerated() {
+                let t = line.trimmingCharacters(in: .whitespaces)
+                if t.isEmpty || t.hasPrefix("#") { continue }
+                let f = t.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," })
+                guard f.count == 2, let at = UInt64(f[0]), let v = UInt64(f[1]) else {
+                    throw LatencyModelError("\(path):\(i + 1): not 'venue_time_ns latency_ns': \(t)")
+                }
+                guard at >= (times.last ?? 0) else { throw LatencyModelError("\(path):\(i + 1): the time goes back (\(at) after \(times.last!))") }
+                times.append(at)
+                values.append(v)
+            }
+            guard !times.isEmpty else { throw LatencyModelError("\(path): no latencies in it") }
+            return .trace(times: times, values: values)
+        }
         if text.hasPrefix("empirical:") {
             let path = String(text.dropFirst("empirical:".count))
             guard let data = FileManager.default.contents(atPath: path), let s = String(data: data, encoding: .utf8) else {
@@ -60,6 +89,7 @@ public enum LatencyModel: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .constant(let ns): "constant \(ns) ns"
         case .empirical(let s, let seed): "empirical (\(s.count) values, median \(s.sorted()[s.count / 2]) ns, seed \(seed))"
+        case .trace(let t, let v): "trace (\(t.count) points from \(t[0]) to \(t[t.count - 1]) ns, median \(v.sorted()[v.count / 2]) ns)"
         }
     }
 }
@@ -74,29 +104,74 @@ public struct LatencyModelError: Error, CustomStringConvertible, Sendable {
 public struct LatencySampler: @unchecked Sendable {
     let constant: UInt64
     let samples: UnsafeMutableBufferPointer<UInt64>?
+    /// A trace's times (`samples` holds its values).
+    let times: UnsafeMutableBufferPointer<UInt64>?
     var state: UInt64
+    /// A trace's point in use, and the time last asked.
+    var cursor = 0
+    var asked: UInt64 = .max
 
-    init(_ model: LatencyModel) {
+    public init(_ model: LatencyModel) {
         switch model {
         case .constant(let ns):
             constant = ns
             samples = nil
+            times = nil
             state = 1
         case .empirical(let v, let seed):
             constant = 0
             let b = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: v.count)
             _ = b.initialize(from: v)
             samples = b
+            times = nil
             state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed
+        case .trace(let t, let v):
+            constant = 0
+            let n = min(t.count, v.count)
+            let b = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+            _ = b.initialize(from: v.prefix(n))
+            let tb = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+            _ = tb.initialize(from: t.prefix(n))
+            samples = b
+            times = tb
+            state = 1
         }
     }
 
     /// The sample storage is kept for the life of the backtest (owned by its venue).
-    func release() { samples?.deallocate() }
+    public func release() {
+        samples?.deallocate()
+        times?.deallocate()
+    }
+
+    /// The latency of an event at venue time `t` (a constant's or a random draw's ignore it).
+    @inline(__always)
+    public mutating func next(at t: UInt64) -> UInt64 {
+        guard let tt = times, let v = samples else { return next() }
+        if t == asked {
+            // The next event at the same time: the next point at it, if the trace has one.
+            if cursor &+ 1 < tt.count, tt[cursor &+ 1] == t { cursor &+= 1 }
+            return v[cursor]
+        }
+        if t < asked, asked != .max {
+            // Back in time (not in a backtest's time line, but allowed): start over.
+            cursor = 0
+        }
+        asked = t
+        // The last point before t, then the first at t if there is one. Times asked mostly go
+        // forward: the walk goes on from the last point.
+        while cursor &+ 1 < tt.count, tt[cursor &+ 1] < t { cursor &+= 1 }
+        if cursor &+ 1 < tt.count, tt[cursor &+ 1] == t, tt[cursor] < t { cursor &+= 1 }
+        return v[cursor]
+    }
+
+    /// Whether the latency depends on the time asked (a trace): the venue then asks per event.
+    var isTrace: Bool { times != nil }
 
     @inline(__always)
     mutating func next() -> UInt64 {
         guard let s = samples else { return constant }
+        if times != nil { return s[cursor] }
         state ^= state >> 12
         state ^= state << 25
         state ^= state >> 27

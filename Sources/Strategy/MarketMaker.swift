@@ -372,6 +372,12 @@ public final class MarketMaker: Strategy {
         let fair = top.microprice - (inv * p.skewTicksPerLot * tick) / lot
         var bid = floorTo(fair - (p.halfWidthTicks + extraBid) * tick, tick)
         var ask = ceilTo(fair + (p.halfWidthTicks + extraAsk) * tick, tick)
+        // Our two quotes never meet: with no half width and the fair price on a tick, both
+        // would sit at it and trade with each other (a wash trade). The side that would add to
+        // the inventory steps back (the ask when flat).
+        if ask <= bid {
+            if inv > 0 { bid = ask - tick } else { ask = bid + tick }
+        }
         // Passive only: never at or through the other side's touch.
         bid = min(bid, top.ask.rawValue - tick)
         ask = max(ask, top.bid.rawValue + tick)
@@ -389,11 +395,35 @@ public final class MarketMaker: Strategy {
 
     func requote(_ l: Int, _ top: BookTop, _ ctx: inout StrategyContext) {
         let w = wantedWithReasons(top, inventory: inventory[l], l, now: ctx.now, widen: ctx.requiredOffset(top.locate))
+        var bid = w.bid, ask = w.ask
+        // Never at or through our own other side, where it rests or is about to (a quote the
+        // feed has not shown yet is not in `top`): no self-trade while one side waits to move.
+        let tick = max(parameters.tick, 1)
+        if let b = bid, let own = ownPrices(2 * l + 1), b.rawValue >= own.low {
+            bid = own.low - tick > 0 ? Price(rawValue: own.low - tick) : nil
+        }
+        if let a = ask, let own = ownPrices(2 * l), a.rawValue <= own.high {
+            ask = Price(rawValue: own.high + tick)
+        }
         // Shares ahead of a quote placed at the wanted price: the whole level when it joins it.
-        let aheadBid = w.bid == top.bid ? top.bidShares : 0
-        let aheadAsk = w.ask == top.ask ? top.askShares : 0
-        manage(slot: 2 * l, locate: top.locate, side: .buy, want: w.bid, size: w.size, ahead: aheadBid, reason: w.bidWidened ? .widened : .rule, &ctx)
-        manage(slot: 2 * l + 1, locate: top.locate, side: .sell, want: w.ask, size: w.size, ahead: aheadAsk, reason: w.askWidened ? .widened : .rule, &ctx)
+        let aheadBid = bid == top.bid ? top.bidShares : 0
+        let aheadAsk = ask == top.ask ? top.askShares : 0
+        manage(slot: 2 * l, locate: top.locate, side: .buy, want: bid, size: w.size, ahead: aheadBid, reason: w.bidWidened ? .widened : .rule, &ctx)
+        manage(slot: 2 * l + 1, locate: top.locate, side: .sell, want: ask, size: w.size, ahead: aheadAsk, reason: w.askWidened ? .widened : .rule, &ctx)
+    }
+
+    /// The lowest and highest price the quote in `slot` rests at or is about to (a replace in
+    /// flight: the old price and the new); nil when it has no order.
+    @inline(__always)
+    func ownPrices(_ slot: Int) -> (low: Int64, high: Int64)? {
+        let q = quotes[slot]
+        switch q.state {
+        case .none: return nil
+        case .pendingReplace:
+            return (min(q.price.rawValue, q.pendingPrice.rawValue), max(q.price.rawValue, q.pendingPrice.rawValue))
+        case .sending, .pendingNew, .live, .pendingCancel:
+            return (q.price.rawValue, q.price.rawValue)
+        }
     }
 
     @inline(__always)

@@ -51,7 +51,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("iex-port"), help: "With --iex: only this UDP port.")
     var iexPort: UInt16?
 
-    @Option(name: .customLong("feed-latency"), help: "Venue timestamp -> our decision: e.g. 20us, or empirical:FILE.")
+    @Option(name: .customLong("feed-latency"), help: "Venue timestamp -> our decision: e.g. 20us, empirical:FILE (values drawn at random) or trace:FILE (venue time and latency per line: the latency as it was at each moment).")
     var feedLatency: String = "20us"
 
     @Option(name: .customLong("entry-latency"), help: "Our send -> the venue acting on it.")

@@ -59,6 +59,9 @@ struct ValidateCommand: ParsableCommand {
     @Flag(name: .customLong("paper-twice"), help: "Run the paper run a second time (same seed, same clock) and report how far the two agree: the floor under any backtest's agreement with paper.")
     var paperTwice = false
 
+    @Option(help: "How the backtest takes the paper run's latencies: trace (each as it was at that moment of the day: the venue's lag in its bursts falls where it fell) or empirical (drawn at random from the run's values).")
+    var latencies: ValidateLatencies = .trace
+
     @Option(help: "Where everything goes: paper/ (the demo's files), day.itch, latencies/, backtest/, replay.csv, report.json.")
     var out: String = "out/validate"
 
@@ -109,6 +112,19 @@ struct ValidateCommand: ParsableCommand {
             throw fail("the paper capture: \(error)")
         }
         let split = try LatencyCommand.writeLatencies(measured, to: out + "/latencies")
+        let lineA = FeedAddress(ip: IPv4Address(239, 192, 10, 1), port: 26477)
+        let lineB = FeedAddress(ip: IPv4Address(239, 192, 10, 2), port: 26477)
+        let lagByMessage = try Self.venueLagByMessage(capture: capture, line: lineA)
+        let traces = try Self.writeLatencyTraces(split: split, lag: lagByMessage.messages, records: records, to: out + "/latencies")
+        let latencyArgs: [String]
+        switch latencies {
+        case .trace:
+            latencyArgs = ["--feed-latency", "trace:\(out)/latencies/feed.trace", "--entry-latency", "trace:\(out)/latencies/entry.trace",
+                           "--response-latency", "empirical:\(out)/latencies/response.ns"]
+        case .empirical:
+            latencyArgs = ["--feed-latency", "empirical:\(out)/latencies/feed.ns", "--entry-latency", "empirical:\(out)/latencies/entry.ns",
+                           "--response-latency", "empirical:\(out)/latencies/response.ns"]
+        }
 
         // (a) the day alone, and its backtest.
         var flow = OrderFlowConfiguration(seed: seed, symbols: symbols)
@@ -118,24 +134,24 @@ struct ValidateCommand: ParsableCommand {
         guard FileManager.default.createFile(atPath: dayPath, contents: nil), let fh = FileHandle(forWritingAtPath: dayPath) else {
             throw fail("cannot write \(dayPath)")
         }
+        // The day ends where the paper run stopped trading (its last decision), not where its
+        // venue stopped (a second later, for the wind-down): a backtest that trades on through
+        // that second places about 5% more orders than paper, and looked like model bias.
+        let paperEnd = records.map(\.feedTime).max() ?? 0
+        let until = paperEnd > flowStart ? min(paperEnd &+ 1, flowStart + UInt64(sessionSeconds * 1e9)) : flowStart + UInt64(sessionSeconds * 1e9)
         let generated = FlowDay.generate(flow, messages: Int(sessionSeconds * rate * 4) + 100_000, eventTimes: true,
-                                         untilNanos: flowStart + UInt64(sessionSeconds * 1e9)) { fh.write(Data($0)) }
+                                         untilNanos: until) { fh.write(Data($0)) }
         try? fh.close()
         log("backtest: the day alone, \(generated.messages) messages, with the paper run's latencies")
         try FileManager.default.createDirectory(atPath: out + "/backtest", withIntermediateDirectories: true)
         let bt = try BacktestCommand.parse([dayPath, "--strategy", strategyOptions.strategy, "--traded", String(strategyOptions.traded),
                                             "--max-position", String(strategyOptions.maxPosition), "--models", strategyOptions.models,
-                                            "--feed-latency", "empirical:\(out)/latencies/feed.ns",
-                                            "--entry-latency", "empirical:\(out)/latencies/entry.ns",
-                                            "--response-latency", "empirical:\(out)/latencies/response.ns",
                                             "--seed", String(seed), "--hidden-prints", "ignore",
                                             "--fills-out", out + "/backtest/fills.csv", "--decisions-out", out + "/backtest/decisions.csv",
-                                            "--tca-out", out + "/backtest/tca"]).execute()
+                                            "--tca-out", out + "/backtest/tca"] + latencyArgs).execute()
 
         // (c) replay of the paper capture: the strategy's orders on it, the venue's fills in it.
         log("replay: the paper capture")
-        let lineA = FeedAddress(ip: IPv4Address(239, 192, 10, 1), port: 26477)
-        let lineB = FeedAddress(ip: IPv4Address(239, 192, 10, 2), port: 26477)
         let replayed: StrategyReplayReport
         switch spec.kind {
         case .marketMaker:
@@ -147,7 +163,7 @@ struct ValidateCommand: ParsableCommand {
         }
         var wire = try TCAInput.fromCapture(capture, orderEntryPort: orderPort, lineA: lineA, lineB: lineB)
         wire.decisions = try TCAInput.decisionLog(paperDecisions).byOrder
-        let lag = try Self.venueLag(capture: capture, line: lineA)
+        let lag = VenueLag(lagByMessage.packets)
         var tcaConf = TCAConfiguration()
         tcaConf.maxLocates = symbols + 1
         let wireTCA = try runTCA(wire, configuration: tcaConf)
@@ -170,6 +186,7 @@ struct ValidateCommand: ParsableCommand {
             agreement: agreement,
             latenciesNs: ["feed_p50": Self.median(split.wireToRx.indices.map { split.wireToRx[$0] &+ split.rxToSend[$0] }),
                           "entry_p50": Self.median(split.entry), "response_p50": Self.median(split.wireToRx)],
+            latencyModel: latencies.rawValue, tracePoints: ["feed": traces.feedPoints, "entry": traces.entryPoints], dayUntilNs: until,
             backtestFillCauses: bt.fillCauses, paperFeedGaps: paper.feedGaps, paperRiskRejects: paper.riskRejects, paperVenueLag: lag,
             files: ["paper": out + "/paper", "day": dayPath, "latencies": out + "/latencies", "backtest": out + "/backtest",
                     "replay_decisions": out + "/replay.csv", "report": out + "/report.json"])
@@ -214,11 +231,18 @@ struct ValidateCommand: ParsableCommand {
     /// offset and the fastest send). Paced by event time, a packet leaves when the clock reaches
     /// its stamp; a venue that cannot keep up (a volatile regime's burst on a shared core) sends
     /// late, and our orders then meet the flow where it stands, not where the clock is.
-    static func venueLag(capture: String, line: FeedAddress) throws -> VenueLag {
+    /// How far the paper venue's feed fell behind its own clock: each line-A message's packet
+    /// time at the tap less the message's venue stamp, less the least of these (the clocks'
+    /// offset and the fastest send). Paced by event time, a packet leaves when the clock reaches
+    /// its stamp; a venue that cannot keep up (a volatile regime's burst on a shared core) sends
+    /// late, and our orders then meet the flow where it stands, not where the clock is.
+    /// `packets`: the first message's lag of each packet (the report's summary).
+    static func venueLagByMessage(capture: String, line: FeedAddress) throws -> (messages: [(stamp: UInt64, late: UInt64)], packets: [UInt64]) {
         let reader: PcapReader
         do { reader = try PcapReader(path: capture) } catch { throw fail("\(capture): \(error)") }
         var p = tw_pkt()
-        var late: [Int64] = []
+        var late: [(stamp: UInt64, late: Int64)] = []
+        var firsts: [Int] = []
         do {
             while try reader.next(&p) {
                 let frame = UnsafeRawBufferPointer(start: p.data, count: Int(p.len))
@@ -227,20 +251,59 @@ struct ValidateCommand: ParsableCommand {
                 let l4 = ip.payload
                 guard UInt16(l4[2]) << 8 | UInt16(l4[3]) == line.port,
                       let mold = MoldUDP64Packet(UnsafeRawBufferPointer(rebasing: l4[8...])), mold.messageCount > 0 else { continue }
-                var stamp: UInt64?
+                let tap = Int64(p.rx_timestamp % 86_400_000_000_000)
+                var first = true
                 mold.forEachMessage { m, _ in
-                    if stamp == nil, m.count >= 11 { stamp = m[5..<11].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+                    guard m.count >= 11 else { return }
+                    let stamp = m[5..<11].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                    if first { firsts.append(late.count) }
+                    first = false
+                    late.append((stamp, tap - Int64(stamp)))
                 }
-                guard let stamp else { continue }
-                late.append(Int64(p.rx_timestamp % 86_400_000_000_000) - Int64(stamp))
             }
         } catch {
             throw fail("\(capture): \(error)")
         }
-        guard let least = late.min() else { return VenueLag() }
-        let v = late.map { UInt64($0 - least) }.sorted()
-        return VenueLag(packets: v.count, p50Ns: v[v.count / 2], p99Ns: v[min(v.count - 1, v.count * 99 / 100)], maxNs: v[v.count - 1],
-                        overOneMs: Double(v.filter { $0 > 1_000_000 }.count) / Double(v.count))
+        guard let least = late.map(\.late).min() else { return ([], []) }
+        return (late.map { ($0.stamp, UInt64($0.late - least)) }, firsts.map { UInt64(late[$0].late - least) })
+    }
+
+    /// The paper run's latencies as they were at each moment, for a backtest's `trace:` models:
+    /// - feed.trace: per line-A message, its venue stamp and how late its packet left
+    ///   (`venueLagByMessage`) plus our median wire -> send (a packet's own is known only for
+    ///   packets that triggered an order); in the order they were sent, so that the messages of
+    ///   one stamp (the opening's book) keep the spread they had;
+    /// - entry.trace: per order the venue answered, our send on the venue's clock and the
+    ///   answer's own timestamp less it: where in the flow the venue took our order (a venue
+    ///   behind its clock takes it among older events; clamped at 0, which a backtest's time
+    ///   line cannot go below).
+    /// The wall clock goes onto the venue's by the least (rx - trigger stamp) of the decisions,
+    /// as `paperOrders` does.
+    static func writeLatencyTraces(split: WireToWire.Split, lag: [(stamp: UInt64, late: UInt64)], records: [DecisionRecord],
+                                   to dir: String) throws -> (feedPoints: Int, entryPoints: Int) {
+        let base = median(split.wireToRx.indices.map { split.wireToRx[$0] &+ split.rxToSend[$0] })
+        // A stable sort: the messages of one stamp stay in the order they left.
+        let feed = lag.enumerated().sorted { ($0.element.stamp, $0.offset) < ($1.element.stamp, $1.offset) }.map { ($0.element.stamp, $0.element.late &+ base) }
+        let offset = records.filter { $0.feedTime > 0 && $0.rxWallNanos > 0 }
+            .map { Int64($0.rxWallNanos % 86_400_000_000_000) - Int64($0.feedTime) }.min() ?? 0
+        var entry: [(UInt64, UInt64)] = []
+        for i in split.answeredSendWall.indices where split.answerVenueStamp[i] > 0 {
+            let sent = Int64(split.answeredSendWall[i] % 86_400_000_000_000) - offset
+            guard sent > 0 else { continue }
+            entry.append((UInt64(sent), UInt64(max(0, Int64(split.answerVenueStamp[i]) - sent))))
+        }
+        entry = entry.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
+        guard !feed.isEmpty, !entry.isEmpty else {
+            throw fail("the paper capture gives no latency trace (\(feed.count) feed messages, \(entry.count) answered orders)")
+        }
+        func write(_ name: String, _ v: [(UInt64, UInt64)]) throws {
+            let text = "# venue_time_ns latency_ns (tickwire validate: the paper run's, moment by moment)\n"
+                + v.map { "\($0.0) \($0.1)" }.joined(separator: "\n") + "\n"
+            do { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(dir)/\(name): \(error)") }
+        }
+        try write("feed.trace", feed)
+        try write("entry.trace", entry)
+        return (feed.count, entry.count)
     }
 
     static func decisionRecords(_ path: String) throws -> [DecisionRecord] {
@@ -383,6 +446,10 @@ struct ValidateCommand: ParsableCommand {
     }
 }
 
+enum ValidateLatencies: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case trace, empirical
+}
+
 struct VenueLag: Encodable {
     var packets = 0
     var p50Ns: UInt64 = 0
@@ -390,6 +457,19 @@ struct VenueLag: Encodable {
     var maxNs: UInt64 = 0
     /// Share of the packets sent more than a millisecond behind the venue's clock.
     var overOneMs = 0.0
+}
+
+extension VenueLag {
+    /// The summary of each packet's lag (`ValidateCommand.venueLagByMessage`).
+    init(_ late: [UInt64]) {
+        guard !late.isEmpty else {
+            self.init()
+            return
+        }
+        let v = late.sorted()
+        self.init(packets: v.count, p50Ns: v[v.count / 2], p99Ns: v[min(v.count - 1, v.count * 99 / 100)], maxNs: v[v.count - 1],
+                  overOneMs: Double(v.filter { $0 > 1_000_000 }.count) / Double(v.count))
+    }
 }
 
 struct ValidateSide: Encodable {
@@ -447,8 +527,14 @@ struct ValidateReport: Encodable {
     var paper: ValidateSide
     var replay: ValidateSide
     var agreement: ValidateAgreement
-    /// The paper run's latencies (medians), which the backtest drew from.
+    /// The paper run's latencies (medians), which the backtest took.
     var latenciesNs: [String: UInt64]
+    /// How the backtest took them: trace (moment by moment) or empirical (drawn at random),
+    /// and the traces' points.
+    var latencyModel: String
+    var tracePoints: [String: Int]
+    /// The backtest's day ends here (venue time, ns since midnight): the paper run's last decision.
+    var dayUntilNs: UInt64
     var backtestFillCauses: [String: UInt64]
     var paperFeedGaps: UInt64
     var paperRiskRejects: UInt64

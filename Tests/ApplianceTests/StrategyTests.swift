@@ -136,6 +136,72 @@ import TickwireCore
         }
     }
 
+    /// The command line's market maker quotes with no half width: on a two-tick spread with
+    /// equal sizes the fair price is on a tick, and both quotes used to go out at it and trade
+    /// with each other (the validate day's opening, stock 2). Now the side that would add to the
+    /// inventory steps back; and a quote never goes at or through our own other side while that
+    /// one waits to move (not yet in the feed's touch).
+    @Test func marketMakerNeverQuotesAgainstItself() {
+        let (p, c) = outbox()
+        defer { p.deallocate() }
+        var ctx = c
+        var params = MarketMakerParameters()
+        params.halfWidthTicks = 0
+        let l = StockLocate(rawValue: 1)
+        func quotes(_ ctx: StrategyContext) -> (bid: Int64?, ask: Int64?) {
+            var q: (bid: Int64?, ask: Int64?) = (nil, nil)
+            for i in 0..<ctx.count {
+                switch ctx[i] {
+                case let .new(_, _, side, _, px, _):
+                    if side == .buy { q.bid = px.rawValue } else { q.ask = px.rawValue }
+                default: break
+                }
+            }
+            return q
+        }
+        let even = BookTop(locate: l, bid: Price(rawValue: 2_209_800), bidShares: 200, ask: Price(rawValue: 2_210_000), askShares: 200)
+        let flat = MarketMaker(symbols: [l], maxLocates: 4, parameters: params)
+        flat.onBook(even, &ctx)
+        #expect(quotes(ctx) == (2_209_900, 2_210_000), "flat: the bid at the fair price, the ask a tick above")
+        let long = MarketMaker(symbols: [l], maxLocates: 4, parameters: params)
+        ctx.reset(now: 2_000)
+        long.onOrder(.executed(id: 99, locate: l, side: .buy, shares: 50, price: Price(rawValue: 2_209_800), match: 1), &ctx)
+        ctx.reset(now: 3_000)
+        long.onBook(even, &ctx)
+        let q = quotes(ctx)
+        #expect(q.bid != nil && q.ask != nil && q.bid! < q.ask!, "long: never crossed: \(q)")
+
+        // Both quotes live at 100,100 / 100,200; the touch jumps two ticks up. The bid would go
+        // to 100,400, through our ask, which rests at 100,200 until its replace is done: the bid
+        // waits below it, the ask moves.
+        let mm = MarketMaker(symbols: [l], maxLocates: 4, parameters: params)
+        ctx.reset(now: 10_000)
+        let start = BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_200), askShares: 500)
+        mm.onBook(start, &ctx)
+        #expect(quotes(ctx) == (100_100, 100_200))
+        mm.onSubmitted(tag: 2, result: .sent(id: 1), &ctx)
+        mm.onSubmitted(tag: 3, result: .sent(id: 2), &ctx)
+        mm.onOrder(.accepted(id: 1, ref: OrderRef(rawValue: 10)), &ctx)
+        mm.onOrder(.accepted(id: 2, ref: OrderRef(rawValue: 11)), &ctx)
+        ctx.reset(now: 10_000 + 3_000_000)  // past the minimum interval
+        let up = BookTop(locate: l, bid: Price(rawValue: 100_300), bidShares: 500, ask: Price(rawValue: 100_500), askShares: 500)
+        mm.onBook(up, &ctx)
+        var movedBid: Int64?, movedAsk: Int64?
+        for i in 0..<ctx.count {
+            if case let .replace(id, _, px) = ctx[i] { if id == 1 { movedBid = px.rawValue } else { movedAsk = px.rawValue } }
+        }
+        #expect(movedBid == nil, "the bid stays below our resting ask: \(String(describing: movedBid))")
+        #expect(movedAsk == 100_500)
+        // Once the ask's replace is done, the bid follows.
+        mm.onReplaceSent(id: 2, newID: 3, &ctx)
+        mm.onOrder(.replaced(old: 2, new: 3), &ctx)
+        ctx.reset(now: 10_000 + 6_000_000)
+        mm.onBook(up, &ctx)
+        movedBid = nil
+        for i in 0..<ctx.count { if case let .replace(1, _, px) = ctx[i] { movedBid = px.rawValue } }
+        #expect(movedBid == 100_400)
+    }
+
     @Test func takerCrossesOnStrongImbalanceOnlyAndRespectsItsCooldown() {
         let (p, c) = outbox()
         defer { p.deallocate() }
@@ -236,7 +302,9 @@ import TickwireCore
         for hold in [true, false] {
             var ctx = c
             var params = MarketMakerParameters()
-            params.halfWidthTicks = 0
+            // A tick either side of the fair price, so that a one-tick move of both quotes
+            // keeps each clear of our other side.
+            params.halfWidthTicks = 1
             params.holdFillProbability = hold ? 0 : 1.1
             let mm = quoting(params, top(bid: 1_000_000, bidShares: 500, ask: 1_000_100, askShares: 500), &ctx)
             // The touch moves up a tick (bid now 100.01): the fair price left both quotes by a tick.

@@ -127,6 +127,31 @@ enum CLI {
         #expect((e["latencies"] as? [String: String])?["entry"]?.hasPrefix("empirical (3 values") == true)
     }
 
+    /// The `trace:` latency model: a one-point trace is a constant: the same backtest, byte for byte in its report, as the
+    /// constant model of that value. Files that do not parse are refused by line.
+    @Test func aOnePointTraceIsTheConstant() throws {
+        let day = Self.day
+        let trace = CLI.temp("one.trace"), entry = CLI.temp("entry.trace")
+        try "# venue_time_ns latency_ns\n0 250000\n".write(toFile: trace, atomically: true, encoding: .utf8)
+        try "0 40000\n".write(toFile: entry, atomically: true, encoding: .utf8)
+        let a = try CLI.json(["backtest", day, "--strategy", "mm", "--traded", "20", "--feed-latency", "250us", "--entry-latency", "40us", "--json"])
+        let b = try CLI.json(["backtest", day, "--strategy", "mm", "--traded", "20", "--feed-latency", "trace:\(trace)",
+                              "--entry-latency", "trace:\(entry)", "--json"])
+        for k in ["orders", "replaces", "cancels", "fills", "filled_shares", "pnl"] {
+            #expect("\(a[k] ?? "-")" == "\(b[k] ?? "-")", "\(k)")
+        }
+        #expect((a["fills"] as? Int ?? 0) > 0)
+        #expect((b["latencies"] as? [String: String])?["feed"]?.hasPrefix("trace (1 points") == true)
+        let back = CLI.temp("back.trace")
+        try "20 5\n10 5\n".write(toFile: back, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["backtest", day, "--feed-latency", "trace:\(back)"])
+        #expect(r.status != 0 && r.err.contains("back.trace:2: the time goes back"))
+        let bad = CLI.temp("bad.trace")
+        try "10\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let r2 = try CLI.run(["backtest", day, "--feed-latency", "trace:\(bad)"])
+        #expect(r2.status != 0 && r2.err.contains("bad.trace:1: not 'venue_time_ns latency_ns'"))
+    }
+
     /// The analysis of a backtest in process (--tca-out) and from its records (tickwire tca
     /// --feed --fills --decisions) is one code path: the same summary, byte for byte, and PNGs.
     @Test func tcaInProcessAndFromTheRecordsAgree() throws {

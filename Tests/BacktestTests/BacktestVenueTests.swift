@@ -488,3 +488,21 @@ let aaa = StockLocate(rawValue: 1)
         #expect(dump(b.engine.book) == dump(b.venue.book))
     }
 }
+
+/// The `trace:` latency model: a recorded run's latency moment by moment.
+@Suite struct LatencyTraceTests {
+    /// Events at a time the trace has several points for take them in turn (a burst stamped
+    /// with one time keeps its spread); at other times the last point before; before the trace
+    /// the first point's.
+    @Test func aTraceGivesEachEventItsMomentsLatency() {
+        var s = LatencySampler(.trace(times: [10, 10, 10, 20, 30], values: [1, 2, 3, 9, 7]))
+        defer { s.release() }
+        #expect(s.next(at: 5) == 1)
+        #expect([s.next(at: 10), s.next(at: 10), s.next(at: 10), s.next(at: 10)] == [1, 2, 3, 3])
+        #expect(s.next(at: 15) == 3)
+        #expect(s.next(at: 20) == 9)
+        #expect(s.next(at: 29) == 9)
+        #expect(s.next(at: 1_000) == 7)
+        #expect(s.next(at: 10) == 1, "back in time: from the start again")
+    }
+}
