@@ -5,7 +5,9 @@
 // replaces (hftbacktest does not model a replace of one's own order), so both backtesters see the
 // same requests. It decides on every touch change and on every answer of the venue (a cancel
 // confirmed, a fill), from the last touch, as hftbacktest's loop does on each feed event and
-// order response. A side stops quoting at the position limit. No models, no features.
+// order response. The touch it pegs to is the market's, without its own orders (hftbacktest's
+// depth holds the feed's orders only). A side stops quoting at the position limit. No models,
+// no features.
 public import OrderBook
 public import OrderEvents
 public import TickwireCore
@@ -50,13 +52,25 @@ public final class FixedOffsetMaker: Strategy {
     public func trades(_ locate: StockLocate) -> Bool { Int(locate.rawValue) < traded.count && traded[Int(locate.rawValue)] }
 
     public func onBook(_ top: BookTop, _ ctx: inout StrategyContext) {
-        guard top.isTwoSided else { return }
+        guard market(top).isTwoSided else { return }
         lastTop[Int(top.locate.rawValue)] = top
         quote(top, &ctx)
     }
 
-    func quote(_ top: BookTop, _ ctx: inout StrategyContext) {
+    /// The touch without our own quotes (`BookTop.without`): hftbacktest's depth is the feed's
+    /// orders alone, and a quote pegged to a touch that is only itself would chase its own price.
+    func market(_ top: BookTop) -> BookTop {
         let l = Int(top.locate.rawValue)
+        guard l < quotes.count else { return top }
+        let b = quotes[l][0], a = quotes[l][1]
+        return top.without(side: .buy, price: Price(rawValue: b.id != 0 ? b.price : 0), shares: b.leaves)
+            .without(side: .sell, price: Price(rawValue: a.id != 0 ? a.price : 0), shares: a.leaves)
+    }
+
+    func quote(_ book: BookTop, _ ctx: inout StrategyContext) {
+        let l = Int(book.locate.rawValue)
+        let top = market(book)
+        guard top.isTwoSided else { return }
         for s in 0..<2 {
             let side: Side = s == 0 ? .buy : .sell
             let target = s == 0 ? top.bid.rawValue - offsetTicks * tick : top.ask.rawValue + offsetTicks * tick

@@ -393,7 +393,13 @@ public final class MarketMaker: Strategy {
     @inline(__always) func floorTo(_ v: Int64, _ t: Int64) -> Int64 { v >= 0 ? v / t * t : -((-v + t - 1) / t) * t }
     @inline(__always) func ceilTo(_ v: Int64, _ t: Int64) -> Int64 { -floorTo(-v, t) }
 
-    func requote(_ l: Int, _ top: BookTop, _ ctx: inout StrategyContext) {
+    func requote(_ l: Int, _ book: BookTop, _ ctx: inout StrategyContext) {
+        // The market's touch, not our own: where our resting quote is all of a side's best
+        // level, that side's touch is the next level. Priced off itself, a quote left alone at
+        // the touch (the rest of the level traded or gone) chases its own price, and a side
+        // that holds only our order reads as two-sided.
+        let top = book.without(side: .buy, price: restingPrice(2 * l), shares: quotes[2 * l].shares)
+            .without(side: .sell, price: restingPrice(2 * l + 1), shares: quotes[2 * l + 1].shares)
         let w = wantedWithReasons(top, inventory: inventory[l], l, now: ctx.now, widen: ctx.requiredOffset(top.locate))
         var bid = w.bid, ask = w.ask
         // Never at or through our own other side, where it rests or is about to (a quote the
@@ -410,6 +416,17 @@ public final class MarketMaker: Strategy {
         let aheadAsk = ask == top.ask ? top.askShares : 0
         manage(slot: 2 * l, locate: top.locate, side: .buy, want: bid, size: w.size, ahead: aheadBid, reason: w.bidWidened ? .widened : .rule, &ctx)
         manage(slot: 2 * l + 1, locate: top.locate, side: .sell, want: ask, size: w.size, ahead: aheadAsk, reason: w.askWidened ? .widened : .rule, &ctx)
+    }
+
+    /// The price the quote in `slot` rests at in the venue's book (0: none known to rest): a
+    /// live one, or one with a replace or cancel in flight (the old order rests until it is done).
+    @inline(__always)
+    func restingPrice(_ slot: Int) -> Price {
+        let q = quotes[slot]
+        switch q.state {
+        case .live, .pendingReplace, .pendingCancel: return q.price
+        case .none, .sending, .pendingNew: return .zero
+        }
     }
 
     /// The lowest and highest price the quote in `slot` rests at or is about to (a replace in

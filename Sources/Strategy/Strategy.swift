@@ -26,10 +26,15 @@ public struct BookTop: Sendable, Equatable {
     /// Orders in the touch level of each side.
     public var bidOrders: Int
     public var askOrders: Int
+    /// Prices of the second level on each side (0 when absent): where a side's touch goes when
+    /// the best level is only our own order (`MarketMaker`, `FixedOffsetMaker`).
+    public var bid2: Price
+    public var ask2: Price
 
     @inlinable
     public init(locate: StockLocate, bid: Price, bidShares: UInt64, ask: Price, askShares: UInt64,
-                bid2Shares: UInt64 = 0, ask2Shares: UInt64 = 0, bidOrders: Int = 0, askOrders: Int = 0) {
+                bid2Shares: UInt64 = 0, ask2Shares: UInt64 = 0, bidOrders: Int = 0, askOrders: Int = 0,
+                bid2: Price = .zero, ask2: Price = .zero) {
         self.locate = locate
         self.bid = bid
         self.bidShares = bidShares
@@ -39,6 +44,32 @@ public struct BookTop: Sendable, Equatable {
         self.ask2Shares = ask2Shares
         self.bidOrders = bidOrders
         self.askOrders = askOrders
+        self.bid2 = bid2
+        self.ask2 = ask2
+    }
+
+    /// This touch without one order of ours resting at `price` on `side` with `shares` left:
+    /// the level's shares less ours, or the next level where ours is all of the best one (a
+    /// quote priced off the touch must not price off itself; that level's order count is not
+    /// known here: 0). `price` 0: nothing of ours.
+    @inlinable
+    public func without(side: Side, price: Price, shares: UInt32) -> BookTop {
+        var t = self
+        guard price.rawValue != 0 else { return t }
+        if side == .buy, bidShares > 0, price == bid {
+            if bidShares > UInt64(shares) {
+                t.bidShares = bidShares - UInt64(shares)
+            } else {
+                (t.bid, t.bidShares, t.bidOrders, t.bid2, t.bid2Shares) = (bid2, bid2Shares, 0, .zero, 0)
+            }
+        } else if side == .sell, askShares > 0, price == ask {
+            if askShares > UInt64(shares) {
+                t.askShares = askShares - UInt64(shares)
+            } else {
+                (t.ask, t.askShares, t.askOrders, t.ask2, t.ask2Shares) = (ask2, ask2Shares, 0, .zero, 0)
+            }
+        }
+        return t
     }
 
     /// Both sides present and not crossed or locked.
@@ -69,11 +100,12 @@ public struct BookTop: Sendable, Equatable {
     @inlinable
     public init(book: borrowing OrderBook, locate: StockLocate) {  // borrowing: an init takes its arguments owned (a retain per call)
         let b = book.bestBid(locate), a = book.bestAsk(locate)
+        let b2 = book.level(locate: locate, side: .buy, index: 1), a2 = book.level(locate: locate, side: .sell, index: 1)
         self.init(locate: locate, bid: b?.price ?? .zero, bidShares: b?.shares ?? 0,
                   ask: a?.price ?? .zero, askShares: a?.shares ?? 0,
-                  bid2Shares: book.level(locate: locate, side: .buy, index: 1)?.shares ?? 0,
-                  ask2Shares: book.level(locate: locate, side: .sell, index: 1)?.shares ?? 0,
-                  bidOrders: b?.orders ?? 0, askOrders: a?.orders ?? 0)
+                  bid2Shares: b2?.shares ?? 0, ask2Shares: a2?.shares ?? 0,
+                  bidOrders: b?.orders ?? 0, askOrders: a?.orders ?? 0,
+                  bid2: b2?.price ?? .zero, ask2: a2?.price ?? .zero)
     }
 }
 

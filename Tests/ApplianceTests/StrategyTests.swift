@@ -39,6 +39,9 @@ import TickwireCore
         var ctx = c
         var params = MarketMakerParameters()
         params.halfWidthTicks = 1
+        // Two ticks a lot: after the fill the fair price comes off the market's touch without
+        // our resting ask (400 of the 500 shown), a tick's skew would not move the ask a tick.
+        params.skewTicksPerLot = 2
         let mm = MarketMaker(symbols: [StockLocate(rawValue: 1)], maxLocates: 4, parameters: params)
         let l = StockLocate(rawValue: 1)
         let top = BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_200), askShares: 500)
@@ -134,6 +137,52 @@ import TickwireCore
         for i in 0..<ctx.count {
             if case let .new(_, _, side, _, _, _) = ctx[i] { #expect(side == .sell) }
         }
+    }
+
+    /// A touch without one order of ours: its shares leave the level, or the level goes when
+    /// ours is all of it (the next level takes its place); elsewhere, nothing changes.
+    @Test func aTouchWithoutOurOrder() {
+        let l = StockLocate(rawValue: 1)
+        let t = BookTop(locate: l, bid: Price(rawValue: 100_100), bidShares: 300, ask: Price(rawValue: 100_200), askShares: 100,
+                        bid2Shares: 500, ask2Shares: 700, bidOrders: 2, askOrders: 1, bid2: Price(rawValue: 100_000), ask2: Price(rawValue: 100_300))
+        let partOfBid = t.without(side: .buy, price: Price(rawValue: 100_100), shares: 100)
+        #expect(partOfBid.bid.rawValue == 100_100 && partOfBid.bidShares == 200 && partOfBid.ask == t.ask)
+        let allOfAsk = t.without(side: .sell, price: Price(rawValue: 100_200), shares: 100)
+        #expect(allOfAsk.ask.rawValue == 100_300 && allOfAsk.askShares == 700 && allOfAsk.ask2 == .zero && allOfAsk.ask2Shares == 0)
+        #expect(t.without(side: .buy, price: Price(rawValue: 100_000), shares: 100) == t, "not at the touch")
+        #expect(t.without(side: .sell, price: .zero, shares: 100) == t, "nothing of ours")
+        let onlySide = BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_200), askShares: 100)
+        #expect(!onlySide.without(side: .sell, price: Price(rawValue: 100_200), shares: 100).isTwoSided, "a side that is only ours is empty")
+    }
+
+    /// The market maker prices off the market's touch, not its own quote: with our bid alone at
+    /// the best bid, the fair price comes from the next level.
+    @Test func marketMakerPricesOffTheMarketNotItself() {
+        let (p, c) = outbox()
+        defer { p.deallocate() }
+        var ctx = c
+        var params = MarketMakerParameters()
+        params.halfWidthTicks = 1
+        let l = StockLocate(rawValue: 1)
+        let mm = MarketMaker(symbols: [l], maxLocates: 4, parameters: params)
+        ctx.reset(now: 10_000)
+        mm.onBook(BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_400), askShares: 500), &ctx)
+        var placed: [Int64] = []
+        for i in 0..<ctx.count { if case let .new(_, _, _, _, px, _) = ctx[i] { placed.append(px.rawValue) } }
+        #expect(placed == [100_100, 100_300])
+        mm.onSubmitted(tag: 2, result: .sent(id: 1), &ctx)
+        mm.onSubmitted(tag: 3, result: .sent(id: 2), &ctx)
+        mm.onOrder(.accepted(id: 1, ref: OrderRef(rawValue: 10)), &ctx)
+        mm.onOrder(.accepted(id: 2, ref: OrderRef(rawValue: 11)), &ctx)
+        // The feed now shows our bid alone at 100,100 above the market's 100,000; the market's
+        // ask came in to 100,200, heavy. Off the market: fair 100,071, bid 99,900. (Off our own
+        // bid it would be fair 100,110 and bid 100,000.)
+        ctx.reset(now: 10_000 + 3_000_000)
+        mm.onBook(BookTop(locate: l, bid: Price(rawValue: 100_100), bidShares: 100, ask: Price(rawValue: 100_200), askShares: 900,
+                          bid2Shares: 500, ask2Shares: 100, bidOrders: 1, askOrders: 3, bid2: Price(rawValue: 100_000), ask2: Price(rawValue: 100_300)), &ctx)
+        var bid: Int64?
+        for i in 0..<ctx.count { if case let .replace(1, _, px) = ctx[i] { bid = px.rawValue } }
+        #expect(bid == 99_900, "\(String(describing: bid))")
     }
 
     /// The command line's market maker quotes with no half width: on a two-tick spread with
