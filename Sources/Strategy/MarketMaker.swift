@@ -161,6 +161,11 @@ public final class MarketMaker: Strategy {
         var backoff: UInt64 = 0
         /// The fill model kept this placement in place at least once (logged once per placement).
         var held = false
+        /// An order of this quote the venue has taken out (cancelled, or moved by a replace) that
+        /// the feed may still show at this price and size: kept out of the market's touch until
+        /// the feed's touch no longer holds it (`onBook`).
+        var ghost: Price = .zero
+        var ghostShares: UInt32 = 0
     }
 
     struct Owner {
@@ -242,8 +247,22 @@ public final class MarketMaker: Strategy {
         let l = Int(top.locate.rawValue)
         guard l < maxLocates else { return }
         lastTop[l] = top
+        forgetGhosts(l, top)
         if let adaptModel { observe(l, top, adaptModel, &ctx) }
         requote(l, top, &ctx)
+    }
+
+    /// A gone order of ours leaves the feed's touch with the venue's delete (or move): once a
+    /// side's touch is elsewhere or holds fewer shares than it had, it is no longer counted out.
+    @inline(__always)
+    func forgetGhosts(_ l: Int, _ top: BookTop) {
+        let b = quotes + 2 * l, a = quotes + 2 * l + 1
+        if b.pointee.ghost.rawValue != 0, top.bid != b.pointee.ghost || top.bidShares < UInt64(b.pointee.ghostShares) {
+            b.pointee.ghost = .zero
+        }
+        if a.pointee.ghost.rawValue != 0, top.ask != a.pointee.ghost || top.askShares < UInt64(a.pointee.ghostShares) {
+            a.pointee.ghost = .zero
+        }
     }
 
     public func onTrade(locate: StockLocate, price: Price, shares: UInt32, aggressor: Side, _ ctx: inout StrategyContext) {
@@ -400,6 +419,8 @@ public final class MarketMaker: Strategy {
         // that holds only our order reads as two-sided.
         let top = book.without(side: .buy, price: restingPrice(2 * l), shares: quotes[2 * l].shares)
             .without(side: .sell, price: restingPrice(2 * l + 1), shares: quotes[2 * l + 1].shares)
+            .without(side: .buy, price: quotes[2 * l].ghost, shares: quotes[2 * l].ghostShares)
+            .without(side: .sell, price: quotes[2 * l + 1].ghost, shares: quotes[2 * l + 1].ghostShares)
         let w = wantedWithReasons(top, inventory: inventory[l], l, now: ctx.now, widen: ctx.requiredOffset(top.locate))
         var bid = w.bid, ask = w.ask
         // Never at or through our own other side, where it rests or is about to (a quote the
@@ -452,7 +473,7 @@ public final class MarketMaker: Strategy {
             guard let want, ctx.now >= q.pointee.retryAt else { return }
             if ctx.add(.new(tag: UInt32(slot), locate: locate, side: side, shares: size, price: want, kind: .day), reason: reason) {
                 q.pointee = Quote(state: .sending, id: 0, price: want, pendingPrice: want, shares: size, sentAt: ctx.now, ahead: ahead, pendingAhead: ahead,
-                                  retryAt: q.pointee.retryAt, backoff: q.pointee.backoff)
+                                  retryAt: q.pointee.retryAt, backoff: q.pointee.backoff, ghost: q.pointee.ghost, ghostShares: q.pointee.ghostShares)
             }
         case .live:
             guard let want else {
@@ -565,12 +586,18 @@ public final class MarketMaker: Strategy {
             if traded[l] { requote(l, lastTop[l], &ctx) }
         case .canceled(let id, _):
             guard let s = slot(of: id), quotes[s].id == id else { return }
+            quotes[s].ghost = quotes[s].price
+            quotes[s].ghostShares = quotes[s].shares
             quotes[s].state = .none
             let l = s >> 1
             requote(l, lastTop[l], &ctx)
         case .replaced(let old, let new):
             guard let s = slot(of: new) else { return }
             if quotes[s].id == old || quotes[s].state == .pendingReplace {
+                if quotes[s].pendingPrice != quotes[s].price {
+                    quotes[s].ghost = quotes[s].price
+                    quotes[s].ghostShares = quotes[s].shares
+                }
                 quotes[s].id = new
                 quotes[s].price = quotes[s].pendingPrice
                 quotes[s].shares = quotes[s].pendingShares

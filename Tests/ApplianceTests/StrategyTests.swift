@@ -185,6 +185,46 @@ import TickwireCore
         #expect(bid == 99_900, "\(String(describing: bid))")
     }
 
+    /// An order the venue has cancelled stays in the feed's touch until the venue's delete
+    /// reaches us: the market maker keeps it out of the market's touch until then (else it
+    /// requotes off its own ghost, steps up a tick each time and churns: 12,535 cancels on a
+    /// 5 M-message backtest day before this).
+    @Test func marketMakerDoesNotPriceOffItsCancelledOrder() {
+        let (p, c) = outbox()
+        defer { p.deallocate() }
+        var ctx = c
+        var params = MarketMakerParameters()
+        params.halfWidthTicks = 1
+        let l = StockLocate(rawValue: 1)
+        let mm = MarketMaker(symbols: [l], maxLocates: 4, parameters: params)
+        ctx.reset(now: 10_000)
+        mm.onBook(BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_400), askShares: 500), &ctx)
+        mm.onSubmitted(tag: 2, result: .sent(id: 1), &ctx)
+        mm.onSubmitted(tag: 3, result: .sent(id: 2), &ctx)
+        mm.onOrder(.accepted(id: 1, ref: OrderRef(rawValue: 10)), &ctx)
+        mm.onOrder(.accepted(id: 2, ref: OrderRef(rawValue: 11)), &ctx)
+        // Our bid 100,100 and ask 100,300 are each alone at the touch; the market's asks are
+        // gone (swept): one-sided without us, so both quotes are cancelled.
+        ctx.reset(now: 5_000_000)
+        let swept = BookTop(locate: l, bid: Price(rawValue: 100_100), bidShares: 100, ask: Price(rawValue: 100_300), askShares: 100,
+                            bid2Shares: 500, ask2Shares: 0, bid2: Price(rawValue: 100_000), ask2: .zero)
+        mm.onBook(swept, &ctx)
+        var cancels = 0
+        for i in 0..<ctx.count { if case .cancel = ctx[i] { cancels += 1 } }
+        #expect(cancels == 2)
+        // The venue confirms; the feed still shows both orders. Nothing new goes out.
+        ctx.reset(now: 5_050_000)
+        mm.onOrder(.canceled(id: 1, shares: 100), &ctx)
+        mm.onOrder(.canceled(id: 2, shares: 100), &ctx)
+        #expect(ctx.count == 0, "no quote priced off our own cancelled orders: \((0..<ctx.count).map { ctx[$0] })")
+        // The deletes arrive and an ask comes back: quotes around the market again.
+        ctx.reset(now: 5_100_000)
+        mm.onBook(BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_400), askShares: 500), &ctx)
+        var placed: [Int64] = []
+        for i in 0..<ctx.count { if case let .new(_, _, _, _, px, _) = ctx[i] { placed.append(px.rawValue) } }
+        #expect(placed == [100_100, 100_300])
+    }
+
     /// The command line's market maker quotes with no half width: on a two-tick spread with
     /// equal sizes the fair price is on a tick, and both quotes used to go out at it and trade
     /// with each other (the validate day's opening, stock 2). Now the side that would add to the
