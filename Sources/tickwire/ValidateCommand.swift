@@ -62,6 +62,9 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "How the backtest takes the paper run's latencies: trace (each as it was at that moment of the day: the venue's lag in its bursts falls where it fell) or empirical (drawn at random from the run's values).")
     var latencies: ValidateLatencies = .trace
 
+    @Option(help: "Validate this many seeds in a row (--seed, --seed + 1, ...), each in OUT/seed-N, and report their totals: a 20-s day's PnL varies more between two paper runs than the 10% asked of the backtest.")
+    var seeds: Int = 1
+
     @Option(help: "Where everything goes: paper/ (the demo's files), day.itch, latencies/, backtest/, replay.csv, report.json.")
     var out: String = "out/validate"
 
@@ -78,9 +81,33 @@ struct ValidateCommand: ParsableCommand {
         guard symbols >= 1, symbols <= 10_000 else { throw ValidationError("--symbols must be in 1...10000") }
         guard matchWindowMicros >= 0, matchWindowMicros <= 1e6 else { throw ValidationError("--match-window-us must be in [0, 1e6]") }
         guard strategyOptions.strategy != "fixed" else { throw ValidationError("--strategy is mm or taker") }
-        let spec = try strategyOptions.spec(symbols: symbols)
+        guard seeds >= 1, seeds <= 100 else { throw ValidationError("--seeds must be in 1...100") }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         if getuid() == 0, let holder = DemoNetwork.lock() { throw fail(holder) }
+        guard seeds > 1 else {
+            let report = try validateOnce()
+            if json { printJSON(report) } else { report.printText() }
+            return
+        }
+        // Several days, one after the other: each seed's run in out/seed-N, and the totals.
+        var reports: [ValidateReport] = []
+        for k in 0..<seeds {
+            var one = self
+            one.seed = seed &+ UInt64(k)
+            one.out = out + "/seed-\(one.seed)"
+            log("seed \(one.seed) (\(k + 1) of \(seeds))")
+            reports.append(try one.validateOnce())
+        }
+        let series = ValidateSeries(reports)
+        try jsonString(series).write(toFile: out + "/series.json", atomically: true, encoding: .utf8)
+        if json { printJSON(series) } else { series.printText() }
+    }
+
+    /// One seed's three runs (and the second paper run with --paper-twice); writes its
+    /// report.json into `out`.
+    func validateOnce() throws -> ValidateReport {
+        let spec = try strategyOptions.spec(symbols: symbols)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
 
         // The flow's start: about when the venue's feed will start (it waits for our login, a
         // few seconds), so that venue time is close to the time of day; 09:30 if the run would
@@ -206,7 +233,7 @@ struct ValidateCommand: ParsableCommand {
             report.paperVsPaper = floor
         }
         try jsonString(report).write(toFile: out + "/report.json", atomically: true, encoding: .utf8)
-        if json { printJSON(report) } else { report.printText() }
+        return report
     }
 
     // MARK: - Reading
@@ -226,11 +253,6 @@ struct ValidateCommand: ParsableCommand {
         return out
     }
 
-    /// How far the paper venue's feed fell behind its own clock: each line-A packet's time at
-    /// the tap less its first message's venue stamp, less the least of these (the clocks'
-    /// offset and the fastest send). Paced by event time, a packet leaves when the clock reaches
-    /// its stamp; a venue that cannot keep up (a volatile regime's burst on a shared core) sends
-    /// late, and our orders then meet the flow where it stands, not where the clock is.
     /// How far the paper venue's feed fell behind its own clock: each line-A message's packet
     /// time at the tap less the message's venue stamp, less the least of these (the clocks'
     /// offset and the fastest send). Paced by event time, a packet leaves when the clock reaches
@@ -443,6 +465,80 @@ struct ValidateCommand: ParsableCommand {
     static func median(_ v: [UInt64]) -> UInt64 {
         guard !v.isEmpty else { return 0 }
         return v.sorted()[v.count / 2]
+    }
+}
+
+/// Several seeds' validations and their totals (`validate --seeds N`).
+struct ValidateSeries: Encodable {
+    struct Seed: Encodable {
+        var seed: UInt64
+        var backtest: ValidateSide
+        var paper: ValidateSide
+        var paperAgain: ValidateSide?
+        var orderFillAgreement: Double
+        var filledSharesDiff: Double
+        var pnlDiff: Double
+        var paperVsPaperFilledSharesDiff: Double?
+    }
+    var seeds: [Seed]
+    /// Summed over the seeds.
+    var backtest: ValidateSide
+    var paper: ValidateSide
+    var paperAgain: ValidateSide?
+    /// The totals' relative differences, backtest against paper (and the second paper run
+    /// against the first, with --paper-twice: the floor).
+    var filledSharesDiff: Double
+    var pnlDiff: Double
+    var ordersDiff: Double
+    var paperVsPaperFilledSharesDiff: Double?
+    var paperVsPaperPnlDiff: Double?
+    /// Mean and standard deviation of the per-seed filled-shares differences.
+    var filledSharesDiffMean: Double
+    var filledSharesDiffStdev: Double
+
+    init(_ reports: [ValidateReport]) {
+        func sum(_ sides: [ValidateSide]) -> ValidateSide {
+            ValidateSide(orders: sides.reduce(0) { $0 + $1.orders }, fills: sides.reduce(0) { $0 + $1.fills },
+                         filledShares: sides.reduce(0) { $0 + $1.filledShares }, pnl: sides.reduce(0) { $0 + $1.pnl })
+        }
+        seeds = reports.map {
+            Seed(seed: $0.seed, backtest: $0.backtest, paper: $0.paper, paperAgain: $0.paperAgain,
+                 orderFillAgreement: $0.agreement.orderFillAgreement, filledSharesDiff: $0.agreement.filledSharesDiff,
+                 pnlDiff: $0.agreement.pnlDiff, paperVsPaperFilledSharesDiff: $0.paperVsPaper?.filledSharesDiff)
+        }
+        backtest = sum(reports.map(\.backtest))
+        paper = sum(reports.map(\.paper))
+        let again = reports.compactMap(\.paperAgain)
+        paperAgain = again.count == reports.count ? sum(again) : nil
+        filledSharesDiff = ValidateCommand.relative(backtest.filledShares, paper.filledShares)
+        pnlDiff = ValidateCommand.relative(backtest.pnl, paper.pnl)
+        ordersDiff = ValidateCommand.relative(backtest.orders, paper.orders)
+        let first = paper
+        paperVsPaperFilledSharesDiff = paperAgain.map { ValidateCommand.relative($0.filledShares, first.filledShares) }
+        paperVsPaperPnlDiff = paperAgain.map { ValidateCommand.relative($0.pnl, first.pnl) }
+        let d = reports.map(\.agreement.filledSharesDiff)
+        let mean = d.reduce(0, +) / Double(max(d.count, 1))
+        filledSharesDiffMean = mean
+        filledSharesDiffStdev = d.count > 1 ? (d.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(d.count - 1)).squareRoot() : 0
+    }
+
+    func printText() {
+        func row(_ name: String, _ s: ValidateSide) -> String {
+            "  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) orders \(s.orders)  fills \(s.fills)  filled shares \(s.filledShares)  PnL \(String(format: "%.2f", s.pnl)) USD"
+        }
+        print("validate: \(seeds.count) seeds (\(seeds.map { String($0.seed) }.joined(separator: ", "))), totals")
+        print(row("backtest", backtest))
+        print(row("paper", paper))
+        if let paperAgain { print(row("paper 2", paperAgain)) }
+        print(String(format: "  backtest vs paper: filled shares %+.1f%% (per seed %+.1f%% +- %.1f%%), orders %+.1f%%, PnL %+.1f%%",
+                     filledSharesDiff * 100, filledSharesDiffMean * 100, filledSharesDiffStdev * 100, ordersDiff * 100, pnlDiff * 100))
+        if let f = paperVsPaperFilledSharesDiff, let p = paperVsPaperPnlDiff {
+            print(String(format: "  paper vs paper: filled shares %+.1f%%, PnL %+.1f%%", f * 100, p * 100))
+        }
+        for s in seeds {
+            print(String(format: "  seed %llu: filled shares %+.1f%%, PnL %.2f vs %.2f USD, order-by-order %.1f%%", s.seed, s.filledSharesDiff * 100,
+                         s.backtest.pnl, s.paper.pnl, s.orderFillAgreement * 100))
+        }
     }
 }
 

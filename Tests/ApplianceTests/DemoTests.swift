@@ -308,7 +308,9 @@ enum DemoNamespace {
     /// by event time with the flow's reaction off, the replay of its capture, side by side, and
     /// the paper run again (the floor). The contract's keys; the backtest's day is the paper
     /// run's market on the same clock (orders on the very same trigger, stamp for stamp, at the
-    /// start); the agreement's counts add up.
+    /// start); the agreement's counts add up. Two seeds (`--seeds 2`): each seed's report, and the
+    /// series' totals are the sums of them; the backtest took the paper run's latencies as traces
+    /// and its day ends at the paper run's last decision.
     @Test(.enabled(if: DemoNamespace.usable, DemoNamespace.skipReason))
     func validateReportsTheThreeRunsSideBySide() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
@@ -317,9 +319,26 @@ enum DemoNamespace {
         let data = try withExtendedLifetime(own) {
             try run(DemoNamespace.ip, own.arguments(["validate", "--seconds", "3", "--rate", "20000", "--symbols", "10", "--traded", "3",
                                                      "--models", Paths.root.appendingPathComponent("models").path, "--paper-twice",
-                                                     "--out", out, "--json"]))
+                                                     "--seeds", "2", "--out", out, "--json"]))
         }
-        let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let series = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let perSeed = try #require(series["seeds"] as? [[String: Any]])
+        #expect(perSeed.map { $0["seed"] as? Int } == [1, 2])
+        for side in ["backtest", "paper", "paper_again"] {
+            let total = try #require(series[side] as? [String: Any], "series.\(side)")
+            let sum = perSeed.reduce(0) { $0 + (($1[side] as? [String: Any])?["filled_shares"] as? Int ?? 0) }
+            #expect(total["filled_shares"] as? Int == sum, "\(side): the total is the seeds' sum")
+        }
+        #expect(series["filled_shares_diff"] is Double && series["filled_shares_diff_stdev"] is Double && series["paper_vs_paper_filled_shares_diff"] is Double)
+        let second = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/seed-2/report.json"))) as? [String: Any])
+        #expect((second["backtest"] as? [String: Any])?["filled_shares"] as? Int == (perSeed[1]["backtest"] as? [String: Any])?["filled_shares"] as? Int)
+        let seedOut = out + "/seed-1"
+        let r = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: seedOut + "/report.json"))) as? [String: Any])
+        #expect(r["latency_model"] as? String == "trace")
+        let points = try #require(r["trace_points"] as? [String: Int])
+        #expect((points["feed"] ?? 0) > 1_000 && (points["entry"] ?? 0) > 10, "\(points)")
+        let flowStart = r["flow_start_ns"] as? Int ?? 0, until = r["day_until_ns"] as? Int ?? 0
+        #expect(until > flowStart && until <= flowStart + 4_000_000_000, "the backtest's day ends with the paper run's trading: \(until - flowStart) ns")
         for side in ["backtest", "paper", "replay"] {
             let s = try #require(r[side] as? [String: Any], "\(side)")
             for k in ["orders", "fills", "filled_shares"] { #expect(s[k] is Int, "\(side).\(k)") }
@@ -336,7 +355,7 @@ enum DemoNamespace {
         let lag = try #require(r["paper_venue_lag"] as? [String: Any], "how far the paper venue fell behind its clock")
         #expect((lag["packets"] as? Int ?? 0) > 1_000 && lag["p99_ns"] is Int)
         // entry.ns: our send to the venue's answer on the wire, one per answered order message.
-        let entry = try String(contentsOfFile: out + "/latencies/entry.ns", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let entry = try String(contentsOfFile: seedOut + "/latencies/entry.ns", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
         // (A replace of an order filled meanwhile has no answer of its own, nor what the session's end cut off.)
         #expect(Double(entry.count) >= 0.9 * Double(a["paper_orders"] as? Int ?? 0), "an answer for nearly every order and replace: \(entry.count)")
         let agreement = a["order_fill_agreement"] as? Double ?? -1
@@ -349,9 +368,11 @@ enum DemoNamespace {
         // ring overflows now and then and the session recovers by re-request. The start is
         // checked above: both runs' first orders on the very same triggers.)
         #expect(r["paper_feed_gaps"] is Int)
-        for f in ["/report.json", "/day.itch", "/latencies/feed.ns", "/backtest/fills.csv", "/paper/capture.pcap", "/replay.csv"] {
-            #expect(FileManager.default.fileExists(atPath: out + f), "\(f)")
+        for f in ["/report.json", "/day.itch", "/latencies/feed.ns", "/latencies/feed.trace", "/latencies/entry.trace", "/backtest/fills.csv",
+                  "/paper/capture.pcap", "/replay.csv"] {
+            #expect(FileManager.default.fileExists(atPath: seedOut + f), "\(f)")
         }
+        #expect(FileManager.default.fileExists(atPath: out + "/series.json"))
     }
 
     /// With Tickwire's TCP the hot thread calls the kernel for nothing but the af_packet PMD's
