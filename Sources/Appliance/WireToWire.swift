@@ -67,10 +67,6 @@ public enum WireToWire {
         /// replaced, canceled; OUCH 4.2) on the wire at the venue's end of the link. What a
         /// backtest's order-entry latency stands for: the link and the venue's own handling.
         public var sendToAnswer: [UInt64] = []
-        /// For each `sendToAnswer`: our send (the decision log's encoded stamp, wall clock), and
-        /// the answer's own timestamp (the venue's clock when it acted on the order; 0 if none).
-        public var answeredSendWall: [Int64] = []
-        public var answerVenueStamp: [UInt64] = []
 
         /// A backtest's order-entry latency from this run: `sendToAnswer`, or where the capture
         /// has no answers, our send -> the order on the wire (`sendToWire`).
@@ -91,7 +87,6 @@ public enum WireToWire {
         }
         var orderTime: [UInt64: UInt64] = [:]  // (action << 32 | id) -> capture ns
         var answerTime: [UInt64: UInt64] = [:]  // (action << 32 | id) -> capture ns of the venue's answer
-        var answerStamp: [UInt64: UInt64] = [:]  // (action << 32 | id) -> the answer's OUCH timestamp
         var streams: [StreamKey: Stream] = [:]
         let reader = try PcapReader(path: path)
         var p = tw_pkt()
@@ -132,10 +127,7 @@ public enum WireToWire {
                     st.append(payload, seq: seq, holes: &holes) { type, body in
                         guard type == UInt8(ascii: "S"), let (action, id) = answerMessage(body) else { return }
                         let k = UInt64(action) << 32 | UInt64(id)
-                        if answerTime[k] == nil {
-                            answerTime[k] = ts
-                            answerStamp[k] = body.count >= 9 ? body[1..<9].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } : 0
-                        }
+                        if answerTime[k] == nil { answerTime[k] = ts }
                     }
                     continue
                 }
@@ -174,13 +166,10 @@ public enum WireToWire {
                 }
             }
         }
-        var sendToAnswer: [UInt64] = [], answeredSendWall: [Int64] = [], answerVenueStamp: [UInt64] = []
+        var sendToAnswer: [UInt64] = []
         for d in decisions where d.encodedWallNanos > 0 {
-            let k = UInt64(d.action) << 32 | UInt64(d.orderID)
-            if let a = answerTime[k], Int64(truncatingIfNeeded: a) >= d.encodedWallNanos {
+            if let a = answerTime[UInt64(d.action) << 32 | UInt64(d.orderID)], Int64(truncatingIfNeeded: a) >= d.encodedWallNanos {
                 sendToAnswer.append(UInt64(Int64(truncatingIfNeeded: a) - d.encodedWallNanos))
-                answeredSendWall.append(d.encodedWallNanos)
-                answerVenueStamp.append(answerStamp[k] ?? 0)
             }
         }
         r.pairs = values.count
@@ -191,8 +180,7 @@ public enum WireToWire {
             r.sendToWireNanos = LatencySummary(values: sendToWire)
             r.outsideSoftwareNanos = LatencySummary(values: outside)
         }
-        return (r, values, Split(wireToRx: wireToRx, rxToSend: rxToSend, sendToWire: sendToWire, sendToAnswer: sendToAnswer,
-                                 answeredSendWall: answeredSendWall, answerVenueStamp: answerVenueStamp))
+        return (r, values, Split(wireToRx: wireToRx, rxToSend: rxToSend, sendToWire: sendToWire, sendToAnswer: sendToAnswer))
     }
 
     /// MoldUDP64 header of a datagram whose messages fill it exactly (other UDP on the tap is

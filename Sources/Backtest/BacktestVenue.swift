@@ -164,6 +164,11 @@ public final class BacktestVenue: ByteStreamTransport {
     // Time.
     /// The venue's clock: the time of what it is processing.
     public private(set) var venueNow: UInt64 = 0
+    /// How far the venue's clock is behind its handling (`BacktestLatencies.venue`): what it
+    /// stamps (our orders' feed messages, its answers) is `venueNow` less this, its clock's
+    /// position, as a venue that lags stamps them. Set by the backtester per recorded message.
+    public var clockBehind: UInt64 = 0
+    @inline(__always) var stampNow: VenueTime { VenueTime(nanosSinceMidnight: venueNow &- min(clockBehind, venueNow)) }
     /// Our side's clock, set by the backtester before the engine runs (stamps our sends).
     public var localNow: UInt64 = 0
 
@@ -539,7 +544,7 @@ public final class BacktestVenue: ByteStreamTransport {
             let x = v.message
             guard let slot = slot(for: x.orderToken), orders[Int(slot)].live else {
                 counters.cancelRejects &+= 1
-                emit(OUCH42.CancelReject(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: x.orderToken))
+                emit(OUCH42.CancelReject(timestamp: stampNow, orderToken: x.orderToken))
                 return true
             }
             cancel(slot, leave: x.shares.rawValue, reason: "U")
@@ -547,12 +552,12 @@ public final class BacktestVenue: ByteStreamTransport {
             let x = v.message
             guard let slot = slot(for: x.orderToken), orders[Int(slot)].live, x.side.bookSide == orders[Int(slot)].side else {
                 counters.cancelRejects &+= 1
-                emit(OUCH42.CancelReject(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: x.orderToken))
+                emit(OUCH42.CancelReject(timestamp: stampNow, orderToken: x.orderToken))
                 return true
             }
             cancel(slot, leave: x.shares.rawValue, reason: "U", answer: false)
             let left = orders[Int(slot)].live ? orders[Int(slot)].leaves : 0
-            emit(OUCH42.OrderModified(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: x.orderToken, side: x.side,
+            emit(OUCH42.OrderModified(timestamp: stampNow, orderToken: x.orderToken, side: x.side,
                                       shares: Shares(rawValue: left)))
         }
         return true
@@ -564,7 +569,7 @@ public final class BacktestVenue: ByteStreamTransport {
             counters.duplicateTokens &+= 1
             return
         }
-        let t = VenueTime(nanosSinceMidnight: venueNow)
+        let t = stampNow
         guard let locate = locate(of: o.stock), Int(locate.rawValue) < configuration.maxLocates, modelled[Int(locate.rawValue)] else {
             return reject(o.orderToken, "S")
         }
@@ -602,14 +607,14 @@ public final class BacktestVenue: ByteStreamTransport {
         }
         guard let slot = slot(for: r.existingOrderToken), orders[Int(slot)].live else {
             counters.cancelRejects &+= 1
-            emit(OUCH42.CancelReject(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: r.existingOrderToken))
+            emit(OUCH42.CancelReject(timestamp: stampNow, orderToken: r.existingOrderToken))
             return
         }
         let o = orders[Int(slot)]
         let open = OUCHRules.openAfterReplace(size: r.shares.rawValue, executedOnChain: o.executed).rawValue
         guard r.price.rawValue > 0, r.price.rawValue <= Int64(UInt32.max), open <= configuration.maxShares else {
             counters.cancelRejects &+= 1
-            emit(OUCH42.CancelReject(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: r.existingOrderToken))
+            emit(OUCH42.CancelReject(timestamp: stampNow, orderToken: r.existingOrderToken))
             return
         }
         if open == 0 {
@@ -660,7 +665,7 @@ public final class BacktestVenue: ByteStreamTransport {
 
     func answerReplaced(_ slot: Int32, previous: Alpha14) {
         let o = orders[Int(slot)]
-        emit(OUCH42.Replaced(timestamp: VenueTime(nanosSinceMidnight: venueNow), replacementOrderToken: o.token, side: OUCHSide(o.side),
+        emit(OUCH42.Replaced(timestamp: stampNow, replacementOrderToken: o.token, side: OUCHSide(o.side),
                              shares: Shares(rawValue: o.leaves), stock: o.stock, price: o.price, timeInForce: o.tif, firm: o.firm,
                              display: o.display, orderReferenceNumber: OrderRef(rawValue: o.ref), capacity: o.capacity,
                              intermarketSweepEligibility: o.sweep, minimumQuantity: Shares(rawValue: 0), crossType: o.cross,
@@ -685,7 +690,7 @@ public final class BacktestVenue: ByteStreamTransport {
             }
         }
         if answer {
-            emit(OUCH42.Canceled(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: o.token,
+            emit(OUCH42.Canceled(timestamp: stampNow, orderToken: o.token,
                                  decrementShares: Shares(rawValue: cut), reason: reason))
         }
         orders[Int(slot)].leaves = o.leaves - cut
@@ -694,7 +699,7 @@ public final class BacktestVenue: ByteStreamTransport {
 
     func reject(_ token: Alpha14, _ reason: ASCIICode) {
         counters.ordersRejected &+= 1
-        emit(OUCH42.Rejected(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: token, reason: reason))
+        emit(OUCH42.Rejected(timestamp: stampNow, orderToken: token, reason: reason))
     }
 
     // MARK: - Our orders in the book
@@ -882,7 +887,7 @@ public final class BacktestVenue: ByteStreamTransport {
         counters.filledShares &+= UInt64(shares)
         orders[Int(slot)].leaves = o.leaves - shares
         orders[Int(slot)].executed = o.executed &+ shares
-        emit(OUCH42.Executed(timestamp: VenueTime(nanosSinceMidnight: venueNow), orderToken: o.token, executedShares: Shares(rawValue: shares),
+        emit(OUCH42.Executed(timestamp: stampNow, orderToken: o.token, executedShares: Shares(rawValue: shares),
                              executionPrice: price, liquidityFlag: ASCIICode(rawValue: liquidity), matchNumber: match))
         fills.append(BacktestFill(orderID: OrderTokens.orderNumber(o.token) ?? 0, ref: o.ref, locate: o.locate, side: o.side, shares: shares, price: price,
                                   time: venueNow, liquidity: liquidity, joinedAt: o.joinedAt,
@@ -1101,27 +1106,27 @@ public final class BacktestVenue: ByteStreamTransport {
 
     func publishAdd(_ locate: StockLocate, _ ref: OrderRef, _ side: Side, _ shares: UInt32, _ price: Price) {
         let stock = directory[locate] ?? Symbol(rawValue: 0)
-        let t = VenueTime(nanosSinceMidnight: venueNow)
+        let t = stampNow
         publish { ITCHEncoder.addOrder(into: $0, stockLocate: locate, timestamp: t, orderRef: ref, side: side, shares: Shares(rawValue: shares), stock: stock, price: price) }
     }
 
     func publishExecute(_ locate: StockLocate, _ ref: OrderRef, _ shares: UInt32, _ match: UInt64) {
-        let t = VenueTime(nanosSinceMidnight: venueNow)
+        let t = stampNow
         publish { ITCHEncoder.orderExecuted(into: $0, stockLocate: locate, timestamp: t, orderRef: ref, executedShares: Shares(rawValue: shares), matchNumber: match) }
     }
 
     func publishCancel(_ locate: StockLocate, _ ref: OrderRef, _ shares: UInt32) {
-        let t = VenueTime(nanosSinceMidnight: venueNow)
+        let t = stampNow
         publish { ITCHEncoder.orderCancel(into: $0, stockLocate: locate, timestamp: t, orderRef: ref, cancelledShares: Shares(rawValue: shares)) }
     }
 
     func publishDelete(_ locate: StockLocate, _ ref: OrderRef) {
-        let t = VenueTime(nanosSinceMidnight: venueNow)
+        let t = stampNow
         publish { ITCHEncoder.orderDelete(into: $0, stockLocate: locate, timestamp: t, orderRef: ref) }
     }
 
     func publishReplace(_ locate: StockLocate, old: OrderRef, new: OrderRef, shares: UInt32, price: Price) {
-        let t = VenueTime(nanosSinceMidnight: venueNow)
+        let t = stampNow
         publish { ITCHEncoder.orderReplace(into: $0, stockLocate: locate, timestamp: t, originalOrderRef: old, newOrderRef: new, shares: Shares(rawValue: shares), price: price) }
     }
 

@@ -77,9 +77,14 @@ public final class Backtester<S: Strategy> {
     public private(set) var timesBack: UInt64 = 0
     /// 24 h in ns: no ITCH time of a day is later.
     static var endOfDay: UInt64 { 86_400_000_000_000 }
-    /// The last recorded timestamp.
+    /// When the venue handled the last recorded message (its timestamp, plus the venue's delay
+    /// when one is modelled), and the first.
     public private(set) var lastTime: UInt64 = 0
     public private(set) var firstTime: UInt64 = 0
+    /// The last recorded timestamp.
+    var lastStamp: UInt64 = 0
+    /// The venue's own delay (`BacktestLatencies.venue`); nil when it keeps its clock.
+    var venueDelay: LatencySampler?
     /// Answers the gateway did not read when they were due (its session was down): dropped.
     public private(set) var unreadAnswers: UInt64 = 0
     public private(set) var decisions: [BacktestDecision] = []
@@ -100,7 +105,12 @@ public final class Backtester<S: Strategy> {
         engineFeed = engine.consumer
         venue.model(only: { strategy.trades($0) })
         if keepDecisions { decisions.reserveCapacity(1 << 14) }
+        if configuration.venue.latencies.venue.model != .constant(nanos: 0) {
+            venueDelay = LatencySampler(configuration.venue.latencies.venue.model)
+        }
     }
+
+    deinit { venueDelay?.release() }
 
     // MARK: - Input
 
@@ -117,12 +127,18 @@ public final class Backtester<S: Strategy> {
             // good time, so the clock never leaves the day (every time must fit ITCH's 48 bits
             // when the venue publishes at it, the wind-down's included).
             timesOutOfDay &+= 1
-            t = lastTime
+            t = lastStamp
         }
-        if !started { start(at: t) }
-        if t < lastTime { timesBack &+= 1 }
-        let at = max(t, lastTime)  // a timestamp that goes back is taken at the last one
+        if t < lastStamp { timesBack &+= 1 }
+        lastStamp = max(t, lastStamp)  // a timestamp that goes back is taken at the last one
+        // A venue behind its clock handles the message late (and publishes it then); the
+        // message keeps its own stamp.
+        var handled = lastStamp
+        if venueDelay != nil { handled = min(lastStamp &+ venueDelay!.next(at: lastStamp), Self.endOfDay) }
+        if !started { start(at: handled) }
+        let at = max(handled, lastTime)
         lastTime = at
+        if venueDelay != nil { venue.clockBehind = at &- lastStamp }
         recordedMessages &+= 1
         advance(before: at)
         venue.recorded(m, sequence: sequence, time: at)

@@ -5,6 +5,10 @@
 //                     feed's wire and our receive path; the engine sees the event then)
 //   OrderEntryLatency our send -> the venue acting on it (our NIC, the wire, the venue's gateway)
 //   ResponseLatency   the venue's answer (accept, fill, cancel) -> our receipt of it
+//   VenueDelay        the venue's own lag: a recorded event stamped t is handled (matched and
+//                     published) at t + lag, our orders meeting the flow where it stands then;
+//                     0 for a venue that keeps its clock, a trace for one that fell behind it in
+//                     its bursts (the simulator on a shared core: what validate measures)
 //
 // Each is drawn from a `LatencyModel`: a constant; empirical: the values of a recorded run
 // (a demo's or a live run's), drawn at random with a seeded generator, so that a backtest is
@@ -195,6 +199,11 @@ public struct ResponseLatency: Sendable, Equatable {
     public init(_ model: LatencyModel) { self.model = model }
 }
 
+public struct VenueDelay: Sendable, Equatable {
+    public var model: LatencyModel
+    public init(_ model: LatencyModel) { self.model = model }
+}
+
 /// The three latencies of a backtest. The defaults are round figures near what the demo
 /// measures on this machine's veth (feed ~20 µs from the venue's stamp to our decision; order
 /// entry and answers ~15 µs each way): set them from a recorded run for a real estimate.
@@ -202,11 +211,14 @@ public struct BacktestLatencies: Sendable, Equatable {
     public var feed: FeedLatency
     public var entry: OrderEntryLatency
     public var response: ResponseLatency
+    public var venue: VenueDelay
     public init(feed: FeedLatency = FeedLatency(.constant(nanos: 20_000)),
                 entry: OrderEntryLatency = OrderEntryLatency(.constant(nanos: 15_000)),
-                response: ResponseLatency = ResponseLatency(.constant(nanos: 15_000))) {
+                response: ResponseLatency = ResponseLatency(.constant(nanos: 15_000)),
+                venue: VenueDelay = VenueDelay(.constant(nanos: 0))) {
         self.feed = feed
         self.entry = entry
         self.response = response
+        self.venue = venue
     }
 }

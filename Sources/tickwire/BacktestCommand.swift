@@ -60,6 +60,9 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("response-latency"), help: "The venue's answer -> our receipt.")
     var responseLatency: String = "15us"
 
+    @Option(name: .customLong("venue-delay"), help: "The venue's own lag: a recorded message stamped t is handled (matched, published) at t + this, our orders meeting the flow where it stands then; e.g. trace:FILE from a run whose venue fell behind its clock (validate writes one). Default 0: a venue that keeps its clock.")
+    var venueDelay: String = "0"
+
     @Option(help: "Seed of the empirical latency draws.")
     var seed: UInt64 = 1
 
@@ -122,7 +125,8 @@ struct BacktestCommand: ParsableCommand {
         do {
             conf.venue.latencies = BacktestLatencies(feed: FeedLatency(try LatencyModel.parse(feedLatency, seed: seed)),
                                                      entry: OrderEntryLatency(try LatencyModel.parse(entryLatency, seed: seed &+ 1)),
-                                                     response: ResponseLatency(try LatencyModel.parse(responseLatency, seed: seed &+ 2)))
+                                                     response: ResponseLatency(try LatencyModel.parse(responseLatency, seed: seed &+ 2)),
+                                                     venue: VenueDelay(try LatencyModel.parse(venueDelay, seed: seed &+ 3)))
         } catch {
             throw ValidationError("\(error)")
         }
@@ -409,7 +413,8 @@ struct BacktestReport: Encodable {
         }
         self.queueModel = queueModel
         let l = b.configuration.venue.latencies
-        latencies = ["feed": l.feed.model.description, "entry": l.entry.model.description, "response": l.response.model.description]
+        latencies = ["feed": l.feed.model.description, "entry": l.entry.model.description, "response": l.response.model.description,
+                     "venue_delay": l.venue.model.description]
         messages = b.recordedMessages
         elapsedS = Double(elapsedNs) / 1e9
         msgsPerSec = (Double(messages) / max(elapsedS, 1e-9)).rounded()

@@ -59,7 +59,7 @@ struct ValidateCommand: ParsableCommand {
     @Flag(name: .customLong("paper-twice"), help: "Run the paper run a second time (same seed, same clock) and report how far the two agree: the floor under any backtest's agreement with paper.")
     var paperTwice = false
 
-    @Option(help: "How the backtest takes the paper run's latencies: trace (each as it was at that moment of the day: the venue's lag in its bursts falls where it fell) or empirical (drawn at random from the run's values).")
+    @Option(help: "How the backtest takes the paper run's latencies: trace (its feed, order-entry and answer latencies drawn from the run's values, and the paper venue's own lag message by message, as --venue-delay: the venue falls behind where it fell) or empirical (the three latencies only).")
     var latencies: ValidateLatencies = .trace
 
     @Option(help: "Validate this many seeds in a row (--seed, --seed + 1, ...), each in OUT/seed-N, and report their totals: a 20-s day's PnL varies more between two paper runs than the 10% asked of the backtest.")
@@ -142,16 +142,10 @@ struct ValidateCommand: ParsableCommand {
         let lineA = FeedAddress(ip: IPv4Address(239, 192, 10, 1), port: 26477)
         let lineB = FeedAddress(ip: IPv4Address(239, 192, 10, 2), port: 26477)
         let lagByMessage = try Self.venueLagByMessage(capture: capture, line: lineA)
-        let traces = try Self.writeLatencyTraces(split: split, lag: lagByMessage.messages, records: records, to: out + "/latencies")
-        let latencyArgs: [String]
-        switch latencies {
-        case .trace:
-            latencyArgs = ["--feed-latency", "trace:\(out)/latencies/feed.trace", "--entry-latency", "trace:\(out)/latencies/entry.trace",
+        let tracePoints = try Self.writeVenueDelayTrace(lag: lagByMessage.messages, to: out + "/latencies")
+        var latencyArgs = ["--feed-latency", "empirical:\(out)/latencies/feed.ns", "--entry-latency", "empirical:\(out)/latencies/entry.ns",
                            "--response-latency", "empirical:\(out)/latencies/response.ns"]
-        case .empirical:
-            latencyArgs = ["--feed-latency", "empirical:\(out)/latencies/feed.ns", "--entry-latency", "empirical:\(out)/latencies/entry.ns",
-                           "--response-latency", "empirical:\(out)/latencies/response.ns"]
-        }
+        if latencies == .trace { latencyArgs += ["--venue-delay", "trace:\(out)/latencies/venue.trace"] }
 
         // (a) the day alone, and its backtest.
         var flow = OrderFlowConfiguration(seed: seed, symbols: symbols)
@@ -213,7 +207,7 @@ struct ValidateCommand: ParsableCommand {
             agreement: agreement,
             latenciesNs: ["feed_p50": Self.median(split.wireToRx.indices.map { split.wireToRx[$0] &+ split.rxToSend[$0] }),
                           "entry_p50": Self.median(split.entry), "response_p50": Self.median(split.wireToRx)],
-            latencyModel: latencies.rawValue, tracePoints: ["feed": traces.feedPoints, "entry": traces.entryPoints], dayUntilNs: until,
+            latencyModel: latencies.rawValue, tracePoints: ["venue_delay": tracePoints], dayUntilNs: until,
             backtestFillCauses: bt.fillCauses, paperFeedGaps: paper.feedGaps, paperRiskRejects: paper.riskRejects, paperVenueLag: lag,
             files: ["paper": out + "/paper", "day": dayPath, "latencies": out + "/latencies", "backtest": out + "/backtest",
                     "replay_decisions": out + "/replay.csv", "report": out + "/report.json"])
@@ -290,42 +284,20 @@ struct ValidateCommand: ParsableCommand {
         return (late.map { ($0.stamp, UInt64($0.late - least)) }, firsts.map { UInt64(late[$0].late - least) })
     }
 
-    /// The paper run's latencies as they were at each moment, for a backtest's `trace:` models:
-    /// - feed.trace: per line-A message, its venue stamp and how late its packet left
-    ///   (`venueLagByMessage`) plus our median wire -> send (a packet's own is known only for
-    ///   packets that triggered an order); in the order they were sent, so that the messages of
-    ///   one stamp (the opening's book) keep the spread they had;
-    /// - entry.trace: per order the venue answered, our send on the venue's clock and the
-    ///   answer's own timestamp less it: where in the flow the venue took our order (a venue
-    ///   behind its clock takes it among older events; clamped at 0, which a backtest's time
-    ///   line cannot go below).
-    /// The wall clock goes onto the venue's by the least (rx - trigger stamp) of the decisions,
-    /// as `paperOrders` does.
-    static func writeLatencyTraces(split: WireToWire.Split, lag: [(stamp: UInt64, late: UInt64)], records: [DecisionRecord],
-                                   to dir: String) throws -> (feedPoints: Int, entryPoints: Int) {
-        let base = median(split.wireToRx.indices.map { split.wireToRx[$0] &+ split.rxToSend[$0] })
+    /// The paper venue's lag, message by message, for a backtest's `--venue-delay trace:`: per
+    /// line-A message its venue stamp and how late its packet left (`venueLagByMessage`), in the
+    /// order they were sent, so that the messages of one stamp (the opening's book) keep the
+    /// spread they had. The venue handled each message that late, and our orders met the flow
+    /// there: the backtest's venue does the same, and the feed and order-entry latencies are
+    /// then the paper run's own, from the tap (`feed.ns`, `entry.ns`).
+    static func writeVenueDelayTrace(lag: [(stamp: UInt64, late: UInt64)], to dir: String) throws -> Int {
         // A stable sort: the messages of one stamp stay in the order they left.
-        let feed = lag.enumerated().sorted { ($0.element.stamp, $0.offset) < ($1.element.stamp, $1.offset) }.map { ($0.element.stamp, $0.element.late &+ base) }
-        let offset = records.filter { $0.feedTime > 0 && $0.rxWallNanos > 0 }
-            .map { Int64($0.rxWallNanos % 86_400_000_000_000) - Int64($0.feedTime) }.min() ?? 0
-        var entry: [(UInt64, UInt64)] = []
-        for i in split.answeredSendWall.indices where split.answerVenueStamp[i] > 0 {
-            let sent = Int64(split.answeredSendWall[i] % 86_400_000_000_000) - offset
-            guard sent > 0 else { continue }
-            entry.append((UInt64(sent), UInt64(max(0, Int64(split.answerVenueStamp[i]) - sent))))
-        }
-        entry = entry.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
-        guard !feed.isEmpty, !entry.isEmpty else {
-            throw fail("the paper capture gives no latency trace (\(feed.count) feed messages, \(entry.count) answered orders)")
-        }
-        func write(_ name: String, _ v: [(UInt64, UInt64)]) throws {
-            let text = "# venue_time_ns latency_ns (tickwire validate: the paper run's, moment by moment)\n"
-                + v.map { "\($0.0) \($0.1)" }.joined(separator: "\n") + "\n"
-            do { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(dir)/\(name): \(error)") }
-        }
-        try write("feed.trace", feed)
-        try write("entry.trace", entry)
-        return (feed.count, entry.count)
+        let points = lag.enumerated().sorted { ($0.element.stamp, $0.offset) < ($1.element.stamp, $1.offset) }.map(\.element)
+        guard !points.isEmpty else { throw fail("the paper capture has no line-A message: no venue delay to learn") }
+        let text = "# venue_time_ns delay_ns (tickwire validate: how late the paper venue sent each feed message)\n"
+            + points.map { "\($0.stamp) \($0.late)" }.joined(separator: "\n") + "\n"
+        do { try text.write(toFile: dir + "/venue.trace", atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(dir)/venue.trace: \(error)") }
+        return points.count
     }
 
     static func decisionRecords(_ path: String) throws -> [DecisionRecord] {

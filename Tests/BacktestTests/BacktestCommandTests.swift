@@ -152,6 +152,31 @@ enum CLI {
         #expect(r2.status != 0 && r2.err.contains("bad.trace:1: not 'venue_time_ns latency_ns'"))
     }
 
+    /// A venue that runs a constant time behind its clock (`--venue-delay`) handles and
+    /// publishes every message that much later, and our orders meet the flow there: the whole
+    /// time line shifts, stamps included, and nothing the strategy decides changes. (A venue
+    /// that falls behind only in bursts, a trace, is what changes the answer.)
+    @Test func aConstantVenueDelayShiftsTheTimeLineOnly() throws {
+        let da = CLI.temp("delay0.csv"), db = CLI.temp("delay300.csv")
+        let a = try CLI.json(["backtest", Self.day, "--strategy", "mm", "--traded", "20", "--json", "--decisions-out", da])
+        let b = try CLI.json(["backtest", Self.day, "--strategy", "mm", "--traded", "20", "--venue-delay", "300us", "--json", "--decisions-out", db])
+        // The same decisions on the same triggers, each sent 300 us later on the venue's clock.
+        func firstDecision(_ path: String) throws -> (feed: Int, sent: Int) {
+            let row = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")[1].split(separator: ",")
+            return (Int(row[0]) ?? 0, Int(row[1]) ?? 0)
+        }
+        let (fa, sa) = try firstDecision(da), (fb, sb) = try firstDecision(db)
+        #expect(fa == fb && sb - sa == 300_000, "first decision: trigger \(fa) vs \(fb), sent \(sa) vs \(sb)")
+        for k in ["orders", "replaces", "cancels", "fills", "filled_shares", "pnl"] {
+            #expect("\(a[k] ?? "-")" == "\(b[k] ?? "-")", "\(k)")
+        }
+        #expect(a["fill_causes"] as? [String: Int] == b["fill_causes"] as? [String: Int])
+        #expect((a["fills"] as? Int ?? 0) > 0)
+        #expect((b["latencies"] as? [String: String])?["venue_delay"] == "constant 300000 ns")
+        let bad = try CLI.run(["backtest", Self.day, "--venue-delay", "soon"])
+        #expect(bad.status != 0 && bad.err.contains("not a latency"))
+    }
+
     /// The analysis of a backtest in process (--tca-out) and from its records (tickwire tca
     /// --feed --fills --decisions) is one code path: the same summary, byte for byte, and PNGs.
     @Test func tcaInProcessAndFromTheRecordsAgree() throws {
