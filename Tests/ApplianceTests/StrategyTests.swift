@@ -12,6 +12,21 @@ import TickwireCore
         return (p, StrategyContext(slots: p, capacity: 8, now: 1_000))
     }
 
+    /// A market maker (no models) on stock 1 whose first two quotes, placed on `top` at
+    /// `placed`, the venue accepted (order numbers 1 and 2).
+    func liveMarketMaker(_ params: MarketMakerParameters, _ top: BookTop, placed: (Int64, Int64), _ ctx: inout StrategyContext) -> MarketMaker {
+        let mm = MarketMaker(symbols: [top.locate], maxLocates: 4, parameters: params)
+        mm.onBook(top, &ctx)
+        var prices: [Int64] = []
+        for i in 0..<ctx.count { if case let .new(_, _, _, _, px, _) = ctx[i] { prices.append(px.rawValue) } }
+        #expect(prices == [placed.0, placed.1])
+        mm.onSubmitted(tag: 2, result: .sent(id: 1), &ctx)
+        mm.onSubmitted(tag: 3, result: .sent(id: 2), &ctx)
+        mm.onOrder(.accepted(id: 1, ref: OrderRef(rawValue: 10)), &ctx)
+        mm.onOrder(.accepted(id: 2, ref: OrderRef(rawValue: 11)), &ctx)
+        return mm
+    }
+
     @Test func micropriceLeansTowardTheThinSide() {
         let top = BookTop(locate: StockLocate(rawValue: 1), bid: Price(rawValue: 100_000), bidShares: 900,
                           ask: Price(rawValue: 100_100), askShares: 100)
@@ -164,16 +179,9 @@ import TickwireCore
         var params = MarketMakerParameters()
         params.halfWidthTicks = 1
         let l = StockLocate(rawValue: 1)
-        let mm = MarketMaker(symbols: [l], maxLocates: 4, parameters: params)
         ctx.reset(now: 10_000)
-        mm.onBook(BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_400), askShares: 500), &ctx)
-        var placed: [Int64] = []
-        for i in 0..<ctx.count { if case let .new(_, _, _, _, px, _) = ctx[i] { placed.append(px.rawValue) } }
-        #expect(placed == [100_100, 100_300])
-        mm.onSubmitted(tag: 2, result: .sent(id: 1), &ctx)
-        mm.onSubmitted(tag: 3, result: .sent(id: 2), &ctx)
-        mm.onOrder(.accepted(id: 1, ref: OrderRef(rawValue: 10)), &ctx)
-        mm.onOrder(.accepted(id: 2, ref: OrderRef(rawValue: 11)), &ctx)
+        let mm = liveMarketMaker(params, BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_400), askShares: 500),
+                                 placed: (100_100, 100_300), &ctx)
         // The feed now shows our bid alone at 100,100 above the market's 100,000; the market's
         // ask came in to 100,200, heavy. Off the market: fair 100,071, bid 99,900. (Off our own
         // bid it would be fair 100,110 and bid 100,000.)
@@ -196,13 +204,9 @@ import TickwireCore
         var params = MarketMakerParameters()
         params.halfWidthTicks = 1
         let l = StockLocate(rawValue: 1)
-        let mm = MarketMaker(symbols: [l], maxLocates: 4, parameters: params)
         ctx.reset(now: 10_000)
-        mm.onBook(BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_400), askShares: 500), &ctx)
-        mm.onSubmitted(tag: 2, result: .sent(id: 1), &ctx)
-        mm.onSubmitted(tag: 3, result: .sent(id: 2), &ctx)
-        mm.onOrder(.accepted(id: 1, ref: OrderRef(rawValue: 10)), &ctx)
-        mm.onOrder(.accepted(id: 2, ref: OrderRef(rawValue: 11)), &ctx)
+        let mm = liveMarketMaker(params, BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_400), askShares: 500),
+                                 placed: (100_100, 100_300), &ctx)
         // Our bid 100,100 and ask 100,300 are each alone at the touch; the market's asks are
         // gone (swept): one-sided without us, so both quotes are cancelled.
         ctx.reset(now: 5_000_000)
@@ -263,15 +267,9 @@ import TickwireCore
         // Both quotes live at 100,100 / 100,200; the touch jumps two ticks up. The bid would go
         // to 100,400, through our ask, which rests at 100,200 until its replace is done: the bid
         // waits below it, the ask moves.
-        let mm = MarketMaker(symbols: [l], maxLocates: 4, parameters: params)
         ctx.reset(now: 10_000)
-        let start = BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_200), askShares: 500)
-        mm.onBook(start, &ctx)
-        #expect(quotes(ctx) == (100_100, 100_200))
-        mm.onSubmitted(tag: 2, result: .sent(id: 1), &ctx)
-        mm.onSubmitted(tag: 3, result: .sent(id: 2), &ctx)
-        mm.onOrder(.accepted(id: 1, ref: OrderRef(rawValue: 10)), &ctx)
-        mm.onOrder(.accepted(id: 2, ref: OrderRef(rawValue: 11)), &ctx)
+        let mm = liveMarketMaker(params, BookTop(locate: l, bid: Price(rawValue: 100_000), bidShares: 500, ask: Price(rawValue: 100_200), askShares: 500),
+                                 placed: (100_100, 100_200), &ctx)
         ctx.reset(now: 10_000 + 3_000_000)  // past the minimum interval
         let up = BookTop(locate: l, bid: Price(rawValue: 100_300), bidShares: 500, ask: Price(rawValue: 100_500), askShares: 500)
         mm.onBook(up, &ctx)
