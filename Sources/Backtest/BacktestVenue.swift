@@ -165,8 +165,9 @@ public final class BacktestVenue: ByteStreamTransport {
     /// The venue's clock: the time of what it is processing.
     public private(set) var venueNow: UInt64 = 0
     /// How far the venue's clock is behind its handling (`BacktestLatencies.venue`): what it
-    /// stamps (our orders' feed messages, its answers) is `venueNow` less this, its clock's
-    /// position, as a venue that lags stamps them. Set by the backtester per recorded message.
+    /// stamps (our orders' feed messages, its answers, and our fills' and queue entries' times in
+    /// the records, on the feed's clock for the TCA) is `venueNow` less this, its clock's position,
+    /// as a venue that lags stamps them. Set by the backtester per recorded message.
     public var clockBehind: UInt64 = 0
     @inline(__always) var stampNow: VenueTime { VenueTime(nanosSinceMidnight: venueNow &- min(clockBehind, venueNow)) }
     /// Our side's clock, set by the backtester before the engine runs (stamps our sends).
@@ -581,7 +582,7 @@ public final class BacktestVenue: ByteStreamTransport {
         guard let slot = freeSlots.popLast() else { return reject(o.orderToken, "V") }
         let ref = takeRef(slot)
         orders[Int(slot)] = VenueOrder(token: o.orderToken, ref: ref, locate: locate, side: side, price: market ? .zero : o.price,
-                                       leaves: o.shares.rawValue, executed: 0, live: true, joinedAt: venueNow, aheadAtEntry: 0,
+                                       leaves: o.shares.rawValue, executed: 0, live: true, joinedAt: stampNow.nanosSinceMidnight, aheadAtEntry: 0,
                                        priority: 0, front: 0, tradedAtLevel: 0, stock: o.stock, tif: o.timeInForce, firm: o.firm,
                                        display: o.display, capacity: o.capacity, sweep: o.intermarketSweepEligibility, cross: o.crossType)
         setToken(o.orderToken, slot)
@@ -747,7 +748,7 @@ public final class BacktestVenue: ByteStreamTransport {
         let o = orders[Int(slot)]
         let ahead = levelShares(o.locate, o.side, o.price)
         joinSerial &+= 1
-        orders[Int(slot)].joinedAt = venueNow
+        orders[Int(slot)].joinedAt = stampNow.nanosSinceMidnight
         orders[Int(slot)].aheadAtEntry = ahead
         orders[Int(slot)].priority = joinSerial
         orders[Int(slot)].front = Double(ahead)
@@ -876,7 +877,7 @@ public final class BacktestVenue: ByteStreamTransport {
 
     func aggressiveFill(_ slot: Int32, shares: UInt32, price: Price, match: UInt64) {
         counters.aggressiveFills &+= 1
-        orders[Int(slot)].joinedAt = venueNow
+        orders[Int(slot)].joinedAt = stampNow.nanosSinceMidnight
         recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "R"), match: match, aheadAtFill: 0, cause: .took)
         if orders[Int(slot)].leaves == 0 { retire(slot, resting: false) }
     }
@@ -890,7 +891,7 @@ public final class BacktestVenue: ByteStreamTransport {
         emit(OUCH42.Executed(timestamp: stampNow, orderToken: o.token, executedShares: Shares(rawValue: shares),
                              executionPrice: price, liquidityFlag: ASCIICode(rawValue: liquidity), matchNumber: match))
         fills.append(BacktestFill(orderID: OrderTokens.orderNumber(o.token) ?? 0, ref: o.ref, locate: o.locate, side: o.side, shares: shares, price: price,
-                                  time: venueNow, liquidity: liquidity, joinedAt: o.joinedAt,
+                                  time: stampNow.nanosSinceMidnight, liquidity: liquidity, joinedAt: o.joinedAt,
                                   aheadAtEntry: liquidity == UInt8(ascii: "R") ? 0 : o.aheadAtEntry, aheadAtFill: aheadAtFill, match: match,
                                   cause: cause, trigger: cause == .took ? 0 : recordedTrigger))
     }

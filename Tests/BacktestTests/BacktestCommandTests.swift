@@ -157,9 +157,14 @@ enum CLI {
     /// time line shifts, stamps included, and nothing the strategy decides changes. (A venue
     /// that falls behind only in bursts, a trace, is what changes the answer.)
     @Test func aConstantVenueDelayShiftsTheTimeLineOnly() throws {
-        let da = CLI.temp("delay0.csv"), db = CLI.temp("delay300.csv")
-        let a = try CLI.json(["backtest", Self.day, "--strategy", "mm", "--traded", "20", "--json", "--decisions-out", da])
-        let b = try CLI.json(["backtest", Self.day, "--strategy", "mm", "--traded", "20", "--venue-delay", "300us", "--json", "--decisions-out", db])
+        let da = CLI.temp("delay0.csv"), db = CLI.temp("delay300.csv"), ta = CLI.temp("delay0-tca"), tb = CLI.temp("delay300-tca")
+        let a = try CLI.json(["backtest", Self.day, "--strategy", "mm", "--traded", "20", "--json", "--decisions-out", da, "--tca-out", ta])
+        let b = try CLI.json(["backtest", Self.day, "--strategy", "mm", "--traded", "20", "--venue-delay", "300us", "--json", "--decisions-out", db,
+                              "--tca-out", tb])
+        // The fills' times are on the feed's clock, as the venue stamps them: the same TCA (an
+        // arrival mid taken after the fill's own messages would show here).
+        let summaryA = try String(contentsOfFile: ta + "/summary.json", encoding: .utf8), summaryB = try String(contentsOfFile: tb + "/summary.json", encoding: .utf8)
+        #expect(summaryA == summaryB, "the TCA of the shifted run")
         // The same decisions on the same triggers, each sent 300 us later on the venue's clock.
         func firstDecision(_ path: String) throws -> (feed: Int, sent: Int) {
             let row = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")[1].split(separator: ",")
