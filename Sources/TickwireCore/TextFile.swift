@@ -1,10 +1,13 @@
-// Small, whole-file reads of /proc and /sys for set-up and diagnostics (never the hot path).
+// Whole-file reads: small ones of /proc and /sys for set-up and diagnostics (`read`, capped),
+// and data files of any size (`readWhole`: decision logs, fills, the records a run leaves).
+// Never the hot path.
 #if canImport(Glibc)
 import Glibc
 #endif
 
 public enum TextFile {
-    /// The file's contents as UTF-8, or nil when it cannot be opened or read.
+    /// The file's contents as UTF-8, or nil when it cannot be opened or read; at most about
+    /// `limit` bytes (a /proc or /sys file, a configuration). A data file: `readWhole`.
     public static func read(_ path: String, limit: Int = 1 << 22) -> String? {
         guard case .success(let fd) = Syscall.call("open(\(path))", { open(path, O_RDONLY | O_CLOEXEC) }) else { return nil }
         defer { Syscall.close(fd) }
@@ -17,6 +20,13 @@ public enum TextFile {
             bytes.append(contentsOf: chunk[0..<n])
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The whole of a data file (a decision log, a fills CSV: tens of megabytes after a long
+    /// run), or nil when it cannot be opened or read. `read`'s cap cut a 20-s run's 5 MB
+    /// decision log at 4 MiB without a word.
+    public static func readWhole(_ path: String) -> String? {
+        read(path, limit: .max)
     }
 
     /// The first line of the file without surrounding whitespace (sysfs values), or nil.

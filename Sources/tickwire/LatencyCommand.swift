@@ -53,7 +53,7 @@ struct LatencyCommand: ParsableCommand {
 
     /// A decision log's records; its unreadable lines skipped, said on stderr.
     static func decisionLog(_ path: String, unreadable: String) throws -> [DecisionRecord] {
-        guard let text = TextFile.read(path) else { throw fail(unreadable) }
+        guard let text = TextFile.readWhole(path) else { throw fail(unreadable) }
         var records: [DecisionRecord] = []
         var bad = 0
         for line in text.split(separator: "\n").dropFirst() {

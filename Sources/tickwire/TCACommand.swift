@@ -104,7 +104,7 @@ struct TCAInput {
     /// `hold` line kept it, and the regime when it was placed. Logs written before the reason
     /// and regime columns give "unknown".
     static func decisionLog(_ path: String) throws -> (byOrder: [UInt32: TCAOrderDecision], counts: TCAOrderCounts) {
-        guard let text = TextFile.read(path) else { throw fail("cannot read \(path)") }
+        guard let text = TextFile.readWhole(path) else { throw fail("cannot read \(path)") }
         var lines = text.split(separator: "\n")
         guard let header = lines.first?.split(separator: ",").map(String.init),
               let ci = header.firstIndex(of: "order_id"), let ca = header.firstIndex(of: "action") else {
@@ -143,7 +143,7 @@ struct TCAInput {
     static func fromBacktest(feed: String, fills: String, decisions: String?) throws -> TCAInput {
         let bytes: [UInt8]
         do { bytes = try ITCHFile.load(path: feed) } catch { throw fail("\(error)") }
-        guard let text = TextFile.read(fills) else { throw fail("cannot read \(fills)") }
+        guard let text = TextFile.readWhole(fills) else { throw fail("cannot read \(fills)") }
         var lines = text.split(separator: "\n")
         guard let header = lines.first?.split(separator: ",").map(String.init) else { throw fail("\(fills): empty") }
         lines.removeFirst()

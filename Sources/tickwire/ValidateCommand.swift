@@ -334,7 +334,7 @@ struct ValidateCommand: ParsableCommand {
     /// The new and replace rows of a decision log (the live one's or the backtest's: read by
     /// the header's names).
     static func orders(_ path: String, time: String, venueTime: (UInt64) -> UInt64) throws -> [PlacedOrder] {
-        guard let text = TextFile.read(path) else { throw fail("cannot read \(path)") }
+        guard let text = TextFile.readWhole(path) else { throw fail("cannot read \(path)") }
         var lines = text.split(separator: "\n")
         guard let header = lines.first?.split(separator: ",").map(String.init) else { return [] }
         lines.removeFirst()
@@ -355,7 +355,7 @@ struct ValidateCommand: ParsableCommand {
     }
 
     static func filledByOrder(_ path: String) throws -> [UInt32: UInt64] {
-        guard let text = TextFile.read(path) else { throw fail("cannot read \(path)") }
+        guard let text = TextFile.readWhole(path) else { throw fail("cannot read \(path)") }
         var lines = text.split(separator: "\n")
         guard let header = lines.first?.split(separator: ",").map(String.init),
               let ci = header.firstIndex(of: "order_id"), let cs = header.firstIndex(of: "shares") else { return [:] }
