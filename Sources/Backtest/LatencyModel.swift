@@ -38,43 +38,45 @@ public enum LatencyModel: Sendable, Equatable, CustomStringConvertible {
     public static func parse(_ text: String, seed: UInt64 = 1) throws -> LatencyModel {
         if text.hasPrefix("trace:") {
             let path = String(text.dropFirst("trace:".count))
-            guard let data = FileManager.default.contents(atPath: path), let s = String(data: data, encoding: .utf8) else {
-                throw LatencyModelError("cannot read \(path)")
-            }
             var times: [UInt64] = [], values: [UInt64] = []
-            for (i, line) in s.split(whereSeparator: \.isNewline).enumerated() {
-                let t = line.trimmingCharacters(in: .whitespaces)
-                if t.isEmpty || t.hasPrefix("#") { continue }
+            for (n, t) in try dataLines(path) {
                 let f = t.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," })
                 guard f.count == 2, let at = UInt64(f[0]), let v = UInt64(f[1]) else {
-                    throw LatencyModelError("\(path):\(i + 1): not 'venue_time_ns latency_ns': \(t)")
+                    throw LatencyModelError("\(path):\(n): not 'venue_time_ns latency_ns': \(t)")
                 }
-                guard at >= (times.last ?? 0) else { throw LatencyModelError("\(path):\(i + 1): the time goes back (\(at) after \(times.last!))") }
+                guard at >= (times.last ?? 0) else { throw LatencyModelError("\(path):\(n): the time goes back (\(at) after \(times.last!))") }
                 times.append(at)
                 values.append(v)
             }
-            guard !times.isEmpty else { throw LatencyModelError("\(path): no latencies in it") }
             return .trace(times: times, values: values)
         }
         if text.hasPrefix("empirical:") {
             let path = String(text.dropFirst("empirical:".count))
-            guard let data = FileManager.default.contents(atPath: path), let s = String(data: data, encoding: .utf8) else {
-                throw LatencyModelError("cannot read \(path)")
+            let v = try dataLines(path).map { n, t in
+                guard let x = UInt64(t) else { throw LatencyModelError("\(path):\(n): not a latency in ns: \(t)") }
+                return x
             }
-            var v: [UInt64] = []
-            for (i, line) in s.split(whereSeparator: \.isNewline).enumerated() {
-                let t = line.trimmingCharacters(in: .whitespaces)
-                if t.isEmpty || t.hasPrefix("#") { continue }
-                guard let x = UInt64(t) else { throw LatencyModelError("\(path):\(i + 1): not a latency in ns: \(t)") }
-                v.append(x)
-            }
-            guard !v.isEmpty else { throw LatencyModelError("\(path): no latencies in it") }
             return .empirical(samples: v, seed: seed)
         }
         guard let ns = parseDuration(text) else {
             throw LatencyModelError("not a latency: \(text) (e.g. 20us, 1.5ms, 800ns, or empirical:FILE)")
         }
         return .constant(nanos: ns)
+    }
+
+    /// A latency file's lines that hold something (blank lines and # comments skipped), with
+    /// their line numbers for the errors; at least one.
+    static func dataLines(_ path: String) throws -> [(Int, String)] {
+        guard let data = FileManager.default.contents(atPath: path), let s = String(data: data, encoding: .utf8) else {
+            throw LatencyModelError("cannot read \(path)")
+        }
+        var lines: [(Int, String)] = []
+        for (i, line) in s.split(whereSeparator: \.isNewline).enumerated() {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            if !t.isEmpty, !t.hasPrefix("#") { lines.append((i + 1, t)) }
+        }
+        guard !lines.isEmpty else { throw LatencyModelError("\(path): no latencies in it") }
+        return lines
     }
 
     /// "20us" -> 20000. Units ns, us, ms, s; a bare number is ns.

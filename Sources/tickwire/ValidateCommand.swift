@@ -143,6 +143,8 @@ struct ValidateCommand: ParsableCommand {
         let lineB = FeedAddress(ip: IPv4Address(239, 192, 10, 2), port: 26477)
         let lagByMessage = try Self.venueLagByMessage(capture: capture, line: lineA)
         let tracePoints = try Self.writeVenueDelayTrace(lag: lagByMessage.messages, to: out + "/latencies")
+        let feedMedian = Self.median(split.wireToRx.indices.map { split.wireToRx[$0] &+ split.rxToSend[$0] })
+        let responseMedian = Self.median(split.wireToRx)
         let latencyArgs: [String]
         switch latencies {
         case .trace:
@@ -152,9 +154,8 @@ struct ValidateCommand: ParsableCommand {
             // order, so one slow draw holds every message behind it, and at 50,000 messages a
             // second a 1-ms draw comes every few milliseconds (five days: PnL -19.9% against
             // paper with them, -5.1% without).
-            let feedMedian = Self.median(split.wireToRx.indices.map { split.wireToRx[$0] &+ split.rxToSend[$0] })
             latencyArgs = ["--feed-latency", "\(feedMedian)ns", "--entry-latency", "empirical:\(out)/latencies/entry.ns",
-                           "--response-latency", "\(Self.median(split.wireToRx))ns", "--venue-delay", "trace:\(out)/latencies/venue.trace"]
+                           "--response-latency", "\(responseMedian)ns", "--venue-delay", "trace:\(out)/latencies/venue.trace"]
         case .empirical:
             latencyArgs = ["--feed-latency", "empirical:\(out)/latencies/feed.ns", "--entry-latency", "empirical:\(out)/latencies/entry.ns",
                            "--response-latency", "empirical:\(out)/latencies/response.ns"]
@@ -218,8 +219,7 @@ struct ValidateCommand: ParsableCommand {
             replay: ValidateSide(orders: Int(replayed.orders + replayed.replaces), fills: wireTCA.report.pnl.fills,
                                  filledShares: Int(wireTCA.report.pnl.shares), pnl: wireTCA.report.pnl.spreadUsd + wireTCA.report.pnl.inventoryUsd),
             agreement: agreement,
-            latenciesNs: ["feed_p50": Self.median(split.wireToRx.indices.map { split.wireToRx[$0] &+ split.rxToSend[$0] }),
-                          "entry_p50": Self.median(split.entry), "response_p50": Self.median(split.wireToRx)],
+            latenciesNs: ["feed_p50": feedMedian, "entry_p50": Self.median(split.entry), "response_p50": responseMedian],
             latencyModel: latencies.rawValue, tracePoints: ["venue_delay": tracePoints], dayUntilNs: until,
             backtestFillCauses: bt.fillCauses, paperFeedGaps: paper.feedGaps, paperRiskRejects: paper.riskRejects, paperVenueLag: lag,
             files: ["paper": out + "/paper", "day": dayPath, "latencies": out + "/latencies", "backtest": out + "/backtest",
@@ -508,13 +508,10 @@ struct ValidateSeries: Encodable {
     }
 
     func printText() {
-        func row(_ name: String, _ s: ValidateSide) -> String {
-            "  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) orders \(s.orders)  fills \(s.fills)  filled shares \(s.filledShares)  PnL \(String(format: "%.2f", s.pnl)) USD"
-        }
         print("validate: \(seeds.count) seeds (\(seeds.map { String($0.seed) }.joined(separator: ", "))), totals")
-        print(row("backtest", backtest))
-        print(row("paper", paper))
-        if let paperAgain { print(row("paper 2", paperAgain)) }
+        print(backtest.row("backtest"))
+        print(paper.row("paper"))
+        if let paperAgain { print(paperAgain.row("paper 2")) }
         print(String(format: "  backtest vs paper: filled shares %+.1f%% (per seed %+.1f%% +- %.1f%%), orders %+.1f%%, PnL %+.1f%%",
                      filledSharesDiff * 100, filledSharesDiffMean * 100, filledSharesDiffStdev * 100, ordersDiff * 100, pnlDiff * 100))
         if let f = paperVsPaperFilledSharesDiff, let p = paperVsPaperPnlDiff {
@@ -562,6 +559,11 @@ struct ValidateSide: Encodable {
 }
 
 extension ValidateSide {
+    /// One line of the text report.
+    func row(_ name: String) -> String {
+        "  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) orders \(orders)  fills \(fills)  filled shares \(filledShares)  PnL \(String(format: "%.2f", pnl)) USD"
+    }
+
     /// A paper run's, from its report.
     init(_ r: DemoReport) {
         self.init(orders: Int(r.orders + r.replaces), fills: Int(r.fills), filledShares: Int(r.filledShares), pnl: r.pnl)
@@ -628,20 +630,17 @@ struct ValidateReport: Encodable {
     var files: [String: String]
 
     func printText() {
-        func row(_ name: String, _ s: ValidateSide) -> String {
-            "  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) orders \(s.orders)  fills \(s.fills)  filled shares \(s.filledShares)  PnL \(String(format: "%.2f", s.pnl)) USD"
-        }
         print("validate: \(strategy) on \(traded) of \(symbols) stocks, seed \(seed), \(Int(seconds)) s at \(Int(rate)) events/s, flow reaction \(reaction)")
-        print(row("backtest", backtest))
-        print(row("paper", paper))
-        print(row("replay", replay))
+        print(backtest.row("backtest"))
+        print(paper.row("paper"))
+        print(replay.row("replay"))
         let a = agreement
         print(String(format: "  agreement: order-by-order fills %.1f%% (of the orders both placed: %.1f%%), filled shares %+.1f%%, PnL %+.1f%%",
                      a.orderFillAgreement * 100, a.pairedFillAgreement * 100, a.filledSharesDiff * 100, a.pnlDiff * 100))
         print("    both filled \(a.bothFilled), neither \(a.neitherFilled), filled in paper only \(a.filledInPaperOnly), in backtest only \(a.filledInBacktestOnly), placed in paper only \(a.placedInPaperOnly), in backtest only \(a.placedInBacktestOnly)")
         print("    first divergence per stock (\(a.stocksDiverged) stocks): \(a.firstDivergenceByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); \(a.disagreementsAfterFirst) disagreements after them")
         if let f = paperVsPaper, let again = paperAgain {
-            print(row("paper 2", again))
+            print(again.row("paper 2"))
             print(String(format: "  paper vs paper: order-by-order fills %.1f%% (of the orders both placed: %.1f%%), filled shares %+.1f%%, PnL %+.1f%%",
                          f.orderFillAgreement * 100, f.pairedFillAgreement * 100, f.filledSharesDiff * 100, f.pnlDiff * 100))
         }
