@@ -55,13 +55,15 @@ validate: release
 	$(RELEASE_BIN) validate --reaction on --out out/validate/on
 
 # The research virtual environment (research/requirements.txt, PyPI), made or brought up to date
-# when the requirements change.
+# when the requirements change. No pip cache: CI machines' disks can be nearly full, and the
+# wheels would be kept twice. (research/requirements-runtimes.txt adds the model runtime
+# comparison's frameworks; not needed here.)
 VENV := .venv-research
 research-venv:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="python3 python3-venv"
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
 	@[ $(VENV)/.installed -nt research/requirements.txt ] || { echo "make: installing research/requirements.txt into $(VENV)"; \
-	  $(VENV)/bin/pip install -q -r research/requirements.txt && touch $(VENV)/.installed; }
+	  $(VENV)/bin/pip install -q --no-cache-dir -r research/requirements.txt && touch $(VENV)/.installed; }
 
 # The research pipeline end to end on local Ray with 2 workers (and 1, for the determinism check),
 # small days, the debug binary of `make test`'s build.
@@ -78,7 +80,7 @@ compare-hftbacktest: release
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="python3 python3-venv"
 	@[ -x $(HFT_VENV)/bin/python ] || python3 -m venv $(HFT_VENV)
 	@[ $(HFT_VENV)/.installed -nt research/hftbacktest/requirements.txt ] || { echo "make: installing research/hftbacktest/requirements.txt into $(HFT_VENV)"; \
-	  $(HFT_VENV)/bin/pip install -q -r research/hftbacktest/requirements.txt && touch $(HFT_VENV)/.installed; }
+	  $(HFT_VENV)/bin/pip install -q --no-cache-dir -r research/hftbacktest/requirements.txt && touch $(HFT_VENV)/.installed; }
 	@mkdir -p out/compare
 	@[ -s out/compare/day.itch ] || $(RELEASE_BIN) gen itch --messages $(COMPARE_MESSAGES) --rate 50000 --out out/compare/day.itch
 	$(HFT_VENV)/bin/python research/hftbacktest/compare.py out/compare/day.itch --locate 1 --offset 1 --tickwire $(RELEASE_BIN)

@@ -26,7 +26,8 @@ Timed variants:
 Python-level variants are timed on the first --py-rows rows (they cost microseconds each).
 
 usage: research/bench_runtimes.py [--work DIR] [--rows N] [--passes P] [--py-rows N]
-Run from the package root after `swift build -c release`.
+Run from the package root after `swift build -c release`, in a venv with
+research/requirements-runtimes.txt (lleaves, onnxruntime).
 """
 import argparse
 import ctypes

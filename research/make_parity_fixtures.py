@@ -2,7 +2,8 @@
 """Build the parity fixtures for Tests/InferenceTests/Fixtures.
 
 Every fixture model is trained here with the real library, and the library's own predictions on a
-held-out set are written beside it; the Swift tests must reproduce them within 1e-5.
+held-out set are written beside it; the Swift tests must reproduce them within 1e-5. Needs
+research/requirements-runtimes.txt (XGBoost) on top of the research venv.
 
 Files written (all small, committed):
   heldout_rows.f32        N x F little-endian float32, row-major (NaNs and exact zeros included)

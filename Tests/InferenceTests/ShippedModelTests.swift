@@ -52,6 +52,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tw-stale-\(getpid())").path
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.copyItem(atPath: Self.models, toPath: dir)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let wrapper = dir + "/fill.json"
         var json = try String(contentsOfFile: wrapper, encoding: .utf8)
         json = json.replacingOccurrences(of: "\"last_move_sign\"", with: "\"last_move\"")

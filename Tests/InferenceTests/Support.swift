@@ -41,11 +41,12 @@ enum Fixtures {
         (try? String(contentsOfFile: path(name), encoding: .utf8)) ?? ""
     }
 
-    /// Writes `contents` to a fresh temporary file and returns its path.
+    /// Writes `contents` to a fresh temporary file and returns its path (one folder per test
+    /// process, each file under a name of its own).
     static func temp(_ contents: String, name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tw-infer-tests-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tw-infer-tests-\(getpid())")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let p = dir.appendingPathComponent(name).path
+        let p = dir.appendingPathComponent("\(UUID().uuidString)-\(name)").path
         try? contents.write(toFile: p, atomically: true, encoding: .utf8)
         return p
     }

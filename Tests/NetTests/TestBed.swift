@@ -218,6 +218,7 @@ final class NetTestBed: @unchecked Sendable {
         let file = NSTemporaryDirectory() + "twloss-\(ns).nft"
         try rules.write(toFile: file, atomically: true, encoding: .utf8)
         let r = try sh(Self.ip, ["netns", "exec", bridgeNS, nft, "-f", file])
+        try? FileManager.default.removeItem(atPath: file)
         if r.status != 0 { throw TestBedError("nft -f: \(r.stderr)") }
     }
 

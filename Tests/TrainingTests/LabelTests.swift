@@ -43,6 +43,7 @@ import Testing
     @Test func fillToxicityUptickAndAdaptLabelsFollowTheirDefinitions() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tw-labels-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         var options = DatasetOptions()
         options.midQueueProbes = false
         let r = try DatasetRecorder(directory: dir, options: options, regime: false, maxLocates: 4)
@@ -99,6 +100,7 @@ extension LabelTests {
     @Test func fillProbesGoToTheBackOrBehindTheFirstOrdersOfTheQueue() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tw-midq-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try DatasetRecorder(directory: dir, regime: false, maxLocates: 4)
         add(r, 1, .buy, 100, 1_000_000, at: t0)
         add(r, 2, .buy, 200, 1_000_000, at: t0)
