@@ -22,9 +22,16 @@
 //   5. reference and collar   - reference = the BBO mid when both sides are known, else the
 //                               symbol's reference price; none: `noReference` unless allowed.
 //   6. notional               - price × shares.
-//   7. open orders            - new orders only: a replace keeps its slot.
-//   8. position, then gross   - worst case, with every open order filled (below).
-//   9. throttle               - last.
+//   7. self-match             - would it trade with an open limit order of ours on the other
+//                               side (a buy at or above our sell, a sell at or below our buy;
+//                               a market order with any)? Each symbol keeps its open orders of
+//                               each side in a list through the order slots (a few at most), with
+//                               the price each rests at (a replace's from the moment it is
+//                               asked: the venue handles one session in order; the old one back
+//                               if the venue refuses it). Off with `selfMatchPrevention`.
+//   8. open orders            - new orders only: a replace keeps its slot.
+//   9. position, then gross   - worst case, with every open order filled (below).
+//  10. throttle               - last.
 // Why this order: first what is wrong with the order itself, independent of any state (a
 // malformed or fat-fingered order is reported as such, whatever else is true), then what
 // depends on the market (collar, notional at the checked price), then on our own state
@@ -120,6 +127,10 @@ struct SymbolRisk {
     var reduced: UInt8
     /// MarketGuard bits that widen the symbol (orders must rest `widenBy` behind the touch).
     var widened: UInt8
+    /// The symbol's open orders on each side, a list through the order slots (-1: none), for
+    /// self-match prevention.
+    var buyHead: Int32
+    var sellHead: Int32
 
     static let none = Int64.min
 }
@@ -134,7 +145,7 @@ struct VolatilityWindow {
     static let empty = VolatilityWindow(start: 0, lo: 0, hi: 0, prevLo: 0, prevHi: 0)
 }
 
-/// An open order: 20 bytes. `nextFree` chains free slots; a free slot has state 0.
+/// An open order: 40 bytes. `nextFree` chains free slots; a free slot has state 0.
 struct RiskOrderSlot {
     var open: UInt32
     var generation: UInt32
@@ -143,6 +154,14 @@ struct RiskOrderSlot {
     var sell: Bool
     var kind: UInt8
     var state: UInt8
+    /// The limit price it rests at (the last replace's, once asked: the venue reads one session
+    /// in order, so the replace is done before any later order arrives), and the one before
+    /// that replace (back when the venue refuses it).
+    var price: Int64
+    var priceBefore: Int64
+    /// Neighbours in its symbol's list of open orders on its side (-1: none).
+    var prev: Int32
+    var next: Int32
 }
 
 struct EngineState {
@@ -189,6 +208,7 @@ public final class RiskEngine {
     let maxPosition: Int64
     let maxGross: Int64
     let throttleWindow: UInt64
+    let selfMatchPrevention: Bool
     // Tail-risk guards (TailGuards.swift).
     let tail: TailGuardLimits
     let baselines: UnsafeMutablePointer<GuardBaseline>
@@ -227,7 +247,8 @@ public final class RiskEngine {
         symbols = .allocate(capacity: maxLocates)
         symbols.initialize(repeating: SymbolRisk(bid: SymbolRisk.none, ask: SymbolRisk.none, mid2: 0, reference2: 0,
                                                  openBuy: 0, openSell: 0, worst: 0, openOrders: 0, activeIndex: -1,
-                                                 lastUpdate: 0, activeSince: 0, blocked: 0, reduced: 0, widened: 0),
+                                                 lastUpdate: 0, activeSince: 0, blocked: 0, reduced: 0, widened: 0,
+                                                 buyHead: -1, sellHead: -1),
                            count: maxLocates)
         windows = .allocate(capacity: maxLocates)
         windows.initialize(repeating: .empty, count: maxLocates)
@@ -238,7 +259,8 @@ public final class RiskEngine {
         for i in 0 ..< l.maxOpenOrders {
             (orders + i).initialize(to: RiskOrderSlot(open: 0, generation: 1,
                                                       nextFree: i + 1 < l.maxOpenOrders ? Int32(i + 1) : -1,
-                                                      locate: 0, sell: false, kind: 0, state: 0))
+                                                      locate: 0, sell: false, kind: 0, state: 0,
+                                                      price: 0, priceBefore: 0, prev: -1, next: -1))
         }
         ringSize = l.throttleOrders
         ring = .allocate(capacity: l.throttleOrders)
@@ -256,6 +278,7 @@ public final class RiskEngine {
         maxPosition = l.maxPositionPerSymbol
         maxGross = l.maxGrossPosition
         throttleWindow = l.throttleWindowNanos
+        selfMatchPrevention = l.selfMatchPrevention
         tail = l.tail
         baselines = .allocate(capacity: maxLocates)
         baselines.initialize(repeating: GuardBaseline(depthShort: 0, depthLong: 0, spreadShort: 0, spreadLong: 0, gapShort: 0, gapLong: 0, last: 0,
@@ -342,6 +365,8 @@ public final class RiskEngine {
         let delta = Int64(shares.rawValue) - Int64(o.open)
         if o.sell { symbols[loc].openSell += delta } else { symbols[loc].openBuy += delta }
         orders[i].open = shares.rawValue
+        orders[i].priceBefore = o.price
+        orders[i].price = price.rawValue
         refreshWorst(loc)
         recordThrottle(now)
         state.pointee.counters.replacesAccepted &+= 1
@@ -381,6 +406,7 @@ public final class RiskEngine {
         let q = Int64(shares.rawValue)
         let (notional, overflow) = px.multipliedReportingOverflow(by: q)
         guard !overflow, notional <= maxNotional else { return .maxOrderNotional }
+        if selfMatchPrevention && crossesOurs(s, sell: sell, price: px, market: kind == .market) { return .selfMatch }
         if isNew && state.pointee.openCount >= orderCapacity { return .maxOpenOrders }
 
         // The order moves one end of the range [P - openSell, P + openBuy]; that end must stay
@@ -408,6 +434,22 @@ public final class RiskEngine {
         return nil
     }
 
+    /// Whether an order on side `sell` at `price` would trade with an open limit order of ours on
+    /// the other side of symbol `s` (a market order: with any). Market and IOC orders of ours
+    /// never rest, so they are not in the way. The lists hold a stock's few open orders.
+    @inline(__always)
+    func crossesOurs(_ s: UnsafeMutablePointer<SymbolRisk>, sell: Bool, price: Int64, market: Bool) -> Bool {
+        var i = sell ? s.pointee.buyHead : s.pointee.sellHead
+        while i >= 0 {
+            let o = orders + Int(i)
+            if o.pointee.kind == OrderKind.limit.rawValue && (market || (sell ? o.pointee.price >= price : o.pointee.price <= price)) {
+                return true
+            }
+            i = o.pointee.next
+        }
+        return false
+    }
+
     /// Takes a slot and reserves a passed order's exposure.
     @inline(__always)
     func reserve(_ o: OrderIntent, now: UInt64) -> RiskOrderID {
@@ -421,9 +463,17 @@ public final class RiskEngine {
         slot.pointee.sell = o.side == .sell
         slot.pointee.kind = o.kind.rawValue
         slot.pointee.state = RiskOrderState.checked.rawValue
+        slot.pointee.price = o.price.rawValue
+        slot.pointee.priceBefore = o.price.rawValue
         state.pointee.openCount += 1
 
         let s = symbols + loc
+        // At the head of its side's list.
+        let head = o.side == .sell ? s.pointee.sellHead : s.pointee.buyHead
+        slot.pointee.prev = -1
+        slot.pointee.next = head
+        if head >= 0 { orders[Int(head)].prev = i }
+        if o.side == .sell { s.pointee.sellHead = i } else { s.pointee.buyHead = i }
         if o.side == .sell { s.pointee.openSell += Int64(o.shares.rawValue) } else { s.pointee.openBuy += Int64(o.shares.rawValue) }
         s.pointee.openOrders += 1
         if s.pointee.openOrders == 1 {
@@ -499,6 +549,11 @@ public final class RiskEngine {
         state.pointee.orderFree = Int32(o - orders)
         state.pointee.openCount -= 1
         let s = symbols + loc
+        let prev = o.pointee.prev, next = o.pointee.next
+        if prev >= 0 { orders[Int(prev)].next = next } else if o.pointee.sell { s.pointee.sellHead = next } else { s.pointee.buyHead = next }
+        if next >= 0 { orders[Int(next)].prev = prev }
+        o.pointee.prev = -1
+        o.pointee.next = -1
         s.pointee.openOrders -= 1
         if s.pointee.openOrders == 0 {
             // Swap-remove from the active list.
@@ -581,6 +636,7 @@ public final class RiskEngine {
         let s = symbols + loc
         if o.pointee.sell { s.pointee.openSell += delta } else { s.pointee.openBuy += delta }
         o.pointee.open = open.rawValue
+        o.pointee.price = o.pointee.priceBefore
         refreshWorst(loc)
         if open.rawValue == 0 { close(o, loc) }
     }

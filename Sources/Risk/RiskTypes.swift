@@ -44,6 +44,12 @@ public struct RiskLimits: Sendable, Equatable {
     /// The tail-risk guards (market guards per symbol, runaway guards for the book); all off by
     /// default. See TailGuards.swift.
     public var tail = TailGuardLimits()
+    /// Self-match prevention: an order that would trade with one of our own resting orders (a
+    /// buy at or above an open limit sell of ours in the same stock, a sell at or below an open
+    /// limit buy; a market order against any) is refused `selfMatch`. A trade with ourselves is
+    /// a wash trade: no position change, two fees, and a print the market reads as volume. On by
+    /// default.
+    public var selfMatchPrevention = true
 
     public init(
         maxOrderShares: UInt32,
@@ -158,6 +164,9 @@ public enum RiskReject: UInt8, Sendable, CaseIterable {
     /// A guard widened the symbol: the order would rest less than `tail.widenSpreads` of its
     /// normal spread behind the touch (or is a market order).
     case guardWidened
+    /// The order would trade with an open limit order of ours on the other side of the stock
+    /// (`RiskLimits.selfMatchPrevention`).
+    case selfMatch
 }
 
 /// Why the kill switch was engaged.

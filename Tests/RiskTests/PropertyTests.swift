@@ -103,8 +103,10 @@ private struct Model {
 }
 
 @Suite struct RiskPropertyTests {
+    /// Self-match prevention off: the reference model here does not keep prices
+    /// (`SelfMatchTests` has its own property).
     static func randomLimits(_ rng: inout SplitMix64) -> RiskLimits {
-        RiskLimits(
+        var l = RiskLimits(
             maxOrderShares: UInt32(rng.range(1 ... 300)),
             maxOrderNotional: rng.range(20 ... 400) * 100_000,
             collarBps: rng.range(0 ... 400),
@@ -119,6 +121,8 @@ private struct Model {
             volatilityWindowNanos: UInt64(rng.range(1_000 ... 100_000)),
             killOnCrossedBook: rng.chance(50),
             staleBookNanos: rng.chance(50) ? .max : UInt64(rng.range(5_000 ... 50_000)))
+        l.selfMatchPrevention = false
+        return l
     }
 
     @Test(arguments: Array(1 ... 12) as [UInt64])

@@ -26,11 +26,15 @@ let L3 = StockLocate(rawValue: 3)
 /// $10.0000 in 1/10,000 dollars.
 let ten: Int64 = 100_000
 
-/// Limits under which nothing but what a test tightens can refuse an order.
+/// Limits under which nothing but what a test tightens can refuse an order (self-match
+/// prevention off: the tests of the other checks put buys and sells at one price; its own tests
+/// turn it on).
 func openLimits() -> RiskLimits {
-    RiskLimits(maxOrderShares: 1_000_000, maxOrderNotional: .max, collarBps: 10_000,
-               maxPositionPerSymbol: 1_000_000_000, maxGrossPosition: 1_000_000_000,
-               maxOpenOrders: 1_000, throttleOrders: 1_000, throttleWindowNanos: 1)
+    var l = RiskLimits(maxOrderShares: 1_000_000, maxOrderNotional: .max, collarBps: 10_000,
+                       maxPositionPerSymbol: 1_000_000_000, maxGrossPosition: 1_000_000_000,
+                       maxOpenOrders: 1_000, throttleOrders: 1_000, throttleWindowNanos: 1)
+    l.selfMatchPrevention = false
+    return l
 }
 
 /// An engine with `configure` applied to `openLimits()`, and a 9.9900 x 10.0100 quote (mid
