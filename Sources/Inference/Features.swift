@@ -79,7 +79,9 @@ public struct FeatureState: Sendable {
     public var queueAhead: UInt64 = 0
     public var inventory: Int64 = 0
 
-    public init() {}
+    /// Fills the count-logarithm table on first use: when the strategy is made, not on the
+    /// first decision.
+    public init() { _ = Self.countLogs.count }
 
     @inline(__always)
     static func weight(_ dt: Double, _ tau: Double) -> Double { dt / (tau + dt) }
@@ -176,6 +178,21 @@ public struct FeatureState: Sendable {
         return log1p(cancels * min(1, Double(queueAhead) / Double(touch)))
     }
 
+    /// Float(log1p(n)) for a count (shares, orders), read from a table below 4,096: the same
+    /// bits as computing it (the table is filled by the same expression), without the ~8-20 ns
+    /// of a log1p on the decision's path. Four of a row's ten logarithms are of counts.
+    @inline(__always)
+    static func log1pOfCount(_ n: UInt64) -> Float {
+        n < UInt64(countLogs.count) ? countLogs.table[Int(n)] : Float(log1p(Double(n)))
+    }
+
+    @inline(__always)
+    static func log1pOfCount(_ n: Int) -> Float {
+        n >= 0 && n < countLogs.count ? countLogs.table[n] : Float(log1p(Double(n)))
+    }
+
+    static let countLogs = CountLogTable(count: 4_096)
+
     /// Writes the row (`FeatureState.count` Floats) for feed time `now`, buy side's view.
     @inline(__always)
     public func write(into row: UnsafeMutablePointer<Float>, now: UInt64) {
@@ -189,8 +206,8 @@ public struct FeatureState: Sendable {
         row[Feature.imbalanceL1.rawValue] = Float(a + b > 0 ? (b - a) / (b + a) : 0)
         let b2 = b + Double(bid2Shares), a2 = a + Double(ask2Shares)
         row[Feature.imbalanceL2.rawValue] = Float(a2 + b2 > 0 ? (b2 - a2) / (b2 + a2) : 0)
-        row[Feature.logBidShares.rawValue] = Float(log1p(b))
-        row[Feature.logAskShares.rawValue] = Float(log1p(a))
+        row[Feature.logBidShares.rawValue] = Self.log1pOfCount(bidShares)
+        row[Feature.logAskShares.rawValue] = Self.log1pOfCount(askShares)
         let scale = max(a + b, 1)
         row[Feature.tradeFlowImbalance.rawValue] = Float(max(-1, min(1, flow / scale)))
         row[Feature.arrivalRateBid.rawValue] = Float(log1p(arrivalsBid))
@@ -203,8 +220,19 @@ public struct FeatureState: Sendable {
         row[Feature.queueAheadShares.rawValue] = Float(queueAhead)
         row[Feature.cancelRateAhead.rawValue] = Float(cancelRateAhead(cancels: cancelsBid, touch: bidShares))
         row[Feature.inventory.rawValue] = Float(inventory)
-        row[Feature.logBidOrders.rawValue] = Float(log1p(Double(bidOrders)))
-        row[Feature.logAskOrders.rawValue] = Float(log1p(Double(askOrders)))
+        row[Feature.logBidOrders.rawValue] = Self.log1pOfCount(bidOrders)
+        row[Feature.logAskOrders.rawValue] = Self.log1pOfCount(askOrders)
         row[Feature.lastMoveSign.rawValue] = lastMove
+    }
+}
+
+/// Float(log1p(n)) for n in 0 ..< count, filled once.
+struct CountLogTable: @unchecked Sendable {
+    let table: UnsafeMutablePointer<Float>
+    let count: Int
+    init(count: Int) {
+        self.count = count
+        table = .allocate(capacity: count)
+        for i in 0 ..< count { table[i] = Float(log1p(Double(i))) }
     }
 }

@@ -23,6 +23,21 @@ import Testing
         #expect(FeatureState.schema.names.count == FeatureState.count)
     }
 
+    /// The touch sizes' and order counts' logarithms (a table below 4,096) are bit for bit the
+    /// computed Float(log1p(n)), on both sides of the table's edge.
+    @Test func countLogarithmsAreTheComputedOnes() {
+        for n in [0, 1, 2, 99, 100, 101, 2_047, 4_094, 4_095, 4_096, 4_097, 10_000, 1_000_000] {
+            var f = FeatureState()
+            f.onBook(bid: 1_000_000, bidShares: UInt64(n), ask: 1_000_200, askShares: UInt64(n + 1), bid2Shares: 0, ask2Shares: 0,
+                     bidOrders: n, askOrders: n + 2, now: 1_000)
+            let r = row(f, now: 1_000)
+            #expect(r[Feature.logBidShares.rawValue].bitPattern == Float(log1p(Double(n))).bitPattern, "\(n)")
+            #expect(r[Feature.logAskShares.rawValue].bitPattern == Float(log1p(Double(n + 1))).bitPattern, "\(n)")
+            #expect(r[Feature.logBidOrders.rawValue].bitPattern == Float(log1p(Double(n))).bitPattern, "\(n)")
+            #expect(r[Feature.logAskOrders.rawValue].bitPattern == Float(log1p(Double(n + 2))).bitPattern, "\(n)")
+        }
+    }
+
     @Test func ratesFlowAndVolatilityMoveTheRightWay() {
         var f = FeatureState()
         var t: UInt64 = 1_000_000
