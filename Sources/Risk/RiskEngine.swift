@@ -145,7 +145,7 @@ struct VolatilityWindow {
     static let empty = VolatilityWindow(start: 0, lo: 0, hi: 0, prevLo: 0, prevHi: 0)
 }
 
-/// An open order: 40 bytes. `nextFree` chains free slots; a free slot has state 0.
+/// An open order: 48 bytes. `nextFree` chains free slots; a free slot has state 0.
 struct RiskOrderSlot {
     var open: UInt32
     var generation: UInt32
