@@ -480,6 +480,27 @@ struct ValidateSeries: Encodable {
     /// Mean and standard deviation of the per-seed filled-shares differences.
     var filledSharesDiffMean: Double
     var filledSharesDiffStdev: Double
+    /// The backtest's PnL against paper's day by day: is the gap a bias or the noise of one run?
+    var pnlGap: PnLGap
+
+    /// The backtest's PnL against the paper runs' (their mean with --paper-twice), per day and in
+    /// total, with the standard error of the total from the days' spread, and the spread of one
+    /// paper run against the other per day (the floor).
+    struct PnLGap: Encodable {
+        /// "paper" or "paper mean".
+        var reference: String
+        var days: Int
+        var totalUSD: Double
+        /// The total's difference, relative to the reference's total.
+        var totalDiff: Double
+        var perDayMeanUSD: Double
+        var perDayStdevUSD: Double
+        /// perDayStdevUSD x sqrt(days): the total's standard error, were the days independent.
+        var totalStandardErrorUSD: Double
+        var daysBacktestLower: Int
+        /// Standard deviation of paper again minus paper, per day (--paper-twice).
+        var paperVsPaperPerDayStdevUSD: Double?
+    }
 
     init(_ reports: [ValidateReport]) {
         func sum(_ sides: [ValidateSide]) -> ValidateSide {
@@ -504,7 +525,25 @@ struct ValidateSeries: Encodable {
         let d = reports.map(\.agreement.filledSharesDiff)
         let mean = d.reduce(0, +) / Double(max(d.count, 1))
         filledSharesDiffMean = mean
-        filledSharesDiffStdev = d.count > 1 ? (d.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(d.count - 1)).squareRoot() : 0
+        filledSharesDiffStdev = Self.stdev(d)
+        let reference = reports.map { r in r.paperAgain.map { (r.paper.pnl + $0.pnl) / 2 } ?? r.paper.pnl }
+        let gaps = zip(reports, reference).map { $0.backtest.pnl - $1 }
+        let total = gaps.reduce(0, +), referenceTotal = reference.reduce(0, +)
+        let gapStdev = Self.stdev(gaps)
+        let floor = reports.compactMap { r in r.paperAgain.map { $0.pnl - r.paper.pnl } }
+        pnlGap = PnLGap(reference: paperAgain != nil ? "paper mean" : "paper", days: gaps.count, totalUSD: total,
+                        totalDiff: referenceTotal == 0 ? 0 : total / abs(referenceTotal),
+                        perDayMeanUSD: gaps.isEmpty ? 0 : total / Double(gaps.count), perDayStdevUSD: gapStdev,
+                        totalStandardErrorUSD: gapStdev * Double(gaps.count).squareRoot(),
+                        daysBacktestLower: gaps.filter { $0 < 0 }.count,
+                        paperVsPaperPerDayStdevUSD: floor.count == reports.count && floor.count > 1 ? Self.stdev(floor) : nil)
+    }
+
+    /// Sample standard deviation (0 for fewer than two values).
+    static func stdev(_ v: [Double]) -> Double {
+        guard v.count > 1 else { return 0 }
+        let mean = v.reduce(0, +) / Double(v.count)
+        return (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count - 1)).squareRoot()
     }
 
     func printText() {
@@ -517,6 +556,10 @@ struct ValidateSeries: Encodable {
         if let f = paperVsPaperFilledSharesDiff, let p = paperVsPaperPnlDiff {
             print(String(format: "  paper vs paper: filled shares %+.1f%%, PnL %+.1f%%", f * 100, p * 100))
         }
+        let g = pnlGap
+        print("  PnL against the \(g.reference): " + String(format: "%+.2f USD (%+.1f%%), per day %+.2f +- %.2f USD, standard error of the total %.2f USD; lower on %d of %d days",
+                     g.totalUSD, g.totalDiff * 100, g.perDayMeanUSD, g.perDayStdevUSD, g.totalStandardErrorUSD, g.daysBacktestLower, g.days))
+        if let f = g.paperVsPaperPerDayStdevUSD { print(String(format: "  paper vs paper per day: +- %.2f USD", f)) }
         for s in seeds {
             print(String(format: "  seed %llu: filled shares %+.1f%%, PnL %.2f vs %.2f USD, order-by-order %.1f%%", s.seed, s.filledSharesDiff * 100,
                          s.backtest.pnl, s.paper.pnl, s.orderFillAgreement * 100))

@@ -309,8 +309,8 @@ enum DemoNamespace {
     /// the paper run again (the floor). The contract's keys; the backtest's day is the paper
     /// run's market on the same clock (orders on the very same trigger, stamp for stamp, at the
     /// start); the agreement's counts add up. Two seeds (`--seeds 2`): each seed's report, and the
-    /// series' totals are the sums of them; the backtest took the paper venue's lag as a trace
-    /// and its day ends at the paper run's last decision.
+    /// series' totals are the sums of them, the PnL gap day by day among them; the backtest took
+    /// the paper venue's lag as a trace and its day ends at the paper run's last decision.
     @Test(.enabled(if: DemoNamespace.usable, DemoNamespace.skipReason))
     func validateReportsTheThreeRunsSideBySide() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
@@ -330,6 +330,14 @@ enum DemoNamespace {
             #expect(total["filled_shares"] as? Int == sum, "\(side): the total is the seeds' sum")
         }
         #expect(series["filled_shares_diff"] is Double && series["filled_shares_diff_stdev"] is Double && series["paper_vs_paper_filled_shares_diff"] is Double)
+        // The PnL gap day by day, against the two paper runs' mean: its total is the seeds' sum.
+        let gap = try #require(series["pnl_gap"] as? [String: Any])
+        #expect(gap["reference"] as? String == "paper mean" && gap["days"] as? Int == 2)
+        let pnl = { (seed: [String: Any], side: String) in (seed[side] as? [String: Any])?["pnl"] as? Double ?? .nan }
+        let gaps = perSeed.map { pnl($0, "backtest") - (pnl($0, "paper") + pnl($0, "paper_again")) / 2 }
+        #expect(abs((gap["total_usd"] as? Double ?? .nan) - gaps.reduce(0, +)) < 0.01, "\(gap) against \(gaps)")
+        #expect(gap["days_backtest_lower"] as? Int == gaps.filter { $0 < 0 }.count)
+        #expect(gap["total_standard_error_usd"] is Double && gap["paper_vs_paper_per_day_stdev_usd"] is Double)
         let second = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/seed-2/report.json"))) as? [String: Any])
         #expect((second["backtest"] as? [String: Any])?["filled_shares"] as? Int == (perSeed[1]["backtest"] as? [String: Any])?["filled_shares"] as? Int)
         let seedOut = out + "/seed-1"
