@@ -188,7 +188,7 @@ public struct FeatureState: Sendable {
 
     @inline(__always)
     static func log1pOfCount(_ n: Int) -> Float {
-        n >= 0 && n < countLogs.count ? countLogs.table[n] : Float(log1p(Double(n)))
+        n >= 0 ? log1pOfCount(UInt64(n)) : Float(log1p(Double(n)))
     }
 
     static let countLogs = CountLogTable(count: 4_096)

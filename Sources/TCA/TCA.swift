@@ -140,8 +140,15 @@ public struct TCAStatistic: Sendable, Encodable, Equatable {
         let m = values.reduce(0, +) / Double(n)
         mean = m
         guard n > 1 else { ci95 = 0; return }
-        let v = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(n - 1)
+        let v = Self.sampleVariance(values, mean: m)
         ci95 = 1.96 * (v / Double(n)).squareRoot()
+    }
+
+    /// The sample variance of `values` around their `mean` (divided by n - 1; 0 for fewer than
+    /// two values).
+    public static func sampleVariance(_ values: [Double], mean m: Double) -> Double {
+        guard values.count > 1 else { return 0 }
+        return values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)
     }
 }
 

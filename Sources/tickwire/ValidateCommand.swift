@@ -541,9 +541,7 @@ struct ValidateSeries: Encodable {
 
     /// Sample standard deviation (0 for fewer than two values).
     static func stdev(_ v: [Double]) -> Double {
-        guard v.count > 1 else { return 0 }
-        let mean = v.reduce(0, +) / Double(v.count)
-        return (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count - 1)).squareRoot()
+        TCAStatistic.sampleVariance(v, mean: v.reduce(0, +) / Double(max(v.count, 1))).squareRoot()
     }
 
     func printText() {
