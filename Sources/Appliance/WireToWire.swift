@@ -67,6 +67,15 @@ public enum WireToWire {
         /// replaced, canceled; OUCH 4.2) on the wire at the venue's end of the link. What a
         /// backtest's order-entry latency stands for: the link and the venue's own handling.
         public var sendToAnswer: [UInt64] = []
+        /// When each happened on the venue's clock (ns since midnight), for a latency trace: the
+        /// trigger's packet on the wire (per `wireToRx`) and our send (per `sendToAnswer`), each a
+        /// capture or wall-clock time less `venueClockOffset`. Empty where no pair had both a
+        /// venue stamp and a wire time.
+        public var wireToRxAt: [UInt64] = []
+        public var sendToAnswerAt: [UInt64] = []
+        /// Capture (wall) time less venue time, the least over the paired triggers: the two
+        /// clocks' offset where the venue sent a message as soon as it stamped it (0: unknown).
+        public var venueClockOffset: Int64 = 0
 
         /// A backtest's order-entry latency from this run: `sendToAnswer`, or where the capture
         /// has no answers, our send -> the order on the wire (`sendToWire`).
@@ -143,6 +152,21 @@ public enum WireToWire {
         var values: [UInt64] = []
         values.reserveCapacity(r.tickDecisions)
         var wireToRx: [UInt64] = [], rxToSend: [UInt64] = [], sendToWire: [UInt64] = [], outside: [UInt64] = []
+        // The offset of the capture's clock from the venue's: the least gap between a trigger's
+        // stamp and its packet on the wire (a venue that sent at once). Stamps are ns since
+        // midnight; capture times are since the epoch.
+        let day: Int64 = 86_400_000_000_000
+        var offset = Int64.max
+        for d in decisions where d.triggerSequence != 0 && d.feedTime != 0 {
+            guard let t = triggerTime[d.triggerSequence], t != 0 else { continue }
+            offset = min(offset, Int64(truncatingIfNeeded: t) % day - Int64(truncatingIfNeeded: d.feedTime))
+        }
+        if offset == .max { offset = 0 }
+        func venueClock(_ wall: Int64) -> UInt64? {
+            let v = wall % day - offset
+            return offset != 0 && v >= 0 ? UInt64(v) : nil
+        }
+        var wireToRxAt: [UInt64] = []
         for d in decisions where d.triggerSequence != 0 {
             guard let o = orderTime[UInt64(d.action) << 32 | UInt64(d.orderID)] else {
                 r.ordersNotCaptured += 1
@@ -158,6 +182,7 @@ public enum WireToWire {
                 let c = Int64(truncatingIfNeeded: o) - d.encodedWallNanos
                 if a >= 0, c >= 0 {
                     wireToRx.append(UInt64(a))
+                    wireToRxAt.append(venueClock(Int64(truncatingIfNeeded: t)) ?? 0)
                     rxToSend.append(UInt64(d.encodedWallNanos - d.rxWallNanos))
                     sendToWire.append(UInt64(c))
                     outside.append(UInt64(a + c))
@@ -166,10 +191,11 @@ public enum WireToWire {
                 }
             }
         }
-        var sendToAnswer: [UInt64] = []
+        var sendToAnswer: [UInt64] = [], sendToAnswerAt: [UInt64] = []
         for d in decisions where d.encodedWallNanos > 0 {
             if let a = answerTime[UInt64(d.action) << 32 | UInt64(d.orderID)], Int64(truncatingIfNeeded: a) >= d.encodedWallNanos {
                 sendToAnswer.append(UInt64(Int64(truncatingIfNeeded: a) - d.encodedWallNanos))
+                sendToAnswerAt.append(venueClock(d.encodedWallNanos) ?? 0)
             }
         }
         r.pairs = values.count
@@ -180,7 +206,11 @@ public enum WireToWire {
             r.sendToWireNanos = LatencySummary(values: sendToWire)
             r.outsideSoftwareNanos = LatencySummary(values: outside)
         }
-        return (r, values, Split(wireToRx: wireToRx, rxToSend: rxToSend, sendToWire: sendToWire, sendToAnswer: sendToAnswer))
+        var split = Split(wireToRx: wireToRx, rxToSend: rxToSend, sendToWire: sendToWire, sendToAnswer: sendToAnswer)
+        if offset != 0 {
+            (split.wireToRxAt, split.sendToAnswerAt, split.venueClockOffset) = (wireToRxAt, sendToAnswerAt, offset)
+        }
+        return (r, values, split)
     }
 
     /// MoldUDP64 header of a datagram whose messages fill it exactly (other UDP on the tap is

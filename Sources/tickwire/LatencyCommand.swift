@@ -88,6 +88,7 @@ struct LatencyCommand: ParsableCommand {
             s.wireToRx = keep.map { split.wireToRx[$0] }
             s.rxToSend = keep.map { split.rxToSend[$0] }
             s.sendToWire = keep.map { split.sendToWire[$0] }
+            if split.wireToRxAt.count == split.wireToRx.count { s.wireToRxAt = keep.map { split.wireToRxAt[$0] } }
             FileHandle.standardError.write(Data("tickwire: \(split.wireToRx.count - keep.count) of \(split.wireToRx.count) orders left out of the latencies: their trigger reached us more than \(recoveredAbove / 1_000_000) ms after the wire (recovered by re-request)\n".utf8))
         }
         guard !s.wireToRx.isEmpty else { throw fail("every order's trigger came by re-request: no latency to learn from") }
@@ -99,6 +100,20 @@ struct LatencyCommand: ParsableCommand {
         try write("feed.ns", zip(s.wireToRx, s.rxToSend).map { $0 &+ $1 })
         try write("entry.ns", s.entry)
         try write("response.ns", s.wireToRx)
+        // The same values by when they happened, on the venue's clock (`--feed-latency
+        // trace:FILE` and the others): a slow spell of the run falls on the same moments of the
+        // backtest's day, not at random.
+        func writeTrace(_ name: String, _ at: [UInt64], _ v: [UInt64]) throws {
+            guard at.count == v.count else { return }
+            let points = zip(at, v).filter { $0.0 != 0 }.sorted { $0.0 < $1.0 }
+            guard !points.isEmpty else { return }
+            let text = "# venue_time_ns latency_ns (tickwire latency --latencies-out; venue clock = capture clock - \(s.venueClockOffset) ns)\n"
+                + points.map { "\($0.0) \($0.1)" }.joined(separator: "\n") + "\n"
+            do { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(dir)/\(name): \(error)") }
+        }
+        try writeTrace("feed.trace", s.wireToRxAt, zip(s.wireToRx, s.rxToSend).map { $0 &+ $1 })
+        try writeTrace("entry.trace", s.sendToAnswerAt, s.sendToAnswer.isEmpty ? [] : s.sendToAnswer)
+        try writeTrace("response.trace", s.wireToRxAt, s.wireToRx)
         return s
     }
 }

@@ -59,8 +59,11 @@ struct ValidateCommand: ParsableCommand {
     @Flag(name: .customLong("paper-twice"), help: "Run the paper run a second time (same seed, same clock) and report how far the two agree: the floor under any backtest's agreement with paper.")
     var paperTwice = false
 
-    @Option(help: "How the backtest takes the paper run's latencies: trace (the paper venue's own lag message by message, as --venue-delay: the venue falls behind where it fell; our receive path at its median; order entry drawn from the run's values) or empirical (feed, order entry and answers all drawn from the run's values, per message; no venue lag).")
+    @Option(help: "How the backtest takes the paper run's latencies: trace (the paper venue's own lag message by message, as --venue-delay: the venue falls behind where it fell; our receive path at its median; order entry drawn from the run's values), traces (every stream as the paper run had it, moment by moment on the venue's clock: the venue's lag, our receive path, order entry and the answers; nothing drawn at random) or empirical (feed, order entry and answers all drawn from the run's values, per message; no venue lag).")
     var latencies: ValidateLatencies = .trace
+
+    @Option(name: .customLong("backtest-draws"), help: "Backtest each day this many times, each with its own draw of the latencies (--seed, then --seed + 1000 k): one draw's PnL over twenty days moves by several percent with the draw alone, so the PnL gap is taken against their mean. The agreement and the files are the first draw's.")
+    var backtestDraws: Int = 1
 
     @Option(help: "Validate this many seeds in a row (--seed, --seed + 1, ...), each in OUT/seed-N, and report their totals: a 20-s day's PnL varies more between two paper runs than the 10% asked of the backtest.")
     var seeds: Int = 1
@@ -82,6 +85,8 @@ struct ValidateCommand: ParsableCommand {
         guard matchWindowMicros >= 0, matchWindowMicros <= 1e6 else { throw ValidationError("--match-window-us must be in [0, 1e6]") }
         guard strategyOptions.strategy != "fixed" else { throw ValidationError("--strategy is mm or taker") }
         guard seeds >= 1, seeds <= 100 else { throw ValidationError("--seeds must be in 1...100") }
+        guard backtestDraws >= 1, backtestDraws <= 100 else { throw ValidationError("--backtest-draws must be in 1...100") }
+        guard backtestDraws == 1 || latencies != .traces else { throw ValidationError("--latencies traces draws nothing at random: --backtest-draws would repeat one backtest") }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         if getuid() == 0, let holder = DemoNetwork.lock() { throw fail(holder) }
         guard seeds > 1 else {
@@ -156,6 +161,10 @@ struct ValidateCommand: ParsableCommand {
             // paper with them, -5.1% without).
             latencyArgs = ["--feed-latency", "\(feedMedian)ns", "--entry-latency", "empirical:\(out)/latencies/entry.ns",
                            "--response-latency", "\(responseMedian)ns", "--venue-delay", "trace:\(out)/latencies/venue.trace"]
+        case .traces:
+            // Every stream as the paper run had it, moment by moment on the venue's clock.
+            latencyArgs = ["--feed-latency", "trace:\(out)/latencies/feed.trace", "--entry-latency", "trace:\(out)/latencies/entry.trace",
+                           "--response-latency", "trace:\(out)/latencies/response.trace", "--venue-delay", "trace:\(out)/latencies/venue.trace"]
         case .empirical:
             latencyArgs = ["--feed-latency", "empirical:\(out)/latencies/feed.ns", "--entry-latency", "empirical:\(out)/latencies/entry.ns",
                            "--response-latency", "empirical:\(out)/latencies/response.ns"]
@@ -179,11 +188,17 @@ struct ValidateCommand: ParsableCommand {
         try? fh.close()
         log("backtest: the day alone, \(generated.messages) messages, with the paper run's latencies")
         try FileManager.default.createDirectory(atPath: out + "/backtest", withIntermediateDirectories: true)
-        let bt = try BacktestCommand.parse([dayPath, "--strategy", strategyOptions.strategy, "--traded", String(strategyOptions.traded),
-                                            "--max-position", String(strategyOptions.maxPosition), "--models", strategyOptions.models,
-                                            "--seed", String(seed), "--hidden-prints", "ignore",
-                                            "--fills-out", out + "/backtest/fills.csv", "--decisions-out", out + "/backtest/decisions.csv",
-                                            "--tca-out", out + "/backtest/tca"] + latencyArgs).execute()
+        let backtestArgs = [dayPath, "--strategy", strategyOptions.strategy, "--traded", String(strategyOptions.traded),
+                            "--max-position", String(strategyOptions.maxPosition), "--models", strategyOptions.models,
+                            "--hidden-prints", "ignore"] + latencyArgs
+        let bt = try BacktestCommand.parse(backtestArgs + ["--seed", String(seed), "--fills-out", out + "/backtest/fills.csv",
+                                                           "--decisions-out", out + "/backtest/decisions.csv", "--tca-out", out + "/backtest/tca"]).execute()
+        var draws = [ValidateSide(orders: Int(bt.orders + bt.replaces), fills: Int(bt.fills), filledShares: Int(bt.filledShares), pnl: bt.pnl)]
+        if backtestDraws > 1 { log("backtest: \(backtestDraws - 1) more draws of the latencies") }
+        for k in 1..<backtestDraws {
+            let again = try BacktestCommand.parse(backtestArgs + ["--seed", String(seed &+ 1_000 &* UInt64(k))]).execute()
+            draws.append(ValidateSide(orders: Int(again.orders + again.replaces), fills: Int(again.fills), filledShares: Int(again.filledShares), pnl: again.pnl))
+        }
 
         // (c) replay of the paper capture: the strategy's orders on it, the venue's fills in it.
         log("replay: the paper capture")
@@ -214,7 +229,7 @@ struct ValidateCommand: ParsableCommand {
         var report = ValidateReport(
             seed: seed, seconds: seconds, rate: rate, symbols: symbols, strategy: spec.kind.rawValue, traded: spec.traded,
             reaction: reaction.rawValue, flowStartNs: flowStart,
-            backtest: ValidateSide(orders: Int(bt.orders + bt.replaces), fills: Int(bt.fills), filledShares: Int(bt.filledShares), pnl: bt.pnl),
+            backtest: draws[0], backtestDraws: draws.count > 1 ? draws : nil,
             paper: ValidateSide(paper),
             replay: ValidateSide(orders: Int(replayed.orders + replayed.replaces), fills: wireTCA.report.pnl.fills,
                                  filledShares: Int(wireTCA.report.pnl.shares), pnl: wireTCA.report.pnl.spreadUsd + wireTCA.report.pnl.inventoryUsd),
@@ -458,6 +473,8 @@ struct ValidateSeries: Encodable {
     struct Seed: Encodable {
         var seed: UInt64
         var backtest: ValidateSide
+        /// With --backtest-draws: every draw's (the first is `backtest`).
+        var backtestDraws: [ValidateSide]?
         var paper: ValidateSide
         var paperAgain: ValidateSide?
         var orderFillAgreement: Double
@@ -500,6 +517,12 @@ struct ValidateSeries: Encodable {
         var daysBacktestLower: Int
         /// Standard deviation of paper again minus paper, per day (--paper-twice).
         var paperVsPaperPerDayStdevUSD: Double?
+        /// "one draw", or "mean of K latency draws" (--backtest-draws): what the gap takes as the backtest's PnL.
+        var backtest: String
+        /// With draws: each draw's PnL summed over the days, and their standard deviation (what
+        /// the latencies' draw alone does to the total).
+        var drawTotalsUSD: [Double]?
+        var drawTotalStdevUSD: Double?
     }
 
     init(_ reports: [ValidateReport]) {
@@ -508,7 +531,7 @@ struct ValidateSeries: Encodable {
                          filledShares: sides.reduce(0) { $0 + $1.filledShares }, pnl: sides.reduce(0) { $0 + $1.pnl })
         }
         seeds = reports.map {
-            Seed(seed: $0.seed, backtest: $0.backtest, paper: $0.paper, paperAgain: $0.paperAgain,
+            Seed(seed: $0.seed, backtest: $0.backtest, backtestDraws: $0.backtestDraws, paper: $0.paper, paperAgain: $0.paperAgain,
                  orderFillAgreement: $0.agreement.orderFillAgreement, filledSharesDiff: $0.agreement.filledSharesDiff,
                  pnlDiff: $0.agreement.pnlDiff, paperVsPaperFilledSharesDiff: $0.paperVsPaper?.filledSharesDiff)
         }
@@ -527,7 +550,12 @@ struct ValidateSeries: Encodable {
         filledSharesDiffMean = mean
         filledSharesDiffStdev = Self.stdev(d)
         let reference = reports.map { r in r.paperAgain.map { (r.paper.pnl + $0.pnl) / 2 } ?? r.paper.pnl }
-        let gaps = zip(reports, reference).map { $0.backtest.pnl - $1 }
+        // The backtest's PnL per day: its draws' mean where there are several.
+        let backtestPnl = reports.map { r in r.backtestDraws.map { $0.reduce(0) { $0 + $1.pnl } / Double(max($0.count, 1)) } ?? r.backtest.pnl }
+        let gaps = zip(backtestPnl, reference).map { $0 - $1 }
+        let drawCounts = Set(reports.map { $0.backtestDraws?.count ?? 1 })
+        let k = drawCounts.count == 1 ? drawCounts.first! : 0
+        let drawTotals: [Double]? = k > 1 ? (0..<k).map { i in reports.reduce(0) { $0 + $1.backtestDraws![i].pnl } } : nil
         let total = gaps.reduce(0, +), referenceTotal = reference.reduce(0, +)
         let gapStdev = Self.stdev(gaps)
         let floor = reports.compactMap { r in r.paperAgain.map { $0.pnl - r.paper.pnl } }
@@ -536,7 +564,9 @@ struct ValidateSeries: Encodable {
                         perDayMeanUSD: gaps.isEmpty ? 0 : total / Double(gaps.count), perDayStdevUSD: gapStdev,
                         totalStandardErrorUSD: gapStdev * Double(gaps.count).squareRoot(),
                         daysBacktestLower: gaps.filter { $0 < 0 }.count,
-                        paperVsPaperPerDayStdevUSD: floor.count == reports.count && floor.count > 1 ? Self.stdev(floor) : nil)
+                        paperVsPaperPerDayStdevUSD: floor.count == reports.count && floor.count > 1 ? Self.stdev(floor) : nil,
+                        backtest: drawCounts == [1] ? "one draw" : k > 1 ? "mean of \(k) latency draws" : "mean of each day's latency draws",
+                        drawTotalsUSD: drawTotals, drawTotalStdevUSD: drawTotals.map(Self.stdev))
     }
 
     /// Sample standard deviation (0 for fewer than two values).
@@ -558,6 +588,10 @@ struct ValidateSeries: Encodable {
         print("  PnL against the \(g.reference): " + String(format: "%+.2f USD (%+.1f%%), per day %+.2f +- %.2f USD, standard error of the total %.2f USD; lower on %d of %d days",
                      g.totalUSD, g.totalDiff * 100, g.perDayMeanUSD, g.perDayStdevUSD, g.totalStandardErrorUSD, g.daysBacktestLower, g.days))
         if let f = g.paperVsPaperPerDayStdevUSD { print(String(format: "  paper vs paper per day: +- %.2f USD", f)) }
+        if let t = g.drawTotalsUSD, let sd = g.drawTotalStdevUSD {
+            print("  backtest: \(g.backtest); the total by draw " + t.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+                  + String(format: " USD (+- %.2f USD)", sd))
+        }
         for s in seeds {
             print(String(format: "  seed %llu: filled shares %+.1f%%, PnL %.2f vs %.2f USD, order-by-order %.1f%%", s.seed, s.filledSharesDiff * 100,
                          s.backtest.pnl, s.paper.pnl, s.orderFillAgreement * 100))
@@ -566,7 +600,7 @@ struct ValidateSeries: Encodable {
 }
 
 enum ValidateLatencies: String, ExpressibleByArgument, CaseIterable, Sendable {
-    case trace, empirical
+    case trace, traces, empirical
 }
 
 struct VenueLag: Encodable {
@@ -648,6 +682,8 @@ struct ValidateReport: Encodable {
     var reaction: String
     var flowStartNs: UInt64
     var backtest: ValidateSide
+    /// With --backtest-draws K > 1: every draw's (the first is `backtest`).
+    var backtestDraws: [ValidateSide]?
     var paper: ValidateSide
     var replay: ValidateSide
     var agreement: ValidateAgreement
@@ -673,6 +709,10 @@ struct ValidateReport: Encodable {
     func printText() {
         print("validate: \(strategy) on \(traded) of \(symbols) stocks, seed \(seed), \(Int(seconds)) s at \(Int(rate)) events/s, flow reaction \(reaction)")
         print(backtest.row("backtest"))
+        if let d = backtestDraws {
+            print("  backtest, PnL by latency draw: " + d.map { String(format: "%.2f", $0.pnl) }.joined(separator: ", ")
+                  + String(format: " USD (mean %.2f)", d.reduce(0) { $0 + $1.pnl } / Double(d.count)))
+        }
         print(paper.row("paper"))
         print(replay.row("replay"))
         let a = agreement

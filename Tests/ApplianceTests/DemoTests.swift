@@ -319,7 +319,7 @@ enum DemoNamespace {
         let data = try withExtendedLifetime(own) {
             try run(DemoNamespace.ip, own.arguments(["validate", "--seconds", "3", "--rate", "20000", "--symbols", "10", "--traded", "3",
                                                      "--models", Paths.root.appendingPathComponent("models").path, "--paper-twice",
-                                                     "--seeds", "2", "--out", out, "--json"]))
+                                                     "--backtest-draws", "3", "--seeds", "2", "--out", out, "--json"]))
         }
         let series = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let perSeed = try #require(series["seeds"] as? [[String: Any]])
@@ -334,8 +334,19 @@ enum DemoNamespace {
         let gap = try #require(series["pnl_gap"] as? [String: Any])
         #expect(gap["reference"] as? String == "paper mean" && gap["days"] as? Int == 2)
         let pnl = { (seed: [String: Any], side: String) in (seed[side] as? [String: Any])?["pnl"] as? Double ?? .nan }
-        let gaps = perSeed.map { pnl($0, "backtest") - (pnl($0, "paper") + pnl($0, "paper_again")) / 2 }
+        // The backtest's side of the gap: each day's three latency draws' mean; the first draw is
+        // the seed's `backtest`.
+        let drawPnl = perSeed.map { seed in ((seed["backtest_draws"] as? [[String: Any]]) ?? []).map { $0["pnl"] as? Double ?? .nan } }
+        #expect(drawPnl.allSatisfy { $0.count == 3 }, "\(drawPnl)")
+        #expect(zip(perSeed, drawPnl).allSatisfy { pnl($0, "backtest") == $1.first }, "the first draw is the seed's backtest")
+        let gaps = zip(perSeed, drawPnl).map { seed, draws in
+            draws.reduce(0, +) / Double(max(draws.count, 1)) - (pnl(seed, "paper") + pnl(seed, "paper_again")) / 2
+        }
         #expect(abs((gap["total_usd"] as? Double ?? .nan) - gaps.reduce(0, +)) < 0.01, "\(gap) against \(gaps)")
+        #expect(gap["backtest"] as? String == "mean of 3 latency draws")
+        let drawTotals = try #require(gap["draw_totals_usd"] as? [Double])
+        #expect(drawTotals.count == 3 && (0..<3).allSatisfy { k in abs(drawTotals[k] - drawPnl.reduce(0) { $0 + $1[k] }) < 0.01 }, "\(drawTotals)")
+        #expect(gap["draw_total_stdev_usd"] is Double)
         #expect(gap["days_backtest_lower"] as? Int == gaps.filter { $0 < 0 }.count)
         #expect(gap["total_standard_error_usd"] is Double && gap["paper_vs_paper_per_day_stdev_usd"] is Double)
         let second = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/seed-2/report.json"))) as? [String: Any])
@@ -366,6 +377,18 @@ enum DemoNamespace {
         let entry = try String(contentsOfFile: seedOut + "/latencies/entry.ns", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
         // (A replace of an order filled meanwhile has no answer of its own, nor what the session's end cut off.)
         #expect(Double(entry.count) >= 0.9 * Double(a["paper_orders"] as? Int ?? 0), "an answer for nearly every order and replace: \(entry.count)")
+        // The same latencies by when they happened, on the venue's clock: inside the day's
+        // span, never going back, one feed point per feed.ns value.
+        let feedValues = try String(contentsOfFile: seedOut + "/latencies/feed.ns", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        for name in ["feed", "entry", "response"] {
+            let lines = try String(contentsOfFile: seedOut + "/latencies/\(name).trace", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+            let times = lines.compactMap { $0.split(separator: " ").first.flatMap { Int($0) } }
+            #expect(times.count == lines.count && !times.isEmpty, "\(name).trace")
+            #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 }, "\(name).trace goes back")
+            #expect((times.first ?? 0) >= flowStart - 1_000_000_000 && (times.last ?? 0) <= until + 2_000_000_000,
+                    "\(name).trace on the venue's clock: \(times.first ?? 0)...\(times.last ?? 0) against \(flowStart)...\(until)")
+            if name == "feed" { #expect(lines.count == feedValues.count) }
+        }
         let agreement = a["order_fill_agreement"] as? Double ?? -1
         #expect(agreement >= 0 && agreement <= 1)
         #expect((a["same_trigger"] as? Int ?? 0) >= 3, "the first orders of both runs on the very same trigger: \(a)")
