@@ -103,6 +103,8 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     let pending: UnsafeMutablePointer<StageStamps>
     /// Set by the loop when a burst returns: the TSC the burst's messages count from.
     public var burstTSC: UInt64 = 0
+    /// The rx stamp of the answers `pollVenue` is reading (0: none known).
+    var venueRxTSC: UInt64 = 0
     /// Host time (ns, for the order session's timers and risk's throttle) of the burst.
     public var burstNanos: Int64 = 0
     /// The NIC arrival (TSC) of the frame being decoded, 0 without a hardware stamp: stage 0
@@ -377,11 +379,14 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
 
     // MARK: - Venue events
 
-    /// Reads the order session (between bursts): the venue's answers go to the strategy, and
-    /// whatever it does about them goes out at once.
+    /// Reads the order session: the venue's answers go to the strategy, and whatever it does
+    /// about them goes out at once. `rxTSC`: when the bytes came off the port (the burst that
+    /// carried them, on our own stack), the decisions' rx stamp; 0 where the read itself is
+    /// the first we know of them (a kernel socket): the stamp is then taken after the strategy.
     @discardableResult
-    public func pollVenue(now: Int64) -> Int {
+    public func pollVenue(now: Int64, rxTSC: UInt64 = 0) -> Int {
         burstNanos = now
+        venueRxTSC = rxTSC
         var l = VenueListener(engine: .passUnretained(self))
         return uGateway._withUnsafeGuaranteedRef { $0.poll(now: now, &l) }
     }
@@ -398,7 +403,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         guard ctx.count > 0 || ctx.heldCount > 0 else { return }
         var s = StageStamps()
         let t = tw_rdtsc()
-        (s.rx, s.decoded, s.book, s.model, s.strategy) = (t, t, t, t, t)
+        (s.rx, s.decoded, s.book, s.model, s.strategy) = (venueRxTSC != 0 && venueRxTSC <= t ? venueRxTSC : t, t, t, t, t)
         s.feedTime = ctx.now
         _ = execute(stamps: s)
         if ctx.heldCount > 0 { logHolds(s) }

@@ -67,12 +67,27 @@ public enum WireToWire {
         /// replaced, canceled; OUCH 4.2) on the wire at the venue's end of the link. What a
         /// backtest's order-entry latency stands for: the link and the venue's own handling.
         public var sendToAnswer: [UInt64] = []
+        /// Every order the strategy sent on hearing the venue (a decision with no feed trigger:
+        /// an answer, a fill): the venue's last segment to us on the wire before our rx -> our
+        /// send (the encoded stamp). What a backtest's response latency stands for, with the
+        /// reaction in it as `feed` has it. A lower bound: an earlier segment may have held the
+        /// answer, and a rare decision of a timer counts too.
+        public var answerToSend: [UInt64] = []
+        /// Every order the venue accepted or replaced: its answer on the wire -> the feed's copy
+        /// of the order (the add, or the replace, with the reference the answer gave) on the
+        /// wire, first of the two lines (0 where the copy came first); and when, by the copy's
+        /// own venue stamp. What a backtest's `OwnFeedDelay` stands for.
+        public var answerToFeedCopy: [UInt64] = []
+        public var answerToFeedCopyAt: [UInt64] = []
+        /// Of those, how many copies came before the answer.
+        public var feedCopiesFirst = 0
         /// When each happened on the venue's clock (ns since midnight), for a latency trace: the
         /// trigger's packet on the wire (per `wireToRx`) and our send (per `sendToAnswer`), each a
         /// capture or wall-clock time less `venueClockOffset`. Empty where no pair had both a
         /// venue stamp and a wire time.
         public var wireToRxAt: [UInt64] = []
         public var sendToAnswerAt: [UInt64] = []
+        public var answerToSendAt: [UInt64] = []
         /// Capture (wall) time less venue time, the least over the paired triggers: the two
         /// clocks' offset where the venue sent a message as soon as it stamped it (0: unknown).
         public var venueClockOffset: Int64 = 0
@@ -80,6 +95,11 @@ public enum WireToWire {
         /// A backtest's order-entry latency from this run: `sendToAnswer`, or where the capture
         /// has no answers, our send -> the order on the wire (`sendToWire`).
         public var entry: [UInt64] { sendToAnswer.isEmpty ? sendToWire : sendToAnswer }
+        /// A backtest's response latency from this run: `answerToSend`, or where the capture
+        /// has none, the feed's wire -> our rx (same link and direction, our stack's delay
+        /// without the answer's reading and the reaction: an underestimate).
+        public var response: [UInt64] { answerToSend.isEmpty ? wireToRx : answerToSend }
+        public var responseAt: [UInt64] { answerToSend.isEmpty ? wireToRxAt : answerToSendAt }
     }
 
     public static func analyzeSplit(capture path: String, decisions: [DecisionRecord], orderEntryPort: UInt16)
@@ -96,6 +116,9 @@ public enum WireToWire {
         }
         var orderTime: [UInt64: UInt64] = [:]  // (action << 32 | id) -> capture ns
         var answerTime: [UInt64: UInt64] = [:]  // (action << 32 | id) -> capture ns of the venue's answer
+        var venueSegments: [UInt64] = []         // capture ns of every venue -> us segment with data
+        var answerByRef: [UInt64: UInt64] = [:]  // venue's order reference -> capture ns of its accept/replace
+        var copyByRef: [UInt64: (wire: UInt64, stamp: UInt64)] = [:]  // reference -> first add/replace on the feed
         var streams: [StreamKey: Stream] = [:]
         let reader = try PcapReader(path: path)
         var p = tw_pkt()
@@ -108,6 +131,10 @@ public enum WireToWire {
                 let udp = UnsafeRawBufferPointer(rebasing: l4[8...])
                 guard let (seq, count) = moldHeader(udp) else { continue }
                 r.feedPackets += 1
+                MoldUDP64Packet(udp)?.forEachMessage { m, _ in
+                    guard let (ref, stamp) = addedOrder(m), copyByRef[ref] == nil else { return }
+                    copyByRef[ref] = (ts, stamp)
+                }
                 var s = seq
                 while s < seq &+ UInt64(count) {
                     if let t = triggerTime[s], t == 0 || ts < t { triggerTime[s] = ts }
@@ -133,8 +160,12 @@ public enum WireToWire {
                 streams[key] = st
                 var holes = 0
                 if fromVenue {
+                    venueSegments.append(ts)
                     st.append(payload, seq: seq, holes: &holes) { type, body in
                         guard type == UInt8(ascii: "S"), let (action, id) = answerMessage(body) else { return }
+                        if action < 2, body.count >= 57, answerByRef[body.loadUnaligned(fromByteOffset: 49, as: UInt64.self).bigEndian] == nil {
+                            answerByRef[body.loadUnaligned(fromByteOffset: 49, as: UInt64.self).bigEndian] = ts
+                        }
                         let k = UInt64(action) << 32 | UInt64(id)
                         if answerTime[k] == nil { answerTime[k] = ts }
                     }
@@ -198,6 +229,29 @@ public enum WireToWire {
                 sendToAnswerAt.append(venueClock(d.encodedWallNanos) ?? 0)
             }
         }
+        // Decisions without a feed trigger: the latest venue segment before our rx -> our send.
+        venueSegments.sort()
+        var answerToSend: [UInt64] = [], answerToSendAt: [UInt64] = []
+        for d in decisions where d.triggerSequence == 0 && d.rxWallNanos > 0 && d.encodedWallNanos >= d.rxWallNanos {
+            var lo = 0, hi = venueSegments.count     // the first segment after rx
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if Int64(truncatingIfNeeded: venueSegments[mid]) <= d.rxWallNanos { lo = mid + 1 } else { hi = mid }
+            }
+            guard lo > 0 else { continue }
+            let seg = Int64(truncatingIfNeeded: venueSegments[lo - 1])
+            answerToSend.append(UInt64(d.encodedWallNanos - seg))
+            answerToSendAt.append(venueClock(seg) ?? 0)
+        }
+        // The feed's copy of each order the venue answered, after the answer.
+        var copies: [(at: UInt64, delay: UInt64)] = []
+        var copiesFirst = 0
+        for (ref, answered) in answerByRef {
+            guard let c = copyByRef[ref] else { continue }
+            if c.wire < answered { copiesFirst += 1 }
+            copies.append((c.stamp, c.wire >= answered ? c.wire - answered : 0))
+        }
+        copies.sort { $0.at < $1.at }
         r.pairs = values.count
         r.wireToWireNanos = LatencySummary(values: values)
         if !wireToRx.isEmpty {
@@ -206,9 +260,10 @@ public enum WireToWire {
             r.sendToWireNanos = LatencySummary(values: sendToWire)
             r.outsideSoftwareNanos = LatencySummary(values: outside)
         }
-        var split = Split(wireToRx: wireToRx, rxToSend: rxToSend, sendToWire: sendToWire, sendToAnswer: sendToAnswer)
+        var split = Split(wireToRx: wireToRx, rxToSend: rxToSend, sendToWire: sendToWire, sendToAnswer: sendToAnswer, answerToSend: answerToSend,
+                          answerToFeedCopy: copies.map(\.delay), answerToFeedCopyAt: copies.map(\.at), feedCopiesFirst: copiesFirst)
         if offset != 0 {
-            (split.wireToRxAt, split.sendToAnswerAt, split.venueClockOffset) = (wireToRxAt, sendToAnswerAt, offset)
+            (split.wireToRxAt, split.sendToAnswerAt, split.answerToSendAt, split.venueClockOffset) = (wireToRxAt, sendToAnswerAt, answerToSendAt, offset)
         }
         return (r, values, split)
     }
@@ -220,6 +275,18 @@ public enum WireToWire {
         var used = MoldUDP64Packet.headerLength
         p.forEachMessage { m, _ in used += 2 + m.count }
         return used == b.count ? (p.sequence, p.count) : nil
+    }
+
+    /// An ITCH message that puts an order in the book: (reference, venue stamp) of an add (A,
+    /// F) or a replace's new order (U).
+    static func addedOrder(_ m: UnsafeRawBufferPointer) -> (UInt64, UInt64)? {
+        guard let type = m.first, m.count >= 19 else { return nil }
+        let stamp = m[5..<11].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        switch (type, m.count) {
+        case (UInt8(ascii: "A"), 36), (UInt8(ascii: "F"), 40): return (m.loadUnaligned(fromByteOffset: 11, as: UInt64.self).bigEndian, stamp)
+        case (UInt8(ascii: "U"), 35): return (m.loadUnaligned(fromByteOffset: 19, as: UInt64.self).bigEndian, stamp)
+        default: return nil
+        }
     }
 
     /// An order message of ours (OUCH 4.2 or 5.0, told apart by length): (action, order number)

@@ -177,6 +177,12 @@ public final class BacktestVenue: ByteStreamTransport {
     var inbound = TimedQueue()
     var answers = TimedQueue()
     var published = TimedQueue(capacity: 1 << 20)
+    /// How much later than its answer the venue publishes what our order did (`OwnFeedDelay`;
+    /// nil: at once). The feed stays one ordered stream: what the venue publishes after it (the
+    /// recorded flow too) reaches our engine no earlier, as a sequenced feed would.
+    var ownDelay: LatencySampler?
+    /// Set while the venue handles our order messages: what it publishes then is ours.
+    var handlingOurs = false
     var feedLatency: LatencySampler
     /// The venue instant of the last feed draw, and the draw (`feedArrival`).
     var feedDrawAt: UInt64 = .max
@@ -249,6 +255,7 @@ public final class BacktestVenue: ByteStreamTransport {
         feedLatency = LatencySampler(c.latencies.feed.model)
         entryLatency = LatencySampler(c.latencies.entry.model)
         responseLatency = LatencySampler(c.latencies.response.model)
+        ownDelay = c.latencies.own.model == .constant(nanos: 0) ? nil : LatencySampler(c.latencies.own.model)
         scratch = .allocate(byteCount: 512, alignment: 8)
         packet = .allocate(byteCount: 512, alignment: 8)
         rewritten = .allocate(byteCount: 64, alignment: 8)
@@ -282,6 +289,7 @@ public final class BacktestVenue: ByteStreamTransport {
         feedLatency.release()
         entryLatency.release()
         responseLatency.release()
+        ownDelay?.release()
     }
 
     // MARK: - ByteStreamTransport (our side)
@@ -490,6 +498,8 @@ public final class BacktestVenue: ByteStreamTransport {
         // The framer reads the record in place: it is popped only once every packet in it is
         // handled (handling never pushes onto this queue).
         framer.feed(inbound.front)
+        handlingOurs = true
+        defer { handlingOurs = false }
         reading: while isOpen {
             switch framer.next() {
             case .needMoreData:
@@ -1096,7 +1106,8 @@ public final class BacktestVenue: ByteStreamTransport {
     }
 
     func publish(_ write: (UnsafeMutableRawBufferPointer) -> Int?) {
-        if published.push(at: feedArrival(), maxBytes: 64, write) {
+        let at = handlingOurs && ownDelay != nil ? feedArrival() &+ ownDelay!.next(at: venueNow) : feedArrival()
+        if published.push(at: at, maxBytes: 64, write) {
             counters.messagesPublished &+= 1
         } else {
             // Not encodable (a time past ITCH's 48 bits, a price past 32): the engine's book would

@@ -9,6 +9,11 @@
 //                     published) at t + lag, our orders meeting the flow where it stands then;
 //                     0 for a venue that keeps its clock, a trace for one that fell behind it in
 //                     its bursts (the simulator on a shared core: what validate measures)
+//   OwnFeedDelay      the venue's answer to our order -> its feed copy of what the order did
+//                     (our add, replace, cancel, the executions our order took) leaving: a venue
+//                     whose order entry answers before its feed publishes (the simulator answers
+//                     at once and flushes its feed once per batch of events: 20 us later at the
+//                     median in validate's paper runs, never earlier). 0: both at once
 //
 // Each is drawn from a `LatencyModel`: a constant; empirical: the values of a recorded run
 // (a demo's or a live run's), drawn at random with a seeded generator, so that a backtest is
@@ -206,6 +211,11 @@ public struct VenueDelay: Sendable, Equatable {
     public init(_ model: LatencyModel) { self.model = model }
 }
 
+public struct OwnFeedDelay: Sendable, Equatable {
+    public var model: LatencyModel
+    public init(_ model: LatencyModel) { self.model = model }
+}
+
 /// The three latencies of a backtest. The defaults are round figures near what the demo
 /// measures on this machine's veth (feed ~20 µs from the venue's stamp to our decision; order
 /// entry and answers ~15 µs each way): set them from a recorded run for a real estimate.
@@ -214,13 +224,16 @@ public struct BacktestLatencies: Sendable, Equatable {
     public var entry: OrderEntryLatency
     public var response: ResponseLatency
     public var venue: VenueDelay
+    public var own: OwnFeedDelay
     public init(feed: FeedLatency = FeedLatency(.constant(nanos: 20_000)),
                 entry: OrderEntryLatency = OrderEntryLatency(.constant(nanos: 15_000)),
                 response: ResponseLatency = ResponseLatency(.constant(nanos: 15_000)),
-                venue: VenueDelay = VenueDelay(.constant(nanos: 0))) {
+                venue: VenueDelay = VenueDelay(.constant(nanos: 0)),
+                own: OwnFeedDelay = OwnFeedDelay(.constant(nanos: 0))) {
         self.feed = feed
         self.entry = entry
         self.response = response
         self.venue = venue
+        self.own = own
     }
 }

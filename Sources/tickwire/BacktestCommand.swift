@@ -62,6 +62,8 @@ struct BacktestCommand: ParsableCommand {
 
     @Option(name: .customLong("venue-delay"), help: "The venue's own lag: a recorded message stamped t is handled (matched, published) at t + this, our orders meeting the flow where it stands then; e.g. trace:FILE from a run whose venue fell behind its clock (validate writes one). Default 0: a venue that keeps its clock.")
     var venueDelay: String = "0"
+    @Option(name: .customLong("own-feed-delay"), help: "How long after its answer to our order the venue's feed publishes what the order did (its add, replace, cancel, the executions it took): a venue whose order entry answers before its feed (validate measures the paper venue's, 20us at the median). Default 0: both at once.")
+    var ownFeedDelay: String = "0"
 
     @Option(help: "Seed of the empirical latency draws.")
     var seed: UInt64 = 1
@@ -126,7 +128,8 @@ struct BacktestCommand: ParsableCommand {
             conf.venue.latencies = BacktestLatencies(feed: FeedLatency(try LatencyModel.parse(feedLatency, seed: seed)),
                                                      entry: OrderEntryLatency(try LatencyModel.parse(entryLatency, seed: seed &+ 1)),
                                                      response: ResponseLatency(try LatencyModel.parse(responseLatency, seed: seed &+ 2)),
-                                                     venue: VenueDelay(try LatencyModel.parse(venueDelay, seed: seed &+ 3)))
+                                                     venue: VenueDelay(try LatencyModel.parse(venueDelay, seed: seed &+ 3)),
+                                                     own: OwnFeedDelay(try LatencyModel.parse(ownFeedDelay, seed: seed &+ 4)))
         } catch {
             throw ValidationError("\(error)")
         }

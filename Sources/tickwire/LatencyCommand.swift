@@ -71,9 +71,10 @@ struct LatencyCommand: ParsableCommand {
     ///   replaced, canceled: the link and the venue's own handling, which a backtest's venue
     ///   acts on at once), every order message the venue answered in the capture; where the
     ///   capture has no answers, our send -> the order on the wire (send_to_wire);
-    /// - response.ns: the venue -> our rx, for which the tap has no receive time of ours: the
-    ///   same link's venue-to-us delay as the feed's packets take it (wire_to_rx). Same link,
-    ///   same direction, same stack on our side: an estimate, said as one.
+    /// - response.ns: the venue's answer on the wire -> our send, for every order the strategy
+    ///   sent on hearing the venue (a decision without a feed trigger), from the venue's last
+    ///   segment to us before our rx (a lower bound); where the run has none, the feed's
+    ///   wire_to_rx (an underestimate: without the answer's reading and the reaction).
     /// An order whose trigger took more than `recoveredAbove` ns from the wire to us is left
     /// out: its packet was lost to us and the trigger came by re-request, so the pair measures
     /// the gap's recovery, not the link (said on stderr, with how many).
@@ -92,6 +93,13 @@ struct LatencyCommand: ParsableCommand {
             FileHandle.standardError.write(Data("tickwire: \(split.wireToRx.count - keep.count) of \(split.wireToRx.count) orders left out of the latencies: their trigger reached us more than \(recoveredAbove / 1_000_000) ms after the wire (recovered by re-request)\n".utf8))
         }
         guard !s.wireToRx.isEmpty else { throw fail("every order's trigger came by re-request: no latency to learn from") }
+        // A decision more than `recoveredAbove` after the venue's last segment answered a timer
+        // (a stale book, a kill), not the venue.
+        let answers = split.answerToSend.indices.filter { split.answerToSend[$0] <= recoveredAbove }
+        if answers.count < split.answerToSend.count {
+            s.answerToSend = answers.map { split.answerToSend[$0] }
+            if split.answerToSendAt.count == split.answerToSend.count { s.answerToSendAt = answers.map { split.answerToSendAt[$0] } }
+        }
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch { throw fail("cannot create \(dir): \(error)") }
         func write(_ name: String, _ v: [UInt64]) throws {
             let text = "# ns, one per order (tickwire latency --latencies-out)\n" + v.map(String.init).joined(separator: "\n") + "\n"
@@ -99,7 +107,10 @@ struct LatencyCommand: ParsableCommand {
         }
         try write("feed.ns", zip(s.wireToRx, s.rxToSend).map { $0 &+ $1 })
         try write("entry.ns", s.entry)
-        try write("response.ns", s.wireToRx)
+        if s.answerToSend.isEmpty {
+            FileHandle.standardError.write(Data("tickwire: no order answered the venue in this run: response.ns is the feed's wire -> rx\n".utf8))
+        }
+        try write("response.ns", s.response)
         // The same values by when they happened, on the venue's clock (`--feed-latency
         // trace:FILE` and the others): a slow spell of the run falls on the same moments of the
         // backtest's day, not at random.
@@ -113,7 +124,15 @@ struct LatencyCommand: ParsableCommand {
         }
         try writeTrace("feed.trace", s.wireToRxAt, zip(s.wireToRx, s.rxToSend).map { $0 &+ $1 })
         try writeTrace("entry.trace", s.sendToAnswerAt, s.sendToAnswer.isEmpty ? [] : s.sendToAnswer)
-        try writeTrace("response.trace", s.wireToRxAt, s.wireToRx)
+        try writeTrace("response.trace", s.responseAt, s.response)
+        // The venue's feed copy of each order it answered, after the answer (own.ns, own.trace:
+        // `--own-feed-delay`), by the copy's own venue stamp.
+        if !s.answerToFeedCopy.isEmpty {
+            try write("own.ns", s.answerToFeedCopy)
+            let text = "# venue_time_ns delay_ns (tickwire latency --latencies-out: the venue's answer to our order -> its feed copy, on the wire)\n"
+                + zip(s.answerToFeedCopyAt, s.answerToFeedCopy).map { "\($0.0) \($0.1)" }.joined(separator: "\n") + "\n"
+            do { try text.write(toFile: dir + "/own.trace", atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(dir)/own.trace: \(error)") }
+        }
         return s
     }
 }

@@ -59,7 +59,7 @@ struct ValidateCommand: ParsableCommand {
     @Flag(name: .customLong("paper-twice"), help: "Run the paper run a second time (same seed, same clock) and report how far the two agree: the floor under any backtest's agreement with paper.")
     var paperTwice = false
 
-    @Option(help: "How the backtest takes the paper run's latencies: trace (the paper venue's own lag message by message, as --venue-delay: the venue falls behind where it fell; our receive path at its median; order entry drawn from the run's values), traces (every stream as the paper run had it, moment by moment on the venue's clock: the venue's lag, our receive path, order entry and the answers; nothing drawn at random) or empirical (feed, order entry and answers all drawn from the run's values, per message; no venue lag).")
+    @Option(help: "How the backtest takes the paper run's latencies: trace (the paper venue's own lag message by message, as --venue-delay: the venue falls behind where it fell; the feed and the venue's answers to us at their medians; order entry drawn from the run's values), traces (every stream as the paper run had it, moment by moment on the venue's clock: the venue's lag, our receive path, order entry and the answers; nothing drawn at random) or empirical (feed, order entry and answers all drawn from the run's values, per message; no venue lag).")
     var latencies: ValidateLatencies = .trace
 
     @Option(name: .customLong("backtest-draws"), help: "Backtest each day this many times, each with its own draw of the latencies (--seed, then --seed + 1000 k): one draw's PnL over twenty days moves by several percent with the draw alone, so the PnL gap is taken against their mean. The agreement and the files are the first draw's.")
@@ -149,25 +149,32 @@ struct ValidateCommand: ParsableCommand {
         let lagByMessage = try Self.venueLagByMessage(capture: capture, line: lineA)
         let tracePoints = try Self.writeVenueDelayTrace(lag: lagByMessage.messages, to: out + "/latencies")
         let feedMedian = Self.median(split.wireToRx.indices.map { split.wireToRx[$0] &+ split.rxToSend[$0] })
-        let responseMedian = Self.median(split.wireToRx)
+        let responseMedian = Self.median(split.response)
+        // The paper venue's feed copy of our orders after its answers, moment by moment (its
+        // slow spells are the venue's lag), or drawn with the rest.
+        func ownArgs(_ kind: String, _ file: String) -> [String] {
+            split.answerToFeedCopy.isEmpty ? [] : ["--own-feed-delay", "\(kind):\(out)/latencies/\(file)"]
+        }
         let latencyArgs: [String]
         switch latencies {
         case .trace:
-            // The venue's lag moment by moment; our receive path (feed, answers) at its median;
-            // order entry drawn per order. Drawn per message, our receive path's rare slow
+            // The venue's lag moment by moment; the feed and the answers to us (the venue's
+            // segment on the wire -> our send on hearing it) at their medians; order entry
+            // drawn per order. Drawn per message, our receive path's rare slow
             // values (0.4% of them over 1 ms) would blind the strategy: a stream is delivered in
             // order, so one slow draw holds every message behind it, and at 50,000 messages a
             // second a 1-ms draw comes every few milliseconds (five days: PnL -19.9% against
             // paper with them, -5.1% without).
             latencyArgs = ["--feed-latency", "\(feedMedian)ns", "--entry-latency", "empirical:\(out)/latencies/entry.ns",
-                           "--response-latency", "\(responseMedian)ns", "--venue-delay", "trace:\(out)/latencies/venue.trace"]
+                           "--response-latency", "\(responseMedian)ns", "--venue-delay", "trace:\(out)/latencies/venue.trace"] + ownArgs("trace", "own.trace")
         case .traces:
             // Every stream as the paper run had it, moment by moment on the venue's clock.
             latencyArgs = ["--feed-latency", "trace:\(out)/latencies/feed.trace", "--entry-latency", "trace:\(out)/latencies/entry.trace",
                            "--response-latency", "trace:\(out)/latencies/response.trace", "--venue-delay", "trace:\(out)/latencies/venue.trace"]
+                + ownArgs("trace", "own.trace")
         case .empirical:
             latencyArgs = ["--feed-latency", "empirical:\(out)/latencies/feed.ns", "--entry-latency", "empirical:\(out)/latencies/entry.ns",
-                           "--response-latency", "empirical:\(out)/latencies/response.ns"]
+                           "--response-latency", "empirical:\(out)/latencies/response.ns"] + ownArgs("empirical", "own.ns")
         }
 
         // (a) the day alone, and its backtest.
@@ -234,7 +241,8 @@ struct ValidateCommand: ParsableCommand {
             replay: ValidateSide(orders: Int(replayed.orders + replayed.replaces), fills: wireTCA.report.pnl.fills,
                                  filledShares: Int(wireTCA.report.pnl.shares), pnl: wireTCA.report.pnl.spreadUsd + wireTCA.report.pnl.inventoryUsd),
             agreement: agreement,
-            latenciesNs: ["feed_p50": feedMedian, "entry_p50": Self.median(split.entry), "response_p50": responseMedian],
+            latenciesNs: ["feed_p50": feedMedian, "entry_p50": Self.median(split.entry), "response_p50": responseMedian,
+                          "own_feed_p50": Self.median(split.answerToFeedCopy)],
             latencyModel: latencies.rawValue, tracePoints: ["venue_delay": tracePoints], dayUntilNs: until,
             backtestFillCauses: bt.fillCauses, paperFeedGaps: paper.feedGaps, paperRiskRejects: paper.riskRejects, paperVenueLag: lag,
             files: ["paper": out + "/paper", "day": dayPath, "latencies": out + "/latencies", "backtest": out + "/backtest",

@@ -380,7 +380,11 @@ enum DemoNamespace {
         // The same latencies by when they happened, on the venue's clock: inside the day's
         // span, never going back, one feed point per feed.ns value.
         let feedValues = try String(contentsOfFile: seedOut + "/latencies/feed.ns", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
-        for name in ["feed", "entry", "response"] {
+        // own.ns: the venue's answer to each order it accepted or replaced -> the feed's copy of
+        // that order, both on the wire: one for nearly every order the capture holds both of.
+        let ownValues = try String(contentsOfFile: seedOut + "/latencies/own.ns", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(Double(ownValues.count) >= 0.8 * Double(a["paper_orders"] as? Int ?? 0), "a feed copy for nearly every order: \(ownValues.count)")
+        for name in ["feed", "entry", "response", "own"] {
             let lines = try String(contentsOfFile: seedOut + "/latencies/\(name).trace", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
             let times = lines.compactMap { $0.split(separator: " ").first.flatMap { Int($0) } }
             #expect(times.count == lines.count && !times.isEmpty, "\(name).trace")
@@ -388,6 +392,7 @@ enum DemoNamespace {
             #expect((times.first ?? 0) >= flowStart - 1_000_000_000 && (times.last ?? 0) <= until + 2_000_000_000,
                     "\(name).trace on the venue's clock: \(times.first ?? 0)...\(times.last ?? 0) against \(flowStart)...\(until)")
             if name == "feed" { #expect(lines.count == feedValues.count) }
+            if name == "own" { #expect(lines.count == ownValues.count) }
         }
         let agreement = a["order_fill_agreement"] as? Double ?? -1
         #expect(agreement >= 0 && agreement <= 1)

@@ -24,6 +24,8 @@ final class ScriptStrategy: Strategy {
     var submitResults: [SubmitResult] = []
     var trades: [(price: Int64, shares: UInt32)] = []
     var tops: [BookTop] = []
+    /// What the strategy heard, in order: "top BID ASK" for a touch, "answer" for the venue.
+    var heard: [String] = []
 
     init(_ steps: [Step]) { self.steps = steps }
 
@@ -36,6 +38,7 @@ final class ScriptStrategy: Strategy {
     }
     func onBook(_ top: BookTop, _ ctx: inout StrategyContext) {
         tops.append(top)
+        heard.append("top \(top.bid.rawValue) \(top.ask.rawValue)")
         fire(&ctx)
     }
     func onTrade(locate: StockLocate, price: Price, shares: UInt32, aggressor: Side, _ ctx: inout StrategyContext) {
@@ -49,7 +52,10 @@ final class ScriptStrategy: Strategy {
     func onReplaceSent(id: UInt32, newID: UInt32?, _ ctx: inout StrategyContext) {
         if let newID, let tag = ids.first(where: { $0.value == id })?.key { ids[tag] = newID }
     }
-    func onOrder(_ event: GatewayEvent, _ ctx: inout StrategyContext) { events.append(event) }
+    func onOrder(_ event: GatewayEvent, _ ctx: inout StrategyContext) {
+        events.append(event)
+        heard.append("answer")
+    }
 
     var executions: [(id: UInt32, shares: UInt32, price: Int64)] {
         events.compactMap { if case .executed(let id, _, _, let s, let p, _) = $0 { (id, s, p.rawValue) } else { nil } }
@@ -103,10 +109,11 @@ func looseLimits() -> RiskLimits {
 }
 
 func runScript(_ tape: Tape, _ steps: [ScriptStrategy.Step], queueModel: QueueModel = .l3FIFO,
-               limits: RiskLimits = looseLimits(), displace: Bool = true, throughBetterThanTouch: Bool = true) throws -> (Backtester<ScriptStrategy>, ScriptStrategy) {
+               limits: RiskLimits = looseLimits(), displace: Bool = true, throughBetterThanTouch: Bool = true,
+               latencies: BacktestLatencies = microsecondLatencies()) throws -> (Backtester<ScriptStrategy>, ScriptStrategy) {
     let s = ScriptStrategy(steps)
     var c = BacktestConfiguration()
-    c.venue.latencies = microsecondLatencies()
+    c.venue.latencies = latencies
     c.venue.queueModel = queueModel
     c.venue.displaceRecordedExecutions = displace
     c.venue.throughFillsBetterThanTouch = throughBetterThanTouch
@@ -494,6 +501,29 @@ let aaa = StockLocate(rawValue: 1)
     /// Events at a time the trace has several points for take them in turn (a burst stamped
     /// with one time keeps its spread); at other times the last point before; before the trace
     /// the first point's.
+    /// The venue's feed copy of what our order did leaves `OwnFeedDelay` after its answer, and
+    /// the feed stays one ordered stream: a recorded message the venue handled after our order
+    /// reaches the engine after our add, never before it. Without the delay both reach the
+    /// engine before the answer (response 3 us, feed 1 us).
+    @Test(arguments: [0, 5_000] as [UInt64])
+    func theFeedCopyOfOurOrderFollowsItsAnswer(ownDelay: UInt64) throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid)
+        t.add(1_500, 10, .sell, 100, ask)
+        t.add(2_000, 2, .buy, 10, bid)                // decided on (heard at 3,000): ours reaches the venue at 4,000
+        t.add(4_200, 11, .sell, 100, ask - 20)        // handled after our order
+        t.add(30_000, 3, .buy, 10, bid - 200)
+        let lat = BacktestLatencies(feed: FeedLatency(.constant(nanos: 1_000)), entry: OrderEntryLatency(.constant(nanos: 1_000)),
+                                    response: ResponseLatency(.constant(nanos: 3_000)), own: OwnFeedDelay(.constant(nanos: ownDelay)))
+        let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid + 50), kind: .day) }],
+                                   latencies: lat)
+        let decided = try #require(s.heard.lastIndex(of: "top \(bid) \(ask)"))
+        let after = Array(s.heard[(decided + 1)...].prefix(3))   // then the wind-down's cancel
+        let ours = "top \(bid + 50) \(ask)", theirs = "top \(bid + 50) \(ask - 20)"
+        #expect(after == (ownDelay == 0 ? [ours, theirs, "answer"] : ["answer", ours, theirs]))
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+    }
+
     @Test func aTraceGivesEachEventItsMomentsLatency() {
         var s = LatencySampler(.trace(times: [10, 10, 10, 20, 30], values: [1, 2, 3, 9, 7]))
         defer { s.release() }
