@@ -79,8 +79,6 @@ public enum WireToWire {
         /// own venue stamp. What a backtest's `OwnFeedDelay` stands for.
         public var answerToFeedCopy: [UInt64] = []
         public var answerToFeedCopyAt: [UInt64] = []
-        /// Of those, how many copies came before the answer.
-        public var feedCopiesFirst = 0
         /// When each happened on the venue's clock (ns since midnight), for a latency trace: the
         /// trigger's packet on the wire (per `wireToRx`) and our send (per `sendToAnswer`), each a
         /// capture or wall-clock time less `venueClockOffset`. Empty where no pair had both a
@@ -163,8 +161,9 @@ public enum WireToWire {
                     venueSegments.append(ts)
                     st.append(payload, seq: seq, holes: &holes) { type, body in
                         guard type == UInt8(ascii: "S"), let (action, id) = answerMessage(body) else { return }
-                        if action < 2, body.count >= 57, answerByRef[body.loadUnaligned(fromByteOffset: 49, as: UInt64.self).bigEndian] == nil {
-                            answerByRef[body.loadUnaligned(fromByteOffset: 49, as: UInt64.self).bigEndian] = ts
+                        if action < 2, body.count >= 57 {   // accepted, replaced: the venue's reference at 49
+                            let ref = body.loadUnaligned(fromByteOffset: 49, as: UInt64.self).bigEndian
+                            if answerByRef[ref] == nil { answerByRef[ref] = ts }
                         }
                         let k = UInt64(action) << 32 | UInt64(id)
                         if answerTime[k] == nil { answerTime[k] = ts }
@@ -245,10 +244,8 @@ public enum WireToWire {
         }
         // The feed's copy of each order the venue answered, after the answer.
         var copies: [(at: UInt64, delay: UInt64)] = []
-        var copiesFirst = 0
         for (ref, answered) in answerByRef {
             guard let c = copyByRef[ref] else { continue }
-            if c.wire < answered { copiesFirst += 1 }
             copies.append((c.stamp, c.wire >= answered ? c.wire - answered : 0))
         }
         copies.sort { $0.at < $1.at }
@@ -261,7 +258,7 @@ public enum WireToWire {
             r.outsideSoftwareNanos = LatencySummary(values: outside)
         }
         var split = Split(wireToRx: wireToRx, rxToSend: rxToSend, sendToWire: sendToWire, sendToAnswer: sendToAnswer, answerToSend: answerToSend,
-                          answerToFeedCopy: copies.map(\.delay), answerToFeedCopyAt: copies.map(\.at), feedCopiesFirst: copiesFirst)
+                          answerToFeedCopy: copies.map(\.delay), answerToFeedCopyAt: copies.map(\.at))
         if offset != 0 {
             (split.wireToRxAt, split.sendToAnswerAt, split.answerToSendAt, split.venueClockOffset) = (wireToRxAt, sendToAnswerAt, answerToSendAt, offset)
         }

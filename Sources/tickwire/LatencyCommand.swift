@@ -129,9 +129,7 @@ struct LatencyCommand: ParsableCommand {
         // `--own-feed-delay`), by the copy's own venue stamp.
         if !s.answerToFeedCopy.isEmpty {
             try write("own.ns", s.answerToFeedCopy)
-            let text = "# venue_time_ns delay_ns (tickwire latency --latencies-out: the venue's answer to our order -> its feed copy, on the wire)\n"
-                + zip(s.answerToFeedCopyAt, s.answerToFeedCopy).map { "\($0.0) \($0.1)" }.joined(separator: "\n") + "\n"
-            do { try text.write(toFile: dir + "/own.trace", atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(dir)/own.trace: \(error)") }
+            try writeTrace("own.trace", s.answerToFeedCopyAt, s.answerToFeedCopy)
         }
         return s
     }

@@ -494,13 +494,7 @@ let aaa = StockLocate(rawValue: 1)
         #expect(b.openOrders == 0)
         #expect(dump(b.engine.book) == dump(b.venue.book))
     }
-}
 
-/// The `trace:` latency model: a recorded run's latency moment by moment.
-@Suite struct LatencyTraceTests {
-    /// Events at a time the trace has several points for take them in turn (a burst stamped
-    /// with one time keeps its spread); at other times the last point before; before the trace
-    /// the first point's.
     /// The venue's feed copy of what our order did leaves `OwnFeedDelay` after its answer, and
     /// the feed stays one ordered stream: a recorded message the venue handled after our order
     /// reaches the engine after our add, never before it. Without the delay both reach the
@@ -523,7 +517,13 @@ let aaa = StockLocate(rawValue: 1)
         #expect(after == (ownDelay == 0 ? [ours, theirs, "answer"] : ["answer", ours, theirs]))
         #expect(dump(b.engine.book) == dump(b.venue.book))
     }
+}
 
+/// The `trace:` latency model: a recorded run's latency moment by moment.
+@Suite struct LatencyTraceTests {
+    /// Events at a time the trace has several points for take them in turn (a burst stamped
+    /// with one time keeps its spread); at other times the last point before; before the trace
+    /// the first point's.
     @Test func aTraceGivesEachEventItsMomentsLatency() {
         var s = LatencySampler(.trace(times: [10, 10, 10, 20, 30], values: [1, 2, 3, 9, 7]))
         defer { s.release() }
