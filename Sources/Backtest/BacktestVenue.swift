@@ -21,7 +21,9 @@
 // walking levels in price-time order, and the shares it took are gone from the venue's book
 // (and from the feed our engine sees: the venue publishes the executions), so a later recorded
 // execution of the same order is an over-execution of what is left, not a second fill for
-// someone. The flow does not react to us otherwise (it cannot: it is recorded).
+// someone. Symmetrically, a recorded execution that filled ours instead leaves its order the
+// shares it would have lost: they rest on, and later aggressors reach them first (`displaced`).
+// The flow does not react to us otherwise (it cannot: it is recorded).
 //
 // Cancel and replace follow the venue simulator (`Exchange.MatchingEngine` and its order entry):
 // a cancel gives the shares to leave; a replace keeps the order's place only for the same price
@@ -120,6 +122,11 @@ public struct BacktestVenueCounters: Sendable, Equatable, Encodable {
     /// order (`displaceRecordedExecutions`), and the executions taken whole (not applied).
     public var displacedShares: UInt64 = 0
     public var displacedExecutions: UInt64 = 0
+    /// Displaced shares executed later (the flow's executions behind or through them, its adds
+    /// across them: `heldFills`, `heldFilledShares`), and cancelled with a cancel of their order.
+    public var heldFills: UInt64 = 0
+    public var heldFilledShares: UInt64 = 0
+    public var heldCancelledShares: UInt64 = 0
     public init() {}
 }
 
@@ -139,9 +146,10 @@ public final class BacktestVenue: ByteStreamTransport {
         /// A recorded execution that fills ours (behind us, or through our price) executes the
         /// recorded order only for what is left of it: the aggressor's shares went to us first,
         /// and what it would have taken from that order stays there, as it does on a real
-        /// engine (the order keeps its priority; a later recorded delete takes it, a later
-        /// execution may). Off, both are executed in full (the recorded day as it was, our
-        /// fills on top: hftbacktest's L3 model).
+        /// engine: the order keeps its priority and those shares, which later aggressors reach
+        /// before the orders behind them (displacing those in turn), until they trade or the
+        /// order's owner cancels, deletes or replaces it (`displaced`). Off, both are executed
+        /// in full (the recorded day as it was, our fills on top: hftbacktest's L3 model).
         public var displaceRecordedExecutions = true
         /// Off (hftbacktest's L3 rule, for comparing with it): a recorded execution at a price
         /// worse than ours fills ours only where ours is no better than the recorded book's own
@@ -232,12 +240,26 @@ public final class BacktestVenue: ByteStreamTransport {
     var executionHandled = false
     /// A recorded execution rewritten to what is left of it after ours.
     let rewritten: UnsafeMutableRawPointer
-    /// Recorded orders holding displaced shares (reference -> shares the recorded day does not
-    /// know of). They leave with the order: when the recorded day ends it (executed in full,
-    /// cancelled to nothing, deleted, replaced), the venue deletes what is left, so that no
-    /// share the day never had outlives its order (a recorded order at a price the day later
-    /// crosses would cross the books).
-    var displaced: [UInt64: UInt32] = [:]
+    /// Recorded orders holding displaced shares: reference -> the shares the recorded day does
+    /// not know of, and the order's side (`countIndex`). What becomes of them follows the venue
+    /// simulator with its flow's reaction off (its flow acts on its own book without us, and the
+    /// venue's copy of each order follows it): a cancel of the order takes it down to the
+    /// day's remaining shares (the displaced ones go); a delete or replace ends them; an
+    /// execution of the order in full leaves them resting, at their place in the queue, an order
+    /// the day no longer knows of (its owner thinks it done). Until then, and after, they meet
+    /// the flow as ours do: the day's executions behind them or through their price, its adds
+    /// across it, and our marketable orders take them first (`fillUnrecorded`), which displaces
+    /// the order the day executed in turn.
+    var displaced: [UInt64: Held] = [:]
+    /// Recorded orders holding displaced shares now.
+    public var ordersHoldingDisplaced: Int { displaced.count }
+    struct Held {
+        var shares: UInt32
+        var side: Int
+    }
+    /// Recorded orders holding displaced shares per locate and side (the sink's fast test, with
+    /// `ourCount`).
+    let heldCount: UnsafeMutablePointer<UInt32>
     /// Walk buffers (refs and shares of one level, front first).
     var walkRefs: UnsafeMutablePointer<UInt64>
     var walkShares: UnsafeMutablePointer<UInt32>
@@ -262,6 +284,8 @@ public final class BacktestVenue: ByteStreamTransport {
         orders = .allocate(capacity: c.maxOurOrders)
         ourCount = .allocate(capacity: c.maxLocates * 2)
         ourCount.initialize(repeating: 0, count: c.maxLocates * 2)
+        heldCount = .allocate(capacity: c.maxLocates * 2)
+        heldCount.initialize(repeating: 0, count: c.maxLocates * 2)
         sideHead = .allocate(capacity: c.maxLocates * 2)
         sideHead.initialize(repeating: -1, count: c.maxLocates * 2)
         modelled = .allocate(capacity: c.maxLocates)
@@ -272,7 +296,8 @@ public final class BacktestVenue: ByteStreamTransport {
         freeSlots = (0..<Int32(c.maxOurOrders)).reversed()
         liveSlots.reserveCapacity(1024)
         fills.reserveCapacity(1 << 14)
-        feed.sink = ExchangeSink(venue: .passUnretained(self), ourCount: ourCount, locates: c.maxLocates)
+        displaced.reserveCapacity(1 << 12)
+        feed.sink = ExchangeSink(venue: .passUnretained(self), ourCount: ourCount, heldCount: heldCount, locates: c.maxLocates)
     }
 
     deinit {
@@ -281,6 +306,7 @@ public final class BacktestVenue: ByteStreamTransport {
         rewritten.deallocate()
         orders.deallocate()
         ourCount.deallocate()
+        heldCount.deallocate()
         modelled.deallocate()
         sideHead.deallocate()
         walkRefs.deallocate()
@@ -375,10 +401,9 @@ public final class BacktestVenue: ByteStreamTransport {
             executionHandled = true
             if taken > 0 {
                 counters.displacedShares &+= UInt64(taken)
-                displaced[ref.rawValue, default: 0] &+= min(taken, shares)
+                hold(ref, x, min(taken, shares))
                 if taken >= shares {
                     counters.displacedExecutions &+= 1
-                    endDisplacedIfDone(ref: ref)
                     return
                 }
                 rewritten.copyMemory(from: m.baseAddress!, byteCount: m.count)
@@ -403,21 +428,58 @@ public final class BacktestVenue: ByteStreamTransport {
             published.push(m, at: feedArrival())
         }
         counters.messagesPublished &+= 1
-        if !displaced.isEmpty, let r = Self.orderRef(m) { endDisplacedIfDone(ref: OrderRef(rawValue: r)) }
+        if !displaced.isEmpty, let r = Self.orderRef(m) { settleDisplaced(r, after: m[0]) }
     }
 
-    /// After a recorded message about `ref`: if the order holds displaced shares and the recorded
-    /// day has ended it (nothing of its own shares left, or gone), what is left goes too.
-    func endDisplacedIfDone(ref: OrderRef) {
-        guard let held = displaced[ref.rawValue] else { return }
-        guard let x = book.order(ref) else {
-            displaced[ref.rawValue] = nil
+    /// `ref` (a recorded order) holds `shares` more than the recorded day knows of.
+    func hold(_ ref: OrderRef, _ x: BookOrder, _ shares: UInt32) {
+        if let h = displaced[ref.rawValue] {
+            displaced[ref.rawValue] = Held(shares: min(h.shares &+ shares, x.shares.rawValue), side: h.side)
+        } else {
+            let i = countIndex(x.locate, x.side)
+            displaced[ref.rawValue] = Held(shares: min(shares, x.shares.rawValue), side: i)
+            heldCount[i] &+= 1
+        }
+    }
+
+    /// `shares` of `ref` were executed or cancelled: the displaced ones go first (the recorded
+    /// day's own stay for its messages); never more held than the order has left.
+    func consumeHeld(_ ref: UInt64, _ shares: UInt32) {
+        guard let h = displaced[ref] else { return }
+        let open = book.order(OrderRef(rawValue: ref))?.shares.rawValue ?? 0
+        let held = min(h.shares - min(h.shares, shares), open)
+        if held == 0 { release(ref) } else { displaced[ref] = Held(shares: held, side: h.side) }
+    }
+
+    func release(_ ref: UInt64) {
+        guard let h = displaced.removeValue(forKey: ref) else { return }
+        heldCount[h.side] &-= 1
+    }
+
+    /// After a recorded message (of `type`) about `ref`, an order holding displaced shares: gone
+    /// (deleted, replaced, executed or cancelled to nothing), they are gone; cancelled in part,
+    /// the order is cut to the day's remaining shares, as the simulator's venue cuts its copy
+    /// (the displaced shares are cancelled too, published); executed, they stay.
+    func settleDisplaced(_ ref: UInt64, after type: UInt8) {
+        guard let h = displaced[ref] else { return }
+        guard let x = book.order(OrderRef(rawValue: ref)) else {
+            release(ref)
             return
         }
-        guard x.shares.rawValue <= held else { return }
-        displaced[ref.rawValue] = nil
-        _ = book.delete(ref: ref)
-        publishDelete(x.locate, ref)
+        let cut = min(h.shares, x.shares.rawValue)
+        guard type == 0x58 else {
+            if cut < h.shares { displaced[ref] = Held(shares: cut, side: h.side) }
+            return
+        }
+        release(ref)
+        counters.heldCancelledShares &+= UInt64(cut)
+        if cut >= x.shares.rawValue {
+            _ = book.delete(ref: OrderRef(rawValue: ref))
+            publishDelete(x.locate, OrderRef(rawValue: ref))
+        } else {
+            _ = book.cancel(ref: OrderRef(rawValue: ref), shares: Shares(rawValue: cut))
+            publishCancel(x.locate, OrderRef(rawValue: ref), cut)
+        }
     }
 
     /// Keeps the venue's book only for the stocks `trades` says (the strategy's): the others'
@@ -468,12 +530,14 @@ public final class BacktestVenue: ByteStreamTransport {
     }
 
     /// A well-formed recorded execution (E, C) of an order in the venue's book, not ours, on a
-    /// side where we have orders: (the order, its reference, the shares executed).
+    /// side where we have orders or displaced shares rest: (the order, its reference, the shares
+    /// executed).
     @inline(__always)
     func recordedExecutionOnOurSide(_ m: UnsafeRawBufferPointer) -> (BookOrder, OrderRef, UInt32)? {
         guard (m[0] == 0x45 && m.count == 31) || (m[0] == 0x43 && m.count == 36), let r = Self.orderRef(m) else { return nil }
-        guard ourSlot(r) == nil, let x = book.order(OrderRef(rawValue: r)), Int(x.locate.rawValue) < configuration.maxLocates,
-              ourCount[Int(x.locate.rawValue) << 1 | (x.side == .sell ? 1 : 0)] > 0 else { return nil }
+        guard ourSlot(r) == nil, let x = book.order(OrderRef(rawValue: r)), Int(x.locate.rawValue) < configuration.maxLocates else { return nil }
+        let i = countIndex(x.locate, x.side)
+        guard ourCount[i] > 0 || heldCount[i] > 0 else { return nil }
         let shares = UInt32(m[19]) << 24 | UInt32(m[20]) << 16 | UInt32(m[21]) << 8 | UInt32(m[22])
         guard shares > 0 else { return nil }
         return (x, OrderRef(rawValue: r), shares)
@@ -852,6 +916,7 @@ public final class BacktestVenue: ByteStreamTransport {
                 } else {
                     _ = book.execute(ref: OrderRef(rawValue: ref), shares: Shares(rawValue: took))
                     publishExecute(locate, OrderRef(rawValue: ref), took, match)
+                    if !displaced.isEmpty { consumeHeld(ref, took) }
                 }
                 aggressiveFill(slot, shares: took, price: price, match: match)
                 i += 1
@@ -908,23 +973,26 @@ public final class BacktestVenue: ByteStreamTransport {
 
     // MARK: - The recorded flow meets our resting orders (called by the sink)
 
-    /// A recorded execution of `x` (not ours) for `shares`: our orders on its side that the
-    /// aggressor would have reached first are filled, best first, up to `shares`. Returns the
-    /// shares they took.
+    /// A recorded execution of `x` (not ours) for `shares`: what the aggressor would have reached
+    /// first on its side, best price first and in queue order, is filled, up to `shares`: our
+    /// orders, and displaced shares of recorded orders (the day does not know either). Returns
+    /// the shares they took.
     @discardableResult
     func recordedExecution(_ x: BookOrder, ref: OrderRef, shares: UInt32) -> UInt32 {
         var left = shares
-        // Better-priced orders of ours: the aggressor traded through them.
+        // Better-priced: the aggressor traded through them.
         let limit = configuration.throughFillsBetterThanTouch ? nil : recordedTouch(x.locate, x.side)
-        while left > 0, let s = bestOurs(locate: x.locate, side: x.side, strictlyBetterThan: x.price.rawValue, noBetterThan: limit) {
-            let took = min(left, orders[Int(s)].leaves)
-            passiveFill(s, shares: took, price: orders[Int(s)].price, match: nextMatchNumber(), cause: .through)
-            left -= took
+        let price = x.price.rawValue
+        fillUnrecorded(locate: x.locate, side: x.side, left: &left, cause: .through) { p in
+            guard x.side == .buy ? p > price : p < price else { return false }
+            guard let limit else { return true }
+            return x.side == .buy ? p <= limit : p >= limit
         }
         guard left > 0 else { return shares }
-        switch configuration.queueModel {
-        case .l3FIFO:
-            // Ours at the same price and ahead of x in the queue: the flow reached them first.
+        // At the same price and ahead of x in the queue: the flow reached them first (ours only
+        // with L3; the probabilistic model estimates where ours are).
+        let l3 = configuration.queueModel == .l3FIFO
+        if l3 || heldCount[countIndex(x.locate, x.side)] > 0 {
             var n = 0
             var sawX = false
             book.forEachOrder(locate: x.locate, side: x.side, price: x.price) { r, s in
@@ -934,16 +1002,9 @@ public final class BacktestVenue: ByteStreamTransport {
                 walkShares[n] = s.rawValue
                 n += 1
             }
-            var i = 0
-            while i < n, left > 0 {
-                if let s = ourSlot(walkRefs[i]) {
-                    let took = min(left, orders[Int(s)].leaves)
-                    passiveFill(s, shares: took, price: x.price, match: nextMatchNumber(), cause: .behind)
-                    left -= took
-                }
-                i += 1
-            }
-        case .probabilistic:
+            fillWalked(n, locate: x.locate, price: x.price, left: &left, cause: .behind, ours: l3)
+        }
+        if case .probabilistic = configuration.queueModel {
             // A trade at our price comes off the estimated front; past it, it reached us.
             forEachOurs(locate: x.locate, side: x.side, price: x.price.rawValue) { s in
                 guard left > 0 else { return }
@@ -985,13 +1046,58 @@ public final class BacktestVenue: ByteStreamTransport {
     /// the aggressor), best price first; what is left of it rests. Returns the shares it kept.
     func recordedAddCrossing(_ x: BookOrder, ref: OrderRef) -> UInt32 {
         var left = x.shares.rawValue
-        let other = x.side.opposite
-        while left > 0, let s = bestOurs(locate: x.locate, side: other, crossing: x.price.rawValue, bySide: x.side) {
-            let took = min(left, orders[Int(s)].leaves)
-            passiveFill(s, shares: took, price: orders[Int(s)].price, match: nextMatchNumber(), cause: .crossingAdd)
-            left -= took
+        let price = x.price.rawValue
+        fillUnrecorded(locate: x.locate, side: x.side.opposite, left: &left, cause: .crossingAdd) { p in
+            x.side == .sell ? p >= price : p <= price
         }
         return left
+    }
+
+    /// Fills what the recorded day does not know of on `side` (our orders, displaced shares) at
+    /// the prices `accept` takes, best price first and in queue order, up to `left`. Recorded
+    /// orders of their own there are passed over (only a feed that trades out of price-time
+    /// order leaves any).
+    func fillUnrecorded(locate: StockLocate, side: Side, left: inout UInt32, cause: FillCause, accept: (Int64) -> Bool) {
+        var i = 0
+        while left > 0, let lv = book.level(locate: locate, side: side, index: i), accept(lv.price.rawValue) {
+            var n = 0
+            book.forEachOrder(locate: locate, side: side, price: lv.price) { r, s in
+                guard n < walkCapacity else { return }
+                walkRefs[n] = r.rawValue
+                walkShares[n] = s.rawValue
+                n += 1
+            }
+            fillWalked(n, locate: locate, price: lv.price, left: &left, cause: cause, ours: true)
+            // The level is still there (recorded orders of its own, or `left` ran out): next one.
+            if book.level(locate: locate, side: side, index: i)?.price == lv.price { i += 1 }
+        }
+    }
+
+    /// Fills, front first, the walked orders (`walkRefs`, `walkShares`, `n` of them, at `price`)
+    /// the recorded day does not know of: ours (when `ours`), and displaced shares.
+    func fillWalked(_ n: Int, locate: StockLocate, price: Price, left: inout UInt32, cause: FillCause, ours: Bool) {
+        var i = 0
+        while i < n, left > 0 {
+            let r = walkRefs[i]
+            if let s = ourSlot(r) {
+                if ours {
+                    let took = min(left, orders[Int(s)].leaves)
+                    passiveFill(s, shares: took, price: price, match: nextMatchNumber(), cause: cause)
+                    left -= took
+                }
+            } else if !displaced.isEmpty, let h = displaced[r] {
+                let took = min(left, h.shares, walkShares[i])
+                if took > 0 {
+                    _ = book.execute(ref: OrderRef(rawValue: r), shares: Shares(rawValue: took))
+                    publishExecute(locate, OrderRef(rawValue: r), took, nextMatchNumber())
+                    consumeHeld(r, took)
+                    counters.heldFills &+= 1
+                    counters.heldFilledShares &+= UInt64(took)
+                    left -= took
+                }
+            }
+            i += 1
+        }
     }
 
     /// An ITCH P (a hidden order of `side` executed at `price`): ours on that side at a better
@@ -1021,7 +1127,7 @@ public final class BacktestVenue: ByteStreamTransport {
 
     /// Our resting order on `side` with the best priority among those priced strictly better
     /// than `price` (higher for buys, lower for sells), or nil.
-    func bestOurs(locate: StockLocate, side: Side, strictlyBetterThan price: Int64, noBetterThan limit: Int64? = nil) -> Int32? {
+    func bestOurs(locate: StockLocate, side: Side, strictlyBetterThan price: Int64) -> Int32? {
         var best: Int32 = -1
         var bestPrice: Int64 = 0
         var s = sideHead[countIndex(locate, side)]
@@ -1031,7 +1137,6 @@ public final class BacktestVenue: ByteStreamTransport {
             guard o.pointee.leaves > 0 else { continue }
             let p = o.pointee.price.rawValue
             guard side == .buy ? p > price : p < price else { continue }
-            if let limit { guard side == .buy ? p <= limit : p >= limit else { continue } }
             if best >= 0 {
                 let strictly = side == .buy ? p > bestPrice : p < bestPrice
                 guard strictly || (p == bestPrice && o.pointee.priority < orders[Int(best)].priority) else { continue }
@@ -1040,12 +1145,6 @@ public final class BacktestVenue: ByteStreamTransport {
             bestPrice = p
         }
         return best >= 0 ? best : nil
-    }
-
-    /// Our resting order on `side` that an order of `bySide` at `price` crosses, best first.
-    func bestOurs(locate: StockLocate, side: Side, crossing price: Int64, bySide: Side) -> Int32? {
-        // A sell at `price` crosses our buys at `price` or higher: "strictly better than price - 1".
-        bestOurs(locate: locate, side: side, strictlyBetterThan: side == .buy ? price - 1 : price + 1)
     }
 
     /// A live order of ours rests in the venue's book whenever the recorded flow is applied (it
@@ -1248,10 +1347,13 @@ struct VenueOrder {
 }
 
 /// The venue as the sink of the one ITCH-to-book path: the recorded flow meets our resting
-/// orders here. Nothing is done for a stock and side where we have no order (one load).
+/// orders (and displaced shares) here. Nothing is done for a stock and side where neither rests
+/// (two loads).
 struct ExchangeSink: BookFeedSink {
     let venue: Unmanaged<BacktestVenue>?
     let ourCount: UnsafeMutablePointer<UInt16>?
+    /// Recorded orders holding displaced shares, per locate and side (`BacktestVenue.displaced`).
+    let heldCount: UnsafeMutablePointer<UInt32>?
     /// Locates `ourCount` has room for (a corrupt feed names any of 65,536).
     let locates: Int
     var pendingAdd: OrderRef?
@@ -1263,9 +1365,10 @@ struct ExchangeSink: BookFeedSink {
     // we have orders (most messages are for others: no lookup at all).
     static var wantsRemovedOrders: Bool { false }
 
-    init(venue: Unmanaged<BacktestVenue>?, ourCount: UnsafeMutablePointer<UInt16>?, locates: Int = 0) {
+    init(venue: Unmanaged<BacktestVenue>?, ourCount: UnsafeMutablePointer<UInt16>?, heldCount: UnsafeMutablePointer<UInt32>? = nil, locates: Int = 0) {
         self.venue = venue
         self.ourCount = ourCount
+        self.heldCount = heldCount
         self.locates = locates
     }
 
@@ -1273,6 +1376,14 @@ struct ExchangeSink: BookFeedSink {
     func ours(_ locate: StockLocate, _ side: Side) -> Bool {
         guard let ourCount, Int(locate.rawValue) < locates else { return false }
         return ourCount[Int(locate.rawValue) << 1 | (side == .sell ? 1 : 0)] > 0
+    }
+
+    /// Ours or displaced shares rest there: what the recorded flow may meet first.
+    @inline(__always)
+    func watched(_ locate: StockLocate, _ side: Side) -> Bool {
+        guard Int(locate.rawValue) < locates else { return false }
+        let i = Int(locate.rawValue) << 1 | (side == .sell ? 1 : 0)
+        return (ourCount.map { $0[i] > 0 } ?? false) || (heldCount.map { $0[i] > 0 } ?? false)
     }
 
     @inline(__always)
@@ -1283,7 +1394,7 @@ struct ExchangeSink: BookFeedSink {
 
     @inline(__always)
     mutating func willAdd(locate: StockLocate, ref: OrderRef, time: VenueTime) {
-        guard ours(locate, .buy) || ours(locate, .sell) else { return }
+        guard watched(locate, .buy) || watched(locate, .sell) else { return }
         pendingAdd = ref
     }
 
@@ -1305,7 +1416,7 @@ struct ExchangeSink: BookFeedSink {
 
     @inline(__always)
     mutating func willRemove(_ order: BookOrder?, ref: OrderRef, removed: UInt32, replacement: OrderRef?, time: VenueTime) {
-        guard ours(currentLocate, .buy) || ours(currentLocate, .sell), let v = venue,
+        guard watched(currentLocate, .buy) || watched(currentLocate, .sell), let v = venue,
               let o = v._withUnsafeGuaranteedRef({ $0.book.order(ref) }) else { return }
         if let r = replacement {
             pendingAdd = r
@@ -1321,7 +1432,7 @@ struct ExchangeSink: BookFeedSink {
     mutating func applied(_ update: BookUpdate, time: VenueTime) {
         guard let ref = pendingAdd else { return }
         pendingAdd = nil
-        guard update.outcome == .applied, ours(update.locate, update.side.opposite), let v = venue else { return }
+        guard update.outcome == .applied, watched(update.locate, update.side.opposite), let v = venue else { return }
         let from = replacedFrom
         v._withUnsafeGuaranteedRef { venue in
             guard let x = venue.book.order(ref) else { return }

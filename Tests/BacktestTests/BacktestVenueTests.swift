@@ -171,8 +171,9 @@ let aaa = StockLocate(rawValue: 1)
     /// Displacement: an execution of an order behind ours fills ours first (50), and the
     /// recorded order executes only for what the aggressor had left (30 of 80), keeping the 50
     /// it would have lost, as on a real engine. When the recorded day then executes the rest of
-    /// its own shares, the 50 leave with it (the venue deletes the order). Off, the recorded
-    /// order executes in full both times (the day as it was, our fill on top).
+    /// its own shares, the 50 rest on (the day thinks the order done; the venue simulator's
+    /// engine keeps it too). Off, the recorded order executes in full both times (the day as it
+    /// was, our fill on top).
     @Test(arguments: [true, false])
     func anExecutionThatFillsUsFirstLeavesTheRecordedOrderWhatItGaveUs(displace: Bool) throws {
         var t = Tape()
@@ -189,10 +190,10 @@ let aaa = StockLocate(rawValue: 1)
         #expect(s.executions.map(\.shares) == [50])
         #expect(b.venue.counters.fillsBehind == 1)
         #expect(b.venue.counters.displacedShares == (displace ? 50 : 0))
-        // At the end order 4 is gone either way: executed in full, or its 50 left with it.
-        #expect(b.venue.book.order(OrderRef(rawValue: 4)) == nil)
+        // At the end order 4 rests with the 50 it kept, or is gone (executed in full).
+        #expect(b.venue.book.order(OrderRef(rawValue: 4))?.shares.rawValue == (displace ? 50 : nil))
         #expect(dump(b.engine.book) == dump(b.venue.book))
-        // What the engine heard of order 4: 30 then 220 (displaced, then deleted), or 80 then 220.
+        // What the engine heard of order 4: 30 then 220 (displaced), or 80 then 220.
         let heard = b.feedSeen
         var executed: [UInt32] = [], deleted = 0
         heard.withUnsafeBytes { raw in
@@ -206,7 +207,40 @@ let aaa = StockLocate(rawValue: 1)
             }
         }
         #expect(executed == (displace ? [30, 220] : [80, 220]))
-        #expect(deleted == (displace ? 1 : 0))
+        #expect(deleted == 0)
+    }
+
+    /// Displaced shares meet the flow before what the day had behind them, as on the venue
+    /// simulator's engine: an add across them trades with them (and is taken whole here); an
+    /// execution of an order behind them fills them first (and that order keeps what it gave:
+    /// displaced in turn); a cancel of an order holding displaced shares cuts it to the day's
+    /// remaining shares. The engine hears all of it: its book stays the venue's.
+    @Test func displacedSharesRestAndMeetTheFlowFirst() throws {
+        var t = Tape()
+        t.add(3_000, 3, .sell, 100, ask)   // the engine hears it at 4,000; ours reaches the venue at 5,000
+        t.add(6_000, 4, .buy, 300, bid)    // behind us
+        t.execute(7_000, 4, 80)            // 50 of ours, 30 of order 4: 50 displaced
+        t.execute(8_000, 4, 220)           // the day is done with order 4; its 50 rest on
+        t.add(9_000, 6, .sell, 30, bid)    // across them (the day's bid is empty): 30 of them, all of order 6
+        t.delete(9_500, 6)                 // the day's delete of what never rested here
+        t.add(10_000, 5, .buy, 100, bid)   // behind what is left of order 4 (20)
+        t.execute(11_000, 5, 70)           // 20 of order 4, 50 of order 5: 20 displaced onto 5
+        t.cancel(12_000, 5, 10)            // the day's order 5 goes to 20: so does the venue's (not 40)
+        t.add(13_000, 7, .buy, 10, bid - 200)
+        let (b, s) = try runScript(t, [
+            .init(at: 3_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 50, price: Price(rawValue: bid), kind: .day) },
+        ])
+        #expect(s.executions.map(\.shares) == [50])
+        let c = b.venue.counters
+        #expect(c.displacedShares == 70 && c.displacedExecutions == 0)
+        #expect(c.heldFills == 2 && c.heldFilledShares == 50)
+        #expect(c.heldCancelledShares == 20)
+        #expect(b.venue.book.order(OrderRef(rawValue: 4)) == nil)
+        #expect(b.venue.book.order(OrderRef(rawValue: 6)) == nil)
+        #expect(b.venue.book.order(OrderRef(rawValue: 5))?.shares.rawValue == 20)
+        #expect(b.venue.ordersHoldingDisplaced == 0)
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+        #expect(b.engine.book.counters.unknownRefs == b.venue.book.counters.unknownRefs)
     }
 
     /// A marketable order takes the displayed book at its arrival, best price first; what it
