@@ -277,8 +277,7 @@ public enum WireToWire {
     /// An ITCH message that puts an order in the book: (reference, venue stamp) of an add (A,
     /// F) or a replace's new order (U).
     static func addedOrder(_ m: UnsafeRawBufferPointer) -> (UInt64, UInt64)? {
-        guard let type = m.first, m.count >= 19 else { return nil }
-        let stamp = m[5..<11].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard let type = m.first, m.count >= 19, let stamp = ITCH.timestamp(m) else { return nil }
         switch (type, m.count) {
         case (UInt8(ascii: "A"), 36), (UInt8(ascii: "F"), 40): return (m.loadUnaligned(fromByteOffset: 11, as: UInt64.self).bigEndian, stamp)
         case (UInt8(ascii: "U"), 35): return (m.loadUnaligned(fromByteOffset: 19, as: UInt64.self).bigEndian, stamp)

@@ -121,7 +121,7 @@ public final class Backtester<S: Strategy> {
             untimed &+= 1
             return
         }
-        var t = Self.timestamp(m)
+        var t = ITCH.timestamp(m) ?? 0
         if t > Self.endOfDay {
             // Past midnight: not a time of this day (a corrupt message). It is applied at the last
             // good time, so the clock never leaves the day (every time must fit ITCH's 48 bits
@@ -142,18 +142,6 @@ public final class Backtester<S: Strategy> {
         recordedMessages &+= 1
         advance(before: at)
         venue.recorded(m, sequence: sequence, time: at)
-    }
-
-    /// The ITCH timestamp: 6 bytes big-endian at offset 5.
-    @inline(__always)
-    static func timestamp(_ m: UnsafeRawBufferPointer) -> UInt64 {
-        var t: UInt64 = 0
-        var i = 5
-        while i < 11 {
-            t = t << 8 | UInt64(m[i])
-            i += 1
-        }
-        return t
     }
 
     func start(at t: UInt64) {

@@ -281,6 +281,14 @@ public struct ITCHCounters: Sendable {
 }
 
 extension ITCH {
+    /// The timestamp of a raw message of any type (nanoseconds since midnight: 6 bytes at 5,
+    /// read as the low 48 bits of the 8 at 3), or nil when it is too short to hold one.
+    @inlinable @inline(__always)
+    public static func timestamp(_ message: UnsafeRawBufferPointer) -> UInt64? {
+        guard message.count >= 11, let p = message.baseAddress else { return nil }
+        return p.loadUnaligned(fromByteOffset: 3, as: UInt64.self).bigEndian & 0xFFFF_FFFF_FFFF
+    }
+
     /// A 4-byte space-padded alpha field (MPID, attribution, trading-action reason), big-endian.
     @frozen public struct Alpha4: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
         public var rawValue: UInt32

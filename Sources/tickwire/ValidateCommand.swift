@@ -306,8 +306,7 @@ struct ValidateCommand: ParsableCommand {
                 let tap = Int64(p.rx_timestamp % 86_400_000_000_000)
                 var first = true
                 mold.forEachMessage { m, _ in
-                    guard m.count >= 11 else { return }
-                    let stamp = m[5..<11].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                    guard let stamp = ITCH.timestamp(m) else { return }
                     if first { firsts.append(late.count) }
                     first = false
                     late.append((stamp, tap - Int64(stamp)))
