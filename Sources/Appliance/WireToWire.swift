@@ -79,6 +79,13 @@ public enum WireToWire {
         /// own venue stamp. What a backtest's `OwnFeedDelay` stands for.
         public var answerToFeedCopy: [UInt64] = []
         public var answerToFeedCopyAt: [UInt64] = []
+        /// Every fill of a resting order of ours (OUCH 4.2 Executed, liquidity A) whose match the
+        /// feed printed: the answer on the wire -> the feed's execution with the same match number
+        /// on the wire (0 where the feed came first), and when, by the feed's own venue stamp.
+        /// What a backtest's `FillFeedDelay` stands for (the simulator answers a fill within its
+        /// batch of events and publishes the batch after).
+        public var fillToFeedCopy: [UInt64] = []
+        public var fillToFeedCopyAt: [UInt64] = []
         /// When each happened on the venue's clock (ns since midnight), for a latency trace: the
         /// trigger's packet on the wire (per `wireToRx`) and our send (per `sendToAnswer`), each a
         /// capture or wall-clock time less `venueClockOffset`. Empty where no pair had both a
@@ -117,6 +124,8 @@ public enum WireToWire {
         var venueSegments: [UInt64] = []         // capture ns of every venue -> us segment with data
         var answerByRef: [UInt64: UInt64] = [:]  // venue's order reference -> capture ns of its accept/replace
         var copyByRef: [UInt64: (wire: UInt64, stamp: UInt64)] = [:]  // reference -> first add/replace on the feed
+        var fillByMatch: [UInt64: UInt64] = [:]  // match number -> capture ns of our Executed
+        var printByMatch: [UInt64: (wire: UInt64, stamp: UInt64)] = [:]  // match number -> first E/C on the feed
         var streams: [StreamKey: Stream] = [:]
         let reader = try PcapReader(path: path)
         var p = tw_pkt()
@@ -130,8 +139,11 @@ public enum WireToWire {
                 guard let (seq, count) = moldHeader(udp) else { continue }
                 r.feedPackets += 1
                 MoldUDP64Packet(udp)?.forEachMessage { m, _ in
-                    guard let (ref, stamp) = addedOrder(m), copyByRef[ref] == nil else { return }
-                    copyByRef[ref] = (ts, stamp)
+                    if let (ref, stamp) = addedOrder(m) {
+                        if copyByRef[ref] == nil { copyByRef[ref] = (ts, stamp) }
+                    } else if let (match, stamp) = execution(m), printByMatch[match] == nil {
+                        printByMatch[match] = (ts, stamp)
+                    }
                 }
                 var s = seq
                 while s < seq &+ UInt64(count) {
@@ -160,7 +172,14 @@ public enum WireToWire {
                 if fromVenue {
                     venueSegments.append(ts)
                     st.append(payload, seq: seq, holes: &holes) { type, body in
-                        guard type == UInt8(ascii: "S"), let (action, id) = answerMessage(body) else { return }
+                        guard type == UInt8(ascii: "S") else { return }
+                        if body.count == 40, body[0] == UInt8(ascii: "E") {  // OUCH 4.2 Executed: the match number at 32
+                            // Resting orders' fills (liquidity "A"; ours that took are `answerToFeedCopy`'s).
+                            let match = body.loadUnaligned(fromByteOffset: 32, as: UInt64.self).bigEndian
+                            if body[31] == UInt8(ascii: "A"), fillByMatch[match] == nil { fillByMatch[match] = ts }
+                            return
+                        }
+                        guard let (action, id) = answerMessage(body) else { return }
                         if action < 2, body.count >= 57 {   // accepted, replaced: the venue's reference at 49
                             let ref = body.loadUnaligned(fromByteOffset: 49, as: UInt64.self).bigEndian
                             if answerByRef[ref] == nil { answerByRef[ref] = ts }
@@ -248,7 +267,15 @@ public enum WireToWire {
             guard let c = copyByRef[ref] else { continue }
             copies.append((c.stamp, c.wire >= answered ? c.wire - answered : 0))
         }
-        copies.sort { $0.at < $1.at }
+        // By stamp, then value: the files are the same from one reading to the next (the maps'
+        // order is not), so the empirical draws from them are too.
+        copies.sort { ($0.at, $0.delay) < ($1.at, $1.delay) }
+        var fillCopies: [(at: UInt64, delay: UInt64)] = []
+        for (match, answered) in fillByMatch {
+            guard let c = printByMatch[match] else { continue }
+            fillCopies.append((c.stamp, c.wire >= answered ? c.wire - answered : 0))
+        }
+        fillCopies.sort { ($0.at, $0.delay) < ($1.at, $1.delay) }
         r.pairs = values.count
         r.wireToWireNanos = LatencySummary(values: values)
         if !wireToRx.isEmpty {
@@ -258,7 +285,8 @@ public enum WireToWire {
             r.outsideSoftwareNanos = LatencySummary(values: outside)
         }
         var split = Split(wireToRx: wireToRx, rxToSend: rxToSend, sendToWire: sendToWire, sendToAnswer: sendToAnswer, answerToSend: answerToSend,
-                          answerToFeedCopy: copies.map(\.delay), answerToFeedCopyAt: copies.map(\.at))
+                          answerToFeedCopy: copies.map(\.delay), answerToFeedCopyAt: copies.map(\.at),
+                          fillToFeedCopy: fillCopies.map(\.delay), fillToFeedCopyAt: fillCopies.map(\.at))
         if offset != 0 {
             (split.wireToRxAt, split.sendToAnswerAt, split.answerToSendAt, split.venueClockOffset) = (wireToRxAt, sendToAnswerAt, answerToSendAt, offset)
         }
@@ -276,6 +304,13 @@ public enum WireToWire {
 
     /// An ITCH message that puts an order in the book: (reference, venue stamp) of an add (A,
     /// F) or a replace's new order (U).
+    /// An execution on the feed (E, C): (its match number, its venue stamp).
+    static func execution(_ m: UnsafeRawBufferPointer) -> (UInt64, UInt64)? {
+        guard let type = m.first, (type == UInt8(ascii: "E") && m.count == 31) || (type == UInt8(ascii: "C") && m.count == 36),
+              let stamp = ITCH.timestamp(m) else { return nil }
+        return (m.loadUnaligned(fromByteOffset: 23, as: UInt64.self).bigEndian, stamp)
+    }
+
     static func addedOrder(_ m: UnsafeRawBufferPointer) -> (UInt64, UInt64)? {
         guard let type = m.first, m.count >= 19, let stamp = ITCH.timestamp(m) else { return nil }
         switch (type, m.count) {

@@ -191,6 +191,9 @@ public final class BacktestVenue: ByteStreamTransport {
     var ownDelay: LatencySampler?
     /// Set while the venue handles our order messages: what it publishes then is ours.
     var handlingOurs = false
+    /// How much later than its answer the venue publishes a recorded event that filled our
+    /// resting order (`FillFeedDelay`; nil: at once): the whole event is held back.
+    var fillDelay: LatencySampler?
     var feedLatency: LatencySampler
     /// The venue instant of the last feed draw, and the draw (`feedArrival`).
     var feedDrawAt: UInt64 = .max
@@ -278,6 +281,7 @@ public final class BacktestVenue: ByteStreamTransport {
         entryLatency = LatencySampler(c.latencies.entry.model)
         responseLatency = LatencySampler(c.latencies.response.model)
         ownDelay = c.latencies.own.model == .constant(nanos: 0) ? nil : LatencySampler(c.latencies.own.model)
+        fillDelay = c.latencies.fill.model == .constant(nanos: 0) ? nil : LatencySampler(c.latencies.fill.model)
         scratch = .allocate(byteCount: 512, alignment: 8)
         packet = .allocate(byteCount: 512, alignment: 8)
         rewritten = .allocate(byteCount: 64, alignment: 8)
@@ -316,6 +320,7 @@ public final class BacktestVenue: ByteStreamTransport {
         entryLatency.release()
         responseLatency.release()
         ownDelay?.release()
+        fillDelay?.release()
     }
 
     // MARK: - ByteStreamTransport (our side)
@@ -393,6 +398,15 @@ public final class BacktestVenue: ByteStreamTransport {
         republishShares = nil
         deleteInstead = nil
         executionHandled = false
+        // What an event that fills our resting orders publishes leaves after the answers to the
+        // fills (`fillDelay`), all of it.
+        let mark = fillDelay != nil ? published.mark : -1
+        let fillsBefore = counters.passiveFills
+        defer {
+            if mark >= 0, counters.passiveFills != fillsBefore {
+                published.delay(since: mark, to: feedArrival() &+ fillDelay!.next(at: venueNow))
+            }
+        }
         var m = m
         if configuration.displaceRecordedExecutions, let (x, ref, shares) = recordedExecutionOnOurSide(m) {
             // Ours first; the recorded order executes for what the aggressor has left.

@@ -14,6 +14,10 @@
 //                     whose order entry answers before its feed publishes (the simulator answers
 //                     at once and flushes its feed once per batch of events: 20 us later at the
 //                     median in validate's paper runs, never earlier). 0: both at once
+//   FillFeedDelay     the same for a recorded event that fills our resting order: the venue's
+//                     answer (the execution) -> its feed copy of the event (the simulator
+//                     answers within its batch of events and publishes the batch after: 35 to
+//                     65 us later at the median in validate's paper runs, never earlier)
 //
 // Each is drawn from a `LatencyModel`: a constant; empirical: the values of a recorded run
 // (a demo's or a live run's), drawn at random with a seeded generator, so that a backtest is
@@ -216,6 +220,11 @@ public struct OwnFeedDelay: Sendable, Equatable {
     public init(_ model: LatencyModel) { self.model = model }
 }
 
+public struct FillFeedDelay: Sendable, Equatable {
+    public var model: LatencyModel
+    public init(_ model: LatencyModel) { self.model = model }
+}
+
 /// The three latencies of a backtest. The defaults are round figures near what the demo
 /// measures on this machine's veth (feed ~20 µs from the venue's stamp to our decision; order
 /// entry and answers ~15 µs each way): set them from a recorded run for a real estimate.
@@ -225,15 +234,18 @@ public struct BacktestLatencies: Sendable, Equatable {
     public var response: ResponseLatency
     public var venue: VenueDelay
     public var own: OwnFeedDelay
+    public var fill: FillFeedDelay
     public init(feed: FeedLatency = FeedLatency(.constant(nanos: 20_000)),
                 entry: OrderEntryLatency = OrderEntryLatency(.constant(nanos: 15_000)),
                 response: ResponseLatency = ResponseLatency(.constant(nanos: 15_000)),
                 venue: VenueDelay = VenueDelay(.constant(nanos: 0)),
-                own: OwnFeedDelay = OwnFeedDelay(.constant(nanos: 0))) {
+                own: OwnFeedDelay = OwnFeedDelay(.constant(nanos: 0)),
+                fill: FillFeedDelay = FillFeedDelay(.constant(nanos: 0))) {
         self.feed = feed
         self.entry = entry
         self.response = response
         self.venue = venue
         self.own = own
+        self.fill = fill
     }
 }

@@ -72,6 +72,22 @@ struct TimedQueue: ~Copyable {
         return true
     }
 
+    /// Where the next record goes, for `delay(since:to:)` (valid until the next pop).
+    var mark: Int { tail - head }
+
+    /// The records pushed since `mark` arrive no earlier than `time` (nor does the next one):
+    /// what one event published, held back together.
+    mutating func delay(since mark: Int, to time: UInt64) {
+        var o = head + mark
+        guard o < tail else { return }
+        while o < tail {
+            if storage.loadUnaligned(fromByteOffset: o, as: UInt64.self) < time { storage.storeBytes(of: time, toByteOffset: o, as: UInt64.self) }
+            let n = Int(storage.loadUnaligned(fromByteOffset: o + 8, as: UInt32.self))
+            o += Self.headerBytes + ((n + 7) & ~7)
+        }
+        lastTime = max(lastTime, time)
+    }
+
     /// The front record's bytes (valid until the next push or pop).
     var front: UnsafeRawBufferPointer {
         let n = Int(storage.loadUnaligned(fromByteOffset: head + 8, as: UInt32.self))

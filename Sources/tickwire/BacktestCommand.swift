@@ -64,6 +64,8 @@ struct BacktestCommand: ParsableCommand {
     var venueDelay: String = "0"
     @Option(name: .customLong("own-feed-delay"), help: "How long after its answer to our order the venue's feed publishes what the order did (its add, replace, cancel, the executions it took): a venue whose order entry answers before its feed (validate measures the paper venue's, 20us at the median). Default 0: both at once.")
     var ownFeedDelay: String = "0"
+    @Option(name: .customLong("fill-feed-delay"), help: "How long after its answer to a fill of our resting order the venue's feed publishes the event that filled it (validate measures the paper venue's, 35-65us at the median). Default 0: both at once.")
+    var fillFeedDelay: String = "0"
 
     @Option(help: "Seed of the empirical latency draws.")
     var seed: UInt64 = 1
@@ -129,7 +131,8 @@ struct BacktestCommand: ParsableCommand {
                                                      entry: OrderEntryLatency(try LatencyModel.parse(entryLatency, seed: seed &+ 1)),
                                                      response: ResponseLatency(try LatencyModel.parse(responseLatency, seed: seed &+ 2)),
                                                      venue: VenueDelay(try LatencyModel.parse(venueDelay, seed: seed &+ 3)),
-                                                     own: OwnFeedDelay(try LatencyModel.parse(ownFeedDelay, seed: seed &+ 4)))
+                                                     own: OwnFeedDelay(try LatencyModel.parse(ownFeedDelay, seed: seed &+ 4)),
+                                                     fill: FillFeedDelay(try LatencyModel.parse(fillFeedDelay, seed: seed &+ 5)))
         } catch {
             throw ValidationError("\(error)")
         }

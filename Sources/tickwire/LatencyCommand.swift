@@ -131,6 +131,12 @@ struct LatencyCommand: ParsableCommand {
             try write("own.ns", s.answerToFeedCopy)
             try writeTrace("own.trace", s.answerToFeedCopyAt, s.answerToFeedCopy)
         }
+        // The same for the events that filled our resting orders (fill.ns, fill.trace:
+        // `--fill-feed-delay`).
+        if !s.fillToFeedCopy.isEmpty {
+            try write("fill.ns", s.fillToFeedCopy)
+            try writeTrace("fill.trace", s.fillToFeedCopyAt, s.fillToFeedCopy)
+        }
         return s
     }
 }

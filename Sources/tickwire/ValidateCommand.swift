@@ -150,10 +150,12 @@ struct ValidateCommand: ParsableCommand {
         let tracePoints = try Self.writeVenueDelayTrace(lag: lagByMessage.messages, to: out + "/latencies")
         let feedMedian = Self.median(split.wireToRx.indices.map { split.wireToRx[$0] &+ split.rxToSend[$0] })
         let responseMedian = Self.median(split.response)
-        // The paper venue's feed copy of our orders after its answers, moment by moment (its
-        // slow spells are the venue's lag), or drawn with the rest.
-        func ownArgs(_ kind: String, _ file: String) -> [String] {
-            split.answerToFeedCopy.isEmpty ? [] : ["--own-feed-delay", "\(kind):\(out)/latencies/\(file)"]
+        // The paper venue's feed copy of our orders, and of the events that filled them, after its
+        // answers, moment by moment (its slow spells are the venue's lag), or drawn with the rest.
+        func ownArgs(_ kind: String) -> [String] {
+            let ext = kind == "trace" ? "trace" : "ns"
+            return (split.answerToFeedCopy.isEmpty ? [] : ["--own-feed-delay", "\(kind):\(out)/latencies/own.\(ext)"])
+                + (split.fillToFeedCopy.isEmpty ? [] : ["--fill-feed-delay", "\(kind):\(out)/latencies/fill.\(ext)"])
         }
         let latencyArgs: [String]
         switch latencies {
@@ -166,15 +168,15 @@ struct ValidateCommand: ParsableCommand {
             // second a 1-ms draw comes every few milliseconds (five days: PnL -19.9% against
             // paper with them, -5.1% without).
             latencyArgs = ["--feed-latency", "\(feedMedian)ns", "--entry-latency", "empirical:\(out)/latencies/entry.ns",
-                           "--response-latency", "\(responseMedian)ns", "--venue-delay", "trace:\(out)/latencies/venue.trace"] + ownArgs("trace", "own.trace")
+                           "--response-latency", "\(responseMedian)ns", "--venue-delay", "trace:\(out)/latencies/venue.trace"] + ownArgs("trace")
         case .traces:
             // Every stream as the paper run had it, moment by moment on the venue's clock.
             latencyArgs = ["--feed-latency", "trace:\(out)/latencies/feed.trace", "--entry-latency", "trace:\(out)/latencies/entry.trace",
                            "--response-latency", "trace:\(out)/latencies/response.trace", "--venue-delay", "trace:\(out)/latencies/venue.trace"]
-                + ownArgs("trace", "own.trace")
+                + ownArgs("trace")
         case .empirical:
             latencyArgs = ["--feed-latency", "empirical:\(out)/latencies/feed.ns", "--entry-latency", "empirical:\(out)/latencies/entry.ns",
-                           "--response-latency", "empirical:\(out)/latencies/response.ns"] + ownArgs("empirical", "own.ns")
+                           "--response-latency", "empirical:\(out)/latencies/response.ns"] + ownArgs("empirical")
         }
 
         // (a) the day alone, and its backtest.
@@ -242,7 +244,7 @@ struct ValidateCommand: ParsableCommand {
                                  filledShares: Int(wireTCA.report.pnl.shares), pnl: wireTCA.report.pnl.spreadUsd + wireTCA.report.pnl.inventoryUsd),
             agreement: agreement,
             latenciesNs: ["feed_p50": feedMedian, "entry_p50": Self.median(split.entry), "response_p50": responseMedian,
-                          "own_feed_p50": Self.median(split.answerToFeedCopy)],
+                          "own_feed_p50": Self.median(split.answerToFeedCopy), "fill_feed_p50": Self.median(split.fillToFeedCopy)],
             latencyModel: latencies.rawValue, tracePoints: ["venue_delay": tracePoints], dayUntilNs: until,
             backtestFillCauses: bt.fillCauses, paperFeedGaps: paper.feedGaps, paperRiskRejects: paper.riskRejects, paperVenueLag: lag,
             files: ["paper": out + "/paper", "day": dayPath, "latencies": out + "/latencies", "backtest": out + "/backtest",

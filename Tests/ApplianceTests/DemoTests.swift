@@ -384,7 +384,12 @@ enum DemoNamespace {
         // that order, both on the wire: one for nearly every order the capture holds both of.
         let ownValues = try String(contentsOfFile: seedOut + "/latencies/own.ns", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
         #expect(Double(ownValues.count) >= 0.8 * Double(a["paper_orders"] as? Int ?? 0), "a feed copy for nearly every order: \(ownValues.count)")
-        for name in ["feed", "entry", "response", "own"] {
+        // fill.ns: the venue's answer to each fill of a resting order of ours -> the feed's print
+        // of the same match: at most one per fill of the paper run.
+        let fillValues = try String(contentsOfFile: seedOut + "/latencies/fill.ns", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let paperFills = (r["paper"] as? [String: Any])?["fills"] as? Int ?? 0
+        #expect(!fillValues.isEmpty && fillValues.count <= paperFills, "a print for the paper run's passive fills: \(fillValues.count) of \(paperFills) fills")
+        for name in ["feed", "entry", "response", "own", "fill"] {
             let lines = try String(contentsOfFile: seedOut + "/latencies/\(name).trace", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
             let times = lines.compactMap { $0.split(separator: " ").first.flatMap { Int($0) } }
             #expect(times.count == lines.count && !times.isEmpty, "\(name).trace")
@@ -393,6 +398,7 @@ enum DemoNamespace {
                     "\(name).trace on the venue's clock: \(times.first ?? 0)...\(times.last ?? 0) against \(flowStart)...\(until)")
             if name == "feed" { #expect(lines.count == feedValues.count) }
             if name == "own" { #expect(lines.count == ownValues.count) }
+            if name == "fill" { #expect(lines.count == fillValues.count) }
         }
         let agreement = a["order_fill_agreement"] as? Double ?? -1
         #expect(agreement >= 0 && agreement <= 1)

@@ -551,6 +551,30 @@ let aaa = StockLocate(rawValue: 1)
         #expect(after == (ownDelay == 0 ? [ours, theirs, "answer"] : ["answer", ours, theirs]))
         #expect(dump(b.engine.book) == dump(b.venue.book))
     }
+
+    /// A recorded event that fills our resting order reaches the engine `FillFeedDelay` after
+    /// the venue's answer (the execution), and what the venue handled after it waits behind it.
+    /// Without the delay the feed comes first (feed 1 us, response 3 us).
+    @Test(arguments: [0, 5_000] as [UInt64])
+    func anEventThatFillsUsReachesTheFeedAfterTheFill(fillDelay: UInt64) throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid)
+        t.add(1_500, 10, .sell, 100, ask)
+        t.add(2_000, 2, .buy, 10, bid)                // decided on: ours (bid + 50) rests from 4,000
+        t.execute(10_000, 1, 100)                     // a sell through our bid: all of ours
+        t.add(10_500, 12, .sell, 100, ask - 20)       // handled after it
+        t.add(30_000, 3, .buy, 10, bid - 200)
+        let lat = BacktestLatencies(feed: FeedLatency(.constant(nanos: 1_000)), entry: OrderEntryLatency(.constant(nanos: 1_000)),
+                                    response: ResponseLatency(.constant(nanos: 3_000)), fill: FillFeedDelay(.constant(nanos: fillDelay)))
+        let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid + 50), kind: .day) }],
+                                   latencies: lat)
+        #expect(s.executions.map(\.shares) == [100])
+        let placed = try #require(s.heard.lastIndex(of: "top \(bid + 50) \(ask)"))
+        let after = Array(s.heard[(placed + 1)...].prefix(4))
+        let filled = "top \(bid) \(ask)", next = "top \(bid) \(ask - 20)"
+        #expect(after == (fillDelay == 0 ? ["answer", filled, next, "answer"] : ["answer", "answer", filled, next]))
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+    }
 }
 
 /// The `trace:` latency model: a recorded run's latency moment by moment.
