@@ -191,9 +191,16 @@ public final class BacktestVenue: ByteStreamTransport {
     var ownDelay: LatencySampler?
     /// Set while the venue handles our order messages: what it publishes then is ours.
     var handlingOurs = false
-    /// How much later than its answer the venue publishes a recorded event that filled our
-    /// resting order (`FillFeedDelay`; nil: at once): the whole event is held back.
+    /// How much earlier than it publishes a recorded event the venue answered the fills of our
+    /// resting orders the event made (`FillFeedDelay`; nil: both at once). The venue handled the
+    /// event then: the venue's delay (`clockBehind`) is when it published it, measured on the
+    /// wire. So the answers leave that much before the event's publication, never before its
+    /// stamp; where the venue's delay is shorter, the event's publication waits the rest.
     var fillDelay: LatencySampler?
+    /// While a recorded message is handled: set (nil: not handling one).
+    var handlingRecorded = false
+    /// The event's draw of `fillDelay`, at its first fill (nil: no fill yet).
+    var fillLead: UInt64?
     var feedLatency: LatencySampler
     /// The venue instant of the last feed draw, and the draw (`feedArrival`).
     var feedDrawAt: UInt64 = .max
@@ -398,14 +405,13 @@ public final class BacktestVenue: ByteStreamTransport {
         republishShares = nil
         deleteInstead = nil
         executionHandled = false
-        // What an event that fills our resting orders publishes leaves after the answers to the
-        // fills (`fillDelay`), all of it.
-        let mark = fillDelay != nil ? published.mark : -1
-        let fillsBefore = counters.passiveFills
+        // The answers to the fills this event makes lead its publication (`fillDelay`).
+        let mark = published.mark
+        handlingRecorded = true
+        fillLead = nil
         defer {
-            if mark >= 0, counters.passiveFills != fillsBefore {
-                published.delay(since: mark, to: feedArrival() &+ fillDelay!.next(at: venueNow))
-            }
+            handlingRecorded = false
+            if let lead = fillLead, lead > clockBehind { published.delay(since: mark, to: feedArrival() &+ (lead - clockBehind)) }
         }
         var m = m
         if configuration.displaceRecordedExecutions, let (x, ref, shares) = recordedExecutionOnOurSide(m) {
@@ -1269,7 +1275,13 @@ public final class BacktestVenue: ByteStreamTransport {
     }
 
     func answer(_ bytes: UnsafeRawBufferPointer) {
-        lastAnswerTime = answers.push(bytes, at: venueNow &+ responseLatency.next(at: venueNow))
+        var at = venueNow
+        if handlingRecorded, fillDelay != nil {
+            // A fill the recorded event made: answered before the event was published.
+            if fillLead == nil { fillLead = fillDelay!.next(at: venueNow) }
+            at = venueNow &- min(fillLead!, min(clockBehind, venueNow))
+        }
+        lastAnswerTime = answers.push(bytes, at: at &+ responseLatency.next(at: at))
     }
 
     // MARK: - Tokens

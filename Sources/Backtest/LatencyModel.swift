@@ -15,9 +15,11 @@
 //                     at once and flushes its feed once per batch of events: 20 us later at the
 //                     median in validate's paper runs, never earlier). 0: both at once
 //   FillFeedDelay     the same for a recorded event that fills our resting order: the venue's
-//                     answer (the execution) -> its feed copy of the event (the simulator
+//                     answer (the execution) -> its publication of the event (the simulator
 //                     answers within its batch of events and publishes the batch after: 35 to
-//                     65 us later at the median in validate's paper runs, never earlier)
+//                     65 us later at the median in validate's paper runs, never earlier). The
+//                     answer leaves that much before the publication, out of the VenueDelay
+//                     (measured on the wire, it holds the wait); past it the publication waits
 //
 // Each is drawn from a `LatencyModel`: a constant; empirical: the values of a recorded run
 // (a demo's or a live run's), drawn at random with a seeded generator, so that a backtest is

@@ -64,7 +64,7 @@ struct BacktestCommand: ParsableCommand {
     var venueDelay: String = "0"
     @Option(name: .customLong("own-feed-delay"), help: "How long after its answer to our order the venue's feed publishes what the order did (its add, replace, cancel, the executions it took): a venue whose order entry answers before its feed (validate measures the paper venue's, 20us at the median). Default 0: both at once.")
     var ownFeedDelay: String = "0"
-    @Option(name: .customLong("fill-feed-delay"), help: "How long after its answer to a fill of our resting order the venue's feed publishes the event that filled it (validate measures the paper venue's, 35-65us at the median). Default 0: both at once.")
+    @Option(name: .customLong("fill-feed-delay"), help: "How long before it publishes a recorded event the venue answers the fills of our resting orders the event made (validate measures the paper venue's, 35-65us at the median): the answers leave that much before the publication, out of --venue-delay, and the publication waits for the rest. Default 0: both at once.")
     var fillFeedDelay: String = "0"
 
     @Option(help: "Seed of the empirical latency draws.")

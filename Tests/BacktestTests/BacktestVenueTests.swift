@@ -552,11 +552,12 @@ let aaa = StockLocate(rawValue: 1)
         #expect(dump(b.engine.book) == dump(b.venue.book))
     }
 
-    /// A recorded event that fills our resting order reaches the engine `FillFeedDelay` after
-    /// the venue's answer (the execution), and what the venue handled after it waits behind it.
-    /// Without the delay the feed comes first (feed 1 us, response 3 us).
-    @Test(arguments: [0, 5_000] as [UInt64])
-    func anEventThatFillsUsReachesTheFeedAfterTheFill(fillDelay: UInt64) throws {
+    /// The venue answers a fill `FillFeedDelay` before it publishes the recorded event that made
+    /// it: out of the venue's own delay where it has one (10 us here: the answer leaves 5 us
+    /// before the event's publication), else the publication waits (and what the venue handled
+    /// after it waits behind it). Without it the feed comes first (feed 1 us, response 3 us).
+    @Test(arguments: [(0, 0), (5_000, 0), (5_000, 10_000)] as [(UInt64, UInt64)])
+    func anEventThatFillsUsReachesTheFeedAfterTheFill(fillDelay: UInt64, venueDelay: UInt64) throws {
         var t = Tape()
         t.add(1_000, 1, .buy, 100, bid)
         t.add(1_500, 10, .sell, 100, ask)
@@ -565,10 +566,13 @@ let aaa = StockLocate(rawValue: 1)
         t.add(10_500, 12, .sell, 100, ask - 20)       // handled after it
         t.add(30_000, 3, .buy, 10, bid - 200)
         let lat = BacktestLatencies(feed: FeedLatency(.constant(nanos: 1_000)), entry: OrderEntryLatency(.constant(nanos: 1_000)),
-                                    response: ResponseLatency(.constant(nanos: 3_000)), fill: FillFeedDelay(.constant(nanos: fillDelay)))
+                                    response: ResponseLatency(.constant(nanos: 3_000)), venue: VenueDelay(.constant(nanos: venueDelay)),
+                                    fill: FillFeedDelay(.constant(nanos: fillDelay)))
         let (b, s) = try runScript(t, [.init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid + 50), kind: .day) }],
                                    latencies: lat)
         #expect(s.executions.map(\.shares) == [100])
+        // The fill's stamp is the event's either way (the venue's clock is its stamp's).
+        #expect(b.venue.fills.first?.time == 10_000)
         let placed = try #require(s.heard.lastIndex(of: "top \(bid + 50) \(ask)"))
         let after = Array(s.heard[(placed + 1)...].prefix(4))
         let filled = "top \(bid) \(ask)", next = "top \(bid) \(ask - 20)"
