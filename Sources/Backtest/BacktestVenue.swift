@@ -909,13 +909,7 @@ public final class BacktestVenue: ByteStreamTransport {
             let price = best.price
             // A level at a price no order can carry (a corrupt feed) is not liquidity.
             guard price.rawValue > 0 else { return }
-            var n = 0
-            book.forEachOrder(locate: locate, side: other, price: price) { ref, shares in
-                guard n < walkCapacity else { return }
-                walkRefs[n] = ref.rawValue
-                walkShares[n] = shares.rawValue
-                n += 1
-            }
+            let n = walk(locate: locate, side: other, price: price)
             guard n > 0 else { return }
             var i = 0
             var tookHere = false
@@ -1013,15 +1007,7 @@ public final class BacktestVenue: ByteStreamTransport {
         // with L3; the probabilistic model estimates where ours are).
         let l3 = configuration.queueModel == .l3FIFO
         if l3 || heldCount[countIndex(x.locate, x.side)] > 0 {
-            var n = 0
-            var sawX = false
-            book.forEachOrder(locate: x.locate, side: x.side, price: x.price) { r, s in
-                guard !sawX, n < walkCapacity else { return }
-                if r == ref { sawX = true; return }
-                walkRefs[n] = r.rawValue
-                walkShares[n] = s.rawValue
-                n += 1
-            }
+            let n = walk(locate: x.locate, side: x.side, price: x.price, before: ref)
             fillWalked(n, locate: x.locate, price: x.price, left: &left, cause: .behind, ours: l3)
         }
         if case .probabilistic = configuration.queueModel {
@@ -1080,17 +1066,26 @@ public final class BacktestVenue: ByteStreamTransport {
     func fillUnrecorded(locate: StockLocate, side: Side, left: inout UInt32, cause: FillCause, accept: (Int64) -> Bool) {
         var i = 0
         while left > 0, let lv = book.level(locate: locate, side: side, index: i), accept(lv.price.rawValue) {
-            var n = 0
-            book.forEachOrder(locate: locate, side: side, price: lv.price) { r, s in
-                guard n < walkCapacity else { return }
-                walkRefs[n] = r.rawValue
-                walkShares[n] = s.rawValue
-                n += 1
-            }
+            let n = walk(locate: locate, side: side, price: lv.price)
             fillWalked(n, locate: locate, price: lv.price, left: &left, cause: cause, ours: true)
             // The level is still there (recorded orders of its own, or `left` ran out): next one.
             if book.level(locate: locate, side: side, index: i)?.price == lv.price { i += 1 }
         }
+    }
+
+    /// Copies one level's orders, front first, into `walkRefs` and `walkShares` (up to
+    /// `walkCapacity`, and only those ahead of `before` when given); returns how many.
+    func walk(locate: StockLocate, side: Side, price: Price, before: OrderRef? = nil) -> Int {
+        var n = 0
+        var stop = false
+        book.forEachOrder(locate: locate, side: side, price: price) { r, s in
+            guard !stop, n < walkCapacity else { return }
+            if r == before { stop = true; return }
+            walkRefs[n] = r.rawValue
+            walkShares[n] = s.rawValue
+            n += 1
+        }
+        return n
     }
 
     /// Fills, front first, the walked orders (`walkRefs`, `walkShares`, `n` of them, at `price`)
