@@ -197,7 +197,7 @@ public final class BacktestVenue: ByteStreamTransport {
     /// wire. So the answers leave that much before the event's publication, never before its
     /// stamp; where the venue's delay is shorter, the event's publication waits the rest.
     var fillDelay: LatencySampler?
-    /// While a recorded message is handled: set (nil: not handling one).
+    /// Set while a recorded message is handled.
     var handlingRecorded = false
     /// The event's draw of `fillDelay`, at its first fill (nil: no fill yet).
     var fillLead: UInt64?
