@@ -127,6 +127,9 @@ public struct BacktestVenueCounters: Sendable, Equatable, Encodable {
     public var heldFills: UInt64 = 0
     public var heldFilledShares: UInt64 = 0
     public var heldCancelledShares: UInt64 = 0
+    /// Passive fills folded into the one before (`BacktestVenue.passiveFill`): the next recorded
+    /// execution of the same aggressor filling the same order of ours again.
+    public var foldedFills: UInt64 = 0
     public init() {}
 }
 
@@ -525,9 +528,6 @@ public final class BacktestVenue: ByteStreamTransport {
         return ourSlot(r) != nil
     }
 
-    /// The order reference an execute, cancel, delete or replace (E C X D U) names (at 11, the
-    /// replace's original); nil for other messages or one too short to hold it.
-    @inline(__always)
     /// The recorded message being applied: its order reference (A, F, E, C, X, D, U, P), for the
     /// fills it causes.
     var recordedTrigger: UInt64 = 0
@@ -538,6 +538,9 @@ public final class BacktestVenue: ByteStreamTransport {
         }
     }
 
+    /// The order reference an execute, cancel, delete or replace (E C X D U) names (at 11, the
+    /// replace's original); nil for other messages or one too short to hold it.
+    @inline(__always)
     static func orderRef(_ m: UnsafeRawBufferPointer) -> UInt64? {
         switch m[0] {
         case 0x45, 0x43, 0x58, 0x44, 0x55: break
@@ -943,12 +946,39 @@ public final class BacktestVenue: ByteStreamTransport {
 
     typealias FillCause = BacktestFillCause
 
+    /// The records of the last passive fill a recorded execution made, for folding the next
+    /// piece of the same aggressor into it (`passiveFill`).
+    struct LastPassiveFill {
+        var slot: Int32 = -1
+        var time: UInt64 = .max
+        var answer: UInt64 = 0
+        var publication: UInt64 = 0
+        var fill = -1
+    }
+    var lastPassive = LastPassiveFill()
+
     /// Our resting order was hit for `shares` at its price.
+    ///
+    /// One aggressor is one execution of our order. The recorded day shows an aggressor that
+    /// swept several orders as one execution message per order, all at its time; where ours
+    /// stands ahead of two of them, each would fill it again (a fill of 100 and one of 100 where
+    /// the venue, matching the aggressor against our order once, answers one of 200). So a piece
+    /// that the next execution at the same instant gives the same order, with nothing published
+    /// or answered between the two, is folded into the fill before it: its Executed answer, its
+    /// execution on the feed and its fill record grow by the piece (`foldedFills` counts them).
     func passiveFill(_ slot: Int32, shares: UInt32, price: Price, match: UInt64, cause: FillCause, aheadAtFill: UInt64 = 0) {
         let o = orders[Int(slot)]
         guard o.live, shares > 0 else { return }
         let ref = OrderRef(rawValue: o.ref)
         _ = book.execute(ref: ref, shares: Shares(rawValue: shares))
+        if handlingRecorded, cause != .ownOrder, foldIntoLastFill(slot, shares: shares, price: price) {
+            counters.foldedFills &+= 1
+            counters.filledShares &+= UInt64(shares)
+            orders[Int(slot)].leaves = o.leaves - shares
+            orders[Int(slot)].executed = o.executed &+ shares
+            if orders[Int(slot)].leaves == 0 { retire(slot, resting: true) }
+            return
+        }
         publishExecute(o.locate, ref, shares, match)
         counters.passiveFills &+= 1
         switch cause {
@@ -961,7 +991,27 @@ public final class BacktestVenue: ByteStreamTransport {
         case .took: break
         }
         recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "A"), match: match, aheadAtFill: aheadAtFill, cause: cause)
+        if handlingRecorded, cause != .ownOrder {
+            lastPassive = LastPassiveFill(slot: slot, time: venueNow, answer: answers.pushes, publication: published.pushes, fill: fills.count - 1)
+        }
         if orders[Int(slot)].leaves == 0 { retire(slot, resting: true) }
+    }
+
+    /// Adds `shares` to the last passive fill when it was of the same order, at this instant
+    /// and price, and its answer and feed execution are still the last of their queues and
+    /// unread. False: nothing changed (a fill of its own).
+    func foldIntoLastFill(_ slot: Int32, shares: UInt32, price: Price) -> Bool {
+        let f = lastPassive
+        guard f.slot == slot, f.time == venueNow, f.fill >= 0, f.fill == fills.count - 1, fills[f.fill].price == price,
+              fills[f.fill].shares <= UInt32.max - shares else { return false }
+        let total = fills[f.fill].shares + shares
+        // The answer: SoupBinTCP's header (3), then the Executed, its shares at 23.
+        guard answers.withLast(pushed: f.answer, { _ in true }) == true,
+              published.withLast(pushed: f.publication, { $0.count >= 23 && $0[0] == UInt8(ascii: "E") }) == true else { return false }
+        _ = answers.withLast(pushed: f.answer) { $0.storeBytes(of: total.bigEndian, toByteOffset: 3 + 23, as: UInt32.self) }
+        _ = published.withLast(pushed: f.publication) { $0.storeBytes(of: total.bigEndian, toByteOffset: 19, as: UInt32.self) }
+        fills[f.fill].shares = total
+        return true
     }
 
     func aggressiveFill(_ slot: Int32, shares: UInt32, price: Price, match: UInt64) {

@@ -18,6 +18,10 @@ struct TimedQueue: ~Copyable {
     private(set) var count = 0
     /// The time of the last record pushed (the next is never earlier).
     private(set) var lastTime: UInt64 = 0
+    /// Records pushed since the queue was made, and where the last one starts: the last record
+    /// can be amended in place while it is in the queue and unread (`withLast`).
+    private(set) var pushes: UInt64 = 0
+    private var lastOffset = 0
     /// How far into the front record a partial read has got (the answers' queue reads a record
     /// across several `receive` calls when the reader's buffer is short).
     private var frontOffset = 0
@@ -49,8 +53,10 @@ struct TimedQueue: ~Copyable {
         storage.storeBytes(of: t, toByteOffset: tail, as: UInt64.self)
         storage.storeBytes(of: UInt32(bytes.count), toByteOffset: tail + 8, as: UInt32.self)
         if bytes.count > 0 { (storage + tail + Self.headerBytes).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        lastOffset = tail
         tail += need
         count += 1
+        pushes &+= 1
         return t
     }
 
@@ -67,9 +73,20 @@ struct TimedQueue: ~Copyable {
         lastTime = t
         storage.storeBytes(of: t, toByteOffset: tail, as: UInt64.self)
         storage.storeBytes(of: UInt32(n), toByteOffset: tail + 8, as: UInt32.self)
+        lastOffset = tail
         tail += Self.headerBytes + ((n + 7) & ~7)
         count += 1
+        pushes &+= 1
         return true
+    }
+
+    /// The bytes of the record pushed `pushes` == `pushed` (the last one), writable in place;
+    /// nil when another was pushed since, it has left the queue, or its reading has begun.
+    mutating func withLast<R>(pushed: UInt64, _ body: (UnsafeMutableRawBufferPointer) -> R) -> R? {
+        // The last record is in the queue while it is not empty (it leaves last).
+        guard pushed == pushes, count > 0, !(count == 1 && frontOffset > 0) else { return nil }
+        let n = Int(storage.loadUnaligned(fromByteOffset: lastOffset + 8, as: UInt32.self))
+        return body(UnsafeMutableRawBufferPointer(start: storage + lastOffset + Self.headerBytes, count: n))
     }
 
     /// Where the next record goes, for `delay(since:to:)` (valid until the next pop).
@@ -115,6 +132,7 @@ struct TimedQueue: ~Copyable {
         let used = tail - head
         if used + need <= capacity / 2 || (used + need <= capacity && head > 0) {
             if used > 0 { storage.copyMemory(from: storage + head, byteCount: used) }
+            lastOffset -= head
             head = 0
             tail = used
             if tail + need <= capacity { return }
@@ -126,6 +144,7 @@ struct TimedQueue: ~Copyable {
         storage.deallocate()
         storage = s
         capacity = c
+        lastOffset -= head
         head = 0
         tail = used
     }

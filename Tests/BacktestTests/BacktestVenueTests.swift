@@ -243,6 +243,31 @@ let aaa = StockLocate(rawValue: 1)
         #expect(b.engine.book.counters.unknownRefs == b.venue.book.counters.unknownRefs)
     }
 
+    /// An aggressor that the day shows sweeping two orders behind ours (two executions at one
+    /// instant) executes ours once, for both pieces: one answer, one execution on the feed and
+    /// one fill record, as the venue that matches it against our order answers. An execution
+    /// at another instant is a fill of its own.
+    @Test func oneAggressorsExecutionsBehindOursAreOneFill() throws {
+        var t = Tape()
+        t.add(3_000, 3, .sell, 100, ask)   // ours (300 at bid) reaches the venue at 5,000
+        t.add(6_000, 4, .buy, 100, bid)    // behind us
+        t.add(6_500, 5, .buy, 100, bid)    // behind us
+        t.execute(7_000, 4, 100)           // one aggressor: order 4, then order 5
+        t.execute(7_000, 5, 100)
+        t.add(7_500, 6, .buy, 100, bid)
+        t.execute(8_000, 6, 50)            // another aggressor
+        t.add(9_000, 7, .buy, 10, bid - 200)
+        let (b, s) = try runScript(t, [
+            .init(at: 3_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 300, price: Price(rawValue: bid), kind: .day) },
+        ])
+        #expect(s.executions.map(\.shares) == [200, 50])
+        #expect(b.venue.fills.map(\.shares) == [200, 50])
+        let c = b.venue.counters
+        #expect(c.fills == 2 && c.foldedFills == 1 && c.filledShares == 250)
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+        #expect(b.gateway.positions[1] == 250)
+    }
+
     /// A marketable order takes the displayed book at its arrival, best price first; what it
     /// took is gone: the recorded execution of the same order later is not a second fill.
     @Test func aTakeWalksTheBookAndConsumesItOnce() throws {
