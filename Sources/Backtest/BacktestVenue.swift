@@ -39,7 +39,6 @@ import MarketData
 public import OrderBook
 import OrderEntry
 public import TickwireCore
-import Foundation
 
 /// One fill of ours, as the venue made it (the TCA's input).
 public struct BacktestFill: Sendable, Equatable {
@@ -960,12 +959,14 @@ public final class BacktestVenue: ByteStreamTransport {
     /// Our resting order was hit for `shares` at its price.
     ///
     /// One aggressor is one execution of our order. The recorded day shows an aggressor that
-    /// swept several orders as one execution message per order, all at its time; where ours
-    /// stands ahead of two of them, each would fill it again (a fill of 100 and one of 100 where
-    /// the venue, matching the aggressor against our order once, answers one of 200). So a piece
-    /// that the next execution at the same instant gives the same order, with nothing published
-    /// or answered between the two, is folded into the fill before it: its Executed answer, its
-    /// execution on the feed and its fill record grow by the piece (`foldedFills` counts them).
+    /// swept several orders as one execution message per order, all stamped with its time; where
+    /// ours stands ahead of two of them, each would fill it again (a fill of 100 and one of 100
+    /// where the venue, matching the aggressor against our order once, answers one of 200). So a
+    /// piece that the next execution with the same stamp gives the same order, with nothing
+    /// published or answered between the two (and the first answer not yet read), is folded into
+    /// the fill before it: its Executed answer, its execution on the feed and its fill record
+    /// grow by the piece (`foldedFills` counts them). The stamp, not the venue's clock: a venue
+    /// delay trace handles one stamp's messages at times of their own.
     func passiveFill(_ slot: Int32, shares: UInt32, price: Price, match: UInt64, cause: FillCause, aheadAtFill: UInt64 = 0) {
         let o = orders[Int(slot)]
         guard o.live, shares > 0 else { return }
@@ -992,17 +993,16 @@ public final class BacktestVenue: ByteStreamTransport {
         }
         recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "A"), match: match, aheadAtFill: aheadAtFill, cause: cause)
         if handlingRecorded, cause != .ownOrder {
-            lastPassive = LastPassiveFill(slot: slot, time: venueNow, answer: answers.pushes, publication: published.pushes, fill: fills.count - 1)
+            lastPassive = LastPassiveFill(slot: slot, time: stampNow.nanosSinceMidnight, answer: answers.pushes, publication: published.pushes, fill: fills.count - 1)
         }
         if orders[Int(slot)].leaves == 0 { retire(slot, resting: true) }
     }
 
-    /// Adds `shares` to the last passive fill when it was of the same order, at this instant
-    /// and price, and its answer and feed execution are still the last of their queues and
+    /// Adds `shares` to the last passive fill when it was of the same order, stamp and price, and its answer and feed execution are still the last of their queues and
     /// unread. False: nothing changed (a fill of its own).
     func foldIntoLastFill(_ slot: Int32, shares: UInt32, price: Price) -> Bool {
         let f = lastPassive
-        guard f.slot == slot, f.time == venueNow, f.fill >= 0, f.fill == fills.count - 1, fills[f.fill].price == price,
+        guard f.slot == slot, f.time == stampNow.nanosSinceMidnight, f.fill >= 0, f.fill == fills.count - 1, fills[f.fill].price == price,
               fills[f.fill].shares <= UInt32.max - shares else { return false }
         let total = fills[f.fill].shares + shares
         // The answer: SoupBinTCP's header (3), then the Executed, its shares at 23.
