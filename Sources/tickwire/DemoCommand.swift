@@ -253,14 +253,6 @@ struct DemoCommand: ParsableCommand {
         var report = DemoReport(outcome: outcome, mode: mode, fallbackReason: fallbackReason, strategy: kind.rawValue,
                                 wireToWire: w2w, files: [:])
         report.affinity = probe?.report()
-        if fallbackReason == nil, let hot = hotCore, report.affinity != nil {
-            let steered = DemoNetwork.steeredCores()
-            report.affinity?.venueReceiveCores = steered
-            if steered == nil || steered!.isEmpty || steered!.contains(hot) {
-                report.affinity?.hotCoreAlone = false
-                report.affinity?.problems.append("the venue's receive runs on \(steered.map { $0.isEmpty ? "the sending core" : "\($0)" } ?? "unknown cores") (rps_cpus of \(DemoNetwork.farEnd))")
-            }
-        }
         var files = ["report_json": out + "/report.json", "stages_csv": out + "/stages.csv", "decisions_csv": decisionsPath,
                      "capture": capturePath, "journal": setup.journalPath!]
         try outcome.recorder.percentileTable().write(toFile: out + "/stages.csv", atomically: true, encoding: .utf8)
@@ -432,8 +424,7 @@ struct DemoReport: Encodable {
         if let a = affinity {
             let others = Dictionary(grouping: a.threads.filter { $0.thread != "tw-hot" }, by: \.process).mapValues(\.count)
             print("  cpu affinity           hot core \(a.hotCore): \(a.hotCoreAlone ? "tw-hot alone" : "SHARED: \(a.problems.joined(separator: "; "))"); "
-                  + "cores \(a.otherCores): " + others.sorted { $0.key < $1.key }.map { "\($0.value) threads of \($0.key)" }.joined(separator: ", ")
-                  + (a.venueReceiveCores.map { "; the venue's receive on \($0)" } ?? ""))
+                  + "cores \(a.otherCores): " + others.sorted { $0.key < $1.key }.map { "\($0.value) threads of \($0.key)" }.joined(separator: ", "))
         }
         print("")
         // One line per stage in the order the packet travels, wire in to wire out: the tap's
@@ -542,7 +533,6 @@ struct DemoNetwork {
             // (and Tickwire's TCP verifies every checksum). Both transports run with the same.
             ["ip", "netns", "exec", Self.namespace, "ethtool", "-K", Self.farEnd, "tx", "off", "tso", "off", "gso", "off"],
         ] + (kernelAddress ? [["ip", "addr", "add", Self.applianceIP + "/24", "dev", Self.nearEnd]] : [])
-            + Self.receiveSteering(cpus: ProcessInfo.processInfo.activeProcessorCount)
         made = true
         for s in steps {
             let (rc, err) = Subprocess.run(s)
@@ -552,48 +542,6 @@ struct DemoNetwork {
             }
         }
         return nil
-    }
-
-    /// The venue's receive work off the hot core. A veth has no wire: our transmit hands the frame
-    /// to the venue's end, and without steering the venue's whole receive path (IP, TCP or UDP,
-    /// the tap, the socket's wake-up) runs in our send call, on the hot core (the send stage
-    /// measured it: ~9 us at the median). Receive packet steering on the venue's end queues the
-    /// frame to the other cores instead, as a NIC's wire would: the hot core (the last) is left
-    /// out of `rps_cpus` on every receive queue of the far end. Nothing on one core.
-    static func receiveSteering(cpus: Int) -> [[String]] {
-        guard cpus >= 2 else { return [] }
-        let mask = rpsMask(cores: Array(0..<(cpus - 1)))
-        return [["ip", "netns", "exec", namespace, "sh", "-c",
-                 "for q in /sys/class/net/\(farEnd)/queues/rx-*; do echo \(mask) > $q/rps_cpus; done"]]
-    }
-
-    /// The cores the venue's end steers its receive work to (`rps_cpus` of its first receive
-    /// queue, read back inside the namespace); nil when it cannot be read, [] for none (the
-    /// receive runs on the sending core).
-    static func steeredCores() -> [Int]? {
-        let (rc, out) = Subprocess.output(["ip", "netns", "exec", namespace, "cat", "/sys/class/net/\(farEnd)/queues/rx-0/rps_cpus"])
-        guard rc == 0 else { return nil }
-        return cores(ofMask: out)
-    }
-
-    /// The cores of a sysfs CPU mask; nil when it is not one.
-    static func cores(ofMask text: String) -> [Int]? {
-        let groups = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").reversed()
-        var cores: [Int] = []
-        for (i, g) in groups.enumerated() {
-            guard let v = UInt32(g, radix: 16) else { return nil }
-            for b in 0..<32 where v & (1 << UInt32(b)) != 0 { cores.append(i * 32 + b) }
-        }
-        return cores
-    }
-
-    /// A sysfs CPU mask (`rps_cpus`'s format): hex, in 32-bit groups separated by commas, the
-    /// highest group first.
-    static func rpsMask(cores: [Int]) -> String {
-        let top = (cores.max() ?? 0) / 32
-        var groups = [UInt32](repeating: 0, count: top + 1)
-        for c in cores where c >= 0 { groups[c / 32] |= 1 << UInt32(c % 32) }
-        return groups.reversed().enumerated().map { i, g in i == 0 ? String(g, radix: 16) : String(format: "%08x", g) }.joined(separator: ",")
     }
 
     mutating func tearDown() {
@@ -642,20 +590,6 @@ final class Subprocess {
         do { try p.run() } catch { return (127, "\(error)") }
         p.waitUntilExit()
         let data = err.fileHandleForReading.readDataToEndOfFile()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    /// Runs to completion: exit status and stdout.
-    static func output(_ argv: [String]) -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return (127, "") }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
@@ -775,9 +709,6 @@ struct AffinityReport: Encodable {
     /// What shares the hot core, when `hotCoreAlone` is false.
     var problems: [String]
     var threads: [ThreadAffinity]
-    /// The cores the venue's end of the veth steers its receive work to (nil: not read, no
-    /// namespace): our send's frame is received there, not in the send call on the hot core.
-    var venueReceiveCores: [Int]?
 }
 
 /// Reads the threads' affinity while the hot loop runs pinned (a thread named tw-hot on the hot
