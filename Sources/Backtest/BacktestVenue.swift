@@ -998,16 +998,21 @@ public final class BacktestVenue: ByteStreamTransport {
         if orders[Int(slot)].leaves == 0 { retire(slot, resting: true) }
     }
 
-    /// Adds `shares` to the last passive fill when it was of the same order, stamp and price, and its answer and feed execution are still the last of their queues and
-    /// unread. False: nothing changed (a fill of its own).
+    /// Adds `shares` to the last passive fill when it was of the same order, stamp and price,
+    /// and its answer and feed execution are still the last of their queues and unread. False:
+    /// nothing changed (a fill of its own).
     func foldIntoLastFill(_ slot: Int32, shares: UInt32, price: Price) -> Bool {
         let f = lastPassive
         guard f.slot == slot, f.time == stampNow.nanosSinceMidnight, f.fill >= 0, f.fill == fills.count - 1, fills[f.fill].price == price,
               fills[f.fill].shares <= UInt32.max - shares else { return false }
         let total = fills[f.fill].shares + shares
-        // The answer: SoupBinTCP's header (3), then the Executed, its shares at 23.
-        guard answers.withLast(pushed: f.answer, { _ in true }) == true,
-              published.withLast(pushed: f.publication, { $0.count >= 23 && $0[0] == UInt8(ascii: "E") }) == true else { return false }
+        let ref = orders[Int(slot)].ref
+        // The answer: SoupBinTCP's header (3), then the Executed (40), its shares at 23; the
+        // feed's execution (31): the order's reference at 11, its shares at 19.
+        guard answers.withLast(pushed: f.answer, { $0.count == 3 + OUCH42.Executed.length && $0[3] == OUCH42.Executed.messageType }) == true,
+              published.withLast(pushed: f.publication, {
+                  $0.count == 31 && $0[0] == UInt8(ascii: "E") && $0.loadUnaligned(fromByteOffset: 11, as: UInt64.self).bigEndian == ref
+              }) == true else { return false }
         _ = answers.withLast(pushed: f.answer) { $0.storeBytes(of: total.bigEndian, toByteOffset: 3 + 23, as: UInt32.self) }
         _ = published.withLast(pushed: f.publication) { $0.storeBytes(of: total.bigEndian, toByteOffset: 19, as: UInt32.self) }
         fills[f.fill].shares = total
