@@ -972,30 +972,35 @@ public final class BacktestVenue: ByteStreamTransport {
         guard o.live, shares > 0 else { return }
         let ref = OrderRef(rawValue: o.ref)
         _ = book.execute(ref: ref, shares: Shares(rawValue: shares))
-        if handlingRecorded, cause != .ownOrder, foldIntoLastFill(slot, shares: shares, price: price) {
+        let byRecorded = handlingRecorded && cause != .ownOrder
+        if byRecorded, foldIntoLastFill(slot, shares: shares, price: price) {
             counters.foldedFills &+= 1
-            counters.filledShares &+= UInt64(shares)
-            orders[Int(slot)].leaves = o.leaves - shares
-            orders[Int(slot)].executed = o.executed &+ shares
-            if orders[Int(slot)].leaves == 0 { retire(slot, resting: true) }
-            return
-        }
-        publishExecute(o.locate, ref, shares, match)
-        counters.passiveFills &+= 1
-        switch cause {
-        case .behind: counters.fillsBehind &+= 1
-        case .through: counters.fillsThrough &+= 1
-        case .crossingAdd: counters.fillsByCrossingAdd &+= 1
-        case .hiddenPrint: counters.fillsByHiddenPrint &+= 1
-        case .estimate: counters.fillsByEstimate &+= 1
-        case .ownOrder: counters.selfTrades &+= 1
-        case .took: break
-        }
-        recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "A"), match: match, aheadAtFill: aheadAtFill, cause: cause)
-        if handlingRecorded, cause != .ownOrder {
-            lastPassive = LastPassiveFill(slot: slot, time: stampNow.nanosSinceMidnight, answer: answers.pushes, publication: published.pushes, fill: fills.count - 1)
+            executed(slot, shares)
+        } else {
+            publishExecute(o.locate, ref, shares, match)
+            counters.passiveFills &+= 1
+            switch cause {
+            case .behind: counters.fillsBehind &+= 1
+            case .through: counters.fillsThrough &+= 1
+            case .crossingAdd: counters.fillsByCrossingAdd &+= 1
+            case .hiddenPrint: counters.fillsByHiddenPrint &+= 1
+            case .estimate: counters.fillsByEstimate &+= 1
+            case .ownOrder: counters.selfTrades &+= 1
+            case .took: break
+            }
+            recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "A"), match: match, aheadAtFill: aheadAtFill, cause: cause)
+            if byRecorded {
+                lastPassive = LastPassiveFill(slot: slot, time: stampNow.nanosSinceMidnight, answer: answers.pushes, publication: published.pushes, fill: fills.count - 1)
+            }
         }
         if orders[Int(slot)].leaves == 0 { retire(slot, resting: true) }
+    }
+
+    /// `shares` of our order in `slot` executed: its leaves, its executed shares, the total.
+    func executed(_ slot: Int32, _ shares: UInt32) {
+        counters.filledShares &+= UInt64(shares)
+        orders[Int(slot)].leaves -= shares
+        orders[Int(slot)].executed &+= shares
     }
 
     /// Adds `shares` to the last passive fill when it was of the same order, stamp and price,
@@ -1029,9 +1034,7 @@ public final class BacktestVenue: ByteStreamTransport {
     func recordFill(_ slot: Int32, shares: UInt32, price: Price, liquidity: UInt8, match: UInt64, aheadAtFill: UInt64, cause: BacktestFillCause) {
         let o = orders[Int(slot)]
         counters.fills &+= 1
-        counters.filledShares &+= UInt64(shares)
-        orders[Int(slot)].leaves = o.leaves - shares
-        orders[Int(slot)].executed = o.executed &+ shares
+        executed(slot, shares)
         emit(OUCH42.Executed(timestamp: stampNow, orderToken: o.token, executedShares: Shares(rawValue: shares),
                              executionPrice: price, liquidityFlag: ASCIICode(rawValue: liquidity), matchNumber: match))
         fills.append(BacktestFill(orderID: OrderTokens.orderNumber(o.token) ?? 0, ref: o.ref, locate: o.locate, side: o.side, shares: shares, price: price,
