@@ -330,8 +330,8 @@ int tw_udp_recv_batch(int fd, tw_udp_batch *b, tw_pkt *pkts, unsigned n, uint32_
                       uint16_t *src_port);
 
 // ---------------------------------------------------------------------------------------------
-// GBDT inference on AVX-512 (gbdt.c): the one kernel Swift cannot express, since Swift has no
-// per-function target attribute and the binary must still run on CPUs without AVX-512. The
+// GBDT inference on AVX-512 or AVX2 (gbdt.c): the one kernel Swift cannot express, since Swift
+// has no per-function target attribute and the binary must still run on CPUs without either. The
 // model's layout is built and owned by Swift (Inference/GBDTModel.swift, layout `.binned`):
 // every tree padded to depth 6, its 63 nodes in "bit order" (the top three levels in bits 0-6,
 // then the eight three-level subtrees, seven bits each), and each node's threshold replaced by
@@ -367,6 +367,11 @@ bool tw_gbdt_binned_available(void);
 /// The sum of the leaves, in tree order (bit-identical to a sequential double sum), for the
 /// `feature_count` floats at `x` (NaN is missing). No allocation, no branch per node.
 double tw_gbdt_binned_sum(const tw_gbdt_binned *model, const float *x);
+/// Whether this CPU runs tw_gbdt_binned_sum_avx2: AVX2, POPCNT and BMI2.
+bool tw_gbdt_binned_avx2_available(void);
+/// tw_gbdt_binned_sum on AVX2 (the same tables, the same result bit for bit): a tree's 63 bins
+/// looked up 32 at a time with byte shuffles.
+double tw_gbdt_binned_sum_avx2(const tw_gbdt_binned *model, const float *x);
 
 /// getrandom(2) of `len` bytes (blocking until the pool is seeded, EINTR retried): 0 or -errno.
 /// Setup only (TCP ISN key, ephemeral ports), never the hot path.

@@ -79,12 +79,13 @@ public enum GBDTLayout: Sendable, Equatable {
     /// else `.perfect` when the deepest tree is at most `GBDTModel.maxPerfectDepth`, else
     /// `.general`.
     case automatic
-    /// Every node of a tree compared at once (AVX-512, in CShims/gbdt.c): the row turned into
-    /// one byte per feature (its rank among the model's thresholds on that feature), each tree
-    /// (padded to depth 6) tested by one 64-byte compare, the leaf read off the 63 result bits.
-    /// For trees of depth 6 or less, at most 64 features, at most 254 distinct thresholds per
-    /// feature (LightGBM's histogram splits: max_bin 255 gives at most 254), on CPUs with AVX-512
-    /// F, BW and VBMI. The fastest; measured in `tickwire bench infer`.
+    /// Every node of a tree compared at once (CShims/gbdt.c): the row turned into one byte per
+    /// feature (its rank among the model's thresholds on that feature), each tree (padded to
+    /// depth 6) tested by one 64-byte compare (AVX-512 F, BW and VBMI) or two 32-byte ones
+    /// (AVX2), the leaf read off the 63 result bits. For trees of depth 6 or less, at most 64
+    /// features, at most 254 distinct thresholds per feature (LightGBM's histogram splits:
+    /// max_bin 255 gives at most 254), on CPUs with AVX2 or AVX-512. The fastest; measured in
+    /// `tickwire bench infer`.
     case binned
     /// Every tree padded to a complete tree of the model's maximum depth; branch-free descent,
     /// eight trees interleaved. The fast path.
@@ -169,8 +170,12 @@ public final class GBDTModel: @unchecked Sendable {
     private let binned: UnsafeMutablePointer<tw_gbdt_binned>
     private let binnedStorage: UnsafeMutableRawPointer?
 
-    /// Whether this CPU runs the binned layout (AVX-512 F, BW, VBMI; asked once).
-    public static let binnedCPU: Bool = tw_gbdt_binned_available()
+    /// Whether this CPU runs the binned layout with AVX-512 F, BW and VBMI (asked once).
+    public static let binnedAVX512: Bool = tw_gbdt_binned_available()
+    /// Whether this CPU runs the binned layout at all: AVX-512 as above, or AVX2 (asked once).
+    public static let binnedCPU: Bool = binnedAVX512 || tw_gbdt_binned_avx2_available()
+    /// The binned layout's kernel on this CPU, for reports.
+    public static var binnedKernel: String { binnedAVX512 ? "AVX-512" : (binnedCPU ? "AVX2" : "none") }
     /// The depth every tree is padded to in the binned layout: 63 nodes, one 64-bit compare mask.
     static let binnedDepth = 6
 
@@ -337,7 +342,10 @@ public final class GBDTModel: @unchecked Sendable {
     /// withUnsafeTemporaryAllocation stack-allocates up to 1 KB unconditionally, and beyond that
     /// whenever the thread has the stack to spare).
     public func predictRaw(_ x: UnsafePointer<Float>) -> Double {
-        if layout == .binned { return (tw_gbdt_binned_sum(binned, x) + baseScore) * outputScale }
+        if layout == .binned {
+            let sum = Self.binnedAVX512 ? tw_gbdt_binned_sum(binned, x) : tw_gbdt_binned_sum_avx2(binned, x)
+            return (sum + baseScore) * outputScale
+        }
         let nf = featureNames.count
         let copies = rowCopies
         return withUnsafeTemporaryAllocation(of: Int32.self, capacity: copies &* nf) { buf -> Double in
@@ -346,6 +354,14 @@ public final class GBDTModel: @unchecked Sendable {
             let sum = layout == .perfect ? sumPerfect(UnsafePointer(row)) : sumGeneral(UnsafePointer(row))
             return (sum + baseScore) * outputScale
         }
+    }
+
+    /// The binned layout's raw score from its AVX2 kernel whatever the CPU's best (so that tests
+    /// on an AVX-512 machine check both kernels); nil if the layout is not binned or the CPU
+    /// lacks AVX2.
+    public func predictRawAVX2ForTesting(_ x: UnsafePointer<Float>) -> Double? {
+        guard layout == .binned, tw_gbdt_binned_avx2_available() else { return nil }
+        return (tw_gbdt_binned_sum_avx2(binned, x) + baseScore) * outputScale
     }
 
     /// `predictRaw` passed through the model's `transform` (the probability for binary models).
@@ -454,7 +470,7 @@ public final class GBDTModel: @unchecked Sendable {
 extension GBDTModel {
     /// Why the binned layout cannot take this model on this CPU, or nil when it can.
     static func binnedUnsupportedReason(trees: [SplitTree], depth: Int, featureCount nf: Int) -> String? {
-        guard binnedCPU else { return "this CPU lacks AVX-512 F, BW or VBMI" }
+        guard binnedCPU else { return "this CPU lacks AVX2 (and AVX-512 F, BW, VBMI)" }
         guard depth <= binnedDepth else { return "trees of depth \(depth) (limit \(binnedDepth))" }
         guard nf >= 1, nf <= 64 else { return "\(nf) features (limit 64)" }
         guard trees.count < Int(Int32.max) / 64 else { return "\(trees.count) trees" }

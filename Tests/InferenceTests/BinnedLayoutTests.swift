@@ -2,11 +2,11 @@ import Foundation
 import Inference
 import Testing
 
-/// The binned layout (AVX-512, CShims/gbdt.c) against the perfect layout, raw scores compared bit
-/// for bit, on rows made to hit every edge: each value exactly at a threshold of the model (as
+/// The binned layout (AVX-512 and AVX2 kernels, CShims/gbdt.c) against the perfect layout, raw
+/// scores compared bit for bit (each kernel this CPU runs), on rows made to hit every edge: each value exactly at a threshold of the model (as
 /// the runtime rounds it: the largest float at or below), one float either side of it, NaN,
 /// +0 and -0, the zero-as-missing band (|x| <= 1e-35), +-inf, and ordinary values.
-@Suite(.enabled(if: GBDTModel.binnedCPU, "this CPU lacks AVX-512 F, BW or VBMI"))
+@Suite(.enabled(if: GBDTModel.binnedCPU, "this CPU lacks AVX2 and AVX-512"))
 struct BinnedLayoutTests {
     static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("models").path
@@ -56,9 +56,11 @@ struct BinnedLayoutTests {
             }
             let a = row.withUnsafeBufferPointer { perfect.predictRaw($0.baseAddress!) }
             let b = row.withUnsafeBufferPointer { binned.predictRaw($0.baseAddress!) }
+            // The AVX2 kernel too where the CPU's best is AVX-512 (else b came from it).
+            let c = row.withUnsafeBufferPointer { binned.predictRawAVX2ForTesting($0.baseAddress!) } ?? b
             checked += 1
-            if a.bitPattern != b.bitPattern {
-                if mismatches == 0 { first = "row \(row): perfect \(a), binned \(b)" }
+            if a.bitPattern != b.bitPattern || a.bitPattern != c.bitPattern {
+                if mismatches == 0 { first = "row \(row): perfect \(a), binned \(b) (AVX2 kernel \(c))" }
                 mismatches += 1
             }
         }
@@ -74,6 +76,46 @@ struct BinnedLayoutTests {
     /// LightGBM's missing_type Zero: zero and NaN take each node's default branch.
     @Test func zeroAsMissingIsBitIdentical() throws {
         try compare(Fixtures.path("lgb_zero.txt"), names: Fixtures.manifest.features)
+    }
+
+    /// Models of 8, 24, 40 and 64 features: the AVX2 kernel looks a node's feature up in one,
+    /// two or four 16-byte tables, and every feature of each is split on (trees of depth 3 to 6,
+    /// each node on a feature picked in turn, thresholds in [-2, 2], NaN sent right or left).
+    @Test(arguments: [8, 24, 40, 64])
+    func everyFeatureWidthIsBitIdentical(features nf: Int) throws {
+        var rng = SystemRandomNumberGenerator()
+        let trees = 60
+        var body = "", sizes: [String] = []
+        var next = 0
+        for t in 0..<trees {
+            let depth = 3 + t % 4
+            // A complete tree of `depth` levels: node i's children 2i+1, 2i+2; leaves below.
+            let inner = (1 << depth) - 1
+            var feats: [String] = [], ths: [String] = [], dts: [String] = [], lc: [String] = [], rc: [String] = []
+            for i in 0..<inner {
+                feats.append("\(next % nf)"); next += 1
+                ths.append(String(format: "%.6f", Double.random(in: -2...2, using: &rng)))
+                dts.append(["8", "10", "2"][i % 3])   // NaN missing, default right; default left; no missing
+                func child(_ c: Int) -> String { c < inner ? "\(c)" : "\(-(c - inner) - 1)" }
+                lc.append(child(2 * i + 1)); rc.append(child(2 * i + 2))
+            }
+            let leaves = (0...inner).map { _ in String(format: "%.6f", Double.random(in: -1...1, using: &rng)) }
+            let tree = "Tree=\(t)\nnum_leaves=\(inner + 1)\nnum_cat=0\nsplit_feature=\(feats.joined(separator: " "))\n"
+                + "threshold=\(ths.joined(separator: " "))\ndecision_type=\(dts.joined(separator: " "))\n"
+                + "left_child=\(lc.joined(separator: " "))\nright_child=\(rc.joined(separator: " "))\n"
+                + "leaf_value=\(leaves.joined(separator: " "))\nis_linear=0\nshrinkage=1\n\n\n"
+            body += tree
+            sizes.append("\(tree.utf8.count)")
+        }
+        let names = (0..<nf).map { "f\($0)" }
+        var s = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\nmax_feature_idx=\(nf - 1)\n"
+        s += "objective=regression\nfeature_names=\(names.joined(separator: " "))\n"
+        s += "feature_infos=\(Array(repeating: "[-5:5]", count: nf).joined(separator: " "))\ntree_sizes=\(sizes.joined(separator: " "))\n\n"
+        s += body + "end of trees\n"
+        let path = Fixtures.temp(s, name: "wide\(nf).txt")
+        let schema = FeatureSchema(names: names, version: 1)
+        #expect(try GBDTModel.loadLightGBM(path: path, schema: schema, layout: .binned).depth == 6)
+        try compare(path, names: names, rows: 5_000)
     }
 
     /// A model with more distinct thresholds on a feature than a byte can rank is refused (and

@@ -30,7 +30,7 @@ import Testing
     }
 
     /// The binned layout refuses what it cannot hold, naming why; automatic then falls back.
-    @Test(.enabled(if: GBDTModel.binnedCPU, "this CPU lacks AVX-512 F, BW or VBMI"))
+    @Test(.enabled(if: GBDTModel.binnedCPU, "this CPU lacks AVX2 and AVX-512"))
     func binnedRefusesDeepTrees() throws {
         #expect(throws: ModelLoadError.self) {
             try GBDTModel.loadLightGBM(path: Fixtures.path("lgb_binary_deep.txt"), schema: Fixtures.schema, layout: .binned)
