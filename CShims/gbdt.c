@@ -96,12 +96,13 @@ double tw_gbdt_binned_sum(const tw_gbdt_binned *m, const float *x) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The same tables on AVX2 (every x86-64 CPU of the last ten years; no AVX-512). AVX2 has no
-// 64-lane byte permute, so a tree's 63 feature bins are looked up in two 32-byte halves with
-// vpshufb, which indexes 16 bytes per 128-bit lane: the row's bins are split into 16-byte
-// tables (one per 16 features, each broadcast to both lanes) and bits 4 and 5 of the feature
-// index pick the table with byte blends. AVX2 compares bytes signed only, so bins and ranks are
-// both flipped by 0x80 (an order-preserving map of unsigned onto signed bytes).
+// The same model on AVX2 (every x86-64 CPU of the last ten years; no AVX-512). AVX2 has no
+// 64-lane byte permute: vpshufb indexes 16 bytes per 128-bit lane and gives 0 where the index
+// byte's bit 7 is set. So the row's bins are split into 16-byte tables (one per 16 features,
+// each broadcast to both lanes), and each tree has, per table, its own 64 index bytes: the
+// node's feature mod 16 where the feature is in that table, 0x80 elsewhere; the shuffles of the
+// tables are ORed. AVX2 compares bytes signed only, so bins and ranks are both flipped by 0x80
+// (an order-preserving map of unsigned onto signed bytes); the ranks are stored flipped.
 // ---------------------------------------------------------------------------------------------
 
 #define TW_AVX2 __attribute__((target("avx2,popcnt,bmi2")))
@@ -112,41 +113,32 @@ bool tw_gbdt_binned_avx2_available(void) {
            __builtin_cpu_supports("bmi2");
 }
 
-// 32 bytes of the row's tables at the 32 feature indices `ix` (each < 16 * tables).
+// 32 bytes of the row's tables at the 32 nodes whose index bytes start at `ix` (`tables`
+// blocks of 64 bytes, one per table).
 TW_AVX2 static inline __attribute__((always_inline))
-__m256i tw_gbdt_lookup32(__m256i ix, const __m256i *tab, int tables) {
-    __m256i r = _mm256_shuffle_epi8(tab[0], ix);
-    if (tables == 1) return r;
-    // Bit 4 of each index byte moved to the byte's sign bit (a 16-bit shift: no bit crosses
-    // into the byte's own bit 7 from the other byte).
-    __m256i pick16 = _mm256_slli_epi16(ix, 3);
-    r = _mm256_blendv_epi8(r, _mm256_shuffle_epi8(tab[1], ix), pick16);
-    if (tables == 2) return r;
-    __m256i hi = _mm256_blendv_epi8(_mm256_shuffle_epi8(tab[2], ix), _mm256_shuffle_epi8(tab[3], ix), pick16);
-    return _mm256_blendv_epi8(r, hi, _mm256_slli_epi16(ix, 2));
+__m256i tw_gbdt_lookup32(const uint8_t *ix, const __m256i *tab, int tables) {
+    __m256i r = _mm256_shuffle_epi8(tab[0], _mm256_loadu_si256((const __m256i *)ix));
+    for (int k = 1; k < tables; k++)
+        r = _mm256_or_si256(r, _mm256_shuffle_epi8(tab[k], _mm256_loadu_si256((const __m256i *)(ix + 64 * k))));
+    return r;
 }
 
-// The 64 compare bits of tree t (bit i: node i goes right).
+// The 64 compare bits of the tree whose block starts at `node` (bit i: node i goes right).
 TW_AVX2 static inline __attribute__((always_inline))
-uint64_t tw_gbdt_compare64(const tw_gbdt_binned *m, int t, const __m256i *tab, int tables) {
-    const __m256i flip = _mm256_set1_epi8((char)0x80);
-    const uint8_t *f = m->features + 64 * t, *r = m->ranks + 64 * t;
-    __m256i b0 = tw_gbdt_lookup32(_mm256_loadu_si256((const __m256i *)f), tab, tables);
-    __m256i b1 = tw_gbdt_lookup32(_mm256_loadu_si256((const __m256i *)(f + 32)), tab, tables);
-    __m256i r0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)r), flip);
-    __m256i r1 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(r + 32)), flip);
-    uint32_t lo = (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(b0, r0));
-    uint32_t hi = (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(b1, r1));
+uint64_t tw_gbdt_compare64(const uint8_t *node, const __m256i *tab, int tables) {
+    const uint8_t *r = node + 64 * tables;
+    __m256i b0 = tw_gbdt_lookup32(node, tab, tables), b1 = tw_gbdt_lookup32(node + 32, tab, tables);
+    uint32_t lo = (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(b0, _mm256_loadu_si256((const __m256i *)r)));
+    uint32_t hi = (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(b1, _mm256_loadu_si256((const __m256i *)(r + 32))));
     return (uint64_t)hi << 32 | lo;
 }
 
-// Bits of the flags looked up for tree t: bit `shift` of each byte (0: NaN, 1: missing).
+// Bit `shift` (0: NaN, 1: missing) of the row's flags at each node of the tree at `node`.
 TW_AVX2 static inline __attribute__((always_inline))
-uint64_t tw_gbdt_flag64(const tw_gbdt_binned *m, int t, const __m256i *tab, int tables, int shift) {
-    const uint8_t *f = m->features + 64 * t;
-    __m256i a = tw_gbdt_lookup32(_mm256_loadu_si256((const __m256i *)f), tab, tables);
-    __m256i b = tw_gbdt_lookup32(_mm256_loadu_si256((const __m256i *)(f + 32)), tab, tables);
-    // Bit `shift` of each byte moved to its sign bit for movemask.
+uint64_t tw_gbdt_flag64(const uint8_t *node, const __m256i *ftab, int tables, int shift) {
+    __m256i a = tw_gbdt_lookup32(node, ftab, tables), b = tw_gbdt_lookup32(node + 32, ftab, tables);
+    // Bit `shift` of each byte moved to its sign bit for movemask (a 16-bit shift: no bit of
+    // one byte reaches the other's bit 7).
     __m128i count = _mm_cvtsi32_si128(7 - shift);
     uint32_t lo = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(a, count));
     uint32_t hi = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(b, count));
@@ -155,16 +147,20 @@ uint64_t tw_gbdt_flag64(const tw_gbdt_binned *m, int t, const __m256i *tab, int 
 
 TW_AVX2 static inline __attribute__((always_inline))
 double tw_gbdt_avx2_trees(const tw_gbdt_binned *m, const __m256i *tab, const __m256i *ftab,
-                          unsigned anyFlag, int tables) {
+                          int anyFlag, int tables) {
     const int nt = m->tree_count;
+    const size_t stride = 64 * (size_t)(tables + 1);
+    const uint8_t *node = m->avx2_nodes;
     double sum = 0;
     if (!anyFlag) {
-        for (int t = 0; t < nt; t++) sum += m->leaves[64 * t + tw_gbdt_leaf(tw_gbdt_compare64(m, t, tab, tables))];
+        for (int t = 0; t < nt; t++, node += stride)
+            sum += m->leaves[64 * t + tw_gbdt_leaf(tw_gbdt_compare64(node, tab, tables))];
         return sum;
     }
-    for (int t = 0; t < nt; t++) {
-        uint64_t c = tw_gbdt_compare64(m, t, tab, tables);
-        uint64_t nan = tw_gbdt_flag64(m, t, ftab, tables, 0), zero = tw_gbdt_flag64(m, t, ftab, tables, 1);
+    // Some feature is missing: as in tw_gbdt_binned_sum.
+    for (int t = 0; t < nt; t++, node += stride) {
+        uint64_t c = tw_gbdt_compare64(node, tab, tables);
+        uint64_t nan = tw_gbdt_flag64(node, ftab, tables, 0), zero = tw_gbdt_flag64(node, ftab, tables, 1);
         uint64_t zm = zero & m->zero_missing[t];
         c = (c & ~zm) | (zm & m->zero_right[t]) | (nan & m->nan_right[t]);
         sum += m->leaves[64 * t + tw_gbdt_leaf(c)];
@@ -183,31 +179,56 @@ unsigned tw_gbdt_count16(__m256i k, const int32_t *p) {
 TW_AVX2
 double tw_gbdt_binned_sum_avx2(const tw_gbdt_binned *m, const float *x) {
     const int nf = m->feature_count;
+    int32_t keys[64] __attribute__((aligned(32)));
     uint8_t bins[64] __attribute__((aligned(32)));
     uint8_t flags[64] __attribute__((aligned(32)));
-    memset(bins, 0x80, sizeof bins);   // bin 0, flipped
-    memset(flags, 0, sizeof flags);
-    unsigned anyFlag = 0;
+    // Keys, NaN and zero bits eight features at a time (the last block masked: x holds nf
+    // floats only). Key as in tw_gbdt_key.
+    uint64_t nanBits = 0, zeroBits = 0;
+    const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256 zeroBand = _mm256_set1_ps(1e-35f);
+    for (int f = 0; f < nf; f += 8) {
+        __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32(nf - f), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        __m256 v = _mm256_maskload_ps(x + f, live);
+        __m256i b = _mm256_castps_si256(_mm256_add_ps(v, _mm256_setzero_ps()));
+        __m256i key = _mm256_xor_si256(b, _mm256_and_si256(_mm256_srai_epi32(b, 31), _mm256_set1_epi32(0x7fffffff)));
+        _mm256_store_si256((__m256i *)(keys + f), key);
+        __m256 nan = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
+        __m256 zero = _mm256_or_ps(nan, _mm256_cmp_ps(_mm256_and_ps(v, absMask), zeroBand, _CMP_LE_OQ));
+        unsigned liveBits = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(live));
+        nanBits |= (uint64_t)((unsigned)_mm256_movemask_ps(nan) & liveBits) << f;
+        zeroBits |= (uint64_t)((unsigned)_mm256_movemask_ps(zero) & liveBits) << f;
+    }
     // Each feature's bin, as in tw_gbdt_binned_sum: the block of 16 thresholds its key passes,
-    // then the place in that block, each counted from two 8-wide compares.
+    // then the place in that block. Stored flipped; features past nf read bin 0.
+    if (nf & 15) memset(bins + (nf & ~15), 0x80, 16);
     for (int f = 0; f < nf; f++) {
-        float v = x[f];
-        __m256i k = _mm256_set1_epi32(tw_gbdt_key(v));
+        __m256i k = _mm256_set1_epi32(keys[f]);
         unsigned c1 = tw_gbdt_count16(k, m->pivots + 16 * f);
         unsigned c2 = tw_gbdt_count16(k, m->thresholds + 256 * f + 16 * c1);
-        unsigned nan = v != v;
-        unsigned zero = nan | (__builtin_fabsf(v) <= 1e-35f);
-        bins[f] = (uint8_t)((nan ? 0 : 16 * c1 + c2) ^ 0x80);
-        flags[f] = (uint8_t)(nan | (zero << 1));
-        anyFlag |= nan | (zero & (unsigned)m->has_zero_missing);
+        bins[f] = (uint8_t)((16 * c1 + c2) ^ 0x80);
     }
+    const int anyFlag = (nanBits | (m->has_zero_missing ? zeroBits : 0)) != 0;
+    if (anyFlag) {
+        // NaN: bin 0 (left everywhere) and its flag; the flag path below fixes the routes.
+        memset(flags, 0, sizeof flags);
+        for (int f = 0; f < nf; f++) {
+            unsigned nan = (unsigned)(nanBits >> f) & 1, zero = (unsigned)(zeroBits >> f) & 1;
+            if (nan) bins[f] = 0x80;
+            flags[f] = (uint8_t)(nan | zero << 1);
+        }
+    }
+    const int tables = (nf + 15) / 16;
     __m256i tab[4], ftab[4];
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < tables; i++) {
         tab[i] = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(bins + 16 * i)));
-        ftab[i] = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(flags + 16 * i)));
+        if (anyFlag) ftab[i] = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(flags + 16 * i)));
     }
     // One loop per table count, so that each is straight-line code.
-    if (nf <= 16) return tw_gbdt_avx2_trees(m, tab, ftab, anyFlag, 1);
-    if (nf <= 32) return tw_gbdt_avx2_trees(m, tab, ftab, anyFlag, 2);
-    return tw_gbdt_avx2_trees(m, tab, ftab, anyFlag, 4);
+    switch (tables) {
+    case 1: return tw_gbdt_avx2_trees(m, tab, ftab, anyFlag, 1);
+    case 2: return tw_gbdt_avx2_trees(m, tab, ftab, anyFlag, 2);
+    case 3: return tw_gbdt_avx2_trees(m, tab, ftab, anyFlag, 3);
+    default: return tw_gbdt_avx2_trees(m, tab, ftab, anyFlag, 4);
+    }
 }

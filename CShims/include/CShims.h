@@ -356,6 +356,10 @@ typedef struct tw_gbdt_binned {
     const uint64_t *zero_right;
     /// treeCount x 64 leaf values, left to right.
     const double *leaves;
+    /// For the AVX2 kernel, per tree a block of 64 x (tables + 1) bytes, tables = ceil(feature_count
+    /// / 16): for each table k, the 64 nodes' index bytes (feature - 16k where the feature is in
+    /// table k, else 0x80); then the 64 ranks XOR 0x80. NULL when the CPU lacks AVX2.
+    const uint8_t *avx2_nodes;
     int32_t feature_count;  // 1...64
     int32_t tree_count;
     int32_t has_zero_missing;
