@@ -98,10 +98,11 @@ double tw_gbdt_binned_sum(const tw_gbdt_binned *m, const float *x) {
 // ---------------------------------------------------------------------------------------------
 // The same model on AVX2 (every x86-64 CPU of the last ten years; no AVX-512). AVX2 has no
 // 64-lane byte permute: vpshufb indexes 16 bytes per 128-bit lane and gives 0 where the index
-// byte's bit 7 is set. So the row's bins are split into 16-byte tables (one per 16 features,
-// each broadcast to both lanes), and each tree has, per table, its own 64 index bytes: the
-// node's feature mod 16 where the feature is in that table, 0x80 elsewhere; the shuffles of the
-// tables are ORed. AVX2 compares bytes signed only, so bins and ranks are both flipped by 0x80
+// byte's bit 7 is set. So the bins of the features the trees split on (their slots, in feature
+// order) are split into 16-byte tables (one per 16 slots, each broadcast to both lanes), and
+// each tree has, per table, its own 64 index bytes: the node's slot mod 16 where the slot is in
+// that table, 0x80 elsewhere; the shuffles of the tables are ORed. A model that splits on at
+// most 16 of its features takes one shuffle per 32 nodes. AVX2 compares bytes signed only, so bins and ranks are both flipped by 0x80
 // (an order-preserving map of unsigned onto signed bytes); the ranks are stored flipped.
 // ---------------------------------------------------------------------------------------------
 
@@ -199,26 +200,33 @@ double tw_gbdt_binned_sum_avx2(const tw_gbdt_binned *m, const float *x) {
         nanBits |= (uint64_t)((unsigned)_mm256_movemask_ps(nan) & liveBits) << f;
         zeroBits |= (uint64_t)((unsigned)_mm256_movemask_ps(zero) & liveBits) << f;
     }
-    // Each feature's bin, as in tw_gbdt_binned_sum: the block of 16 thresholds its key passes,
-    // then the place in that block. Stored flipped; features past nf read bin 0.
-    if (nf & 15) memset(bins + (nf & ~15), 0x80, 16);
-    for (int f = 0; f < nf; f++) {
+    // A feature no tree splits on has no slot and no say.
+    nanBits &= m->avx2_used;
+    zeroBits &= m->avx2_used;
+    // Each slot's bin, as in tw_gbdt_binned_sum: the block of 16 thresholds its feature's key
+    // passes, then the place in that block. Stored flipped; slots past the last read bin 0.
+    const int ns = m->avx2_slot_count;
+    const uint8_t *slot = m->avx2_slots;
+    memset(bins, 0x80, sizeof bins);
+    for (int i = 0; i < ns; i++) {
+        int f = slot[i];
         __m256i k = _mm256_set1_epi32(keys[f]);
         unsigned c1 = tw_gbdt_count16(k, m->pivots + 16 * f);
         unsigned c2 = tw_gbdt_count16(k, m->thresholds + 256 * f + 16 * c1);
-        bins[f] = (uint8_t)((16 * c1 + c2) ^ 0x80);
+        bins[i] = (uint8_t)((16 * c1 + c2) ^ 0x80);
     }
     const int anyFlag = (nanBits | (m->has_zero_missing ? zeroBits : 0)) != 0;
     if (anyFlag) {
         // NaN: bin 0 (left everywhere) and its flag; the flag path below fixes the routes.
         memset(flags, 0, sizeof flags);
-        for (int f = 0; f < nf; f++) {
+        for (int i = 0; i < ns; i++) {
+            int f = slot[i];
             unsigned nan = (unsigned)(nanBits >> f) & 1, zero = (unsigned)(zeroBits >> f) & 1;
-            if (nan) bins[f] = 0x80;
-            flags[f] = (uint8_t)(nan | zero << 1);
+            if (nan) bins[i] = 0x80;
+            flags[i] = (uint8_t)(nan | zero << 1);
         }
     }
-    const int tables = (nf + 15) / 16;
+    const int tables = ns > 16 ? (ns + 15) / 16 : 1;
     __m256i tab[4], ftab[4];
     for (int i = 0; i < tables; i++) {
         tab[i] = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(bins + 16 * i)));

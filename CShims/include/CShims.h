@@ -356,13 +356,18 @@ typedef struct tw_gbdt_binned {
     const uint64_t *zero_right;
     /// treeCount x 64 leaf values, left to right.
     const double *leaves;
-    /// For the AVX2 kernel, per tree a block of 64 x (tables + 1) bytes, tables = ceil(feature_count
-    /// / 16): for each table k, the 64 nodes' index bytes (feature - 16k where the feature is in
-    /// table k, else 0x80); then the 64 ranks XOR 0x80. NULL when the CPU lacks AVX2.
+    /// For the AVX2 kernel: the features some tree splits on ("slots"), ascending, and a bit per
+    /// feature of the same set.
+    const uint8_t *avx2_slots;
+    uint64_t avx2_used;
+    /// For the AVX2 kernel, per tree a block of 64 x (tables + 1) bytes, tables = max(1,
+    /// ceil(avx2_slot_count / 16)): for each table k, the 64 nodes' index bytes (the node's slot
+    /// - 16k where the slot is in table k, else 0x80); then the 64 ranks XOR 0x80.
     const uint8_t *avx2_nodes;
     int32_t feature_count;  // 1...64
     int32_t tree_count;
     int32_t has_zero_missing;
+    int32_t avx2_slot_count;  // 0...feature_count
 } tw_gbdt_binned;
 
 /// Whether this CPU (and the OS, for the ZMM state) runs tw_gbdt_binned_sum: AVX-512 F, BW,

@@ -509,9 +509,13 @@ extension GBDTModel {
         // Sizes, each a multiple of 64 bytes.
         let pivotBytes = nf * 16 * 4, thresholdBytes = nf * 256 * 4
         let nodeBytes = max(64, nt * 64), maskBytes = max(64, (nt * 8 + 63) / 64 * 64), leafBytes = max(64, nt * 64 * 8)
-        let tables = (nf + 15) / 16, avx2Stride = 64 * (tables + 1)
+        // The AVX2 kernel's slots: the features some tree splits on.
+        let used = (0..<nf).filter { !distinct[$0].isEmpty }
+        var slotOf = [Int](repeating: 0, count: nf)
+        for (i, f) in used.enumerated() { slotOf[f] = i }
+        let tables = max(1, (used.count + 15) / 16), avx2Stride = 64 * (tables + 1)
         let avx2Bytes = max(64, nt * avx2Stride)
-        let total = pivotBytes + thresholdBytes + 2 * nodeBytes + 3 * maskBytes + leafBytes + avx2Bytes
+        let total = pivotBytes + thresholdBytes + 2 * nodeBytes + 3 * maskBytes + leafBytes + avx2Bytes + 64
         let raw = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 64)
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: total)
         var at = 0
@@ -524,6 +528,8 @@ extension GBDTModel {
         let nanRight = take(UInt64.self, maskBytes), zeroMissing = take(UInt64.self, maskBytes), zeroRight = take(UInt64.self, maskBytes)
         let leaves = take(Double.self, leafBytes)
         let avx2Nodes = take(UInt8.self, avx2Bytes)
+        let avx2Slots = take(UInt8.self, 64)
+        for (i, f) in used.enumerated() { avx2Slots[i] = UInt8(f) }
         var rank: [[Int32: UInt8]] = []
         for (f, keys) in distinct.enumerated() {
             let table = thresholds + 256 * f
@@ -563,11 +569,12 @@ extension GBDTModel {
             }
             nanRight[t] = nr; zeroMissing[t] = zm; zeroRight[t] = zr
             // The AVX2 kernel's block (tw_gbdt_binned.avx2_nodes): per table, each node's index
-            // into it (0x80, which vpshufb reads as 0, where the node's feature is elsewhere),
-            // then the ranks flipped into signed order.
+            // into it (0x80, which vpshufb reads as 0, where the node's slot is elsewhere), then
+            // the ranks flipped into signed order. A padding node (rank 255, never right) reads
+            // slot 0, whatever its feature.
             let block = avx2Nodes + avx2Stride * t
             for b in 0..<64 {
-                let f = Int(features[nodeBase + b])
+                let f = slotOf[Int(features[nodeBase + b])]
                 for k in 0..<tables { block[64 * k + b] = f >> 4 == k ? UInt8(f & 15) : 0x80 }
                 block[64 * tables + b] = ranks[nodeBase + b] ^ 0x80
             }
@@ -575,9 +582,10 @@ extension GBDTModel {
         model.initialize(to: tw_gbdt_binned(
             pivots: pivots, thresholds: thresholds, features: features, ranks: ranks,
             nan_right: nanRight, zero_missing: zeroMissing, zero_right: zeroRight, leaves: leaves,
-            avx2_nodes: avx2Nodes,
+            avx2_slots: avx2Slots, avx2_used: used.reduce(0) { $0 | 1 << UInt64($1) }, avx2_nodes: avx2Nodes,
             feature_count: Int32(nf), tree_count: Int32(nt),
-            has_zero_missing: trees.contains { $0.nodes.contains { $0.missing.rawValue >= 2 } } ? 1 : 0))
+            has_zero_missing: trees.contains { $0.nodes.contains { $0.missing.rawValue >= 2 } } ? 1 : 0,
+            avx2_slot_count: Int32(used.count)))
         return raw
     }
 }
