@@ -102,8 +102,10 @@ double tw_gbdt_binned_sum(const tw_gbdt_binned *m, const float *x) {
 // order) are split into 16-byte tables (one per 16 slots, each broadcast to both lanes), and
 // each tree has, per table, its own 64 index bytes: the node's slot mod 16 where the slot is in
 // that table, 0x80 elsewhere; the shuffles of the tables are ORed. A model that splits on at
-// most 16 of its features takes one shuffle per 32 nodes. AVX2 compares bytes signed only, so bins and ranks are both flipped by 0x80
-// (an order-preserving map of unsigned onto signed bytes); the ranks are stored flipped.
+// most 16 of its features takes one shuffle per 32 nodes. AVX2 compares bytes signed only, so
+// bins and ranks are both flipped by 0x80 (an order-preserving map of unsigned onto signed
+// bytes); the ranks are stored flipped. A NaN's key, like any key, is below the padding
+// INT32_MAX at the end of every feature's 256 thresholds, so a block index stays within them.
 // ---------------------------------------------------------------------------------------------
 
 #define TW_AVX2 __attribute__((target("avx2,popcnt,bmi2")))

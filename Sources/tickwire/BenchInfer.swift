@@ -254,7 +254,7 @@ struct BenchInfer: ParsableCommand {
     let r = Report(logisticNs: round1(l.median), gbdtNs: round1(g.median), mlpNs: round1(m.median), featuresNs: round1(fe.median),
                    rows: rowCount, trees: gbdt.treeCount,
                    depth: gbdt.depth, gbdtMinNs: round1(g.min), logisticMinNs: round1(l.min), mlpMinNs: round1(m.min), passes: passes,
-                   layout: "\(gbdt.layout)", model: modelSource, checksum: sink.isFinite ? sink : nil)
+                   layout: gbdt.layout == .binned ? "binned (\(GBDTModel.binnedKernel))" : "\(gbdt.layout)", model: modelSource, checksum: sink.isFinite ? sink : nil)
     if json {
         printJSON(r)
     } else {
