@@ -1013,11 +1013,10 @@ public final class BacktestVenue: ByteStreamTransport {
         let total = fills[f.fill].shares + shares
         let ref = orders[Int(slot)].ref
         // The answer: SoupBinTCP's header (3), then the Executed (40), its shares at 23; the
-        // feed's execution (31): the order's reference at 11, its shares at 19.
+        // feed's execution (ITCH.OrderExecuted) naming the order, its shares at 19.
         guard answers.withLast(pushed: f.answer, { $0.count == 3 + OUCH42.Executed.length && $0[3] == OUCH42.Executed.messageType }) == true,
-              published.withLast(pushed: f.publication, {
-                  $0.count == 31 && $0[0] == UInt8(ascii: "E") && $0.loadUnaligned(fromByteOffset: 11, as: UInt64.self).bigEndian == ref
-              }) == true else { return false }
+              published.withLast(pushed: f.publication, { ITCH.OrderExecuted(UnsafeRawBufferPointer($0))?.orderRef.rawValue == ref }) == true
+        else { return false }
         _ = answers.withLast(pushed: f.answer) { $0.storeBytes(of: total.bigEndian, toByteOffset: 3 + 23, as: UInt32.self) }
         _ = published.withLast(pushed: f.publication) { $0.storeBytes(of: total.bigEndian, toByteOffset: 19, as: UInt32.self) }
         fills[f.fill].shares = total
