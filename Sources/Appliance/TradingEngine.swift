@@ -145,6 +145,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         outbox = .allocate(capacity: outboxCapacity)
         pending = .allocate(capacity: max(outboxCapacity, 1))
         ctx = StrategyContext(slots: outbox, capacity: outboxCapacity)
+        ctx.book = .passUnretained(book)
         if let risk = gateway.risk {
             // Risk's widen guard, read by quoting strategies (the table lives as long as risk).
             ctx.offsets = risk.wideningTable

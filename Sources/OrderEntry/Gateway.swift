@@ -743,7 +743,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                 if let why = replacedViolation(old: old, new: new, shares: v.shares.rawValue, price: v.price) { return refuse(why, order: new, m) }
                 adoptReplacement(old: old, new: new, symbol: v.stock, side: v.side, shares: v.shares.rawValue, price: v.price)
                 store.replaced(old: old, new: new, venueRef: v.orderReferenceNumber, shares: v.shares.rawValue, price: v.price)
-                return .replaced(old: old, new: new)
+                return .replaced(old: old, new: new, ref: v.orderReferenceNumber)
             case .rejected(let v):
                 guard let id = own(v.orderToken) else { return nil }
                 rejectedByVenue(id)
@@ -809,7 +809,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
                                  price: v.price)
                 store.replaced(old: v.origUserRefNum, new: v.userRefNum, venueRef: v.orderReferenceNumber, shares: v.quantity.rawValue,
                                price: v.price)
-                return .replaced(old: v.origUserRefNum, new: v.userRefNum)
+                return .replaced(old: v.origUserRefNum, new: v.userRefNum, ref: v.orderReferenceNumber)
             case .orderRejected(let v):
                 rejectedByVenue(v.userRefNum)
                 counters.rejected += 1
@@ -861,10 +861,10 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             kept = journal.append(JournalRecord(kind: .executed, id: id, shares: shares, price: price, ref: match, seq: sequence))
         case .canceled(let id, let shares):
             kept = journal.append(JournalRecord(kind: .canceled, id: id, shares: shares, seq: sequence))
-        case .replaced(let old, let new):
+        case .replaced(let old, let new, let ref):
             let o = store.order(new)
             kept = journal.append(JournalRecord(kind: .replaced, id: new, other: old, shares: o?.quantity ?? 0, price: o?.price ?? .zero,
-                                         ref: o?.venueRef.rawValue ?? 0, seq: sequence))
+                                         ref: ref.rawValue, seq: sequence))
         case .rejected(let id, _):
             kept = journal.append(JournalRecord(kind: .rejected, id: id, seq: sequence))
         case .cancelRejected(let id):

@@ -29,7 +29,9 @@ public enum GatewayEvent: Sendable, Equatable {
     case accepted(id: UInt32, ref: OrderRef)
     case executed(id: UInt32, locate: StockLocate, side: Side, shares: UInt32, price: Price, match: UInt64)
     case canceled(id: UInt32, shares: UInt32)
-    case replaced(old: UInt32, new: UInt32)
+    /// `ref`: the replacement's order reference on the venue's feed (a new one, or the old
+    /// one when the venue kept the order's place).
+    case replaced(old: UInt32, new: UInt32, ref: OrderRef)
     case rejected(id: UInt32, reason: UInt16)
     case cancelRejected(id: UInt32)
     case systemEvent(code: UInt8)

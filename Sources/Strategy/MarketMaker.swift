@@ -166,6 +166,23 @@ public final class MarketMaker: Strategy {
         /// the feed's touch no longer holds it (`onBook`).
         var ghost: Price = .zero
         var ghostShares: UInt32 = 0
+        /// The venue's references of this quote's latest order and of the one before it (0:
+        /// none known). While the feed still shows either, it is ours, not the market's: with
+        /// the engine's book at hand (`StrategyContext.bookOrder`) the touch is taken without
+        /// them exactly, whichever of the feed and the venue's answer came first. `ghost` is the
+        /// guess for a context without a book.
+        var ref: OrderRef = OrderRef(rawValue: 0)
+        var previousRef: OrderRef = OrderRef(rawValue: 0)
+        /// The venue has named this quote's orders by reference (taken out by them from then on).
+        var byRef = false
+
+        /// A new reference for this quote's order (accepted, or replaced by a new one).
+        mutating func learn(_ r: OrderRef) {
+            guard r != ref, r.rawValue != 0 else { return }
+            if ref.rawValue != 0 { previousRef = ref }
+            ref = r
+            byRef = true
+        }
     }
 
     struct Owner {
@@ -417,10 +434,7 @@ public final class MarketMaker: Strategy {
         // level, that side's touch is the next level. Priced off itself, a quote left alone at
         // the touch (the rest of the level traded or gone) chases its own price, and a side
         // that holds only our order reads as two-sided.
-        let top = book.without(side: .buy, price: restingPrice(2 * l), shares: quotes[2 * l].shares)
-            .without(side: .sell, price: restingPrice(2 * l + 1), shares: quotes[2 * l + 1].shares)
-            .without(side: .buy, price: quotes[2 * l].ghost, shares: quotes[2 * l].ghostShares)
-            .without(side: .sell, price: quotes[2 * l + 1].ghost, shares: quotes[2 * l + 1].ghostShares)
+        let top = withoutOwn(withoutOwn(book, slot: 2 * l, side: .buy, ctx), slot: 2 * l + 1, side: .sell, ctx)
         let w = wantedWithReasons(top, inventory: inventory[l], l, now: ctx.now, widen: ctx.requiredOffset(top.locate))
         var bid = w.bid, ask = w.ask
         // Never at or through our own other side, where it rests or is about to (a quote the
@@ -437,6 +451,34 @@ public final class MarketMaker: Strategy {
         let aheadAsk = ask == top.ask ? top.askShares : 0
         manage(slot: 2 * l, locate: top.locate, side: .buy, want: bid, size: w.size, ahead: aheadBid, reason: w.bidWidened ? .widened : .rule, &ctx)
         manage(slot: 2 * l + 1, locate: top.locate, side: .sell, want: ask, size: w.size, ahead: aheadAsk, reason: w.askWidened ? .widened : .rule, &ctx)
+    }
+
+    /// `top` without the orders of the quote in `slot` that the feed still shows. With the
+    /// engine's book and the venue's references: exactly those the book holds (a reference the
+    /// book no longer holds is forgotten: the venue never reuses one). Otherwise a guess from
+    /// the quote's state: the order resting at its price, and its last gone order (`ghost`)
+    /// while the touch still holds that price and size.
+    @inline(__always)
+    func withoutOwn(_ top: BookTop, slot: Int, side: Side, _ ctx: StrategyContext) -> BookTop {
+        let q = quotes + slot
+        guard ctx.hasBook, q.pointee.byRef else {
+            return top.without(side: side, price: restingPrice(slot), shares: q.pointee.shares)
+                .without(side: side, price: q.pointee.ghost, shares: q.pointee.ghostShares)
+        }
+        var t = top
+        if let o = ctx.bookOrder(q.pointee.ref) {
+            t = t.without(side: o.side, price: o.price, shares: o.shares.rawValue)
+        } else if q.pointee.state == .none {
+            q.pointee.ref = OrderRef(rawValue: 0)  // filled or cancelled, and the feed has shown it
+        }
+        if q.pointee.previousRef.rawValue != 0 {
+            if let o = ctx.bookOrder(q.pointee.previousRef) {
+                t = t.without(side: o.side, price: o.price, shares: o.shares.rawValue)
+            } else {
+                q.pointee.previousRef = OrderRef(rawValue: 0)
+            }
+        }
+        return t
     }
 
     /// The price the quote in `slot` rests at in the venue's book (0: none known to rest): a
@@ -473,7 +515,8 @@ public final class MarketMaker: Strategy {
             guard let want, ctx.now >= q.pointee.retryAt else { return }
             if ctx.add(.new(tag: UInt32(slot), locate: locate, side: side, shares: size, price: want, kind: .day), reason: reason) {
                 q.pointee = Quote(state: .sending, id: 0, price: want, pendingPrice: want, shares: size, sentAt: ctx.now, ahead: ahead, pendingAhead: ahead,
-                                  retryAt: q.pointee.retryAt, backoff: q.pointee.backoff, ghost: q.pointee.ghost, ghostShares: q.pointee.ghostShares)
+                                  retryAt: q.pointee.retryAt, backoff: q.pointee.backoff, ghost: q.pointee.ghost, ghostShares: q.pointee.ghostShares,
+                                  ref: q.pointee.ref, previousRef: q.pointee.previousRef, byRef: q.pointee.byRef)
             }
         case .live:
             guard let want else {
@@ -568,9 +611,10 @@ public final class MarketMaker: Strategy {
 
     public func onOrder(_ event: GatewayEvent, _ ctx: inout StrategyContext) {
         switch event {
-        case .accepted(let id, _), .adopted(let id, _):
+        case .accepted(let id, let ref), .adopted(let id, let ref):
             guard let s = slot(of: id), quotes[s].id == id, quotes[s].state == .pendingNew else { return }
             quotes[s].state = .live
+            quotes[s].learn(ref)
         case .executed(let id, let locate, let side, let shares, _, _):
             let l = Int(locate.rawValue)
             guard l < maxLocates else { return }
@@ -591,9 +635,10 @@ public final class MarketMaker: Strategy {
             quotes[s].state = .none
             let l = s >> 1
             requote(l, lastTop[l], &ctx)
-        case .replaced(let old, let new):
+        case .replaced(let old, let new, let ref):
             guard let s = slot(of: new) else { return }
             if quotes[s].id == old || quotes[s].state == .pendingReplace {
+                quotes[s].learn(ref)
                 if quotes[s].pendingPrice != quotes[s].price {
                     quotes[s].ghost = quotes[s].price
                     quotes[s].ghostShares = quotes[s].shares

@@ -181,6 +181,15 @@ public struct StrategyContext {
         guard let offsets, l < offsetCount else { return 0 }
         return offsets[l]
     }
+    /// The engine's book (the feed's orders, ours among them), for a strategy that tells its own
+    /// orders from the market's by the venue's references. nil: none (a unit test's context).
+    public var book: Unmanaged<OrderBook>?
+    @inlinable public var hasBook: Bool { book != nil }
+    /// The book's order under `ref`, nil when it holds none (or there is no book).
+    @inlinable public func bookOrder(_ ref: OrderRef) -> BookOrder? {
+        guard let book, ref.rawValue != 0 else { return nil }
+        return book._withUnsafeGuaranteedRef { $0.order(ref) }
+    }
     /// Actions in the outbox.
     @inlinable public var count: Int { _count }
     /// Actions refused because the outbox was full.

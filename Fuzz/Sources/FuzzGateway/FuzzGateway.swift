@@ -47,7 +47,7 @@ struct Ledger: GatewayListener {
             if l < fills.count { fills[l] += side == .buy ? Int64(shares) : -Int64(shares) }
         case .accepted(let id, _), .adopted(let id, _):
             acknowledged.insert(id)
-        case .replaced(_, let new):
+        case .replaced(_, let new, _):
             acknowledged.insert(new)
         default:
             break
