@@ -83,6 +83,9 @@ public enum BacktestFillCause: String, Sendable, Equatable, CaseIterable {
     case ownOrder = "own_order"
     /// Ours took liquidity.
     case took
+    /// The recorded day's aggressor met ours where the order it executed there is gone from the
+    /// venue's book: our orders took it earlier (`ConsumedLiquidity`).
+    case rerouted
 }
 
 public struct BacktestVenueCounters: Sendable, Equatable, Encodable {
@@ -110,6 +113,14 @@ public struct BacktestVenueCounters: Sendable, Equatable, Encodable {
     /// Recorded messages that executed or cancelled more than was left of an order whose shares
     /// we had taken (the liquidity was consumed once, by us).
     public var consumedCollisions: UInt64 = 0
+    /// Recorded messages about an order our orders took whole (executions, replaces, cancels,
+    /// deletes): not published, the venue has no such order. Shares of recorded executions
+    /// that met other orders instead (`ConsumedLiquidity`), those that found none within the
+    /// aggressor's reach, and our passive fills among them.
+    public var consumedMessages: UInt64 = 0
+    public var reroutedShares: UInt64 = 0
+    public var reroutedUnfilled: UInt64 = 0
+    public var fillsRerouted: UInt64 = 0
     /// Session ended by input the venue could not read.
     public var badInput: UInt64 = 0
     public var messagesPublished: UInt64 = 0
@@ -160,6 +171,9 @@ public final class BacktestVenue: ByteStreamTransport {
         /// priority would have filled it first. On (the default): every order of ours priced
         /// better than the execution is filled first.
         public var throughFillsBetterThanTouch = true
+        /// Where a recorded execution goes when the order it names is gone or short (our orders
+        /// took its shares earlier).
+        public var consumedLiquidity: ConsumedLiquidity = .walk
         public init() {}
     }
 
@@ -263,6 +277,18 @@ public final class BacktestVenue: ByteStreamTransport {
     /// across it, and our marketable orders take them first (`fillUnrecorded`), which displaces
     /// the order the day executed in turn.
     var displaced: [UInt64: Held] = [:]
+    /// Recorded orders our orders took whole (a take of ours, or an add or replace across our
+    /// resting orders), by reference, with their side and price: the recorded day goes on
+    /// moving and executing them, the venue has none of them. A replace keeps the chain here
+    /// under its new reference and price.
+    var consumed: [UInt64: ConsumedOrder] = [:]
+    struct ConsumedOrder {
+        var side: Side
+        var price: Int64
+    }
+    /// A recorded execution's shares the order it names did not have (the sink sets it as the
+    /// book applies the message), met elsewhere once the message is published.
+    var pendingReroute: (locate: StockLocate, side: Side, price: Int64, shares: UInt32)?
     /// Recorded orders holding displaced shares now.
     public var ordersHoldingDisplaced: Int { displaced.count }
     struct Held {
@@ -415,10 +441,13 @@ public final class BacktestVenue: ByteStreamTransport {
             handlingRecorded = false
             if let lead = fillLead, lead > clockBehind { published.delay(since: mark, to: feedArrival() &+ (lead - clockBehind)) }
         }
+        if !consumed.isEmpty, let r = Self.orderRef(m), let c = consumed[r] {
+            recordedOnConsumed(m, ref: r, c)
+            return
+        }
         var m = m
         if configuration.displaceRecordedExecutions, let (x, ref, shares) = recordedExecutionOnOurSide(m) {
             // Ours first; the recorded order executes for what the aggressor has left.
-            if x.shares.rawValue < shares { counters.consumedCollisions &+= 1 }
             let taken = recordedExecution(x, ref: ref, shares: shares)
             executionHandled = true
             if taken > 0 {
@@ -433,7 +462,14 @@ public final class BacktestVenue: ByteStreamTransport {
                 m = UnsafeRawBufferPointer(start: rewritten, count: m.count)
             }
         }
+        pendingReroute = nil
         feed.onMessage(m, sequence: sequence)
+        defer {
+            if let r = pendingReroute {
+                pendingReroute = nil
+                reroute(locate: r.locate, side: r.side, price: r.price, shares: r.shares)
+            }
+        }
         if suppressCurrent {
             if let d = deleteInstead { publishDelete(locateOfMessage(m), d) }
             return
@@ -933,6 +969,7 @@ public final class BacktestVenue: ByteStreamTransport {
                     _ = book.execute(ref: OrderRef(rawValue: ref), shares: Shares(rawValue: took))
                     publishExecute(locate, OrderRef(rawValue: ref), took, match)
                     if !displaced.isEmpty { consumeHeld(ref, took) }
+                    if took == walkShares[i] { consumed[ref] = ConsumedOrder(side: other, price: price.rawValue) }
                 }
                 aggressiveFill(slot, shares: took, price: price, match: match)
                 i += 1
@@ -986,6 +1023,7 @@ public final class BacktestVenue: ByteStreamTransport {
             case .hiddenPrint: counters.fillsByHiddenPrint &+= 1
             case .estimate: counters.fillsByEstimate &+= 1
             case .ownOrder: counters.selfTrades &+= 1
+            case .rerouted: counters.fillsRerouted &+= 1
             case .took: break
             }
             recordFill(slot, shares: shares, price: price, liquidity: UInt8(ascii: "A"), match: match, aheadAtFill: aheadAtFill, cause: cause)
@@ -1114,6 +1152,69 @@ public final class BacktestVenue: ByteStreamTransport {
             x.side == .sell ? p >= price : p <= price
         }
         return left
+    }
+
+    /// A recorded message about an order our orders took whole: the venue has no such order
+    /// and publishes nothing of it. An execution's aggressor meets what rests now instead; a
+    /// replace moves the chain to its new reference and price (the day's later messages name
+    /// that one); a delete ends it.
+    func recordedOnConsumed(_ m: UnsafeRawBufferPointer, ref: UInt64, _ c: ConsumedOrder) {
+        counters.consumedMessages &+= 1
+        let locate = locateOfMessage(m)
+        switch m[0] {
+        case 0x45, 0x43:  // E, C: executed shares at 19
+            guard m.count >= 23 else { return }
+            let shares = m.loadUnaligned(fromByteOffset: 19, as: UInt32.self).bigEndian
+            reroute(locate: locate, side: c.side, price: c.price, shares: shares)
+        case 0x55:  // U: the new reference at 19, shares at 27, price at 31
+            consumed[ref] = nil
+            guard let u = ITCH.OrderReplace(m) else { return }
+            consumed[u.newOrderRef.rawValue] = ConsumedOrder(side: c.side, price: u.price.rawValue)
+        case 0x44:
+            consumed[ref] = nil
+        default:
+            return  // X: the day cancels part of it
+        }
+    }
+
+    /// A recorded execution of `shares` at `price` on `side` whose order our orders had taken
+    /// (whole, or those shares of it): the aggressor is not lost with the order. It meets what
+    /// rests on that side now, best price first and in queue order, ours and the recorded day's
+    /// alike, as far as `ConsumedLiquidity` lets it reach. A recorded order it takes whole joins
+    /// `consumed`; one it takes part of is short from then on (its later executions come back).
+    func reroute(locate: StockLocate, side: Side, price: Int64, shares: UInt32) {
+        guard configuration.consumedLiquidity != .drop, shares > 0 else { return }
+        counters.reroutedShares &+= UInt64(shares)
+        var left = shares
+        while left > 0, let lv = book.level(locate: locate, side: side, index: 0) {
+            let p = lv.price.rawValue
+            guard p > 0 else { break }
+            if configuration.consumedLiquidity == .atPrice, side == .buy ? p < price : p > price { break }
+            let n = walk(locate: locate, side: side, price: lv.price)
+            var i = 0
+            var tookHere = false
+            while i < n, left > 0 {
+                let r = walkRefs[i]
+                let took = min(left, walkShares[i])
+                i += 1
+                guard took > 0 else { continue }
+                tookHere = true
+                if let own = ourSlot(r) {
+                    let mine = min(took, orders[Int(own)].leaves)
+                    guard orders[Int(own)].live, mine > 0 else { continue }
+                    passiveFill(own, shares: mine, price: lv.price, match: nextMatchNumber(), cause: .rerouted)
+                    left -= mine
+                } else {
+                    _ = book.execute(ref: OrderRef(rawValue: r), shares: Shares(rawValue: took))
+                    publishExecute(locate, OrderRef(rawValue: r), took, nextMatchNumber())
+                    if !displaced.isEmpty { consumeHeld(r, took) }
+                    if took == walkShares[i - 1] { consumed[r] = ConsumedOrder(side: side, price: p) }
+                    left -= took
+                }
+            }
+            guard tookHere else { break }
+        }
+        counters.reroutedUnfilled &+= UInt64(left)
     }
 
     /// Fills what the recorded day does not know of on `side` (our orders, displaced shares) at
@@ -1479,17 +1580,19 @@ struct ExchangeSink: BookFeedSink {
     @inline(__always)
     mutating func willExecute(_ order: BookOrder?, ref: OrderRef, shares: Shares, time: VenueTime) {
         guard let o = order else { return }
+        if o.shares.rawValue < shares.rawValue, let v = venue {
+            // Our orders took some of its shares earlier: the rest of the aggressor goes on
+            // (`BacktestVenue.reroute`, once the message is applied).
+            v._withUnsafeGuaranteedRef {
+                $0.counters.consumedCollisions &+= 1
+                $0.pendingReroute = (o.locate, o.side, o.price.rawValue, shares.rawValue - o.shares.rawValue)
+            }
+        }
         // Met our orders before the feed applied it (displacement): nothing more to do.
         if venue?._withUnsafeGuaranteedRef({ $0.executionHandled }) == true { return }
         if venue?._withUnsafeGuaranteedRef({ $0.ourSlot(ref.rawValue) }) != nil { return }
-        guard ours(o.locate, o.side) else {
-            if o.shares.rawValue < shares.rawValue, let v = venue { v._withUnsafeGuaranteedRef { $0.counters.consumedCollisions &+= 1 } }
-            return
-        }
-        venue?._withUnsafeGuaranteedRef {
-            if o.shares.rawValue < shares.rawValue { $0.counters.consumedCollisions &+= 1 }
-            $0.recordedExecution(o, ref: ref, shares: shares.rawValue)
-        }
+        guard ours(o.locate, o.side) else { return }
+        venue?._withUnsafeGuaranteedRef { $0.recordedExecution(o, ref: ref, shares: shares.rawValue) }
     }
 
     @inline(__always)
@@ -1518,6 +1621,7 @@ struct ExchangeSink: BookFeedSink {
             guard kept < x.shares.rawValue else { return }
             if kept == 0 {
                 _ = venue.book.delete(ref: ref)
+                venue.consumed[ref.rawValue] = BacktestVenue.ConsumedOrder(side: x.side, price: x.price.rawValue)
                 venue.suppressCurrent = true
                 // A replace that our orders took whole: its old order is gone, publish that.
                 venue.deleteInstead = from

@@ -32,6 +32,21 @@ public enum HiddenPrintPolicy: String, Sendable, Equatable, CaseIterable {
     case atOurPrice = "at-price"
 }
 
+/// What the recorded day's aggressor does where the order it executed is gone from the venue's
+/// book, or short of shares: our orders took them earlier (a take of ours, an add or replace
+/// across our quotes, an earlier aggressor rerouted). Live, the aggressor would have met other
+/// orders, and the day's later moves of that order never happen (the venue has no such order).
+/// The feed shows only that the aggressor reached the order's price; its limit is not on it.
+public enum ConsumedLiquidity: String, Sendable, Equatable, CaseIterable {
+    /// The shares are lost with the order: the aggressor trades less than the day says.
+    case drop
+    /// It meets what rests at the order's price or better, and goes no further.
+    case atPrice = "at-price"
+    /// It walks on through the book, as a market order (the venue simulator's marketable
+    /// orders: 70% market, 30% IOC two ticks through the touch).
+    case walk
+}
+
 public enum QueueModel: Sendable, Equatable, CustomStringConvertible {
     case l3FIFO
     case probabilistic(ProbabilityFunction)

@@ -79,6 +79,9 @@ struct BacktestCommand: ParsableCommand {
     @Flag(name: .customLong("no-displacement"), help: "A recorded execution that fills ours also executes the recorded order in full (the day as it was, our fills on top, as hftbacktest's L3 model); by default the recorded order keeps what the aggressor gave us first.")
     var noDisplacement = false
 
+    @Option(name: .customLong("consumed-liquidity"), help: "Where a recorded execution goes when the order it names is gone or short because our orders took its shares earlier: walk (on through the book, as a market order: the simulator's flow), at-price (what rests at that order's price or better), drop (lost with the order).")
+    var consumedLiquidity: String = "walk"
+
     @Option(name: .customLong("feed-a"), help: "Capture input: line A group:port.")
     var feedA: String = FeedAddress.defaultA.description
 
@@ -140,6 +143,8 @@ struct BacktestCommand: ParsableCommand {
         guard let hp = HiddenPrintPolicy(rawValue: hiddenPrints) else { throw ValidationError("--hidden-prints is ignore, through or at-price") }
         conf.venue.hiddenPrints = hp
         conf.venue.displaceRecordedExecutions = !noDisplacement
+        guard let cl = ConsumedLiquidity(rawValue: consumedLiquidity) else { throw ValidationError("--consumed-liquidity is walk, at-price or drop") }
+        conf.venue.consumedLiquidity = cl
         guard throughFills == "all" || throughFills == "from-touch" else { throw ValidationError("--through-fills is all or from-touch") }
         conf.venue.throughFillsBetterThanTouch = throughFills == "all"
         if let maxOrders { guard maxOrders >= 1_000, maxOrders <= 64_000_000 else { throw ValidationError("--max-orders must be in [1000, 64e6]") } }
@@ -437,7 +442,8 @@ struct BacktestReport: Encodable {
         passiveFills = v.passiveFills
         aggressiveFills = v.aggressiveFills
         fillCauses = ["behind": v.fillsBehind, "through": v.fillsThrough, "crossing_add": v.fillsByCrossingAdd,
-                      "hidden_print": v.fillsByHiddenPrint, "estimate": v.fillsByEstimate, "own_order": v.selfTrades, "took": v.aggressiveFills]
+                      "hidden_print": v.fillsByHiddenPrint, "estimate": v.fillsByEstimate, "own_order": v.selfTrades, "took": v.aggressiveFills,
+                      "rerouted": v.fillsRerouted]
         var trips: [String: UInt64] = [:]
         for g in MarketGuard.allCases where b.risk.tripCount(g) > 0 { trips["\(g)"] = b.risk.tripCount(g) }
         guardTrips = trips

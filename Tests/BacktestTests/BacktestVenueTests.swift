@@ -110,13 +110,14 @@ func looseLimits() -> RiskLimits {
 
 func runScript(_ tape: Tape, _ steps: [ScriptStrategy.Step], queueModel: QueueModel = .l3FIFO,
                limits: RiskLimits = looseLimits(), displace: Bool = true, throughBetterThanTouch: Bool = true,
-               latencies: BacktestLatencies = microsecondLatencies()) throws -> (Backtester<ScriptStrategy>, ScriptStrategy) {
+               latencies: BacktestLatencies = microsecondLatencies(), consumed: ConsumedLiquidity = .walk) throws -> (Backtester<ScriptStrategy>, ScriptStrategy) {
     let s = ScriptStrategy(steps)
     var c = BacktestConfiguration()
     c.venue.latencies = latencies
     c.venue.queueModel = queueModel
     c.venue.displaceRecordedExecutions = displace
     c.venue.throughFillsBetterThanTouch = throughBetterThanTouch
+    c.venue.consumedLiquidity = consumed
     c.venue.maxOrders = 1 << 12
     c.venue.maxLocates = 8
     c.engineMaxOrders = 1 << 12
@@ -322,6 +323,37 @@ let aaa = StockLocate(rawValue: 1)
         #expect(b.engine.book.order(OrderRef(rawValue: 2)) == nil)
         #expect(b.engine.book.order(OrderRef(rawValue: 5)) == nil)
         #expect(b.engine.book.counters.unknownRefs == b.venue.book.counters.unknownRefs)
+        #expect(dump(b.engine.book) == dump(b.venue.book))
+    }
+
+    /// Liquidity consumed once, one step on (traced on a validate day): a sell added across our
+    /// bid is filled by it and gone, but the recorded day moves it up to the ask and executes it
+    /// there. The venue publishes none of that chain, and the aggressor that executed it meets
+    /// what rests instead: with `walk`, our ask a tick deeper; with `at-price`, nothing past the
+    /// ask; with `drop`, nothing at all.
+    @Test(arguments: [ConsumedLiquidity.walk, .atPrice, .drop])
+    func anAggressorWhoseOrderWeTookMeetsWhatRests(_ mode: ConsumedLiquidity) throws {
+        var t = Tape()
+        t.add(1_000, 1, .buy, 100, bid - 100)
+        t.add(2_000, 2, .sell, 100, ask)
+        t.add(8_000, 3, .sell, 100, bid)         // taken whole by our bid
+        t.replace(9_000, 3, 6, 100, ask)         // the day moves it to the ask, behind order 2
+        t.execute(10_000, 2, 100)                // one aggressor: order 2, then order 6
+        t.execute(10_000, 6, 100)
+        t.add(11_000, 4, .buy, 10, bid - 200)
+        let (b, s) = try runScript(t, [
+            .init(at: 2_000) { _ in .new(tag: 1, locate: aaa, side: .buy, shares: 100, price: Price(rawValue: bid), kind: .day) },
+            .init(at: 2_000) { _ in .new(tag: 2, locate: aaa, side: .sell, shares: 100, price: Price(rawValue: ask + 100), kind: .day) },
+        ], consumed: mode)
+        let sells = s.executions.filter { $0.price == ask + 100 }
+        #expect(s.executions.filter { $0.price == bid }.map(\.shares) == [100])
+        #expect(sells.map(\.shares) == (mode == .walk ? [100] : []))
+        #expect(b.venue.counters.fillsRerouted == (mode == .walk ? 1 : 0))
+        #expect(b.venue.counters.consumedMessages == 2, "the replace and the execution of the order we took")
+        #expect(b.venue.counters.reroutedShares == (mode == .drop ? 0 : 100))
+        #expect(b.venue.counters.reroutedUnfilled == (mode == .atPrice ? 100 : 0))
+        #expect(b.venue.fills.last?.cause == (mode == .walk ? .rerouted : .crossingAdd))
+        #expect(b.engine.book.counters.unknownRefs == 0, "nothing of the chain was published")
         #expect(dump(b.engine.book) == dump(b.venue.book))
     }
 
