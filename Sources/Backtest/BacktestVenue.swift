@@ -1198,13 +1198,14 @@ public final class BacktestVenue: ByteStreamTransport {
                 let took = min(left, walkShares[i])
                 i += 1
                 guard took > 0 else { continue }
-                tookHere = true
                 if let own = ourSlot(r) {
                     let mine = min(took, orders[Int(own)].leaves)
                     guard orders[Int(own)].live, mine > 0 else { continue }
+                    tookHere = true
                     passiveFill(own, shares: mine, price: lv.price, match: nextMatchNumber(), cause: .rerouted)
                     left -= mine
                 } else {
+                    tookHere = true
                     _ = book.execute(ref: OrderRef(rawValue: r), shares: Shares(rawValue: took))
                     publishExecute(locate, OrderRef(rawValue: r), took, nextMatchNumber())
                     if !displaced.isEmpty { consumeHeld(r, took) }

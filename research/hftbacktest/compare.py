@@ -17,7 +17,9 @@ What it does:
    own order, so neither side replaces);
 3. runs `tickwire backtest DAY --strategy fixed` with the same stock, offset and latencies,
    and `--no-displacement` (hftbacktest's L3 model executes the recorded order in full even
-   when it fills ours first): once as it is (`tickwire_price_priority`), once with
+   when it fills ours first) and `--consumed-liquidity drop` (hftbacktest loses an execution of
+   an order the backtest has no more of; Tickwire's default sends its aggressor on through the
+   book): once as it is (`tickwire_price_priority`), once with
    `--through-fills from-touch` (hftbacktest's rule for executions at a worse price than ours:
    it fills only our orders between the recorded book's own touch and the execution price, so an
    order of ours that improved the touch is not filled by an execution at the touch, where price
@@ -225,7 +227,7 @@ def main():
     def tickwire(through, fills, decisions):
         out = subprocess.run([a.tickwire, "backtest", str(one), "--strategy", "fixed", "--fills-out", fills, "--decisions-out", decisions, "--traded", "1",
                               "--offset-ticks", str(a.offset), "--feed-latency", f"{a.feed_latency}ns", "--entry-latency", f"{a.entry_latency}ns",
-                              "--response-latency", f"{a.response_latency}ns", "--hidden-prints", "ignore", "--no-displacement", "--models", "none",
+                              "--response-latency", f"{a.response_latency}ns", "--hidden-prints", "ignore", "--no-displacement", "--consumed-liquidity", "drop", "--models", "none",
                               "--through-fills", through, "--max-orders", "200000", "--json"],
                              capture_output=True, text=True)
         if out.returncode != 0:
