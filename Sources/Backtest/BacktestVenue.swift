@@ -952,7 +952,6 @@ public final class BacktestVenue: ByteStreamTransport {
             var i = 0
             var tookHere = false
             while i < n, orders[Int(slot)].leaves > 0 {
-                let ref = walkRefs[i]
                 let took = min(orders[Int(slot)].leaves, walkShares[i])
                 guard took > 0 else {
                     // An order of no shares (a corrupt feed): nothing to take.
@@ -962,15 +961,8 @@ public final class BacktestVenue: ByteStreamTransport {
                 tookHere = true
                 let match = nextMatch
                 nextMatch &+= 1
-                if let own = ourSlot(ref) {
-                    // Our resting order on the other side: both are ours.
-                    passiveFill(own, shares: took, price: price, match: match, cause: .ownOrder)
-                } else {
-                    _ = book.execute(ref: OrderRef(rawValue: ref), shares: Shares(rawValue: took))
-                    publishExecute(locate, OrderRef(rawValue: ref), took, match)
-                    if !displaced.isEmpty { consumeHeld(ref, took) }
-                    if took == walkShares[i] { consumed[ref] = ConsumedOrder(side: other, price: price.rawValue) }
-                }
+                // Our resting order on the other side: both are ours.
+                meetResting(i, shares: took, locate: locate, side: other, price: price, match: match, ours: .ownOrder)
                 aggressiveFill(slot, shares: took, price: price, match: match)
                 i += 1
             }
@@ -1198,24 +1190,34 @@ public final class BacktestVenue: ByteStreamTransport {
                 let took = min(left, walkShares[i])
                 i += 1
                 guard took > 0 else { continue }
+                var met = took
                 if let own = ourSlot(r) {
-                    let mine = min(took, orders[Int(own)].leaves)
-                    guard orders[Int(own)].live, mine > 0 else { continue }
-                    tookHere = true
-                    passiveFill(own, shares: mine, price: lv.price, match: nextMatchNumber(), cause: .rerouted)
-                    left -= mine
-                } else {
-                    tookHere = true
-                    _ = book.execute(ref: OrderRef(rawValue: r), shares: Shares(rawValue: took))
-                    publishExecute(locate, OrderRef(rawValue: r), took, nextMatchNumber())
-                    if !displaced.isEmpty { consumeHeld(r, took) }
-                    if took == walkShares[i - 1] { consumed[r] = ConsumedOrder(side: side, price: p) }
-                    left -= took
+                    met = min(took, orders[Int(own)].leaves)
+                    guard orders[Int(own)].live, met > 0 else { continue }
                 }
+                tookHere = true
+                meetResting(i - 1, shares: met, locate: locate, side: side, price: lv.price, match: nextMatchNumber(), ours: .rerouted)
+                left -= met
             }
             guard tookHere else { break }
         }
         counters.reroutedUnfilled &+= UInt64(left)
+    }
+
+    /// A walking aggressor (a take of ours, or a rerouted recorded one) meets the walked order
+    /// `i` (`walkRefs`, `walkShares`) for `shares`: ours fills, passive, by `ours`; a recorded
+    /// one executes on the venue's book and feed, its displaced shares first, and joins
+    /// `consumed` when it is taken whole.
+    func meetResting(_ i: Int, shares: UInt32, locate: StockLocate, side: Side, price: Price, match: UInt64, ours: FillCause) {
+        let r = walkRefs[i]
+        if let own = ourSlot(r) {
+            passiveFill(own, shares: shares, price: price, match: match, cause: ours)
+            return
+        }
+        _ = book.execute(ref: OrderRef(rawValue: r), shares: Shares(rawValue: shares))
+        publishExecute(locate, OrderRef(rawValue: r), shares, match)
+        if !displaced.isEmpty { consumeHeld(r, shares) }
+        if shares == walkShares[i] { consumed[r] = ConsumedOrder(side: side, price: price.rawValue) }
     }
 
     /// Fills what the recorded day does not know of on `side` (our orders, displaced shares) at
@@ -1593,7 +1595,7 @@ struct ExchangeSink: BookFeedSink {
         if venue?._withUnsafeGuaranteedRef({ $0.executionHandled }) == true { return }
         if venue?._withUnsafeGuaranteedRef({ $0.ourSlot(ref.rawValue) }) != nil { return }
         guard ours(o.locate, o.side) else { return }
-        venue?._withUnsafeGuaranteedRef { $0.recordedExecution(o, ref: ref, shares: shares.rawValue) }
+        _ = venue?._withUnsafeGuaranteedRef { $0.recordedExecution(o, ref: ref, shares: shares.rawValue) }
     }
 
     @inline(__always)
