@@ -128,9 +128,13 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     let uGateway: Unmanaged<OrderGateway<T>>
     let uStrategy: Unmanaged<S>
     let uStamps: Unmanaged<SPSCRing<StageStamps>>
+    /// Whether the stages are timed (TSC reads at decode, book, model, strategy, risk, encode
+    /// and send). A backtest turns it off: its time line is the recorded day's, its stage records
+    /// carry no TSC, and the reads cost ~10 ns each on every message.
+    public let stampStages: Bool
 
     public init(book: OrderBook, directory: SymbolDirectory = SymbolDirectory(), gateway: OrderGateway<T>, strategy: S,
-                stampCapacity: Int = 1 << 16, outboxCapacity: Int = 16) {
+                stampCapacity: Int = 1 << 16, outboxCapacity: Int = 16, stampStages: Bool = true) {
         uBook = .passUnretained(book)
         uDirectory = .passUnretained(directory)
         uGateway = .passUnretained(gateway)
@@ -151,7 +155,9 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
             ctx.offsets = risk.wideningTable
             ctx.offsetCount = risk.locateTableCount
         }
-        gateway.stampStages = true
+        self.stampStages = stampStages
+        gateway.stampStages = stampStages
+        ctx.stampsModel = stampStages
     }
 
     deinit {
@@ -175,7 +181,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         // A traded stock's touch reaches the market-wide state once the decision is out (off
         // the tick-to-trade path; the regime classifier reads it on its next evaluation).
         defer { if followsMarket { marketTouch(u.locate, time: time) } }
-        let tBook = tw_rdtsc()
+        let tBook = stampStages ? tw_rdtsc() : 0
         counters.strategyCalls &+= 1
         let top = uBook._withUnsafeGuaranteedRef { BookTop(book: $0, locate: u.locate) }
         let now = burstNanos
@@ -193,7 +199,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         s.rx = burstTSC
         s.decoded = decoded
         s.book = tBook
-        s.strategy = tw_rdtsc()
+        s.strategy = stampStages ? tw_rdtsc() : 0
         s.model = ctx.modelTSC != 0 ? ctx.modelTSC : tBook
         s.triggerSequence = sequence
         s.feedTime = time.nanosSinceMidnight
@@ -270,7 +276,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         counters.trades &+= 1
         defer { if followsMarket { uStrategy._withUnsafeGuaranteedRef { $0.onMarketTrade(locate: locate, now: time.nanosSinceMidnight) } } }
         guard uStrategy._withUnsafeGuaranteedRef({ $0.trades(locate) }) else { return }
-        let t = tw_rdtsc()
+        let t = stampStages ? tw_rdtsc() : 0
         ctx.reset(now: time.nanosSinceMidnight)
         uStrategy._withUnsafeGuaranteedRef { $0.onTrade(locate: locate, price: price, shares: shares, aggressor: aggressor, &ctx) }
         guard ctx.count > 0 || ctx.heldCount > 0 else { return }
@@ -279,7 +285,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         s.rx = burstTSC
         s.decoded = t
         s.book = t
-        s.strategy = tw_rdtsc()
+        s.strategy = stampStages ? tw_rdtsc() : 0
         s.model = ctx.modelTSC != 0 ? ctx.modelTSC : t
         s.triggerSequence = sequence
         s.feedTime = time.nanosSinceMidnight
@@ -403,7 +409,7 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         uStrategy._withUnsafeGuaranteedRef { $0.onOrder(e, &ctx) }
         guard ctx.count > 0 || ctx.heldCount > 0 else { return }
         var s = StageStamps()
-        let t = tw_rdtsc()
+        let t = stampStages ? tw_rdtsc() : 0
         (s.rx, s.decoded, s.book, s.model, s.strategy) = (venueRxTSC != 0 && venueRxTSC <= t ? venueRxTSC : t, t, t, t, t)
         s.feedTime = ctx.now
         _ = execute(stamps: s)
@@ -424,10 +430,14 @@ struct VenueListener<S: Strategy, T: ByteStreamTransport>: GatewayListener {
 /// reference still retained it).
 public struct EngineSink<S: Strategy, T: ByteStreamTransport>: BookFeedSink {
     let unmanaged: Unmanaged<TradingEngine<S, T>>
-    /// TSC after the current book message was decoded.
+    /// TSC after the current book message was decoded (0 when the engine times no stage).
     var decodedTSC: UInt64 = 0
+    let stamps: Bool
 
-    init(engine: TradingEngine<S, T>) { unmanaged = .passUnretained(engine) }
+    init(engine: TradingEngine<S, T>) {
+        unmanaged = .passUnretained(engine)
+        stamps = engine.stampStages
+    }
 
     @inline(__always)
     func with<R>(_ body: (TradingEngine<S, T>) -> R) -> R { unmanaged._withUnsafeGuaranteedRef(body) }
@@ -439,7 +449,7 @@ public struct EngineSink<S: Strategy, T: ByteStreamTransport>: BookFeedSink {
     public mutating func dispatched(_ result: ITCH.DispatchResult) { with { $0.noteMessage(result) } }
 
     @inline(__always)
-    public mutating func decoded() { decodedTSC = tw_rdtsc() }
+    public mutating func decoded() { if stamps { decodedTSC = tw_rdtsc() } }
 
     /// An execution: a trade the strategy hears first (when it trades the stock), then the book.
     @inline(__always)

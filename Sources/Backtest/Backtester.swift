@@ -101,7 +101,8 @@ public final class Backtester<S: Strategy> {
                                               symbols: symbols, risk: risk)
         let book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: configuration.engineMaxOrders,
                                                                        maxLocates: configuration.maxLocates))
-        engine = TradingEngine(book: book, gateway: gateway, strategy: strategy, stampCapacity: 1 << 12)
+        engine = TradingEngine(book: book, gateway: gateway, strategy: strategy, stampCapacity: 1 << 12,
+                               stampStages: false)
         engineFeed = engine.consumer
         venue.model(only: { strategy.trades($0) })
         if keepDecisions { decisions.reserveCapacity(1 << 14) }

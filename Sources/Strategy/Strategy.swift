@@ -170,6 +170,9 @@ public struct StrategyContext {
     /// TSC after the strategy's models ran in this callback (0: none ran), for the appliance's
     /// "model" stage: set with `markModel()`.
     public var modelTSC: UInt64 = 0
+    /// False where no stage is timed (a backtest: its clock is the recorded day's, and a TSC read
+    /// costs ~10 ns a call): `markModel()` then reads no TSC.
+    public var stampsModel = true
     /// Per locate, how far behind its touch risk's widen guard makes orders rest (raw price, 0:
     /// no requirement; `RiskEngine.wideningTable`), `offsetCount` entries. nil: no such table.
     public var offsets: UnsafePointer<Int64>?
@@ -256,7 +259,7 @@ public struct StrategyContext {
     }
 
     /// Stamps the end of the models' work in this callback (one `rdtsc`).
-    @inlinable public mutating func markModel() { modelTSC = TSCClock.now() }
+    @inlinable public mutating func markModel() { if stampsModel { modelTSC = TSCClock.now() } }
 }
 
 /// A trading strategy. Conformers are final classes used as generic parameters (no existential
