@@ -360,10 +360,16 @@ typedef struct tw_gbdt_binned {
     /// feature of the same set.
     const uint8_t *avx2_slots;
     uint64_t avx2_used;
-    /// For the AVX2 kernel, per tree a block of 64 x (tables + 1) bytes, tables = max(1,
-    /// ceil(avx2_slot_count / 16)): for each table k, the 64 nodes' index bytes (the node's slot
-    /// - 16k where the slot is in table k, else 0x80); then the 64 ranks XOR 0x80.
-    const uint8_t *avx2_nodes;
+    /// For the AVX2 kernel's two-step walk, with tables = max(1, ceil(avx2_slot_count / 16)), each
+    /// node's index byte per table (the node's slot - 16k where the slot is in table k, else 0x80)
+    /// and its rank XOR 0x80. `avx2_top`: per group of four trees, a block of 32 x (tables + 1)
+    /// bytes: for each table, then the ranks, the group's trees one after the other, 8 bytes each:
+    /// the tree's top three levels (bits 0...6) and a padding byte. `avx2_sub`: per tree (the
+    /// count rounded up to a multiple of 4), a block of 64 x (tables + 1) bytes: for each table,
+    /// then the ranks, its eight three-level subtrees, 8 bytes each (subtree s: bits 7 + 7s ...
+    /// 13 + 7s) and a padding byte. A padding byte is index 0x80 / rank 0x7f (never right).
+    const uint8_t *avx2_top;
+    const uint8_t *avx2_sub;
     int32_t feature_count;  // 1...64
     int32_t tree_count;
     int32_t has_zero_missing;

@@ -514,8 +514,10 @@ extension GBDTModel {
         var slotOf = [Int](repeating: 0, count: nf)
         for (i, f) in used.enumerated() { slotOf[f] = i }
         let tables = max(1, (used.count + 15) / 16), avx2Stride = 64 * (tables + 1)
-        let avx2Bytes = max(64, nt * avx2Stride)
-        let total = pivotBytes + thresholdBytes + 2 * nodeBytes + 3 * maskBytes + leafBytes + avx2Bytes + 64
+        // The two-step walk's blocks (tw_gbdt_binned.avx2_top, avx2_sub): trees in groups of 4.
+        let groups = (nt + 3) / 4, topStride = 32 * (tables + 1)
+        let topBytes = max(64, (groups * topStride + 63) / 64 * 64), subBytes = max(64, 4 * groups * avx2Stride)
+        let total = pivotBytes + thresholdBytes + 2 * nodeBytes + 3 * maskBytes + leafBytes + topBytes + subBytes + 64
         let raw = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 64)
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: total)
         var at = 0
@@ -527,7 +529,11 @@ extension GBDTModel {
         let features = take(UInt8.self, nodeBytes), ranks = take(UInt8.self, nodeBytes)
         let nanRight = take(UInt64.self, maskBytes), zeroMissing = take(UInt64.self, maskBytes), zeroRight = take(UInt64.self, maskBytes)
         let leaves = take(Double.self, leafBytes)
-        let avx2Nodes = take(UInt8.self, avx2Bytes)
+        let avx2Top = take(UInt8.self, topBytes), avx2Sub = take(UInt8.self, subBytes)
+        // Padding everywhere first (a padded tree of the last group reads only padding): index
+        // 0x80 (vpshufb reads 0), rank 0x7f (255 flipped: never right).
+        for i in 0..<groups * topStride { avx2Top[i] = (i / 32) % (tables + 1) < tables ? 0x80 : 0x7f }
+        for i in 0..<4 * groups * avx2Stride { avx2Sub[i] = (i / 64) % (tables + 1) < tables ? 0x80 : 0x7f }
         let avx2Slots = take(UInt8.self, 64)
         for (i, f) in used.enumerated() { avx2Slots[i] = UInt8(f) }
         var rank: [[Int32: UInt8]] = []
@@ -538,6 +544,7 @@ extension GBDTModel {
             rank.append(Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($0.element, UInt8($0.offset)) }))
         }
         let depth = binnedDepth, inner = (1 << depth) - 1
+        var block = [UInt8](repeating: 0, count: avx2Stride)
         for (t, tree) in trees.enumerated() {
             let nodeBase = 64 * t
             // Every bit starts as a padding node: feature 0, rank 255 (nothing is above it).
@@ -568,21 +575,28 @@ extension GBDTModel {
                 }
             }
             nanRight[t] = nr; zeroMissing[t] = zm; zeroRight[t] = zr
-            // The AVX2 kernel's block (tw_gbdt_binned.avx2_nodes): per table, each node's index
+            // The AVX2 kernel's bytes of the tree, in bit order: per table, each node's index
             // into it (0x80, which vpshufb reads as 0, where the node's slot is elsewhere), then
             // the ranks flipped into signed order. A padding node (rank 255, never right) reads
             // slot 0, whatever its feature.
-            let block = avx2Nodes + avx2Stride * t
             for b in 0..<64 {
                 let f = slotOf[Int(features[nodeBase + b])]
                 for k in 0..<tables { block[64 * k + b] = f >> 4 == k ? UInt8(f & 15) : 0x80 }
                 block[64 * tables + b] = ranks[nodeBase + b] ^ 0x80
             }
+            // Cut for the two-step walk: the top three levels with the group's other trees, the
+            // eight subtrees 8 bytes apart.
+            let top = avx2Top + topStride * (t / 4) + 8 * (t % 4), sub = avx2Sub + avx2Stride * t
+            for k in 0...tables {
+                for n in 0..<7 { top[32 * k + n] = block[64 * k + n] }
+                for st in 0..<8 { for n in 0..<7 { sub[64 * k + 8 * st + n] = block[64 * k + 7 + 7 * st + n] } }
+            }
         }
         model.initialize(to: tw_gbdt_binned(
             pivots: pivots, thresholds: thresholds, features: features, ranks: ranks,
             nan_right: nanRight, zero_missing: zeroMissing, zero_right: zeroRight, leaves: leaves,
-            avx2_slots: avx2Slots, avx2_used: used.reduce(0) { $0 | 1 << UInt64($1) }, avx2_nodes: avx2Nodes,
+            avx2_slots: avx2Slots, avx2_used: used.reduce(0) { $0 | 1 << UInt64($1) },
+            avx2_top: avx2Top, avx2_sub: avx2Sub,
             feature_count: Int32(nf), tree_count: Int32(nt),
             has_zero_missing: trees.contains { $0.nodes.contains { $0.missing.rawValue >= 2 } } ? 1 : 0,
             avx2_slot_count: Int32(used.count)))
