@@ -147,6 +147,10 @@ public struct LatencyRecorder: Sendable {
     /// NIC arrival to rx-burst return (ring and burst wait), for triggers with a NIC stamp;
     /// empty without them. With it, tick-to-trade starts at the NIC arrival.
     public private(set) var nicToRx: Histogram<UInt64>
+    /// The risk stage of the recorded orders split by action (new, replace, cancel): a cancel
+    /// passes no risk check and a replace checks against the order it replaces, so the stage's
+    /// percentiles move with the strategy's mix of actions.
+    var riskByActionHistograms: [Histogram<UInt64>]
     public private(set) var decisions: [DecisionRecord] = []
     /// Records of orders a venue event (not a tick) triggered: logged, not in the histograms.
     public private(set) var venueTriggered: UInt64 = 0
@@ -174,6 +178,7 @@ public struct LatencyRecorder: Sendable {
         tickToTrade = Self.histogram()
         nicToRx = Self.histogram()
         stageHistograms = LatencyStage.allCases.map { _ in Self.histogram() }
+        riskByActionHistograms = (0..<3).map { _ in Self.histogram() }
     }
 
     static func histogram() -> Histogram<UInt64> {
@@ -220,6 +225,7 @@ public struct LatencyRecorder: Sendable {
         _ = stageHistograms[2].record(ns(s.book, s.model))
         _ = stageHistograms[3].record(ns(s.model, s.strategy))
         _ = stageHistograms[4].record(ns(s.strategy, s.risk))
+        _ = riskByActionHistograms[Int(s.action)].record(ns(s.strategy, s.risk))
         _ = stageHistograms[5].record(ns(s.risk, s.encoded))
         _ = stageHistograms[6].record(ns(s.encoded, s.sent))
         _ = tickToTrade.record(total)
@@ -240,6 +246,13 @@ public struct LatencyRecorder: Sendable {
         let p = ClockPair.realtime()
         wallClock.add(x: p.tsc, y: p.nanos)
         lastWallSample = now
+    }
+
+    /// The risk stage by action ("new", "replace", "cancel"; an action with no record is left out).
+    public var riskByAction: [String: LatencySummary] {
+        var out: [String: LatencySummary] = [:]
+        for (i, h) in riskByActionHistograms.enumerated() where h.totalCount > 0 { out[DecisionRecord.actionNames[i]] = LatencySummary(h) }
+        return out
     }
 
     public var stageSummaries: [String: LatencySummary] {
