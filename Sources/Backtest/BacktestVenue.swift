@@ -276,12 +276,12 @@ public final class BacktestVenue: ByteStreamTransport {
     /// the flow as ours do: the day's executions behind them or through their price, its adds
     /// across it, and our marketable orders take them first (`fillUnrecorded`), which displaces
     /// the order the day executed in turn.
-    var displaced: [UInt64: Held] = [:]
+    var displaced = RefMap<Held>(capacity: 1 << 12)
     /// Recorded orders our orders took whole (a take of ours, or an add or replace across our
     /// resting orders), by reference, with their side and price: the recorded day goes on
     /// moving and executing them, the venue has none of them. A replace keeps the chain here
     /// under its new reference and price.
-    var consumed: [UInt64: ConsumedOrder] = [:]
+    var consumed = RefMap<ConsumedOrder>()
     struct ConsumedOrder {
         var side: Side
         var price: Int64
@@ -335,11 +335,12 @@ public final class BacktestVenue: ByteStreamTransport {
         freeSlots = (0..<Int32(c.maxOurOrders)).reversed()
         liveSlots.reserveCapacity(1024)
         fills.reserveCapacity(1 << 14)
-        displaced.reserveCapacity(1 << 12)
         feed.sink = ExchangeSink(venue: .passUnretained(self), ourCount: ourCount, heldCount: heldCount, locates: c.maxLocates)
     }
 
     deinit {
+        displaced.release()
+        consumed.release()
         scratch.deallocate()
         packet.deallocate()
         rewritten.deallocate()
