@@ -178,12 +178,13 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
             if followsMarket { marketTouch(u.locate, time: time) }
             return
         }
-        // A traded stock's touch reaches the market-wide state once the decision is out (off
-        // the tick-to-trade path; the regime classifier reads it on its next evaluation).
-        defer { if followsMarket { marketTouch(u.locate, time: time) } }
         let tBook = stampStages ? tw_rdtsc() : 0
         counters.strategyCalls &+= 1
         let top = uBook._withUnsafeGuaranteedRef { BookTop(book: $0, locate: u.locate) }
+        // A traded stock's touch reaches the market-wide state once the decision is out (off
+        // the tick-to-trade path; the regime classifier reads it on its next evaluation). The
+        // book does not change before then: the touch read for the strategy is the one it gets.
+        defer { if followsMarket { marketTouch(top, time: time) } }
         let now = burstNanos
         uGateway._withUnsafeGuaranteedRef {
             $0.marketData(locate: u.locate, bid: top.bidShares > 0 ? top.bid : nil, ask: top.askShares > 0 ? top.ask : nil,
@@ -268,6 +269,15 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         uStrategy._withUnsafeGuaranteedRef {
             $0.onMarketTouch(locate: locate, bid: b?.price.rawValue ?? 0, bidShares: b?.shares ?? 0,
                              ask: a?.price.rawValue ?? 0, askShares: a?.shares ?? 0, now: time.nanosSinceMidnight)
+        }
+    }
+
+    /// `marketTouch` with the touch already read (a traded stock's, after its decision).
+    @inline(__always)
+    func marketTouch(_ top: BookTop, time: VenueTime) {
+        uStrategy._withUnsafeGuaranteedRef {
+            $0.onMarketTouch(locate: top.locate, bid: top.bid.rawValue, bidShares: top.bidShares,
+                             ask: top.ask.rawValue, askShares: top.askShares, now: time.nanosSinceMidnight)
         }
     }
 

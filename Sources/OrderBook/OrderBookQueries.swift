@@ -17,6 +17,18 @@ extension OrderBook {
     /// Best offer of a stock.
     public func bestAsk(_ locate: StockLocate) -> PriceLevel? { level(locate: locate, side: .sell, index: 0) }
 
+    /// A stock's two best levels on each side in one call (what four `level` calls give; the
+    /// strategies' `BookTop` is made from it on every touch change): the best levels come from
+    /// the sides' copy of their top, so only a second level reads the sorted level array.
+    public func touch(locate: StockLocate) -> (bid: PriceLevel?, ask: PriceLevel?, bid2: PriceLevel?, ask2: PriceLevel?) {
+        let loc = Int(locate.rawValue)
+        guard loc < locateCount else { return (nil, nil, nil, nil) }
+        let b = sides[loc << 1], a = sides[loc << 1 | 1]
+        return (b.count > 0 ? levelInfo(b.topLevel) : nil, a.count > 0 ? levelInfo(a.topLevel) : nil,
+                b.count > 1 ? levelInfo(entries[Int(b.base) + Int(b.count) - 2].level) : nil,
+                a.count > 1 ? levelInfo(entries[Int(a.base) + Int(a.count) - 2].level) : nil)
+    }
+
     /// Number of price levels on one side of a stock.
     public func levelCount(locate: StockLocate, side: Side) -> Int {
         let loc = Int(locate.rawValue)

@@ -99,8 +99,7 @@ public struct BookTop: Sendable, Equatable {
     /// The book's touch of `locate`, with the second level's sizes and the touch's order counts.
     @inlinable
     public init(book: borrowing OrderBook, locate: StockLocate) {  // borrowing: an init takes its arguments owned (a retain per call)
-        let b = book.bestBid(locate), a = book.bestAsk(locate)
-        let b2 = book.level(locate: locate, side: .buy, index: 1), a2 = book.level(locate: locate, side: .sell, index: 1)
+        let (b, a, b2, a2) = book.touch(locate: locate)
         self.init(locate: locate, bid: b?.price ?? .zero, bidShares: b?.shares ?? 0,
                   ask: a?.price ?? .zero, askShares: a?.shares ?? 0,
                   bid2Shares: b2?.shares ?? 0, ask2Shares: a2?.shares ?? 0,
