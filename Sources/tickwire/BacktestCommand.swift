@@ -478,10 +478,10 @@ struct BacktestReport: Encodable {
 /// late, changes nothing).
 func peakLiveOrders(_ raw: UnsafeRawBufferPointer, framing: ITCHFileWalker.Framing) -> Int {
     var w = ITCHFileWalker(raw, framing: framing)
-    var live = Set<UInt64>()
+    var live = RefSet()
     var peak = 0
     @inline(__always) func ref(_ m: UnsafeRawBufferPointer, _ at: Int) -> UInt64 {
-        (at..<at + 8).reduce(UInt64(0)) { $0 << 8 | UInt64(m[$1]) }
+        m.loadUnaligned(fromByteOffset: at, as: UInt64.self).bigEndian
     }
     while let m = w.next() {
         guard m.count >= 19 else { continue }

@@ -1,0 +1,69 @@
+@testable import Backtest
+import Testing
+
+/// The venue's reference collections against Swift's own, under random inserts and removals
+/// (clustered references, as a venue numbers them, and the reference 0).
+struct RefCollectionTests {
+    struct Rng: RandomNumberGenerator {
+        var s: UInt64
+        mutating func next() -> UInt64 {
+            s &+= 0x9E37_79B9_7F4A_7C15
+            var z = s
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func refSetIsASet() {
+        var rng = Rng(s: 7)
+        var set = RefSet(capacity: 16)  // starts small: grows many times
+        var model = Set<UInt64>()
+        for step in 0..<200_000 {
+            // Mostly a window of recent references (deletes find what adds made), some far ones.
+            let k: UInt64 = rng.next() % 10 == 0 ? rng.next() : UInt64(step / 4) &- rng.next() % 2_000 &+ 1_000
+            if rng.next() % 3 == 0 {
+                set.remove(k)
+                model.remove(k)
+            } else {
+                set.insert(k)
+                model.insert(k)
+            }
+            if step % 997 == 0 {
+                #expect(set.count == model.count)
+                for probe in 0..<64 {
+                    let q = UInt64(step / 4) &- UInt64(probe * 37)
+                    #expect(set.contains(q) == model.contains(q), "reference \(q) at step \(step)")
+                }
+            }
+        }
+        #expect(set.count == model.count)
+        for k in model { #expect(set.contains(k)) }
+    }
+
+    @Test func refMapIsADictionary() {
+        var rng = Rng(s: 11)
+        var map = RefMap<Int>()
+        defer { map.release() }
+        var model: [UInt64: Int] = [:]
+        for step in 0..<100_000 {
+            let k = rng.next() % 4_096
+            switch rng.next() % 4 {
+            case 0:
+                map[k] = nil
+                model[k] = nil
+            case 1:
+                #expect(map.removeValue(forKey: k) == model.removeValue(forKey: k))
+            default:
+                map[k] = step
+                model[k] = step
+            }
+            if step % 101 == 0 {
+                let q = rng.next() % 4_096
+                #expect(map[q] == model[q])
+                #expect(map.count == model.count)
+            }
+        }
+        for (k, v) in model { #expect(map[k] == v) }
+    }
+}
