@@ -199,10 +199,7 @@ struct BacktestCommand: ParsableCommand {
         input.bytes.withUnsafeBytes { raw in
             var walker = ITCHFileWalker(raw, framing: input.framing)
             var seq: UInt64 = 0
-            while let m = walker.next() {
-                seq &+= 1
-                b.onRecorded(m, sequence: seq)
-            }
+            b.onRecorded(walking: &walker, sequence: &seq)
         }
         b.finish()
         let elapsed = tw_clock_monotonic_raw_ns() - started
