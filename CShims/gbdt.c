@@ -138,9 +138,10 @@ uint32_t tw_gbdt_route4(const uint64_t *mask, int t, unsigned sh0, unsigned sh1,
 }
 
 // The compare bits of four trees' pieces of seven nodes, index bytes `ix` (one register per
-// table) and ranks `rank`; with `flagged`, fixed as tw_gbdt_binned_sum does for NaN and zero (the
-// flag bytes looked up with the same indexes; the pieces start at bits sh0 ... sh3 of their
-// trees' route masks).
+// table) and ranks `rank`; with `flagged`, fixed as tw_gbdt_binned_sum does for NaN (1), or NaN
+// and zero (2: a model with zero-as-missing nodes) (the flag bytes looked up with the same
+// indexes; the pieces start at bits sh0 ... sh3 of their trees' route masks). A NaN's bin is 0,
+// so its compare bit is already 0 (left) and only the nodes that send NaN right are set.
 TW_AVX2 static inline __attribute__((always_inline))
 uint32_t tw_gbdt_compare4(const tw_gbdt_binned *m, const __m256i *tab, const __m256i *ftab, int tables, int flagged,
                           const __m256i *ix, __m256i rank, int t, unsigned sh0, unsigned sh1, unsigned sh2, unsigned sh3) {
@@ -153,6 +154,8 @@ uint32_t tw_gbdt_compare4(const tw_gbdt_binned *m, const __m256i *tab, const __m
     // Bit 0 (NaN) and bit 1 (zero) of each flag byte moved to its sign bit (16-bit shifts: no
     // bit of one byte reaches the other's bit 7).
     uint32_t nan = (uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(f, 7));
+    // flagged == 1: the model has no zero-as-missing node (zero_missing is all 0), NaN alone.
+    if (flagged == 1) return c | (nan & tw_gbdt_route4(m->nan_right, t, sh0, sh1, sh2, sh3));
     uint32_t zero = (uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(f, 6));
     uint32_t zm = zero & tw_gbdt_route4(m->zero_missing, t, sh0, sh1, sh2, sh3);
     return (c & ~zm) | (zm & tw_gbdt_route4(m->zero_right, t, sh0, sh1, sh2, sh3)) |
@@ -278,10 +281,18 @@ double tw_gbdt_binned_sum_avx2(const tw_gbdt_binned *m, const float *x) {
         default: return tw_gbdt_avx2_two_step(m, tab, ftab, 4, 0);
         }
     }
+    if (!m->has_zero_missing) {
+        switch (tables) {
+        case 1: return tw_gbdt_avx2_two_step(m, tab, ftab, 1, 1);
+        case 2: return tw_gbdt_avx2_two_step(m, tab, ftab, 2, 1);
+        case 3: return tw_gbdt_avx2_two_step(m, tab, ftab, 3, 1);
+        default: return tw_gbdt_avx2_two_step(m, tab, ftab, 4, 1);
+        }
+    }
     switch (tables) {
-    case 1: return tw_gbdt_avx2_two_step(m, tab, ftab, 1, 1);
-    case 2: return tw_gbdt_avx2_two_step(m, tab, ftab, 2, 1);
-    case 3: return tw_gbdt_avx2_two_step(m, tab, ftab, 3, 1);
-    default: return tw_gbdt_avx2_two_step(m, tab, ftab, 4, 1);
+    case 1: return tw_gbdt_avx2_two_step(m, tab, ftab, 1, 2);
+    case 2: return tw_gbdt_avx2_two_step(m, tab, ftab, 2, 2);
+    case 3: return tw_gbdt_avx2_two_step(m, tab, ftab, 3, 2);
+    default: return tw_gbdt_avx2_two_step(m, tab, ftab, 4, 2);
     }
 }
