@@ -191,7 +191,7 @@ public struct FeatureState: Sendable {
         n >= 0 ? log1pOfCount(UInt64(n)) : Float(log1p(Double(n)))
     }
 
-    static let countLogs = CountLogTable(count: 4_096)
+    static let countLogs = Log1pTable<Float>(count: 4_096)
 
     /// Writes the row (`FeatureState.count` Floats) for feed time `now`, buy side's view.
     @inline(__always)
@@ -226,13 +226,14 @@ public struct FeatureState: Sendable {
     }
 }
 
-/// Float(log1p(n)) for n in 0 ..< count, filled once.
-struct CountLogTable: @unchecked Sendable {
-    let table: UnsafeMutablePointer<Float>
+/// log1p(n) for n in 0 ..< count, as `T` (Float for the feature rows, Double for the market
+/// state), filled once by the same call and conversion as computing it: the same bits.
+struct Log1pTable<T: BinaryFloatingPoint>: @unchecked Sendable {
+    let table: UnsafeMutablePointer<T>
     let count: Int
     init(count: Int) {
         self.count = count
         table = .allocate(capacity: count)
-        for i in 0 ..< count { table[i] = Float(log1p(Double(i))) }
+        for i in 0 ..< count { table[i] = T(log1p(Double(i))) }
     }
 }

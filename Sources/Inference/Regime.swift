@@ -133,7 +133,7 @@ public final class MarketState {
         n < UInt64(depthLogs.count) ? depthLogs.table[Int(n)] : log1p(Double(n))
     }
 
-    static let depthLogs = DepthLogTable(count: 16_384)
+    static let depthLogs = Log1pTable<Double>(count: 16_384)
 
     /// A trade printed in one of the followed stocks.
     @inline(__always)
@@ -238,16 +238,5 @@ public final class RegimeModels: Sendable {
     @inline(__always)
     public func probabilities(_ row: UnsafePointer<Float>) -> SIMD4<Double> {
         SIMD4(calm.predictProbability(row), volatile.predictProbability(row), drought.predictProbability(row), 0)
-    }
-}
-
-/// log1p(n) for n in 0 ..< count, filled once.
-struct DepthLogTable: @unchecked Sendable {
-    let table: UnsafeMutablePointer<Double>
-    let count: Int
-    init(count: Int) {
-        self.count = count
-        table = .allocate(capacity: count)
-        for i in 0 ..< count { table[i] = log1p(Double(i)) }
     }
 }
