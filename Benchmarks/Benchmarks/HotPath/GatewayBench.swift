@@ -21,7 +21,11 @@ final class GatewayFixture: @unchecked Sendable {
     let journal: JournalWriter?
 
     init(journaled: Bool = false) {
-        journal = journaled ? try! JournalWriter(path: "/tmp/tw-bench-journal-\(getpid()).twj") : nil
+        let path = "/tmp/tw-bench-journal-\(getpid()).twj"
+        journal = journaled ? try! JournalWriter(path: path) : nil
+        // The writer holds the file open and writes through its descriptor: unlinked now, the
+        // file (about 100 MB a run) is gone when the benchmark process ends, not left in /tmp.
+        if journaled { unlink(path) }
         let limits = RiskLimits(maxOrderShares: 10_000, maxOrderNotional: Int64(10_000) * 10_000_000, collarBps: 500,
                                 maxPositionPerSymbol: 1_000_000, maxGrossPosition: 10_000_000, maxOpenOrders: 1_000,
                                 throttleOrders: 1_000_000, throttleWindowNanos: 1_000)
