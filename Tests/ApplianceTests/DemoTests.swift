@@ -8,10 +8,17 @@ enum Paths {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
     static var binary: String { root.appendingPathComponent(".build/debug/tickwire").path }
-    static func temp(_ name: String) -> String {
+    /// This process's scratch directory (demo outputs, captures: about 100 MB a test run),
+    /// removed when the test process exits.
+    static let tempDir: URL = {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("tw-appliance-\(getpid())")
         try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        return d.appendingPathComponent(name).path
+        atexit { try? FileManager.default.removeItem(at: Paths.tempDir) }
+        return d
+    }()
+    static func temp(_ name: String) -> String {
+        try? FileManager.default.createDirectory(at: tempDir, withIntermediateDirectories: true)
+        return tempDir.appendingPathComponent(name).path
     }
 }
 
