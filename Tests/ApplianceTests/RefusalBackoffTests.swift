@@ -24,9 +24,13 @@ import TickwireCore
         mp.maxInventory = 1 << 30
         let traded = (1...symbols).map { StockLocate(rawValue: UInt16($0)) }
         let maker = MarketMaker(symbols: traded, maxLocates: symbols + 1, parameters: mp)
-        let rig = try TickToTradeRig(strategy: maker, symbols: symbols, clock: TSCClock.calibrate(windowNanos: 10_000_000), limits: limits)
+        // The day first: the rig logs in when it is made, and a session that hears nothing for
+        // 5 s is dropped (dead peer), which generating 300,000 messages in a debug build on a
+        // loaded machine can take.
         let day = FlowDay.generate(OrderFlowConfiguration(seed: 5, symbols: symbols), messages: 300_000).bytes
         let frames = TickToTradeFrames(itch: day, perPacket: 3)
+        let rig = try TickToTradeRig(strategy: maker, symbols: symbols, clock: TSCClock.calibrate(windowNanos: 10_000_000), limits: limits)
+        #expect(rig.isLoggedIn)
         var i = 0
         while i < frames.count {
             rig.burst(frames, from: i, count: 1)
@@ -38,6 +42,7 @@ import TickwireCore
         #expect(risk.rejectCount(.maxGrossPosition) > 0, "the limit was reached")
         #expect(risk.killReason == nil, "the kill switch fired: \(String(describing: risk.killReason))")
         #expect(maker.counters.quotesSent > 0)
+        #expect(rig.engine.gateway.client.counters.deadPeerTimeouts == 0 && rig.isLoggedIn, "the session stayed up")
     }
 
     /// The wait itself: a refused quote is not asked again for 10 ms of feed time, then 20, 40...
