@@ -47,6 +47,9 @@ struct BenchT2T: ParsableCommand {
     @Option(name: .customLong("evict-every"), help: "When --evict writes: order (after each burst that sent an order) or burst (after every burst).")
     var evictEvery: String = "order"
 
+    @Option(name: .customLong("gap-us"), help: "Microseconds the hot loop idles after each burst, polling as a live loop does between packets (betweenBursts, idle), before the next burst (0: back to back). The demo's feed leaves about 40 us between packets: what an idle hot core costs each stage.")
+    var gapMicros: Int = 0
+
     @Flag(name: .customLong("demo-limits"), help: "Risk as the demo configures it (collar, throttles, loss limit, the tail and market guards), with positions and open orders left wide so that nothing is refused; without it, wide limits and no guards.")
     var demoLimits = false
 
@@ -74,12 +77,14 @@ struct BenchT2T: ParsableCommand {
         /// KiB written between bursts, and when ("order" or "burst").
         var evictKib: Int
         var evictEvery: String
+        var gapMicros: Int
     }
 
     func run() throws {
         guard messages >= 10_000, symbols >= 1, symbols <= 10_000, burst >= 1, burst <= 64, perPacket >= 1, perPacket <= 64 else {
             throw ValidationError("need --messages >= 10000, 1 <= --symbols <= 10000, 1 <= --burst <= 64")
         }
+        guard gapMicros >= 0, gapMicros <= 1_000_000 else { throw ValidationError("--gap-us is 0...1000000") }
         let day = FlowDay.generate(OrderFlowConfiguration(seed: 1, symbols: symbols), messages: messages).bytes
         let frames = TickToTradeFrames(itch: day, perPacket: perPacket)
         var p = TakerParameters()
@@ -143,12 +148,21 @@ struct BenchT2T: ParsableCommand {
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(64, evictBytes), alignment: 64)
         defer { scratch.deallocate() }
         scratch.initializeMemory(as: UInt8.self, repeating: 0, count: max(64, evictBytes))
+        let gapTicks = UInt64(gapMicros) * clock.hz / 1_000_000
         var i = 0
         var sent = rig.engine.counters.ordersSent
         while i < frames.count {
             let n = min(burst, frames.count - i)
             rig.burst(frames, from: i, count: n)
             i += n
+            if gapTicks > 0 {
+                let until = tw_rdtsc() &+ gapTicks
+                var now = tw_rdtsc()
+                while now < until {
+                    rig.appliance.betweenBursts(idle: true, tsc: now)
+                    now = tw_rdtsc()
+                }
+            }
             if evictBytes > 0, everyBurst || rig.engine.counters.ordersSent != sent {
                 sent = rig.engine.counters.ordersSent
                 var o = 0
@@ -161,7 +175,7 @@ struct BenchT2T: ParsableCommand {
         let report = Report(messages: frames.messages, frames: frames.count, seconds: (seconds * 1000).rounded() / 1000,
                             msgsPerSec: (Double(frames.messages) / seconds).rounded(), triggeringTicks: c.triggeringTicks,
                             orders: c.ordersSent, tickToTradeNs: LatencySummary(rec.tickToTrade), stagesNs: rec.stageSummaries, riskByActionNs: rec.riskByAction,
-                            stampsDropped: c.stampsDropped, rxTimestampSource: "tsc_at_rx_burst", model: model, strategy: strategy, evictKib: max(0, evict), evictEvery: evictEvery)
+                            stampsDropped: c.stampsDropped, rxTimestampSource: "tsc_at_rx_burst", model: model, strategy: strategy, evictKib: max(0, evict), evictEvery: evictEvery, gapMicros: gapMicros)
         if ProcessInfo.processInfo.environment["TW_DEBUG"] != nil {
             FileHandle.standardError.write(Data("\(c)\n\(rig.appliance.counters)\n\(rig.appliance.feed.frameCounters)\n\(rig.appliance.feed.session.counters)\n".utf8))
         }

@@ -19,6 +19,18 @@ import Testing
         #expect(plain["orders"] as? Int != r["orders"] as? Int)
     }
 
+    /// `--gap-us`: the loop idles between bursts as a live loop between packets; the run lasts at
+    /// least frames x gap, and the report says the gap it ran with.
+    @Test func theGapOptionIdlesBetweenBursts() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
+        let data = try tickwire(["bench", "t2t", "--messages", "10000", "--per-packet", "3", "--gap-us", "25", "--json"])
+        let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(r["gap_micros"] as? Int == 25)
+        let frames = try #require(r["frames"] as? Int)
+        let seconds = try #require(r["seconds"] as? Double)
+        #expect(frames >= 3_000 && seconds >= Double(frames) * 25e-6 * 0.99, "\(frames) frames in \(seconds) s")
+    }
+
     @Test func aMissingModelsFolderIsAClearError() {
         let missing = Paths.temp("no-such-models")
         do {
