@@ -5,6 +5,8 @@ public struct SplitMix64: Sendable {
     public var state: UInt64
 
     @inlinable public init(state: UInt64) { self.state = state }
+    /// The same: a seed is the first state.
+    @inlinable public init(seed: UInt64) { self.state = seed }
 
     @inlinable @inline(__always)
     public mutating func next() -> UInt64 {
@@ -15,7 +17,15 @@ public struct SplitMix64: Sendable {
         return z ^ (z >> 31)
     }
 
+    /// In 0..<n (n >= 1; the modulo's bias is negligible for the small n of simulations and
+    /// tests).
+    @inlinable @inline(__always)
+    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+
     /// Uniform in [0, 1), 53 bits.
     @inlinable @inline(__always)
     public mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
 }
+
+/// So that `Int.random(in:using:)`, `shuffled(using:)` and the like take it (tests, simulators).
+extension SplitMix64: RandomNumberGenerator {}

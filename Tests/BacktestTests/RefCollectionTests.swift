@@ -1,22 +1,14 @@
 @testable import Backtest
 import Testing
+import TickwireCore
 
 /// The venue's reference collections against Swift's own, under random inserts and removals
 /// (clustered references, as a venue numbers them, and the reference 0).
 struct RefCollectionTests {
-    struct Rng: RandomNumberGenerator {
-        var s: UInt64
-        mutating func next() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Rng = SplitMix64
 
     @Test func refSetIsASet() {
-        var rng = Rng(s: 7)
+        var rng = Rng(state: 7)
         var set = RefSet(capacity: 16)  // starts small: grows many times
         var model = Set<UInt64>()
         for step in 0..<200_000 {
@@ -42,7 +34,7 @@ struct RefCollectionTests {
     }
 
     @Test func refMapIsADictionary() {
-        var rng = Rng(s: 11)
+        var rng = Rng(state: 11)
         var map = RefMap<Int>()
         defer { map.release() }
         var model: [UInt64: Int] = [:]

@@ -969,16 +969,7 @@ extension ITCHTests {
     }
 
     /// SplitMix64: a small, seeded, reproducible generator.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias SplitMix64 = TickwireCore.SplitMix64
 
     /// Checks every message of a real file for timestamps in order and plausible book fields.
     struct Plausibility: ITCHHandler {

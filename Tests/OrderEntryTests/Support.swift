@@ -2,6 +2,7 @@
 
 import OrderEntry
 import Testing
+import TickwireCore
 
 /// The bytes `encode` wrote into a 1 KiB scratch buffer (pre-filled with 0xEE so unwritten bytes
 /// show), or nil if it returned nil.
@@ -29,17 +30,7 @@ func hexString(_ bytes: some Sequence<UInt8>) -> String {
 }
 
 /// A deterministic generator (SplitMix64) so fuzz-style tests repeat exactly.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias SeededRNG = SplitMix64
 
 extension Result {
     /// The error of a failure, nil for a success (decoded views are not Equatable).

@@ -4,6 +4,7 @@
 import CShims
 import Foundation
 import Testing
+import TickwireCore
 @testable import Packets
 @testable import Capture
 
@@ -88,17 +89,7 @@ private func captureChecksum(_ bytes: ArraySlice<UInt8>) -> UInt16 {
     return ~UInt16(sum)
 }
 
-private struct CaptureRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+private typealias CaptureRNG = SplitMix64
 
 private struct CaptureFixture {
     let bytes: [UInt8]

@@ -1,4 +1,5 @@
 import Testing
+import TickwireCore
 @testable import Packets
 
 // MARK: - Helpers
@@ -57,17 +58,10 @@ private func fixIPv4Checksum(_ frame: inout [UInt8], at offset: Int = 14) {
     frame[offset + 11] = UInt8(sum & 0xFF)
 }
 
-private struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
+/// (TickwireCore's generator.)
+extension SplitMix64 {
+    fileprivate mutating func next(below bound: Int) -> Int { below(bound) }
+    fileprivate mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
 }
 
 private func rebased(_ b: UnsafeRawBufferPointer, _ range: Range<Int>) -> UnsafeRawBufferPointer {
