@@ -73,12 +73,8 @@ public enum SyntheticDay {
     }
 }
 
-struct SplitMix64Generator {
-    var g: SplitMix64
-    init(state: UInt64) { g = SplitMix64(state: state) }
-    mutating func next() -> UInt64 { g.next() }
-    mutating func below(_ n: Int) -> Int { Int(g.next() % UInt64(max(n, 1))) }
-}
+/// The day generator's stream: TickwireCore's SplitMix64 (`below` included).
+typealias SplitMix64Generator = SplitMix64
 
 struct Generator {
     let c: SyntheticDayConfiguration

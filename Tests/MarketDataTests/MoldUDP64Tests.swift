@@ -68,12 +68,6 @@ struct Feed {
     }
 }
 
-/// The tests' PRNG is the generator's own SplitMix64 (MarketData, internal).
-typealias SplitMix64 = SplitMix64Generator
-
-extension SplitMix64Generator {
-    init(seed: UInt64) { self.init(state: seed) }
-}
 
 extension MoldUDP64Session {
     func feed(_ bytes: [UInt8], line: FeedLine, now: UInt64) {
