@@ -1,14 +1,17 @@
 // A venue in a box for the in-process tick-to-trade benchmark and for replaying a capture with
 // a strategy: it accepts any login and answers every OUCH 4.2 order at once, as a venue with
 // nothing to trade against would: Enter Order -> Accepted (an IOC also -> Canceled), Replace
-// -> Replaced, Cancel -> Canceled. Answers wait in a preallocated byte ring until the gateway
-// reads them; nothing allocates after init. Never for trading: there is no market behind it.
+// -> Replaced, Cancel -> Canceled; a client heartbeat -> a server heartbeat. Answers wait in a
+// preallocated byte ring until the gateway reads them; nothing allocates after init. Never for
+// trading: there is no market behind it.
 public import TickwireCore
 
 public final class EchoVenueTransport: ByteStreamTransport {
     public private(set) var isOpen = true
     public private(set) var bytesSent: UInt64 = 0
     public private(set) var ordersAnswered: UInt64 = 0
+    /// Client heartbeats answered with a server heartbeat.
+    public private(set) var heartbeatsAnswered: UInt64 = 0
     /// Bytes of unsequenced data it could not read (not OUCH 4.2, or a bad length).
     public private(set) var unreadable: UInt64 = 0
     /// Sends or answers dropped because the inbox or the answer ring was full (the gateway did
@@ -73,6 +76,13 @@ public final class EchoVenueTransport: ByteStreamTransport {
                     }
                 case .unsequencedData:
                     answer(p.payload)
+                case .clientHeartbeat:
+                    // A venue heartbeats an idle session; answering the client's keeps a quiet
+                    // run (no orders for longer than the dead-peer timeout) logged in.
+                    if let n = SoupBinTCP.encodeEmpty(into: scratch, type: .serverHeartbeat) {
+                        heartbeatsAnswered &+= 1
+                        enqueue(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                    }
                 case .logoutRequest:
                     isOpen = false
                 default:
