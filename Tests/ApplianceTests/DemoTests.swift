@@ -1,3 +1,4 @@
+import TestSupport
 import Appliance
 import Foundation
 import Synchronization
@@ -10,12 +11,7 @@ enum Paths {
     static var binary: String { root.appendingPathComponent(".build/debug/tickwire").path }
     /// This process's scratch directory (demo outputs, captures: about 100 MB a test run),
     /// removed when the test process exits.
-    static let tempDir: URL = {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("tw-appliance-\(getpid())")
-        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        atexit { try? FileManager.default.removeItem(at: Paths.tempDir) }
-        return d
-    }()
+    static let tempDir: URL = scratchDirectory("tw-appliance")
     static func temp(_ name: String) -> String {
         try? FileManager.default.createDirectory(at: tempDir, withIntermediateDirectories: true)
         return tempDir.appendingPathComponent(name).path

@@ -11,9 +11,7 @@ enum CLI {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/tickwire").path
     }
     static func temp(_ name: String) -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("tw-backtest-\(getpid())")
-        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        return d.appendingPathComponent(name).path
+        scratchDirectory("tw-backtest").appendingPathComponent(name).path
     }
     /// Runs tickwire; its exit status, stdout and stderr.
     static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {

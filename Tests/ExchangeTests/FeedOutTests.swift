@@ -12,9 +12,7 @@ enum Paths {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/tickwire").path
     }
     static func temp(_ name: String) -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("tw-exchange-\(getpid())")
-        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        return d.appendingPathComponent(name).path
+        scratchDirectory("tw-exchange").appendingPathComponent(name).path
     }
 }
 

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Inference
 
@@ -44,9 +45,7 @@ enum Fixtures {
     /// Writes `contents` to a fresh temporary file and returns its path (one folder per test
     /// process, each file under a name of its own).
     static func temp(_ contents: String, name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tw-infer-tests-\(getpid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let p = dir.appendingPathComponent("\(UUID().uuidString)-\(name)").path
+        let p = scratchDirectory("tw-infer-tests").appendingPathComponent("\(UUID().uuidString)-\(name)").path
         try? contents.write(toFile: p, atomically: true, encoding: .utf8)
         return p
     }

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 @testable import MarketData
@@ -280,11 +281,7 @@ func replayCLI(_ args: [String], bookOut: String) throws -> ReplayJSON {
 }
 
 @Suite(.serialized) struct FeedCaptureTests {
-    let dir: URL = {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("tw-feedcap-\(getpid())")
-        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        return d
-    }()
+    let dir: URL = scratchDirectory("tw-feedcap")
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 

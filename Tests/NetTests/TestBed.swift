@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -242,9 +243,7 @@ final class NetTestBed: @unchecked Sendable {
     }
 
     static func temp(_ name: String) -> String {
-        let d = NSTemporaryDirectory() + "tw-net-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d + "/" + name
+        scratchDirectory("tw-net").appendingPathComponent(name).path
     }
 }
 

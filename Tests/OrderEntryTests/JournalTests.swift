@@ -1,12 +1,11 @@
+import TestSupport
 import Foundation
 import OrderEntry
 import Testing
 import TickwireCore
 
 func tempPath(_ name: String) -> String {
-    let d = FileManager.default.temporaryDirectory.appendingPathComponent("tw-oe-\(getpid())")
-    try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-    let p = d.appendingPathComponent(name).path
+    let p = scratchDirectory("tw-oe").appendingPathComponent(name).path
     try? FileManager.default.removeItem(atPath: p)
     return p
 }
