@@ -351,6 +351,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         if stampStages { lastSentTSC = tw_rdtsc() }
         if let rid { hotRisk?._withUnsafeGuaranteedRef { $0.onSent(rid) } }
         counters.sent += 1
+        store.prefetch(nextOrderNumber)  // after the send: the next order's slot, cold by then
         return .sent(id: id)
     }
 
