@@ -143,9 +143,8 @@ struct BenchGateway: ParsableCommand {
 
 /// Timings in cycles, counted in one-cycle buckets below `limit` (16 KiB of counters, of which
 /// the timing loop touches the few lines around its typical values) and kept whole above it:
-/// exact ranks without a store per sample into an array megabytes long. Such a store missed the
-/// cache on every eighth sample and faulted on every 512th, and the next order's timing paid for
-/// it (the slow samples fell on those indices).
+/// exact ranks without a store per sample into an array megabytes long (with such an array, the
+/// slow samples fell where its store reached a new line, every 8th, or a new page, every 512th).
 struct CycleHistogram {
     static let limit = 4096
     let counts: UnsafeMutablePointer<UInt32>
