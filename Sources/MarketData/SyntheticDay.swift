@@ -73,12 +73,10 @@ public enum SyntheticDay {
     }
 }
 
-/// The day generator's stream: TickwireCore's SplitMix64 (`below` included).
-typealias SplitMix64Generator = SplitMix64
 
 struct Generator {
     let c: SyntheticDayConfiguration
-    var rng: SplitMix64Generator
+    var rng: SplitMix64
     var time: UInt64 = 34_200_000_000_000  // 09:30:00
     var nextRef: UInt64 = 1  // internal dense id of the next order (indexes the arrays below)
     // Wire references as NASDAQ numbers them: several interleaved sequences, each stepping by 4
@@ -100,7 +98,7 @@ struct Generator {
 
     init(_ c: SyntheticDayConfiguration) {
         self.c = c
-        rng = SplitMix64Generator(state: c.seed &* 0x2545_F491_4F6C_DD1D &+ 1)
+        rng = SplitMix64(state: c.seed &* 0x2545_F491_4F6C_DD1D &+ 1)
         var weights: [Double] = []
         for i in 0..<c.stocks { weights.append(1.0 / Double(i + 1).squareRoot() / Double(i + 1).squareRoot().squareRoot()) }
         let total = weights.reduce(0, +)

@@ -5,10 +5,9 @@ import TickwireCore
 /// The venue's reference collections against Swift's own, under random inserts and removals
 /// (clustered references, as a venue numbers them, and the reference 0).
 struct RefCollectionTests {
-    typealias Rng = SplitMix64
 
     @Test func refSetIsASet() {
-        var rng = Rng(state: 7)
+        var rng = SplitMix64(state: 7)
         var set = RefSet(capacity: 16)  // starts small: grows many times
         var model = Set<UInt64>()
         for step in 0..<200_000 {
@@ -34,7 +33,7 @@ struct RefCollectionTests {
     }
 
     @Test func refMapIsADictionary() {
-        var rng = Rng(state: 11)
+        var rng = SplitMix64(state: 11)
         var map = RefMap<Int>()
         defer { map.release() }
         var model: [UInt64: Int] = [:]

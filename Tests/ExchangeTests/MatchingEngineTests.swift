@@ -206,7 +206,7 @@ func fills(_ log: EventLog, _ who: OrderOwner) -> [(UInt64, UInt32, Int64, Bool)
     func randomFlowConservesSharesAndPublishesTheBook(seed: UInt64) throws {
         let e = engine(symbols: 3, selfMatch: [20: .cancelResting, 30: .cancelIncoming])
         let owners = [alice, bob, bob2, OrderOwner(session: 4, firm: 30), OrderOwner(session: 5, firm: 30)]
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(state: seed)
         var log = EventLog()
         var live: [OrderRef] = []
         for _ in 0..<6_000 {
@@ -295,4 +295,3 @@ func fills(_ log: EventLog, _ who: OrderOwner) -> [(UInt64, UInt32, Int64, Bool)
     }
 }
 
-typealias SplitMix = SplitMix64

@@ -256,8 +256,6 @@ private struct IEXFieldToucher: IEXHandler {
     mutating func onShortMessage(_ m: IEXMessage) { mix(UInt64(m.length)) }
 }
 
-/// SplitMix64: a small seeded generator, so the fuzz is the same on every run.
-private typealias IEXSplitMix = TickwireCore.SplitMix64
 
 // MARK: - Real data location
 
@@ -854,7 +852,7 @@ struct IEXDeepBookTests {
 struct IEXFuzzTests {
     @Test("100,000 random byte strings through the segment parser and dispatch never trap")
     func randomSegments() {
-        var rng = IEXSplitMix(state: 0x1E_0001_6642)
+        var rng = SplitMix64(state: 0x1E_0001_6642)
         var toucher = IEXFieldToucher()
         var tracker = IEXSessionTracker()
         var accepted = 0

@@ -968,8 +968,6 @@ extension ITCHTests {
         }
     }
 
-    /// SplitMix64: a small, seeded, reproducible generator.
-    typealias SplitMix64 = TickwireCore.SplitMix64
 
     /// Checks every message of a real file for timestamps in order and plausible book fields.
     struct Plausibility: ITCHHandler {

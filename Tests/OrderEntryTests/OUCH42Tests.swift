@@ -132,7 +132,7 @@ import TickwireCore
     }
 
     @Test func randomBytesNeverCrash() {
-        var rng = SeededRNG(seed: 3)
+        var rng = SplitMix64(seed: 3)
         var decoded = 0
         for _ in 0..<20_000 {
             var bytes = (0..<Int.random(in: 0...90, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }

@@ -260,7 +260,7 @@ import TickwireCore
     }
 
     @Test func randomBytesNeverCrash() {
-        var rng = SeededRNG(seed: 11)
+        var rng = SplitMix64(seed: 11)
         var decoded = 0
         for _ in 0..<30_000 {
             var bytes = (0..<Int.random(in: 0...120, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }

@@ -29,8 +29,6 @@ func hexString(_ bytes: some Sequence<UInt8>) -> String {
     bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
 }
 
-/// A deterministic generator (SplitMix64) so fuzz-style tests repeat exactly.
-typealias SeededRNG = SplitMix64
 
 extension Result {
     /// The error of a failure, nil for a success (decoded views are not Equatable).

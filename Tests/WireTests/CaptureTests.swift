@@ -15,7 +15,7 @@ import TickwireCore
 /// protocol on the port keeps tshark's heuristic dissectors from guessing at random bytes.
 private func captureMoldPayload(index: Int, length: Int) -> [UInt8] {
     precondition(length >= 20 && length != 21 && length != 22, "no whole message fits")
-    var rng = CaptureRNG(seed: UInt64(index) &+ 0x5EED)
+    var rng = SplitMix64(seed: UInt64(index) &+ 0x5EED)
     var messages: [UInt8] = []
     var count: UInt16 = 0
     var left = length - 20
@@ -89,7 +89,6 @@ private func captureChecksum(_ bytes: ArraySlice<UInt8>) -> UInt16 {
     return ~UInt16(sum)
 }
 
-private typealias CaptureRNG = SplitMix64
 
 private struct CaptureFixture {
     let bytes: [UInt8]
@@ -502,7 +501,7 @@ struct CaptureTests {
     @Test("garbage and empty files are refused when opened")
     func garbageAndEmptyFiles() throws {
         try withCaptureScratch { dir in
-            var rng = CaptureRNG(seed: 42)
+            var rng = SplitMix64(seed: 42)
             var garbage = (0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             garbage[0] = 0x47 // not the first byte of any capture magic
             let garbagePath = dir.appendingPathComponent("garbage.pcap").path
@@ -527,7 +526,7 @@ struct CaptureTests {
             try writeCaptureFile([], to: good, format: .pcapMicro)
             var bytes = try Data(contentsOf: URL(fileURLWithPath: good))
             #expect(bytes.count == 24)
-            var rng = CaptureRNG(seed: 7)
+            var rng = SplitMix64(seed: 7)
             bytes.append(contentsOf: (0..<8192).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
             let path = dir.appendingPathComponent("bad.pcap").path
             _ = FileManager.default.createFile(atPath: path, contents: bytes)
