@@ -242,6 +242,22 @@ class Catalogue:
         """A hidden folder beside the partition, unique to this attempt."""
         return os.path.join(self.root, venue, table, f".day={day}.tmp-{uuid.uuid4().hex[:12]}")
 
+    def work_dir(self, venue, day):
+        """A hidden scratch folder in the day's folder (FIFOs, feature CSVs), unique to this
+        attempt. A killed attempt's is left in the catalogue, not in /tmp, and the day's next
+        ingest removes it (`clear_stale_work`)."""
+        d = os.path.join(self.day_dir(venue, day), f".work-{uuid.uuid4().hex[:12]}")
+        os.makedirs(d)
+        return d
+
+    def clear_stale_work(self, venue, day):
+        """Removes the scratch folders that killed attempts left in the day's folder."""
+        base = self.day_dir(venue, day)
+        if os.path.isdir(base):
+            for f in os.listdir(base):
+                if f.startswith(".work-"):
+                    shutil.rmtree(os.path.join(base, f), ignore_errors=True)
+
     def clear_stale(self, venue, table, day):
         """Removes what a killed attempt left for this day (its hidden staging folders)."""
         base = os.path.join(self.root, venue, table)

@@ -145,7 +145,8 @@ def ingest_day(root, venue, day, tickwire, fault_marker=None):
     m = cat.manifest(venue, day)
     tw = find_tickwire(tickwire)
     inp = cat.input_path(m)
-    work = tempfile.mkdtemp(prefix=f"tw-ingest-{day}-")
+    cat.clear_stale_work(venue, day)
+    work = cat.work_dir(venue, day)
     staged = {}
     peaks = []
     try:
