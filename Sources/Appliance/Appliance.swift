@@ -159,9 +159,11 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     /// throttle with the capture's clock, as the live run saw them.
     @inline(__always)
     public func onFrames(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64, now: Int64) {
-        uEngine._withUnsafeGuaranteedRef {
+        let stamps = uEngine._withUnsafeGuaranteedRef {
             $0.burstTSC = tsc
             $0.burstNanos = now
+            $0.frameTSC = tsc
+            return $0.stampStages
         }
         counters.bursts &+= 1
         counters.frames &+= UInt64(count)
@@ -172,6 +174,10 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
         uFeed._withUnsafeGuaranteedRef { feed in
             for i in 0..<count {
                 let p = pkts[i]
+                uEngine._withUnsafeGuaranteedRef {
+                    $0.frameMessages = 0
+                    if stamps && i > 0 { $0.frameTSC = tw_rdtsc() }
+                }
                 if stamping {
                     // NIC stamps in a known unit: the frame's arrival on the TSC's line (through
                     // the sampled NIC clock, else the port's arrival envelope) is stage 0 of
@@ -226,15 +232,21 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     @inline(__always)
     public func onDatagrams(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, destination: FeedAddress, tsc: UInt64) {
         let now = nanos(tsc)
-        uEngine._withUnsafeGuaranteedRef {
+        let stamps = uEngine._withUnsafeGuaranteedRef {
             $0.burstTSC = tsc
             $0.burstNanos = now
+            $0.frameTSC = tsc
+            return $0.stampStages
         }
         counters.bursts &+= 1
         counters.datagrams &+= UInt64(count)
         uFeed._withUnsafeGuaranteedRef { feed in
             for i in 0..<count {
                 let p = pkts[i]
+                uEngine._withUnsafeGuaranteedRef {
+                    $0.frameMessages = 0
+                    if stamps && i > 0 { $0.frameTSC = tw_rdtsc() }
+                }
                 feed.onDatagram(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), destination: destination, now: UInt64(now))
             }
         }
@@ -243,13 +255,19 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     /// Re-request answers (the recovery line), when a gap is being recovered.
     public func onRecovery(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64) {
         let now = nanos(tsc)
-        uEngine._withUnsafeGuaranteedRef {
+        let stamps = uEngine._withUnsafeGuaranteedRef {
             $0.burstTSC = tsc
             $0.burstNanos = now
+            $0.frameTSC = tsc
+            return $0.stampStages
         }
         uFeed._withUnsafeGuaranteedRef { feed in
             for i in 0..<count {
                 let p = pkts[i]
+                uEngine._withUnsafeGuaranteedRef {
+                    $0.frameMessages = 0
+                    if stamps && i > 0 { $0.frameTSC = tw_rdtsc() }
+                }
                 feed.session.onPacket(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), line: .recovery, now: UInt64(now))
             }
         }

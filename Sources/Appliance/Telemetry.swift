@@ -151,6 +151,19 @@ public struct LatencyRecorder: Sendable {
     /// passes no risk check and a replace checks against the order it replaces, so the stage's
     /// percentiles move with the strategy's mix of actions.
     var riskByActionHistograms: [Histogram<UInt64>]
+    /// The decode stage split where the trigger's frame was stamped: `decodeWait`, rx to the
+    /// frame's start (the earlier frames of its burst), and `decodeFrame`, the frame's start to
+    /// the trigger decoded (its parse and checksum, the session, the datagram's earlier
+    /// messages with whatever they triggered, and its own decode).
+    public private(set) var decodeWait: Histogram<UInt64>
+    public private(set) var decodeFrame: Histogram<UInt64>
+    /// `decodeFrame` of the triggers that were their frame's first message, and of the rest.
+    public private(set) var decodeFrameFirst: Histogram<UInt64>
+    public private(set) var decodeFrameLater: Histogram<UInt64>
+    /// Book to strategy return, models included: the strategy's whole decision. The model and
+    /// strategy stages split it where a model ran, so their percentiles move with the share of
+    /// decisions that ran one; this one does not.
+    public private(set) var modelAndStrategy: Histogram<UInt64>
     public private(set) var decisions: [DecisionRecord] = []
     /// Records of orders a venue event (not a tick) triggered: logged, not in the histograms.
     public private(set) var venueTriggered: UInt64 = 0
@@ -179,6 +192,11 @@ public struct LatencyRecorder: Sendable {
         nicToRx = Self.histogram()
         stageHistograms = LatencyStage.allCases.map { _ in Self.histogram() }
         riskByActionHistograms = (0..<3).map { _ in Self.histogram() }
+        decodeWait = Self.histogram()
+        decodeFrame = Self.histogram()
+        decodeFrameFirst = Self.histogram()
+        decodeFrameLater = Self.histogram()
+        modelAndStrategy = Self.histogram()
     }
 
     static func histogram() -> Histogram<UInt64> {
@@ -230,6 +248,12 @@ public struct LatencyRecorder: Sendable {
         _ = stageHistograms[6].record(ns(s.encoded, s.sent))
         _ = tickToTrade.record(total)
         if fromNIC { _ = nicToRx.record(ns(start, s.rx)) }
+        if s.frame != 0, s.rx <= s.frame, s.frame <= s.decoded {
+            _ = decodeWait.record(ns(s.rx, s.frame))
+            _ = decodeFrame.record(ns(s.frame, s.decoded))
+            if s.frameIndex == 0 { _ = decodeFrameFirst.record(ns(s.frame, s.decoded)) } else { _ = decodeFrameLater.record(ns(s.frame, s.decoded)) }
+        }
+        _ = modelAndStrategy.record(ns(s.book, s.strategy))
         if stageRows.count < Self.maxStageRows * Self.stageRowColumns.count {
             for (a, b) in [(start, s.rx), (s.rx, s.decoded), (s.decoded, s.book), (s.book, s.model), (s.model, s.strategy), (s.strategy, s.risk),
                            (s.risk, s.encoded), (s.encoded, s.sent)] {
@@ -259,6 +283,21 @@ public struct LatencyRecorder: Sendable {
         var out: [String: LatencySummary] = [:]
         for k in LatencyStage.allCases { out[k.rawValue] = LatencySummary(stage(k)) }
         if nicToRx.totalCount > 0 { out["nic_to_rx"] = LatencySummary(nicToRx) }
+        return out
+    }
+
+    /// `decode_wait` and `decode_frame` (the decode stage split at the trigger's frame; absent
+    /// when no record had its frame stamped), `decode_frame_first` and `decode_frame_later`
+    /// (`decode_frame` of triggers first in their frame, and after earlier messages of it; each
+    /// absent without a record) and `model_and_strategy` (book to the strategy's return).
+    public var stageDetail: [String: LatencySummary] {
+        var out: [String: LatencySummary] = ["model_and_strategy": LatencySummary(modelAndStrategy)]
+        if decodeWait.totalCount > 0 {
+            out["decode_wait"] = LatencySummary(decodeWait)
+            out["decode_frame"] = LatencySummary(decodeFrame)
+        }
+        if decodeFrameFirst.totalCount > 0 { out["decode_frame_first"] = LatencySummary(decodeFrameFirst) }
+        if decodeFrameLater.totalCount > 0 { out["decode_frame_later"] = LatencySummary(decodeFrameLater) }
         return out
     }
 

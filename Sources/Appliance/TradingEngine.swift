@@ -57,6 +57,14 @@ public struct StageStamps: Sendable, Equatable, BitwiseCopyable {
     /// encodes of those before them, so only the first goes into the stage histograms (all go
     /// into the decision log).
     public var position: UInt8 = 0
+    /// TSC when the trigger's frame began its handling: `rx` for a burst's first frame, later
+    /// for a frame that waited behind earlier frames of its burst; 0 where not stamped. Splits
+    /// the decode stage into that wait and the frame's own handling (its parse, the session,
+    /// the datagram's earlier messages and the trigger's decode).
+    public var frame: UInt64 = 0
+    /// Messages the trigger's frame delivered before the trigger (0: it was the first): the
+    /// share of `frame` to `decoded` spent on the datagram's earlier messages.
+    public var frameIndex: UInt16 = 0
     public init() {}
 }
 
@@ -110,6 +118,11 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     /// The NIC arrival (TSC) of the frame being decoded, 0 without a hardware stamp: stage 0
     /// of the decisions it triggers.
     public var frameNicTSC: UInt64 = 0
+    /// TSC when the frame being decoded began its handling (`StageStamps.frame`): the burst's
+    /// rx stamp for its first frame, stamped again for each later one.
+    public var frameTSC: UInt64 = 0
+    /// Messages the frame being decoded has delivered so far (reset at each frame's start).
+    public var frameMessages: UInt16 = 0
     /// False once the run winds down: the strategy still hears every event, but its new orders
     /// and replaces are refused (it is told so) while the open orders are being cancelled.
     public var trading = true
@@ -198,6 +211,8 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         var s = StageStamps()
         s.nic = frameNicTSC
         s.rx = burstTSC
+        s.frame = frameTSC
+        s.frameIndex = frameMessages &- 1
         s.decoded = decoded
         s.book = tBook
         s.strategy = stampStages ? tw_rdtsc() : 0
@@ -293,6 +308,8 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         var s = StageStamps()
         s.nic = frameNicTSC
         s.rx = burstTSC
+        s.frame = frameTSC
+        s.frameIndex = frameMessages &- 1
         s.decoded = t
         s.book = t
         s.strategy = stampStages ? tw_rdtsc() : 0
@@ -453,7 +470,12 @@ public struct EngineSink<S: Strategy, T: ByteStreamTransport>: BookFeedSink {
     func with<R>(_ body: (TradingEngine<S, T>) -> R) -> R { unmanaged._withUnsafeGuaranteedRef(body) }
 
     @inline(__always)
-    public mutating func message(sequence: UInt64) { with { $0.sequence = sequence } }
+    public mutating func message(sequence: UInt64) {
+        with {
+            $0.sequence = sequence
+            $0.frameMessages &+= 1
+        }
+    }
 
     @inline(__always)
     public mutating func dispatched(_ result: ITCH.DispatchResult) { with { $0.noteMessage(result) } }

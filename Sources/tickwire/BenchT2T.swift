@@ -65,6 +65,9 @@ struct BenchT2T: ParsableCommand {
         var orders: UInt64
         var tickToTradeNs: LatencySummary
         var stagesNs: [String: LatencySummary]
+        /// The decode stage split at the trigger's frame, and book to the strategy's return
+        /// (`LatencyRecorder.stageDetail`).
+        var stageDetailNs: [String: LatencySummary]
         /// The risk stage by action (its median moves with the mix of new, replace and cancel).
         var riskByActionNs: [String: LatencySummary]
         var stampsDropped: UInt64
@@ -174,7 +177,7 @@ struct BenchT2T: ParsableCommand {
         let c = rig.engine.counters
         let report = Report(messages: frames.messages, frames: frames.count, seconds: (seconds * 1000).rounded() / 1000,
                             msgsPerSec: (Double(frames.messages) / seconds).rounded(), triggeringTicks: c.triggeringTicks,
-                            orders: c.ordersSent, tickToTradeNs: LatencySummary(rec.tickToTrade), stagesNs: rec.stageSummaries, riskByActionNs: rec.riskByAction,
+                            orders: c.ordersSent, tickToTradeNs: LatencySummary(rec.tickToTrade), stagesNs: rec.stageSummaries, stageDetailNs: rec.stageDetail, riskByActionNs: rec.riskByAction,
                             stampsDropped: c.stampsDropped, rxTimestampSource: "tsc_at_rx_burst", model: model, strategy: strategy, evictKib: max(0, evict), evictEvery: evictEvery, gapMicros: gapMicros)
         if ProcessInfo.processInfo.environment["TW_DEBUG"] != nil {
             FileHandle.standardError.write(Data("\(c)\n\(rig.appliance.counters)\n\(rig.appliance.feed.frameCounters)\n\(rig.appliance.feed.session.counters)\n".utf8))
@@ -187,6 +190,9 @@ struct BenchT2T: ParsableCommand {
             print("  p50 \(t.p50) ns  p90 \(t.p90)  p99 \(t.p99)  p99.9 \(t.p999)  max \(t.max)")
             for st in LatencyStage.allCases {
                 if let s = report.stagesNs[st.rawValue] { print("  \(st.rawValue): p50 \(s.p50)  p99 \(s.p99)  max \(s.max)") }
+            }
+            for k in ["decode_wait", "decode_frame", "decode_frame_first", "decode_frame_later", "model_and_strategy"] {
+                if let s = report.stageDetailNs[k] { print("  \(k): p50 \(s.p50)  p99 \(s.p99)  max \(s.max)") }
             }
             for a in DecisionRecord.actionNames {
                 if let s = report.riskByActionNs[a] { print("  risk, \(a) (\(s.count)): p50 \(s.p50)  p99 \(s.p99)") }

@@ -333,6 +333,9 @@ struct DemoReport: Encodable {
     var txTimestampSource: String
     var tickToTradeNs: LatencySummary
     var stagesNs: [String: LatencySummary]
+    /// The decode stage split at the trigger's frame (`decode_wait`, `decode_frame`) and the
+    /// strategy's whole decision (`model_and_strategy`): `LatencyRecorder.stageDetail`.
+    var stageDetailNs: [String: LatencySummary]
     var wireToWireNs: LatencySummary?
     var wireToWire: WireToWireResult?
     var stampsDropped: UInt64
@@ -388,6 +391,7 @@ struct DemoReport: Encodable {
         txTimestampSource = o.txTimestampSource
         tickToTradeNs = LatencySummary(o.recorder.tickToTrade)
         stagesNs = o.recorder.stageSummaries
+        stageDetailNs = o.recorder.stageDetail
         self.wireToWire = wireToWire
         wireToWireNs = wireToWire?.wireToWireNanos
         stampsDropped = o.engine.stampsDropped
@@ -436,6 +440,15 @@ struct DemoReport: Encodable {
         for st in LatencyStage.allCases {
             guard let s = stagesNs[st.rawValue] else { continue }
             print("  " + row(st.rawValue, s) + (st == .send ? "   the send call to its return" : ""))
+            if st == .decode, let w = stageDetailNs["decode_wait"], let f = stageDetailNs["decode_frame"] {
+                print("  " + row(" wait", w) + "   of which behind the burst's earlier frames")
+                print("  " + row(" frame", f) + "   of which its frame: parse, session, earlier messages, decode")
+                if let a = stageDetailNs["decode_frame_first"] { print("  " + row("  first", a) + "   the frame's first message") }
+                if let b = stageDetailNs["decode_frame_later"] { print("  " + row("  later", b) + "   after earlier messages of its frame") }
+            }
+            if st == .strategy, let m = stageDetailNs["model_and_strategy"] {
+                print("  " + row(" decision", m) + "   model and strategy: book to the strategy's return")
+            }
         }
         if let c = wireToWire?.sendToWireNanos { print("  " + row("send_to_wire", c) + "   encoded to the tap: the send up to the wire") }
         print("  " + row("tick_to_trade", tickToTradeNs) + (stagesNs["nic_to_rx"] != nil ? "   NIC stamp to the send's return"

@@ -31,6 +31,25 @@ import Testing
         #expect(frames >= 3_000 && seconds >= Double(frames) * 25e-6 * 0.99, "\(frames) frames in \(seconds) s")
     }
 
+    /// Bursts of four frames: triggers in a burst's later frames waited behind the earlier ones
+    /// (`decode_wait`), and datagrams of three messages put triggers after earlier messages of
+    /// their frame (`decode_frame_later`); one frame per burst waits for none.
+    @Test func theDecodeStageSplitsAtTheTriggersFrame() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
+        func detail(_ burst: Int) throws -> [String: [String: Any]] {
+            let data = try tickwire(["bench", "t2t", "--messages", "30000", "--per-packet", "3", "--burst", "\(burst)", "--json"])
+            let r = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            return try #require(r["stage_detail_ns"] as? [String: [String: Any]], "\(r.keys.sorted())")
+        }
+        let four = try detail(4)
+        for k in ["decode_wait", "decode_frame", "decode_frame_first", "decode_frame_later", "model_and_strategy"] {
+            #expect((four[k]?["count"] as? Int ?? 0) > 0, "\(k): \(four.keys.sorted())")
+        }
+        #expect((four["decode_wait"]?["max"] as? Int ?? 0) > 0, "a later frame of a burst waited")
+        let one = try detail(1)
+        #expect(one["decode_wait"]?["max"] as? Int == 0, "one frame a burst: no wait")
+    }
+
     @Test func aMissingModelsFolderIsAClearError() {
         let missing = Paths.temp("no-such-models")
         do {

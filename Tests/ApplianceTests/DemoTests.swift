@@ -190,6 +190,8 @@ enum DemoNamespace {
         }
         let stages = try #require(r["stages_ns"] as? [String: Any])
         #expect(Set(stages.keys) == Set(["decode", "book", "model", "strategy", "risk", "encode", "send"]))
+        let detail = try #require(r["stage_detail_ns"] as? [String: Any])
+        #expect(detail["decode_wait"] != nil && detail["decode_frame"] != nil && detail["model_and_strategy"] != nil, "\(detail.keys.sorted())")
         #expect(r["open_orders_at_end"] as? Int == 0, "the wind-down cancels what is open")
         let nic = try #require(r["nic"] as? [String: [String: Any]], "the NIC's counters per port")
         let port = try #require(nic.values.first)

@@ -47,6 +47,32 @@ import TickwireCore
         #expect(r.nicToRx.totalCount == 1 && r.stageSummaries["nic_to_rx"] != nil)
     }
 
+    /// The decode stage split at the trigger's frame (the wait behind the burst's earlier
+    /// frames, then the frame's own part, by whether the trigger was its frame's first
+    /// message), and the model and strategy stages together.
+    @Test func theDecodeStageSplitsAtTheTriggersFrame() {
+        var r = LatencyRecorder(clock: clock)
+        #expect(r.stageDetail["decode_wait"] == nil, "nothing stamped, nothing split")
+        var first = stamps(rx: 1_000_000, deltas: [100, 40, 300, 20, 50, 60, 9_000])
+        first.frame = first.rx  // the burst's first frame, the trigger its first message
+        r.record(first)
+        var later = stamps(rx: 2_000_000, deltas: [900, 40, 0, 20, 50, 60, 9_000])
+        later.frame = later.rx + 600  // behind an earlier frame of the burst
+        later.frameIndex = 2  // after two messages of its own frame
+        r.record(later)
+        let d = r.stageDetail
+        #expect(d["decode_wait"]?.count == 2 && d["decode_wait"]?.max ?? 0 >= 599 && d["decode_wait"]?.max ?? 0 <= 601, "\(d)")
+        #expect(d["decode_frame"]?.count == 2)
+        #expect(d["decode_frame_first"]?.count == 1 && d["decode_frame_first"]?.p50 ?? 0 >= 99 && d["decode_frame_first"]?.p50 ?? 0 <= 101)
+        #expect(d["decode_frame_later"]?.count == 1 && d["decode_frame_later"]?.p50 ?? 0 >= 299 && d["decode_frame_later"]?.p50 ?? 0 <= 301)
+        #expect(d["model_and_strategy"]?.count == 2 && d["model_and_strategy"]?.max ?? 0 >= 319 && d["model_and_strategy"]?.max ?? 0 <= 321)
+        // A frame stamp after the decode is not split (the stamps are out of order).
+        var odd = stamps(rx: 3_000_000, deltas: [100, 40, 300, 20, 50, 60, 9_000])
+        odd.frame = odd.decoded + 1
+        r.record(odd)
+        #expect(r.stageDetail["decode_wait"]?.count == 2 && r.tickToTrade.totalCount == 3)
+    }
+
     @Test func laterOrdersVenueOrdersAndDisorderStayOutOfTheHistograms() {
         var r = LatencyRecorder(clock: clock)
         r.record(stamps(rx: 1_000, deltas: [1, 1, 1, 1, 1, 1, 1], position: 1))
