@@ -159,11 +159,10 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     /// throttle with the capture's clock, as the live run saw them.
     @inline(__always)
     public func onFrames(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64, now: Int64) {
-        let stamps = uEngine._withUnsafeGuaranteedRef {
+        uEngine._withUnsafeGuaranteedRef {
             $0.burstTSC = tsc
             $0.burstNanos = now
             $0.frameTSC = tsc
-            return $0.stampStages
         }
         counters.bursts &+= 1
         counters.frames &+= UInt64(count)
@@ -174,10 +173,7 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
         uFeed._withUnsafeGuaranteedRef { feed in
             for i in 0..<count {
                 let p = pkts[i]
-                uEngine._withUnsafeGuaranteedRef {
-                    $0.frameMessages = 0
-                    if stamps && i > 0 { $0.frameTSC = tw_rdtsc() }
-                }
+                uEngine._withUnsafeGuaranteedRef { $0.beginFrame(afterFirst: i > 0) }
                 if stamping {
                     // NIC stamps in a known unit: the frame's arrival on the TSC's line (through
                     // the sampled NIC clock, else the port's arrival envelope) is stage 0 of
@@ -232,21 +228,17 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     @inline(__always)
     public func onDatagrams(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, destination: FeedAddress, tsc: UInt64) {
         let now = nanos(tsc)
-        let stamps = uEngine._withUnsafeGuaranteedRef {
+        uEngine._withUnsafeGuaranteedRef {
             $0.burstTSC = tsc
             $0.burstNanos = now
             $0.frameTSC = tsc
-            return $0.stampStages
         }
         counters.bursts &+= 1
         counters.datagrams &+= UInt64(count)
         uFeed._withUnsafeGuaranteedRef { feed in
             for i in 0..<count {
                 let p = pkts[i]
-                uEngine._withUnsafeGuaranteedRef {
-                    $0.frameMessages = 0
-                    if stamps && i > 0 { $0.frameTSC = tw_rdtsc() }
-                }
+                uEngine._withUnsafeGuaranteedRef { $0.beginFrame(afterFirst: i > 0) }
                 feed.onDatagram(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), destination: destination, now: UInt64(now))
             }
         }
@@ -255,19 +247,15 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     /// Re-request answers (the recovery line), when a gap is being recovered.
     public func onRecovery(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64) {
         let now = nanos(tsc)
-        let stamps = uEngine._withUnsafeGuaranteedRef {
+        uEngine._withUnsafeGuaranteedRef {
             $0.burstTSC = tsc
             $0.burstNanos = now
             $0.frameTSC = tsc
-            return $0.stampStages
         }
         uFeed._withUnsafeGuaranteedRef { feed in
             for i in 0..<count {
                 let p = pkts[i]
-                uEngine._withUnsafeGuaranteedRef {
-                    $0.frameMessages = 0
-                    if stamps && i > 0 { $0.frameTSC = tw_rdtsc() }
-                }
+                uEngine._withUnsafeGuaranteedRef { $0.beginFrame(afterFirst: i > 0) }
                 feed.session.onPacket(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), line: .recovery, now: UInt64(now))
             }
         }

@@ -117,20 +117,16 @@ extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
     @inline(__always)
     func onNetFrames(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64, now: Int64,
                      host: Unmanaged<NetHost<DPDKNetDevice>>, address: UInt32, recoveryPort: UInt16) {
-        let stamps = uEngine._withUnsafeGuaranteedRef {
+        uEngine._withUnsafeGuaranteedRef {
             $0.burstTSC = tsc
             $0.burstNanos = now
             $0.frameTSC = tsc
-            return $0.stampStages
         }
         counters.bursts &+= 1
         counters.frames &+= UInt64(count)
         for i in 0..<count {
             let p = pkts[i]
-            uEngine._withUnsafeGuaranteedRef {
-                $0.frameMessages = 0
-                if stamps && i > 0 { $0.frameTSC = tw_rdtsc() }
-            }
+            uEngine._withUnsafeGuaranteedRef { $0.beginFrame(afterFirst: i > 0) }
             let frame = UnsafeRawBufferPointer(start: p.data, count: Int(p.len))
             if NetHost<DPDKNetDevice>.isUDP(frame) {
                 if isRecoveryAnswer(frame, address: address, port: recoveryPort) {

@@ -157,9 +157,15 @@ public struct LatencyRecorder: Sendable {
     /// messages with whatever they triggered, and its own decode).
     public private(set) var decodeWait: Histogram<UInt64>
     public private(set) var decodeFrame: Histogram<UInt64>
-    /// `decodeFrame` of the triggers that were their frame's first message, and of the rest.
+    /// `decodeFrame` of the triggers that were their frame's first message; of those after
+    /// earlier messages of it that sent nothing; and of those after an earlier message's send.
     public private(set) var decodeFrameFirst: Histogram<UInt64>
     public private(set) var decodeFrameLater: Histogram<UInt64>
+    public private(set) var decodeFrameAfterSend: Histogram<UInt64>
+    /// `decodeFrameLater` divided by the earlier messages each of those triggers followed: what
+    /// one earlier message of a datagram costs the trigger (a datagram of more messages holds a
+    /// trigger more often, so later triggers follow more than one where datagrams vary).
+    public private(set) var decodeFrameLaterPerMessage: Histogram<UInt64>
     /// Book to strategy return, models included: the strategy's whole decision. The model and
     /// strategy stages split it where a model ran, so their percentiles move with the share of
     /// decisions that ran one; this one does not.
@@ -196,6 +202,8 @@ public struct LatencyRecorder: Sendable {
         decodeFrame = Self.histogram()
         decodeFrameFirst = Self.histogram()
         decodeFrameLater = Self.histogram()
+        decodeFrameAfterSend = Self.histogram()
+        decodeFrameLaterPerMessage = Self.histogram()
         modelAndStrategy = Self.histogram()
     }
 
@@ -251,7 +259,15 @@ public struct LatencyRecorder: Sendable {
         if s.frame != 0, s.rx <= s.frame, s.frame <= s.decoded {
             _ = decodeWait.record(ns(s.rx, s.frame))
             _ = decodeFrame.record(ns(s.frame, s.decoded))
-            if s.frameIndex == 0 { _ = decodeFrameFirst.record(ns(s.frame, s.decoded)) } else { _ = decodeFrameLater.record(ns(s.frame, s.decoded)) }
+            let own = ns(s.frame, s.decoded)
+            if s.frameSends > 0 {
+                _ = decodeFrameAfterSend.record(own)
+            } else if s.frameIndex == 0 {
+                _ = decodeFrameFirst.record(own)
+            } else {
+                _ = decodeFrameLater.record(own)
+                _ = decodeFrameLaterPerMessage.record(own / UInt64(s.frameIndex))
+            }
         }
         _ = modelAndStrategy.record(ns(s.book, s.strategy))
         if stageRows.count < Self.maxStageRows * Self.stageRowColumns.count {
@@ -287,9 +303,11 @@ public struct LatencyRecorder: Sendable {
     }
 
     /// `decode_wait` and `decode_frame` (the decode stage split at the trigger's frame; absent
-    /// when no record had its frame stamped), `decode_frame_first` and `decode_frame_later`
-    /// (`decode_frame` of triggers first in their frame, and after earlier messages of it; each
-    /// absent without a record) and `model_and_strategy` (book to the strategy's return).
+    /// when no record had its frame stamped), `decode_frame_first`, `decode_frame_later` and
+    /// `decode_frame_after_send` (`decode_frame` of triggers first in their frame, after earlier
+    /// messages of it that sent nothing, and after an earlier message's send; each absent without
+    /// a record), `decode_frame_later_per_message` (the later ones per earlier message) and
+    /// `model_and_strategy` (book to the strategy's return).
     public var stageDetail: [String: LatencySummary] {
         var out: [String: LatencySummary] = ["model_and_strategy": LatencySummary(modelAndStrategy)]
         if decodeWait.totalCount > 0 {
@@ -297,7 +315,11 @@ public struct LatencyRecorder: Sendable {
             out["decode_frame"] = LatencySummary(decodeFrame)
         }
         if decodeFrameFirst.totalCount > 0 { out["decode_frame_first"] = LatencySummary(decodeFrameFirst) }
-        if decodeFrameLater.totalCount > 0 { out["decode_frame_later"] = LatencySummary(decodeFrameLater) }
+        if decodeFrameLater.totalCount > 0 {
+            out["decode_frame_later"] = LatencySummary(decodeFrameLater)
+            out["decode_frame_later_per_message"] = LatencySummary(decodeFrameLaterPerMessage)
+        }
+        if decodeFrameAfterSend.totalCount > 0 { out["decode_frame_after_send"] = LatencySummary(decodeFrameAfterSend) }
         return out
     }
 

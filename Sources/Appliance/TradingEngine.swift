@@ -65,6 +65,9 @@ public struct StageStamps: Sendable, Equatable, BitwiseCopyable {
     /// Messages the trigger's frame delivered before the trigger (0: it was the first): the
     /// share of `frame` to `decoded` spent on the datagram's earlier messages.
     public var frameIndex: UInt16 = 0
+    /// Wire messages (orders, replaces, cancels) that decisions on earlier messages of the
+    /// trigger's frame sent: their send calls are in its decode stage too.
+    public var frameSends: UInt16 = 0
     public init() {}
 }
 
@@ -123,6 +126,18 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     public var frameTSC: UInt64 = 0
     /// Messages the frame being decoded has delivered so far (reset at each frame's start).
     public var frameMessages: UInt16 = 0
+    /// Wire messages the frame being decoded has sent so far (reset at each frame's start).
+    public var frameSends: UInt16 = 0
+
+    /// A frame of the burst begins its handling: its message and send counts start over, and a
+    /// frame after the burst's first gets its own stamp when stages are stamped (the first
+    /// one's is the burst's rx stamp, `frameTSC` as the burst set it).
+    @inline(__always)
+    public func beginFrame(afterFirst: Bool) {
+        frameMessages = 0
+        frameSends = 0
+        if afterFirst && stampStages { frameTSC = tw_rdtsc() }
+    }
     /// False once the run winds down: the strategy still hears every event, but its new orders
     /// and replaces are refused (it is told so) while the open orders are being cancelled.
     public var trading = true
@@ -213,13 +228,18 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         s.rx = burstTSC
         s.frame = frameTSC
         s.frameIndex = frameMessages &- 1
+        s.frameSends = frameSends
         s.decoded = decoded
         s.book = tBook
         s.strategy = stampStages ? tw_rdtsc() : 0
         s.model = ctx.modelTSC != 0 ? ctx.modelTSC : tBook
         s.triggerSequence = sequence
         s.feedTime = time.nanosSinceMidnight
-        if execute(stamps: s) > 0 { counters.triggeringTicks &+= 1 }
+        let sent = execute(stamps: s)
+        if sent > 0 {
+            counters.triggeringTicks &+= 1
+            frameSends &+= UInt16(truncatingIfNeeded: sent)
+        }
         if ctx.heldCount > 0 { logHolds(s) }
     }
 
@@ -310,13 +330,14 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
         s.rx = burstTSC
         s.frame = frameTSC
         s.frameIndex = frameMessages &- 1
+        s.frameSends = frameSends
         s.decoded = t
         s.book = t
         s.strategy = stampStages ? tw_rdtsc() : 0
         s.model = ctx.modelTSC != 0 ? ctx.modelTSC : t
         s.triggerSequence = sequence
         s.feedTime = time.nanosSinceMidnight
-        _ = execute(stamps: s)
+        frameSends &+= UInt16(truncatingIfNeeded: execute(stamps: s))
         if ctx.heldCount > 0 { logHolds(s) }
     }
 

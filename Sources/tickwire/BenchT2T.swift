@@ -191,7 +191,7 @@ struct BenchT2T: ParsableCommand {
             for st in LatencyStage.allCases {
                 if let s = report.stagesNs[st.rawValue] { print("  \(st.rawValue): p50 \(s.p50)  p99 \(s.p99)  max \(s.max)") }
             }
-            for k in ["decode_wait", "decode_frame", "decode_frame_first", "decode_frame_later", "model_and_strategy"] {
+            for k in ["decode_wait", "decode_frame", "decode_frame_first", "decode_frame_later", "decode_frame_later_per_message", "decode_frame_after_send", "model_and_strategy"] {
                 if let s = report.stageDetailNs[k] { print("  \(k): p50 \(s.p50)  p99 \(s.p99)  max \(s.max)") }
             }
             for a in DecisionRecord.actionNames {

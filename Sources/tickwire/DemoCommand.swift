@@ -444,7 +444,9 @@ struct DemoReport: Encodable {
                 print("  " + row(" wait", w) + "   of which behind the burst's earlier frames")
                 print("  " + row(" frame", f) + "   of which its frame: parse, session, earlier messages, decode")
                 if let a = stageDetailNs["decode_frame_first"] { print("  " + row("  first", a) + "   the frame's first message") }
-                if let b = stageDetailNs["decode_frame_later"] { print("  " + row("  later", b) + "   after earlier messages of its frame") }
+                if let b = stageDetailNs["decode_frame_later"] { print("  " + row("  later", b) + "   after earlier messages of its frame (no send)") }
+                if let b = stageDetailNs["decode_frame_later_per_message"] { print("  " + row("  per message", b) + "   later, per earlier message of its frame") }
+                if let c = stageDetailNs["decode_frame_after_send"] { print("  " + row("  after send", c) + "   after an earlier message's order went out") }
             }
             if st == .strategy, let m = stageDetailNs["model_and_strategy"] {
                 print("  " + row(" decision", m) + "   model and strategy: book to the strategy's return")

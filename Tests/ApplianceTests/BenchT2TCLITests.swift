@@ -42,9 +42,11 @@ import Testing
             return try #require(r["stage_detail_ns"] as? [String: [String: Any]], "\(r.keys.sorted())")
         }
         let four = try detail(4)
-        for k in ["decode_wait", "decode_frame", "decode_frame_first", "decode_frame_later", "model_and_strategy"] {
+        for k in ["decode_wait", "decode_frame", "decode_frame_first", "model_and_strategy"] {
             #expect((four[k]?["count"] as? Int ?? 0) > 0, "\(k): \(four.keys.sorted())")
         }
+        let later = (four["decode_frame_later"]?["count"] as? Int ?? 0) + (four["decode_frame_after_send"]?["count"] as? Int ?? 0)
+        #expect(later > 0, "triggers after earlier messages of their datagram: \(four.keys.sorted())")
         #expect((four["decode_wait"]?["max"] as? Int ?? 0) > 0, "a later frame of a burst waited")
         let one = try detail(1)
         #expect(one["decode_wait"]?["max"] as? Int == 0, "one frame a burst: no wait")

@@ -65,12 +65,19 @@ import TickwireCore
         #expect(d["decode_frame"]?.count == 2)
         #expect(d["decode_frame_first"]?.count == 1 && d["decode_frame_first"]?.p50 ?? 0 >= 99 && d["decode_frame_first"]?.p50 ?? 0 <= 101)
         #expect(d["decode_frame_later"]?.count == 1 && d["decode_frame_later"]?.p50 ?? 0 >= 299 && d["decode_frame_later"]?.p50 ?? 0 <= 301)
+        #expect(d["decode_frame_later_per_message"]?.p50 == 150, "300 ns after two messages")
         #expect(d["model_and_strategy"]?.count == 2 && d["model_and_strategy"]?.max ?? 0 >= 319 && d["model_and_strategy"]?.max ?? 0 <= 321)
+        // After an earlier message's send: its own row, not `later`.
+        var afterSend = stamps(rx: 4_000_000, deltas: [5_000, 40, 0, 20, 50, 60, 9_000])
+        (afterSend.frame, afterSend.frameIndex, afterSend.frameSends) = (afterSend.rx, 1, 1)
+        r.record(afterSend)
+        #expect(r.stageDetail["decode_frame_after_send"]?.count == 1 && r.stageDetail["decode_frame_later"]?.count == 1)
+        #expect(r.stageDetail["decode_frame_after_send"]?.p50 ?? 0 >= 4_990)
         // A frame stamp after the decode is not split (the stamps are out of order).
         var odd = stamps(rx: 3_000_000, deltas: [100, 40, 300, 20, 50, 60, 9_000])
         odd.frame = odd.decoded + 1
         r.record(odd)
-        #expect(r.stageDetail["decode_wait"]?.count == 2 && r.tickToTrade.totalCount == 3)
+        #expect(r.stageDetail["decode_wait"]?.count == 3 && r.tickToTrade.totalCount == 4)
     }
 
     @Test func laterOrdersVenueOrdersAndDisorderStayOutOfTheHistograms() {
