@@ -257,9 +257,9 @@ public struct LatencyRecorder: Sendable {
         _ = tickToTrade.record(total)
         if fromNIC { _ = nicToRx.record(ns(start, s.rx)) }
         if s.frame != 0, s.rx <= s.frame, s.frame <= s.decoded {
-            _ = decodeWait.record(ns(s.rx, s.frame))
-            _ = decodeFrame.record(ns(s.frame, s.decoded))
             let own = ns(s.frame, s.decoded)
+            _ = decodeWait.record(ns(s.rx, s.frame))
+            _ = decodeFrame.record(own)
             if s.frameSends > 0 {
                 _ = decodeFrameAfterSend.record(own)
             } else if s.frameIndex == 0 {

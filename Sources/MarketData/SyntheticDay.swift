@@ -73,7 +73,6 @@ public enum SyntheticDay {
     }
 }
 
-
 struct Generator {
     let c: SyntheticDayConfiguration
     var rng: SplitMix64

@@ -433,6 +433,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         if stampStages { lastSentTSC = tw_rdtsc() }
         store.replaceSent(old: id, new: new)
         counters.replacesSent += 1
+        store.prefetch(nextOrderNumber)  // a replace takes an order number too: the next one's slot
         return new
     }
 

@@ -130,8 +130,8 @@ public final class OrderStore {
     }
 
     /// Starts bringing the slot of order `id` into the cache for writing (the next order's,
-    /// once an order is out: in a live session that slot was last touched `capacity` orders
-    /// ago and is cold). No effect on the store's state.
+    /// once an order or a replace is out: in a live session that slot was last touched
+    /// `capacity` orders ago and is cold). No effect on the store's state.
     @inline(__always)
     func prefetch(_ id: UInt32) {
         let p = UnsafeRawPointer(slots + (Int(id) & mask))
