@@ -31,6 +31,7 @@ release: deps
 # The test suite (Swift Testing), the research pipeline on local Ray (research/tests), then the
 # allocation benchmark's thresholds.
 test: deps
+	@! grep -rn '@_specialize' Sources || { echo "@_specialize keeps a function from cross-module specialization (Package.swift)"; exit 1; }
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) --no-print-directory research-test

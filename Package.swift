@@ -30,6 +30,11 @@ let singleOwnerHotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=un
 // without their bodies the client module cannot specialize them, and the loop ran through
 // witness tables and runtime metadata lookups (swift_getGenericMetadata, swift_release under
 // perf). Cross-module optimization makes the bodies available for specialization.
+// `@_specialize` must not be used in these modules: a function that carries it is not
+// serialized for the client, so every transport it does not list runs the generic body (the
+// gateway's submit, replace and cancel listed the kernel's TCP and the null venue; Tickwire's
+// own TCP on DPDK, the backtest venue and the echo venue instantiated SoupBinTCPClient's
+// metadata at run time on every order). `make test` refuses it.
 let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"])]
 
 let strict: [SwiftSetting] = [
@@ -150,7 +155,7 @@ let package = Package(
         ),
         .target(
             name: "OrderEntry",
-            dependencies: ["CShims", "TickwireCore", "Sockets", "Risk", "OrderEvents"],
+            dependencies: ["CShims", "TickwireCore", "Risk", "OrderEvents"],
             swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         .target(

@@ -13,7 +13,6 @@ public import Risk
 @_exported public import OrderEvents
 import CShims
 public import TickwireCore
-import Sockets
 
 public enum OUCHVersion: String, Sendable, Equatable {
     case v42 = "4.2"
@@ -281,8 +280,6 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     /// Writes what was held; false when the transport refused it (the session then drops and
     /// the reconnect settles what the venue never received).
     @discardableResult
-    @_specialize(exported: true, where Transport == TCPConnection)
-    @_specialize(exported: true, where Transport == NullVenueTransport)
     public func releaseSends(now: Int64) -> Bool {
         let ok = client.releaseSends(now: now)
         if stampStages { lastSentTSC = tw_rdtsc() }
@@ -290,8 +287,6 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     }
 
     /// Sends a new limit order. Nothing is sent unless the session is up and the store has room.
-    @_specialize(exported: true, where Transport == TCPConnection)
-    @_specialize(exported: true, where Transport == NullVenueTransport)
     public func submit(locate: StockLocate, side: Side, shares: UInt32, price: Price, kind: OrderKindRequest = .day,
                        now: Int64) -> SubmitResult {
         guard client.state == .loggedIn else { return .notLoggedIn }
@@ -357,8 +352,6 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
 
     /// Asks the venue to leave `remaining` shares of order `id` (0 cancels it).
     @discardableResult
-    @_specialize(exported: true, where Transport == TCPConnection)
-    @_specialize(exported: true, where Transport == NullVenueTransport)
     public func cancel(id: UInt32, remaining: UInt32 = 0, now: Int64) -> Bool {
         guard client.state == .loggedIn, let o = store.order(id), o.status.isOpen else { return false }
         guard client.sendRoom >= SoupBinTCPClient<Transport>.messageRoom else {
@@ -389,8 +382,6 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     /// counts the whole replace chain, so it goes out as the chain's earlier executions + this
     /// order's executions + `shares`. Fills of the old order still in flight when the venue
     /// takes the replace come off the new order, at the venue and in risk alike.
-    @_specialize(exported: true, where Transport == TCPConnection)
-    @_specialize(exported: true, where Transport == NullVenueTransport)
     public func replace(id: UInt32, shares: UInt32, price: Price, now: Int64) -> UInt32? {
         guard client.state == .loggedIn, !settleAfterReplay, let o = store.order(id), o.status == .accepted || o.status == .partiallyFilled else { return nil }
         guard client.sendRoom >= cancelReserve + SoupBinTCPClient<Transport>.messageRoom else {
@@ -626,8 +617,6 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
 
     /// Applies one OUCH message from the venue as if it had arrived on the session (replaying a
     /// capture, benchmarks); not journaled.
-    @_specialize(exported: true, where Transport == TCPConnection)
-    @_specialize(exported: true, where Transport == NullVenueTransport)
     public func applyVenueMessage(_ m: UnsafeRawBufferPointer) -> GatewayEvent? { apply(m) }
 
     /// Decodes one venue message and applies it to the store, if it can be true (see

@@ -23,7 +23,6 @@
 // Credentials come from a file or the environment (`SoupBinTCPCredentials.load`), never from
 // the command line, and are never printed: their description is redacted.
 public import TickwireCore
-import Sockets
 #if os(Linux)
 import Glibc
 #endif
@@ -327,8 +326,6 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
 
     /// Sends the `length`-byte message already encoded in `messageArea` (no copy).
     @discardableResult
-    @_specialize(exported: true, where Transport == TCPConnection)
-    @_specialize(exported: true, where Transport == NullVenueTransport)
     public func commitUnsequenced(length: Int, now: Int64) -> Bool {
         if holding {
             let area: UnsafeMutableRawBufferPointer
@@ -387,8 +384,6 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
     /// Writes what was held since `holdSends`, in one send. False when the transport refused
     /// it (the connection is then dropped).
     @discardableResult
-    @_specialize(exported: true, where Transport == TCPConnection)
-    @_specialize(exported: true, where Transport == NullVenueTransport)
     public func releaseSends(now: Int64) -> Bool {
         holding = false
         return flushHeld(now)
