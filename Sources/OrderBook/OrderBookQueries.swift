@@ -143,7 +143,8 @@ extension OrderBook {
         func fail(_ s: String) { if errors.count < 20 { errors.append(s) } }
         let st = state.pointee
 
-        // Hash table: each entry reachable from its home without crossing an empty slot,
+        // Hash table: each entry reachable from its home without crossing an empty slot, its distance
+        // from home kept, runs in Robin Hood order (homes never decrease along a run),
         // handles point at live orders carrying the same ref, and no handle twice.
         var hashed = 0
         var seen = [Bool](repeating: false, count: orderCapacity)
@@ -156,6 +157,10 @@ extension OrderBook {
                 if table[j].handle < 0 { fail("hash slot \(i) ref \(s.key) unreachable from home"); break }
                 j = (j + 1) & tableMask
             }
+            let d = (i - home(s.key)) & tableMask
+            if Int(s.distance) != d { fail("hash slot \(i) ref \(s.key) keeps distance \(s.distance), is \(d) from home") }
+            let next = table[(i + 1) & tableMask]
+            if next.handle >= 0 && Int(next.distance) > d + 1 { fail("hash slot \((i + 1) & tableMask) out of Robin Hood order") }
             let o = Int(s.handle)
             guard o < orderCapacity else { fail("hash handle \(o) out of range"); continue }
             if seen[o] { fail("handle \(o) hashed twice") }

@@ -156,9 +156,11 @@ struct RandomFlow {
 @Suite struct OrderBookPropertyTests {
     /// Applies `count` random messages to both books, checking every result and every BBO
     /// after every message, and the full state every `fullEvery` messages.
-    func run(seed: UInt64, count: Int, locates: Int, priceBand: Int, levelsPerSide: Int, fullEvery: Int = 50) {
+    @discardableResult
+    func run(seed: UInt64, count: Int, locates: Int, priceBand: Int, levelsPerSide: Int, fullEvery: Int = 50,
+             maxOrders: Int = 20_000) -> OrderBook {
         let book = try! OrderBook(configuration: OrderBookConfiguration(
-            maxOrders: 20_000, maxLocates: locates, levelsPerSide: levelsPerSide))
+            maxOrders: maxOrders, maxLocates: locates, levelsPerSide: levelsPerSide))
         let ref = ReferenceBook(maxLocates: locates)
         var flow = RandomFlow(seed: seed, locates: locates, priceBand: priceBand)
         var kinds = [Int](repeating: 0, count: 5)
@@ -171,23 +173,24 @@ struct RandomFlow {
             let got = book.apply(m)
             guard got == want else {
                 Issue.record("seed \(seed) step \(step) \(m): fast \(got) reference \(want)")
-                return
+                return book
             }
             for loc in 0 ..< UInt16(locates) {
                 guard book.bestBid(StockLocate(rawValue: loc)) == ref.top(loc, .buy),
                       book.bestAsk(StockLocate(rawValue: loc)) == ref.top(loc, .sell) else {
                     Issue.record("seed \(seed) step \(step): BBO of locate \(loc) differs")
-                    return
+                    return book
                 }
             }
             if step % fullEvery == 0 {
-                guard expectSameBooks(book, ref, locates: locates, step: step) else { return }
+                guard expectSameBooks(book, ref, locates: locates, step: step) else { return book }
             }
         }
         expectSameBooks(book, ref, locates: locates, step: count)
         // The flow really exercised every kind of message and every outcome.
         #expect(kinds.allSatisfy { $0 > 0 }, "message kinds \(kinds)")
         #expect(outcomes.allSatisfy { $0 > 0 }, "outcomes \(outcomes)")  // capacity: out-of-range locates
+        return book
     }
 
     @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
@@ -198,6 +201,16 @@ struct RandomFlow {
     @Test(arguments: [11, 12, 13] as [UInt64])
     func manyStocksWiderPrices(seed: UInt64) {
         run(seed: seed, count: 6_000, locates: 40, priceBand: 40, levelsPerSide: 2, fullEvery: 200)
+    }
+
+    @Test(arguments: [31, 32, 33] as [UInt64])
+    func crowdedTable(seed: UInt64) {
+        // A reference table of 2,048 slots (8 blocks of 256): the runs of consecutive
+        // references of different blocks overlap, so inserts move runs on and deletes move them
+        // back (Robin Hood order, checked with the rest every 25 messages).
+        let book = run(seed: seed, count: 5_000, locates: 3, priceBand: 12, levelsPerSide: 2, fullEvery: 25, maxOrders: 1_000)
+        #expect(book.hashStatistics().slots == 2_048)
+        #expect(book.hashStatistics().maxDistance >= 2, "the table was not crowded: \(book.hashStatistics())")
     }
 
     @Test(arguments: [21, 22] as [UInt64])
