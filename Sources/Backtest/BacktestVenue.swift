@@ -151,6 +151,9 @@ public final class BacktestVenue: ByteStreamTransport {
         public var hiddenPrints: HiddenPrintPolicy = .through
         /// Live orders the venue's book holds (the feed's and ours).
         public var maxOrders = 1 << 22
+        /// The recorded orders live at the day's peak, when known (the book's table is sized
+        /// for it).
+        public var peakOrders: Int?
         public var maxLocates = 65_536
         /// Our orders live at once.
         public var maxOurOrders = 1 << 16
@@ -309,7 +312,7 @@ public final class BacktestVenue: ByteStreamTransport {
 
     public init(configuration c: Configuration) throws {
         configuration = c
-        book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: c.maxOrders, maxLocates: c.maxLocates))
+        book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: c.maxOrders, maxLocates: c.maxLocates, peakOrders: c.peakOrders))
         directory = SymbolDirectory()
         feed = ITCHBookFeed(book: book, directory: directory, sink: ExchangeSink(venue: nil, ourCount: nil))
         feedLatency = LatencySampler(c.latencies.feed.model)

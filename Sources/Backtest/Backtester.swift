@@ -27,6 +27,9 @@ public struct BacktestConfiguration: Sendable {
     public var venue = BacktestVenue.Configuration()
     /// Live orders the engine's book holds (the feed's and ours).
     public var engineMaxOrders = 1 << 22
+    /// The day's recorded orders live at their peak, when known: both books size their
+    /// reference tables for it (`OrderBookConfiguration.peakOrders`).
+    public var peakOrders: Int?
     public var maxLocates = 65_536
     /// How often the gateway's timers run when nothing else happens (ns).
     public var pollIntervalNanos: UInt64 = 100_000_000
@@ -100,7 +103,7 @@ public final class Backtester<S: Strategy> {
         gateway = OrderGateway<BacktestVenue>(version: .v42, credentials: SoupBinTCPCredentials(username: "BKTEST", password: "x"),
                                               symbols: symbols, risk: risk)
         let book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: configuration.engineMaxOrders,
-                                                                       maxLocates: configuration.maxLocates))
+                                                                       maxLocates: configuration.maxLocates, peakOrders: configuration.peakOrders))
         engine = TradingEngine(book: book, gateway: gateway, strategy: strategy, stampCapacity: 1 << 12,
                                stampStages: false)
         engineFeed = engine.consumer

@@ -18,25 +18,26 @@
 // two per cache line, never straddling one; a level slot is 32 bytes (price, total shares, head,
 // tail, order count, side).
 //
-// Orders by reference: an open-addressing table of (ref, handle) slots, a power of two of at
-// least 2 x maxOrders (load <= 1/2: short probes, and a miss always meets an empty slot), linear
-// probing in Robin Hood order: each slot keeps its distance from the key's home, an insert takes
-// the place of the first entry nearer its home than the new key and moves the rest of the run on
-// by one, so along a run the homes never decrease. A search ends at the first entry nearer its
-// home than the probe. Deletion shifts the following entries back into the hole (no
-// tombstones) and stops at an empty slot or at an entry at its home, so the table does not
-// degrade over a day of hundreds of millions of adds and deletes, and deleting from a run of
-// consecutive references (every entry at its home) moves nothing. Measured (bench book, deep
-// day, 264,000 live orders): plain linear probing scanned 7.2 slots per deletion at load 1/4
-// (a book sized for 500,000 orders) and 1.8 at 1/32, and ran 25% slower at the higher load. The home slot
-// keeps the venue's numbering local: NASDAQ numbers orders in interleaved sequences stepping by
-// 4, so the ref is rotated right by 2 and blocks of 256 consecutive refs of one sequence land on
-// 256 consecutive slots (4 KiB: one page, 4 slots per cache line), so the orders placed in the
+// Orders by reference: an open-addressing table of (ref, handle) slots, a power of two of at least
+// 2 x maxOrders (load <= 1/2: short probes, and a miss always meets an empty slot) and, when the
+// day's peak is known, of 8 x that peak (`peakOrders`: the dense runs of recent references rarely
+// meet at load <= 1/8), linear probing in Robin Hood order: each slot keeps its distance from the
+// key's home, an insert takes the place of the first entry nearer its home than the new key and
+// moves the rest of the run on by one, so along a run the homes never decrease. A search ends at
+// the first entry nearer its home than the probe. Deletion shifts the following entries back into
+// the hole (no tombstones) and stops at an empty slot or at an entry at its home, so the table
+// does not degrade over a day of hundreds of millions of adds and deletes, and deleting from a run
+// of consecutive references (every entry at its home) moves nothing. Measured (bench book, deep
+// day, 264,000 live orders): plain linear probing scanned 7.2 slots per deletion at load 1/4 (a
+// book sized for 500,000 orders) and 1.8 at 1/32, and ran 25% slower at the higher load. The home
+// slot keeps the venue's numbering local: NASDAQ numbers orders in interleaved sequences stepping
+// by 4, so the ref is rotated right by 2 and blocks of 256 consecutive refs of one sequence land
+// on 256 consecutive slots (4 KiB: one page, 4 slots per cache line), so the orders placed in the
 // same stretch of time share lines and TLB entries; each block starts at a Fibonacci-hashed
 // position (x * 2^64/phi, top bits), so refs that differ only in high bits or step by larger
 // powers of two still spread over the table. Measured on the simulator's day (bench book,
-// alternating builds in one session): 256-slot blocks 13.2-14.4 M msgs/s against 10.1-11.1 M
-// with 16-slot blocks, whose random placement touched a new page every 16 orders.
+// alternating builds in one session): 256-slot blocks 13.2-14.4 M msgs/s against 10.1-11.1 M with
+// 16-slot blocks, whose random placement touched a new page every 16 orders.
 //
 // FIFO queue per level: a doubly linked list through the orders' prev/next handles, head and
 // tail in the level. Append at the tail and unlink anywhere in O(1) (delete, full execute,
@@ -204,7 +205,10 @@ public final class OrderBook {
         }
 
         var bits = 1
-        while (1 << bits) < 2 * c.maxOrders { bits += 1 }
+        // Load at most 1/2 at capacity, and at most 1/8 at a known peak (`peakOrders`); at most
+        // 2^31 slots (32 GiB) beyond what the capacity needs.
+        let slots = max(2 * c.maxOrders, min(8 * min(max(c.peakOrders ?? 0, 0), c.maxOrders), 1 << 31))
+        while (1 << bits) < slots { bits += 1 }
         tableMask = (1 << bits) - 1
         tableShift = UInt64(64 - bits)
         table = BookMemory.allocate(HashSlot.self, count: 1 << bits)

@@ -156,6 +156,8 @@ struct BacktestCommand: ParsableCommand {
         let sized = maxOrders ?? input.ordersBound
         conf.venue.maxOrders = sized
         conf.engineMaxOrders = sized
+        conf.venue.peakOrders = input.peakLiveBound
+        conf.peakOrders = input.peakLiveBound
         // `--strategy fixed`: the fixed-offset market maker for comparing backtesters (no models;
         // risk's limits are the market maker's).
         let fixed = strategyOptions.strategy == "fixed"

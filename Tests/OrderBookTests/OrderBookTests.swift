@@ -368,6 +368,19 @@ func expectSound(_ book: OrderBook, sourceLocation: SourceLocation = #_sourceLoc
         #expect(stats.maxDistance < 256, "max probe distance \(stats.maxDistance)")
     }
 
+    @Test func referenceTableFollowsAKnownPeak() {
+        // 2 slots per order of the capacity; 8 per order of a known peak when that is more; a
+        // peak above the capacity counts as the capacity.
+        func slots(_ maxOrders: Int, _ peak: Int?) -> Int {
+            (try! OrderBook(configuration: OrderBookConfiguration(maxOrders: maxOrders, maxLocates: 4, peakOrders: peak))).hashStatistics().slots
+        }
+        #expect(slots(1_000, nil) == 2_048)
+        #expect(slots(1_000, 100) == 2_048)
+        #expect(slots(1_000, 600) == 8_192)
+        #expect(slots(1_000, 5_000) == 8_192)
+        #expect(slots(1_000, -1) == 2_048)
+    }
+
     @Test func awkwardReferencesHashWell() {
         // Stepping by powers of two, only high bits differing, extreme values: all must go in,
         // be found, and come out, with short probe distances. (The table is sized as a real
