@@ -112,6 +112,9 @@ public struct TCAConfiguration: Sendable {
     /// One tick in price units (1/10,000 $): a cent.
     public var tick: Int64 = 100
     public var maxOrders = 1 << 22
+    /// The feed's live orders at their peak, when known (the book's table is sized for it:
+    /// `OrderBookConfiguration.peakOrders`).
+    public var peakOrders: Int?
     public var maxLocates = 65_536
     public init() {}
 }
@@ -249,7 +252,8 @@ public final class TCA {
         self.configuration = configuration
         self.counts = counts
         self.decisions = decisions
-        book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: configuration.maxOrders, maxLocates: configuration.maxLocates))
+        book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: configuration.maxOrders, maxLocates: configuration.maxLocates,
+                                                                   peakOrders: configuration.peakOrders))
         feed = ITCHBookFeed(book: book, directory: SymbolDirectory(), sink: TCASink(tca: nil))
         let sorted = fills.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
         self.fills = sorted

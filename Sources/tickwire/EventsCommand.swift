@@ -622,10 +622,10 @@ struct EventsCommand: ParsableCommand {
         }
         // A file's book is sized from the day (its live orders at their peak, bounded from
         // above); a capture's, for a large day.
-        let capacity = maxOrders ?? mapped.map { m in m.withUnsafeBytes { bookCapacity(peakLive: peakLiveOrders($0, framing: ITCHFileWalker.detect($0))) } }
-            ?? 4_000_000
+        let peak = mapped.map { m in m.withUnsafeBytes { peakLiveOrders($0, framing: ITCHFileWalker.detect($0)) } }
+        let capacity = maxOrders ?? peak.map { bookCapacity(peakLive: $0) } ?? 4_000_000
         let book: OrderBook
-        do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: capacity)) } catch { throw ValidationError("\(error)") }
+        do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: capacity, peakOrders: peak)) } catch { throw ValidationError("\(error)") }
         let directory = SymbolDirectory()
         let sink = CatalogueSink(book: book, directory: directory, events: files[0], tops: files[1], depth: files[2], trades: files[3])
         var feed = ITCHBookFeed(book: book, directory: directory, sink: sink)

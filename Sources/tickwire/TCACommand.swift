@@ -275,7 +275,9 @@ struct TCAResult {
 func runTCA(_ input: TCAInput, configuration: TCAConfiguration) throws -> TCAResult {
     var configuration = configuration
     // The analysis's book holds the feed's live orders: sized from the feed, not for any day.
-    configuration.maxOrders = min(configuration.maxOrders, bookCapacity(peakLive: input.feed.withUnsafeBytes { peakLiveOrders($0, framing: .lengthPrefixed) }))
+    let peak = input.feed.withUnsafeBytes { peakLiveOrders($0, framing: .lengthPrefixed) }
+    configuration.maxOrders = min(configuration.maxOrders, bookCapacity(peakLive: peak))
+    configuration.peakOrders = peak
     let tca: TCA
     do { tca = try TCA(fills: input.fills, counts: input.counts, decisions: input.decisions, configuration: configuration) } catch { throw fail("\(error)") }
     input.feed.withUnsafeBytes { raw in
