@@ -266,7 +266,12 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     @inline(__always)
     public func betweenBursts(idle: Bool, tsc: UInt64) { betweenBursts(idle: idle, tsc: tsc, now: nanos(tsc)) }
 
-    @inline(__always)
+    /// The operator's kill switch (cold). A call of its own: written out in the kernel-bypass
+    /// loop, it kept that loop from being serialized for its callers (`runKernelBypass`).
+    @inline(never)
+    public func operatorKill() { engine.gateway.kill(reason: .operator, now: nanos(tw_rdtsc())) }
+
+    /// Not `@inline(__always)`: see `runKernelBypass` (a call per turn of the loop).
     public func betweenBursts(idle: Bool, tsc: UInt64, now: Int64) {
         counters.turns &+= 1
         if idle || counters.turns % venuePollInterval == 0 {

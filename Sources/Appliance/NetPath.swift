@@ -10,7 +10,7 @@ import CShims
 public import MarketData
 public import Net
 import OrderEntry
-import Strategy
+public import Strategy
 import TickwireCore
 public import Packets
 
@@ -71,47 +71,61 @@ public typealias NetOrderTransport = NetTCPConnection<DPDKNetDevice>
 /// The reconnect count, read by the counters snapshot (a box the closure can share).
 final class ReconnectCount { var value: UInt64 = 0 }
 
-extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
-    /// The kernel-bypass loop: feed and orders on `link`'s port until `flag` drops.
-    public func run(link: NetLink, flag: RunFlag, reconnect: inout NetReconnect, burst: Int = 32) {
-        let pkts = UnsafeMutablePointer<tw_pkt>.allocate(capacity: max(burst, 64))
-        defer { pkts.deallocate() }
-        let port = link.port
-        let uHost = Unmanaged.passUnretained(link.host)
-        let recoveryPort = feed.session.requester.localPort
-        let ourAddress = link.host.address.value
-        let host = link.host
-        let reconnects = ReconnectCount()
-        transportCounters = { c in
-            let t = host.tcpTotals()
-            (c.tcpSegmentsIn, c.tcpSegmentsOut, c.tcpRetransmits, c.tcpTimeouts) = (t.segmentsIn, t.segmentsOut, t.retransmits, t.timeouts)
-            c.tcpOutOfOrderHeld = t.outOfOrderHeld
-            c.tcpDrops = t.drops
-            c.tcpReconnects = reconnects.value
-            c.netDrops = host.counters.drops.total
+/// The counters snapshot's reader of Tickwire's TCP and stack (cold; outside the generic loop).
+func netTransportCounters(_ host: NetHost<DPDKNetDevice>, _ reconnects: ReconnectCount) -> (inout CountersSnapshot) -> Void {
+    { c in
+        let t = host.tcpTotals()
+        (c.tcpSegmentsIn, c.tcpSegmentsOut, c.tcpRetransmits, c.tcpTimeouts) = (t.segmentsIn, t.segmentsOut, t.retransmits, t.timeouts)
+        c.tcpOutOfOrderHeld = t.outOfOrderHeld
+        c.tcpDrops = t.drops
+        c.tcpReconnects = reconnects.value
+        c.netDrops = host.counters.drops.total
+    }
+}
+
+/// The kernel-bypass loop: feed and orders on `link`'s port until `flag` drops.
+///
+/// Its callers specialize it for their strategy only if cross-module optimization can
+/// serialize its body. Written as a method of the constrained extension below, with the
+/// operator's kill and the between-bursts turn inlined into it, it was not serialized: the
+/// demo's hot thread ran the generic loop and looked up the engine's and the listener's
+/// metadata at run time on every turn (`swift_getGenericMetadata` and its caches, a third of
+/// the hot thread under perf). Found by bisecting the body; checked with `nm`/`objdump` (the
+/// strategy-specialized closure of `runTrading` calls a `Tg5` specialization of this).
+public func runKernelBypass<S: Strategy>(_ a: Appliance<S, NetOrderTransport, NetRecoveryClient>, link: NetLink, flag: RunFlag,
+                                         reconnect: inout NetReconnect, burst: Int = 32) {
+    let pkts = UnsafeMutablePointer<tw_pkt>.allocate(capacity: max(burst, 64))
+    defer { pkts.deallocate() }
+    let port = link.port
+    let uHost = Unmanaged.passUnretained(link.host)
+    let recoveryPort = a.feed.session.requester.localPort
+    let ourAddress = link.host.address.value
+    let host = link.host
+    let reconnects = ReconnectCount()
+    a.transportCounters = netTransportCounters(host, reconnects)
+    defer { a.transportCounters = nil }
+    while flag.isRunning {
+        if flag.takeKillRequest() { a.operatorKill() }
+        let n = port.receive(into: pkts, capacity: burst)
+        let tsc = tw_rdtsc()
+        let now = a.nanos(tsc)
+        if n > 0 {
+            a.onNetFrames(pkts, count: n, tsc: tsc, now: now, host: uHost, address: ourAddress, recoveryPort: recoveryPort)
+            port.release(pkts, count: n)
         }
-        defer { transportCounters = nil }
-        while flag.isRunning {
-            if flag.takeKillRequest() { engine.gateway.kill(reason: .operator, now: nanos(tw_rdtsc())) }
-            let n = port.receive(into: pkts, capacity: burst)
-            let tsc = tw_rdtsc()
-            let now = nanos(tsc)
-            if n > 0 {
-                onNetFrames(pkts, count: n, tsc: tsc, now: now, host: uHost, address: ourAddress, recoveryPort: recoveryPort)
-                port.release(pkts, count: n)
-            }
-            uHost._withUnsafeGuaranteedRef {
-                $0.flush()          // the ACKs the burst's segments owe and no order has carried
-                $0.poll(now: now)
-            }
-            betweenBursts(idle: n == 0, tsc: tsc, now: now)
-            if engine.gateway.client.state == .disconnected {
-                reconnectStep(link.host, &reconnect, now: now)
-                reconnects.value = reconnect.reconnects
-            }
+        uHost._withUnsafeGuaranteedRef {
+            $0.flush()          // the ACKs the burst's segments owe and no order has carried
+            $0.poll(now: now)
+        }
+        a.betweenBursts(idle: n == 0, tsc: tsc, now: now)
+        if a.engine.gateway.client.state == .disconnected {
+            a.reconnectStep(link.host, &reconnect, now: now)
+            reconnects.value = reconnect.reconnects
         }
     }
+}
 
+extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
     /// The burst's frames in arrival order: feed datagrams to the feed, the rest to the host's
     /// stack and the venue's answers to the strategy. The ACKs they owe are the caller's to flush.
     @inline(__always)

@@ -290,7 +290,7 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
         var reconnect = NetReconnect(venue: setup.orderEntry.ip, port: setup.orderEntry.port)
         var outcome = try trade(strategy: strategy, book: book, gateway: gateway, requester: requester, risk: risk, journal: journal, setup: setup,
                                 source: source, port: port, seconds: seconds, flag: flag, log: log,
-                                loop: { $0.run(link: link, flag: flag, reconnect: &reconnect) }, pump: { link.pump() })
+                                loop: { runKernelBypass($0, link: link, flag: flag, reconnect: &reconnect) }, pump: { link.pump() })
         // Our FIN after the logout, the venue's FIN, then the IGMP leaves.
         let conn = gateway.client.transport
         conn?.close()
