@@ -26,8 +26,9 @@ public struct OrderBookConfiguration: Sendable, Equatable {
     /// they displaced; a table far larger than its orders costs TLB reach. Measured (bench book
     /// and backtest, deep day of 264,000 live orders, books sized for 524,288): 8 slots per live
     /// order at the peak took 0.27 extra probes per lookup and 0.36 moves per delete, 2 per
-    /// order of the capacity (1/4 full) 3.1 and 5.1; the backtest ran 40% faster. On the flow
-    /// day (10,000 live orders) a table 8 x the capacity was slower: the table follows the peak.
+    /// order of the capacity (1/4 full) 3.1 and 5.1; the backtest (fixed maker) ran 15% faster
+    /// (median of 6 alternations). On the flow day (10,000 live orders) a table 8 x the
+    /// capacity was slower: the table follows the peak.
     public var peakOrders: Int?
 
     /// - Parameters:
