@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // Counts the executable's generic metadata lookups (MetadataLookups.c says how).
+        .target(name: "MetadataLookups", path: "Benchmarks/MetadataLookups"),
         .executableTarget(
             name: "HotPath",
             dependencies: [
@@ -31,6 +33,7 @@ let package = Package(
                 .product(name: "Exchange", package: "Tickwire"),
                 .product(name: "Inference", package: "Tickwire"),
                 .product(name: "Backtest", package: "Tickwire"),
+                "MetadataLookups",
             ],
             path: "Benchmarks/HotPath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

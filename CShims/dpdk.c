@@ -5,6 +5,7 @@
 
 #include "CShims.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 #include <rte_version.h>
 
 // Swift reads these as plain structs: pin the layout Swift was compiled against.
@@ -95,6 +97,33 @@ int tw_vdev_create(const char *name, const char *args, uint16_t *port) {
 }
 
 int tw_vdev_destroy(const char *name) { return rte_vdev_uninit(name); }
+
+int tw_ring_pair_create(const char *name, uint16_t *a, uint16_t *b) {
+    typedef int (*from_rings_fn)(const char *, struct rte_ring *const[], unsigned, struct rte_ring *const[], unsigned, unsigned);
+    void *lib = dlopen("librte_net_ring.so.23", RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) return -ENOENT;
+    from_rings_fn from_rings = (from_rings_fn)dlsym(lib, "rte_eth_from_rings");
+    if (from_rings == NULL) return -ENOENT;
+    char n[RTE_RING_NAMESIZE];
+    snprintf(n, sizeof(n), "%s_ab", name);
+    struct rte_ring *ab = rte_ring_create(n, 1024, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    snprintf(n, sizeof(n), "%s_ba", name);
+    struct rte_ring *ba = rte_ring_create(n, 1024, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (ab == NULL || ba == NULL) {
+        rte_ring_free(ab);
+        rte_ring_free(ba);
+        return -rte_errno;
+    }
+    snprintf(n, sizeof(n), "%s_a", name);
+    int pa = from_rings(n, &ba, 1, &ab, 1, rte_socket_id());
+    if (pa < 0) return -rte_errno;
+    snprintf(n, sizeof(n), "%s_b", name);
+    int pb = from_rings(n, &ab, 1, &ba, 1, rte_socket_id());
+    if (pb < 0) return -rte_errno;
+    *a = (uint16_t)pa;
+    *b = (uint16_t)pb;
+    return 0;
+}
 
 int tw_port_info_get(uint16_t port, tw_port_info *info) {
     if (!rte_eth_dev_is_valid_port(port)) return -ENODEV;

@@ -162,6 +162,12 @@ int tw_port_by_name(const char *name, uint16_t *port);
 int tw_vdev_create(const char *name, const char *args, uint16_t *port);
 /// rte_vdev_uninit (the port must be stopped and closed first).
 int tw_vdev_destroy(const char *name);
+/// Two net_ring ports joined back to back, as two NICs on one cable: what `a` sends, `b`
+/// receives, and the other way round (two 1,024-slot rings, rte_eth_from_rings). A `net_ring`
+/// vdev made with rte_vdev_init sends into its own receive ring instead. rte_eth_from_rings
+/// lives in the net_ring PMD, which Debian's EAL loads as a plugin: it is looked up there
+/// (dlopen of the loaded library, dlsym), not linked. Names: "<name>_a", "<name>_b".
+int tw_ring_pair_create(const char *name, uint16_t *a, uint16_t *b);
 
 typedef struct tw_port_info {
     char name[64];        // rte_eth_dev_get_name_by_port

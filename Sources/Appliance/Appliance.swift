@@ -121,8 +121,13 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     var lastHousekeeping: UInt64 = 0
     /// Counter snapshots for the telemetry thread (metrics), every 10 ms.
     public let snapshots = SPSCRing<CountersSnapshot>(capacity: 64)
-    /// Adds the transport's counters to a snapshot (Tickwire's TCP; nil over the kernel's).
-    public var transportCounters: ((inout CountersSnapshot) -> Void)?
+    /// Adds Tickwire's TCP and stack counters to a snapshot (nil over the kernel's TCP). Read
+    /// through `uNetCounters`: calling a closure or a method of an object loaded from a stored
+    /// property retains it for the call, every 10 ms on the hot thread.
+    var netCounters: NetCountersReader? {
+        didSet { uNetCounters = netCounters.map { .passUnretained($0) } }
+    }
+    var uNetCounters: Unmanaged<NetCountersReader>?
 
     public init(engine: TradingEngine<S, T>, lineA: FeedAddress, lineB: FeedAddress, requester: R, clock: TSCClock,
                 configuration: MoldUDP64Configuration = .init()) {
@@ -324,7 +329,7 @@ extension Appliance {
             c.killSwitchEngaged = risk.engaged
             c.guardTrips = risk.guardTrips
         }
-        transportCounters?(&c)
+        if let u = uNetCounters { u._withUnsafeGuaranteedRef { $0.read(into: &c) } }
         _ = uSnapshots._withUnsafeGuaranteedRef { $0.push(c) }
     }
 }

@@ -55,7 +55,10 @@ public struct NetReconnect {
     public var backoffNanos: Int64 = 100_000_000
     public var maxBackoffNanos: Int64 = 2_000_000_000
     public internal(set) var attempts: UInt64 = 0
-    public internal(set) var reconnects: UInt64 = 0
+    /// New sessions opened (in a box the counters snapshot reads, made here: the loop's
+    /// entry allocates nothing).
+    public var reconnects: UInt64 { count.value }
+    let count = ReconnectCount()
     var nextAttempt: Int64 = 0
     var delay: Int64 = 0
     var pending: NetTCPConnection<DPDKNetDevice>?
@@ -68,12 +71,22 @@ public struct NetReconnect {
 
 public typealias NetOrderTransport = NetTCPConnection<DPDKNetDevice>
 
-/// The reconnect count, read by the counters snapshot (a box the closure can share).
+/// The reconnect count, read by the counters snapshot (a box the reader shares).
 final class ReconnectCount { var value: UInt64 = 0 }
 
-/// The counters snapshot's reader of Tickwire's TCP and stack (cold; outside the generic loop).
-func netTransportCounters(_ host: NetHost<DPDKNetDevice>, _ reconnects: ReconnectCount) -> (inout CountersSnapshot) -> Void {
-    { c in
+/// The counters snapshot's reader of Tickwire's TCP and stack (every 10 ms; outside the
+/// generic loop).
+final class NetCountersReader {
+    let host: NetHost<DPDKNetDevice>
+    let reconnects: ReconnectCount
+
+    init(host: NetHost<DPDKNetDevice>, reconnects: ReconnectCount) {
+        self.host = host
+        self.reconnects = reconnects
+    }
+
+    @inline(never)
+    func read(into c: inout CountersSnapshot) {
         let t = host.tcpTotals()
         (c.tcpSegmentsIn, c.tcpSegmentsOut, c.tcpRetransmits, c.tcpTimeouts) = (t.segmentsIn, t.segmentsOut, t.retransmits, t.timeouts)
         c.tcpOutOfOrderHeld = t.outOfOrderHeld
@@ -92,18 +105,20 @@ func netTransportCounters(_ host: NetHost<DPDKNetDevice>, _ reconnects: Reconnec
 /// metadata at run time on every turn (`swift_getGenericMetadata` and its caches, a third of
 /// the hot thread under perf). Found by bisecting the body; checked with `nm`/`objdump` (the
 /// strategy-specialized closure of `runTrading` calls a `Tg5` specialization of this).
+///
+/// `untilIdle`: also return at the first empty poll with no gap open and no re-request
+/// outstanding (a port fed in advance, as the benchmark of this loop does through a ring pair).
+/// Entering allocates nothing after the first call (the rx descriptors are the appliance's; the
+/// counters reader is made on the first call and kept).
 public func runKernelBypass<S: Strategy>(_ a: Appliance<S, NetOrderTransport, NetRecoveryClient>, link: NetLink, flag: RunFlag,
-                                         reconnect: inout NetReconnect, burst: Int = 32) {
-    let pkts = UnsafeMutablePointer<tw_pkt>.allocate(capacity: max(burst, 64))
-    defer { pkts.deallocate() }
+                                         reconnect: inout NetReconnect, burst: Int = 32, untilIdle: Bool = false) {
+    let pkts = a.rxPkts
+    let burst = min(burst, maxBurst)
     let port = link.port
     let uHost = Unmanaged.passUnretained(link.host)
     let recoveryPort = a.feed.session.requester.localPort
     let ourAddress = link.host.address.value
-    let host = link.host
-    let reconnects = ReconnectCount()
-    a.transportCounters = netTransportCounters(host, reconnects)
-    defer { a.transportCounters = nil }
+    if a.netCounters == nil { a.netCounters = NetCountersReader(host: link.host, reconnects: reconnect.count) }
     while flag.isRunning {
         if flag.takeKillRequest() { a.operatorKill() }
         let n = port.receive(into: pkts, capacity: burst)
@@ -120,8 +135,8 @@ public func runKernelBypass<S: Strategy>(_ a: Appliance<S, NetOrderTransport, Ne
         a.betweenBursts(idle: n == 0, tsc: tsc, now: now)
         if a.engine.gateway.client.state == .disconnected {
             a.reconnectStep(link.host, &reconnect, now: now)
-            reconnects.value = reconnect.reconnects
         }
+        if untilIdle && n == 0 && a.uFeed._withUnsafeGuaranteedRef({ !$0.session.hasGap && !$0.session.awaitingRecovery }) { return }
     }
 }
 
@@ -183,7 +198,7 @@ extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
             switch c.state {
             case .established:
                 r.pending = nil
-                r.reconnects &+= 1
+                r.count.value &+= 1
                 r.delay = 0
                 engine.gateway.connect(c, now: now)
             case .synSent, .synReceived:

@@ -465,9 +465,12 @@ public final class TradingEngine<S: Strategy, T: ByteStreamTransport> {
     }
 }
 
-struct VenueListener<S: Strategy, T: ByteStreamTransport>: GatewayListener {
+/// Public only so that cross-module optimization serializes `gateway` and this conformance
+/// (as `OrderGateway.Handler`): internal, the client's specialized gateway poll called the
+/// generic witness, and every venue answer ran the engine and the strategy unspecialized.
+public struct VenueListener<S: Strategy, T: ByteStreamTransport>: GatewayListener {
     let engine: Unmanaged<TradingEngine<S, T>>
-    mutating func gateway(_ event: GatewayEvent, sequence: UInt64) {
+    public mutating func gateway(_ event: GatewayEvent, sequence: UInt64) {
         engine._withUnsafeGuaranteedRef { $0.onVenue(event, sequence: sequence) }
     }
 }

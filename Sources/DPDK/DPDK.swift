@@ -301,6 +301,17 @@ public final class DPDKPort: @unchecked Sendable {
         }
     }
 
+    /// Two ports joined back to back (`tw_ring_pair_create`): what the first sends, the second
+    /// receives, and the other way round. For a benchmark or a test that puts a scripted peer
+    /// (a venue, an exchange) on the far end of the appliance's port.
+    public static func ringPair(name: String, mempool: Mempool, configuration: Configuration = .init()) throws(SystemError) -> (DPDKPort, DPDKPort) {
+        var a: UInt16 = 0, b: UInt16 = 0
+        let rc = tw_ring_pair_create(name, &a, &b)
+        if rc < 0 { throw EAL.error("rte_eth_from_rings(\(name))", rc) }
+        return (try DPDKPort(port: a, mempool: mempool, configuration: configuration, vdevName: name + "_a"),
+                try DPDKPort(port: b, mempool: mempool, configuration: configuration, vdevName: name + "_b"))
+    }
+
     private init(port: UInt16, mempool: Mempool, configuration c: Configuration, vdevName: String?) throws(SystemError) {
         id = port
         info = try PortInfo(port: port)

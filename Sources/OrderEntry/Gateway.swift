@@ -600,12 +600,18 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         return n
     }
 
-    struct Handler<L: GatewayListener>: SoupBinTCPHandler {
+    /// Public only so that cross-module optimization serializes `sequenced` and this
+    /// conformance: internal, the client's specialized session poll could not see them and
+    /// called the generic witness for every venue message, and from it the listener, the
+    /// engine, the strategy and the gateway's submit all ran unspecialized (the market maker's
+    /// requotes looked up `SoupBinTCPClient`'s metadata on every order; found by the
+    /// benchmarks' metadata lookup count).
+    public struct Handler<L: GatewayListener>: SoupBinTCPHandler {
         /// Unretained: the gateway is polling, so it is alive (a strong copy cost a retain and a
         /// release per poll).
         let gateway: Unmanaged<OrderGateway>
         var listener: L
-        mutating func sequenced(_ message: UnsafeRawBufferPointer, sequence: UInt64) {
+        public mutating func sequenced(_ message: UnsafeRawBufferPointer, sequence: UInt64) {
             let e = gateway._withUnsafeGuaranteedRef { g in
                 let e = g.apply(message)
                 g.record(e, sequence: sequence)

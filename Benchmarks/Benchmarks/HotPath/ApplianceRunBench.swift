@@ -156,9 +156,9 @@ func applianceRunBenchmarks() {
         let recoveredBefore = a.feed.session.counters.recoveredMessages
         let ordersBefore = a.engine.counters.ordersSent
         let port = f.port, flag = f.flag
-        benchmark.startMeasurement()
+        benchmark.startLoop()
         a.run(port: port, flag: flag, untilIdle: true)
-        benchmark.stopMeasurement()
+        benchmark.stopLoop()
         while a.engine.stamps.pop() != nil {}
         while a.snapshots.pop() != nil {}
         precondition(a.engine.gateway.isLoggedIn, "the session dropped: the iteration measured refusals, not orders")

@@ -68,9 +68,9 @@ func backtestBenchmarks() {
         let f = backtestFixture!
         let b = f.make()
         f.run(b, 0..<20_000)
-        benchmark.startMeasurement()
+        benchmark.startLoop()
         f.run(b, 20_000..<70_000)
-        benchmark.stopMeasurement()
+        benchmark.stopLoop()
         b.finish()
         precondition(b.engine.counters.ordersSent > 100 && b.risk.killReason == nil, "the market maker did not trade throughout")
         blackHole(b.venue.counters.fills)

@@ -62,7 +62,7 @@ func gatewayIteration(_ f: GatewayFixture, _ benchmark: Benchmark) {
         // The journal's writer has drained the last iteration's records (it runs meanwhile).
         while let j = f.journal, !j.hasRoom(for: 2_048) { usleep(100) }
         let before = f.gateway.counters.sent
-        benchmark.startMeasurement()
+        benchmark.startLoop()
         var t: Int64 = Int64(f.next) * 1_000
         for k in 0..<1_000 {
             let r = f.gateway.submit(locate: StockLocate(rawValue: UInt16(1 + k % 100)), side: k & 1 == 0 ? .buy : .sell, shares: 100,
@@ -72,7 +72,7 @@ func gatewayIteration(_ f: GatewayFixture, _ benchmark: Benchmark) {
                                                                          count: GatewayFixture.rejectLength)))
             t &+= 1_000
         }
-        benchmark.stopMeasurement()
+        benchmark.stopLoop()
         precondition(f.gateway.counters.sent - before == 1_000, "every order went out (\(f.gateway.counters.sent - before))")
         f.next &+= 1_000
     }

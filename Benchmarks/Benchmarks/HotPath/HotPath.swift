@@ -3,6 +3,7 @@
 // EtherType classify -> free), the exact loop of `tickwire bench io`.
 import Benchmark
 import CShims
+import MetadataLookups
 import TickwireCore
 import Packets
 import DPDK
@@ -42,9 +43,9 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("IOLoop_net_null_32768_frames",
               configuration: .init(setup: { try startDPDK() })) { benchmark in
         let port = ioPort!
-        benchmark.startMeasurement()
+        benchmark.startLoop()
         let r = IOLoop.run(port: port, packets: 32 * 1024)
-        benchmark.stopMeasurement()
+        benchmark.stopLoop()
         blackHole(r)
     }
 
@@ -54,6 +55,7 @@ let benchmarks: @Sendable () -> Void = {
     netBenchmarks()
     tickToTradeBenchmarks()
     applianceRunBenchmarks()
+    kernelBypassBenchmarks()
     modelBenchmarks()
     backtestBenchmarks()
 
@@ -72,6 +74,12 @@ let benchmarks: @Sendable () -> Void = {
         var n = head
         while let x = n { blackHole(x); n = x.next }
         blackHole(head)
+        // And the metadata lookup counter counts: a generic body kept unspecialized on purpose.
+        let lookups = tw_generic_metadata_lookups()
+        blackHole(unspecializedBox(head))
+        if tw_generic_metadata_lookups() == lookups {
+            fatalError("the generic metadata lookup counter does not count (MetadataLookups.c): the check of every hot loop would prove nothing")
+        }
     }
 
     let clock = TSCClock(hz: 2_500_000_000)
@@ -87,4 +95,43 @@ let benchmarks: @Sendable () -> Void = {
 /// come from interposers; a metric that always reads 0 would make the thresholds above void).
 /// It is excluded from the thresholds check by its own configuration.
 final class Node { var next: Node?; init(_ n: Node?) { next = n } }
+final class Box<T> { let value: T; init(_ v: T) { value = v } }
+/// Never specialized: it asks the runtime for `Box<T>`'s metadata on every call.
+@inline(never) @_semantics("optimize.sil.specialize.generic.never")
+func unspecializedBox<T>(_ v: T) -> AnyObject { Box(v) }
 let controlBenchmarks: @Sendable () -> Void = {}
+
+/// The executable's generic metadata lookups when the measured loop started.
+nonisolated(unsafe) var lookupsAtStart: UInt64 = 0
+/// Measured loops run so far, by benchmark.
+nonisolated(unsafe) var loopRuns: [String: Int] = [:]
+/// Loops of a benchmark allowed to look up metadata: the first runs of a call site that names a
+/// concrete type by its mangled name (`__swift_instantiateConcreteTypeFromMangledName`) demangle
+/// it once, through the runtime's generic lookup, and cache it in the site.
+let lookupWarmupRuns = 3
+
+extension Benchmark {
+    /// `startMeasurement`, and the count of generic metadata lookups so far.
+    @inline(__always)
+    func startLoop() {
+        lookupsAtStart = tw_generic_metadata_lookups()
+        tw_metadata_loop(1)
+        startMeasurement()
+    }
+
+    /// `stopMeasurement`; the loop must have looked up no generic metadata. A generic body that
+    /// runs unspecialized asks the runtime for its generic types' metadata on every call (a
+    /// concurrent hash map lookup) while allocating and retaining nothing, so the thresholds
+    /// alone do not see it (MetadataLookups.c).
+    @inline(__always)
+    func stopLoop() {
+        stopMeasurement()
+        tw_metadata_loop(0)
+        let n = tw_generic_metadata_lookups() &- lookupsAtStart
+        let runs = loopRuns[name, default: 0] + 1
+        loopRuns[name] = runs
+        if n != 0 && runs > lookupWarmupRuns {
+            fatalError("\(name): \(n) generic metadata lookups in the measured loop (run \(runs)): a generic body ran unspecialized (cross-module optimization did not serialize it; see Package.swift)")
+        }
+    }
+}

@@ -67,9 +67,9 @@ func marketDataBenchmarks() {
         }
         var b = bookBuilder!
         bookBuilder = nil  // one owner while measured: no copy-on-write of the struct's fields
-        benchmark.startMeasurement()
+        benchmark.startLoop()
         for i in bookCursor..<(bookCursor + 1000) { b.onMessage(d.messages[i], sequence: UInt64(i + 1)) }
-        benchmark.stopMeasurement()
+        benchmark.stopLoop()
         bookCursor += 1000
         bookBuilder = b
     }
@@ -81,11 +81,11 @@ func marketDataBenchmarks() {
             feedCursor = 0
         }
         let s = feedSession!
-        benchmark.startMeasurement()
+        benchmark.startLoop()
         for i in feedCursor..<(feedCursor + 250) {
             s.onPacket(d.packets[i], line: .a, now: UInt64(i))
         }
-        benchmark.stopMeasurement()
+        benchmark.stopLoop()
         feedCursor += 250
     }
 }
@@ -109,10 +109,10 @@ func recoveryBenchmarks() {
         var heartbeat = [UInt8](repeating: 0, count: 20)
         heartbeat.withUnsafeMutableBytes { _ = MoldUDP64Packet.writeHeader(into: $0, session: MoldSession("BENCH"), sequence: 1, count: 0) }
         heartbeat.withUnsafeBytes { s.onPacket($0, line: .a, now: 0) }
-        benchmark.startMeasurement()
+        benchmark.startLoop()
         for i in 1...1_000 { s.onPacket(d.packets[i], line: .a, now: 0) }
         s.onPacket(d.packets[0], line: .a, now: 1)
-        benchmark.stopMeasurement()
+        benchmark.stopLoop()
         precondition(s.consumer.messages == 4_004 && !s.hasGap, "the gap closed")
         blackHole(s)
     }

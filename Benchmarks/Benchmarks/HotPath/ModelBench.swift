@@ -41,9 +41,9 @@ final class ModelRigFixture<S: Strategy>: @unchecked Sendable {
         }
         let rig = self.rig
         let start = cursor
-        benchmark.startMeasurement()
+        benchmark.startLoop()
         for i in start..<(start + 300) { rig.burst(frames, from: i, count: 1) }
-        benchmark.stopMeasurement()
+        benchmark.stopLoop()
         cursor += 300
         while rig.engine.stamps.pop() != nil {}
         precondition(rig.isLoggedIn, "the session dropped: the iteration measured refusals, not orders")
@@ -95,7 +95,7 @@ func modelBenchmarks() {
         let row = UnsafeMutablePointer<Float>.allocate(capacity: FeatureState.count)
         defer { row.deallocate() }
         var now: UInt64 = 34_200_000_000_000
-        benchmark.startMeasurement()
+        benchmark.startLoop()
         for i in 0..<1_000 {
             now &+= 1_000_000
             let s = UInt64(100 + (i * 37) % 900)
@@ -105,7 +105,7 @@ func modelBenchmarks() {
             f.write(into: row, now: now, side: i % 2 == 0 ? .buy : .sell)
             sink += model._withUnsafeGuaranteedRef { $0.predictProbability(row) }
         }
-        benchmark.stopMeasurement()
+        benchmark.stopLoop()
         blackHole(sink)
     }
 }

@@ -141,7 +141,7 @@ func netBenchmarks() {
         for _ in benchmark.scaledIterations {
             f.prepare()
             var none = NoGatewayListener()
-            benchmark.startMeasurement()
+            benchmark.startLoop()
             for k in 0..<1_000 {
                 host.input(UnsafeRawBufferPointer(start: f.frames + k * NetFixture.frameRoom, count: f.lengths[k]), now: f.now)
                 host.flush()
@@ -152,7 +152,7 @@ func netBenchmarks() {
                 host.poll(now: f.now)
                 f.now &+= 1_000
             }
-            benchmark.stopMeasurement()
+            benchmark.stopLoop()
             f.next &+= 1_000
         }
     }

@@ -127,13 +127,13 @@ func t2tIteration(_ f: TickToTradeFixture, _ benchmark: Benchmark, losingEvery: 
     }
     let rig = f.rig
     let start = f.cursor
-    benchmark.startMeasurement()
+    benchmark.startLoop()
     if let k = losingEvery {
         for i in start..<(start + 300) { rig.burst(f.frames, from: i, count: 1, losingEvery: k) }
     } else {
         for i in start..<(start + 300) { rig.burst(f.frames, from: i, count: 1) }
     }
-    benchmark.stopMeasurement()
+    benchmark.stopLoop()
     f.cursor += 300
     while rig.engine.stamps.pop() != nil {}
     precondition(rig.isLoggedIn, "the session dropped: the iteration measured refusals, not orders")
