@@ -114,18 +114,22 @@ models: release research-venv
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress
 
-# The checked-in thresholds (allocations and retains of the hot loops) must hold; first the
-# control, which allocates and retains on purpose, must be seen doing so (a build whose counters
-# read 0 would pass every threshold without proving anything).
+# The checked-in thresholds (allocations and retains of the hot loops) must hold, and no measured
+# loop may look up generic metadata (a benchmark that does stops and says why in
+# Benchmarks/.build/bench-check-failure.txt, printed here: the runner shows neither its output nor
+# its fatal error); first the control, which allocates, retains and looks up on purpose, must be
+# seen doing so (a build whose counters read 0 would pass every threshold without proving anything).
 CONTROL_DIR := .build/bench-control
 bench-check: deps
-	@rm -rf $(CONTROL_DIR) && mkdir -p $(CONTROL_DIR)
+	@rm -rf $(CONTROL_DIR) Benchmarks/.build/bench-check-failure.txt && mkdir -p $(CONTROL_DIR)
 	cd Benchmarks && $(SWIFT) package --disable-sandbox --allow-writing-to-directory ../$(CONTROL_DIR) benchmark \
-	  --filter "Control.*" --format metricP90AbsoluteThresholds --path ../$(CONTROL_DIR) --no-progress
+	  --filter "Control.*" --format metricP90AbsoluteThresholds --path ../$(CONTROL_DIR) --no-progress \
+	  || { cat .build/bench-check-failure.txt 2>/dev/null; exit 1; }
 	@python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); ok=d.get("mallocCountTotal",0)>0 and d.get("retainCount",0)>0; \
 	  print("bench-check: the control counts", d, "" if ok else "-- ZERO: the allocation and retain counters do not count"); sys.exit(0 if ok else 1)' \
 	  $(CONTROL_DIR)/HotPath.Control_allocates_and_retains.p90.json
-	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check --no-progress --skip "Control.*"
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check --no-progress --skip "Control.*" \
+	  || { cat .build/bench-check-failure.txt 2>/dev/null; exit 1; }
 
 # The load campaign (tools/soak.py; not part of `make test`): the appliance against the venue
 # simulator on loopback for SOAK_SECONDS: the highest feed rate with 0 gaps, tick to trade at

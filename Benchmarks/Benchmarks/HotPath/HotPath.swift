@@ -3,6 +3,7 @@
 // EtherType classify -> free), the exact loop of `tickwire bench io`.
 import Benchmark
 import CShims
+import Foundation
 import MetadataLookups
 import TickwireCore
 import Packets
@@ -78,7 +79,9 @@ let benchmarks: @Sendable () -> Void = {
         let lookups = tw_generic_metadata_lookups()
         blackHole(unspecializedBox(head))
         if tw_generic_metadata_lookups() == lookups {
-            fatalError("the generic metadata lookup counter does not count (MetadataLookups.c): the check of every hot loop would prove nothing")
+            let why = "the generic metadata lookup counter does not count (MetadataLookups.c): the check of every hot loop would prove nothing"
+            FileManager.default.createFile(atPath: benchCheckFailureFile, contents: Data((why + "\n").utf8))
+            fatalError(why)
         }
     }
 
@@ -100,6 +103,9 @@ final class Box<T> { let value: T; init(_ v: T) { value = v } }
 @inline(never) @_semantics("optimize.sil.specialize.generic.never")
 func unspecializedBox<T>(_ v: T) -> AnyObject { Box(v) }
 let controlBenchmarks: @Sendable () -> Void = {}
+
+/// Where a failed check says why (relative to the Benchmarks package, the runner's directory).
+let benchCheckFailureFile = ".build/bench-check-failure.txt"
 
 /// The executable's generic metadata lookups when the measured loop started.
 nonisolated(unsafe) var lookupsAtStart: UInt64 = 0
@@ -131,7 +137,11 @@ extension Benchmark {
         let runs = loopRuns[name, default: 0] + 1
         loopRuns[name] = runs
         if n != 0 && runs > lookupWarmupRuns {
-            fatalError("\(name): \(n) generic metadata lookups in the measured loop (run \(runs)): a generic body ran unspecialized (cross-module optimization did not serialize it; see Package.swift)")
+            let why = "\(name): \(n) generic metadata lookups in the measured loop (run \(runs)): a generic body ran unspecialized (cross-module optimization did not serialize it; see Package.swift)"
+            // The runner shows neither a benchmark's output nor its fatal error: `make
+            // bench-check` prints this file when the check fails.
+            FileManager.default.createFile(atPath: benchCheckFailureFile, contents: Data((why + "\n").utf8))
+            fatalError(why)
         }
     }
 }
