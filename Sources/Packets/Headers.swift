@@ -477,36 +477,47 @@ public struct IGMPv3GroupRecords: Sequence, IteratorProtocol {
 /// a partial sum of big-endian 16-bit words to include (e.g. a pseudo-header). Checksumming a
 /// header that holds a correct checksum yields 0.
 public func internetChecksum(_ bytes: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt16 {
-    // One's-complement addition is byte-order independent (RFC 1071 §2(B)): add the data as
-    // native 64-bit words with end-around carry, fold, and swap to big-endian order at the end.
+    // One's-complement addition is byte-order independent (RFC 1071 §2(B)), and 2^16 and 2^32
+    // are both 1 modulo 0xFFFF: the data is added as the native 32-bit halves of 64-bit words
+    // into a 64-bit sum, which no carry can leave (each step adds less than 2^33), then folded
+    // and swapped to big-endian order. No branch depends on the data: the former end-around
+    // carry after each 64-bit add was a branch taken about every other word, mispredicted on
+    // fresh packets (the feed verifies two checksums a frame, the stack one a segment).
     var sum: UInt64 = 0
     var i = 0
     let count = bytes.count
-    while count - i >= 8 {
-        let (s, overflow) = sum.addingReportingOverflow(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-        sum = overflow ? s + 1 : s
-        i += 8
+    while count &- i >= 8 {
+        let w = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        sum &+= (w & 0xFFFF_FFFF) &+ (w &>> 32)
+        i &+= 8
     }
-    var tail: UInt64 = 0
-    while count - i >= 2 {
-        tail += UInt64(bytes.loadUnaligned(fromByteOffset: i, as: UInt16.self))
-        i += 2
+    if count &- i >= 4 {
+        sum &+= UInt64(bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+        i &+= 4
+    }
+    if count &- i >= 2 {
+        sum &+= UInt64(bytes.loadUnaligned(fromByteOffset: i, as: UInt16.self))
+        i &+= 2
     }
     if i < count {
         // The odd byte is the high-order byte of a zero-padded big-endian word.
-        tail += UInt64(UInt16(bigEndian: UInt16(bytes[i]) << 8))
+        sum &+= UInt64(UInt16(bigEndian: UInt16(bytes[i]) << 8))
     }
-    let native = fold(fold(sum) + tail)  // tail < 2^18: no overflow
+    let native = fold(sum)
     let bigEndian = UInt64(UInt16(bigEndian: UInt16(native)))
-    return ~UInt16(fold(bigEndian + UInt64(initial)))
+    return ~UInt16(fold(bigEndian &+ UInt64(initial)))
 }
 
-/// Folds a one's-complement sum to 16 bits (end-around carry); the result is <= 0xFFFF.
+/// Folds a one's-complement sum to 16 bits (end-around carry), in four fixed steps rather than
+/// a loop on the value: after the 32-bit step the value is below 2^33, after the next three at
+/// most 0x2FFFE, 0x10001 and 0xFFFF. A step on a value already at most 0xFFFF leaves it as it
+/// is, and a step never turns a value other than 0 into 0, so the result is the loop's.
 @inline(__always)
 private func fold(_ value: UInt64) -> UInt64 {
-    var v = value
-    while v > 0xFFFF { v = (v & 0xFFFF) + (v >> 16) }
-    return v
+    var v = (value & 0xFFFF_FFFF) &+ (value &>> 32)
+    v = (v & 0xFFFF) &+ (v &>> 16)
+    v = (v & 0xFFFF) &+ (v &>> 16)
+    return (v & 0xFFFF) &+ (v &>> 16)
 }
 
 /// The UDP/TCP checksum over the IPv4 pseudo-header and `segment` (header + payload). Write it
