@@ -100,9 +100,14 @@ int tw_vdev_destroy(const char *name) { return rte_vdev_uninit(name); }
 
 int tw_ring_pair_create(const char *name, uint16_t *a, uint16_t *b) {
     typedef int (*from_rings_fn)(const char *, struct rte_ring *const[], unsigned, struct rte_ring *const[], unsigned, unsigned);
-    void *lib = dlopen("librte_net_ring.so.23", RTLD_NOW | RTLD_LOCAL);
-    if (lib == NULL) return -ENOENT;
-    from_rings_fn from_rings = (from_rings_fn)dlsym(lib, "rte_eth_from_rings");
+    // Linked in (a static DPDK build), else the plugin: DPDK 22.11's ABI name, or the
+    // development link libdpdk-dev installs.
+    from_rings_fn from_rings = (from_rings_fn)dlsym(RTLD_DEFAULT, "rte_eth_from_rings");
+    static const char *const names[] = {"librte_net_ring.so.23", "librte_net_ring.so"};
+    for (size_t i = 0; from_rings == NULL && i < sizeof names / sizeof names[0]; i++) {
+        void *lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+        if (lib != NULL) from_rings = (from_rings_fn)dlsym(lib, "rte_eth_from_rings");
+    }
     if (from_rings == NULL) return -ENOENT;
     char n[RTE_RING_NAMESIZE];
     snprintf(n, sizeof(n), "%s_ab", name);
