@@ -77,6 +77,22 @@ public final class TickToTradeFrames: @unchecked Sendable {
     }
 }
 
+/// The benchmarks' gateway over any transport, not yet connected: OUCH 4.2, the simulator's
+/// symbol names, and risk limits wide enough (by default) that a benchmark measures the path,
+/// not refusals. The echo rig's engine and the kernel-bypass loop's benchmark use it.
+public enum TickToTradeGateway {
+    public static func make<U: ByteStreamTransport>(symbols: Int, limits: RiskLimits? = nil) throws -> OrderGateway<U> {
+        let risk = try RiskEngine(limits: limits ?? RiskLimits(maxOrderShares: 10_000, maxOrderNotional: 1 << 50, collarBps: 10_000,
+                                                               allowWithoutReference: true, maxPositionPerSymbol: 1 << 40,
+                                                               maxGrossPosition: 1 << 50, maxOpenOrders: 1 << 16,
+                                                               throttleOrders: 1 << 20, throttleWindowNanos: 1_000,
+                                                               killOnCrossedBook: false),
+                                  maxLocates: symbols + 1)
+        let names: [Alpha8] = [.blank] + (1...max(symbols, 1)).map { Alpha8(SyntheticDay.symbol(locate: $0).description) ?? .blank }
+        return OrderGateway<U>(version: .v42, credentials: SoupBinTCPCredentials(username: "BENCH", password: "x"), symbols: names, risk: risk)
+    }
+}
+
 /// The appliance wired to an echo venue: feed frames in, orders out, venue answers back.
 /// The rig's re-request path: it counts what the session asks for; the rig answers by handing
 /// the frames it held back to the session's recovery line, as a re-request server's answers
@@ -109,15 +125,7 @@ public final class TickToTradeRig<S: Strategy> {
     /// locates run past the symbols traded.
     public static func engine(strategy: S, symbols: Int, maxOrders: Int = 1 << 20,
                               limits: RiskLimits? = nil, bookLocates: Int? = nil) throws -> (TradingEngine<S, EchoVenueTransport>, EchoVenueTransport) {
-        let risk = try RiskEngine(limits: limits ?? RiskLimits(maxOrderShares: 10_000, maxOrderNotional: 1 << 50, collarBps: 10_000,
-                                                               allowWithoutReference: true, maxPositionPerSymbol: 1 << 40,
-                                                               maxGrossPosition: 1 << 50, maxOpenOrders: 1 << 16,
-                                                               throttleOrders: 1 << 20, throttleWindowNanos: 1_000,
-                                                               killOnCrossedBook: false),
-                                  maxLocates: symbols + 1)
-        let names: [Alpha8] = [.blank] + (1...max(symbols, 1)).map { Alpha8(SyntheticDay.symbol(locate: $0).description) ?? .blank }
-        let gateway = OrderGateway<EchoVenueTransport>(version: .v42, credentials: SoupBinTCPCredentials(username: "BENCH", password: "x"),
-                                                       symbols: names, risk: risk)
+        let gateway: OrderGateway<EchoVenueTransport> = try TickToTradeGateway.make(symbols: symbols, limits: limits)
         let venue = EchoVenueTransport()
         // The loop drives the session with CLOCK_MONOTONIC_RAW (from the TSC): start on that base.
         let now = tw_clock_monotonic_raw_ns()

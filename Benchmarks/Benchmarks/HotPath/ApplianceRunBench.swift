@@ -115,10 +115,7 @@ final class ApplianceRunFixture: @unchecked Sendable {
 
     static func freshAppliance(_ clock: TSCClock, _ serverPort: UInt16) throws
         -> Appliance<Taker<ImbalanceUptickModel>, EchoVenueTransport, UDPRecoveryClient> {
-        var p = TakerParameters()
-        p.threshold = 0.6
-        p.cooldownNanos = 0
-        p.maxPosition = 1 << 40
+        let p = benchTakerParameters
         let locates = (1...100).map { StockLocate(rawValue: UInt16($0)) }
         let (engine, _) = try TickToTradeRig.engine(strategy: Taker(symbols: locates, model: ImbalanceUptickModel(), maxLocates: 101, parameters: p),
                                                     symbols: 100)

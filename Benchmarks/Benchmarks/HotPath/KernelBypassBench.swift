@@ -20,7 +20,6 @@ import Net
 import OrderBook
 import OrderEntry
 import Packets
-import Risk
 import Strategy
 import TickwireCore
 
@@ -169,19 +168,8 @@ final class KernelBypassFixture: @unchecked Sendable {
     /// A new engine and feed session, its gateway logged in over a new connection (the world
     /// answers the handshake and the login here, outside any measurement).
     static func freshAppliance(link: NetLink, world: ScriptedWorld, clock: TSCClock) throws -> Bypass {
-        var p = TakerParameters()
-        p.threshold = 0.6
-        p.cooldownNanos = 0
-        p.maxPosition = 1 << 40
         let locates = (1...100).map { StockLocate(rawValue: UInt16($0)) }
-        let risk = try RiskEngine(limits: RiskLimits(maxOrderShares: 10_000, maxOrderNotional: 1 << 50, collarBps: 10_000,
-                                                     allowWithoutReference: true, maxPositionPerSymbol: 1 << 40,
-                                                     maxGrossPosition: 1 << 50, maxOpenOrders: 1 << 16,
-                                                     throttleOrders: 1 << 20, throttleWindowNanos: 1_000, killOnCrossedBook: false),
-                                  maxLocates: 101)
-        let names: [Alpha8] = [.blank] + (1...100).map { Alpha8(SyntheticDay.symbol(locate: $0).description) ?? .blank }
-        let gateway = OrderGateway<NetOrderTransport>(version: .v42, credentials: SoupBinTCPCredentials(username: "BENCH", password: "x"),
-                                                      symbols: names, risk: risk)
+        let gateway: OrderGateway<NetOrderTransport> = try TickToTradeGateway.make(symbols: 100)
         let conn = try link.host.connect(to: ScriptedWorld.venueIP, port: ScriptedWorld.venuePort, now: tw_clock_monotonic_raw_ns())
         let connected = link.pump(seconds: 2) { world.pump(); return conn.state == .established }
         precondition(connected, "no connection to the scripted venue: \(conn.state)")
@@ -194,7 +182,7 @@ final class KernelBypassFixture: @unchecked Sendable {
         }
         precondition(loggedIn, "the scripted venue's login was not taken")
         let book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: 1 << 20, maxLocates: 101))
-        let engine = TradingEngine(book: book, gateway: gateway, strategy: Taker(symbols: locates, model: ImbalanceUptickModel(), maxLocates: 101, parameters: p),
+        let engine = TradingEngine(book: book, gateway: gateway, strategy: Taker(symbols: locates, model: ImbalanceUptickModel(), maxLocates: 101, parameters: benchTakerParameters),
                                    stampCapacity: 1 << 18)
         let requester = NetRecoveryClient(host: link.host, server: ScriptedWorld.venueIP, port: ScriptedWorld.rerequestPort)
         return Appliance(engine: engine, lineA: TickToTradeFrames.lineA, lineB: TickToTradeFrames.lineB, requester: requester, clock: clock)

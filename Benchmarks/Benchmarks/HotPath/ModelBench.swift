@@ -60,10 +60,7 @@ func modelBenchmarks() {
               configuration: .init(setup: {
                   if trainedTakerFixture == nil {
                       trainedTakerFixture = ModelRigFixture { clock in
-                          var p = TakerParameters()
-                          p.threshold = 0.6
-                          p.cooldownNanos = 0
-                          p.maxPosition = 1 << 40
+                          let p = benchTakerParameters
                           return try! TickToTradeRig(strategy: Taker(symbols: locates, model: UptickPredictor(models: shippedModels), models: shippedModels,
                                                                      maxLocates: 101, parameters: p),
                                                      symbols: 100, clock: clock)

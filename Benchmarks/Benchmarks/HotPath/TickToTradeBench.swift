@@ -29,10 +29,7 @@ final class TickToTradeFixture: @unchecked Sendable {
     }
 
     static func freshRig(_ clock: TSCClock) -> TickToTradeRig<Taker<ImbalanceUptickModel>> {
-        var p = TakerParameters()
-        p.threshold = 0.6
-        p.cooldownNanos = 0
-        p.maxPosition = 1 << 40
+        let p = benchTakerParameters
         let locates = (1...100).map { StockLocate(rawValue: UInt16($0)) }
         return try! TickToTradeRig(strategy: Taker(symbols: locates, model: ImbalanceUptickModel(), maxLocates: 101, parameters: p),
                                    symbols: 100, clock: clock)
@@ -140,3 +137,13 @@ func t2tIteration(_ f: TickToTradeFixture, _ benchmark: Benchmark, losingEvery: 
     precondition(rig.appliance.feed.session.counters.unrecoveredMessages == 0, "a lost frame was not recovered")
     blackHole(rig.engine.counters.ordersSent)
 }
+
+/// The benchmarks' taker: trades on every strong enough signal, no cool-down, no position limit
+/// that would stop it within a run.
+let benchTakerParameters: TakerParameters = {
+    var p = TakerParameters()
+    p.threshold = 0.6
+    p.cooldownNanos = 0
+    p.maxPosition = 1 << 40
+    return p
+}()
