@@ -274,30 +274,44 @@ int tw_port_stats_reset(uint16_t port) { return rte_eth_stats_reset(port); }
 
 #define TW_MAX_BURST 256
 
-uint16_t tw_rx_burst(uint16_t port, uint16_t queue, tw_pkt *pkts, uint16_t n) {
-    struct rte_mbuf *mb[TW_MAX_BURST];
+_Static_assert(RTE_MBUF_F_RX_L4_CKSUM_BAD << 1 == TW_PKT_L4_CKSUM_BAD &&
+               RTE_MBUF_F_RX_IP_CKSUM_BAD << 1 == TW_PKT_IP_CKSUM_BAD &&
+               RTE_MBUF_F_RX_IP_CKSUM_GOOD << 1 == TW_PKT_IP_CKSUM_GOOD &&
+               RTE_MBUF_F_RX_L4_CKSUM_GOOD << 1 == TW_PKT_L4_CKSUM_GOOD,
+               "the descriptor's checksum bits are ol_flags' shifted by one");
+#define TW_CKSUM_BITS (TW_PKT_L4_CKSUM_BAD | TW_PKT_IP_CKSUM_BAD | TW_PKT_IP_CKSUM_GOOD | TW_PKT_L4_CKSUM_GOOD)
+
+static inline void rx_describe(tw_pkt *p, struct rte_mbuf *m) {
+    p->data = rte_pktmbuf_mtod(m, const uint8_t *);
+    p->len = m->data_len;
+    p->handle = m;
+    p->flags = (uint32_t)(m->ol_flags << 1) & TW_CKSUM_BITS;
+}
+
+uint16_t tw_rx_burst(uint16_t port, uint16_t queue, tw_pkt *pkts, void **mbufs, uint16_t n) {
     if (n > TW_MAX_BURST) n = TW_MAX_BURST;
+    struct rte_mbuf **mb = (struct rte_mbuf **)mbufs;
     uint16_t got = rte_eth_rx_burst(port, queue, mb, n);
     const uint64_t flag = rx_ts_flag;
-    for (uint16_t i = 0; i < got; i++) {
-        struct rte_mbuf *m = mb[i];
-        tw_pkt *p = &pkts[i];
-        p->data = rte_pktmbuf_mtod(m, const uint8_t *);
-        p->len = m->data_len;
-        p->handle = m;
-        uint32_t f = 0;
-        if (flag != 0 && (m->ol_flags & flag)) {
-            p->rx_timestamp = *RTE_MBUF_DYNFIELD(m, rx_ts_offset, rte_mbuf_timestamp_t *);
-            f = TW_PKT_HW_TIMESTAMP;
-        } else {
-            p->rx_timestamp = 0;
+    // Two loops: without a timestamp source (most PMDs) a frame costs no timestamp test.
+    if (flag == 0) {
+        for (uint16_t i = 0; i < got; i++) {
+            rx_describe(&pkts[i], mb[i]);
+            pkts[i].rx_timestamp = 0;
         }
-        // The NIC's L4 checksum verdict, where the PMD gives one (NONE: the checksum field is
-        // not final but the data was verified).
-        uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-        if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE) f |= TW_PKT_L4_CKSUM_GOOD;
-        else if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD) f |= TW_PKT_L4_CKSUM_BAD;
-        p->flags = f;
+    } else {
+        const int offset = rx_ts_offset;
+        for (uint16_t i = 0; i < got; i++) {
+            struct rte_mbuf *m = mb[i];
+            tw_pkt *p = &pkts[i];
+            rx_describe(p, m);
+            if (m->ol_flags & flag) {
+                p->rx_timestamp = *RTE_MBUF_DYNFIELD(m, offset, rte_mbuf_timestamp_t *);
+                p->flags |= TW_PKT_HW_TIMESTAMP;
+            } else {
+                p->rx_timestamp = 0;
+            }
+        }
     }
     return got;
 }

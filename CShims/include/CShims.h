@@ -33,10 +33,18 @@ extern "C" {
 #define TW_PKT_FILE_TIMESTAMP 0x4u
 /// The frame was cut short by the capture (caplen < wire length).
 #define TW_PKT_TRUNCATED 0x8u
-/// The NIC checked the packet's L4 (UDP/TCP) checksum and found it good (or the data intact).
-#define TW_PKT_L4_CKSUM_GOOD 0x10u
-/// The NIC checked the packet's L4 checksum and found it wrong.
-#define TW_PKT_L4_CKSUM_BAD 0x20u
+// The NIC's checksum verdicts: DPDK's four ol_flags bits, passed through by one shift and mask
+// (rx burst), so that a frame pays nothing to translate them. A verdict is GOOD when its GOOD bit
+// is set (alone: checked and right; with BAD: DPDK's NONE, the field not final but the data
+// intact), BAD when its BAD bit is set without GOOD, and unknown when neither is (software checks).
+/// L4 (UDP/TCP) checksum found wrong, unless TW_PKT_L4_CKSUM_GOOD is set too.
+#define TW_PKT_L4_CKSUM_BAD 0x10u
+/// IPv4 header checksum found wrong, unless TW_PKT_IP_CKSUM_GOOD is set too.
+#define TW_PKT_IP_CKSUM_BAD 0x20u
+/// IPv4 header checksum checked and right (or the header intact).
+#define TW_PKT_IP_CKSUM_GOOD 0x100u
+/// L4 checksum checked and right (or the data intact).
+#define TW_PKT_L4_CKSUM_GOOD 0x200u
 
 typedef struct tw_pkt {
     const uint8_t *data;
@@ -235,11 +243,13 @@ int tw_port_stats_reset(uint16_t port);
 // Fast path: bursts and mbufs. No checks beyond what DPDK does; callers own every mbuf they get.
 // ---------------------------------------------------------------------------------------------
 
-/// rte_eth_rx_burst into `pkts` (caller's array, at most 256): one descriptor per frame, with
-/// the hardware timestamp when the mbuf's dynflag says it is valid (recycled mbufs keep stale
-/// values, so the flag is checked on every packet). Multi-segment frames report the first segment.
-uint16_t tw_rx_burst(uint16_t port, uint16_t queue, tw_pkt *pkts, uint16_t n);
-/// rte_pktmbuf_free_bulk of the descriptors' mbufs.
+/// rte_eth_rx_burst into `mbufs` (caller's array of at least `n`, n at most 256), and one
+/// descriptor per frame into `pkts`: data, length, the mbuf (`handle`), the NIC's checksum bits,
+/// and the hardware timestamp when the mbuf's dynflag says it is valid (recycled mbufs keep stale
+/// values, so the flag is checked on every packet). Multi-segment frames report the first
+/// segment. `mbufs` then holds the burst's mbufs in order, for tw_mbuf_free_bulk in one call.
+uint16_t tw_rx_burst(uint16_t port, uint16_t queue, tw_pkt *pkts, void **mbufs, uint16_t n);
+/// rte_pktmbuf_free_bulk of the descriptors' mbufs (gathered from `handle`).
 void tw_pkts_free(tw_pkt *pkts, uint16_t n);
 /// rte_eth_tx_burst: returns how many were taken; the caller still owns (and must free) the rest.
 uint16_t tw_tx_burst(uint16_t port, uint16_t queue, void **mbufs, uint16_t n);

@@ -347,7 +347,7 @@ extension Appliance where R == UDPRecoveryClient {
             let tsc = tw_rdtsc()
             if n > 0 {
                 onFrames(pkts, count: n, tsc: tsc)
-                port.release(pkts, count: n)
+                port.release(count: n)
             }
             pumpRecovery(pkts, tsc: tsc)
             betweenBursts(idle: n == 0, tsc: tsc)

@@ -126,7 +126,7 @@ public func runKernelBypass<S: Strategy>(_ a: Appliance<S, NetOrderTransport, Ne
         let now = a.nanos(tsc)
         if n > 0 {
             a.onNetFrames(pkts, count: n, tsc: tsc, now: now, host: uHost, address: ourAddress, recoveryPort: recoveryPort)
-            port.release(pkts, count: n)
+            port.release(count: n)
         }
         uHost._withUnsafeGuaranteedRef {
             $0.flush()          // the ACKs the burst's segments owe and no order has carried
@@ -159,8 +159,7 @@ extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
             let frame = UnsafeRawBufferPointer(start: p.data, count: Int(p.len))
             if NetHost<DPDKNetDevice>.isUDP(frame) {
                 if isRecoveryAnswer(frame, address: address, port: recoveryPort) {
-                    if p.flags & UInt32(TW_PKT_L4_CKSUM_BAD) == 0,
-                       case .udp(let u) = parseUDPFrame(frame, verifyIPChecksum: true, verifyUDPChecksum: p.flags & UInt32(TW_PKT_L4_CKSUM_GOOD) == 0) {
+                    if case .udp(let u) = parseUDPFrame(frame, flags: p.flags, verifyIPChecksum: true, verifyUDPChecksum: true) {
                         uFeed._withUnsafeGuaranteedRef { $0.session.onPacket(u.payload, line: .recovery, now: UInt64(now)) }
                     }
                 } else {

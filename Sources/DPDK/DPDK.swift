@@ -271,6 +271,12 @@ public final class DPDKPort: @unchecked Sendable {
     public let allMulticastOn: Bool
     private let vdevName: String?
     private var open = true
+    /// Each rx queue's last burst of mbufs (`maxBurst` slots per queue): `receive` has DPDK
+    /// write them here and `release(queue:count:)` frees them in one call, so a frame costs no
+    /// gathering of handles on the way back.
+    @usableFromInline let rxMbufs: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// The most frames one `receive` returns.
+    @inlinable public static var maxBurst: Int { 256 }
 
     /// Configures and starts an existing port (a PCI NIC or an EAL --vdev).
     public convenience init(port: UInt16, mempool: Mempool, configuration: Configuration = .init()) throws(SystemError) {
@@ -355,9 +361,15 @@ public final class DPDKPort: @unchecked Sendable {
             on = rc == 0
         }
         allMulticastOn = on
+        // Last, so that a throw above leaves nothing to free (deinit runs only once all is set).
+        rxMbufs = .allocate(capacity: max(c.rxQueues, 1) * Self.maxBurst)
+        rxMbufs.initialize(repeating: nil, count: max(c.rxQueues, 1) * Self.maxBurst)
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        rxMbufs.deallocate()
+    }
 
     /// Stops and closes the port (and removes its vdev). Idempotent.
     public func close() {
@@ -368,14 +380,24 @@ public final class DPDKPort: @unchecked Sendable {
         if let vdevName { _ = tw_vdev_destroy(vdevName) }
     }
 
-    /// Receives up to `capacity` frames (at most 256) from `queue` into caller-owned descriptors.
-    /// The caller owns every mbuf returned and gives them back with `release`.
+    /// Receives up to `capacity` frames (at most `maxBurst`) from `queue` into caller-owned
+    /// descriptors. The caller owns every mbuf returned and gives them back with
+    /// `release(queue:count:)` before the queue's next `receive` (the hot loops' way), or with
+    /// `release(_:count:)` at any time.
     @inlinable @inline(__always)
     public func receive(queue: UInt16 = 0, into pkts: UnsafeMutablePointer<tw_pkt>, capacity: Int) -> Int {
-        Int(tw_rx_burst(id, queue, pkts, UInt16(truncatingIfNeeded: capacity)))
+        Int(tw_rx_burst(id, queue, pkts, rxMbufs + Int(queue) &* Self.maxBurst, UInt16(truncatingIfNeeded: min(capacity, Self.maxBurst))))
     }
 
-    /// Frees the mbufs behind `count` descriptors.
+    /// Frees the mbufs of the last burst `receive` returned on `queue` (`count` is what it
+    /// returned), in one bulk free.
+    @inlinable @inline(__always)
+    public func release(queue: UInt16 = 0, count: Int) {
+        tw_mbuf_free_bulk(rxMbufs + Int(queue) &* Self.maxBurst, UInt32(truncatingIfNeeded: count))
+    }
+
+    /// Frees the mbufs behind `count` descriptors, gathered from their handles (descriptors kept
+    /// past the queue's next `receive`).
     @inlinable @inline(__always)
     public func release(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int) {
         tw_pkts_free(pkts, UInt16(truncatingIfNeeded: count))

@@ -46,7 +46,7 @@ public enum IOLoop {
                 let p = pkts + i
                 counts.count(UnsafeRawBufferPointer(start: p.pointee.data, count: Int(p.pointee.len)))
             }
-            port.release(pkts, count: n)
+            port.release(count: n)
             done &+= UInt64(n)
         }
         r.cycles = TSCClock.nowSerialized() &- c0

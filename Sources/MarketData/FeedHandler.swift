@@ -55,17 +55,12 @@ public final class MoldFeedHandler<Consumer: MoldUDP64Consumer, Requester: MoldU
     }
 
     /// One Ethernet frame received at `now` (ns). `flags` are the descriptor's (`tw_pkt.flags`):
-    /// the NIC's L4 checksum verdict is taken where the PMD gives one; without one the UDP
-    /// checksum is checked here.
+    /// the NIC's checksum verdicts are taken where the PMD gives them; without them the IPv4
+    /// header and UDP checksums are checked here (as configured).
     @inline(__always)
     public func onFrame(_ frame: UnsafeRawBufferPointer, now: UInt64, flags: UInt32 = 0) {
         frameCounters.frames &+= 1
-        if flags & UInt32(TW_PKT_L4_CKSUM_BAD) != 0 {
-            frameCounters.drops.count(.badUDPChecksum)
-            return
-        }
-        let software = verifyUDPChecksum && flags & UInt32(TW_PKT_L4_CKSUM_GOOD) == 0
-        switch parseUDPFrame(frame, verifyIPChecksum: verifyIPChecksum, verifyUDPChecksum: software) {
+        switch parseUDPFrame(frame, flags: flags, verifyIPChecksum: verifyIPChecksum, verifyUDPChecksum: verifyUDPChecksum) {
         case .dropped(let why):
             frameCounters.drops.count(why)
         case .udp(let u):

@@ -38,7 +38,7 @@ public final class NetLink {
         }
         if n > 0 {
             host.flush()
-            port.release(pkts, count: n)
+            port.release(count: n)
         }
         host.poll(now: now)
         return n

@@ -585,6 +585,22 @@ public func parseUDPFrame(_ frame: UnsafeRawBufferPointer, verifyIPChecksum: Boo
                          payload: udp.payload, vlanID: ethernet.outerVLANID))
 }
 
+/// `parseUDPFrame` for a received descriptor: `flags` are its `tw_pkt.flags`, where the NIC's
+/// checksum verdicts travel (CShims.h). A verdict of wrong drops the frame as software would; a
+/// verdict of right skips that check in software; without a verdict, the check runs when asked.
+@inlinable @inline(__always)
+public func parseUDPFrame(_ frame: UnsafeRawBufferPointer, flags: UInt32, verifyIPChecksum: Bool, verifyUDPChecksum: Bool) -> UDPFrameParse {
+    let ipGood = UInt32(TW_PKT_IP_CKSUM_GOOD), ipBad = UInt32(TW_PKT_IP_CKSUM_BAD)
+    let l4Good = UInt32(TW_PKT_L4_CKSUM_GOOD), l4Bad = UInt32(TW_PKT_L4_CKSUM_BAD)
+    if flags & (ipBad | l4Bad) != 0 {
+        // A BAD bit alone is a wrong checksum; with its GOOD bit it is DPDK's NONE (data intact).
+        if flags & (ipBad | ipGood) == ipBad { return .dropped(.badIPv4Checksum) }
+        if flags & (l4Bad | l4Good) == l4Bad { return .dropped(.badUDPChecksum) }
+    }
+    return parseUDPFrame(frame, verifyIPChecksum: verifyIPChecksum && flags & ipGood == 0,
+                         verifyUDPChecksum: verifyUDPChecksum && flags & l4Good == 0)
+}
+
 /// One counter per `FrameDrop`, in plain stored fields (no array, no allocation).
 @frozen
 public struct FrameDropCounters: Hashable, Sendable {

@@ -286,7 +286,7 @@ struct Replay: ParsableCommand {
                     let ts = p.flags & UInt32(TW_PKT_HW_TIMESTAMP) != 0 ? (unit?.nanoseconds(p.rx_timestamp) ?? tscNow) : tscNow
                     onFrame(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)), ts)
                 }
-                pkts.withUnsafeMutableBufferPointer { port.release($0.baseAddress!, count: n) }
+                port.release(count: n)
                 got &+= UInt64(n)
             }
             report.frames = got

@@ -588,4 +588,32 @@ import Packets
         fr.withUnsafeBytes { h.onFrame($0, now: 0, flags: UInt32(TW_PKT_L4_CKSUM_GOOD)) }
         #expect(h.session.consumer.messages.count == f.packets[0].withUnsafeBytes { MoldUDP64Packet($0)!.messageCount })
     }
+
+    /// The IPv4 header's verdict travels as DPDK's bits do (tw_rx_burst passes them through): BAD
+    /// alone drops, GOOD skips the software check, both (DPDK's NONE) count as intact.
+    @Test func theNICsIPv4AndNoneVerdictsAreTaken() {
+        let f = Feed(messageCount: 4, seed: 43)
+        let count = { (i: Int) in f.packets[i].withUnsafeBytes { MoldUDP64Packet($0)!.messageCount } }
+        let h = MoldFeedHandler(lineA: .defaultA, lineB: .defaultB, consumer: Collector(), requester: NoRecovery())
+        let ipBad = UInt32(TW_PKT_IP_CKSUM_BAD), ipGood = UInt32(TW_PKT_IP_CKSUM_GOOD)
+        let l4Bad = UInt32(TW_PKT_L4_CKSUM_BAD), l4Good = UInt32(TW_PKT_L4_CKSUM_GOOD)
+        // A sound frame the NIC calls wrong in its IPv4 header: dropped as such.
+        frame(f.packets[0]).withUnsafeBytes { h.onFrame($0, now: 0, flags: ipBad | l4Good) }
+        #expect(h.frameCounters.drops.badIPv4Checksum == 1 && h.session.consumer.messages.isEmpty)
+        // A stale IPv4 header checksum (offset 24: Ethernet 14 + 10) with no verdict: dropped in
+        // software; the same frame with the NIC's GOOD: taken.
+        var fr = frame(f.packets[0])
+        fr[24] ^= 0x01
+        fr.withUnsafeBytes { h.onFrame($0, now: 0, flags: 0) }
+        #expect(h.frameCounters.drops.badIPv4Checksum == 2 && h.session.consumer.messages.isEmpty)
+        fr.withUnsafeBytes { h.onFrame($0, now: 0, flags: ipGood) }
+        #expect(h.session.consumer.messages.count == count(0))
+        // NONE for both (BAD and GOOD bits set): intact, taken, and not checked in software.
+        var fr1 = frame(f.packets[1])
+        fr1[24] ^= 0x01
+        fr1[fr1.count - 1] ^= 0x40
+        fr1.withUnsafeBytes { h.onFrame($0, now: 0, flags: ipBad | ipGood | l4Bad | l4Good) }
+        #expect(h.session.consumer.messages.count == count(0) + count(1))
+        #expect(h.frameCounters.drops.badUDPChecksum == 0 && h.frameCounters.drops.badIPv4Checksum == 2)
+    }
 }
