@@ -952,38 +952,58 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
 /// generic gateway so that the hot path needs no generic metadata.
 public enum OrderTokens {
 
-    /// "TW" + twelve digits.
+    /// "TW" + twelve digits (the number zero-padded). Built without a loop: the two leading digits
+    /// are always 0 for a UInt32, the next two come from `id / 10^8`, and the last eight are
+    /// converted side by side in one 64-bit word (`eightDigits`), so that the order path waits on
+    /// a few short multiply chains, not on twelve divisions by ten in a row.
     @inline(__always)
     public static func token(_ id: UInt32) -> Alpha14 {
-        var raw: (UInt64, UInt64) = (0, 0)
-        return withUnsafeMutableBytes(of: &raw) { b in
-            b[0] = UInt8(ascii: "T")
-            b[1] = UInt8(ascii: "W")
-            var v = id
-            var i = 13
-            while i >= 2 {
-                b[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
-                v /= 10
-                i -= 1
-            }
-            return Alpha14(loading: UnsafeRawPointer(b.baseAddress!))
-        }
+        let top = id / 100_000_000  // 0...42
+        let tens = top / 10
+        let e = eightDigits(id % 100_000_000).byteSwapped  // first digit in the top byte
+        let pair = UInt64(0x3030 | tens << 8 | (top &- tens &* 10))
+        return Alpha14(high: 0x5457_3030_0000_0000 | pair << 16 | e >> 48, low: e & 0xFFFF_FFFF_FFFF)
     }
 
-    /// The order number of one of our tokens, or nil for any other token.
+    /// The eight decimal digits of `n` (below 10^8) as ASCII, the first digit in the lowest byte:
+    /// two 4-digit halves in 32-bit lanes, then 2-digit quarters in 16-bit lanes, then digits in
+    /// bytes, each split by a multiply and shift that is exact in its range
+    /// (v * 5243 >> 19 = v / 100 below 43,699; v * 103 >> 10 = v / 10 below 179).
+    @inline(__always)
+    @usableFromInline static func eightDigits(_ n: UInt32) -> UInt64 {
+        var x = UInt64(n / 10_000) | UInt64(n % 10_000) << 32
+        let hundreds = (x &* 5243) >> 19 & 0x0000_007F_0000_007F
+        x = hundreds | (x &- hundreds &* 100) << 16
+        let tens = (x &* 103) >> 10 & 0x000F_000F_000F_000F
+        x = tens | (x &- tens &* 10) << 8
+        return x | 0x3030_3030_3030_3030
+    }
+
+    /// The order number of one of our tokens, or nil for any other token (not "TW", a byte that is
+    /// not a digit, or a number past UInt32). The digits are checked and converted side by side.
     @inline(__always)
     public static func orderNumber(_ token: Alpha14) -> UInt32? {
-        var raw: (UInt64, UInt64) = (0, 0)
-        return withUnsafeMutableBytes(of: &raw) { b -> UInt32? in
-            token.store(to: b.baseAddress!)
-            guard b[0] == UInt8(ascii: "T"), b[1] == UInt8(ascii: "W") else { return nil }
-            var v: UInt64 = 0
-            for i in 2..<14 {
-                let d = b[i] &- UInt8(ascii: "0")
-                guard d < 10 else { return nil }
-                v = v * 10 + UInt64(d)
-            }
-            return v <= UInt64(UInt32.max) ? UInt32(v) : nil
-        }
+        guard token.high >> 48 == 0x5457 else { return nil }
+        // Bytes 2-5 and 6-13 of the token, each with its first digit in the lowest byte.
+        let first4 = UInt64(UInt32(truncatingIfNeeded: token.high >> 16).byteSwapped)
+        let last8 = (token.high << 48 | token.low).byteSwapped
+        guard allDigits(first4 | 0x3030_3030_0000_0000), allDigits(last8) else { return nil }
+        var a = first4 &- 0x3030_3030
+        a = (a &* 10 &+ a >> 8) & 0x00FF_00FF
+        a = (a &* 100 &+ a >> 16) & 0xFFFF
+        var b = last8 &- 0x3030_3030_3030_3030
+        b = (b &* 10 &+ b >> 8) & 0x00FF_00FF_00FF_00FF
+        b = (b &* 100 &+ b >> 16) & 0x0000_FFFF_0000_FFFF
+        b = (b &* 10_000 &+ b >> 32) & 0xFFFF_FFFF
+        let v = a &* 100_000_000 &+ b
+        return v <= UInt64(UInt32.max) ? UInt32(v) : nil
+    }
+
+    /// Every byte of `x` is an ASCII digit: high nibble 3, and a low nibble that adding 6 does not
+    /// carry out of.
+    @inline(__always)
+    @usableFromInline static func allDigits(_ x: UInt64) -> Bool {
+        x & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030
+            && (x &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030
     }
 }

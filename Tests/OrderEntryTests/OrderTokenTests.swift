@@ -39,10 +39,10 @@ import TickwireCore
             guard let t = Alpha14(s) else { continue }  // longer than 14 bytes
             #expect(OrderTokens.orderNumber(t) == nil, "\(s) read as ours")
         }
-        // Every byte position with every non-digit byte: not ours.
+        // Every byte position with every non-digit byte (a venue may send any): not ours.
         let base = Array(Self.reference(123_456_789).utf8)
         for i in 2..<14 {
-            for b in UInt8(0x20)...UInt8(0x7E) where !(0x30...0x39).contains(b) {
+            for b in UInt8(0)...UInt8(255) where !(0x30...0x39).contains(b) {
                 var bytes = base
                 bytes[i] = b
                 let t = bytes.withUnsafeBytes { Alpha14(loading: $0.baseAddress!) }
