@@ -121,10 +121,21 @@ int tw_ring_pair_create(const char *name, uint16_t *a, uint16_t *b) {
     }
     snprintf(n, sizeof(n), "%s_a", name);
     int pa = from_rings(n, &ba, 1, &ab, 1, rte_socket_id());
-    if (pa < 0) return -rte_errno;
-    snprintf(n, sizeof(n), "%s_b", name);
-    int pb = from_rings(n, &ab, 1, &ba, 1, rte_socket_id());
-    if (pb < 0) return -rte_errno;
+    int err = pa < 0 ? rte_errno : 0;
+    int pb = -1;
+    if (pa >= 0) {
+        snprintf(n, sizeof(n), "%s_b", name);
+        pb = from_rings(n, &ab, 1, &ba, 1, rte_socket_id());
+        if (pb < 0) {
+            err = rte_errno;
+            (void)rte_eth_dev_close((uint16_t)pa);  // the first port goes, then the rings it used
+        }
+    }
+    if (pa < 0 || pb < 0) {
+        rte_ring_free(ab);
+        rte_ring_free(ba);
+        return -(err != 0 ? err : EINVAL);
+    }
     *a = (uint16_t)pa;
     *b = (uint16_t)pb;
     return 0;

@@ -56,6 +56,8 @@ struct TradingSetup {
     /// Live orders the book holds (a real NASDAQ day peaked at 1.65 million); one more refuses a
     /// message and makes that stock's book unusable (risk then refuses orders in it).
     var maxOrders: Int = 1 << 21
+    /// The live orders expected at the peak (the book's reference table is sized for it).
+    var peakOrders: Int?
     /// Serve Prometheus text on 127.0.0.1:port (nil: no metrics).
     var metricsPort: UInt16?
     /// Our host on the DPDK port for Tickwire's TCP (nil: orders over the kernel's TCP).
@@ -262,7 +264,7 @@ func runTrading<S: Strategy>(strategy: S, setup: TradingSetup, source: FeedSourc
     let book: OrderBook
     // Every locate a feed can name (not only the configuration's symbols): a real feed's
     // locates run past the stocks traded, and none may be refused for being out of range.
-    do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: setup.maxOrders, maxLocates: 65_536)) } catch {
+    do { book = try OrderBook(configuration: OrderBookConfiguration(maxOrders: setup.maxOrders, maxLocates: 65_536, peakOrders: setup.peakOrders)) } catch {
         throw ApplianceRunError.setup("book: \(error)")
     }
     let risk: RiskEngine

@@ -52,8 +52,18 @@ struct TradingConfig: Decodable {
         var models: String?
         enum CodingKeys: String, CodingKey { case kind, traded, maxPosition = "max_position", models }
     }
+    /// How the L3 book is sized (it preallocates everything and never grows while trading).
+    struct Book: Decodable {
+        /// Most live orders at once (default 2,097,152; a real NASDAQ day peaked at 1.65 million).
+        var maxOrders: Int?
+        /// The live orders expected at the day's peak, when known: the reference table is sized
+        /// for it (at most 1/8 full there; `OrderBookConfiguration.peakOrders`).
+        var peakOrders: Int?
+        enum CodingKeys: String, CodingKey { case maxOrders = "max_orders", peakOrders = "peak_orders" }
+    }
     var venue: Venue
     var feed: Feed
+    var book: Book?
     var symbols: Int
     var strategy: StrategyConfig
     var journal: String?
@@ -61,7 +71,7 @@ struct TradingConfig: Decodable {
     var journalOnFailure: String?
     var net: Net?
 
-    enum CodingKeys: String, CodingKey { case venue, feed, symbols, strategy, journal, journalOnFailure = "journal_on_failure", net }
+    enum CodingKeys: String, CodingKey { case venue, feed, book, symbols, strategy, journal, journalOnFailure = "journal_on_failure", net }
 
     static func load(_ path: String) throws -> TradingConfig {
         guard let text = TextFile.read(path) else { throw ValidationError("cannot read the configuration \(path)") }
@@ -120,6 +130,8 @@ struct RunCommand: ParsableCommand {
         var feedSource: String
         var orderTransport: String
         var netAddress: String?
+        var bookMaxOrders: Int
+        var bookPeakOrders: Int?
     }
 
     /// Logs go through swift-log to stderr, from the cold threads only (the hot loop never logs).
@@ -197,6 +209,18 @@ struct RunCommand: ParsableCommand {
                                  lineA: a, lineB: b, rerequest: rr, journalPath: cfg.journal, limits: spec.limits,
                                  hotCore: hw.cores.hot, coldCore: hw.cores.housekeeping.first)
         setup.metricsPort = metricsPort == 0 ? nil : metricsPort
+        if let b = cfg.book {
+            if let m = b.maxOrders {
+                guard m >= 1_000, m <= 64_000_000 else { throw ValidationError("\(config): book.max_orders must be in [1000, 64000000], not \(m)") }
+                setup.maxOrders = m
+            }
+            if let p = b.peakOrders {
+                guard p >= 1, p <= setup.maxOrders else {
+                    throw ValidationError("\(config): book.peak_orders must be in [1, book.max_orders = \(setup.maxOrders)], not \(p)")
+                }
+                setup.peakOrders = p
+            }
+        }
         switch cfg.journalOnFailure ?? "halt" {
         case "halt": break
         case "continue": setup.continueWithoutJournal = true
@@ -230,7 +254,8 @@ struct RunCommand: ParsableCommand {
             }
             let refused = ProfileValidator.refuses(findings)
             let r = CheckReport(profile: hw.box.name, refused: refused, findings: findings.map(\.description), ealArguments: eal,
-                                feedSource: source.label, orderTransport: transport, netAddress: cfg.net?.address)
+                                feedSource: source.label, orderTransport: transport, netAddress: cfg.net?.address,
+                                bookMaxOrders: setup.maxOrders, bookPeakOrders: setup.peakOrders)
             if json {
                 printJSON(r)
             } else {
@@ -238,6 +263,7 @@ struct RunCommand: ParsableCommand {
                 for f in r.findings { print("  \(f)") }
                 print("  EAL: \(eal.joined(separator: " "))")
                 print("  feed: \(r.feedSource); orders over \(transport == "tickwire" ? "Tickwire's TCP from \(r.netAddress ?? "?")" : "the kernel's TCP")")
+                print("  book: \(r.bookMaxOrders) live orders at most\(r.bookPeakOrders.map { ", its reference table sized for a peak of \($0)" } ?? "")")
             }
             if refused { throw ExitCode(1) }
             return

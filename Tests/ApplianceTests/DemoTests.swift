@@ -647,6 +647,33 @@ enum DemoNamespace {
         let findings = (here["findings"] as? [String] ?? []).joined(separator: "\n")
         #expect(findings.contains("[hugepages_free]") && findings.contains("hugepages="), "\(findings)")
         #expect(findings.contains("[nic_driver]") && findings.contains("fix:"), "\(findings)")
+        // The book's sizing from the configuration's `book` section.
+        #expect(tuned["book_max_orders"] as? Int == 4_194_304 && tuned["book_peak_orders"] as? Int == 1_700_000, "\(tuned)")
+    }
+
+    /// A `book` section out of range is refused with a message naming the key, before anything runs.
+    @Test func runRefusesABookSizeOutOfRange() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
+        let base = try String(contentsOf: Paths.root.appendingPathComponent("config/colo-tickwire.yaml"), encoding: .utf8)
+        let dir = scratchDirectory("tw-book-config")
+        for (book, key) in [("  max_orders: 10\n", "book.max_orders"), ("  max_orders: 100000\n  peak_orders: 200000\n", "book.peak_orders"),
+                            ("  peak_orders: 0\n", "book.peak_orders")] {
+            let text = base.replacingOccurrences(of: "  max_orders: 4194304", with: "#").replacingOccurrences(of: "  peak_orders: 1700000", with: "#")
+                .replacingOccurrences(of: "book:\n", with: "book:\n" + book)
+            let path = dir.appendingPathComponent("c.yaml").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Paths.binary)
+            p.arguments = ["run", "--profile", Paths.root.appendingPathComponent("hw-profiles/colo-single-socket.yaml").path, "--config", path,
+                           "--sysroot", Paths.root.appendingPathComponent("Tests/HostTuningTests/Fixtures/tuned").path, "--check", "--metrics-port", "0"]
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus != 0 && e.contains(key), "\(book): \(e)")
+        }
     }
 
 }
