@@ -34,12 +34,30 @@ static inline int32_t tw_gbdt_key(float v) {
     return b ^ ((b >> 31) & 0x7fffffff);
 }
 
+// The same walk of the top three levels, with what the second step needs instead of the
+// subtree: the shift that brings the subtree's seven bits down (7 + 7 x subtree) in the low
+// byte, and the subtree's first leaf (8 x subtree) in the high byte. One load then gives both,
+// and shifting by the whole entry shifts by its low byte (shrx takes the count mod 64). Indexed
+// by a whole byte (bit 7, the next level's first node, changes nothing: the two halves are the
+// same), so that the index is one zero-extension of the compare bits' low byte, not a mask.
+#define TW_STEP(t) (uint16_t)((7 + 7 * (t)) | ((t) * 8) << 8)
+#define TW_ROW(a, b, c, d, e, f, g, h) TW_STEP(a), TW_STEP(b), TW_STEP(c), TW_STEP(d), TW_STEP(e), TW_STEP(f), TW_STEP(g), TW_STEP(h)
+#define TW_HALF \
+    TW_ROW(0,4,2,4,0,6,2,6), TW_ROW(1,4,2,4,1,6,2,6), TW_ROW(0,4,3,4,0,6,3,6), TW_ROW(1,4,3,4,1,6,3,6), \
+    TW_ROW(0,5,2,5,0,6,2,6), TW_ROW(1,5,2,5,1,6,2,6), TW_ROW(0,5,3,5,0,6,3,6), TW_ROW(1,5,3,5,1,6,3,6), \
+    TW_ROW(0,4,2,4,0,7,2,7), TW_ROW(1,4,2,4,1,7,2,7), TW_ROW(0,4,3,4,0,7,3,7), TW_ROW(1,4,3,4,1,7,3,7), \
+    TW_ROW(0,5,2,5,0,7,2,7), TW_ROW(1,5,2,5,1,7,2,7), TW_ROW(0,5,3,5,0,7,3,7), TW_ROW(1,5,3,5,1,7,3,7)
+static const uint16_t tw_gbdt_step3[256] = {TW_HALF, TW_HALF};
+#undef TW_HALF
+#undef TW_ROW
+#undef TW_STEP
+
 // Leaf of one tree from its 63 compare bits (bit order): top three levels pick the subtree,
 // its seven bits pick the leaf.
 static inline unsigned tw_gbdt_leaf(uint64_t c) {
-    unsigned top = tw_gbdt_walk3[c & 127];
-    unsigned sub = tw_gbdt_walk3[(c >> (7 + 7 * top)) & 127];
-    return top * 8 + sub;
+    unsigned step = tw_gbdt_step3[c & 255];
+    unsigned sub = tw_gbdt_walk3[(c >> (step & 63)) & 127];
+    return (step >> 8) + sub;
 }
 
 TW_AVX512
