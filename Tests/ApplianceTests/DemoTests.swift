@@ -29,6 +29,21 @@ func demo(_ args: [String]) throws -> Data {
     return try withExtendedLifetime(own) { try run(DemoNamespace.ip, own.arguments(["demo"] + args)) }
 }
 
+/// Runs tickwire with `args` and no stdin; its exit status and what it wrote to stderr (stdout is
+/// dropped): for the commands that must refuse, with a message.
+func runRefusal(_ args: [String]) throws -> (status: Int32, stderr: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: Paths.binary)
+    p.arguments = args
+    let err = Pipe()
+    p.standardError = err
+    p.standardOutput = FileHandle.nullDevice
+    try p.run()
+    let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, e)
+}
+
 func run(_ executable: String, _ args: [String]) throws -> Data {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
@@ -602,17 +617,9 @@ enum DemoNamespace {
     /// starts, with a message that names the nodes.
     @Test func runRefusesAHotCoreOffTheNICsNode() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Paths.binary)
-        p.arguments = ["run", "--profile", Paths.root.appendingPathComponent("Tests/HostTuningTests/Fixtures/profiles/bad-numa.yaml").path,
-                       "--config", Paths.root.appendingPathComponent("config/sim-loopback.yaml").path, "--seconds", "1"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus != 0)
+        let (status, e) = try runRefusal(["run", "--profile", Paths.root.appendingPathComponent("Tests/HostTuningTests/Fixtures/profiles/bad-numa.yaml").path,
+                                          "--config", Paths.root.appendingPathComponent("config/sim-loopback.yaml").path, "--seconds", "1"])
+        #expect(status != 0)
         #expect(e.contains("NUMA node 0") && e.contains("NUMA node 1"), "\(e)")
         #expect(e.contains("refused"))
     }
@@ -662,17 +669,10 @@ enum DemoNamespace {
                 .replacingOccurrences(of: "book:\n", with: "book:\n" + book)
             let path = dir.appendingPathComponent("c.yaml").path
             try text.write(toFile: path, atomically: true, encoding: .utf8)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: Paths.binary)
-            p.arguments = ["run", "--profile", Paths.root.appendingPathComponent("hw-profiles/colo-single-socket.yaml").path, "--config", path,
-                           "--sysroot", Paths.root.appendingPathComponent("Tests/HostTuningTests/Fixtures/tuned").path, "--check", "--metrics-port", "0"]
-            let err = Pipe()
-            p.standardError = err
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus != 0 && e.contains(key), "\(book): \(e)")
+            let (status, e) = try runRefusal(["run", "--profile", Paths.root.appendingPathComponent("hw-profiles/colo-single-socket.yaml").path,
+                                              "--config", path, "--sysroot", Paths.root.appendingPathComponent("Tests/HostTuningTests/Fixtures/tuned").path,
+                                              "--check", "--metrics-port", "0"])
+            #expect(status != 0 && e.contains(key), "\(book): \(e)")
         }
     }
 
