@@ -64,27 +64,38 @@ TW_AVX512
 double tw_gbdt_binned_sum(const tw_gbdt_binned *m, const float *x) {
     const int nf = m->feature_count;
     uint8_t bins[64] __attribute__((aligned(64)));
-    uint8_t flags[64] __attribute__((aligned(64)));  // bit 0: NaN; bit 1: NaN or |x| <= 1e-35
+    int32_t keys[64] __attribute__((aligned(64)));
     _mm512_store_si512((void *)bins, _mm512_setzero_si512());
-    _mm512_store_si512((void *)flags, _mm512_setzero_si512());
-    unsigned anyFlag = 0;
+    // Keys, NaN and zero (|x| <= 1e-35, NaN included) of sixteen features at a time: the key of
+    // x + 0.0f (-0.0 folded into +0.0), as tw_gbdt_key makes it one at a time.
+    uint64_t nan = 0, zero = 0;
+    const __m512 tiny = _mm512_set1_ps(1e-35f);
+    const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
+    for (int f = 0; f < nf; f += 16) {
+        const __mmask16 lanes = nf - f >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (nf - f)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(lanes, x + f);
+        __mmask16 n = _mm512_mask_cmp_ps_mask(lanes, v, v, _CMP_UNORD_Q);
+        __mmask16 z = n | _mm512_mask_cmp_ps_mask(lanes, _mm512_abs_ps(v), tiny, _CMP_LE_OQ);
+        __m512i bits = _mm512_castps_si512(_mm512_add_ps(v, _mm512_setzero_ps()));
+        __m512i key = _mm512_xor_si512(bits, _mm512_and_si512(_mm512_srai_epi32(bits, 31), magnitude));
+        _mm512_store_si512((void *)(keys + f), key);
+        nan |= (uint64_t)n << f;
+        zero |= (uint64_t)z << f;
+    }
     // Each feature's bin: how many of its distinct thresholds lie below the key, found in two
-    // 16-wide compares (which block of 16, then where in it). NaN gets bin 0 (left everywhere)
-    // and its flag; the nodes that send NaN right are fixed up below.
+    // 16-wide compares (which block of 16, then where in it). NaN gets bin 0 (left everywhere,
+    // below) and its flag; the nodes that send NaN right are fixed up below. A NaN's key, like
+    // any key, stays within the feature's thresholds (see the AVX2 comment).
     for (int f = 0; f < nf; f++) {
-        float v = x[f];
-        __m512i k = _mm512_set1_epi32(tw_gbdt_key(v));
+        __m512i k = _mm512_set1_epi32(keys[f]);
         unsigned c1 = (unsigned)__builtin_popcount(
             _mm512_cmpgt_epi32_mask(k, _mm512_loadu_si512((const void *)(m->pivots + 16 * f))));
         unsigned c2 = (unsigned)__builtin_popcount(
             _mm512_cmpgt_epi32_mask(k, _mm512_loadu_si512((const void *)(m->thresholds + 256 * f + 16 * c1))));
-        unsigned nan = v != v;
-        unsigned zero = nan | (__builtin_fabsf(v) <= 1e-35f);
-        bins[f] = nan ? 0 : (uint8_t)(16 * c1 + c2);
-        flags[f] = (uint8_t)(nan | (zero << 1));
-        anyFlag |= nan | (zero & (unsigned)m->has_zero_missing);
+        bins[f] = (uint8_t)(16 * c1 + c2);
     }
-    const __m512i tb = _mm512_load_si512((const void *)bins);
+    const unsigned anyFlag = nan != 0 || (m->has_zero_missing && zero != 0);
+    const __m512i tb = _mm512_maskz_mov_epi8(~nan, _mm512_load_si512((const void *)bins));
     const int nt = m->tree_count;
     double sum = 0;
     if (!anyFlag) {
@@ -98,16 +109,17 @@ double tw_gbdt_binned_sum(const tw_gbdt_binned *m, const float *x) {
     }
     // Some feature is missing: a node on a NaN feature goes right iff its route says so; a node
     // with zero-as-missing sends NaN and zero its default way, whatever the compare said.
-    const __m512i tf = _mm512_load_si512((const void *)flags);
+    // Per feature, bit 0: NaN; bit 1: NaN or zero.
+    const __m512i tf = _mm512_or_si512(_mm512_maskz_set1_epi8(nan, 1), _mm512_maskz_set1_epi8(zero, 2));
     const __m512i one = _mm512_set1_epi8(1), two = _mm512_set1_epi8(2);
     for (int t = 0; t < nt; t++) {
         __m512i ix = _mm512_loadu_si512((const void *)(m->features + 64 * t));
         __m512i b = _mm512_permutexvar_epi8(ix, tb);
         uint64_t c = _mm512_cmpgt_epu8_mask(b, _mm512_loadu_si512((const void *)(m->ranks + 64 * t)));
         __m512i fl = _mm512_permutexvar_epi8(ix, tf);
-        uint64_t nan = _mm512_test_epi8_mask(fl, one), zero = _mm512_test_epi8_mask(fl, two);
-        uint64_t zm = zero & m->zero_missing[t];
-        c = (c & ~zm) | (zm & m->zero_right[t]) | (nan & m->nan_right[t]);
+        uint64_t nodeNaN = _mm512_test_epi8_mask(fl, one), nodeZero = _mm512_test_epi8_mask(fl, two);
+        uint64_t zm = nodeZero & m->zero_missing[t];
+        c = (c & ~zm) | (zm & m->zero_right[t]) | (nodeNaN & m->nan_right[t]);
         sum += m->leaves[64 * t + tw_gbdt_leaf(c)];
     }
     return sum;
