@@ -332,6 +332,13 @@ extension Appliance {
         if let u = uNetCounters { u._withUnsafeGuaranteedRef { $0.read(into: &c) } }
         _ = uSnapshots._withUnsafeGuaranteedRef { $0.push(c) }
     }
+
+    /// No gap is open and no re-request is outstanding: what the loops' `untilIdle` waits for
+    /// at an empty poll.
+    @inline(__always)
+    var feedIsSettled: Bool {
+        uFeed._withUnsafeGuaranteedRef { !$0.session.hasGap && !$0.session.awaitingRecovery }
+    }
 }
 
 extension Appliance where R == UDPRecoveryClient {
@@ -351,7 +358,7 @@ extension Appliance where R == UDPRecoveryClient {
             }
             pumpRecovery(pkts, tsc: tsc)
             betweenBursts(idle: n == 0, tsc: tsc)
-            if untilIdle && n == 0 && uFeed._withUnsafeGuaranteedRef({ !$0.session.hasGap && !$0.session.awaitingRecovery }) { return }
+            if untilIdle && n == 0 && feedIsSettled { return }
         }
     }
 

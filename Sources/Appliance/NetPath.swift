@@ -136,7 +136,7 @@ public func runKernelBypass<S: Strategy>(_ a: Appliance<S, NetOrderTransport, Ne
         if a.engine.gateway.client.state == .disconnected {
             a.reconnectStep(link.host, &reconnect, now: now)
         }
-        if untilIdle && n == 0 && a.uFeed._withUnsafeGuaranteedRef({ !$0.session.hasGap && !$0.session.awaitingRecovery }) { return }
+        if untilIdle && n == 0 && a.feedIsSettled { return }
     }
 }
 

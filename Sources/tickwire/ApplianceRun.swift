@@ -56,6 +56,9 @@ struct TradingSetup {
     /// Live orders the book holds (a real NASDAQ day peaked at 1.65 million); one more refuses a
     /// message and makes that stock's book unusable (risk then refuses orders in it).
     var maxOrders: Int = 1 << 21
+    /// The live-order capacities a book may be made for (`book.max_orders` of a trading
+    /// configuration, `backtest --max-orders`).
+    static let maxOrdersRange = 1_000...64_000_000
     /// The live orders expected at the peak (the book's reference table is sized for it).
     var peakOrders: Int?
     /// Serve Prometheus text on 127.0.0.1:port (nil: no metrics).

@@ -147,7 +147,7 @@ struct BacktestCommand: ParsableCommand {
         conf.venue.consumedLiquidity = cl
         guard throughFills == "all" || throughFills == "from-touch" else { throw ValidationError("--through-fills is all or from-touch") }
         conf.venue.throughFillsBetterThanTouch = throughFills == "all"
-        if let maxOrders { guard maxOrders >= 1_000, maxOrders <= 64_000_000 else { throw ValidationError("--max-orders must be in [1000, 64e6]") } }
+        if let maxOrders { guard TradingSetup.maxOrdersRange.contains(maxOrders) else { throw ValidationError("--max-orders must be in [1000, 64e6]") } }
 
         let input = iex ? try BacktestInput.loadIEX(path: file, port: iexPort) : try BacktestInput.load(path: file, feedA: feedA, feedB: feedB)
         guard input.messages > 0 else { throw fail("\(file): no ITCH messages in it") }

@@ -211,7 +211,7 @@ struct RunCommand: ParsableCommand {
         setup.metricsPort = metricsPort == 0 ? nil : metricsPort
         if let b = cfg.book {
             if let m = b.maxOrders {
-                guard m >= 1_000, m <= 64_000_000 else { throw ValidationError("\(config): book.max_orders must be in [1000, 64000000], not \(m)") }
+                guard TradingSetup.maxOrdersRange.contains(m) else { throw ValidationError("\(config): book.max_orders must be in [1000, 64000000], not \(m)") }
                 setup.maxOrders = m
             }
             if let p = b.peakOrders {
