@@ -36,9 +36,9 @@ _Static_assert(RTE_ETH_RX_OFFLOAD_TIMESTAMP != 0, "timestamp offload bit");
 static bool eal_running = false;
 
 // Offset and flag of the rx timestamp dynfield; the flag stays 0 until a port asks for it, so
-// tw_rx_burst's check costs one AND on a field already in cache.
-static int rx_ts_offset = -1;
-static uint64_t rx_ts_flag = 0;
+// a frame's test costs one AND on a field already in cache.
+int32_t tw_rx_ts_offset = 0;
+uint64_t tw_rx_ts_flag = 0;
 
 const char *tw_dpdk_version(void) { return rte_version(); }
 
@@ -186,8 +186,8 @@ int tw_port_configure(uint16_t port, const tw_port_conf *conf, int *rx_timestamp
     int ts_on = 0;
     if (conf->want_rx_timestamp && (di.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP)) {
         ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
-        if (rx_ts_flag == 0) {
-            rc = rte_mbuf_dyn_rx_timestamp_register(&rx_ts_offset, &rx_ts_flag);
+        if (tw_rx_ts_flag == 0) {
+            rc = rte_mbuf_dyn_rx_timestamp_register(&tw_rx_ts_offset, &tw_rx_ts_flag);
             if (rc < 0) return -rte_errno;
         }
         ts_on = 1;
@@ -222,12 +222,12 @@ int tw_port_configure(uint16_t port, const tw_port_conf *conf, int *rx_timestamp
 // net_pcap stamps every packet with its pcap record's time, in microseconds): once a port has
 // started, the field and its flag are looked up by name, so tw_rx_burst sees such stamps too.
 int tw_rx_timestamp_lookup(void) {
-    if (rx_ts_flag != 0) return 1;
+    if (tw_rx_ts_flag != 0) return 1;
     int offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
     int bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
     if (offset < 0 || bit < 0) return 0;
-    rx_ts_offset = offset;
-    rx_ts_flag = 1ULL << bit;
+    tw_rx_ts_offset = offset;
+    tw_rx_ts_flag = 1ULL << bit;
     return 1;
 }
 
@@ -290,41 +290,26 @@ _Static_assert(RTE_MBUF_F_RX_L4_CKSUM_BAD << 1 == TW_PKT_L4_CKSUM_BAD &&
                RTE_MBUF_F_RX_IP_CKSUM_GOOD << 1 == TW_PKT_IP_CKSUM_GOOD &&
                RTE_MBUF_F_RX_L4_CKSUM_GOOD << 1 == TW_PKT_L4_CKSUM_GOOD,
                "the descriptor's checksum bits are ol_flags' shifted by one");
-#define TW_CKSUM_BITS (TW_PKT_L4_CKSUM_BAD | TW_PKT_IP_CKSUM_BAD | TW_PKT_IP_CKSUM_GOOD | TW_PKT_L4_CKSUM_GOOD)
-
-static inline void rx_describe(tw_pkt *p, struct rte_mbuf *m) {
-    p->data = rte_pktmbuf_mtod(m, const uint8_t *);
-    p->len = m->data_len;
-    p->handle = m;
-    p->flags = (uint32_t)(m->ol_flags << 1) & TW_CKSUM_BITS;
-}
+_Static_assert(offsetof(struct rte_mbuf, buf_addr) == TW_MBUF_BUF_ADDR &&
+               offsetof(struct rte_mbuf, data_off) == TW_MBUF_DATA_OFF &&
+               offsetof(struct rte_mbuf, ol_flags) == TW_MBUF_OL_FLAGS &&
+               offsetof(struct rte_mbuf, data_len) == TW_MBUF_DATA_LEN &&
+               sizeof(((struct rte_mbuf *)0)->data_off) == 2 && sizeof(((struct rte_mbuf *)0)->data_len) == 2 &&
+               sizeof(((struct rte_mbuf *)0)->ol_flags) == 8,
+               "tw_mbuf_rx_pkt's offsets are struct rte_mbuf's");
 
 uint16_t tw_rx_burst(uint16_t port, uint16_t queue, tw_pkt *pkts, void **mbufs, uint16_t n) {
     if (n > TW_MAX_BURST) n = TW_MAX_BURST;
-    struct rte_mbuf **mb = (struct rte_mbuf **)mbufs;
-    uint16_t got = rte_eth_rx_burst(port, queue, mb, n);
-    const uint64_t flag = rx_ts_flag;
-    // Two loops: without a timestamp source (most PMDs) a frame costs no timestamp test.
-    if (flag == 0) {
-        for (uint16_t i = 0; i < got; i++) {
-            rx_describe(&pkts[i], mb[i]);
-            pkts[i].rx_timestamp = 0;
-        }
-    } else {
-        const int offset = rx_ts_offset;
-        for (uint16_t i = 0; i < got; i++) {
-            struct rte_mbuf *m = mb[i];
-            tw_pkt *p = &pkts[i];
-            rx_describe(p, m);
-            if (m->ol_flags & flag) {
-                p->rx_timestamp = *RTE_MBUF_DYNFIELD(m, offset, rte_mbuf_timestamp_t *);
-                p->flags |= TW_PKT_HW_TIMESTAMP;
-            } else {
-                p->rx_timestamp = 0;
-            }
-        }
-    }
+    uint16_t got = rte_eth_rx_burst(port, queue, (struct rte_mbuf **)mbufs, n);
+    const uint64_t flag = tw_rx_ts_flag;
+    const int32_t offset = tw_rx_ts_offset;
+    for (uint16_t i = 0; i < got; i++) pkts[i] = tw_mbuf_rx_pkt(mbufs[i], flag, offset);
     return got;
+}
+
+uint16_t tw_rx_burst_mbufs(uint16_t port, uint16_t queue, void **mbufs, uint16_t n) {
+    if (n > TW_MAX_BURST) n = TW_MAX_BURST;
+    return rte_eth_rx_burst(port, queue, (struct rte_mbuf **)mbufs, n);
 }
 
 void tw_pkts_free(tw_pkt *pkts, uint16_t n) {

@@ -249,8 +249,54 @@ int tw_port_stats_reset(uint16_t port);
 /// values, so the flag is checked on every packet). Multi-segment frames report the first
 /// segment. `mbufs` then holds the burst's mbufs in order, for tw_mbuf_free_bulk in one call.
 uint16_t tw_rx_burst(uint16_t port, uint16_t queue, tw_pkt *pkts, void **mbufs, uint16_t n);
+/// rte_eth_rx_burst into `mbufs` alone (caller's array of at least `n`, n at most 256): the hot
+/// loops read each frame from its mbuf with tw_mbuf_rx_pkt when they handle it, so a frame costs
+/// no descriptor written and read back, and a field a loop does not use is never loaded.
+uint16_t tw_rx_burst_mbufs(uint16_t port, uint16_t queue, void **mbufs, uint16_t n);
 /// rte_pktmbuf_free_bulk of the descriptors' mbufs (gathered from `handle`).
 void tw_pkts_free(tw_pkt *pkts, uint16_t n);
+
+/// The rx timestamp's mbuf dynflag (0 until a port has one: no timestamp source) and dynfield
+/// offset; set when a port starts (tw_port_start), read once a burst by the hot loops.
+extern uint64_t tw_rx_ts_flag;
+extern int32_t tw_rx_ts_offset;
+static inline uint64_t tw_rx_timestamp_flag(void) { return tw_rx_ts_flag; }
+static inline int32_t tw_rx_timestamp_offset(void) { return tw_rx_ts_offset; }
+
+// Offsets in DPDK 22.11's struct rte_mbuf (asserted in dpdk.c, which sees the real struct): Swift
+// does not import DPDK's headers, and reads a received frame through these.
+#define TW_MBUF_BUF_ADDR 0
+#define TW_MBUF_DATA_OFF 16
+#define TW_MBUF_OL_FLAGS 24
+#define TW_MBUF_DATA_LEN 40
+#define TW_PKT_CKSUM_BITS (TW_PKT_L4_CKSUM_BAD | TW_PKT_IP_CKSUM_BAD | TW_PKT_IP_CKSUM_GOOD | TW_PKT_L4_CKSUM_GOOD)
+
+/// The descriptor of a frame DPDK received, read from its mbuf: the one definition of what a
+/// DPDK frame's data, length, checksum bits and hardware timestamp are (`ts_flag`/`ts_offset`:
+/// tw_rx_ts_flag/tw_rx_ts_offset). Inline, so a caller pays only for the fields it reads.
+/// Multi-segment frames report the first segment.
+static inline tw_pkt tw_mbuf_rx_pkt(const void *mbuf, uint64_t ts_flag, int32_t ts_offset) {
+    const uint8_t *m = (const uint8_t *)mbuf;
+    const uint8_t *buf;
+    uint16_t off, len;
+    uint64_t ol;
+    __builtin_memcpy(&buf, m + TW_MBUF_BUF_ADDR, sizeof buf);
+    __builtin_memcpy(&off, m + TW_MBUF_DATA_OFF, sizeof off);
+    __builtin_memcpy(&ol, m + TW_MBUF_OL_FLAGS, sizeof ol);
+    __builtin_memcpy(&len, m + TW_MBUF_DATA_LEN, sizeof len);
+    tw_pkt p;
+    p.data = buf + off;
+    p.len = len;
+    p.flags = (uint32_t)(ol << 1) & TW_PKT_CKSUM_BITS;
+    p.handle = (void *)mbuf;
+    p.rx_timestamp = 0;
+    // Recycled mbufs keep stale stamps: the dynflag says whether this frame's is valid.
+    if (ol & ts_flag) {
+        __builtin_memcpy(&p.rx_timestamp, m + ts_offset, sizeof p.rx_timestamp);
+        p.flags |= TW_PKT_HW_TIMESTAMP;
+    }
+    return p;
+}
 /// rte_eth_tx_burst: returns how many were taken; the caller still owns (and must free) the rest.
 uint16_t tw_tx_burst(uint16_t port, uint16_t queue, void **mbufs, uint16_t n);
 /// rte_pktmbuf_alloc_bulk: all or nothing, 0 or -ENOENT.

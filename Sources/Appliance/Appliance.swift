@@ -10,6 +10,7 @@ public import Strategy
 public import TickwireCore
 public import DPDK
 public import Sockets
+public import Packets
 import Synchronization
 
 /// Raised by a signal handler or the control thread; read by the hot loop once per turn.
@@ -157,13 +158,19 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
     /// A burst of Ethernet frames (DPDK, or a capture) that returned at `tsc`.
     @inline(__always)
     public func onFrames(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64) {
-        onFrames(pkts, count: count, tsc: tsc, now: nanos(tsc))
+        onFrames(DescriptorFrames(pkts), count: count, tsc: tsc, now: nanos(tsc))
     }
 
     /// The same with the host time given: a replay drives the session's timers and risk's
     /// throttle with the capture's clock, as the live run saw them.
     @inline(__always)
     public func onFrames(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64, now: Int64) {
+        onFrames(DescriptorFrames(pkts), count: count, tsc: tsc, now: now)
+    }
+
+    /// The same for any source of frames: descriptors, or a DPDK burst's mbufs read in place.
+    @inline(__always)
+    public func onFrames<F: RxFrames>(_ frames: F, count: Int, tsc: UInt64, now: Int64) {
         uEngine._withUnsafeGuaranteedRef {
             $0.burstTSC = tsc
             $0.burstNanos = now
@@ -177,7 +184,7 @@ public final class Appliance<S: Strategy, T: ByteStreamTransport, R: MoldUDP64Re
         if map != nil { lastNICMap = map } else { map = lastNICMap }
         uFeed._withUnsafeGuaranteedRef { feed in
             for i in 0..<count {
-                let p = pkts[i]
+                let p = frames.frame(i)
                 uEngine._withUnsafeGuaranteedRef { $0.beginFrame(afterFirst: i > 0) }
                 if stamping {
                     // NIC stamps in a known unit: the frame's arrival on the TSC's line (through
@@ -350,10 +357,10 @@ extension Appliance where R == UDPRecoveryClient {
         let burst = min(burst, maxBurst)
         while flag.isRunning {
             if flag.takeKillRequest() { engine.gateway.kill(reason: .operator, now: nanos(tw_rdtsc())) }
-            let n = port.receive(into: pkts, capacity: burst)
+            let n = port.receive(capacity: burst)
             let tsc = tw_rdtsc()
             if n > 0 {
-                onFrames(pkts, count: n, tsc: tsc)
+                onFrames(port.frames(), count: n, tsc: tsc, now: nanos(tsc))
                 port.release(count: n)
             }
             pumpRecovery(pkts, tsc: tsc)

@@ -9,6 +9,7 @@
 import CShims
 public import MarketData
 public import Net
+import DPDK
 import OrderEntry
 public import Strategy
 import TickwireCore
@@ -108,11 +109,10 @@ final class NetCountersReader {
 ///
 /// `untilIdle`: also return at the first empty poll with no gap open and no re-request
 /// outstanding (a port fed in advance, as the benchmark of this loop does through a ring pair).
-/// Entering allocates nothing after the first call (the rx descriptors are the appliance's; the
+/// Entering allocates nothing after the first call (frames are read in place from the port's mbufs; the
 /// counters reader is made on the first call and kept).
 public func runKernelBypass<S: Strategy>(_ a: Appliance<S, NetOrderTransport, NetRecoveryClient>, link: NetLink, flag: RunFlag,
                                          reconnect: inout NetReconnect, burst: Int = 32, untilIdle: Bool = false) {
-    let pkts = a.rxPkts
     let burst = min(burst, maxBurst)
     let port = link.port
     let uHost = Unmanaged.passUnretained(link.host)
@@ -121,11 +121,11 @@ public func runKernelBypass<S: Strategy>(_ a: Appliance<S, NetOrderTransport, Ne
     if a.netCounters == nil { a.netCounters = NetCountersReader(host: link.host, reconnects: reconnect.count) }
     while flag.isRunning {
         if flag.takeKillRequest() { a.operatorKill() }
-        let n = port.receive(into: pkts, capacity: burst)
+        let n = port.receive(capacity: burst)
         let tsc = tw_rdtsc()
         let now = a.nanos(tsc)
         if n > 0 {
-            a.onNetFrames(pkts, count: n, tsc: tsc, now: now, host: uHost, address: ourAddress, recoveryPort: recoveryPort)
+            a.onNetFrames(port.frames(), count: n, tsc: tsc, now: now, host: uHost, address: ourAddress, recoveryPort: recoveryPort)
             port.release(count: n)
         }
         uHost._withUnsafeGuaranteedRef {
@@ -144,7 +144,7 @@ extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
     /// The burst's frames in arrival order: feed datagrams to the feed, the rest to the host's
     /// stack and the venue's answers to the strategy. The ACKs they owe are the caller's to flush.
     @inline(__always)
-    func onNetFrames(_ pkts: UnsafeMutablePointer<tw_pkt>, count: Int, tsc: UInt64, now: Int64,
+    func onNetFrames(_ frames: DPDKPort.MbufFrames, count: Int, tsc: UInt64, now: Int64,
                      host: Unmanaged<NetHost<DPDKNetDevice>>, address: UInt32, recoveryPort: UInt16) {
         uEngine._withUnsafeGuaranteedRef {
             $0.burstTSC = tsc
@@ -154,7 +154,7 @@ extension Appliance where R == NetRecoveryClient, T == NetOrderTransport {
         counters.bursts &+= 1
         counters.frames &+= UInt64(count)
         for i in 0..<count {
-            let p = pkts[i]
+            let p = frames.frame(i)
             uEngine._withUnsafeGuaranteedRef { $0.beginFrame(afterFirst: i > 0) }
             let frame = UnsafeRawBufferPointer(start: p.data, count: Int(p.len))
             if NetHost<DPDKNetDevice>.isUDP(frame) {

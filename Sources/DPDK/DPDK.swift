@@ -7,6 +7,7 @@
 // the failing DPDK call; the burst calls return counts and never throw.
 public import CShims
 public import TickwireCore
+public import Packets
 
 public enum EAL {
     /// What the EAL reported after start.
@@ -381,12 +382,47 @@ public final class DPDKPort: @unchecked Sendable {
     }
 
     /// Receives up to `capacity` frames (at most `maxBurst`) from `queue` into caller-owned
-    /// descriptors. The caller owns every mbuf returned and gives them back with
-    /// `release(queue:count:)` before the queue's next `receive` (the hot loops' way), or with
-    /// `release(_:count:)` at any time.
+    /// descriptors (for a caller that keeps frames past the queue's next burst). The caller owns
+    /// every mbuf returned and gives them back with `release(queue:count:)` before the queue's
+    /// next `receive`, or with `release(_:count:)` at any time.
     @inlinable @inline(__always)
     public func receive(queue: UInt16 = 0, into pkts: UnsafeMutablePointer<tw_pkt>, capacity: Int) -> Int {
         Int(tw_rx_burst(id, queue, pkts, rxMbufs + Int(queue) &* Self.maxBurst, UInt16(truncatingIfNeeded: min(capacity, Self.maxBurst))))
+    }
+
+    /// Receives up to `capacity` frames (at most `maxBurst`) from `queue`, read in place with
+    /// `frames(queue:)`: the hot loops' way (no descriptor is written). The caller owns the
+    /// burst's mbufs and gives them back with `release(queue:count:)` before the queue's next
+    /// `receive`.
+    @inlinable @inline(__always)
+    public func receive(queue: UInt16 = 0, capacity: Int) -> Int {
+        Int(tw_rx_burst_mbufs(id, queue, rxMbufs + Int(queue) &* Self.maxBurst, UInt16(truncatingIfNeeded: min(capacity, Self.maxBurst))))
+    }
+
+    /// The frames of the last burst `receive(queue:capacity:)` returned on `queue`, valid until
+    /// they are released.
+    @inlinable @inline(__always)
+    public func frames(queue: UInt16 = 0) -> MbufFrames {
+        MbufFrames(mbufs: rxMbufs + Int(queue) &* Self.maxBurst, timestampFlag: tw_rx_timestamp_flag(), timestampOffset: tw_rx_timestamp_offset())
+    }
+
+    /// A DPDK burst's frames, each read from its mbuf when asked (`tw_mbuf_rx_pkt`: data, length,
+    /// the NIC's checksum bits, the hardware timestamp when its dynflag is set).
+    @frozen
+    public struct MbufFrames: RxFrames {
+        @usableFromInline let mbufs: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+        @usableFromInline let timestampFlag: UInt64
+        @usableFromInline let timestampOffset: Int32
+        @inlinable @inline(__always)
+        init(mbufs: UnsafeMutablePointer<UnsafeMutableRawPointer?>, timestampFlag: UInt64, timestampOffset: Int32) {
+            self.mbufs = mbufs
+            self.timestampFlag = timestampFlag
+            self.timestampOffset = timestampOffset
+        }
+        @inlinable @inline(__always)
+        public func frame(_ i: Int) -> tw_pkt {
+            tw_mbuf_rx_pkt(mbufs[i].unsafelyUnwrapped, timestampFlag, timestampOffset)
+        }
     }
 
     /// Frees the mbufs of the last burst `receive` returned on `queue` (`count` is what it

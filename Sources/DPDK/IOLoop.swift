@@ -1,5 +1,5 @@
 // The packet loop of `tickwire bench io`: rx burst -> EtherType classify -> release, through the
-// same DPDKPort.receive / release calls and Ethernet view that the appliance's hot loop uses.
+// same DPDKPort.receive / frames / release calls and Ethernet view that the appliance's hot loop uses.
 import CShims
 public import Packets
 import TickwireCore
@@ -20,16 +20,10 @@ public enum IOLoop {
     /// Burst size of the loop (DPDK's customary 32).
     public static let burst = 32
 
-    /// Polls `port` queue 0 until `packets` frames went through classify and release.
-    /// Allocation-free: the descriptor array lives on the stack.
-    public static func run(port: DPDKPort, packets: UInt64) -> IOLoopResult {
-        withUnsafeTemporaryAllocation(of: tw_pkt.self, capacity: burst) { pkts in
-            run(port: port, packets: packets, pkts: pkts.baseAddress!)
-        }
-    }
-
+    /// Polls `port` queue 0 until `packets` frames went through classify and release, each
+    /// frame read from its mbuf as the appliance's DPDK loop reads it. Allocation-free.
     @inline(never)
-    static func run(port: DPDKPort, packets: UInt64, pkts: UnsafeMutablePointer<tw_pkt>) -> IOLoopResult {
+    public static func run(port: DPDKPort, packets: UInt64) -> IOLoopResult {
         var r = IOLoopResult()
         var counts = FrameClassCounts()
         var done: UInt64 = 0
@@ -37,14 +31,15 @@ public enum IOLoop {
         let t0 = tw_clock_monotonic_raw_ns()
         let c0 = TSCClock.now()
         while done < packets {
-            let n = port.receive(into: pkts, capacity: burst)
+            let n = port.receive(capacity: burst)
             if n == 0 {
                 empty &+= 1
                 continue
             }
+            let frames = port.frames()
             for i in 0..<n {
-                let p = pkts + i
-                counts.count(UnsafeRawBufferPointer(start: p.pointee.data, count: Int(p.pointee.len)))
+                let p = frames.frame(i)
+                counts.count(UnsafeRawBufferPointer(start: p.data, count: Int(p.len)))
             }
             port.release(count: n)
             done &+= UInt64(n)

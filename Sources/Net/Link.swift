@@ -10,7 +10,6 @@ public final class NetLink {
     public let port: DPDKPort
     public let device: DPDKNetDevice
     public let host: NetHost<DPDKNetDevice>
-    let pkts: UnsafeMutablePointer<tw_pkt>
     /// UDP frames seen by `pump` and not taken (the stack does not take UDP; the appliance's
     /// loop hands it to the feed): feed packets that arrive before or after trading.
     public private(set) var udpFrames: UInt64 = 0
@@ -19,17 +18,16 @@ public final class NetLink {
         self.port = port
         device = try DPDKNetDevice(port: port, txBuffers: txBuffers, name: "tw_tx\(port.id)")
         host = try NetHost(configuration: configuration, device: device)
-        pkts = .allocate(capacity: 64)
     }
-
-    deinit { pkts.deallocate() }
 
     /// One turn: a burst in, the stack's timers. Returns the frames received.
     @discardableResult
     public func pump(now: Int64 = tw_clock_monotonic_raw_ns()) -> Int {
-        let n = port.receive(into: pkts, capacity: 32)
+        let n = port.receive(capacity: 32)
+        let frames = port.frames()
         for i in 0..<n {
-            let f = UnsafeRawBufferPointer(start: pkts[i].data, count: Int(pkts[i].len))
+            let p = frames.frame(i)
+            let f = UnsafeRawBufferPointer(start: p.data, count: Int(p.len))
             if NetHost<DPDKNetDevice>.isUDP(f) {
                 udpFrames &+= 1
             } else {

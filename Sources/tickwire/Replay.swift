@@ -269,18 +269,19 @@ struct Replay: ParsableCommand {
             defer { port.close() }
             let clock = TSCClock.calibrate(windowNanos: 20_000_000)
             let unit = port.rxTimestampUnit
-            var pkts = [tw_pkt](repeating: tw_pkt(), count: 32)
             var got: UInt64 = 0
             var idle = 0
             while got < expected && idle < 2_000_000 {
-                let n = pkts.withUnsafeMutableBufferPointer { port.receive(into: $0.baseAddress!, capacity: 32) }
+                let n = port.receive(capacity: 32)
                 if n == 0 {
                     idle += 1
                     continue
                 }
                 idle = 0
                 let tscNow = UInt64(clock.realtimeNanos(tsc: TSCClock.now()))
-                for p in pkts[0..<n] {
+                let frames = port.frames()
+                for i in 0..<n {
+                    let p = frames.frame(i)
                     // net_pcap's stamp is the record's time in µs: the capture's clock, as the
                     // file reader gives it (in ns). A stamp in an unknown unit is not used.
                     let ts = p.flags & UInt32(TW_PKT_HW_TIMESTAMP) != 0 ? (unit?.nanoseconds(p.rx_timestamp) ?? tscNow) : tscNow
