@@ -134,8 +134,9 @@ public enum OUCH42 {
             self.customerType = customerType
         }
         /// Writes the message at the start of `out`: 49, or nil if `out` is shorter or a price
-        /// is outside the unsigned 32-bit wire range.
-        @inlinable public func encode(into out: UnsafeMutableRawBufferPointer) -> Int? {
+        /// is outside the unsigned 32-bit wire range. Inlined: built at the order's send, the
+        /// fields go straight from registers to the wire, not through the struct in memory.
+        @inlinable @inline(__always) public func encode(into out: UnsafeMutableRawBufferPointer) -> Int? {
             guard out.count >= Self.length, let p = out.baseAddress,
                   let wire_price = WirePrice.unsigned32(price) else { return nil }
             p.putU8(0, Self.messageType)

@@ -30,8 +30,10 @@ public enum OrderStatus: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case replaced
     case rejected
 
+    @inline(__always)
     public var isTerminal: Bool { self == .filled || self == .canceled || self == .replaced || self == .rejected }
     /// Resting at the venue, or possibly so (sent and not yet answered).
+    @inline(__always)
     public var isOpen: Bool { !isTerminal && self != .free }
 
     public var description: String {

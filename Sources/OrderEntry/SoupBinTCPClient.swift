@@ -173,6 +173,7 @@ public final class SoupBinTCPClient<Transport: ByteStreamTransport> {
     public var queuedBytes: Int { queued }
     /// What a write can still count on: the queue's free room, less what is held for the
     /// release (it may all end up queued).
+    @inline(__always)
     public var sendRoom: Int { queue.count - queued - heldLength }
 
     /// Before a login: the next sequence number to ask for (from a journal).
