@@ -220,7 +220,7 @@ int tw_port_configure(uint16_t port, const tw_port_conf *conf, int *rx_timestamp
 
 // A PMD may fill the rx timestamp dynfield without advertising the offload (DPDK 22.11's
 // net_pcap stamps every packet with its pcap record's time, in microseconds): once a port has
-// started, the field and its flag are looked up by name, so tw_rx_burst sees such stamps too.
+// started, the field and its flag are looked up by name, so every frame read sees such stamps too.
 int tw_rx_timestamp_lookup(void) {
     if (tw_rx_ts_flag != 0) return 1;
     int offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
