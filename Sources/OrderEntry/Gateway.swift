@@ -119,7 +119,12 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
     public let symbols: [Alpha8]
     /// The firm shown on OUCH 4.2 orders.
     public var firm: Alpha4 = .blank
-    public private(set) var nextOrderNumber: UInt32
+    /// The number the next order (or replacement) takes.
+    public var nextOrderNumber: UInt32 { orderNumber }
+    var orderNumber: UInt32
+    /// `OrderTokens.token(orderNumber)`, kept with it: an order takes the token ready-made and
+    /// leaves the next one, mostly a decimal increment of its last digits (`takeOrderNumber`).
+    var nextToken: Alpha14
     public private(set) var counters = GatewayCounters()
     /// Connections made so far; orders remember the one they were sent on.
     public private(set) var epoch: UInt32 = 0
@@ -179,7 +184,8 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         client = SoupBinTCPClient(credentials: credentials, nextSequence: nextSequence)
         store = OrderStore(capacity: capacity)
         self.symbols = symbols
-        nextOrderNumber = max(firstOrderNumber, 1)
+        orderNumber = max(firstOrderNumber, 1)
+        nextToken = OrderTokens.token(max(firstOrderNumber, 1))
         self.journal = journal
         hotJournal = journal.map { .passUnretained($0) }
         positions = Array(repeating: 0, count: symbols.count)
@@ -257,7 +263,20 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
 
     /// Order numbers resume after `n` (a restart: the highest number the journal or the venue's
     /// replay has seen).
-    public func resumeNumbering(after n: UInt32) { if n >= nextOrderNumber { nextOrderNumber = n &+ 1 } }
+    public func resumeNumbering(after n: UInt32) {
+        guard n >= orderNumber else { return }
+        orderNumber = n &+ 1
+        nextToken = OrderTokens.token(orderNumber)
+    }
+
+    /// Takes `nextOrderNumber` for an order going out: returns its token and moves both on.
+    @inline(__always)
+    func takeOrderNumber() -> Alpha14 {
+        let token = nextToken
+        orderNumber &+= 1
+        nextToken = OrderTokens.successor(of: token, number: orderNumber)
+        return token
+    }
 
     // MARK: - Tokens
 
@@ -319,7 +338,7 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
             if let rid { hotRisk?._withUnsafeGuaranteedRef { $0.onNotSent(rid) } }
             return .storeFull
         }
-        nextOrderNumber &+= 1
+        let token = takeOrderNumber()
         hotJournal?._withUnsafeGuaranteedRef {
             _ = $0.append(JournalRecord(kind: .sent, id: id, locate: locate, side: side, shares: shares, price: price, flags: kind == .ioc ? 1 : 0))
         }
@@ -328,14 +347,14 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         let ouchSide: OUCHSide = side == .buy ? .buy : .sell
         switch version {
         case .v42:
-            n = OUCH42.EnterOrder(orderToken: OrderTokens.token(id), side: ouchSide, shares: Shares(rawValue: shares), stock: symbols[l],
+            n = OUCH42.EnterOrder(orderToken: token, side: ouchSide, shares: Shares(rawValue: shares), stock: symbols[l],
                                   price: price, timeInForce: kind == .ioc ? OUCH42.immediateOrCancel : OUCH42.systemHours, firm: firm,
                                   display: "Y", capacity: "P", intermarketSweepEligibility: "N", minimumQuantity: Shares(rawValue: 0),
                                   crossType: "N", customerType: " ").encode(into: area)
         case .v50:
             n = OUCH50.encodeEnterOrder(into: area, userRefNum: id, side: ouchSide, quantity: Shares(rawValue: shares), symbol: symbols[l],
                                         price: price, timeInForce: kind == .ioc ? "3" : "0", display: "Y", capacity: "P",
-                                        intermarketSweepEligibility: "N", crossType: "N", clOrdID: OrderTokens.token(id))
+                                        intermarketSweepEligibility: "N", crossType: "N", clOrdID: token)
         }
         if stampStages { lastEncodedTSC = tw_rdtsc() }
         guard let n, client.commitUnsequenced(length: n, now: now) else {
@@ -403,18 +422,18 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
         if stampStages { lastRiskTSC = tw_rdtsc() }
         guard store.new(id: new, locate: o.locate, side: o.side, price: price, quantity: shares, replaces: id, epoch: epoch,
                         riskID: o.hasRisk ? o.riskID : nil) else { return nil }
-        nextOrderNumber &+= 1
+        let newToken = takeOrderNumber()
         hotJournal?._withUnsafeGuaranteedRef { _ = $0.append(JournalRecord(kind: .replaceSent, id: new, other: id, shares: shares, price: price)) }
         let liable = OUCHRules.replaceSize(open: shares, executedOnChain: o.chainFilled &+ o.filled)
         let area = client.messageArea
         let n: Int? = switch version {
         case .v42:
-            OUCH42.ReplaceOrder(existingOrderToken: OrderTokens.token(id), replacementOrderToken: OrderTokens.token(new), shares: liable,
+            OUCH42.ReplaceOrder(existingOrderToken: OrderTokens.token(id), replacementOrderToken: newToken, shares: liable,
                                 price: price, timeInForce: OUCH42.systemHours, display: "Y", intermarketSweepEligibility: "N",
                                 minimumQuantity: Shares(rawValue: 0)).encode(into: area)
         case .v50:
             OUCH50.ReplaceOrder(origUserRefNum: id, userRefNum: new, quantity: liable, price: price, timeInForce: "0",
-                                display: "Y", intermarketSweepEligibility: "N", clOrdID: OrderTokens.token(new)).encode(into: area)
+                                display: "Y", intermarketSweepEligibility: "N", clOrdID: newToken).encode(into: area)
         }
         if stampStages { lastEncodedTSC = tw_rdtsc() }
         guard let n, client.commitUnsequenced(length: n, now: now) else {
@@ -956,6 +975,19 @@ public enum OrderTokens {
     /// are always 0 for a UInt32, the next two come from `id / 10^8`, and the last eight are
     /// converted side by side in one 64-bit word (`eightDigits`), so that the order path waits on
     /// a few short multiply chains, not on twelve divisions by ten in a row.
+    /// `token(number)`, given `previous` = `token(number - 1)`: its last six digits incremented
+    /// side by side in one word, or the whole token built again when the increment carries out
+    /// of them (once in a million) or the number wrapped to 0. Each digit is biased to 0xF6 ...
+    /// 0xFF, so that adding 1 carries through the nines as ordinary binary carries; the bytes
+    /// that wrapped to 0x00 become '0', the others lose the bias.
+    @inline(__always)
+    public static func successor(of previous: Alpha14, number: UInt32) -> Alpha14 {
+        let t = previous.low &+ 0xC6C6_C6C6_C6C6 &+ 1
+        guard t >> 48 == 0, number != 0 else { return token(number) }
+        let unwrapped = (t >> 7) & 0x0101_0101_0101
+        return Alpha14(high: previous.high, low: t &+ (0x0101_0101_0101 &- unwrapped) &* 0x30 &- unwrapped &* 0xC6)
+    }
+
     @inline(__always)
     public static func token(_ id: UInt32) -> Alpha14 {
         let top = id / 100_000_000  // 0...42

@@ -31,6 +31,41 @@ import TickwireCore
         }
     }
 
+    /// The gateway's next token is the one before it incremented: the same as building it, across
+    /// every carry (a nine, six nines: the rebuild), the powers of ten and the wrap at UInt32.max.
+    @Test func successorIsTheNextNumbersToken() {
+        var rng = SplitMix64(seed: 19)
+        var starts = Self.edges.map { $0 &- 3 }
+        for _ in 0..<2_000 { starts.append(UInt32(truncatingIfNeeded: rng.next())) }
+        var p: UInt64 = 10
+        while p <= UInt64(UInt32.max) {
+            starts.append(UInt32(p - 5))
+            starts.append(UInt32(truncatingIfNeeded: p * 7 - 5))
+            p *= 10
+        }
+        var wrong = 0, steps = 0
+        for s in starts {
+            var token = OrderTokens.token(s)
+            var n = s
+            for _ in 0..<200 {
+                n &+= 1
+                token = OrderTokens.successor(of: token, number: n)
+                if token != OrderTokens.token(n) { wrong += 1 }
+                steps += 1
+            }
+        }
+        // A long walk through a million-boundary: every last-six-digit pattern once.
+        var token = OrderTokens.token(41_999_990)
+        var n: UInt32 = 41_999_990
+        for _ in 0..<1_100_000 {
+            n &+= 1
+            token = OrderTokens.successor(of: token, number: n)
+            if token != OrderTokens.token(n) { wrong += 1 }
+            steps += 1
+        }
+        #expect(wrong == 0 && steps > 1_500_000, "\(wrong) of \(steps) successors differ from the built token")
+    }
+
     @Test func foreignTokensAreNotOurs() {
         let foreign = ["", "TW", "TW12345678901", "TW1234567890123", "XW000000000001", "tw000000000001", "TW00000000000A",
                        "TW0000000:0001", "TW/00000000001", "TW 00000000001", "TW004294967296", "TW999999999999",
