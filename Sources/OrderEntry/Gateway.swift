@@ -971,10 +971,6 @@ public final class OrderGateway<Transport: ByteStreamTransport> {
 /// generic gateway so that the hot path needs no generic metadata.
 public enum OrderTokens {
 
-    /// "TW" + twelve digits (the number zero-padded). Built without a loop: the two leading digits
-    /// are always 0 for a UInt32, the next two come from `id / 10^8`, and the last eight are
-    /// converted side by side in one 64-bit word (`eightDigits`), so that the order path waits on
-    /// a few short multiply chains, not on twelve divisions by ten in a row.
     /// `token(number)`, given `previous` = `token(number - 1)`: its last six digits incremented
     /// side by side in one word, or the whole token built again when the increment carries out
     /// of them (once in a million) or the number wrapped to 0. Each digit is biased to 0xF6 ...
@@ -988,6 +984,10 @@ public enum OrderTokens {
         return Alpha14(high: previous.high, low: t &+ (0x0101_0101_0101 &- unwrapped) &* 0x30 &- unwrapped &* 0xC6)
     }
 
+    /// "TW" + twelve digits (the number zero-padded). Built without a loop: the two leading digits
+    /// are always 0 for a UInt32, the next two come from `id / 10^8`, and the last eight are
+    /// converted side by side in one 64-bit word (`eightDigits`), so that the order path waits on
+    /// a few short multiply chains, not on twelve divisions by ten in a row.
     @inline(__always)
     public static func token(_ id: UInt32) -> Alpha14 {
         let top = id / 100_000_000  // 0...42
