@@ -29,11 +29,12 @@ func demo(_ args: [String]) throws -> Data {
     return try withExtendedLifetime(own) { try run(DemoNamespace.ip, own.arguments(["demo"] + args)) }
 }
 
-/// Runs tickwire with `args` and no stdin; its exit status and what it wrote to stderr (stdout is
-/// dropped): for the commands that must refuse, with a message.
-func runRefusal(_ args: [String]) throws -> (status: Int32, stderr: String) {
+/// Runs `executable` (tickwire unless given) with `args` and no stdin; its exit status and what it
+/// wrote to stderr (stdout is dropped): for the commands that must refuse, with a message, and
+/// for tools that report on stderr.
+func runForStderr(_ args: [String], executable: String = Paths.binary) throws -> (status: Int32, stderr: String) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: Paths.binary)
+    p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
     let err = Pipe()
     p.standardError = err
@@ -464,18 +465,11 @@ enum DemoNamespace {
         }
         let hot = try #require(tid, "the hot loop started")
         usleep(500_000)
-        let strace = Process()
         // The test runner's blocked signals are inherited across exec: unblock SIGINT for timeout
         // and strace, or strace would never stop and print its table.
-        strace.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        strace.arguments = ["python3", "-c", "import os, signal; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM}); "
-                            + "os.execv('/usr/bin/timeout', ['timeout', '-s', 'INT', '2', '/usr/bin/strace', '-c', '-p', '\(hot)'])"]
-        let err = Pipe()
-        strace.standardError = err
-        strace.standardOutput = FileHandle.nullDevice
-        try strace.run()
-        let table = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        strace.waitUntilExit()
+        let (_, table) = try runForStderr([
+            "python3", "-c", "import os, signal; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM}); "
+                + "os.execv('/usr/bin/timeout', ['timeout', '-s', 'INT', '2', '/usr/bin/strace', '-c', '-p', '\(hot)'])"], executable: "/usr/bin/env")
         let report = stdout.fileHandleForReading.readDataToEndOfFile()
         demo.waitUntilExit()
         withExtendedLifetime(own) {}
@@ -617,7 +611,7 @@ enum DemoNamespace {
     /// starts, with a message that names the nodes.
     @Test func runRefusesAHotCoreOffTheNICsNode() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build tickwire first")
-        let (status, e) = try runRefusal(["run", "--profile", Paths.root.appendingPathComponent("Tests/HostTuningTests/Fixtures/profiles/bad-numa.yaml").path,
+        let (status, e) = try runForStderr(["run", "--profile", Paths.root.appendingPathComponent("Tests/HostTuningTests/Fixtures/profiles/bad-numa.yaml").path,
                                           "--config", Paths.root.appendingPathComponent("config/sim-loopback.yaml").path, "--seconds", "1"])
         #expect(status != 0)
         #expect(e.contains("NUMA node 0") && e.contains("NUMA node 1"), "\(e)")
@@ -669,7 +663,7 @@ enum DemoNamespace {
                 .replacingOccurrences(of: "book:\n", with: "book:\n" + book)
             let path = dir.appendingPathComponent("c.yaml").path
             try text.write(toFile: path, atomically: true, encoding: .utf8)
-            let (status, e) = try runRefusal(["run", "--profile", Paths.root.appendingPathComponent("hw-profiles/colo-single-socket.yaml").path,
+            let (status, e) = try runForStderr(["run", "--profile", Paths.root.appendingPathComponent("hw-profiles/colo-single-socket.yaml").path,
                                               "--config", path, "--sysroot", Paths.root.appendingPathComponent("Tests/HostTuningTests/Fixtures/tuned").path,
                                               "--check", "--metrics-port", "0"])
             #expect(status != 0 && e.contains(key), "\(book): \(e)")
