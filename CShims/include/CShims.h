@@ -84,6 +84,11 @@ static inline uint64_t tw_rdtscp(void) {
 #endif
 }
 
+/// TSC ticks of one run of a fixed piece of work, `rounds` rounds of integer loads, adds and
+/// stores in a table that stays in L1, between fenced TSC reads (CShims/probe.c). Every run
+/// does the same: how the times spread is the machine's noise, not a code path's.
+uint64_t tw_noise_probe(uint32_t rounds);
+
 /// Wraps `prefetcht0`: starts loading the cache line of `p` into every cache level; never faults,
 /// whatever `p` is. For software pipelines that know an address several messages ahead.
 static inline void tw_prefetch(const void *p) {

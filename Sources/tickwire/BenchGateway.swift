@@ -28,6 +28,9 @@ struct BenchGateway: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(help: "Also time, after each order, a fixed piece of work of about the path's median length (CShims/probe.c: the same instructions and data every run): its spread is the machine's noise. Reported as probe_*, with both p99/p50 ratios.")
+    var probe = false
+
     struct Report: Encodable {
         var orders: Int
         var ouch: String
@@ -41,6 +44,13 @@ struct BenchGateway: ParsableCommand {
         var riskEncodeP50Ns: Double
         var riskEncodeP99Ns: Double
         var riskEncodeP999Ns: Double
+        /// With --probe: the fixed work's times, measured between the orders of the same loop.
+        var probeRounds: Int?
+        var probeP50Ns: Double?
+        var probeP99Ns: Double?
+        var probeP999Ns: Double?
+        var probeP99OverP50: Double?
+        var p99OverP50: Double?
     }
 
     func run() throws {
@@ -70,6 +80,23 @@ struct BenchGateway: ParsableCommand {
             overhead = min(overhead, b &- a)
         }
         let count = orders  // the @Option getter is generic: read it once, outside the loop
+        let probing = probe
+        // The fixed work sized to about the send path's median (75 ns): rounds doubled, then
+        // stepped, until the probe's median reaches it.
+        var probeRounds: UInt32 = 0
+        var probes = CycleHistogram(capacity: probing ? orders : 1)
+        defer { probes.release() }
+        if probing {
+            let target = clock.hz * 75 / 1_000_000_000
+            func median(_ r: UInt32) -> UInt64 {
+                var h = CycleHistogram(capacity: 4001)
+                defer { h.release() }
+                for _ in 0..<4001 { h.add(tw_noise_probe(r)) }
+                return h.sorted(2000)
+            }
+            probeRounds = 4
+            while probeRounds < 4096 && median(probeRounds) < target { probeRounds += probeRounds < 32 ? 2 : 8 }
+        }
         var i = 0
         while i < count {
             let locate = StockLocate(rawValue: UInt16(1 + i % 100))
@@ -89,11 +116,17 @@ struct BenchGateway: ParsableCommand {
                 }
             }
             _ = reject.withUnsafeBytes { g.applyVenueMessage(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            if probing { probes.add(tw_noise_probe(probeRounds)) }
             i += 1
         }
         func ns(_ c: UInt64) -> Double { (Double(clock.nanoseconds(cycles: c)) * 10).rounded() / 10 }
         let (p50, p99, p999) = (ns(samples.sorted(orders / 2)), ns(samples.sorted(orders * 99 / 100)), ns(samples.sorted(orders * 999 / 1000)))
         let (maxNs, meanNs) = (ns(samples.sorted(orders - 1)), ns(samples.total / UInt64(orders)))
+        func ratio(_ a: Double, _ b: Double) -> Double { b > 0 ? (a / b * 100).rounded() / 100 : 0 }
+        var probeFigures: (p50: Double, p99: Double, p999: Double)?
+        if probing {
+            probeFigures = (ns(probes.sorted(orders / 2)), ns(probes.sorted(orders * 99 / 100)), ns(probes.sorted(orders * 999 / 1000)))
+        }
         samples.reset()
 
         // Risk check + OUCH encode alone, into a buffer of its own.
@@ -130,13 +163,20 @@ struct BenchGateway: ParsableCommand {
         let rep = Report(orders: orders, ouch: ouch, p50Ns: p50, p99Ns: p99, p999Ns: p999, maxNs: maxNs, meanNs: meanNs,
                          timerOverheadNs: ns(overhead), riskRejects: g.counters.riskRejects,
                          riskEncodeP50Ns: ns(samples.sorted(orders / 2)), riskEncodeP99Ns: ns(samples.sorted(orders * 99 / 100)),
-                         riskEncodeP999Ns: ns(samples.sorted(orders * 999 / 1000)))
+                         riskEncodeP999Ns: ns(samples.sorted(orders * 999 / 1000)),
+                         probeRounds: probing ? Int(probeRounds) : nil, probeP50Ns: probeFigures?.p50, probeP99Ns: probeFigures?.p99,
+                         probeP999Ns: probeFigures?.p999, probeP99OverP50: probeFigures.map { ratio($0.p99, $0.p50) },
+                         p99OverP50: ratio(p99, p50))
         if json {
             printJSON(rep)
         } else {
             print("risk check + OUCH \(ouch) encode: p50 \(rep.riskEncodeP50Ns) ns, p99 \(rep.riskEncodeP99Ns) ns, p99.9 \(rep.riskEncodeP999Ns) ns")
             print("gateway send path (risk + store + OUCH \(ouch) encode + framing): p50 \(rep.p50Ns) ns, p99 \(rep.p99Ns) ns, "
                 + "p99.9 \(rep.p999Ns) ns (timer overhead \(rep.timerOverheadNs) ns, included in both)")
+            if let f = probeFigures {
+                print("fixed work between the orders (\(probeRounds) rounds): p50 \(f.p50) ns, p99 \(f.p99) ns, p99.9 \(f.p999) ns; "
+                    + "p99/p50: send path \(rep.p99OverP50 ?? 0), fixed work \(rep.probeP99OverP50 ?? 0)")
+            }
         }
     }
 }

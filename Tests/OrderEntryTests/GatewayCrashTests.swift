@@ -174,5 +174,19 @@ func run(_ exe: String, _ args: [String]) -> String? {
         #expect(v("risk_encode_p50_ns") <= v("risk_encode_p99_ns") && v("risk_encode_p99_ns") <= v("risk_encode_p999_ns"))
         #expect(r["risk_rejects"] as? Int == 0)
         #expect(r["orders"] as? Int == orders && r["ouch"] as? String == ouch)
+        #expect(r["probe_p50_ns"] == nil && v("p99_over_p50") >= 1)
+    }
+
+    /// With --probe, the fixed work timed between the orders is reported beside the send path,
+    /// sized to about its median (at least the 4 rounds it starts from), in rank order.
+    @Test func probeTimesFixedWorkBetweenTheOrders() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: tickwireBinary), "build tickwire first")
+        let out = try #require(run(tickwireBinary, ["bench", "gateway", "--orders", "5000", "--probe", "--json"]))
+        let r = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        let v = { (k: String) in r[k] as? Double ?? -1 }
+        #expect((r["probe_rounds"] as? Int ?? 0) >= 4)
+        #expect(v("probe_p50_ns") >= v("timer_overhead_ns") && v("timer_overhead_ns") > 0)
+        #expect(v("probe_p50_ns") <= v("probe_p99_ns") && v("probe_p99_ns") <= v("probe_p999_ns"))
+        #expect(v("probe_p99_over_p50") >= 1 && v("p99_over_p50") >= 1)
     }
 }
