@@ -33,34 +33,12 @@ func demo(_ args: [String]) throws -> Data {
 /// wrote to stderr (stdout is dropped): for the commands that must refuse, with a message, and
 /// for tools that report on stderr.
 func runForStderr(_ args: [String], executable: String = Paths.binary) throws -> (status: Int32, stderr: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    let err = Pipe()
-    p.standardError = err
-    p.standardOutput = FileHandle.nullDevice
-    try p.run()
-    let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    return (p.terminationStatus, e)
+    let r = try runProcess(executable, args, keepStdout: false)
+    return (r.status, r.stderrText)
 }
 
-func run(_ executable: String, _ args: [String]) throws -> Data {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-        throw NSError(domain: "tickwire", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: String(decoding: e, as: UTF8.self)])
-    }
-    return data
-}
+/// `executable`'s stdout; throws with its stderr when it exits with a status other than 0.
+func run(_ executable: String, _ args: [String]) throws -> Data { try runChecked(executable, args) }
 
 /// True when `a`'s elements appear in `b` in the same order (not necessarily adjacent).
 func isSubsequence<T: Equatable>(_ a: [T], of b: [T]) -> Bool {

@@ -15,17 +15,8 @@ enum CLI {
     }
     /// Runs tickwire; its exit status, stdout and stderr.
     static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try runProcess(binary, args)
+        return (r.status, r.stdoutText, r.stderrText)
     }
     static func json(_ args: [String]) throws -> [String: Any] {
         let r = try run(args)

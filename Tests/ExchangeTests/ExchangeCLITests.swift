@@ -5,20 +5,10 @@ import Testing
 import TickwireCore
 import Packets
 import Sockets
+import TestSupport
 
 /// Runs a command; returns its standard output (nil if it could not start or failed).
-func shell(_ executable: String, _ args: [String]) -> String? {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    do { try p.run() } catch { return nil }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
-}
+func shell(_ executable: String, _ args: [String]) -> String? { commandOutput(executable, args) }
 
 let tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"].first { FileManager.default.isExecutableFile(atPath: $0) }
 

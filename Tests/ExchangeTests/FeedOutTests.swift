@@ -18,20 +18,7 @@ enum Paths {
 
 /// Runs the tickwire binary; returns its JSON object and its stdout.
 func runTickwire(_ args: [String]) throws -> [String: Any] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: Paths.binary)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-        throw NSError(domain: "tickwire", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: String(decoding: e, as: UTF8.self)])
-    }
-    return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    try JSONSerialization.jsonObject(with: try runChecked(Paths.binary, args)) as? [String: Any] ?? [:]
 }
 
 /// Keeps what the venue sends, for tests.

@@ -3,6 +3,7 @@ import Foundation
 import OrderEntry
 import Testing
 import TickwireCore
+import TestSupport
 
 /// The debug build's binary, or TICKWIRE_BINARY (to check that a test fails on an older build).
 let tickwireBinary = ProcessInfo.processInfo.environment["TICKWIRE_BINARY"]
@@ -82,18 +83,7 @@ func gatewayProcess(port: UInt16, journal: String, orders: Int, version: String 
 }
 
 
-func run(_ exe: String, _ args: [String]) -> String? {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    do { try p.run() } catch { return nil }
-    let d = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return p.terminationStatus == 0 ? String(decoding: d, as: UTF8.self) : nil
-}
+func run(_ exe: String, _ args: [String]) -> String? { commandOutput(exe, args) }
 
 @Suite(.serialized) struct GatewayKillSwitchTests {
     /// SIGUSR1 mid-burst (the operator's kill switch; a control file line "kill" does the same):
