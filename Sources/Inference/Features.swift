@@ -147,8 +147,11 @@ public struct FeatureState: Sendable {
     /// sell order. `queueAhead` is written as it is.
     @inline(__always)
     public func write(into row: UnsafeMutablePointer<Float>, now: UInt64, side: Side) {
-        write(into: row, now: now)
-        guard side == .sell else { return }
+        writeSharedFeatures(into: row, now: now)
+        guard side == .sell else {
+            row[Feature.cancelRateAhead.rawValue] = Float(cancelRateAhead(cancels: cancelsBid, touch: bidShares))
+            return
+        }
         row[Feature.micropriceOffsetTicks.rawValue] = -row[Feature.micropriceOffsetTicks.rawValue]
         row[Feature.imbalanceL1.rawValue] = -row[Feature.imbalanceL1.rawValue]
         row[Feature.imbalanceL2.rawValue] = -row[Feature.imbalanceL2.rawValue]
@@ -196,6 +199,15 @@ public struct FeatureState: Sendable {
     /// Writes the row (`FeatureState.count` Floats) for feed time `now`, buy side's view.
     @inline(__always)
     public func write(into row: UnsafeMutablePointer<Float>, now: UInt64) {
+        writeSharedFeatures(into: row, now: now)
+        row[Feature.cancelRateAhead.rawValue] = Float(cancelRateAhead(cancels: cancelsBid, touch: bidShares))
+    }
+
+    /// Every feature of the buy side's row but the cancellation rate ahead, the one whose
+    /// logarithm differs by side: each side's `write` adds its own (a sell row computed the
+    /// buy side's first, a log1p thrown away).
+    @inline(__always)
+    func writeSharedFeatures(into row: UnsafeMutablePointer<Float>, now: UInt64) {
         let twoSided = bidShares > 0 && askShares > 0 && bid < ask
         let spread = twoSided ? Double(ask - bid) / tick : 0
         let b = Double(bidShares), a = Double(askShares)
@@ -218,7 +230,6 @@ public struct FeatureState: Sendable {
         let sinceTrade = lastTradeAt == 0 || now < lastTradeAt ? 3_600_000.0 : Double(now - lastTradeAt) / 1e6
         row[Feature.logMillisSinceTrade.rawValue] = Float(log1p(sinceTrade))
         row[Feature.queueAheadShares.rawValue] = Float(queueAhead)
-        row[Feature.cancelRateAhead.rawValue] = Float(cancelRateAhead(cancels: cancelsBid, touch: bidShares))
         row[Feature.inventory.rawValue] = Float(inventory)
         row[Feature.logBidOrders.rawValue] = Self.log1pOfCount(bidOrders)
         row[Feature.logAskOrders.rawValue] = Self.log1pOfCount(askOrders)
