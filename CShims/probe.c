@@ -12,10 +12,12 @@
 #endif
 
 static uint64_t tw_probe_table[512];
+static int tw_probe_ready;
 
 uint64_t tw_noise_probe(uint32_t rounds) {
-    if (tw_probe_table[1] == 0) {
+    if (!tw_probe_ready) {
         for (uint64_t i = 0; i < 512; i++) tw_probe_table[i] = (i + 1) * 0x9E3779B97F4A7C15ull;
+        tw_probe_ready = 1;
     }
     uint64_t a = 1, b = 2, c = 3, d = 4, e = 5, f = 6;
 #if defined(__x86_64__)

@@ -81,8 +81,8 @@ struct BenchGateway: ParsableCommand {
         }
         let count = orders  // the @Option getter is generic: read it once, outside the loop
         let probing = probe
-        // The fixed work sized to about the send path's median (75 ns): rounds doubled, then
-        // stepped, until the probe's median reaches it.
+        // The fixed work sized to about the send path's median (75 ns): rounds raised (by 2, by 8
+        // past 32) until the probe's median reaches it.
         var probeRounds: UInt32 = 0
         var probes = CycleHistogram(capacity: probing ? orders : 1)
         defer { probes.release() }
