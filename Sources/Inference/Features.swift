@@ -147,11 +147,8 @@ public struct FeatureState: Sendable {
     /// sell order. `queueAhead` is written as it is.
     @inline(__always)
     public func write(into row: UnsafeMutablePointer<Float>, now: UInt64, side: Side) {
+        guard side == .sell else { return write(into: row, now: now) }
         writeSharedFeatures(into: row, now: now)
-        guard side == .sell else {
-            row[Feature.cancelRateAhead.rawValue] = Float(cancelRateAhead(cancels: cancelsBid, touch: bidShares))
-            return
-        }
         row[Feature.micropriceOffsetTicks.rawValue] = -row[Feature.micropriceOffsetTicks.rawValue]
         row[Feature.imbalanceL1.rawValue] = -row[Feature.imbalanceL1.rawValue]
         row[Feature.imbalanceL2.rawValue] = -row[Feature.imbalanceL2.rawValue]

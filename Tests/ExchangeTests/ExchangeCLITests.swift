@@ -7,8 +7,6 @@ import Packets
 import Sockets
 import TestSupport
 
-/// Runs a command; returns its standard output (nil if it could not start or failed).
-func shell(_ executable: String, _ args: [String]) -> String? { commandOutput(executable, args) }
 
 let tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
@@ -41,10 +39,10 @@ let tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"].first { FileManager.de
             Issue.record("tshark is not installed (make deps installs it)")
             return
         }
-        let bad = try #require(shell(tshark, ["-r", cap, "-d", "udp.port==26477,moldudp64", "-Y",
+        let bad = try #require(commandOutput(tshark, ["-r", cap, "-d", "udp.port==26477,moldudp64", "-Y",
                                               "_ws.malformed or _ws.expert.severity >= 4194304"]))
         #expect(bad.isEmpty, "malformed or expert warnings: \(bad.prefix(500))")
-        let fields = try #require(shell(tshark, ["-r", cap, "-d", "udp.port==26477,moldudp64", "-T", "fields",
+        let fields = try #require(commandOutput(tshark, ["-r", cap, "-d", "udp.port==26477,moldudp64", "-T", "fields",
                                                  "-e", "moldudp64.sequence", "-e", "moldudp64.count"]))
         var covered = Set<Int>()
         var frames = 0
@@ -99,22 +97,22 @@ let tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"].first { FileManager.de
         }
         let decode = ["-r", cap, "-d", "udp.port==26477,moldudp64", "-d", "tcp.port==\(port),soupbintcp"]
         // Warnings and errors (TCP's FIN notes are notes, not problems).
-        let bad = try #require(shell(tshark, decode + ["-Y", "_ws.malformed or _ws.expert.severity >= 6291456"]))
+        let bad = try #require(commandOutput(tshark, decode + ["-Y", "_ws.malformed or _ws.expert.severity >= 6291456"]))
         #expect(bad.isEmpty, "malformed or expert warnings: \(bad.prefix(800))")
-        let soup = try #require(shell(tshark, decode + ["-Y", "soupbintcp", "-T", "fields", "-e", "soupbintcp.packet_type"]))
+        let soup = try #require(commandOutput(tshark, decode + ["-Y", "soupbintcp", "-T", "fields", "-e", "soupbintcp.packet_type"]))
         let types = Set(soup.split(separator: "\n").flatMap { $0.split(separator: ",") }.map { String($0.filter { $0 != "'" }) })
         #expect(types.isSuperset(of: ["L", "A", "U", "S", "Z"]), "\(types)")
-        let ouch = try #require(shell(tshark, decode + ["-Y", "ouch", "-T", "fields", "-e", "ouch.packet_type"]))
+        let ouch = try #require(commandOutput(tshark, decode + ["-Y", "ouch", "-T", "fields", "-e", "ouch.packet_type"]))
         let ouchTypes = Set(ouch.split(separator: "\n").flatMap { $0.split(separator: ",") }.map { String($0.filter { $0 != "'" }) })
         #expect(ouchTypes.isSuperset(of: ["O", "A", "X", "C"]), "OUCH 4.x dissected: \(ouchTypes)")
-        let counts = try #require(shell(tshark, decode + ["-Y", "moldudp64 and ip.dst==233.54.12.111", "-T", "fields", "-e", "moldudp64.count"]))
+        let counts = try #require(commandOutput(tshark, decode + ["-Y", "moldudp64 and ip.dst==233.54.12.111", "-T", "fields", "-e", "moldudp64.count"]))
         let sum = counts.split(separator: "\n").compactMap { Int($0) }.filter { $0 != 0xFFFF }.reduce(0, +)
         #expect(sum == messages, "line A carries every message once (no faults)")
     }
 
     @Test func badArgumentsAreClearErrors() {
-        #expect(shell(Paths.binary, ["exchange", "--faults-a", "loss=7", "--seconds", "1"]) == nil)
-        #expect(shell(Paths.binary, ["exchange", "--feed-a", "nonsense", "--seconds", "1"]) == nil)
-        #expect(shell(Paths.binary, ["exchange", "--seconds", "-1"]) == nil)
+        #expect(commandOutput(Paths.binary, ["exchange", "--faults-a", "loss=7", "--seconds", "1"]) == nil)
+        #expect(commandOutput(Paths.binary, ["exchange", "--feed-a", "nonsense", "--seconds", "1"]) == nil)
+        #expect(commandOutput(Paths.binary, ["exchange", "--seconds", "-1"]) == nil)
     }
 }

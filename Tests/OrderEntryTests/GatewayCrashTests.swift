@@ -83,8 +83,6 @@ func gatewayProcess(port: UInt16, journal: String, orders: Int, version: String 
 }
 
 
-func run(_ exe: String, _ args: [String]) -> String? { commandOutput(exe, args) }
-
 @Suite(.serialized) struct GatewayKillSwitchTests {
     /// SIGUSR1 mid-burst (the operator's kill switch; a control file line "kill" does the same):
     /// every open order is cancelled, nothing new goes out, and the venue holds no order of ours.
@@ -133,14 +131,14 @@ func run(_ exe: String, _ args: [String]) -> String? { commandOutput(exe, args) 
             return
         }
         let decode = ["-r", cap, "-d", "tcp.port==\(v.port),soupbintcp"]
-        let bad = try #require(run(tshark, decode + ["-Y", "_ws.malformed or _ws.expert.severity >= 6291456"]))
+        let bad = try #require(commandOutput(tshark, decode + ["-Y", "_ws.malformed or _ws.expert.severity >= 6291456"]))
         #expect(bad.isEmpty, "\(bad.prefix(600))")
-        let types = try #require(run(tshark, decode + ["-Y", "ouch", "-T", "fields", "-e", "ouch.packet_type"]))
+        let types = try #require(commandOutput(tshark, decode + ["-Y", "ouch", "-T", "fields", "-e", "ouch.packet_type"]))
         var counts: [String: Int] = [:]
         for t in types.split(separator: "\n").flatMap({ $0.split(separator: ",") }) { counts[String(t.filter { $0 != "'" }), default: 0] += 1 }
         // Enter, Replace, Cancel in; Accepted, Replaced, Canceled, Executed out.
         for t in ["O", "U", "X", "A", "C", "E"] { #expect(counts[t, default: 0] > 0, "OUCH \(t): \(counts)") }
-        let soup = try #require(run(tshark, decode + ["-Y", "soupbintcp", "-T", "fields", "-e", "soupbintcp.packet_type"]))
+        let soup = try #require(commandOutput(tshark, decode + ["-Y", "soupbintcp", "-T", "fields", "-e", "soupbintcp.packet_type"]))
         #expect(soup.contains("'L'") && soup.contains("'A'") && soup.contains("'O'"), "login, accepted, logout")
     }
 }
@@ -153,7 +151,7 @@ func run(_ exe: String, _ args: [String]) -> String? { commandOutput(exe, args) 
     @Test(arguments: [("4.2", 2000), ("5.0", 2000), ("4.2", 20_000)])
     func reportsRiskPlusEncodeAndTheWholeSendPath(ouch: String, orders: Int) throws {
         try #require(FileManager.default.isExecutableFile(atPath: tickwireBinary), "build tickwire first")
-        let out = try #require(run(tickwireBinary, ["bench", "gateway", "--orders", "\(orders)", "--ouch", ouch, "--json"]))
+        let out = try #require(commandOutput(tickwireBinary, ["bench", "gateway", "--orders", "\(orders)", "--ouch", ouch, "--json"]))
         let r = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
         for k in ["p50_ns", "p99_ns", "p999_ns", "risk_encode_p50_ns", "risk_encode_p99_ns", "risk_encode_p999_ns", "timer_overhead_ns"] {
             #expect((r[k] as? Double ?? 0) > 0, "\(k): \(String(describing: r[k]))")
@@ -171,7 +169,7 @@ func run(_ exe: String, _ args: [String]) -> String? { commandOutput(exe, args) 
     /// sized to about its median (at least the 4 rounds it starts from), in rank order.
     @Test func probeTimesFixedWorkBetweenTheOrders() throws {
         try #require(FileManager.default.isExecutableFile(atPath: tickwireBinary), "build tickwire first")
-        let out = try #require(run(tickwireBinary, ["bench", "gateway", "--orders", "5000", "--probe", "--json"]))
+        let out = try #require(commandOutput(tickwireBinary, ["bench", "gateway", "--orders", "5000", "--probe", "--json"]))
         let r = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
         let v = { (k: String) in r[k] as? Double ?? -1 }
         #expect((r["probe_rounds"] as? Int ?? 0) >= 4)
