@@ -49,7 +49,9 @@ public struct FeatureState: Sendable {
     /// Version 2: arrival and cancellation rates per side, and the cancellation rate ahead of
     /// our order (version 1 had one rate of each for both sides together).
     public static let schema = FeatureSchema(names: Feature.allCases.map(\.name), version: 2)
-    public static let count = Feature.allCases.count
+    /// `Feature.allCases.count`, as a literal: a constant needs no lazy initialization (a
+    /// swift_once on every decision that sized its row with it). A test checks it.
+    public static let count = 19
 
     /// Price units per tick ($0.01 = 100).
     public var tick: Double = 100

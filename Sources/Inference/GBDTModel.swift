@@ -169,6 +169,9 @@ public final class GBDTModel: @unchecked Sendable {
     // Binned layout (`tw_gbdt_binned`; its tables are one allocation owned here).
     private let binned: UnsafeMutablePointer<tw_gbdt_binned>
     private let binnedStorage: UnsafeMutableRawPointer?
+    /// `binnedAVX512`, read once at load: the static's lazy initialization is not checked on
+    /// every prediction.
+    private let useAVX512: Bool
 
     /// Whether this CPU runs the binned layout with AVX-512 F, BW and VBMI (asked once).
     public static let binnedAVX512: Bool = tw_gbdt_binned_available()
@@ -228,6 +231,7 @@ public final class GBDTModel: @unchecked Sendable {
         case .general: chosen = .general
         }
         layout = chosen
+        useAVX512 = Self.binnedAVX512
         binned = .allocate(capacity: 1)
         if chosen == .binned {
             binnedStorage = Self.buildBinned(trees: trees, featureCount: nf, into: binned)
@@ -343,7 +347,7 @@ public final class GBDTModel: @unchecked Sendable {
     /// whenever the thread has the stack to spare).
     public func predictRaw(_ x: UnsafePointer<Float>) -> Double {
         if layout == .binned {
-            let sum = Self.binnedAVX512 ? tw_gbdt_binned_sum(binned, x) : tw_gbdt_binned_sum_avx2(binned, x)
+            let sum = useAVX512 ? tw_gbdt_binned_sum(binned, x) : tw_gbdt_binned_sum_avx2(binned, x)
             return (sum + baseScore) * outputScale
         }
         let nf = featureNames.count

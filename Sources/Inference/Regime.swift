@@ -50,10 +50,13 @@ public enum MarketRegime: UInt8, CaseIterable, Sendable, CustomStringConvertible
 /// locate; updates allocate nothing.
 public final class MarketState {
     public static let schema = FeatureSchema(names: RegimeFeature.allCases.map(\.name), version: 1)
-    public static let count = RegimeFeature.allCases.count
+    /// `RegimeFeature.allCases.count`, as a literal (see `FeatureState.count`).
+    public static let count = 7
 
     public var tick: Double = 100
-    public var tauNanos: Double = 1e9
+    public var tauNanos: Double = 1e9 { didSet { unit = 1e9 / tauNanos } }
+    /// The weight of one event, 1e9 / `tauNanos` (kept: a division less on every touch change).
+    var unit: Double = 1
 
     struct Stock {
         var bid: Int64 = 0, ask: Int64 = 0
@@ -65,6 +68,10 @@ public final class MarketState {
 
     let stocks: UnsafeMutablePointer<Stock>
     let maxLocates: Int
+    /// `depthLogs`' table, read through the instance: the static's lazy initialization is
+    /// checked once here, not on every touch change.
+    let depthTable: UnsafeMutablePointer<Double>
+    let depthTableCount: Int
     var twoSided: Double = 0
     var spreadSum: Double = 0
     var depthSum: Double = 0
@@ -77,6 +84,8 @@ public final class MarketState {
         self.maxLocates = maxLocates
         stocks = .allocate(capacity: maxLocates)
         stocks.initialize(repeating: Stock(), count: maxLocates)
+        depthTable = Self.depthLogs.table
+        depthTableCount = Self.depthLogs.count
     }
 
     deinit { stocks.deallocate() }
@@ -89,7 +98,7 @@ public final class MarketState {
         let keep = tauNanos / (tauNanos + dt)
         bboRate *= keep
         tradeRate *= keep
-        return 1e9 / tauNanos
+        return unit
     }
 
     /// The touch of stock `locate` changed.
@@ -116,7 +125,7 @@ public final class MarketState {
         s.pointee.counted = ok
         if ok {
             s.pointee.spreadTicks = Double(ask - bid) / tick
-            s.pointee.logDepth = Self.log1pOfDepth(bidShares + askShares)
+            s.pointee.logDepth = log1pOfDepth(bidShares + askShares)
             spreadSum += s.pointee.spreadTicks
             depthSum += s.pointee.logDepth
             twoSided += 1
@@ -129,8 +138,8 @@ public final class MarketState {
     /// computing it (the table is filled by the same call), without a log1p on every touch change
     /// of every followed stock (2.7% of a backtest's message loop on the simulator's day).
     @inline(__always)
-    static func log1pOfDepth(_ n: UInt64) -> Double {
-        n < UInt64(depthLogs.count) ? depthLogs.table[Int(n)] : log1p(Double(n))
+    func log1pOfDepth(_ n: UInt64) -> Double {
+        n < UInt64(depthTableCount) ? depthTable[Int(n)] : log1p(Double(n))
     }
 
     static let depthLogs = Log1pTable<Double>(count: 16_384)

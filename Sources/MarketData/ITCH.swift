@@ -221,7 +221,7 @@ public struct ITCHCounters: Sendable {
     /// Every message recorded, whatever became of it.
     @inlinable public var total: UInt64 { delivered &+ unknownType &+ badLength &+ empty }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func record(_ result: ITCH.DispatchResult) {
         switch result {
         case .delivered(let type):

@@ -10,6 +10,13 @@ import Testing
         return r
     }
 
+    @Test func rowWidthsAreTheSchemas() {
+        #expect(FeatureState.count == Feature.allCases.count)
+        #expect(FeatureState.count == FeatureState.schema.names.count)
+        #expect(MarketState.count == RegimeFeature.allCases.count)
+        #expect(MarketState.count == MarketState.schema.names.count)
+    }
+
     @Test func touchFeaturesAreExact() {
         var f = FeatureState()
         f.onBook(bid: 1_000_000, bidShares: 900, ask: 1_000_200, askShares: 100, bid2Shares: 100, ask2Shares: 900, now: 1_000)
