@@ -152,8 +152,10 @@ public final class OrderBook {
     let levels: UnsafeMutablePointer<LevelSlot>
     let levelCapacity: Int
     let table: UnsafeMutablePointer<HashSlot>
-    let tableMask: Int
-    let tableShift: UInt64
+    @usableFromInline let tableMask: Int
+    @usableFromInline let tableShift: UInt64
+    /// `table`'s address, for the prefetch hints the feed inlines (`prefetchReference`).
+    @usableFromInline let tableBytes: UnsafeMutableRawPointer
     let sides: UnsafeMutablePointer<SideBook>
     let locateCount: Int
     /// Level arena: every side's sorted (key, level) array lives in a block of it.
@@ -164,8 +166,8 @@ public final class OrderBook {
     /// entries[base].level.
     let classFree: UnsafeMutablePointer<Int32>
     static let sizeClasses = 40
-    static let blockBits: UInt64 = 8
-    static let blockMask: UInt64 = (1 << blockBits) - 1
+    @usableFromInline static let blockBits: UInt64 = 8
+    @usableFromInline static let blockMask: UInt64 = 255
     let state: UnsafeMutablePointer<BookState>
     /// Per locate: 1 once a capacity overflow refused one of its messages. Its book has missed
     /// an order (or lost one on a replace) and stays wrong from then on: unusable until restart.
@@ -212,6 +214,8 @@ public final class OrderBook {
         tableMask = (1 << bits) - 1
         tableShift = UInt64(64 - bits)
         table = BookMemory.allocate(HashSlot.self, count: 1 << bits)
+        tableBytes = UnsafeMutableRawPointer(table)
+        precondition(MemoryLayout<HashSlot>.stride == 16, "prefetchReference assumes 16-byte table slots")
         table.initialize(repeating: HashSlot(key: 0, handle: -1, distance: 0), count: 1 << bits)
 
         locateCount = c.maxLocates
@@ -406,6 +410,7 @@ public final class OrderBook {
     /// Fibonacci-hashed position, so references differing only in high bits, or stepping by
     /// other powers of two, still spread over the whole table.
     @inline(__always)
+    @inlinable
     func home(_ key: UInt64) -> Int {
         let r = (key &>> 2) | (key &<< 62)
         let block = ((r &>> Self.blockBits) &* 0x9E37_79B9_7F4A_7C15) &>> tableShift

@@ -6,14 +6,15 @@
 //
 // Hints never change the book and never fault: they read only slots inside the buffers (a
 // stale handle is still a handle), and a wrong guess costs one wasted prefetch.
-import CShims
+public import CShims
 public import TickwireCore
 
 extension OrderBook {
-    /// Stage 1 (farthest): the table line where `ref` lives or would be inserted.
-    @inline(__always)
+    /// Stage 1 (farthest): the table line where `ref` lives or would be inserted. Inlinable:
+    /// a feed that looks ahead calls it for every message, in another module.
+    @inlinable @inline(__always)
     public func prefetchReference(_ ref: OrderRef) {
-        tw_prefetch(table + home(ref.rawValue))
+        tw_prefetch(tableBytes + home(ref.rawValue) &* 16)  // a HashSlot's stride (checked at init)
     }
 
     /// Stage 2: the order slot of `ref`, if it is live (its table line should be cached now).
