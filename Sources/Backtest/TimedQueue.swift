@@ -44,7 +44,7 @@ struct TimedQueue: ~Copyable {
 
     /// Appends a record arriving at `time`, or at the last record's time if that is later.
     /// Returns the time it was stamped with.
-    @discardableResult
+    @discardableResult @inline(__always)
     mutating func push(_ bytes: UnsafeRawBufferPointer, at time: UInt64) -> UInt64 {
         let t = max(time, lastTime)
         lastTime = t
@@ -138,6 +138,7 @@ struct TimedQueue: ~Copyable {
     }
 
     /// Removes the front record.
+    @inline(__always)
     mutating func pop() {
         precondition(count > 0)
         let n = Int(storage.loadUnaligned(fromByteOffset: head + 8, as: UInt32.self))
