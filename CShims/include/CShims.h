@@ -455,6 +455,13 @@ bool tw_gbdt_binned_avx2_available(void);
 /// looked up 32 at a time with byte shuffles.
 double tw_gbdt_binned_sum_avx2(const tw_gbdt_binned *model, const float *x);
 
+/// log1p of the four doubles at `in` into `out` (which may be `in`): libmvec's AVX2 kernel
+/// when the CPU has AVX2, else four scalar calls. Rounded to float, the same as log1p's (log1p.c).
+/// No allocation, no system call.
+void tw_log1p4(const double *in, double *out);
+/// Whether tw_log1p4 runs the vector kernel on this CPU.
+bool tw_log1p4_vector(void);
+
 /// getrandom(2) of `len` bytes (blocking until the pool is seeded, EINTR retried): 0 or -errno.
 /// Setup only (TCP ISN key, ephemeral ports), never the hot path.
 int tw_random_bytes(void *buf, size_t len);
