@@ -1,6 +1,7 @@
 // CShims: the only C in Tickwire. It wraps DPDK 22.11 (the only place that includes rte_*.h),
 // libpcap, and the socket calls whose control-message macros Swift cannot import; and it holds
-// one compute kernel, the AVX-512 GBDT evaluation (gbdt.c), which Swift cannot target per function.
+// the compute kernels Swift cannot target per function: the GBDT evaluation on AVX-512 or AVX2
+// (gbdt.c) and a feature row's vector log1p (log1p.c).
 //
 // Rules kept by every wrapper here:
 // - every symbol is prefixed `tw_`;
