@@ -94,8 +94,7 @@ let package = Package(
             path: "CShims",
             publicHeadersPath: "include",
             cSettings: [.unsafeFlags(dpdkCFlags + ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"])],
-            // libmvec: glibc's vector math (log1p.c); part of libc6, its link name in libc6-dev.
-            linkerSettings: dpdkLibraries + [.linkedLibrary("mvec"), .linkedLibrary("m")]
+            linkerSettings: dpdkLibraries
         ),
         .target(
             name: "TickwireCore",
@@ -247,7 +246,7 @@ let package = Package(
         .testTarget(name: "OrderBookTests", dependencies: ["OrderBook", "TickwireCore"]),
         .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "TickwireCore", "Packets", "Sockets", "Exchange", "Risk", "TestSupport"]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "TickwireCore"]),
-        .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "TickwireCore", "CShims"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "InferenceTests", dependencies: ["TestSupport", "Inference", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference", "Exchange", "MarketData", "TickwireCore"], swiftSettings: strict),
         .testTarget(name: "HostTuningTests", dependencies: ["HostTuning", "TickwireCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ApplianceTests", dependencies: ["TestSupport", "Appliance", "Strategy", "Inference", "Training", "Exchange", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Packets", "DPDK", "Capture", "TickwireCore", "CShims"]),

@@ -1,7 +1,6 @@
 // CShims: the only C in Tickwire. It wraps DPDK 22.11 (the only place that includes rte_*.h),
 // libpcap, and the socket calls whose control-message macros Swift cannot import; and it holds
-// the compute kernels Swift cannot target per function: the GBDT evaluation on AVX-512 or AVX2
-// (gbdt.c) and a feature row's vector log1p (log1p.c).
+// one compute kernel, the AVX-512 GBDT evaluation (gbdt.c), which Swift cannot target per function.
 //
 // Rules kept by every wrapper here:
 // - every symbol is prefixed `tw_`;
@@ -455,13 +454,6 @@ bool tw_gbdt_binned_avx2_available(void);
 /// tw_gbdt_binned_sum on AVX2 (the same tables, the same result bit for bit): a tree's 63 bins
 /// looked up 32 at a time with byte shuffles.
 double tw_gbdt_binned_sum_avx2(const tw_gbdt_binned *model, const float *x);
-
-/// log1p of the four doubles at `in` into `out` (which may be `in`): libmvec's AVX2 kernel
-/// when the CPU has AVX2, else four scalar calls. Rounded to float, the same as log1p's (log1p.c).
-/// No allocation, no system call.
-void tw_log1p4(const double *in, double *out);
-/// Whether tw_log1p4 runs the vector kernel on this CPU.
-bool tw_log1p4_vector(void);
 
 /// getrandom(2) of `len` bytes (blocking until the pool is seeded, EINTR retried): 0 or -errno.
 /// Setup only (TCP ISN key, ephemeral ports), never the hot path.

@@ -7,7 +7,6 @@
 // Rates and averages decay with time, not with event count: an EWMA over the feed's clock with
 // time constant tau, weight dt / (tau + dt) per update (a first-order approximation of
 // 1 - exp(-dt/tau) that needs no exp on the hot path and stays in (0, 1) for any dt).
-import CShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -222,16 +221,10 @@ public struct FeatureState: Sendable {
         row[Feature.logAskShares.rawValue] = Self.log1pOfCount(askShares)
         let scale = max(a + b, 1)
         row[Feature.tradeFlowImbalance.rawValue] = Float(max(-1, min(1, flow / scale)))
-        // The four rates' logarithms in one vector call (CShims/log1p.c: as Floats, the same
-        // as four log1p calls, at about a third of their cost on the decision's path).
-        var rates = SIMD4<Double>(arrivalsBid, arrivalsAsk, cancelsBid, cancelsAsk)
-        withUnsafeMutablePointer(to: &rates) { p in
-            p.withMemoryRebound(to: Double.self, capacity: 4) { tw_log1p4($0, $0) }
-        }
-        row[Feature.arrivalRateBid.rawValue] = Float(rates[0])
-        row[Feature.arrivalRateAsk.rawValue] = Float(rates[1])
-        row[Feature.cancelRateBid.rawValue] = Float(rates[2])
-        row[Feature.cancelRateAsk.rawValue] = Float(rates[3])
+        row[Feature.arrivalRateBid.rawValue] = Float(log1p(arrivalsBid))
+        row[Feature.arrivalRateAsk.rawValue] = Float(log1p(arrivalsAsk))
+        row[Feature.cancelRateBid.rawValue] = Float(log1p(cancelsBid))
+        row[Feature.cancelRateAsk.rawValue] = Float(log1p(cancelsAsk))
         row[Feature.realizedVolTicks.rawValue] = Float(volVar.squareRoot())
         let sinceTrade = lastTradeAt == 0 || now < lastTradeAt ? 3_600_000.0 : Double(now - lastTradeAt) / 1e6
         row[Feature.logMillisSinceTrade.rawValue] = Float(log1p(sinceTrade))
