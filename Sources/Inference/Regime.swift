@@ -68,10 +68,9 @@ public final class MarketState {
 
     let stocks: UnsafeMutablePointer<Stock>
     let maxLocates: Int
-    /// `depthLogs`' table, read through the instance: the static's lazy initialization is
-    /// checked once here, not on every touch change.
-    let depthTable: UnsafeMutablePointer<Double>
-    let depthTableCount: Int
+    /// `depthLogs`, read through the instance: the static's lazy initialization is checked
+    /// once here, not on every touch change.
+    let depths: Log1pTable<Double>
     var twoSided: Double = 0
     var spreadSum: Double = 0
     var depthSum: Double = 0
@@ -84,8 +83,7 @@ public final class MarketState {
         self.maxLocates = maxLocates
         stocks = .allocate(capacity: maxLocates)
         stocks.initialize(repeating: Stock(), count: maxLocates)
-        depthTable = Self.depthLogs.table
-        depthTableCount = Self.depthLogs.count
+        depths = Self.depthLogs
     }
 
     deinit { stocks.deallocate() }
@@ -139,7 +137,7 @@ public final class MarketState {
     /// of every followed stock (2.7% of a backtest's message loop on the simulator's day).
     @inline(__always)
     func log1pOfDepth(_ n: UInt64) -> Double {
-        n < UInt64(depthTableCount) ? depthTable[Int(n)] : log1p(Double(n))
+        n < UInt64(depths.count) ? depths.table[Int(n)] : log1p(Double(n))
     }
 
     static let depthLogs = Log1pTable<Double>(count: 16_384)

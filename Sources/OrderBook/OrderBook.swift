@@ -104,6 +104,7 @@ struct LevelSlot {
 /// An open-addressing slot; `handle < 0` means empty. `distance` is how far the slot lies past
 /// the key's home (in the padding a 16-byte slot has anyway): the Robin Hood order is kept from
 /// it, and a deletion stops at the first entry that sits at its home.
+@usableFromInline
 struct HashSlot {
     var key: UInt64
     var handle: Int32
@@ -151,11 +152,9 @@ public final class OrderBook {
     let orderCapacity: Int
     let levels: UnsafeMutablePointer<LevelSlot>
     let levelCapacity: Int
-    let table: UnsafeMutablePointer<HashSlot>
+    @usableFromInline let table: UnsafeMutablePointer<HashSlot>
     @usableFromInline let tableMask: Int
     @usableFromInline let tableShift: UInt64
-    /// `table`'s address, for the prefetch hints the feed inlines (`prefetchReference`).
-    @usableFromInline let tableBytes: UnsafeMutableRawPointer
     let sides: UnsafeMutablePointer<SideBook>
     let locateCount: Int
     /// Level arena: every side's sorted (key, level) array lives in a block of it.
@@ -167,7 +166,7 @@ public final class OrderBook {
     let classFree: UnsafeMutablePointer<Int32>
     static let sizeClasses = 40
     @usableFromInline static let blockBits: UInt64 = 8
-    @usableFromInline static let blockMask: UInt64 = 255
+    @usableFromInline static let blockMask: UInt64 = (1 << blockBits) - 1
     let state: UnsafeMutablePointer<BookState>
     /// Per locate: 1 once a capacity overflow refused one of its messages. Its book has missed
     /// an order (or lost one on a replace) and stays wrong from then on: unusable until restart.
@@ -214,8 +213,6 @@ public final class OrderBook {
         tableMask = (1 << bits) - 1
         tableShift = UInt64(64 - bits)
         table = BookMemory.allocate(HashSlot.self, count: 1 << bits)
-        tableBytes = UnsafeMutableRawPointer(table)
-        precondition(MemoryLayout<HashSlot>.stride == 16, "prefetchReference assumes 16-byte table slots")
         table.initialize(repeating: HashSlot(key: 0, handle: -1, distance: 0), count: 1 << bits)
 
         locateCount = c.maxLocates

@@ -14,7 +14,7 @@ extension OrderBook {
     /// a feed that looks ahead calls it for every message, in another module.
     @inlinable @inline(__always)
     public func prefetchReference(_ ref: OrderRef) {
-        tw_prefetch(tableBytes + home(ref.rawValue) &* 16)  // a HashSlot's stride (checked at init)
+        tw_prefetch(table + home(ref.rawValue))
     }
 
     /// Stage 2: the order slot of `ref`, if it is live (its table line should be cached now).
