@@ -60,8 +60,71 @@ static inline unsigned tw_gbdt_leaf(uint64_t c) {
     return (step >> 8) + sub;
 }
 
-TW_AVX512
-double tw_gbdt_binned_sum(const tw_gbdt_binned *m, const float *x) {
+// The decision's test after trees 0 ... t - 1 (t a multiple of eight, more trees to come): the
+// partial sum, taken from four running sums, settles the comparison with lo and hi when even
+// the remaining trees' extremes cannot bring it back (see tw_gbdt_binned_decide).
+#define TW_EXIT(t, partial)                                           \
+    {                                                                 \
+        const double p_ = (partial);                                  \
+        if (p_ + m->exit_max[(t) >> 2] < lo) return -(t);             \
+        if (p_ + m->exit_min[(t) >> 2] > hi) return (t);              \
+    }
+
+// Every tree's leaf LEAF(t). Summing (decide == 0): added in tree order into `sum`, one chain
+// of adds. Deciding: added into four running sums (tree t into a[t mod 4]), four chains a
+// quarter as long, tested after every eighth tree (each test costs about ten instructions,
+// paid in full where nothing settles early); after the last tree their total settles it unless
+// it lies within exit_slack of lo or hi, and then the function returns 0 without a sum (the
+// caller sums in tree order: only the tree-order sum is LightGBM's bit for bit, and only it can
+// say which side of the cut so close a score is on).
+#define TW_TREES(LEAF)                                                                  \
+    int t = 0;                                                                          \
+    if (decide) {                                                                       \
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                          \
+        for (; t + 8 <= nt; t += 8) {                                                   \
+            a0 += LEAF(t); a1 += LEAF(t + 1); a2 += LEAF(t + 2); a3 += LEAF(t + 3);     \
+            a0 += LEAF(t + 4); a1 += LEAF(t + 5); a2 += LEAF(t + 6); a3 += LEAF(t + 7); \
+            if (t + 8 < nt) TW_EXIT(t + 8, (a0 + a1) + (a2 + a3))                       \
+        }                                                                               \
+        for (; t + 4 <= nt; t += 4) {                                                   \
+            a0 += LEAF(t); a1 += LEAF(t + 1); a2 += LEAF(t + 2); a3 += LEAF(t + 3);     \
+        }                                                                               \
+        for (; t < nt; t++) a0 += LEAF(t);                                              \
+        const double total = (a0 + a1) + (a2 + a3);                                     \
+        if (total + m->exit_slack < lo) return -nt;                                     \
+        if (total - m->exit_slack > hi) return nt;                                      \
+        return 0;                                                                       \
+    }                                                                                   \
+    for (; t < nt; t++) sum += LEAF(t);
+
+// Tree t's leaf for bins tb (no feature missing).
+TW_AVX512 static inline __attribute__((always_inline))
+double tw_gbdt_512_leaf(const tw_gbdt_binned *m, __m512i tb, int t) {
+    __m512i ix = _mm512_loadu_si512((const void *)(m->features + 64 * t));
+    __m512i b = _mm512_permutexvar_epi8(ix, tb);
+    uint64_t c = _mm512_cmpgt_epu8_mask(b, _mm512_loadu_si512((const void *)(m->ranks + 64 * t)));
+    return m->leaves[64 * t + tw_gbdt_leaf(c)];
+}
+
+// Tree t's leaf when some feature is missing: a node on a NaN feature goes right iff its route
+// says so; a node with zero-as-missing sends NaN and zero its default way, whatever the compare
+// said. tf: per feature, bit 0: NaN; bit 1: NaN or zero.
+TW_AVX512 static inline __attribute__((always_inline))
+double tw_gbdt_512_leaf_missing(const tw_gbdt_binned *m, __m512i tb, __m512i tf, int t) {
+    __m512i ix = _mm512_loadu_si512((const void *)(m->features + 64 * t));
+    __m512i b = _mm512_permutexvar_epi8(ix, tb);
+    uint64_t c = _mm512_cmpgt_epu8_mask(b, _mm512_loadu_si512((const void *)(m->ranks + 64 * t)));
+    __m512i fl = _mm512_permutexvar_epi8(ix, tf);
+    uint64_t nodeNaN = _mm512_test_epi8_mask(fl, _mm512_set1_epi8(1)), nodeZero = _mm512_test_epi8_mask(fl, _mm512_set1_epi8(2));
+    uint64_t zm = nodeZero & m->zero_missing[t];
+    c = (c & ~zm) | (zm & m->zero_right[t]) | (nodeNaN & m->nan_right[t]);
+    return m->leaves[64 * t + tw_gbdt_leaf(c)];
+}
+
+// The AVX-512 walk, summing every tree into *out (decide == 0), or stopping early as
+// tw_gbdt_binned_decide says (decide == 1). Inlined into both with decide a constant.
+TW_AVX512 static inline __attribute__((always_inline))
+int tw_gbdt_512(const tw_gbdt_binned *m, const float *x, int decide, double lo, double hi, double *out) {
     const int nf = m->feature_count;
     uint8_t bins[64] __attribute__((aligned(64)));
     int32_t keys[64] __attribute__((aligned(64)));
@@ -99,30 +162,32 @@ double tw_gbdt_binned_sum(const tw_gbdt_binned *m, const float *x) {
     const int nt = m->tree_count;
     double sum = 0;
     if (!anyFlag) {
-        for (int t = 0; t < nt; t++) {
-            __m512i ix = _mm512_loadu_si512((const void *)(m->features + 64 * t));
-            __m512i b = _mm512_permutexvar_epi8(ix, tb);
-            uint64_t c = _mm512_cmpgt_epu8_mask(b, _mm512_loadu_si512((const void *)(m->ranks + 64 * t)));
-            sum += m->leaves[64 * t + tw_gbdt_leaf(c)];
-        }
-        return sum;
+#define TW_LEAF(t) tw_gbdt_512_leaf(m, tb, (t))
+        TW_TREES(TW_LEAF)
+#undef TW_LEAF
+        *out = sum;
+        return 0;
     }
-    // Some feature is missing: a node on a NaN feature goes right iff its route says so; a node
-    // with zero-as-missing sends NaN and zero its default way, whatever the compare said.
-    // Per feature, bit 0: NaN; bit 1: NaN or zero.
     const __m512i tf = _mm512_or_si512(_mm512_maskz_set1_epi8(nan, 1), _mm512_maskz_set1_epi8(zero, 2));
-    const __m512i one = _mm512_set1_epi8(1), two = _mm512_set1_epi8(2);
-    for (int t = 0; t < nt; t++) {
-        __m512i ix = _mm512_loadu_si512((const void *)(m->features + 64 * t));
-        __m512i b = _mm512_permutexvar_epi8(ix, tb);
-        uint64_t c = _mm512_cmpgt_epu8_mask(b, _mm512_loadu_si512((const void *)(m->ranks + 64 * t)));
-        __m512i fl = _mm512_permutexvar_epi8(ix, tf);
-        uint64_t nodeNaN = _mm512_test_epi8_mask(fl, one), nodeZero = _mm512_test_epi8_mask(fl, two);
-        uint64_t zm = nodeZero & m->zero_missing[t];
-        c = (c & ~zm) | (zm & m->zero_right[t]) | (nodeNaN & m->nan_right[t]);
-        sum += m->leaves[64 * t + tw_gbdt_leaf(c)];
-    }
+#define TW_LEAF(t) tw_gbdt_512_leaf_missing(m, tb, tf, (t))
+    TW_TREES(TW_LEAF)
+#undef TW_LEAF
+    *out = sum;
+    return 0;
+}
+
+TW_AVX512
+double tw_gbdt_binned_sum(const tw_gbdt_binned *m, const float *x) {
+    double sum;
+    (void)tw_gbdt_512(m, x, 0, 0, 0, &sum);
     return sum;
+}
+
+TW_AVX512
+int tw_gbdt_binned_decide(const tw_gbdt_binned *m, const float *x, double lo, double hi, double *sum) {
+    const int settled = tw_gbdt_512(m, x, 1, lo, hi, sum);
+    if (settled == 0) *sum = tw_gbdt_binned_sum(m, x);
+    return settled;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,11 +265,12 @@ uint32_t tw_gbdt_compare4(const tw_gbdt_binned *m, const __m256i *tab, const __m
 // not, and in this order the CPU overlaps them. The leaves are added in tree order, as
 // everywhere.
 TW_AVX2 static inline __attribute__((always_inline))
-double tw_gbdt_avx2_two_step(const tw_gbdt_binned *m, const __m256i *tab, const __m256i *ftab, int tables, int flagged) {
+int tw_gbdt_avx2_two_step(const tw_gbdt_binned *m, const __m256i *tab, const __m256i *ftab, int tables, int flagged,
+                          int decide, double lo, double hi, double *out) {
     const int nt = m->tree_count;
     const size_t topStride = 32 * (size_t)(tables + 1), subStride = 64 * (size_t)(tables + 1);
     const size_t r = 64 * (size_t)tables;
-    double sum = 0;
+    double sum = 0, a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     uint32_t first[16];
     for (int t0 = 0; t0 < nt; t0 += 64) {
         const int groups = (nt - t0 + 3) / 4 < 16 ? (nt - t0 + 3) / 4 : 16;
@@ -227,16 +293,30 @@ double tw_gbdt_avx2_two_step(const tw_gbdt_binned *m, const __m256i *tab, const 
             for (int k = 0; k < tables; k++) ix[k] = tw_gbdt_gather4(p0 + 64 * k, p1 + 64 * k, p2 + 64 * k, p3 + 64 * k);
             uint32_t c2 = tw_gbdt_compare4(m, tab, ftab, tables, flagged, ix, tw_gbdt_gather4(p0 + r, p1 + r, p2 + r, p3 + r),
                                            t, 7 + 7 * s0, 7 + 7 * s1, 7 + 7 * s2, 7 + 7 * s3);
-            sum += leaves[8 * s0 + tw_gbdt_walk3[c2 & 127]];
+            // Summing: one chain in tree order. Deciding: four running sums, tested after
+            // every eighth tree as TW_TREES does.
+            const double l0 = leaves[8 * s0 + tw_gbdt_walk3[c2 & 127]];
+            if (decide) a0 += l0; else sum += l0;
             if (nt - t == 1) break;
-            sum += leaves[64 + 8 * s1 + tw_gbdt_walk3[(c2 >> 8) & 127]];
+            const double l1 = leaves[64 + 8 * s1 + tw_gbdt_walk3[(c2 >> 8) & 127]];
+            if (decide) a1 += l1; else sum += l1;
             if (nt - t == 2) break;
-            sum += leaves[128 + 8 * s2 + tw_gbdt_walk3[(c2 >> 16) & 127]];
+            const double l2 = leaves[128 + 8 * s2 + tw_gbdt_walk3[(c2 >> 16) & 127]];
+            if (decide) a2 += l2; else sum += l2;
             if (nt - t == 3) break;
-            sum += leaves[192 + 8 * s3 + tw_gbdt_walk3[(c2 >> 24) & 127]];
+            const double l3 = leaves[192 + 8 * s3 + tw_gbdt_walk3[(c2 >> 24) & 127]];
+            if (decide) a3 += l3; else sum += l3;
+            if (decide && (t & 4) && nt - t > 4) TW_EXIT(t + 4, (a0 + a1) + (a2 + a3))
         }
     }
-    return sum;
+    if (decide) {
+        const double total = (a0 + a1) + (a2 + a3);
+        if (total + m->exit_slack < lo) return -nt;
+        if (total - m->exit_slack > hi) return nt;
+        return 0;
+    }
+    *out = sum;
+    return 0;
 }
 
 // How many of the 16 keys at p are below k.
@@ -247,8 +327,8 @@ unsigned tw_gbdt_count16(__m256i k, const int32_t *p) {
     return (unsigned)__builtin_popcount(a | b << 8);
 }
 
-TW_AVX2
-double tw_gbdt_binned_sum_avx2(const tw_gbdt_binned *m, const float *x) {
+TW_AVX2 static inline __attribute__((always_inline))
+int tw_gbdt_avx2(const tw_gbdt_binned *m, const float *x, int decide, double lo, double hi, double *out) {
     const int nf = m->feature_count;
     int32_t keys[64] __attribute__((aligned(32)));
     uint8_t bins[64] __attribute__((aligned(32)));
@@ -305,24 +385,38 @@ double tw_gbdt_binned_sum_avx2(const tw_gbdt_binned *m, const float *x) {
     // One loop per table count and flag case, so that each is straight-line code.
     if (!anyFlag) {
         switch (tables) {
-        case 1: return tw_gbdt_avx2_two_step(m, tab, ftab, 1, 0);
-        case 2: return tw_gbdt_avx2_two_step(m, tab, ftab, 2, 0);
-        case 3: return tw_gbdt_avx2_two_step(m, tab, ftab, 3, 0);
-        default: return tw_gbdt_avx2_two_step(m, tab, ftab, 4, 0);
+        case 1: return tw_gbdt_avx2_two_step(m, tab, ftab, 1, 0, decide, lo, hi, out);
+        case 2: return tw_gbdt_avx2_two_step(m, tab, ftab, 2, 0, decide, lo, hi, out);
+        case 3: return tw_gbdt_avx2_two_step(m, tab, ftab, 3, 0, decide, lo, hi, out);
+        default: return tw_gbdt_avx2_two_step(m, tab, ftab, 4, 0, decide, lo, hi, out);
         }
     }
     if (!m->has_zero_missing) {
         switch (tables) {
-        case 1: return tw_gbdt_avx2_two_step(m, tab, ftab, 1, 1);
-        case 2: return tw_gbdt_avx2_two_step(m, tab, ftab, 2, 1);
-        case 3: return tw_gbdt_avx2_two_step(m, tab, ftab, 3, 1);
-        default: return tw_gbdt_avx2_two_step(m, tab, ftab, 4, 1);
+        case 1: return tw_gbdt_avx2_two_step(m, tab, ftab, 1, 1, decide, lo, hi, out);
+        case 2: return tw_gbdt_avx2_two_step(m, tab, ftab, 2, 1, decide, lo, hi, out);
+        case 3: return tw_gbdt_avx2_two_step(m, tab, ftab, 3, 1, decide, lo, hi, out);
+        default: return tw_gbdt_avx2_two_step(m, tab, ftab, 4, 1, decide, lo, hi, out);
         }
     }
     switch (tables) {
-    case 1: return tw_gbdt_avx2_two_step(m, tab, ftab, 1, 2);
-    case 2: return tw_gbdt_avx2_two_step(m, tab, ftab, 2, 2);
-    case 3: return tw_gbdt_avx2_two_step(m, tab, ftab, 3, 2);
-    default: return tw_gbdt_avx2_two_step(m, tab, ftab, 4, 2);
+    case 1: return tw_gbdt_avx2_two_step(m, tab, ftab, 1, 2, decide, lo, hi, out);
+    case 2: return tw_gbdt_avx2_two_step(m, tab, ftab, 2, 2, decide, lo, hi, out);
+    case 3: return tw_gbdt_avx2_two_step(m, tab, ftab, 3, 2, decide, lo, hi, out);
+    default: return tw_gbdt_avx2_two_step(m, tab, ftab, 4, 2, decide, lo, hi, out);
     }
+}
+
+TW_AVX2
+double tw_gbdt_binned_sum_avx2(const tw_gbdt_binned *m, const float *x) {
+    double sum;
+    (void)tw_gbdt_avx2(m, x, 0, 0, 0, &sum);
+    return sum;
+}
+
+TW_AVX2
+int tw_gbdt_binned_decide_avx2(const tw_gbdt_binned *m, const float *x, double lo, double hi, double *sum) {
+    const int settled = tw_gbdt_avx2(m, x, 1, lo, hi, sum);
+    if (settled == 0) *sum = tw_gbdt_binned_sum_avx2(m, x);
+    return settled;
 }

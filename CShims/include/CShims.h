@@ -437,6 +437,14 @@ typedef struct tw_gbdt_binned {
     /// 13 + 7s) and a padding byte. A padding byte is index 0x80 / rank 0x7f (never right).
     const uint8_t *avx2_top;
     const uint8_t *avx2_sub;
+    /// For tw_gbdt_binned_decide: entry j (j = 1 ... (tree_count - 1) / 4) bounds what trees
+    /// 4j ... tree_count - 1 can still add: at most exit_max[j], at least exit_min[j] (the sums of
+    /// their largest and smallest leaves, widened by exit_slack); exit_slack: more than the
+    /// rounding of adding the model's leaves in any order (its sums differ from the tree-order
+    /// sum by less).
+    const double *exit_max;
+    const double *exit_min;
+    double exit_slack;
     int32_t feature_count;  // 1...64
     int32_t tree_count;
     int32_t has_zero_missing;
@@ -454,6 +462,17 @@ bool tw_gbdt_binned_avx2_available(void);
 /// tw_gbdt_binned_sum on AVX2 (the same tables, the same result bit for bit): a tree's 63 bins
 /// looked up 32 at a time with byte shuffles.
 double tw_gbdt_binned_sum_avx2(const tw_gbdt_binned *model, const float *x);
+/// Whether the sum of the leaves for `x` (tw_gbdt_binned_sum's, in tree order) is below `lo`
+/// or above `hi`, settled as early as the trees allow: the leaves are added into four running
+/// sums (four short chains of adds, not one long one); after every eighth tree, a partial sum s
+/// with s + exit_max[j] < lo can only end below lo, and s + exit_min[j] > hi only above hi.
+/// Returns -k (below) or +k (above) when the first k trees settled it (k <= tree_count), and 0
+/// when the sum lies too close to lo or hi for any order but the tree order to tell: `*sum` then
+/// holds tw_gbdt_binned_sum's result, bit for bit. lo = -inf and hi = +inf settle nothing, and
+/// lo <= hi is required.
+int tw_gbdt_binned_decide(const tw_gbdt_binned *model, const float *x, double lo, double hi, double *sum);
+/// tw_gbdt_binned_decide on the AVX2 kernel.
+int tw_gbdt_binned_decide_avx2(const tw_gbdt_binned *model, const float *x, double lo, double hi, double *sum);
 
 /// getrandom(2) of `len` bytes (blocking until the pool is seeded, EINTR retried): 0 or -errno.
 /// Setup only (TCP ISN key, ephemeral ports), never the hot path.

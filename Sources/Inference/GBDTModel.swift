@@ -1,5 +1,6 @@
 import CShims
 import Foundation
+import Synchronization
 
 // MARK: - Parser output
 
@@ -172,6 +173,10 @@ public final class GBDTModel: @unchecked Sendable {
     /// `binnedAVX512`, read once at load: the static's lazy initialization is not checked on
     /// every prediction.
     private let useAVX512: Bool
+    /// This model among every one loaded in the process (never reused): what a `ProbabilityCut`
+    /// names its model by.
+    let identity: UInt
+    private static let loaded = Atomic<UInt>(0)
 
     /// Whether this CPU runs the binned layout with AVX-512 F, BW and VBMI (asked once).
     public static let binnedAVX512: Bool = tw_gbdt_binned_available()
@@ -232,6 +237,7 @@ public final class GBDTModel: @unchecked Sendable {
         }
         layout = chosen
         useAVX512 = Self.binnedAVX512
+        identity = Self.loaded.add(1, ordering: .relaxed).newValue
         binned = .allocate(capacity: 1)
         if chosen == .binned {
             binnedStorage = Self.buildBinned(trees: trees, featureCount: nf, into: binned)
@@ -521,7 +527,9 @@ extension GBDTModel {
         // The two-step walk's blocks (tw_gbdt_binned.avx2_top, avx2_sub): trees in groups of 4.
         let groups = (nt + 3) / 4, topStride = 32 * (tables + 1)
         let topBytes = max(64, (groups * topStride + 63) / 64 * 64), subBytes = max(64, 4 * groups * avx2Stride)
-        let total = pivotBytes + thresholdBytes + 2 * nodeBytes + 3 * maskBytes + leafBytes + topBytes + subBytes + 64
+        // The early exit's bounds (tw_gbdt_binned.exit_max, exit_min): one per fourth tree.
+        let exitCount = nt / 4 + 1, exitBytes = (exitCount * 8 + 63) / 64 * 64
+        let total = pivotBytes + thresholdBytes + 2 * nodeBytes + 3 * maskBytes + leafBytes + topBytes + subBytes + 64 + 2 * exitBytes
         let raw = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 64)
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: total)
         var at = 0
@@ -539,6 +547,7 @@ extension GBDTModel {
         for i in 0..<groups * topStride { avx2Top[i] = (i / 32) % (tables + 1) < tables ? 0x80 : 0x7f }
         for i in 0..<4 * groups * avx2Stride { avx2Sub[i] = (i / 64) % (tables + 1) < tables ? 0x80 : 0x7f }
         let avx2Slots = take(UInt8.self, 64)
+        let exitMax = take(Double.self, exitBytes), exitMin = take(Double.self, exitBytes)
         for (i, f) in used.enumerated() { avx2Slots[i] = UInt8(f) }
         var rank: [[Int32: UInt8]] = []
         for (f, keys) in distinct.enumerated() {
@@ -596,16 +605,169 @@ extension GBDTModel {
                 for st in 0..<8 { for n in 0..<7 { sub[64 * k + 8 * st + n] = block[64 * k + 7 + 7 * st + n] } }
             }
         }
+        let exitSlack = fillExitBounds(leaves: leaves, treeCount: nt, max: exitMax, min: exitMin)
         model.initialize(to: tw_gbdt_binned(
             pivots: pivots, thresholds: thresholds, features: features, ranks: ranks,
             nan_right: nanRight, zero_missing: zeroMissing, zero_right: zeroRight, leaves: leaves,
             avx2_slots: avx2Slots, avx2_used: used.reduce(0) { $0 | 1 << UInt64($1) },
-            avx2_top: avx2Top, avx2_sub: avx2Sub,
+            avx2_top: avx2Top, avx2_sub: avx2Sub, exit_max: exitMax, exit_min: exitMin, exit_slack: exitSlack,
             feature_count: Int32(nf), tree_count: Int32(nt),
             has_zero_missing: trees.contains { $0.nodes.contains { $0.missing.rawValue >= 2 } } ? 1 : 0,
             avx2_slot_count: Int32(used.count)))
         return raw
     }
+}
+
+// MARK: - Early exit
+
+extension GBDTModel {
+    /// The early exit's bounds: entry j, what trees 4j ... nt - 1 can still add at most (`max`)
+    /// and at least (`min`), widened by `slack`: more than the rounding of summing any of them
+    /// in any order onto any partial sum (each sum's error is at most (n - 1) u times the sum of
+    /// the magnitudes, u = 2^-53, and every magnitude here is at most `scale`).
+    static func fillExitBounds(leaves: UnsafePointer<Double>, treeCount nt: Int,
+                               max upper: UnsafeMutablePointer<Double>, min lower: UnsafeMutablePointer<Double>) -> Double {
+        var hi = [Double](repeating: 0, count: nt), lo = [Double](repeating: 0, count: nt)
+        var scale = 0.0
+        for t in 0..<nt {
+            let tree = UnsafeBufferPointer(start: leaves + 64 * t, count: 64)
+            hi[t] = tree.max() ?? 0
+            lo[t] = tree.min() ?? 0
+            scale += Swift.max(abs(hi[t]), abs(lo[t]))
+        }
+        // Non-finite leaves (a hostile file the loader let through) disable the exit: NaN
+        // compares false.
+        // Any two orders of summing differ by at most 2 (n - 1) u scale; the kernel's tests
+        // add a few more roundings of sums no larger. 2^-44 = 512 u leaves room to spare.
+        let slack = scale.isFinite ? Double(nt + 8) * scale * 0x1p-44 : .nan
+        var above = 0.0, below = 0.0
+        var t = nt
+        while t > 0 {
+            t -= 1
+            above += hi[t]
+            below += lo[t]
+            if t % 4 == 0 {
+                upper[t / 4] = above + slack
+                lower[t / 4] = below - slack
+            }
+        }
+        return slack
+    }
+
+    /// The sums of leaves that settle `probability`: below `lowSum` the model's output is below
+    /// it, above `highSum` above it. nil when the transform cannot be inverted there (then
+    /// every tree is summed).
+    func cutSums(probability t: Double) -> (low: Double, high: Double)? {
+        guard layout == .binned, t.isFinite, outputScale > 0, outputScale.isFinite else { return nil }
+        let raw: Double
+        switch transform {
+        case .identity: raw = t
+        case let .sigmoid(scale):
+            guard t > 0, t < 1, scale > 0, scale.isFinite else { return nil }
+            raw = log(t / (1 - t)) / scale
+        case .exponential:
+            guard t > 0 else { return nil }
+            raw = log(t)
+        }
+        let middle = raw / outputScale - baseScore
+        guard middle.isFinite else { return nil }
+        // Widen until the output at either end is clearly on its side (1e-12 relative: far
+        // beyond the few units of rounding of the transform), then every sum beyond that end
+        // is too (the transform is monotone and its rounding is that small).
+        let gap = 1e-12 * Swift.max(1, abs(t))
+        var width = 1e-9 * Swift.max(1, abs(middle))
+        for _ in 0..<32 {
+            let low = middle - width, high = middle + width
+            if apply((low + baseScore) * outputScale) < t - gap, apply((high + baseScore) * outputScale) > t + gap {
+                return (low, high)
+            }
+            width *= 4
+        }
+        return nil
+    }
+
+    /// The cut at `probability` for this model (cold: a logarithm and a few model outputs).
+    public func cut(probability: Double) -> ProbabilityCut {
+        guard let (low, high) = cutSums(probability: probability) else { return ProbabilityCut(probability: probability) }
+        return ProbabilityCut(probability: probability, lowSum: low, highSum: high, model: identity)
+    }
+
+    /// Whether the output is above `cut.probability`: `predictProbability(x) > cut.probability`,
+    /// always, but the trees stop as soon as those summed settle it (`tw_gbdt_binned_decide`).
+    @inline(__always)
+    public func exceeds(_ x: UnsafePointer<Float>, _ cut: ProbabilityCut) -> Bool {
+        decide(x, cut, orEqual: false)
+    }
+
+    /// Whether the output is at or above `cut.probability`: `predictProbability(x) >=
+    /// cut.probability`, always, stopping early as `exceeds` does.
+    @inline(__always)
+    public func reaches(_ x: UnsafePointer<Float>, _ cut: ProbabilityCut) -> Bool {
+        decide(x, cut, orEqual: true)
+    }
+
+    @inline(__always)
+    func decide(_ x: UnsafePointer<Float>, _ cut: ProbabilityCut, orEqual: Bool) -> Bool {
+        let p: Double
+        if layout == .binned, cut.model == identity {
+            var sum = 0.0
+            let settled = useAVX512 ? tw_gbdt_binned_decide(binned, x, cut.lowSum, cut.highSum, &sum)
+                                    : tw_gbdt_binned_decide_avx2(binned, x, cut.lowSum, cut.highSum, &sum)
+            if settled != 0 { return settled > 0 }
+            p = apply((sum + baseScore) * outputScale)
+        } else {
+            p = predictProbability(x)
+        }
+        return orEqual ? p >= cut.probability : p > cut.probability
+    }
+
+    /// `exceeds` or `reaches` on one kernel (`avx2`: the AVX2 one whatever the CPU's best), and
+    /// how many trees it summed (`treeCount` when it did not stop early); nil where that kernel
+    /// cannot run.
+    public func decideForTesting(_ x: UnsafePointer<Float>, _ cut: ProbabilityCut, orEqual: Bool, avx2: Bool) -> (Bool, trees: Int)? {
+        guard layout == .binned, cut.model == identity else {
+            let p = predictProbability(x)
+            return (orEqual ? p >= cut.probability : p > cut.probability, treeCount)
+        }
+        if avx2 ? !tw_gbdt_binned_avx2_available() : !useAVX512 { return nil }
+        var sum = 0.0
+        let settled = avx2 ? tw_gbdt_binned_decide_avx2(binned, x, cut.lowSum, cut.highSum, &sum)
+                           : tw_gbdt_binned_decide(binned, x, cut.lowSum, cut.highSum, &sum)
+        if settled != 0 { return (settled > 0, Int(abs(settled))) }
+        let p = apply((sum + baseScore) * outputScale)
+        return (orEqual ? p >= cut.probability : p > cut.probability, treeCount)
+    }
+}
+
+/// A probability a decision compares a model's output with, prepared for that model
+/// (`GBDTModel.cut(probability:)`): the sums of leaves beyond which the comparison is settled,
+/// so that `exceeds` and `reaches` stop summing trees once it is. A cut made for another model,
+/// or with `init(probability:)`, settles nothing early: the decision is the same, from every
+/// tree.
+public struct ProbabilityCut: Sendable, Equatable {
+    public let probability: Double
+    let lowSum: Double
+    let highSum: Double
+    /// The model's `identity`; 0: none.
+    let model: UInt
+
+    /// A cut that never stops early (any model, or none).
+    public init(probability: Double) {
+        self.probability = probability
+        lowSum = -.infinity
+        highSum = .infinity
+        model = 0
+    }
+
+    init(probability: Double, lowSum: Double, highSum: Double, model: UInt) {
+        self.probability = probability
+        self.lowSum = lowSum
+        self.highSum = highSum
+        self.model = model
+    }
+
+    /// Whether the cut can stop early (it was made by a model whose layout allows it).
+    public var stopsEarly: Bool { model != 0 }
 }
 
 // MARK: - Threshold conversion

@@ -104,7 +104,12 @@ public struct MarketMakerCounters: Sendable, Equatable {
 }
 
 public final class MarketMaker: Strategy {
-    public var parameters: MarketMakerParameters
+    public var parameters: MarketMakerParameters {
+        didSet { (holdCut, toxicCut) = Self.cuts(parameters, models) }
+    }
+    /// `holdFillProbability` and `toxicThreshold` prepared for the fill and toxicity models.
+    var holdCut: ProbabilityCut
+    var toxicCut: ProbabilityCut
     public private(set) var counters = MarketMakerCounters()
     let maxLocates: Int
     let traded: UnsafeMutablePointer<Bool>
@@ -195,6 +200,7 @@ public final class MarketMaker: Strategy {
         self.parameters = parameters
         self.maxLocates = maxLocates
         self.models = models
+        (holdCut, toxicCut) = Self.cuts(parameters, models)
         adaptModel = models.map { .passUnretained($0.adapt) }
         fillModel = models.map { .passUnretained($0.fill) }
         toxicityModel = models.map { .passUnretained($0.toxicity) }
@@ -359,12 +365,30 @@ public final class MarketMaker: Strategy {
     @inline(__always)
     func judgeFill(_ l: Int, side: Side, _ model: Unmanaged<GBDTModel>, _ ctx: inout StrategyContext) {
         features[l].inventory = inventory[l]
-        let p = predict(model, l, side: side, ahead: 0, now: ctx.now)
+        let toxic = reaches(model, l, side: side, ahead: 0, now: ctx.now, toxicCut)
         ctx.markModel()
-        guard p >= parameters.toxicThreshold else { return }
+        guard toxic else { return }
         counters.toxicFills &+= 1
         let until = ctx.now &+ parameters.toxicCooldownNanos
         if side == .buy { tuned[l].toxicUntil.bid = until } else { tuned[l].toxicUntil.ask = until }
+    }
+
+    static func cuts(_ p: MarketMakerParameters, _ models: ModelSet?) -> (hold: ProbabilityCut, toxic: ProbabilityCut) {
+        (models?.fill.cut(probability: p.holdFillProbability) ?? ProbabilityCut(probability: p.holdFillProbability),
+         models?.toxicity.cut(probability: p.toxicThreshold) ?? ProbabilityCut(probability: p.toxicThreshold))
+    }
+
+    /// Whether one stock model's output for stock `l`'s row as `side` sees it is at or above
+    /// `cut` (the model stops summing trees once that is settled: `GBDTModel.reaches`).
+    @inline(__always)
+    func reaches(_ model: Unmanaged<GBDTModel>, _ l: Int, side: Side, ahead: UInt64, now: UInt64, _ cut: ProbabilityCut) -> Bool {
+        features[l].queueAhead = ahead
+        defer { features[l].queueAhead = 0 }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: FeatureState.count) { row in
+            let p = row.baseAddress.unsafelyUnwrapped
+            features[l].write(into: p, now: now, side: side)
+            return model._withUnsafeGuaranteedRef { $0.reaches(p, cut) }
+        }
     }
 
     /// One stock model's output for stock `l`'s row as `side` sees it.
@@ -529,9 +553,9 @@ public final class MarketMaker: Strategy {
                   ctx.now >= q.pointee.retryAt else { return }
             // One tick off: keep the place in the queue while it is likely to fill.
             if away <= tick, let fillModel {
-                let pFill = predict(fillModel, slot >> 1, side: side, ahead: q.pointee.ahead, now: ctx.now)
+                let likely = reaches(fillModel, slot >> 1, side: side, ahead: q.pointee.ahead, now: ctx.now, holdCut)
                 ctx.markModel()
-                if pFill >= parameters.holdFillProbability {
+                if likely {
                     counters.holds &+= 1
                     if !q.pointee.held {
                         q.pointee.held = true

@@ -23,6 +23,27 @@ public protocol UptickModel {
     var usesFeatures: Bool { get }
     func probabilityUp(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64) -> Double
     func probabilityDown(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64) -> Double
+    /// `threshold` prepared for `upExceeds` and `downExceeds` (cold).
+    func cut(_ threshold: Double) -> ProbabilityCut
+    /// Whether `probabilityUp` is above `cut.probability`: always the same answer, but a model
+    /// may settle it without its whole output (`GBDTModel.exceeds`).
+    func upExceeds(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64, _ cut: ProbabilityCut) -> Bool
+    /// Whether `probabilityDown` is above `cut.probability`.
+    func downExceeds(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64, _ cut: ProbabilityCut) -> Bool
+}
+
+extension UptickModel {
+    public func cut(_ threshold: Double) -> ProbabilityCut { ProbabilityCut(probability: threshold) }
+
+    @inline(__always)
+    public func upExceeds(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64, _ cut: ProbabilityCut) -> Bool {
+        probabilityUp(top, f, now: now) > cut.probability
+    }
+
+    @inline(__always)
+    public func downExceeds(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64, _ cut: ProbabilityCut) -> Bool {
+        probabilityDown(top, f, now: now) > cut.probability
+    }
 }
 
 /// A logistic on L1 and L2 imbalance: p = 1 / (1 + exp(-(l1 * I1 + l2 * I2 + bias))).
@@ -77,6 +98,28 @@ public struct TrainedUptickModel: UptickModel {
 
     @inline(__always)
     public func probabilityDown(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64) -> Double { predict(f, now: now, side: .sell) }
+
+    public func cut(_ threshold: Double) -> ProbabilityCut { model._withUnsafeGuaranteedRef { $0.cut(probability: threshold) } }
+
+    /// The row as `side` sees it passes `cut` (the model stops summing trees once it is settled).
+    @inline(__always)
+    func exceeds(_ f: UnsafePointer<FeatureState>, now: UInt64, side: Side, _ cut: ProbabilityCut) -> Bool {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: FeatureState.count) { row in
+            let p = row.baseAddress.unsafelyUnwrapped
+            f.pointee.write(into: p, now: now, side: side)
+            return model._withUnsafeGuaranteedRef { $0.exceeds(p, cut) }
+        }
+    }
+
+    @inline(__always)
+    public func upExceeds(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64, _ cut: ProbabilityCut) -> Bool {
+        exceeds(f, now: now, side: .buy, cut)
+    }
+
+    @inline(__always)
+    public func downExceeds(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64, _ cut: ProbabilityCut) -> Bool {
+        exceeds(f, now: now, side: .sell, cut)
+    }
 }
 
 /// The command line's taker model: the trained one when models are loaded, else the imbalance
@@ -99,6 +142,20 @@ public struct UptickPredictor: UptickModel {
     public func probabilityDown(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64) -> Double {
         if let trained { return trained.probabilityDown(top, f, now: now) }
         return 1 - imbalance.probabilityUp(top)
+    }
+
+    public func cut(_ threshold: Double) -> ProbabilityCut { trained?.cut(threshold) ?? ProbabilityCut(probability: threshold) }
+
+    @inline(__always)
+    public func upExceeds(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64, _ cut: ProbabilityCut) -> Bool {
+        if let trained { return trained.upExceeds(top, f, now: now, cut) }
+        return imbalance.probabilityUp(top) > cut.probability
+    }
+
+    @inline(__always)
+    public func downExceeds(_ top: BookTop, _ f: UnsafePointer<FeatureState>, now: UInt64, _ cut: ProbabilityCut) -> Bool {
+        if let trained { return trained.downExceeds(top, f, now: now, cut) }
+        return 1 - imbalance.probabilityUp(top) > cut.probability
     }
 }
 
@@ -123,7 +180,11 @@ public struct TakerCounters: Sendable, Equatable {
 }
 
 public final class Taker<Model: UptickModel>: Strategy {
-    public var parameters: TakerParameters
+    public var parameters: TakerParameters {
+        didSet { cut = model.cut(parameters.threshold) }
+    }
+    /// `parameters.threshold` prepared for the model.
+    var cut: ProbabilityCut
     public let model: Model
     /// The trained models `model` reads (kept alive here), if any.
     public let models: ModelSet?
@@ -140,6 +201,7 @@ public final class Taker<Model: UptickModel>: Strategy {
         self.parameters = parameters
         self.model = model
         self.models = models
+        cut = model.cut(parameters.threshold)
         usesFeatures = model.usesFeatures
         features = .allocate(capacity: maxLocates)
         features.initialize(repeating: FeatureState(), count: maxLocates)
@@ -193,14 +255,14 @@ public final class Taker<Model: UptickModel>: Strategy {
         let price: Price
         let shown: UInt64
         if top.bidShares >= top.askShares {
-            let p = model.probabilityUp(top, features + l, now: ctx.now)
+            let up = model.upExceeds(top, features + l, now: ctx.now, cut)
             ctx.markModel()
-            guard p > parameters.threshold, position[l] < parameters.maxPosition else { return }
+            guard up, position[l] < parameters.maxPosition else { return }
             (side, price, shown) = (.buy, top.ask, top.askShares)
         } else {
-            let p = model.probabilityDown(top, features + l, now: ctx.now)
+            let down = model.downExceeds(top, features + l, now: ctx.now, cut)
             ctx.markModel()
-            guard p > parameters.threshold, position[l] > -parameters.maxPosition else { return }
+            guard down, position[l] > -parameters.maxPosition else { return }
             (side, price, shown) = (.sell, top.bid, top.bidShares)
         }
         counters.signals &+= 1

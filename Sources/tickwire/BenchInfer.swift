@@ -136,6 +136,9 @@ struct BenchInfer: ParsableCommand {
     var predictionsOut: String?
     @Option(help: "Time one runtime only: gbdt, logistic, mlp or features.")
     var only: String?
+    @Option(help: ArgumentHelp("Also time the GBDT's decision at this probability (GBDTModel.exceeds: stops summing trees once the trees summed settle it).",
+                               valueName: "probability"))
+    var cut: Double?
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -148,6 +151,10 @@ struct BenchInfer: ParsableCommand {
         var trees: Int
         var depth: Int
         var gbdtMinNs: Double
+        /// With --cut: ns per decision, and the share of rows above the cut.
+        var gbdtDecideNs: Double?
+        var cut: Double?
+        var aboveCut: Double?
         var logisticMinNs: Double
         var mlpMinNs: Double
         var passes: Int
@@ -159,6 +166,7 @@ struct BenchInfer: ParsableCommand {
     func run() throws {
         guard features >= 1, features <= 4096, pool >= 1, pool <= 10_000_000 else { throw ValidationError("bad --features or --pool") }
         if let only, !["gbdt", "logistic", "mlp", "features"].contains(only) { throw ValidationError("--only is gbdt, logistic, mlp or features") }
+        if let cut, !cut.isFinite { throw ValidationError("--cut must be a finite number") }
 
         let passes = max(1, self.passes)
     var rng = SplitMix64(state: 0x7157_C0DE)
@@ -241,6 +249,17 @@ struct BenchInfer: ParsableCommand {
     let g = only != nil && only != "gbdt" ? none : rowPool.withUnsafeBufferPointer { p in
         timePerCall(passes: passes, rows: rowCount, stride: features, base: p.baseAddress.unsafelyUnwrapped, sink: &sink) { gbdt.predictRaw($0) }
     }
+    // The decision at --cut, timed the same way (1 for above, 0 for not).
+    var decide: (median: Double, min: Double)?
+    var above: Double?
+    if let t = cut, only == nil || only == "gbdt" {
+        let c = gbdt.cut(probability: t)
+        decide = rowPool.withUnsafeBufferPointer { p in
+            timePerCall(passes: passes, rows: rowCount, stride: features, base: p.baseAddress.unsafelyUnwrapped, sink: &sink) { gbdt.exceeds($0, c) ? 1 : 0 }
+        }
+        let n = rowPool.withUnsafeBufferPointer { p in (0..<rowCount).filter { gbdt.exceeds(p.baseAddress.unsafelyUnwrapped + $0 * features, c) }.count }
+        above = round1(1000 * Double(n) / Double(rowCount)) / 1000
+    }
     let l = only != nil && only != "logistic" ? none : finitePool.withUnsafeBufferPointer { p in
         timePerCall(passes: passes, rows: rowCount, stride: features, base: p.baseAddress.unsafelyUnwrapped, sink: &sink) { logistic.predictProbability($0) }
     }
@@ -253,13 +272,17 @@ struct BenchInfer: ParsableCommand {
     let fe = only != nil && only != "features" ? none : featureTiming(rows: rowCount, passes: passes, rng: &rng, sink: &sink)
     let r = Report(logisticNs: round1(l.median), gbdtNs: round1(g.median), mlpNs: round1(m.median), featuresNs: round1(fe.median),
                    rows: rowCount, trees: gbdt.treeCount,
-                   depth: gbdt.depth, gbdtMinNs: round1(g.min), logisticMinNs: round1(l.min), mlpMinNs: round1(m.min), passes: passes,
+                   depth: gbdt.depth, gbdtMinNs: round1(g.min), gbdtDecideNs: decide.map { round1($0.median) }, cut: decide == nil ? nil : cut,
+                   aboveCut: above, logisticMinNs: round1(l.min), mlpMinNs: round1(m.min), passes: passes,
                    layout: gbdt.layout == .binned ? "binned (\(GBDTModel.binnedKernel))" : "\(gbdt.layout)", model: modelSource, checksum: sink.isFinite ? sink : nil)
     if json {
         printJSON(r)
     } else {
         print("per prediction over \(rowCount) fresh rows (median of \(passes) passes): logistic \(r.logisticNs) ns, "
             + "GBDT (\(r.trees) trees, depth \(r.depth)) \(r.gbdtNs) ns, MLP \(r.mlpNs) ns; features \(r.featuresNs) ns per book event")
+        if let d = r.gbdtDecideNs, let c = r.cut, let a = r.aboveCut {
+            print("GBDT decision at \(c): \(d) ns (\(a * 100)% of the rows above it)")
+        }
     }
     }
 }
