@@ -258,7 +258,7 @@ struct BenchInfer: ParsableCommand {
             timePerCall(passes: passes, rows: rowCount, stride: features, base: p.baseAddress.unsafelyUnwrapped, sink: &sink) { gbdt.exceeds($0, c) ? 1 : 0 }
         }
         let n = rowPool.withUnsafeBufferPointer { p in (0..<rowCount).filter { gbdt.exceeds(p.baseAddress.unsafelyUnwrapped + $0 * features, c) }.count }
-        above = round1(1000 * Double(n) / Double(rowCount)) / 1000
+        above = (Double(n) * 10_000 / Double(rowCount)).rounded() / 10_000
     }
     let l = only != nil && only != "logistic" ? none : finitePool.withUnsafeBufferPointer { p in
         timePerCall(passes: passes, rows: rowCount, stride: features, base: p.baseAddress.unsafelyUnwrapped, sink: &sink) { logistic.predictProbability($0) }
@@ -281,7 +281,7 @@ struct BenchInfer: ParsableCommand {
         print("per prediction over \(rowCount) fresh rows (median of \(passes) passes): logistic \(r.logisticNs) ns, "
             + "GBDT (\(r.trees) trees, depth \(r.depth)) \(r.gbdtNs) ns, MLP \(r.mlpNs) ns; features \(r.featuresNs) ns per book event")
         if let d = r.gbdtDecideNs, let c = r.cut, let a = r.aboveCut {
-            print("GBDT decision at \(c): \(d) ns (\(a * 100)% of the rows above it)")
+            print("GBDT decision at \(c): \(d) ns (\(String(format: "%.2f", a * 100))% of the rows above it)")
         }
     }
     }
