@@ -176,19 +176,21 @@ int tw_gbdt_512(const tw_gbdt_binned *m, const float *x, int decide, double lo, 
     return 0;
 }
 
-TW_AVX512
-double tw_gbdt_binned_sum(const tw_gbdt_binned *m, const float *x) {
-    double sum;
-    (void)tw_gbdt_512(m, x, 0, 0, 0, &sum);
-    return sum;
-}
+// A kernel's two entry points (CShims.h): the sum, from WALK summing in tree order, and the
+// decision, from WALK deciding, which sums in tree order when its running sums cannot tell.
+#define TW_ENTRY_POINTS(TARGET, WALK, SUM, DECIDE)                                                  \
+    TARGET double SUM(const tw_gbdt_binned *m, const float *x) {                                   \
+        double sum;                                                                                 \
+        (void)WALK(m, x, 0, 0, 0, &sum);                                                            \
+        return sum;                                                                                 \
+    }                                                                                               \
+    TARGET int DECIDE(const tw_gbdt_binned *m, const float *x, double lo, double hi, double *sum) { \
+        const int settled = WALK(m, x, 1, lo, hi, sum);                                             \
+        if (settled == 0) *sum = SUM(m, x);                                                         \
+        return settled;                                                                             \
+    }
 
-TW_AVX512
-int tw_gbdt_binned_decide(const tw_gbdt_binned *m, const float *x, double lo, double hi, double *sum) {
-    const int settled = tw_gbdt_512(m, x, 1, lo, hi, sum);
-    if (settled == 0) *sum = tw_gbdt_binned_sum(m, x);
-    return settled;
-}
+TW_ENTRY_POINTS(TW_AVX512, tw_gbdt_512, tw_gbdt_binned_sum, tw_gbdt_binned_decide)
 
 // ---------------------------------------------------------------------------------------------
 // The same model on AVX2 (every x86-64 CPU of the last ten years; no AVX-512). AVX2 has no
@@ -407,16 +409,4 @@ int tw_gbdt_avx2(const tw_gbdt_binned *m, const float *x, int decide, double lo,
     }
 }
 
-TW_AVX2
-double tw_gbdt_binned_sum_avx2(const tw_gbdt_binned *m, const float *x) {
-    double sum;
-    (void)tw_gbdt_avx2(m, x, 0, 0, 0, &sum);
-    return sum;
-}
-
-TW_AVX2
-int tw_gbdt_binned_decide_avx2(const tw_gbdt_binned *m, const float *x, double lo, double hi, double *sum) {
-    const int settled = tw_gbdt_avx2(m, x, 1, lo, hi, sum);
-    if (settled == 0) *sum = tw_gbdt_binned_sum_avx2(m, x);
-    return settled;
-}
+TW_ENTRY_POINTS(TW_AVX2, tw_gbdt_avx2, tw_gbdt_binned_sum_avx2, tw_gbdt_binned_decide_avx2)
