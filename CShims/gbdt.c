@@ -71,12 +71,12 @@ static inline unsigned tw_gbdt_leaf(uint64_t c) {
     }
 
 // Every tree's leaf LEAF(t). Summing (decide == 0): added in tree order into `sum`, one chain
-// of adds. Deciding: added into four running sums (tree t into a[t mod 4]), four chains a
-// quarter as long, tested after every eighth tree (each test costs about ten instructions,
-// paid in full where nothing settles early); after the last tree their total settles it unless
-// it lies within exit_slack of lo or hi, and then the function returns 0 without a sum (the
-// caller sums in tree order: only the tree-order sum is LightGBM's bit for bit, and only it can
-// say which side of the cut so close a score is on).
+// of adds. Deciding: added into four running sums (tree t into a[t mod 4]; the last nt mod 4
+// trees into a0), four chains a quarter as long, tested after every eighth tree (each test
+// costs about ten instructions, paid in full where nothing settles early); after the last tree
+// their total settles it when it is more than exit_slack below lo or above hi, and otherwise
+// the function returns 0 without a sum (the caller sums in tree order: only the tree-order sum
+// is LightGBM's bit for bit, and only it can say which side of the cut so close a score is on).
 #define TW_TREES(LEAF)                                                                  \
     int t = 0;                                                                          \
     if (decide) {                                                                       \
@@ -264,8 +264,8 @@ uint32_t tw_gbdt_compare4(const tw_gbdt_binned *m, const __m256i *tab, const __m
 // nodes, loaded from where each tree went, in a second compare pick the leaves. 14 nodes
 // compared per tree instead of 63. The first step runs for up to 16 groups before the second
 // starts: the steps of one group wait on each other (compare, mask, table, load), the groups do
-// not, and in this order the CPU overlaps them. The leaves are added in tree order, as
-// everywhere.
+// not, and in this order the CPU overlaps them. Summing, the leaves are added in tree order, as
+// everywhere; deciding, into four running sums (tree t into a[t mod 4]), as TW_TREES does.
 TW_AVX2 static inline __attribute__((always_inline))
 int tw_gbdt_avx2_two_step(const tw_gbdt_binned *m, const __m256i *tab, const __m256i *ftab, int tables, int flagged,
                           int decide, double lo, double hi, double *out) {

@@ -437,7 +437,8 @@ typedef struct tw_gbdt_binned {
     /// 13 + 7s) and a padding byte. A padding byte is index 0x80 / rank 0x7f (never right).
     const uint8_t *avx2_top;
     const uint8_t *avx2_sub;
-    /// For tw_gbdt_binned_decide: entry j (j = 1 ... (tree_count - 1) / 4) bounds what trees
+    /// For tw_gbdt_binned_decide: entry j (j = 0 ... (tree_count - 1) / 4; the kernels read the
+    /// even j from 2 on, after every eighth tree) bounds what trees
     /// 4j ... tree_count - 1 can still add: at most exit_max[j], at least exit_min[j] (the sums of
     /// their largest and smallest leaves, widened by exit_slack); exit_slack: more than the
     /// rounding of adding the model's leaves in any order (its sums differ from the tree-order
@@ -467,7 +468,8 @@ double tw_gbdt_binned_sum_avx2(const tw_gbdt_binned *model, const float *x);
 /// sums (four short chains of adds, not one long one); after every eighth tree, a partial sum s
 /// with s + exit_max[j] < lo can only end below lo, and s + exit_min[j] > hi only above hi.
 /// Returns -k (below) or +k (above) when the first k trees settled it (k <= tree_count), and 0
-/// when the sum lies too close to lo or hi for any order but the tree order to tell: `*sum` then
+/// when they did not (the sum lies between lo and hi, or too close to either for any order but
+/// the tree order to tell): `*sum` then
 /// holds tw_gbdt_binned_sum's result, bit for bit. lo = -inf and hi = +inf settle nothing, and
 /// lo <= hi is required.
 int tw_gbdt_binned_decide(const tw_gbdt_binned *model, const float *x, double lo, double hi, double *sum);

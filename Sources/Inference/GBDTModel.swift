@@ -628,18 +628,20 @@ extension GBDTModel {
     static func fillExitBounds(leaves: UnsafePointer<Double>, treeCount nt: Int,
                                max upper: UnsafeMutablePointer<Double>, min lower: UnsafeMutablePointer<Double>) -> Double {
         var hi = [Double](repeating: 0, count: nt), lo = [Double](repeating: 0, count: nt)
-        var scale = 0.0
+        var scale = 0.0, finite = true
         for t in 0..<nt {
             let tree = UnsafeBufferPointer(start: leaves + 64 * t, count: 64)
             hi[t] = tree.max() ?? 0
             lo[t] = tree.min() ?? 0
             scale += Swift.max(abs(hi[t]), abs(lo[t]))
+            finite = finite && tree.allSatisfy(\.isFinite)
         }
-        // Non-finite leaves (a hostile file the loader let through) disable the exit: NaN
-        // compares false.
-        // Any two orders of summing differ by at most 2 (n - 1) u scale; the kernel's tests
-        // add a few more roundings of sums no larger. 2^-44 = 512 u leaves room to spare.
-        let slack = scale.isFinite ? Double(nt + 8) * scale * 0x1p-44 : .nan
+        // A non-finite leaf (the loaders refuse them; this is the kernel's own guard) makes
+        // every bound NaN, which no test passes: nothing settles early and the decision comes
+        // from the whole sum. Any two orders of summing differ by at most 2 (n - 1) u scale; the
+        // kernel's tests add a few more roundings of sums no larger. 2^-44 = 512 u leaves room
+        // to spare.
+        let slack = finite && scale.isFinite ? Double(nt + 8) * scale * 0x1p-44 : .nan
         var above = 0.0, below = 0.0
         var t = nt
         while t > 0 {
@@ -671,7 +673,7 @@ extension GBDTModel {
         }
         let middle = raw / outputScale - baseScore
         guard middle.isFinite else { return nil }
-        // Widen until the output at either end is clearly on its side (1e-12 relative: far
+        // Widen until the output at either end is clearly on its side (by 1e-12 max(1, |t|): far
         // beyond the few units of rounding of the transform), then every sum beyond that end
         // is too (the transform is monotone and its rounding is that small).
         let gap = 1e-12 * Swift.max(1, abs(t))
@@ -719,6 +721,16 @@ extension GBDTModel {
             p = predictProbability(x)
         }
         return orEqual ? p >= cut.probability : p > cut.probability
+    }
+
+    /// The kernel's own answer for sums `low` and `high` (`avx2`: the AVX2 one whatever the
+    /// CPU's best): -k (the sum is below `low`), +k (above `high`), 0 (summed in tree order), with
+    /// the tree-order sum beside it; nil where that kernel cannot run or the layout is not binned.
+    public func decideSumForTesting(_ x: UnsafePointer<Float>, low: Double, high: Double, avx2: Bool) -> (settled: Int, sum: Double)? {
+        guard layout == .binned, avx2 ? tw_gbdt_binned_avx2_available() : useAVX512 else { return nil }
+        var fallback = 0.0
+        let settled = avx2 ? tw_gbdt_binned_decide_avx2(binned, x, low, high, &fallback) : tw_gbdt_binned_decide(binned, x, low, high, &fallback)
+        return (Int(settled), avx2 ? tw_gbdt_binned_sum_avx2(binned, x) : tw_gbdt_binned_sum(binned, x))
     }
 
     /// `exceeds` or `reaches` on one kernel (`avx2`: the AVX2 one whatever the CPU's best), and

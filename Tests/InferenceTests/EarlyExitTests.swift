@@ -64,7 +64,11 @@ struct EarlyExitTests {
                             if let k = model.decideForTesting(x, cut, orEqual: orEqual, avx2: avx2) { kernels.append(k) }
                         }
                         decisions += 1
-                        if got != want || kernels.contains(where: { $0.0 != want }) {
+                        // Both kernels test the same partial sums after the same trees: where one
+                        // settles early, so does the other, after as many trees (and neither
+                        // reports fewer than all where it did not).
+                        let sameTrees = kernels.count < 2 || kernels[0].trees == kernels[1].trees
+                        if got != want || kernels.contains(where: { $0.0 != want }) || !sameTrees {
                             if mismatches == 0 { first = "cut \(t), orEqual \(orEqual), output \(p): got \(got), kernels \(kernels)" }
                             mismatches += 1
                         }
@@ -121,6 +125,62 @@ struct EarlyExitTests {
         #expect(!split.isEmpty)
         let cuts = file == "xgb_reg.json" ? [-10, -1, 0, 0.5, 1, 10] : stride(from: 0.1, through: 0.9, by: 0.1).map { $0 }
         check(model, rows: variants(split, seed: 3), cuts: cuts, probe: cuts[cuts.count / 2], file)
+    }
+
+    /// The kernels' own test of a sum, with no cut's margin around it: asked whether the sum is
+    /// below or above the tree-order sum S itself (or one float beside it), a kernel may settle
+    /// only what is true. Its four running sums differ from S in the last bits on some rows, so a
+    /// kernel that trusted them without its slack answers wrongly here.
+    @Test func theKernelsNeverSettleWhatTheTreeOrderSumDenies() throws {
+        let set = try ModelSet.load(directory: Self.models)
+        var checked = 0, wrong = 0, first = ""
+        for (name, model) in [("uptick", set.uptick), ("fill", set.fill), ("toxicity", set.toxicity), ("adapt", set.adapt)] {
+            for row in variants(try parityRows(name), seed: 5) {
+                row.withUnsafeBufferPointer { b in
+                    let x = b.baseAddress!
+                    for avx2 in [false, true] {
+                        guard let s = model.decideSumForTesting(x, low: 0, high: 0, avx2: avx2)?.sum else { continue }
+                        for (low, high) in [(s, s), (s.nextDown, s.nextDown), (s.nextUp, s.nextUp), (s.nextDown, s.nextUp)] {
+                            guard let (settled, sum) = model.decideSumForTesting(x, low: low, high: high, avx2: avx2) else { continue }
+                            checked += 1
+                            let ok = sum == s && (settled >= 0 || s < low) && (settled <= 0 || s > high)
+                            if !ok {
+                                if wrong == 0 { first = "\(name), AVX2 \(avx2): sum \(s), low \(low), high \(high): settled \(settled)" }
+                                wrong += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked > 0)
+        #expect(wrong == 0, "\(wrong) of \(checked); first: \(first)")
+    }
+
+    /// Models of 1 ... 17, 24, 25 and 33 trees (the uptick model's first trees): every tail the
+    /// kernels handle (fewer than eight trees, a multiple of eight, a last group of 1, 2 or 3).
+    @Test func everyTreeCountDecidesAsItsWholeOutput() throws {
+        let text = try String(contentsOfFile: Self.models + "/uptick.txt", encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let firstTree = lines.firstIndex(where: { $0.hasPrefix("Tree=") }),
+              let end = lines.firstIndex(of: "end of trees") else {
+            Issue.record("uptick.txt: no trees")
+            return
+        }
+        let header = lines[..<firstTree].filter { !$0.hasPrefix("tree_sizes=") }
+        var trees: [[Substring]] = []
+        for line in lines[firstTree..<end] {
+            if line.hasPrefix("Tree=") { trees.append([]) }
+            trees[trees.count - 1].append(line)
+        }
+        let rows = variants(try parityRows("uptick").prefix(150).map { $0 }, seed: 13)
+        for k in Array(1...17) + [24, 25, 33] {
+            let cut = (header + trees.prefix(k).joined() + lines[end...]).joined(separator: "\n")
+            let path = Fixtures.temp(cut, name: "uptick_\(k).txt")
+            let model = try GBDTModel.loadLightGBM(path: path, schema: FeatureState.schema, layout: .binned)
+            #expect(model.treeCount == k)
+            check(model, rows: rows, cuts: [0.3, 0.5, 0.6, 0.7], probe: 0.5, "uptick, first \(k) trees")
+        }
     }
 
     /// A cut made for another model, or made without one, settles nothing early and still decides
