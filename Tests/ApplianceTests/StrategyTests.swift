@@ -437,8 +437,10 @@ import TickwireCore
     }
 
     /// With P(fill) always enough (threshold 0) a quote one tick off stays; never enough
-    /// (threshold above 1), it is moved.
-    @Test func fillProbabilityDecidesBetweenHoldingAndRequoting() {
+    /// (threshold above 1), it is moved; the same when the threshold is changed after the
+    /// market maker was made (its prepared cut follows its parameters).
+    @Test(arguments: [false, true])
+    func fillProbabilityDecidesBetweenHoldingAndRequoting(setLater: Bool) {
         let (p, c) = outbox()
         defer { p.deallocate() }
         for hold in [true, false] {
@@ -447,8 +449,9 @@ import TickwireCore
             // A tick either side of the fair price, so that a one-tick move of both quotes
             // keeps each clear of our other side.
             params.halfWidthTicks = 1
-            params.holdFillProbability = hold ? 0 : 1.1
+            params.holdFillProbability = hold != setLater ? 0 : 1.1
             let mm = quoting(params, top(bid: 1_000_000, bidShares: 500, ask: 1_000_100, askShares: 500), &ctx)
+            if setLater { mm.parameters.holdFillProbability = hold ? 0 : 1.1 }
             // The touch moves up a tick (bid now 100.01): the fair price left both quotes by a tick.
             ctx.reset(now: 50_000_000)
             mm.onBook(top(bid: 1_000_100, bidShares: 500, ask: 1_000_200, askShares: 500), &ctx)
@@ -511,8 +514,10 @@ import TickwireCore
 
     /// The trained taker reads the features it keeps from the feed: on the same touches and
     /// trades, a threshold just under the model's probability for the row written by hand
-    /// makes it buy, one just over does not.
-    @Test func trainedTakerActsOnTheModelsProbabilityOfTheFeaturesItKept() {
+    /// makes it buy, one just over does not; the same when the threshold is set after the taker
+    /// was made (its prepared cut follows its parameters).
+    @Test(arguments: [false, true])
+    func trainedTakerActsOnTheModelsProbabilityOfTheFeaturesItKept(setLater: Bool) {
         let (p, c) = outbox()
         defer { p.deallocate() }
         var f = FeatureState()
@@ -533,9 +538,10 @@ import TickwireCore
         for (threshold, buys) in [(pUp - 1e-9, true), (pUp + 1e-9, false)] {
             var ctx = c
             var params = TakerParameters()
-            params.threshold = threshold
+            params.threshold = setLater ? (buys ? 2 : -1) : threshold
             params.cooldownNanos = 0
             let t = Taker(symbols: [l], model: UptickPredictor(models: Self.models), models: Self.models, maxLocates: 4, parameters: params)
+            if setLater { t.parameters.threshold = threshold }
             var now: UInt64 = 1_000_000
             for top in tops {
                 now += 5_000_000
