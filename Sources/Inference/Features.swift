@@ -195,6 +195,17 @@ public struct FeatureState: Sendable {
 
     static let countLogs = Log1pTable<Float>(count: 4_096)
 
+    /// The row as `side` sees it at feed time `now`, written on the stack and handed to `body`
+    /// (what a model's prediction or decision reads; no allocation).
+    @inlinable @inline(__always)
+    public func withRow<R>(now: UInt64, side: Side, _ body: (UnsafePointer<Float>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: FeatureState.count) { row in
+            let p = row.baseAddress.unsafelyUnwrapped
+            write(into: p, now: now, side: side)
+            return body(p)
+        }
+    }
+
     /// Writes the row (`FeatureState.count` Floats) for feed time `now`, buy side's view.
     @inline(__always)
     public func write(into row: UnsafeMutablePointer<Float>, now: UInt64) {

@@ -382,25 +382,21 @@ public final class MarketMaker: Strategy {
     /// `cut` (the model stops summing trees once that is settled: `GBDTModel.reaches`).
     @inline(__always)
     func reaches(_ model: Unmanaged<GBDTModel>, _ l: Int, side: Side, ahead: UInt64, now: UInt64, _ cut: ProbabilityCut) -> Bool {
+        withRow(l, side: side, ahead: ahead, now: now) { row in model._withUnsafeGuaranteedRef { $0.reaches(row, cut) } }
+    }
+
+    /// Stock `l`'s row as `side` sees it, with `ahead` shares ahead of our order, handed to `body`.
+    @inline(__always)
+    func withRow<R>(_ l: Int, side: Side, ahead: UInt64, now: UInt64, _ body: (UnsafePointer<Float>) -> R) -> R {
         features[l].queueAhead = ahead
         defer { features[l].queueAhead = 0 }
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: FeatureState.count) { row in
-            let p = row.baseAddress.unsafelyUnwrapped
-            features[l].write(into: p, now: now, side: side)
-            return model._withUnsafeGuaranteedRef { $0.reaches(p, cut) }
-        }
+        return features[l].withRow(now: now, side: side, body)
     }
 
     /// One stock model's output for stock `l`'s row as `side` sees it.
     @inline(__always)
     func predict(_ model: Unmanaged<GBDTModel>, _ l: Int, side: Side, ahead: UInt64, now: UInt64) -> Double {
-        features[l].queueAhead = ahead
-        defer { features[l].queueAhead = 0 }
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: FeatureState.count) { row in
-            let p = row.baseAddress.unsafelyUnwrapped
-            features[l].write(into: p, now: now, side: side)
-            return model._withUnsafeGuaranteedRef { $0.predictProbability(p) }
-        }
+        withRow(l, side: side, ahead: ahead, now: now) { row in model._withUnsafeGuaranteedRef { $0.predictProbability(row) } }
     }
 
     /// Where the quotes should be for this touch and inventory (nil: no quote on that side),

@@ -86,11 +86,7 @@ public struct TrainedUptickModel: UptickModel {
 
     @inline(__always)
     func predict(_ f: UnsafePointer<FeatureState>, now: UInt64, side: Side) -> Double {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: FeatureState.count) { row in
-            let p = row.baseAddress.unsafelyUnwrapped
-            f.pointee.write(into: p, now: now, side: side)
-            return model._withUnsafeGuaranteedRef { $0.predictProbability(p) }
-        }
+        f.pointee.withRow(now: now, side: side) { row in model._withUnsafeGuaranteedRef { $0.predictProbability(row) } }
     }
 
     @inline(__always)
@@ -104,11 +100,7 @@ public struct TrainedUptickModel: UptickModel {
     /// The row as `side` sees it passes `cut` (the model stops summing trees once it is settled).
     @inline(__always)
     func exceeds(_ f: UnsafePointer<FeatureState>, now: UInt64, side: Side, _ cut: ProbabilityCut) -> Bool {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: FeatureState.count) { row in
-            let p = row.baseAddress.unsafelyUnwrapped
-            f.pointee.write(into: p, now: now, side: side)
-            return model._withUnsafeGuaranteedRef { $0.exceeds(p, cut) }
-        }
+        f.pointee.withRow(now: now, side: side) { row in model._withUnsafeGuaranteedRef { $0.exceeds(row, cut) } }
     }
 
     @inline(__always)
