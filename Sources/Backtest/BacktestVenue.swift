@@ -1543,6 +1543,8 @@ struct ExchangeSink: BookFeedSink {
     /// Locates `ourCount` has room for (a corrupt feed names any of 65,536).
     let locates: Int
     var pendingAdd: OrderRef?
+    /// The side and price of `pendingAdd` when it is an add's (a replace's come from the book).
+    var pendingAddOrder: (side: Side, price: Int64)?
     var replacedFrom: OrderRef?
     /// The stock of the message being applied (set by the venue before it dispatches).
     var currentLocate = StockLocate(rawValue: 0)
@@ -1575,13 +1577,15 @@ struct ExchangeSink: BookFeedSink {
     @inline(__always)
     mutating func message(sequence: UInt64) {
         pendingAdd = nil
+        pendingAddOrder = nil
         replacedFrom = nil
     }
 
     @inline(__always)
-    mutating func willAdd(locate: StockLocate, ref: OrderRef, time: VenueTime) {
+    mutating func willAdd(locate: StockLocate, ref: OrderRef, side: Side, shares: Shares, price: Price, time: VenueTime) {
         guard watched(locate, .buy) || watched(locate, .sell) else { return }
         pendingAdd = ref
+        pendingAddOrder = (side, price.rawValue)
     }
 
     @inline(__always)
@@ -1622,7 +1626,14 @@ struct ExchangeSink: BookFeedSink {
         pendingAdd = nil
         guard update.outcome == .applied, watched(update.locate, update.side.opposite), let v = venue else { return }
         let from = replacedFrom
+        let known = pendingAddOrder
         v._withUnsafeGuaranteedRef { venue in
+            // An add that does not reach the other side's best price crosses nothing (the usual
+            // case): decided from the message and the side's best, without reading the order.
+            if let (side, price) = known {
+                guard let best = venue.book.bestPrice(locate: update.locate, side: side.opposite)?.rawValue,
+                      side == .sell ? best >= price : best <= price else { return }
+            }
             guard let x = venue.book.order(ref) else { return }
             let kept = venue.recordedAddCrossing(x, ref: ref)
             guard kept < x.shares.rawValue else { return }

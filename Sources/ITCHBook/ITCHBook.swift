@@ -63,8 +63,9 @@ public protocol BookFeedSink {
     /// A message that changes the book was decoded; nothing of the book has been read yet (the
     /// live engine's decode stamp).
     mutating func decoded()
-    /// An order is about to be added (the directory has learnt its symbol).
-    mutating func willAdd(locate: StockLocate, ref: OrderRef, time: VenueTime)
+    /// An order is about to be added (the directory has learnt its symbol): the message's stock,
+    /// reference, side, shares and price.
+    mutating func willAdd(locate: StockLocate, ref: OrderRef, side: Side, shares: Shares, price: Price, time: VenueTime)
     /// A displayed order is about to be executed: `order` as it rests before the execution
     /// (nil: the reference is not in the book). Trades are told before the touch they change.
     mutating func willExecute(_ order: BookOrder?, ref: OrderRef, shares: Shares, time: VenueTime)
@@ -85,7 +86,7 @@ extension BookFeedSink {
     @inlinable public mutating func dispatched(_ result: ITCH.DispatchResult) {}
     @inlinable public mutating func systemEvent(_ m: ITCH.SystemEvent) {}
     @inlinable public mutating func decoded() {}
-    @inlinable public mutating func willAdd(locate: StockLocate, ref: OrderRef, time: VenueTime) {}
+    @inlinable public mutating func willAdd(locate: StockLocate, ref: OrderRef, side: Side, shares: Shares, price: Price, time: VenueTime) {}
     @inlinable public mutating func willExecute(_ order: BookOrder?, ref: OrderRef, shares: Shares, time: VenueTime) {}
     @inlinable public mutating func willRemove(_ order: BookOrder?, ref: OrderRef, removed: UInt32, replacement: OrderRef?, time: VenueTime) {}
     @inlinable public mutating func applied(_ update: BookUpdate, time: VenueTime) {}
@@ -141,7 +142,7 @@ public struct ITCHBookFeed<Sink: BookFeedSink>: ITCHHandler, MoldUDP64Consumer {
         guard let side else { return }
         sink.decoded()
         uDirectory._withUnsafeGuaranteedRef { $0.learn(locate, stock) }
-        sink.willAdd(locate: locate, ref: ref, time: time)
+        sink.willAdd(locate: locate, ref: ref, side: side, shares: shares, price: price, time: time)
         sink.applied(withBook { $0.add(locate: locate, ref: ref, side: side, shares: shares, price: price) }, time: time)
     }
 

@@ -36,6 +36,16 @@ extension OrderBook {
         return Int(sides[loc << 1 | (side == .sell ? 1 : 0)].count)
     }
 
+    /// The best price of one side of a stock (nil when the side is empty), from the side's own
+    /// record: no level is read.
+    public func bestPrice(locate: StockLocate, side: Side) -> Price? {
+        let loc = Int(locate.rawValue)
+        guard loc < locateCount else { return nil }
+        let sb = sides[loc << 1 | (side == .sell ? 1 : 0)]
+        guard sb.topLevel >= 0 else { return nil }
+        return Price(rawValue: side == .sell ? ~sb.topKey : sb.topKey)
+    }
+
     /// The level `index` places from the best (0 = best), or nil past the last.
     public func level(locate: StockLocate, side: Side, index: Int) -> PriceLevel? {
         let loc = Int(locate.rawValue)

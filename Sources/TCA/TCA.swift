@@ -496,7 +496,7 @@ struct TCASink: BookFeedSink {
     var added: OrderRef?
     var addedAt = VenueTime(nanosSinceMidnight: 0)
 
-    mutating func willAdd(locate: StockLocate, ref: OrderRef, time: VenueTime) {
+    mutating func willAdd(locate: StockLocate, ref: OrderRef, side: Side, shares: Shares, price: Price, time: VenueTime) {
         added = ref
         addedAt = time
     }

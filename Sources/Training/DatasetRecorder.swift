@@ -184,7 +184,7 @@ public final class DatasetRecorder {
             default: break
             }
         }
-        mutating func willAdd(locate: StockLocate, ref: OrderRef, time: VenueTime) {
+        mutating func willAdd(locate: StockLocate, ref: OrderRef, side: Side, shares: Shares, price: Price, time: VenueTime) {
             recorder.willAdd(locate, ref, time.nanosSinceMidnight)
         }
         mutating func willExecute(_ order: BookOrder?, ref: OrderRef, shares: Shares, time: VenueTime) {

@@ -303,7 +303,7 @@ struct CatalogueSink: BookFeedSink {
         trades.commit(TradeRecord.size)
     }
 
-    mutating func willAdd(locate: StockLocate, ref: OrderRef, time: VenueTime) {}
+    mutating func willAdd(locate: StockLocate, ref: OrderRef, side: Side, shares: Shares, price: Price, time: VenueTime) {}
 
     mutating func willExecute(_ order: BookOrder?, ref: OrderRef, shares: Shares, time: VenueTime) {
         let printable = type == UInt8(ascii: "C") ? (current.count > 31 && current[31] == UInt8(ascii: "Y")) : true
