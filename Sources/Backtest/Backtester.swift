@@ -146,6 +146,7 @@ public final class Backtester<S: Strategy> {
         recordedMessages &+= 1
         advance(before: at)
         venue.recorded(m, sequence: sequence, time: at)
+        ITCHBookBuilder.prefetch(engine.book, m, stage: 2)
     }
 
     /// Every message of a BinaryFILE walk through `onRecorded`, numbered from `sequence` + 1,
