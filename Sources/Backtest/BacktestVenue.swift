@@ -415,8 +415,6 @@ public final class BacktestVenue: ByteStreamTransport {
     /// resting orders filled as the queue model says) and published to our engine.
     public func recorded(_ m: UnsafeRawBufferPointer, sequence: UInt64, time: UInt64) {
         venueNow = max(venueNow, time)
-        recordedTrigger = m.count >= 19 && Self.refersToAnOrder(m[0]) ? m.loadUnaligned(fromByteOffset: 11, as: UInt64.self).bigEndian : 0
-        defer { recordedTrigger = 0 }
         let locate = Int(locateOfMessage(m).rawValue)
         if locate >= configuration.maxLocates || !modelled[locate], Self.isOrderMessage(m[0]), !refersToOurBook(m) {
             // A stock we cannot trade here: the venue keeps no book for it, it only publishes.
@@ -424,6 +422,8 @@ public final class BacktestVenue: ByteStreamTransport {
             counters.messagesPublished &+= 1
             return
         }
+        recordedTrigger = m.count >= 19 && Self.refersToAnOrder(m[0]) ? m.loadUnaligned(fromByteOffset: 11, as: UInt64.self).bigEndian : 0
+        defer { recordedTrigger = 0 }
         if namesOneOfOurs(m) {
             // A recorded message that names a live order of ours by its reference (only a corrupt
             // or hostile feed can): neither book may apply it, or our order would change behind

@@ -46,16 +46,19 @@ struct TimedQueue: ~Copyable {
     /// Returns the time it was stamped with.
     @discardableResult @inline(__always)
     mutating func push(_ bytes: UnsafeRawBufferPointer, at time: UInt64) -> UInt64 {
+        // Offsets stay below `capacity` and records below 4 GiB (a ByteStreamTransport write or
+        // an ITCH message): the arithmetic needs no overflow checks.
         let t = max(time, lastTime)
         lastTime = t
-        let need = Self.headerBytes + ((bytes.count + 7) & ~7)
-        if tail + need > capacity { makeRoom(need) }
+        let n = bytes.count
+        let need = Self.headerBytes &+ ((n &+ 7) & ~7)
+        if tail &+ need > capacity { makeRoom(need) }
         storage.storeBytes(of: t, toByteOffset: tail, as: UInt64.self)
-        storage.storeBytes(of: UInt32(bytes.count), toByteOffset: tail + 8, as: UInt32.self)
-        if bytes.count > 0 { Self.copy(to: storage + tail + Self.headerBytes, from: bytes.baseAddress!, count: bytes.count) }
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: n), toByteOffset: tail &+ 8, as: UInt32.self)
+        if n > 0 { Self.copy(to: storage + (tail &+ Self.headerBytes), from: bytes.baseAddress.unsafelyUnwrapped, count: n) }
         lastOffset = tail
-        tail += need
-        count += 1
+        tail &+= need
+        count &+= 1
         pushes &+= 1
         return t
     }
@@ -133,17 +136,17 @@ struct TimedQueue: ~Copyable {
 
     /// The front record's bytes (valid until the next push or pop).
     var front: UnsafeRawBufferPointer {
-        let n = Int(storage.loadUnaligned(fromByteOffset: head + 8, as: UInt32.self))
-        return UnsafeRawBufferPointer(start: storage + head + Self.headerBytes + frontOffset, count: n - frontOffset)
+        let n = Int(storage.loadUnaligned(fromByteOffset: head &+ 8, as: UInt32.self))
+        return UnsafeRawBufferPointer(start: storage + (head &+ Self.headerBytes &+ frontOffset), count: n &- frontOffset)
     }
 
     /// Removes the front record.
     @inline(__always)
     mutating func pop() {
         precondition(count > 0)
-        let n = Int(storage.loadUnaligned(fromByteOffset: head + 8, as: UInt32.self))
-        head += Self.headerBytes + ((n + 7) & ~7)
-        count -= 1
+        let n = Int(storage.loadUnaligned(fromByteOffset: head &+ 8, as: UInt32.self))
+        head &+= Self.headerBytes &+ ((n &+ 7) & ~7)
+        count &-= 1
         frontOffset = 0
         if count == 0 { head = 0; tail = 0 }
     }
