@@ -52,7 +52,10 @@ public struct BookTop: Sendable, Equatable {
     /// the level's shares less ours, or the next level where ours is all of the best one (a
     /// quote priced off the touch must not price off itself; that level's order count is not
     /// known here: 0). `price` 0: nothing of ours.
-    @inlinable
+    /// Always inlined: called out of line, its 96-byte result went back through memory, and the
+    /// caller's 16-byte reads of the callee's 8-byte stores could not be forwarded (perf: a
+    /// fifth of `MarketMaker.requote`'s own time stalled on two such reads).
+    @inlinable @inline(__always)
     public func without(side: Side, price: Price, shares: UInt32) -> BookTop {
         var t = self
         guard price.rawValue != 0 else { return t }
