@@ -53,7 +53,8 @@ extension OrderBook {
         let sb = sides[loc << 1 | (side == .sell ? 1 : 0)]
         let n = Int(sb.count)
         guard index < n else { return nil }
-        return levelInfo(entries[Int(sb.base) + n - 1 - index].level)
+        // The best is kept in the side record too: no read of the level arena for it.
+        return levelInfo(index == 0 ? sb.topLevel : entries[Int(sb.base) + n - 1 - index].level)
     }
 
     /// Calls `body` for each level of one side of a stock, best first (for the top N only, see
