@@ -195,7 +195,10 @@ struct BacktestCommand: ParsableCommand {
         conf.maxLocates = input.symbols.count
         conf.venue.maxLocates = input.symbols.count
         let risk = try RiskEngine(limits: spec.limits, maxLocates: input.symbols.count)
-        let b = try Backtester(strategy: strategy, risk: risk, symbols: input.symbols, configuration: conf)
+        // The decision log is kept only for what reads it (a 5 M-message day logs ~300,000
+        // decisions, holds included: an array grown and copied inside the timed walk).
+        let b = try Backtester(strategy: strategy, risk: risk, symbols: input.symbols, configuration: conf,
+                               keepDecisions: decisionsOut != nil || tcaOut != nil)
         b.keepFeed = feedOut != nil || tcaOut != nil
         let started = tw_clock_monotonic_raw_ns()
         input.bytes.withUnsafeBytes { raw in
