@@ -198,7 +198,7 @@ let package = Package(
         // book (queue and latency models), over the same OUCH session and risk as live.
         .target(
             name: "Backtest",
-            dependencies: ["TickwireCore", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Strategy", "Appliance"],
+            dependencies: ["CShims", "TickwireCore", "MarketData", "ITCHBook", "OrderBook", "OrderEntry", "Risk", "Strategy", "Appliance"],
             swiftSettings: strict + singleOwnerHotPath + crossModule
         ),
         // Transaction cost analysis of a backtest or a live run (offline).

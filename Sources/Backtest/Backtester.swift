@@ -22,6 +22,7 @@ public import OrderEntry
 public import Risk
 public import Strategy
 import TickwireCore
+import CShims
 
 public struct BacktestConfiguration: Sendable {
     public var venue = BacktestVenue.Configuration()
@@ -165,6 +166,9 @@ public final class Backtester<S: Strategy> {
             while !exhausted && head &- tail < lookahead {
                 if let m = walker.next() {
                     window[head & (ring - 1)] = m
+                    // The input a page ahead: the hardware's stream prefetch stops at a 4 KiB
+                    // page, and the day's bytes are in such pages.
+                    tw_prefetch(m.baseAddress.unsafelyUnwrapped + 4096)
                     prefetchReferences(m)
                     head &+= 1
                 } else {
