@@ -57,4 +57,31 @@ struct RefCollectionTests {
         }
         for (k, v) in model { #expect(map[k] == v) }
     }
+
+    /// References that share a filter bucket: each stays found while any other of its bucket
+    /// comes and goes, and once all are gone the bucket answers "absent" again. (The random
+    /// test's references below 4,096 never share a bucket.)
+    @Test func refMapBucketsSharedByReferences() {
+        let home = RefMap<Int>.bucket(1_000)
+        var shared: [UInt64] = []
+        var k: UInt64 = 1_001
+        while shared.count < 4 {
+            if RefMap<Int>.bucket(k) == home { shared.append(k) }
+            k &+= 1
+        }
+        let refs = [1_000] + shared
+        var map = RefMap<Int>()
+        defer { map.release() }
+        for (i, r) in refs.enumerated() { map[r] = i }
+        for (i, r) in refs.enumerated() {
+            #expect(map.removeValue(forKey: r) == i)
+            #expect(map[r] == nil)
+            for (j, other) in refs.enumerated() where j > i { #expect(map[other] == j) }
+        }
+        #expect(!map.mayContain(1_000))
+        map[shared[2]] = 7
+        #expect(map[shared[2]] == 7)
+        #expect(map.mayContain(1_000))  // the same bucket: asked of the dictionary, not found there
+        #expect(map[1_000] == nil)
+    }
 }
