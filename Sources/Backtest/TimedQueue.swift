@@ -46,15 +46,15 @@ struct TimedQueue: ~Copyable {
     /// Returns the time it was stamped with.
     @discardableResult @inline(__always)
     mutating func push(_ bytes: UnsafeRawBufferPointer, at time: UInt64) -> UInt64 {
-        // Offsets stay below `capacity` and records below 4 GiB (a ByteStreamTransport write or
-        // an ITCH message): the arithmetic needs no overflow checks.
+        // Offsets stay below `capacity`: their arithmetic needs no overflow checks. A record
+        // longer than its 32-bit length field still traps, as it always did.
         let t = max(time, lastTime)
         lastTime = t
         let n = bytes.count
         let need = Self.headerBytes &+ ((n &+ 7) & ~7)
         if tail &+ need > capacity { makeRoom(need) }
         storage.storeBytes(of: t, toByteOffset: tail, as: UInt64.self)
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: n), toByteOffset: tail &+ 8, as: UInt32.self)
+        storage.storeBytes(of: UInt32(n), toByteOffset: tail &+ 8, as: UInt32.self)
         if n > 0 { Self.copy(to: storage + (tail &+ Self.headerBytes), from: bytes.baseAddress.unsafelyUnwrapped, count: n) }
         lastOffset = tail
         tail &+= need

@@ -41,9 +41,9 @@ extension OrderBook {
     public func bestPrice(locate: StockLocate, side: Side) -> Price? {
         let loc = Int(locate.rawValue)
         guard loc < locateCount else { return nil }
-        let sb = sides[loc << 1 | (side == .sell ? 1 : 0)]
-        guard sb.topLevel >= 0 else { return nil }
-        return Price(rawValue: side == .sell ? ~sb.topKey : sb.topKey)
+        let i = loc << 1 | (side == .sell ? 1 : 0)
+        guard sides[i].topLevel >= 0 else { return nil }
+        return Price(rawValue: Self.key(i, sides[i].topKey))  // the sort key is its own inverse
     }
 
     /// The level `index` places from the best (0 = best), or nil past the last.
