@@ -338,7 +338,10 @@ public final class BacktestVenue: ByteStreamTransport {
         freeSlots = (0..<Int32(c.maxOurOrders)).reversed()
         liveSlots.reserveCapacity(1024)
         fills.reserveCapacity(1 << 14)
-        feed.sink = ExchangeSink(venue: .passUnretained(self), ourCount: ourCount, heldCount: heldCount, locates: c.maxLocates)
+        var probabilistic = false
+        if case .probabilistic = c.queueModel { probabilistic = true }
+        feed.sink = ExchangeSink(venue: .passUnretained(self), ourCount: ourCount, heldCount: heldCount, locates: c.maxLocates,
+                                 removalsMoveQueue: probabilistic)
     }
 
     deinit {
@@ -1553,11 +1556,17 @@ struct ExchangeSink: BookFeedSink {
     // we have orders (most messages are for others: no lookup at all).
     static var wantsRemovedOrders: Bool { false }
 
-    init(venue: Unmanaged<BacktestVenue>?, ourCount: UnsafeMutablePointer<UInt16>?, heldCount: UnsafeMutablePointer<UInt32>? = nil, locates: Int = 0) {
+    /// The queue model estimates our place from removals (`recordedRemoval`): only then does a
+    /// cancel, delete or replace need the order it removes.
+    let removalsMoveQueue: Bool
+
+    init(venue: Unmanaged<BacktestVenue>?, ourCount: UnsafeMutablePointer<UInt16>?, heldCount: UnsafeMutablePointer<UInt32>? = nil, locates: Int = 0,
+         removalsMoveQueue: Bool = false) {
         self.venue = venue
         self.ourCount = ourCount
         self.heldCount = heldCount
         self.locates = locates
+        self.removalsMoveQueue = removalsMoveQueue
     }
 
     @inline(__always)
@@ -1608,13 +1617,15 @@ struct ExchangeSink: BookFeedSink {
 
     @inline(__always)
     mutating func willRemove(_ order: BookOrder?, ref: OrderRef, removed: UInt32, replacement: OrderRef?, time: VenueTime) {
-        guard watched(currentLocate, .buy) || watched(currentLocate, .sell), let v = venue,
-              let o = v._withUnsafeGuaranteedRef({ $0.book.order(ref) }) else { return }
+        guard watched(currentLocate, .buy) || watched(currentLocate, .sell), let v = venue else { return }
         if let r = replacement {
+            // Checked once the book has applied it (`applied`: an unknown old order is not
+            // applied, and nothing follows).
             pendingAdd = r
             replacedFrom = ref
         }
-        guard ours(o.locate, o.side) else { return }
+        // The FIFO model reads no removal: no lookup of the order (a third of the messages).
+        guard removalsMoveQueue, let o = v._withUnsafeGuaranteedRef({ $0.book.order(ref) }), ours(o.locate, o.side) else { return }
         // Without the order, the feed passes a cancel's shares and 0 for a delete or replace.
         let n = removed == 0 || replacement != nil ? o.shares.rawValue : min(removed, o.shares.rawValue)
         v._withUnsafeGuaranteedRef { $0.recordedRemoval(o, removed: n) }
@@ -1630,10 +1641,12 @@ struct ExchangeSink: BookFeedSink {
         v._withUnsafeGuaranteedRef { venue in
             // An add that does not reach the other side's best price crosses nothing (the usual
             // case): decided from the message and the side's best, without reading the order.
-            if let (side, price) = known {
-                guard let best = venue.book.bestPrice(locate: update.locate, side: side.opposite)?.rawValue,
-                      side == .sell ? best >= price : best <= price else { return }
-            }
+            // A replace's new order is in the book now: its price is no better than its side's
+            // best, so a side whose best crosses nothing holds no crossing order either.
+            let side = known?.side ?? update.side
+            guard let price = known?.price ?? venue.book.bestPrice(locate: update.locate, side: side)?.rawValue,
+                  let best = venue.book.bestPrice(locate: update.locate, side: side.opposite)?.rawValue,
+                  side == .sell ? best >= price : best <= price else { return }
             guard let x = venue.book.order(ref) else { return }
             let kept = venue.recordedAddCrossing(x, ref: ref)
             guard kept < x.shares.rawValue else { return }
