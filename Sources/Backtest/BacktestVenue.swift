@@ -412,6 +412,7 @@ public final class BacktestVenue: ByteStreamTransport {
 
     /// The front published message (valid until `popPublished`).
     public var frontPublished: UnsafeRawBufferPointer { published.front }
+    @inline(__always)
     public func popPublished() { published.pop() }
 
     /// One message of the recorded feed, at its own timestamp: applied to the venue's book (our

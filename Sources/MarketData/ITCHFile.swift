@@ -42,10 +42,15 @@ public struct ITCHFileWalker: IteratorProtocol {
     /// The framing in use (never `.auto`).
     public let framing: Framing
     /// Offset of the next length prefix.
-    public private(set) var offset = 0
+    public var offset: Int { _offset }
     /// Messages returned so far.
-    public private(set) var messages = 0
-    public private(set) var status: Status = .walking
+    public var messages: Int { _messages }
+    public var status: Status { _status }
+    // Stored behind the read-only views above, visible to `next`'s inlined body: the walk is
+    // inlined into its loop in another module (the backtester's), one call less per message.
+    @usableFromInline var _offset = 0
+    @usableFromInline var _messages = 0
+    @usableFromInline var _status: Status = .walking
 
     public init(_ bytes: UnsafeRawBufferPointer, framing: Framing = .auto) {
         self.bytes = bytes
@@ -72,35 +77,37 @@ public struct ITCHFileWalker: IteratorProtocol {
 
     /// The next message (type byte first, exactly its framed length), or nil at the end; a
     /// length-prefixed message of length 0 comes back as an empty slice.
+    @inlinable @inline(__always)
     public mutating func next() -> UnsafeRawBufferPointer? {
-        guard case .walking = status else { return nil }
-        let left = bytes.count - offset
+        guard case .walking = _status else { return nil }
+        let left = bytes.count - _offset
         guard left > 0, let base = bytes.baseAddress else {
-            status = .finished
+            _status = .finished
             return nil
         }
         let length: Int
         if framing == .typeTable {
             guard left >= 3 else { return endTruncated(left) }
-            let type = base.load(fromByteOffset: offset + 2, as: UInt8.self)
+            let type = base.load(fromByteOffset: _offset + 2, as: UInt8.self)
             length = ITCH.messageLength(type: type)
             guard length != 0 else {
-                status = .unknownType(type, offset: offset)
+                _status = .unknownType(type, offset: _offset)
                 return nil
             }
         } else {
             guard left >= 2 else { return endTruncated(left) }
-            length = Int(base.loadUnaligned(fromByteOffset: offset, as: UInt16.self).bigEndian)
+            length = Int(base.loadUnaligned(fromByteOffset: _offset, as: UInt16.self).bigEndian)
         }
         guard left - 2 >= length else { return endTruncated(left) }
-        let message = UnsafeRawBufferPointer(start: base + offset + 2, count: length)
-        offset += 2 + length
-        messages += 1
+        let message = UnsafeRawBufferPointer(start: base + _offset + 2, count: length)
+        _offset += 2 + length
+        _messages += 1
         return message
     }
 
-    private mutating func endTruncated(_ left: Int) -> UnsafeRawBufferPointer? {
-        status = .truncatedTail(remaining: left)
+    @usableFromInline
+    mutating func endTruncated(_ left: Int) -> UnsafeRawBufferPointer? {
+        _status = .truncatedTail(remaining: left)
         return nil
     }
 }

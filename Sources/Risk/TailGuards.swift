@@ -106,6 +106,9 @@ struct RunawayState {
     var fills: UInt64
     var peakBucketStart: UInt64
     var peakIndex: Int
+    /// The largest of the ten peak buckets (kept with them: a bucket only rises between
+    /// rotations, so the maximum is recomputed only when they rotate).
+    var peakMax: Int64 = 0
 }
 
 extension RiskEngine {
@@ -299,6 +302,7 @@ extension RiskEngine {
         let r = runaway
         let pnl = positions.totalPnL
         let width = Swift.max(t.drawdownWindowNanos / 10, 1)
+        var peak = r.pointee.peakMax
         if now &- r.pointee.peakBucketStart >= width {
             let steps = (now &- r.pointee.peakBucketStart) / width
             for _ in 0..<Int(Swift.min(steps, 10)) {
@@ -306,10 +310,13 @@ extension RiskEngine {
                 peakBuckets[r.pointee.peakIndex] = pnl
             }
             r.pointee.peakBucketStart = now
+            // Buckets were overwritten (some may have fallen): the maximum is found again.
+            peak = Int64.min
+            for i in 0..<10 where peakBuckets[i] > peak { peak = peakBuckets[i] }
         }
         if pnl > peakBuckets[r.pointee.peakIndex] { peakBuckets[r.pointee.peakIndex] = pnl }
-        var peak = Int64.min
-        for i in 0..<10 where peakBuckets[i] > peak { peak = peakBuckets[i] }
+        peak = Swift.max(peak, peakBuckets[r.pointee.peakIndex])
+        r.pointee.peakMax = peak
         if peak > pnl, peak &- pnl > t.maxDrawdown { return engage(reason: .drawdownSpeed) }
         return false
     }
