@@ -78,6 +78,34 @@ import TickwireCore
         e.onBBO(locate: L1, bid: px(40_000), ask: px(40_100), now: 3_000_000_000)  // -$6,000 in 2 s
         #expect(e.killReason == .drawdownSpeed)
     }
+
+    /// The peak counts while its one-second bucket is inside the window, across rotations of
+    /// the others, and not once it has rotated out.
+    @Test func aDrawdownIsMeasuredFromThePeakInsideTheWindow() {
+        func long1000() -> RiskEngine {
+            let e = engine { $0.maxDrawdown = 50_000_000; $0.drawdownWindowNanos = 10_000_000_000 }  // $5,000 within 10 s
+            guard case .accepted(let id) = e.check(order(L1, .buy, 1_000, 100_000), now: 0) else { Issue.record("refused"); return e }
+            e.onFill(id, shares: sh(1_000), price: px(100_000))
+            return e
+        }
+        // Mids in 1/10,000 dollars: $10.00 flat, $16.00 is +$6,000 on 1,000 shares.
+        let kept = long1000()
+        kept.onBBO(locate: L1, bid: px(99_950), ask: px(100_050), now: 500_000_000)
+        kept.onBBO(locate: L1, bid: px(159_950), ask: px(160_050), now: 1_000_000_000)  // peak +$6,000
+        kept.onBBO(locate: L1, bid: px(149_950), ask: px(150_050), now: 6_000_000_000)  // +$5,000: five buckets rotated
+        #expect(kept.killReason == nil)
+        kept.onBBO(locate: L1, bid: px(108_950), ask: px(109_050), now: 9_000_000_000)  // +$900: $5,100 below the peak
+        #expect(kept.killReason == .drawdownSpeed)
+
+        let forgotten = long1000()
+        forgotten.onBBO(locate: L1, bid: px(99_950), ask: px(100_050), now: 500_000_000)
+        forgotten.onBBO(locate: L1, bid: px(159_950), ask: px(160_050), now: 1_000_000_000)  // peak +$6,000
+        forgotten.onBBO(locate: L1, bid: px(104_950), ask: px(105_050), now: 12_000_000_000)  // +$500, 11 s later
+        #expect(forgotten.killReason == nil, "the peak's bucket has left the window")
+        forgotten.onBBO(locate: L1, bid: px(159_950), ask: px(160_050), now: 12_500_000_000)
+        forgotten.onBBO(locate: L1, bid: px(99_950), ask: px(100_050), now: 13_000_000_000)  // -$6,000 from the new peak
+        #expect(forgotten.killReason == .drawdownSpeed)
+    }
 }
 
 @Suite struct MarketGuardTests {
