@@ -566,7 +566,7 @@ public final class OrderBook {
         // The link to rewrite on each side is the neighbour's, or the level's head or tail at an
         // end of the queue: chosen by a select, not a branch (whether an order is first or last
         // in its queue follows no pattern a predictor learns; callgrind's branch simulation
-        // counted 0.9 mispredictions a delete on these two tests).
+        // counted 0.9 mispredictions a delete on the two branches this replaces).
         let lv = UnsafeMutableRawPointer(levels + Int(level))
         let before = prev >= 0 ? UnsafeMutableRawPointer(orders + Int(max(prev, 0))) + Self.nextOffset : lv + Self.headOffset
         let after = next >= 0 ? UnsafeMutableRawPointer(orders + Int(max(next, 0))) + Self.prevOffset : lv + Self.tailOffset

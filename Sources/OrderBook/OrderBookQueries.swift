@@ -96,6 +96,24 @@ extension OrderBook {
                          price: Price(rawValue: level.price), shares: Shares(rawValue: orders[Int(o)].shares))
     }
 
+    /// `order(_:)` for a caller that asks about the same reference again and again (a strategy
+    /// about its own orders, on every touch): `hint` is the order's slot from the last call
+    /// (-1: none yet), read first; only when that slot no longer holds the reference live is
+    /// the table searched, and `hint` updated. A reference is live in one slot at most (an add
+    /// or replace to a live reference is refused), so the answer is `order(_:)`'s.
+    public func order(_ ref: OrderRef, hint: inout Int32) -> BookOrder? {
+        var o = hint
+        if o < 0 || Int(o) >= orderCapacity || orders[Int(o)].ref != ref.rawValue || orders[Int(o)].level < 0 {
+            o = lookup(ref.rawValue).handle
+            hint = o
+            guard o >= 0 else { return nil }
+        }
+        let level = levels[Int(orders[Int(o)].level)]
+        let sideIndex = Int(level.side)
+        return BookOrder(locate: Self.locate(sideIndex), side: Self.side(sideIndex),
+                         price: Price(rawValue: level.price), shares: Shares(rawValue: orders[Int(o)].shares))
+    }
+
     /// Shares and orders ahead of a live order in its level's queue (walks from the front).
     public func queuePosition(_ ref: OrderRef) -> QueuePosition? {
         let target = lookup(ref.rawValue).handle

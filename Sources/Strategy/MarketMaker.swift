@@ -180,12 +180,17 @@ public final class MarketMaker: Strategy {
         var previousRef: OrderRef = OrderRef(rawValue: 0)
         /// The venue has named this quote's orders by reference (taken out by them from then on).
         var byRef = false
+        /// Where the book held `ref` and `previousRef` when last asked (-1: not known): a hint
+        /// for the next lookup (`StrategyContext.bookOrder(_:hint:)`), checked before it is used.
+        var refSlot: Int32 = -1
+        var previousRefSlot: Int32 = -1
 
         /// A new reference for this quote's order (accepted, or replaced by a new one).
         mutating func learn(_ r: OrderRef) {
             guard r != ref, r.rawValue != 0 else { return }
-            if ref.rawValue != 0 { previousRef = ref }
+            if ref.rawValue != 0 { (previousRef, previousRefSlot) = (ref, refSlot) }
             ref = r
+            refSlot = -1
             byRef = true
         }
     }
@@ -486,13 +491,13 @@ public final class MarketMaker: Strategy {
                 .without(side: side, price: q.pointee.ghost, shares: q.pointee.ghostShares)
         }
         var t = top
-        if let o = ctx.bookOrder(q.pointee.ref) {
+        if let o = ctx.bookOrder(q.pointee.ref, hint: &q.pointee.refSlot) {
             t = t.without(side: o.side, price: o.price, shares: o.shares.rawValue)
         } else if q.pointee.state == .none {
             q.pointee.ref = OrderRef(rawValue: 0)  // filled or cancelled, and the feed has shown it
         }
         if q.pointee.previousRef.rawValue != 0 {
-            if let o = ctx.bookOrder(q.pointee.previousRef) {
+            if let o = ctx.bookOrder(q.pointee.previousRef, hint: &q.pointee.previousRefSlot) {
                 t = t.without(side: o.side, price: o.price, shares: o.shares.rawValue)
             } else {
                 q.pointee.previousRef = OrderRef(rawValue: 0)
@@ -536,7 +541,8 @@ public final class MarketMaker: Strategy {
             if ctx.add(.new(tag: UInt32(slot), locate: locate, side: side, shares: size, price: want, kind: .day), reason: reason) {
                 q.pointee = Quote(state: .sending, id: 0, price: want, pendingPrice: want, shares: size, sentAt: ctx.now, ahead: ahead, pendingAhead: ahead,
                                   retryAt: q.pointee.retryAt, backoff: q.pointee.backoff, ghost: q.pointee.ghost, ghostShares: q.pointee.ghostShares,
-                                  ref: q.pointee.ref, previousRef: q.pointee.previousRef, byRef: q.pointee.byRef)
+                                  ref: q.pointee.ref, previousRef: q.pointee.previousRef, byRef: q.pointee.byRef,
+                                  refSlot: q.pointee.refSlot, previousRefSlot: q.pointee.previousRefSlot)
             }
         case .live:
             guard let want else {

@@ -195,6 +195,12 @@ public struct StrategyContext {
         guard let book, ref.rawValue != 0 else { return nil }
         return book._withUnsafeGuaranteedRef { $0.order(ref) }
     }
+    /// `bookOrder(_:)` with the order's slot in the book from the last call (`OrderBook.order(_:hint:)`):
+    /// for a strategy's own orders, asked about on every touch.
+    @inlinable public func bookOrder(_ ref: OrderRef, hint: inout Int32) -> BookOrder? {
+        guard let book, ref.rawValue != 0 else { return nil }
+        return book._withUnsafeGuaranteedRef { $0.order(ref, hint: &hint) }
+    }
     /// Actions in the outbox.
     @inlinable public var count: Int { _count }
     /// Actions refused because the outbox was full.

@@ -144,6 +144,41 @@ func expectSound(_ book: OrderBook, sourceLocation: SourceLocation = #_sourceLoc
         expectSound(book)
     }
 
+    /// The hinted lookup answers as `order(_:)` does whatever the hint: none yet, right, a slot
+    /// freed, a slot reused by another order, a reference replaced, nonsense.
+    @Test func aHintedLookupAnswersAsTheTableDoes() {
+        let book = makeBook(maxOrders: 8)
+        var hint: Int32 = -1
+        _ = book.add(locate: L(1), ref: R(10), side: .buy, shares: Q(100), price: P(1_000))
+        #expect(book.order(R(10), hint: &hint) == book.order(R(10)))
+        let first = hint
+        #expect(first >= 0)
+        _ = book.execute(ref: R(10), shares: Q(40))
+        #expect(book.order(R(10), hint: &hint) == book.order(R(10)))
+        #expect(hint == first, "a right hint is kept")
+        // Replaced: the slot now holds the new reference; the old one is gone.
+        _ = book.replace(old: R(10), new: R(11), shares: Q(50), price: P(1_001))
+        #expect(book.order(R(10), hint: &hint) == nil)
+        var newHint = first
+        #expect(book.order(R(11), hint: &newHint) == book.order(R(11)))
+        // Deleted, and the freed slot taken by another stock's order: no answer for 11 from it.
+        _ = book.delete(ref: R(11))
+        #expect(book.order(R(11), hint: &newHint) == nil)
+        _ = book.add(locate: L(2), ref: R(12), side: .sell, shares: Q(7), price: P(2_000))
+        var stale = first
+        #expect(book.order(R(11), hint: &stale) == nil)
+        #expect(book.order(R(12), hint: &stale) == BookOrder(locate: L(2), side: .sell, price: P(2_000), shares: Q(7)))
+        // Re-added under a reference the hint's slot once held, elsewhere: found by the table.
+        _ = book.add(locate: L(3), ref: R(11), side: .buy, shares: Q(3), price: P(900))
+        var old = first
+        #expect(book.order(R(11), hint: &old) == BookOrder(locate: L(3), side: .buy, price: P(900), shares: Q(3)))
+        for bad: Int32 in [-5, 8, 1_000, .max] {
+            var h = bad
+            #expect(book.order(R(12), hint: &h) == book.order(R(12)), "hint \(bad)")
+        }
+        expectSound(book)
+    }
+
     @Test func queuePositionCountsSharesAndOrdersAhead() {
         let book = makeBook()
         _ = book.add(locate: L(1), ref: R(1), side: .sell, shares: Q(100), price: P(7_0000))
