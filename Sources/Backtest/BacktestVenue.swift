@@ -338,10 +338,8 @@ public final class BacktestVenue: ByteStreamTransport {
         freeSlots = (0..<Int32(c.maxOurOrders)).reversed()
         liveSlots.reserveCapacity(1024)
         fills.reserveCapacity(1 << 14)
-        var probabilistic = false
-        if case .probabilistic = c.queueModel { probabilistic = true }
         feed.sink = ExchangeSink(venue: .passUnretained(self), ourCount: ourCount, heldCount: heldCount, locates: c.maxLocates,
-                                 removalsMoveQueue: probabilistic)
+                                 removalsMoveQueue: c.queueModel != .l3FIFO)
     }
 
     deinit {

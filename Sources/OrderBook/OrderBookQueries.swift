@@ -86,14 +86,20 @@ extension OrderBook {
         }
     }
 
-    /// A live order: stock, side, price and remaining shares.
-    public func order(_ ref: OrderRef) -> BookOrder? {
-        let o = lookup(ref.rawValue).handle
-        guard o >= 0 else { return nil }
+    /// The order in live slot `o`, as `order(_:)` answers.
+    @inline(__always)
+    func liveOrder(_ o: Int32) -> BookOrder {
         let level = levels[Int(orders[Int(o)].level)]
         let sideIndex = Int(level.side)
         return BookOrder(locate: Self.locate(sideIndex), side: Self.side(sideIndex),
                          price: Price(rawValue: level.price), shares: Shares(rawValue: orders[Int(o)].shares))
+    }
+
+    /// A live order: stock, side, price and remaining shares.
+    public func order(_ ref: OrderRef) -> BookOrder? {
+        let o = lookup(ref.rawValue).handle
+        guard o >= 0 else { return nil }
+        return liveOrder(o)
     }
 
     /// `order(_:)` for a caller that asks about the same reference again and again (a strategy
@@ -108,10 +114,7 @@ extension OrderBook {
             hint = o
             guard o >= 0 else { return nil }
         }
-        let level = levels[Int(orders[Int(o)].level)]
-        let sideIndex = Int(level.side)
-        return BookOrder(locate: Self.locate(sideIndex), side: Self.side(sideIndex),
-                         price: Price(rawValue: level.price), shares: Shares(rawValue: orders[Int(o)].shares))
+        return liveOrder(o)
     }
 
     /// Shares and orders ahead of a live order in its level's queue (walks from the front).
