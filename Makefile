@@ -5,7 +5,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libdpdk-dev libnuma-dev libpcap-dev zlib1g-dev pkg-config tshark tcpdump gnuplot-nox iproute2 python3 ethtool nftables iputils-ping strace
 RELEASE_BIN := .build/release/tickwire
 
-.PHONY: all deps build release test demo validate models research research-venv research-test compare-hftbacktest bench fuzz soak clean
+.PHONY: all deps build release pgo-profile pgo-check test demo validate models research research-venv research-test compare-hftbacktest bench fuzz soak clean
 
 all: build
 
@@ -25,8 +25,43 @@ deps:
 build: deps
 	$(SWIFT) build
 
-release: deps
-	$(SWIFT) build -c release
+# The release build is profile-guided (README "Profile-guided build"): pgo/tickwire.proftext, the
+# counts of tools/pgo-train.sh's training runs (`make pgo-profile` remakes it), turned into the
+# toolchain's indexed form under .build/pgo, named by its content so that a new profile is a new
+# flag and SwiftPM recompiles; -disable-incremental-llvm-codegen because the frontend otherwise
+# keeps an object whose IR is unchanged, and the IR does not include the profile. A function whose
+# control flow changed since the profile was made is compiled without its counts, silently:
+# `make pgo-check` (part of `make test`) says how much of the profile still fits. Without the
+# toolchain's llvm-profdata the build is the plain one, and says so. File-local functions are
+# named in the profile by their object's file name, not its path
+# (-static-func-full-module-prefix=false, as in the training build), so any clone's build finds them.
+LLVM_PROFDATA := $(shell d=$$(dirname "$$(readlink -f "$$(command -v $(SWIFT))")" 2>/dev/null) && [ -x "$$d/llvm-profdata" ] && echo "$$d/llvm-profdata")
+PGO_TEXT := pgo/tickwire.proftext
+PGO_HASH := $(shell sha1sum $(PGO_TEXT) 2>/dev/null | cut -c1-12)
+PGO_DATA := .build/pgo/tickwire-$(PGO_HASH).profdata
+PGO_FLAGS := $(if $(and $(LLVM_PROFDATA),$(PGO_HASH)),-Xswiftc -Xfrontend -Xswiftc -ir-profile-use=$(CURDIR)/$(PGO_DATA) -Xswiftc -Xfrontend -Xswiftc -disable-incremental-llvm-codegen -Xswiftc -Xllvm -Xswiftc -static-func-full-module-prefix=false)
+
+$(PGO_DATA): $(PGO_TEXT)
+	@mkdir -p $(dir $@)
+	$(LLVM_PROFDATA) merge -o $@ $<
+
+release: deps $(if $(PGO_FLAGS),$(PGO_DATA))
+	@[ -n "$(PGO_FLAGS)" ] || echo "make: no llvm-profdata next to $(SWIFT), or no $(PGO_TEXT): the release build is not profile-guided"
+	$(SWIFT) build -c release $(PGO_FLAGS)
+
+# Remakes pgo/tickwire.proftext from the training runs (tools/pgo-train.sh; the demo among them
+# needs root). Commit the new profile with the change that prompted it.
+pgo-profile: deps
+	SWIFT=$(SWIFT) tools/pgo-train.sh
+
+# How much of the committed profile still fits the code (tools/pgo-check.py): the profile must
+# read back, and at least 90% of its counts must belong to functions whose control flow is
+# unchanged; else remake it (`make pgo-profile`). An instrumented build of tickwire (.build-pgogen).
+pgo-check: deps
+	@[ -n "$(LLVM_PROFDATA)" ] || { echo "make: no llvm-profdata next to $(SWIFT): cannot read $(PGO_TEXT)"; exit 1; }
+	@mkdir -p .build/pgo && $(LLVM_PROFDATA) merge -o .build/pgo/check.profdata $(PGO_TEXT)
+	SWIFT=$(SWIFT) tools/pgo-train.sh --hashes .build/pgo/current.proftext
+	python3 tools/pgo-check.py $(PGO_TEXT) .build/pgo/current.proftext
 
 # The test suite (Swift Testing), the research pipeline on local Ray (research/tests), then the
 # allocation benchmark's thresholds.
@@ -36,6 +71,7 @@ test: deps
 	$(SWIFT) test --skip-build
 	$(MAKE) --no-print-directory research-test
 	$(MAKE) bench-check
+	$(MAKE) --no-print-directory pgo-check
 
 # The appliance against the embedded venue simulator, twice with the same seed (about 20 s
 # each): the venue in its own network namespace on the kernel's UDP and TCP; the appliance on
@@ -150,4 +186,4 @@ fuzz: deps
 	  Fuzz/.build/debug/Fuzz$$t .build/fuzz-corpus/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 || exit 1; done
 
 clean:
-	rm -rf .build Benchmarks/.build Fuzz/.build
+	rm -rf .build .build-pgogen Benchmarks/.build Fuzz/.build

@@ -26,7 +26,7 @@ Timed variants:
 Python-level variants are timed on the first --py-rows rows (they cost microseconds each).
 
 usage: research/bench_runtimes.py [--work DIR] [--rows N] [--passes P] [--py-rows N]
-Run from the package root after `swift build -c release`, in a venv with
+Run from the package root after `make release`, in a venv with
 research/requirements-runtimes.txt (lleaves, onnxruntime).
 """
 import argparse

@@ -20,7 +20,7 @@ MODELS=${MODELS:-models}
 MESSAGES=${MESSAGES:-6000000}
 HELDOUT_MESSAGES=$((MESSAGES / 2))
 
-[ -x "$BIN" ] || { echo "make_models: no $BIN (build it: swift build -c release)" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "make_models: no $BIN (build it: make release)" >&2; exit 1; }
 [ -x "$PY" ] || { echo "make_models: no $PY (python3 -m venv .venv-research && .venv-research/bin/pip install -r research/requirements.txt)" >&2; exit 1; }
 rm -rf "$DATA"
 mkdir -p "$DATA" "$MODELS"

@@ -184,7 +184,7 @@ def main():
     if a.locate != 1:
         sys.exit("compare.py: tickwire's fixed market maker trades locate 1 (--traded 1); give --locate 1")
     if not Path(a.tickwire).exists():
-        sys.exit(f"compare.py: no tickwire binary at {a.tickwire} (swift build -c release)")
+        sys.exit(f"compare.py: no tickwire binary at {a.tickwire} (make release)")
 
     events, used = convert(a.itch, a.locate, a.feed_latency)
     if len(events) == 0:

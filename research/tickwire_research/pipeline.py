@@ -23,7 +23,7 @@ def find_tickwire(explicit=None):
     """The binary: --tickwire, else $TICKWIRE, else the project's release build."""
     path = explicit or os.environ.get("TICKWIRE") or os.path.join(PROJECT_DIR, ".build", "release", "tickwire")
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        raise CatalogueError(f"no tickwire binary at {path} (build it with `swift build -c release`, "
+        raise CatalogueError(f"no tickwire binary at {path} (build it with `make release`, "
                              f"or pass --tickwire PATH or set TICKWIRE; on a cluster it must be at that path on every worker)")
     return path
 
