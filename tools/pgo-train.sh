@@ -5,13 +5,13 @@
 # 1. tickwire built with LLVM's IR-level instrumentation (the Swift frontend's
 #    -ir-profile-generate; the SIL-level -profile-use asserts in Swift 6.3.1's cold-block
 #    analysis) in a scratch build of its own (.build-pgogen).
-# 2. The training runs, deterministic: backtests of a simulated day that is not the benchmark's
-#    (flow model, seed 2) with the market maker, the taker, the probabilistic queue model and the
-#    fixed-offset maker; a deep book day; the NASDAQ snippet (replay and backtest); the in-process
-#    tick-to-trade rig with both strategies; the book, gateway and inference benchmarks; and, as
-#    root, the demo (the appliance on DPDK af_packet against the simulator, the kernel's TCP and
-#    Tickwire's own), so that the live path's branches are laid out by live counts, not by a
-#    backtest's (PGO_DEMO=0 skips it).
+# 2. The training runs, all deterministic but the demo: backtests of a simulated day that is not
+#    the benchmark's (flow model, seed 2) with the market maker, the taker, the probabilistic
+#    queue model and the fixed-offset maker; a deep book day; the NASDAQ snippet (replay and
+#    backtest); the in-process tick-to-trade rig with both strategies; the book and gateway
+#    benchmarks; and, as root, the demo (the appliance on DPDK af_packet against the simulator,
+#    the kernel's TCP and Tickwire's own), so that the live path's branches are laid out by live
+#    counts, not by a backtest's (PGO_DEMO=0 skips it).
 # 3. The raw profiles merged, functions never run dropped (--sparse: a function with no counts
 #    is compiled as without a profile, not as cold), written as text: reviewable, and the
 #    indexed form (toolchain-specific) is made from it at build time. Two things make the text
