@@ -57,14 +57,13 @@ pgo-profile: deps
 # How much of the committed profile still fits the code (tools/pgo-check.py): the profile must
 # read back, and at least 90% of its counts must belong to functions whose control flow is
 # unchanged; else remake it (`make pgo-profile`). An instrumented build of tickwire (.build-pgogen).
-pgo-check: deps
-	@[ -n "$(LLVM_PROFDATA)" ] || { echo "make: no llvm-profdata next to $(SWIFT): cannot read $(PGO_TEXT)"; exit 1; }
-	@mkdir -p .build/pgo && $(LLVM_PROFDATA) merge -o .build/pgo/check.profdata $(PGO_TEXT)
+pgo-check: deps $(if $(PGO_FLAGS),$(PGO_DATA))
+	@[ -n "$(PGO_FLAGS)" ] || { echo "make: no llvm-profdata next to $(SWIFT), or no $(PGO_TEXT): nothing to check"; exit 1; }
 	SWIFT=$(SWIFT) tools/pgo-train.sh --hashes .build/pgo/current.proftext
 	python3 tools/pgo-check.py $(PGO_TEXT) .build/pgo/current.proftext
 
-# The test suite (Swift Testing), the research pipeline on local Ray (research/tests), then the
-# allocation benchmark's thresholds.
+# The test suite (Swift Testing), the research pipeline on local Ray (research/tests), the
+# allocation benchmark's thresholds, then how much of the release build's profile still fits.
 test: deps
 	@! grep -rn '@_specialize' Sources || { echo "@_specialize keeps a function from cross-module specialization (Package.swift)"; exit 1; }
 	$(SWIFT) build --build-tests
